@@ -1,0 +1,1 @@
+"""Capture backends: each turns a live process (or a core) into a Capture."""

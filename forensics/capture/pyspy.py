@@ -1,0 +1,100 @@
+"""The py-spy backend: ``py-spy dump --json``, with ``--nonblocking`` as a fallback when a blocking dump fails."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+
+from forensics.capture.guard import ToolResult, run_tool
+from forensics.errors import CaptureFailed, NotPython, PermissionDenied, TargetNotFound, ToolMissing
+from forensics.importers.pyspy import threads_from_pyspy
+from forensics.model import ProcessIdentity, ThreadStack
+
+
+@dataclass(frozen=True, slots=True)
+class PyspyDump:
+    threads: tuple[ThreadStack, ...]
+    nonblocking: bool
+    notes: tuple[str, ...]
+
+
+def find_pyspy(explicit: str | None = None) -> str:
+    """py-spy from --py-spy / $HANGDUMP_PYSPY, PATH, or beside this interpreter (a venv without activation)."""
+    candidates = [explicit, os.environ.get("HANGDUMP_PYSPY"), shutil.which("py-spy")]
+    candidates.append(os.path.join(os.path.dirname(sys.executable), "py-spy"))
+    for c in candidates:
+        if c and os.path.isfile(c) and os.access(c, os.X_OK):
+            return c
+    raise ToolMissing("py-spy not found", help="pip install py-spy, or pass --py-spy PATH")
+
+
+def pyspy_version(binary: str) -> str | None:
+    import subprocess
+
+    try:
+        out = subprocess.run([binary, "--version"], check=False, capture_output=True, timeout=5, text=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.strip().removeprefix("py-spy ").strip() or None
+
+
+def _error_line(stderr: str) -> str:
+    for line in stderr.splitlines():
+        line = line.strip()
+        if line.startswith("Error:"):
+            return line.removeprefix("Error:").strip()
+    lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
+    return lines[0] if lines else "no error output"
+
+
+def classify_failure(pid: int, result: ToolResult) -> Exception:
+    """Map py-spy's stderr to an error that tells the user what to do."""
+    text = result.stderr
+    low = text.lower()
+    if "failed to find python version" in low or "failed to find a python interpreter" in low:
+        return NotPython(f"pid {pid} does not look like a CPython process (py-spy found no interpreter)")
+    if "permission denied" in low or "operation not permitted" in low or "eperm" in low:
+        return PermissionDenied(f"not allowed to read the memory of pid {pid}")
+    if "no such file or directory" in low and "executable" in low or "no such process" in low:
+        return TargetNotFound(f"pid {pid} exited before py-spy could read it")
+    return CaptureFailed(f"py-spy failed on pid {pid}: {_error_line(text)}")
+
+
+def dump(
+    binary: str,
+    ident: ProcessIdentity,
+    native: bool = False,
+    with_locals: bool = False,
+    redact: bool = True,
+    timeout_s: float = 10.0,
+) -> PyspyDump:
+    argv = [binary, "dump", "--json", "--pid", str(ident.pid)]
+    if native:
+        argv.append("--native")
+    if with_locals:
+        argv.append("--locals")
+    env = dict(os.environ, RUST_BACKTRACE="0")
+    notes: list[str] = []
+    result, guard_notes = run_tool(argv, ident, timeout_s, env)
+    notes += guard_notes
+    nonblocking = False
+    if result.returncode != 0:
+        first = classify_failure(ident.pid, result)
+        if not isinstance(first, CaptureFailed):
+            raise first
+        # A blocking dump suspends the target with ptrace; that fails on a stopped or
+        # already-traced target. A non-blocking read may still work (native frames need the stop).
+        notes.append(f"blocking py-spy dump failed ({_error_line(result.stderr)}); retried with --nonblocking")
+        nb_argv = [a for a in argv if a != "--native"] + ["--nonblocking"]
+        result, guard_notes = run_tool(nb_argv, ident, timeout_s, env)
+        notes += guard_notes
+        nonblocking = True
+        if result.returncode != 0:
+            raise classify_failure(ident.pid, result)
+    try:
+        data = json.loads(result.stdout)
+    except ValueError as exc:
+        raise CaptureFailed(f"py-spy printed something that is not JSON for pid {ident.pid}: {exc}") from None
+    return PyspyDump(threads_from_pyspy(data, redact=redact), nonblocking, tuple(notes))

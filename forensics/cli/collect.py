@@ -1,0 +1,61 @@
+"""hangdump collect: capture live Python processes and store the captures."""
+from __future__ import annotations
+
+import json
+
+import click
+
+from forensics.cli.common import open_store, store_option
+
+
+@click.command("collect")
+@click.option("--pid", "pids", type=int, multiple=True, help="Process to capture (repeatable).")
+@click.option("--match", help="Also capture every process whose command line matches this regex.")
+@click.option("--children", is_flag=True, help="Also capture the process tree below each target.")
+@click.option("--native", is_flag=True, help="Include native (C) frames.")
+@click.option("--locals", "with_locals", is_flag=True, help="Include local variables (secrets redacted).")
+@click.option("--no-redact", is_flag=True, help="Keep values of locals named like secrets (password, token, ...).")
+@click.option("--timeout", type=float, default=10.0, show_default=True, help="Seconds per capture tool run.")
+@click.option("--py-spy", "pyspy_path", type=click.Path(dir_okay=False), help="py-spy binary to use.")
+@click.option("--json", "as_json", is_flag=True, help="Print the capture document(s) instead of the summary.")
+@click.option("--no-store", is_flag=True, help="Do not store the capture.")
+@store_option
+def command(pids, match, children, native, with_locals, no_redact, timeout, pyspy_path, as_json, no_store, store_dir):
+    """Capture every thread's stack and kernel state of live Python processes.
+
+    One JSON capture per process; several targets are captured in parallel. With --json a single
+    capture prints as one object, several as a JSON array.
+    """
+    from forensics import targets
+    from forensics.capture.live import CollectOptions, collect
+    from forensics.errors import UsageError
+    from forensics.summary import render_summary
+
+    if not pids and not match:
+        raise UsageError("nothing to capture", help="give --pid PID or --match REGEX")
+    chosen = targets.select(list(pids), match, children)
+    if not chosen:
+        raise UsageError(f"no process matches {match!r}")
+    store = None if no_store else open_store(store_dir)
+    opts = CollectOptions(
+        native=native, with_locals=with_locals, redact=not no_redact, timeout_s=timeout, pyspy_path=pyspy_path
+    )
+    outcomes = collect(chosen, opts)
+    exit_code = 0
+    captures = []
+    for o in outcomes:
+        if o.error is not None:
+            click.echo(f"hangdump: error: pid {o.pid}: {o.error.one_line()}", err=True)
+            exit_code = exit_code or o.error.exit_code
+            continue
+        if store is not None:
+            path = store.put(o.capture)
+            if not as_json:
+                click.echo(f"stored {path}", err=True)
+        captures.append(o.capture)
+    if as_json:
+        docs = [c.to_dict() for c in captures]
+        click.echo(json.dumps(docs[0] if len(docs) == 1 and len(outcomes) == 1 else docs, indent=2, ensure_ascii=False))
+    else:
+        click.echo("\n".join(render_summary(c) for c in captures), nl=False)
+    return exit_code

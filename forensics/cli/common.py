@@ -1,0 +1,76 @@
+"""Options and parsing shared by several subcommands."""
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import click
+
+from forensics.errors import UsageError
+
+_RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw])$")
+_UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def store_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--store",
+        "store_dir",
+        type=click.Path(file_okay=False),
+        envvar="HANGDUMP_HOME",
+        help="Capture store directory (default: $HANGDUMP_HOME, else $XDG_DATA_HOME/hangdump).",
+    )(f)
+
+
+def open_store(store_dir: str | None):
+    from forensics.store.local import LocalStore
+
+    return LocalStore(store_dir)
+
+
+def parse_when(text: str | None, now: float | None = None) -> float | None:
+    """Epoch seconds from '2026-11-20', '2026-11-20T10:30', an epoch number, or an age such as '2h' or '7d'."""
+    if text is None:
+        return None
+    text = text.strip()
+    now = time.time() if now is None else now
+    m = _RELATIVE.match(text)
+    if m:
+        return now - float(m.group(1)) * _UNIT_S[m.group(2)]
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(
+            f"cannot read the time {text!r}", help="use 2026-11-20, 2026-11-20T10:30, an epoch, or an age like 2h / 7d"
+        ) from None
+    return dt.timestamp()
+
+
+def filter_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    for opt in reversed(
+        [
+            click.option("--since", help="Only captures taken at/after this time (date, epoch, or age like 2h)."),
+            click.option("--until", help="Only captures taken at/before this time."),
+            click.option("--host", help="Only captures from this host."),
+            click.option("--pid", type=int, help="Only captures of this pid."),
+        ]
+    ):
+        f = opt(f)
+    return f
+
+
+def make_filter(since: str | None, until: str | None, host: str | None, pid: int | None):
+    from forensics.store.local import Filter
+
+    return Filter(since=parse_when(since), until=parse_when(until), host=host, pid=pid)
+
+
+def warn_skipped(skipped) -> None:
+    click.echo(f"hangdump: warning: skipped {skipped.path}: {skipped.reason}", err=True)

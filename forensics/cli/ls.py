@@ -1,0 +1,54 @@
+"""hangdump ls: list stored captures, oldest first."""
+from __future__ import annotations
+
+import json
+
+import click
+
+from forensics.cli.common import filter_options, make_filter, open_store, store_option, warn_skipped
+
+
+@click.command("ls")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per capture (id, host, pid, time, ...).")
+@filter_options
+@store_option
+def command(as_json, since, until, host, pid, store_dir):
+    """List stored captures."""
+    from forensics.store.local import Skipped
+    from forensics.summary import local_time
+
+    rows = []
+    for item in open_store(store_dir).scan(make_filter(since, until, host, pid)):
+        if isinstance(item, Skipped):
+            warn_skipped(item)
+            continue
+        p = item.process
+        rows.append(
+            {
+                "id": item.id,
+                "host": item.host,
+                "pid": item.pid,
+                "taken_at": item.taken_at,
+                "method": item.method,
+                "trigger": item.trigger.rule or item.trigger.kind,
+                "threads": len(item.threads),
+                "source": item.source,
+                "cmdline": " ".join(p.cmdline) if p else None,
+            }
+        )
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return 0
+    if not rows:
+        click.echo("no captures", err=True)
+        return 0
+    table = [("ID", "TAKEN", "HOST", "PID", "METHOD", "TRIGGER", "THREADS", "COMMAND")]
+    for r in rows:
+        table.append(
+            (r["id"], local_time(r["taken_at"]), r["host"], str(r["pid"] or "-"), r["method"], r["trigger"],
+             str(r["threads"]), (r["cmdline"] or r["source"] or "")[:60])
+        )
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]) - 1)]
+    for row in table:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[-1])
+    return 0

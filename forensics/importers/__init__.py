@@ -1,0 +1,1 @@
+"""Turn other tools' output into capture threads."""

@@ -1,0 +1,64 @@
+"""Read a file a user hands to ``hangdump import``: py-spy JSON or a hangdump capture."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+
+from forensics import __version__
+from forensics.errors import CaptureFormatError
+from forensics.importers.pyspy import looks_like_pyspy, pid_of, threads_from_pyspy
+from forensics.model import Capture, Trigger
+
+
+def import_file(
+    path: str,
+    host: str | None = None,
+    pid: int | None = None,
+    taken_at: float | None = None,
+    redact: bool = True,
+) -> Capture:
+    """A capture from ``path``; ``source`` keeps the path as given. Ids derive from content, so re-imports overwrite."""
+    from forensics.capture.live import new_capture_id
+
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+        mtime = os.stat(path).st_mtime
+    except OSError as exc:
+        raise CaptureFormatError(f"cannot read {path}: {exc.strerror or exc}", help="check the path") from None
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise CaptureFormatError(f"{path} is not JSON ({exc})") from None
+    if isinstance(data, dict) and "schema" in data:
+        capture = Capture.from_dict(data)
+        changes: dict = {}
+        if capture.source is None:
+            changes["source"] = path
+        if host is not None:
+            changes["host"] = host
+        if pid is not None:
+            changes["pid"] = pid
+        if taken_at is not None:
+            changes["taken_at"] = taken_at
+        return capture.with_changes(**changes) if changes else capture
+    if not looks_like_pyspy(data):
+        raise CaptureFormatError(f"{path} is neither py-spy `dump --json` output nor a hangdump capture")
+    when = taken_at if taken_at is not None else mtime
+    the_pid = pid if pid is not None else pid_of(data)
+    the_host = host or "unknown"
+    digest = hashlib.sha1(raw).hexdigest()[:8]
+    threads = threads_from_pyspy(data, redact=redact)
+    return Capture(
+        id=new_capture_id(when, the_host, the_pid, salt=digest),
+        host=the_host,
+        pid=the_pid,
+        taken_at=when,
+        method="import",
+        trigger=Trigger(kind="import"),
+        threads=threads,
+        tool_versions={"hangdump": __version__},
+        source=path,
+        options={"native": any(f.kind == "native" for t in threads for f in t.frames)},
+    )

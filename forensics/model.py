@@ -1,0 +1,453 @@
+"""The capture document: frozen dataclasses that serialize themselves.
+
+A capture is one JSON object with a ``schema`` field. Readers accept missing optional
+fields (older or foreign producers) and reject wrong types with ``CaptureFormatError``
+so that a corrupt file is reported, never half-loaded. Frames are stored innermost first
+(the leaf, where the thread waits, is ``frames[0]``), as py-spy and gdb print them.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from forensics.errors import CaptureFormatError
+
+SCHEMA = "hangdump.capture/1"
+METHODS = ("py-spy", "gdb", "core", "import")
+FRAME_KINDS = ("python", "native")
+
+
+def _opt_int(value: Any, what: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise CaptureFormatError(f"{what} must be an integer, got {type(value).__name__}")
+    return value
+
+
+def _opt_num(value: Any, what: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise CaptureFormatError(f"{what} must be a number, got {type(value).__name__}")
+    return float(value)
+
+
+def _opt_str(value: Any, what: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise CaptureFormatError(f"{what} must be a string, got {type(value).__name__}")
+    return value
+
+
+def _opt_bool(value: Any, what: str) -> bool | None:
+    if value is None:
+        return None
+    if not isinstance(value, bool):
+        raise CaptureFormatError(f"{what} must be true/false, got {type(value).__name__}")
+    return value
+
+
+def _obj(value: Any, what: str) -> dict:
+    if not isinstance(value, dict):
+        raise CaptureFormatError(f"{what} must be an object, got {type(value).__name__}")
+    return value
+
+
+def _list(value: Any, what: str) -> list:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise CaptureFormatError(f"{what} must be a list, got {type(value).__name__}")
+    return value
+
+
+def _drop_none(d: dict) -> dict:
+    return {k: v for k, v in d.items() if v is not None}
+
+
+@dataclass(frozen=True, slots=True)
+class Local:
+    """A local variable as the capture tool rendered it; ``redacted`` means the value was withheld."""
+
+    name: str
+    repr: str | None = None
+    is_arg: bool = False
+    redacted: bool = False
+
+    def to_dict(self) -> dict:
+        d: dict[str, Any] = {"name": self.name, "repr": self.repr}
+        if self.is_arg:
+            d["is_arg"] = True
+        if self.redacted:
+            d["redacted"] = True
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Any) -> Local:
+        d = _obj(d, "local")
+        return cls(
+            name=_opt_str(d.get("name"), "local.name") or "?",
+            repr=_opt_str(d.get("repr"), "local.repr"),
+            is_arg=bool(d.get("is_arg", False)),
+            redacted=bool(d.get("redacted", False)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One stack frame. ``module`` is the shared object for native frames, the dotted module (when known) for Python ones."""
+
+    kind: str
+    function: str
+    file: str | None = None
+    line: int | None = None
+    module: str | None = None
+    address: int | None = None
+    locals: tuple[Local, ...] | None = None
+
+    def to_dict(self) -> dict:
+        d = _drop_none(
+            {
+                "kind": self.kind,
+                "function": self.function,
+                "file": self.file,
+                "line": self.line,
+                "module": self.module,
+                "address": self.address,
+            }
+        )
+        if self.locals is not None:
+            d["locals"] = [v.to_dict() for v in self.locals]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Any) -> Frame:
+        d = _obj(d, "frame")
+        raw_locals = d.get("locals")
+        return cls(
+            kind=_opt_str(d.get("kind"), "frame.kind") or "python",
+            function=_opt_str(d.get("function"), "frame.function") or "?",
+            file=_opt_str(d.get("file"), "frame.file"),
+            line=_opt_int(d.get("line"), "frame.line"),
+            module=_opt_str(d.get("module"), "frame.module"),
+            address=_opt_int(d.get("address"), "frame.address"),
+            locals=None
+            if raw_locals is None
+            else tuple(Local.from_dict(v) for v in _list(raw_locals, "frame.locals")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Syscall:
+    """What ``/proc/PID/task/TID/syscall`` said: a syscall number, name and six raw arguments."""
+
+    nr: int
+    name: str
+    args: tuple[int, ...] = ()
+
+    def to_dict(self) -> dict:
+        return {"nr": self.nr, "name": self.name, "args": [hex(a) for a in self.args]}
+
+    @classmethod
+    def from_dict(cls, d: Any) -> Syscall:
+        d = _obj(d, "syscall")
+        args = []
+        for a in _list(d.get("args"), "syscall.args"):
+            if isinstance(a, str):
+                try:
+                    args.append(int(a, 0))
+                except ValueError as exc:
+                    raise CaptureFormatError(f"syscall.args has a non-number {a!r}") from exc
+            else:
+                args.append(_opt_int(a, "syscall.args") or 0)
+        return cls(
+            nr=_opt_int(d.get("nr"), "syscall.nr") or 0,
+            name=_opt_str(d.get("name"), "syscall.name") or "?",
+            args=tuple(args),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class KernelState:
+    """A thread as the kernel sees it, read from /proc without ptrace.
+
+    ``syscall`` is None when the thread is running on a CPU or the file was unreadable;
+    ``running`` tells those apart.
+    """
+
+    state: str | None = None
+    syscall: Syscall | None = None
+    running: bool | None = None
+    wchan: str | None = None
+    utime_s: float | None = None
+    stime_s: float | None = None
+    voluntary_ctxt_switches: int | None = None
+    nonvoluntary_ctxt_switches: int | None = None
+
+    def to_dict(self) -> dict:
+        return _drop_none(
+            {
+                "state": self.state,
+                "syscall": self.syscall.to_dict() if self.syscall else None,
+                "running": self.running,
+                "wchan": self.wchan,
+                "utime_s": self.utime_s,
+                "stime_s": self.stime_s,
+                "voluntary_ctxt_switches": self.voluntary_ctxt_switches,
+                "nonvoluntary_ctxt_switches": self.nonvoluntary_ctxt_switches,
+            }
+        )
+
+    @classmethod
+    def from_dict(cls, d: Any) -> KernelState:
+        d = _obj(d, "kernel")
+        sc = d.get("syscall")
+        return cls(
+            state=_opt_str(d.get("state"), "kernel.state"),
+            syscall=None if sc is None else Syscall.from_dict(sc),
+            running=_opt_bool(d.get("running"), "kernel.running"),
+            wchan=_opt_str(d.get("wchan"), "kernel.wchan"),
+            utime_s=_opt_num(d.get("utime_s"), "kernel.utime_s"),
+            stime_s=_opt_num(d.get("stime_s"), "kernel.stime_s"),
+            voluntary_ctxt_switches=_opt_int(d.get("voluntary_ctxt_switches"), "kernel.voluntary_ctxt_switches"),
+            nonvoluntary_ctxt_switches=_opt_int(
+                d.get("nonvoluntary_ctxt_switches"), "kernel.nonvoluntary_ctxt_switches"
+            ),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadStack:
+    """One thread: identity, what the interpreter says (active, GIL), what the kernel says, and frames (leaf first)."""
+
+    tid: int | None
+    name: str | None = None
+    python_thread_id: int | None = None
+    active: bool | None = None
+    owns_gil: bool | None = None
+    kernel: KernelState | None = None
+    frames: tuple[Frame, ...] = ()
+    lock_address: int | None = None
+
+    def to_dict(self) -> dict:
+        d = _drop_none(
+            {
+                "tid": self.tid,
+                "name": self.name,
+                "python_thread_id": self.python_thread_id,
+                "active": self.active,
+                "owns_gil": self.owns_gil,
+                "kernel": self.kernel.to_dict() if self.kernel else None,
+                "lock_address": self.lock_address,
+            }
+        )
+        d["frames"] = [f.to_dict() for f in self.frames]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Any) -> ThreadStack:
+        d = _obj(d, "thread")
+        k = d.get("kernel")
+        return cls(
+            tid=_opt_int(d.get("tid"), "thread.tid"),
+            name=_opt_str(d.get("name"), "thread.name"),
+            python_thread_id=_opt_int(d.get("python_thread_id"), "thread.python_thread_id"),
+            active=_opt_bool(d.get("active"), "thread.active"),
+            owns_gil=_opt_bool(d.get("owns_gil"), "thread.owns_gil"),
+            kernel=None if k is None else KernelState.from_dict(k),
+            frames=tuple(Frame.from_dict(f) for f in _list(d.get("frames"), "thread.frames")),
+            lock_address=_opt_int(d.get("lock_address"), "thread.lock_address"),
+        )
+
+    @property
+    def python_frames(self) -> tuple[Frame, ...]:
+        return tuple(f for f in self.frames if f.kind == "python")
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessFacts:
+    """The process as /proc described it at capture time; every field may be unknown (None)."""
+
+    cmdline: tuple[str, ...] = ()
+    exe: str | None = None
+    python_version: str | None = None
+    ppid: int | None = None
+    state: str | None = None
+    age_s: float | None = None
+    cpu_user_s: float | None = None
+    cpu_system_s: float | None = None
+    rss: int | None = None
+    pss: int | None = None
+    uss: int | None = None
+    shared: int | None = None
+    swap: int | None = None
+    num_threads: int | None = None
+    children: tuple[int, ...] = ()
+    uid: int | None = None
+
+    def to_dict(self) -> dict:
+        d = _drop_none(
+            {
+                "exe": self.exe,
+                "python_version": self.python_version,
+                "ppid": self.ppid,
+                "state": self.state,
+                "age_s": self.age_s,
+                "cpu_user_s": self.cpu_user_s,
+                "cpu_system_s": self.cpu_system_s,
+                "rss": self.rss,
+                "pss": self.pss,
+                "uss": self.uss,
+                "shared": self.shared,
+                "swap": self.swap,
+                "num_threads": self.num_threads,
+                "uid": self.uid,
+            }
+        )
+        d["cmdline"] = list(self.cmdline)
+        d["children"] = list(self.children)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Any) -> ProcessFacts:
+        d = _obj(d, "process")
+        return cls(
+            cmdline=tuple(_opt_str(a, "process.cmdline") or "" for a in _list(d.get("cmdline"), "process.cmdline")),
+            exe=_opt_str(d.get("exe"), "process.exe"),
+            python_version=_opt_str(d.get("python_version"), "process.python_version"),
+            ppid=_opt_int(d.get("ppid"), "process.ppid"),
+            state=_opt_str(d.get("state"), "process.state"),
+            age_s=_opt_num(d.get("age_s"), "process.age_s"),
+            cpu_user_s=_opt_num(d.get("cpu_user_s"), "process.cpu_user_s"),
+            cpu_system_s=_opt_num(d.get("cpu_system_s"), "process.cpu_system_s"),
+            rss=_opt_int(d.get("rss"), "process.rss"),
+            pss=_opt_int(d.get("pss"), "process.pss"),
+            uss=_opt_int(d.get("uss"), "process.uss"),
+            shared=_opt_int(d.get("shared"), "process.shared"),
+            swap=_opt_int(d.get("swap"), "process.swap"),
+            num_threads=_opt_int(d.get("num_threads"), "process.num_threads"),
+            children=tuple(_opt_int(c, "process.children") or 0 for c in _list(d.get("children"), "process.children")),
+            uid=_opt_int(d.get("uid"), "process.uid"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    """Why the capture was taken: ``manual``, ``import``, or a watchdog rule with its evidence."""
+
+    kind: str = "manual"
+    rule: str | None = None
+    evidence: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return _drop_none({"kind": self.kind, "rule": self.rule, "evidence": self.evidence or None})
+
+    @classmethod
+    def from_dict(cls, d: Any) -> Trigger:
+        d = _obj(d, "trigger")
+        return cls(
+            kind=_opt_str(d.get("kind"), "trigger.kind") or "manual",
+            rule=_opt_str(d.get("rule"), "trigger.rule"),
+            evidence=_obj(d.get("evidence") or {}, "trigger.evidence"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Capture:
+    """One snapshot of one process. ``start_time`` (epoch seconds) plus ``pid`` identify the process."""
+
+    id: str
+    host: str
+    pid: int | None
+    taken_at: float
+    method: str
+    start_time: float | None = None
+    trigger: Trigger = field(default_factory=Trigger)
+    process: ProcessFacts | None = None
+    threads: tuple[ThreadStack, ...] = ()
+    tool_versions: dict = field(default_factory=dict)
+    errors: tuple[str, ...] = ()
+    source: str | None = None
+    duration_s: float | None = None
+    options: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        d = {
+            "schema": SCHEMA,
+            "id": self.id,
+            "host": self.host,
+            "pid": self.pid,
+            "start_time": self.start_time,
+            "taken_at": self.taken_at,
+            "method": self.method,
+            "trigger": self.trigger.to_dict(),
+            "tool_versions": self.tool_versions,
+            "errors": list(self.errors),
+            "source": self.source,
+            "duration_s": self.duration_s,
+            "options": self.options,
+            "process": self.process.to_dict() if self.process else None,
+            "threads": [t.to_dict() for t in self.threads],
+        }
+        return _drop_none(d)
+
+    def to_json(self, indent: int | None = None) -> str:
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+
+    @classmethod
+    def from_dict(cls, d: Any) -> Capture:
+        d = _obj(d, "capture")
+        schema = d.get("schema")
+        if not isinstance(schema, str) or not schema.startswith("hangdump.capture/"):
+            raise CaptureFormatError(f"not a hangdump capture (schema is {schema!r})")
+        if schema != SCHEMA:
+            raise CaptureFormatError(f"unsupported capture schema {schema!r} (this hangdump reads {SCHEMA})")
+        ident = _opt_str(d.get("id"), "id")
+        if not ident:
+            raise CaptureFormatError("capture has no id")
+        taken_at = _opt_num(d.get("taken_at"), "taken_at")
+        if taken_at is None:
+            raise CaptureFormatError("capture has no taken_at")
+        proc = d.get("process")
+        return cls(
+            id=ident,
+            host=_opt_str(d.get("host"), "host") or "unknown",
+            pid=_opt_int(d.get("pid"), "pid"),
+            taken_at=taken_at,
+            method=_opt_str(d.get("method"), "method") or "import",
+            start_time=_opt_num(d.get("start_time"), "start_time"),
+            trigger=Trigger.from_dict(d.get("trigger") or {}),
+            process=None if proc is None else ProcessFacts.from_dict(proc),
+            threads=tuple(ThreadStack.from_dict(t) for t in _list(d.get("threads"), "threads")),
+            tool_versions=_obj(d.get("tool_versions") or {}, "tool_versions"),
+            errors=tuple(_opt_str(e, "errors") or "" for e in _list(d.get("errors"), "errors")),
+            source=_opt_str(d.get("source"), "source"),
+            duration_s=_opt_num(d.get("duration_s"), "duration_s"),
+            options=_obj(d.get("options") or {}, "options"),
+        )
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Capture:
+        try:
+            data = json.loads(text)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise CaptureFormatError(f"not valid JSON: {exc}") from exc
+        return cls.from_dict(data)
+
+    def with_changes(self, **changes: Any) -> Capture:
+        return replace(self, **changes)
+
+    @property
+    def gil_holder(self) -> ThreadStack | None:
+        return next((t for t in self.threads if t.owns_gil), None)
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessIdentity:
+    """A pid is only an identity together with its start time (clock ticks since boot): pids get reused."""
+
+    pid: int
+    start_ticks: int

@@ -1,0 +1,1 @@
+"""Where captures live: a local directory by default."""

@@ -1,0 +1,143 @@
+"""Terminal views of a capture: a one-screen summary (collect) and the full stacks (show). Pure: capture in, text out."""
+from __future__ import annotations
+
+import os
+import time
+
+from forensics.model import Capture, Frame, ThreadStack
+
+
+def human_bytes(n: int | None) -> str:
+    if n is None:
+        return "?"
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{n} B"
+
+
+def human_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    s = int(seconds)
+    if s < 60:
+        return f"{seconds:.1f}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    if s < 86400:
+        return f"{s // 3600}h{s % 3600 // 60:02d}m"
+    return f"{s // 86400}d{s % 86400 // 3600:02d}h"
+
+
+def local_time(epoch: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(epoch))
+
+
+def frame_text(f: Frame) -> str:
+    if f.kind == "native":
+        where = os.path.basename(f.module or f.file or "")
+        name = f.function if f.function != "??" or f.address is None else hex(f.address)
+        return f"{name} [{where}]" if where else name
+    loc = os.path.basename(f.file) if f.file else "?"
+    return f"{f.function} ({loc}:{f.line})" if f.line else f"{f.function} ({loc})"
+
+
+def innermost_python(t: ThreadStack) -> Frame | None:
+    return next((f for f in t.frames if f.kind == "python"), None)
+
+
+def kernel_text(t: ThreadStack) -> str:
+    k = t.kernel
+    if k is None:
+        return "?"
+    if k.running:
+        return "running"
+    if k.syscall is not None:
+        return k.syscall.name
+    return k.wchan or "-"
+
+
+def _flags(t: ThreadStack) -> str:
+    flags = []
+    if t.owns_gil:
+        flags.append("GIL")
+    if t.active:
+        flags.append("active")
+    return ",".join(flags)
+
+
+def header(c: Capture) -> list[str]:
+    p = c.process
+    cmd = " ".join(p.cmdline) if p and p.cmdline else "?"
+    if len(cmd) > 100:
+        cmd = cmd[:97] + "..."
+    version = p.python_version if p and p.python_version else "?"
+    lines = [f"pid {c.pid}  python {version}  {cmd}"]
+    lines.append(
+        f"  capture {c.id}  ({c.method}, {local_time(c.taken_at)}"
+        + (f", {c.duration_s:.2f}s" if c.duration_s is not None else "")
+        + (f", from {c.source}" if c.source else "")
+        + ")"
+    )
+    if p is not None:
+        mem = f"RSS {human_bytes(p.rss)}"
+        if p.pss is not None:
+            mem += f" (PSS {human_bytes(p.pss)}, USS {human_bytes(p.uss)}, shared {human_bytes(p.shared)})"
+        cpu = f"CPU {p.cpu_user_s or 0:.2f}s user + {p.cpu_system_s or 0:.2f}s sys"
+        kids = f" · children {','.join(map(str, p.children))}" if p.children else ""
+        lines.append(
+            f"  age {human_duration(p.age_s)} · {mem} · {cpu} · ppid {p.ppid} · state {p.state}"
+            f" · {p.num_threads} threads{kids}"
+        )
+    holder = c.gil_holder
+    if holder is not None:
+        lines.append(f"  GIL held by thread {holder.tid} {holder.name or ''} (kernel: {kernel_text(holder)})")
+    elif any(t.owns_gil is False for t in c.threads):
+        lines.append("  GIL held by no Python thread")
+    for err in c.errors:
+        lines.append(f"  note: {err}")
+    return lines
+
+
+def thread_table(c: Capture) -> list[str]:
+    rows = [("TID", "THREAD", "FLAGS", "ST", "KERNEL", "WCHAN", "INNERMOST PYTHON FRAME")]
+    for t in c.threads:
+        top = innermost_python(t)
+        rows.append(
+            (
+                str(t.tid or "?"),
+                (t.name or "")[:24],
+                _flags(t),
+                (t.kernel.state if t.kernel else None) or "?",
+                kernel_text(t),
+                ((t.kernel.wchan if t.kernel else None) or "-")[:22],
+                frame_text(top) if top else ("(no Python frames)" if not t.frames else frame_text(t.frames[0])),
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    return ["  " + "  ".join(cell.ljust(w) for cell, w in zip(r, widths)) + "  " + r[-1] for r in rows]
+
+
+def render_summary(c: Capture) -> str:
+    return "\n".join(header(c) + [""] + thread_table(c)) + "\n"
+
+
+def render_full(c: Capture) -> str:
+    lines = header(c) + [""] + thread_table(c) + [""]
+    for t in c.threads:
+        kernel = kernel_text(t)
+        if t.kernel and t.kernel.syscall:
+            args = ", ".join(hex(a) for a in t.kernel.syscall.args[:3])
+            kernel = f"{t.kernel.syscall.name}({args}, ...)"
+        lines.append(f"Thread {t.tid} {t.name or ''} [{_flags(t) or 'idle'}] kernel: {kernel}")
+        if not t.frames:
+            lines.append("    (no frames)")
+        for f in t.frames:
+            lines.append(f"    {frame_text(f)}")
+            for v in f.locals or ():
+                value = "<redacted>" if v.redacted else v.repr
+                lines.append(f"        {v.name} = {value}")
+        lines.append("")
+    return "\n".join(lines)
