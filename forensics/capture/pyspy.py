@@ -21,9 +21,13 @@ class PyspyDump:
 
 
 def find_pyspy(explicit: str | None = None) -> str:
-    """py-spy from --py-spy / $HANGDUMP_PYSPY, PATH, or beside this interpreter (a venv without activation)."""
-    candidates = [explicit, os.environ.get("HANGDUMP_PYSPY"), shutil.which("py-spy")]
-    candidates.append(os.path.join(os.path.dirname(sys.executable), "py-spy"))
+    """py-spy from --py-spy / $HANGDUMP_PYSPY, beside this interpreter (the one pip installed with us), or PATH."""
+    candidates = [
+        explicit,
+        os.environ.get("HANGDUMP_PYSPY"),
+        os.path.join(os.path.dirname(sys.executable), "py-spy"),
+        shutil.which("py-spy"),
+    ]
     for c in candidates:
         if c and os.path.isfile(c) and os.access(c, os.X_OK):
             return c
