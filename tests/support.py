@@ -1,0 +1,305 @@
+"""Helpers for integration tests that run the real hang programs in fixtures/hangs/.
+
+    with spawn_hang("deadlock_ab") as hung:
+        wait_blocked(hung.pid, [hung.tid("worker-a"), hung.tid("worker-b")])
+        ...  # capture hung.pid
+
+Only the standard library and /proc are used. Linux only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import re
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+HANGS_DIR = REPO_ROOT / "fixtures" / "hangs"
+READY_PREFIX = b"READY "
+
+T = TypeVar("T")
+
+# The few syscalls hung fixtures sit in, by architecture (numbers differ per arch).
+_SYSCALLS: dict[str, dict[int, str]] = {
+    "x86_64": {
+        0: "read", 7: "poll", 23: "select", 35: "nanosleep", 43: "accept", 45: "recvfrom",
+        47: "recvmsg", 61: "wait4", 73: "flock", 202: "futex", 230: "clock_nanosleep",
+        232: "epoll_wait", 247: "waitid", 270: "pselect6", 271: "ppoll", 281: "epoll_pwait",
+        288: "accept4",
+    },
+    "aarch64": {
+        32: "flock", 63: "read", 72: "pselect6", 73: "ppoll", 95: "waitid", 98: "futex",
+        101: "nanosleep", 115: "clock_nanosleep", 202: "accept", 207: "recvfrom", 212: "recvmsg",
+        22: "epoll_pwait", 242: "accept4", 260: "wait4",
+    },
+}
+
+
+class FixtureNotReady(RuntimeError):
+    """A hang fixture exited or stayed silent instead of printing its READY line."""
+
+
+def fixture_names() -> list[str]:
+    """Every hang program in fixtures/hangs/, without the .py."""
+    return sorted(p.stem for p in HANGS_DIR.glob("*.py") if not p.name.startswith("_"))
+
+
+def python_interpreters(min_version: tuple[int, int] = (3, 9)) -> dict[str, str]:
+    """Map "3.9", "3.10", ... to an interpreter path; versions not installed are absent.
+
+    Looks in pyenv ($PYENV_ROOT, then /root/.pyenv) for plain CPython builds (no
+    free-threaded "t" or dev builds), highest patch release first, and always
+    includes sys.executable for its own version.
+    """
+    found: dict[str, tuple[tuple[int, ...], str]] = {}
+    roots = [os.environ.get("PYENV_ROOT", ""), "/root/.pyenv", os.path.expanduser("~/.pyenv")]
+    for root in dict.fromkeys(r for r in roots if r):
+        versions = Path(root) / "versions"
+        if not versions.is_dir():
+            continue
+        for entry in versions.iterdir():
+            match = re.fullmatch(r"(\d+)\.(\d+)\.(\d+)", entry.name)
+            if not match:
+                continue
+            version = tuple(int(x) for x in match.groups())
+            exe = entry / "bin" / ("python%d.%d" % version[:2])
+            if version[:2] < min_version or not os.access(exe, os.X_OK):
+                continue
+            key = "%d.%d" % version[:2]
+            if key not in found or found[key][0] < version:
+                found[key] = (version, str(exe))
+    if sys.version_info[:2] >= min_version:
+        key = "%d.%d" % sys.version_info[:2]
+        found[key] = (tuple(sys.version_info[:3]), sys.executable)
+    ordered = sorted(found.items(), key=lambda item: item[1][0])
+    return {key: path for key, (_, path) in ordered}
+
+
+@dataclass
+class HungProcess:
+    """A running hang fixture. `info` is the JSON object from its READY line."""
+
+    name: str
+    proc: subprocess.Popen[bytes]
+    info: dict[str, Any]
+    tmpdir: str
+    stderr_path: str = field(repr=False)
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    @property
+    def threads(self) -> dict[str, int]:
+        """Thread name (with any --name-suffix) -> native tid."""
+        return dict(self.info.get("threads", {}))
+
+    def tid(self, name: str) -> int:
+        """Native tid of the thread called `name` (the name suffix is added if needed)."""
+        threads = self.threads
+        if name in threads:
+            return threads[name]
+        return threads[name + self.info.get("name_suffix", "")]
+
+    def children(self) -> list[dict[str, Any]]:
+        """Child processes the fixture reported (pid, role, threads, expect)."""
+        return list(self.info.get("children", []))
+
+    def stderr(self) -> str:
+        with open(self.stderr_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+
+def _read_ready(proc: subprocess.Popen[bytes], deadline: float) -> tuple[dict[str, Any] | None, bytes]:
+    """Read stdout until a READY line, EOF or the deadline. Returns (info, all bytes seen)."""
+    assert proc.stdout is not None
+    fd = proc.stdout.fileno()
+    seen = b""
+    with selectors.DefaultSelector() as selector:
+        selector.register(fd, selectors.EVENT_READ)
+        while True:
+            for line in seen.split(b"\n")[:-1]:
+                if line.startswith(READY_PREFIX):
+                    return json.loads(line[len(READY_PREFIX):]), seen
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not selector.select(remaining):
+                return None, seen
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                return None, seen
+            seen += chunk
+
+
+def _kill_group(proc: subprocess.Popen[bytes], linger: float = 2.0) -> None:
+    """SIGKILL the fixture's whole process group and reap the leader."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(ProcessLookupError):
+        proc.kill()  # in case it left its group
+    proc.wait(timeout=10)
+    # Grandchildren (forked workers) are reaped by init; wait briefly until the group is gone.
+    deadline = time.monotonic() + linger
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(proc.pid, 0)
+        except (ProcessLookupError, PermissionError):
+            return
+        time.sleep(0.01)
+
+
+@contextlib.contextmanager
+def spawn_hang(
+    name: str,
+    python: str = sys.executable,
+    args: Sequence[str] = (),
+    timeout: float = 20.0,
+    env: dict[str, str] | None = None,
+) -> Iterator[HungProcess]:
+    """Start fixtures/hangs/<name>.py, wait for its READY line, kill it all on exit.
+
+    The fixture gets its own session (so the whole group can be killed), a
+    private TMPDIR removed afterwards, and the parent pid it should check so it
+    dies with us. Note: the fixture uses PR_SET_PDEATHSIG, which fires when the
+    *thread* that spawned it exits, so spawn from a thread that outlives it.
+    """
+    script = HANGS_DIR / (name + ".py")
+    if not script.is_file():
+        raise FileNotFoundError("no hang fixture %r (have: %s)" % (name, ", ".join(fixture_names())))
+    tmpdir = tempfile.mkdtemp(prefix="hangdump-%s-" % name)
+    stderr_path = os.path.join(tmpdir, "stderr.txt")
+    child_env = dict(os.environ if env is None else env)
+    child_env.update(TMPDIR=tmpdir, HANGDUMP_FIXTURE_PARENT=str(os.getpid()))
+    proc: subprocess.Popen[bytes] | None = None
+    try:
+        with open(stderr_path, "wb") as stderr:
+            proc = subprocess.Popen(
+                [python, str(script), *args],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                env=child_env,
+                cwd=tmpdir,
+                start_new_session=True,
+            )
+        info, seen = _read_ready(proc, time.monotonic() + timeout)
+        if info is None:
+            state = "exited with %s" % proc.poll() if proc.poll() is not None else "no READY in %.1fs" % timeout
+            with open(stderr_path, "rb") as f:
+                err = f.read().decode("utf-8", "replace")
+            raise FixtureNotReady(
+                "hang fixture %s under %s: %s\n--- stdout ---\n%s\n--- stderr ---\n%s"
+                % (name, python, state, seen.decode("utf-8", "replace")[-2000:], err[-4000:])
+            )
+        yield HungProcess(name=name, proc=proc, info=info, tmpdir=tmpdir, stderr_path=stderr_path)
+    finally:
+        if proc is not None:
+            _kill_group(proc)
+            if proc.stdout is not None:
+                proc.stdout.close()
+        shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def wait_until(
+    predicate: Callable[[], T],
+    timeout: float = 10.0,
+    interval: float = 0.02,
+    what: str = "condition",
+) -> T:
+    """Poll `predicate` until it returns something truthy, and return that value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError("timed out after %.1fs waiting for %s (last: %r)" % (timeout, what, value))
+        time.sleep(interval)
+
+
+def thread_syscalls(pid: int) -> dict[int, str]:
+    """tid -> first field of /proc/PID/task/TID/syscall: a syscall number as str,
+    "running", or "-1" (blocked outside a syscall). Threads that vanish are skipped."""
+    result: dict[int, str] = {}
+    try:
+        tids = os.listdir("/proc/%d/task" % pid)
+    except FileNotFoundError:
+        return result
+    for tid in tids:
+        try:
+            with open("/proc/%d/task/%s/syscall" % (pid, tid)) as f:
+                fields = f.read().split()
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+        if fields:
+            result[int(tid)] = fields[0]
+    return result
+
+
+def thread_cpu_ticks(pid: int) -> dict[int, int]:
+    """tid -> utime + stime in clock ticks, from /proc/PID/task/TID/stat."""
+    result: dict[int, int] = {}
+    try:
+        tids = os.listdir("/proc/%d/task" % pid)
+    except FileNotFoundError:
+        return result
+    for tid in tids:
+        try:
+            with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+                stat = f.read()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()  # the comm field may contain spaces
+        result[int(tid)] = int(fields[11]) + int(fields[12])
+    return result
+
+
+def syscall_name(number: str) -> str:
+    """Name of a syscall number from thread_syscalls() for the common blocking calls,
+    else the input unchanged ("running", "-1", or an unknown number)."""
+    table = _SYSCALLS.get(platform.machine(), {})
+    if number.isdigit() and int(number) in table:
+        return table[int(number)]
+    return number
+
+
+def wait_blocked(
+    pid: int,
+    tids: Iterable[int],
+    timeout: float = 10.0,
+    syscalls: Iterable[str] | None = None,
+) -> dict[int, str]:
+    """Wait until every tid sits in a syscall at the same moment; return tid -> syscall name.
+
+    With `syscalls` (names such as "futex", "recvfrom"), each tid must be in one of them.
+    """
+    wanted = list(tids)
+    allowed = set(syscalls) if syscalls is not None else None
+
+    def blocked() -> dict[int, str] | None:
+        current = thread_syscalls(pid)
+        names = {tid: syscall_name(current.get(tid, "gone")) for tid in wanted}
+        for name in names.values():
+            if name in ("running", "gone", "-1") or (allowed is not None and name not in allowed):
+                return None
+        return names
+
+    try:
+        return wait_until(blocked, timeout=timeout, what="blocked threads")
+    except AssertionError:
+        now = {tid: syscall_name(nr) for tid, nr in thread_syscalls(pid).items() if tid in wanted}
+        raise AssertionError(
+            "timed out after %.1fs waiting for threads %s of pid %d to block%s; now: %s"
+            % (timeout, wanted, pid, " in %s" % sorted(allowed) if allowed else "", now)
+        ) from None
