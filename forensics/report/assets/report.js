@@ -1,0 +1,398 @@
+/* hangdump report: filters, members tables, flame graphs and capture views, drawn from the inlined data.
+   Every string from a capture goes into the page with textContent / setAttribute, never as HTML. */
+"use strict";
+(function () {
+  var D = null;            // the payload (see forensics/report/render.py)
+  var S = null;            // strings
+  var byId = {};           // capture id -> index
+  var match = null;        // Uint8Array: capture passes the filters
+  var stackText = null;    // lowercased text of every stack (search)
+  var capText = null;      // lowercased text of every capture header
+  var LIST_PAGE = 200;
+  var listShown = LIST_PAGE;
+
+  function el(tag, attrs) {
+    var node = document.createElement(tag);
+    if (attrs) {
+      for (var k in attrs) {
+        if (!Object.prototype.hasOwnProperty.call(attrs, k) || attrs[k] === null || attrs[k] === undefined) continue;
+        if (k === "text") node.textContent = String(attrs[k]);
+        else node.setAttribute(k, String(attrs[k]));
+      }
+    }
+    for (var i = 2; i < arguments.length; i++) {
+      var c = arguments[i];
+      if (c === null || c === undefined) continue;
+      node.appendChild(typeof c === "object" ? c : document.createTextNode(String(c)));
+    }
+    return node;
+  }
+  function s(i) { return i === -1 || i === null || i === undefined ? null : S[i]; }
+  function pad(n) { return n < 10 ? "0" + n : "" + n; }
+  function utc(t) {
+    if (t === null || t === undefined) return "?";
+    var d = new Date(t * 1000);
+    return d.getUTCFullYear() + "-" + pad(d.getUTCMonth() + 1) + "-" + pad(d.getUTCDate()) + " " +
+      pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes()) + ":" + pad(d.getUTCSeconds());
+  }
+  function bytes(n) {
+    if (n === null || n === undefined) return "?";
+    var units = ["B", "KiB", "MiB", "GiB"], v = n, u = 0;
+    while (v >= 1024 && u < units.length - 1) { v /= 1024; u++; }
+    return u === 0 ? v + " B" : v.toFixed(1) + " " + units[u];
+  }
+  function dur(x) {
+    if (x === null || x === undefined) return "?";
+    var t = Math.floor(x);
+    if (t < 60) return x.toFixed(1) + "s";
+    if (t < 3600) return Math.floor(t / 60) + "m" + pad(t % 60) + "s";
+    if (t < 86400) return Math.floor(t / 3600) + "h" + pad(Math.floor(t % 3600 / 60)) + "m";
+    return Math.floor(t / 86400) + "d" + pad(Math.floor(t % 86400 / 3600)) + "h";
+  }
+  function basename(p) { if (!p) return ""; var i = p.lastIndexOf("/"); return i < 0 ? p : p.slice(i + 1); }
+
+  // capture record accessors: [id, host, pid, taken_at, method, trigger, cluster, process, threads, errors, extra]
+  function cId(c) { return s(c[0]); }
+  function cHost(c) { return s(c[1]); }
+  function cProc(c, i) { return c[7] ? c[7][i] : null; }
+
+  /* ------------------------------------------------------------------ loading */
+  function load() {
+    var raw = JSON.parse(document.getElementById("hangdump-data").textContent);
+    if (!raw.z) return Promise.resolve(raw);
+    if (typeof DecompressionStream === "undefined") {
+      return Promise.reject(new Error("this browser cannot inflate the report data (no DecompressionStream)"));
+    }
+    var bin = atob(raw.z), buf = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) buf[i] = bin.charCodeAt(i);
+    var stream = new Blob([buf]).stream().pipeThrough(new DecompressionStream("gzip"));
+    return new Response(stream).text().then(JSON.parse);
+  }
+
+  function index() {
+    S = D.s;
+    var i, j;
+    stackText = new Array(D.k.length);
+    for (i = 0; i < D.k.length; i++) {
+      var parts = [];
+      for (j = 0; j < D.k[i].length; j++) {
+        var f = D.f[D.k[i][j]];
+        parts.push(s(f[2]) || "", s(f[3]) || "", s(f[5]) || "");
+      }
+      stackText[i] = parts.join("\n").toLowerCase();
+    }
+    capText = new Array(D.c.length);
+    for (i = 0; i < D.c.length; i++) {
+      var c = D.c[i];
+      byId[cId(c)] = i;
+      var names = [cId(c), cHost(c), String(c[2]), s(cProc(c, 0)) || ""];
+      for (j = 0; j < c[8].length; j++) names.push(s(c[8][j][1]) || "");
+      capText[i] = names.join("\n").toLowerCase();
+    }
+    match = new Uint8Array(D.c.length);
+  }
+
+  /* ------------------------------------------------------------------ filters */
+  function inputValue(id) { var n = document.getElementById(id); return n ? n.value : ""; }
+  function whenValue(id) {
+    var v = inputValue(id);
+    if (!v) return null;
+    var t = Date.parse(v + (v.length === 16 ? ":00Z" : "Z"));
+    return isNaN(t) ? null : t / 1000;
+  }
+
+  function applyFilters() {
+    var q = inputValue("f-text").trim().toLowerCase();
+    var host = inputValue("f-host");
+    var since = whenValue("f-since"), until = whenValue("f-until");
+    var verdict = inputValue("f-verdict");
+    var hostIdx = host ? S.indexOf(host) : -1;
+    var stackHit = null, i, j;
+    if (q) {
+      stackHit = new Uint8Array(D.k.length);
+      for (i = 0; i < stackText.length; i++) if (stackText[i].indexOf(q) !== -1) stackHit[i] = 1;
+    }
+    var clusterKind = [];
+    var clusterNodes = document.querySelectorAll("details.cluster");
+    for (i = 0; i < clusterNodes.length; i++) clusterKind[+clusterNodes[i].getAttribute("data-index")] = clusterNodes[i].getAttribute("data-kind");
+    var total = 0;
+    for (i = 0; i < D.c.length; i++) {
+      var c = D.c[i], ok = 1;
+      if (host && c[1] !== hostIdx) ok = 0;
+      else if (since !== null && c[3] < since) ok = 0;
+      else if (until !== null && c[3] > until) ok = 0;
+      else if (verdict && (c[6] === -1 || clusterKind[c[6]] !== verdict)) ok = 0;
+      else if (q && capText[i].indexOf(q) === -1) {
+        ok = 0;
+        for (j = 0; j < c[8].length; j++) if (stackHit[c[8][j][4]]) { ok = 1; break; }
+      }
+      match[i] = ok;
+      total += ok;
+    }
+    for (i = 0; i < clusterNodes.length; i++) {
+      var node = clusterNodes[i], g = D.g[+node.getAttribute("data-index")], n = 0;
+      if (!g) continue;
+      for (j = 0; j < g[1].length; j++) n += match[g[1][j]];
+      node.hidden = n === 0;
+      var badge = node.querySelector(".n-match");
+      if (badge) badge.textContent = n === g[1].length ? String(n) : n + " of " + g[1].length;
+      var members = node.querySelector(".members");
+      if (members && members.getAttribute("data-drawn")) drawMembers(members);
+    }
+    var count = document.getElementById("f-count");
+    if (count) count.textContent = total === D.c.length ? total + " captures" : total + " of " + D.c.length + " captures match";
+    listShown = LIST_PAGE;
+    drawCaptureList();
+  }
+
+  /* ------------------------------------------------------------------ tables */
+  function captureLink(i) {
+    var id = cId(D.c[i]);
+    return el("a", { href: "#capture/" + encodeURIComponent(id), "class": "cap-link", text: id });
+  }
+  function memberRow(i) {
+    var c = D.c[i], trig = s(c[5]) || "";
+    return el("tr", null,
+      el("td", null, captureLink(i)), el("td", { text: cHost(c) }), el("td", { text: c[2] === null ? "-" : c[2] }),
+      el("td", { text: utc(c[3]) }), el("td", { text: trig }), el("td", { text: bytes(cProc(c, 8)) }),
+      el("td", { text: dur(cProc(c, 5)) }), el("td", { text: s(cProc(c, 2)) || "?" }));
+  }
+  function table(rows, more) {
+    var head = el("tr");
+    ["capture", "host", "pid", "taken (UTC)", "trigger", "RSS", "age", "python"].forEach(function (h) { head.appendChild(el("th", { text: h })); });
+    var body = el("tbody");
+    rows.forEach(function (i) { body.appendChild(memberRow(i)); });
+    var t = el("table", { "class": "members-table" }, el("thead", null, head), body);
+    return more ? el("div", null, t, more) : t;
+  }
+  function drawMembers(node) {
+    var g = D.g[+node.getAttribute("data-cluster")], rows = [], i;
+    for (i = 0; i < g[1].length; i++) if (match[g[1][i]]) rows.push(g[1][i]);
+    rows.sort(function (a, b) { return D.c[b][3] - D.c[a][3]; });
+    var limit = +(node.getAttribute("data-limit") || LIST_PAGE), more = null;
+    if (rows.length > limit) {
+      more = el("button", { type: "button", "class": "more", text: "show " + Math.min(LIST_PAGE, rows.length - limit) + " more of " + (rows.length - limit) });
+      more.addEventListener("click", function () { node.setAttribute("data-limit", limit + LIST_PAGE); drawMembers(node); });
+    }
+    node.replaceChildren(table(rows.slice(0, limit), more));
+    node.setAttribute("data-drawn", "1");
+  }
+  function drawCaptureList() {
+    var node = document.getElementById("capture-list");
+    if (!node) return;
+    var rows = [];
+    for (var i = D.c.length - 1; i >= 0; i--) if (match[i]) rows.push(i);
+    var more = null;
+    if (rows.length > listShown) {
+      more = el("button", { type: "button", "class": "more", text: "show " + Math.min(LIST_PAGE, rows.length - listShown) + " more of " + (rows.length - listShown) });
+      more.addEventListener("click", function () { listShown += LIST_PAGE; drawCaptureList(); });
+    }
+    node.replaceChildren(rows.length ? table(rows.slice(0, listShown), more) : el("p", { "class": "empty", text: "No capture matches the filters." }));
+  }
+
+  /* ------------------------------------------------------------------ flame graphs (icicle, rooted at the waits) */
+  var ROW = 18;
+  function hue(name) {
+    var h = 0;
+    for (var i = 0; i < name.length; i++) h = (h * 31 + name.charCodeAt(i)) | 0;
+    return Math.abs(h);
+  }
+  function drawFlame(node, root) {
+    var tree = node.getAttribute("data-cluster") === "all" ? D.a : D.g[+node.getAttribute("data-cluster")][2];
+    root = root || tree;
+    if (!root || root[1] === 0) { node.replaceChildren(el("p", { "class": "empty", text: "No stuck threads with frames." })); return; }
+    var boxes = el("div", { "class": "flame-boxes" }), depthMax = 0, total = root[1];
+    function place(n, depth, x) {
+      var w = n[1] / total;
+      if (w < 0.002) return;
+      if (depth > depthMax) depthMax = depth;
+      var name = s(n[0]), native = / \[[^\]]*\]$/.test(name) || name.indexOf("[") === 0;
+      var box = el("div", {
+        "class": "fbox" + (native ? " native" : "") + (depth === 0 ? " froot" : ""),
+        title: name + " \u2014 " + n[1] + " thread" + (n[1] === 1 ? "" : "s") + " (" + (100 * n[1] / total).toFixed(1) + "%)",
+        style: "left:" + (100 * x) + "%;width:" + (100 * w) + "%;top:" + (depth * ROW) + "px;" +
+          "background:hsl(" + (native ? 200 + hue(name) % 30 : 10 + hue(name) % 40) + ",75%," + (native ? 72 : 65) + "%)"
+      }, depth === 0 && n === tree ? "all stuck threads (" + n[1] + ")" : name);
+      box.addEventListener("click", function (ev) { ev.stopPropagation(); drawFlame(node, n === root ? tree : n); });
+      boxes.appendChild(box);
+      var cx = x;
+      for (var i = 0; i < n[2].length; i++) { place(n[2][i], depth + 1, cx); cx += n[2][i][1] / total; }
+    }
+    place(root, 0, 0);
+    boxes.style.height = ((depthMax + 1) * ROW) + "px";
+    var parts = [boxes];
+    if (root !== tree) parts.unshift(el("p", { "class": "zoom", text: "zoomed on " + s(root[0]) + "; click it to zoom out" }));
+    node.replaceChildren.apply(node, parts);
+    node.setAttribute("data-drawn", "1");
+  }
+
+  function onToggle(details) {
+    if (!details.open) return;
+    var flames = details.querySelectorAll(".flame"), i;
+    for (i = 0; i < flames.length; i++) if (!flames[i].getAttribute("data-drawn")) drawFlame(flames[i]);
+    var members = details.querySelectorAll(".members");
+    for (i = 0; i < members.length; i++) if (!members[i].getAttribute("data-drawn")) drawMembers(members[i]);
+  }
+
+  /* ------------------------------------------------------------------ the full view of one capture */
+  function kv(dl, key, value) {
+    if (value === null || value === undefined || value === "") return;
+    dl.appendChild(el("dt", { text: key }));
+    dl.appendChild(el("dd", { text: value }));
+  }
+  function frameItem(fi) {
+    var f = D.f[fi], native = f[0] === 1, li = el("li", { "class": "frame " + (native ? "native" : "python") });
+    li.appendChild(el("span", { "class": "fn", text: s(f[2]) }));
+    if (native) {
+      var lib = basename(s(f[5]) || s(f[3]) || "");
+      li.appendChild(document.createTextNode(" "));
+      li.appendChild(el("span", { "class": "where", title: s(f[5]) || s(f[3]) || "", text: "[" + lib + "]" + (f[6] !== null && f[6] !== undefined ? " 0x" + f[6].toString(16) : "") }));
+    } else {
+      li.appendChild(document.createTextNode(" "));
+      li.appendChild(el("span", { "class": "where", title: s(f[3]) || "", text: (s(f[3]) || "?") + (f[4] ? ":" + f[4] : "") }));
+    }
+    if (f[7] !== -1) {
+      var ul = el("ul", { "class": "locals" });
+      D.l[f[7]].forEach(function (v) {
+        var value = v[2] & 2 ? "<redacted>" : (s(v[1]) === null ? "?" : s(v[1]));
+        ul.appendChild(el("li", null, el("span", { "class": "lname", text: s(v[0]) + (v[2] & 1 ? " (arg)" : "") }), " = ", el("code", { text: value })));
+      });
+      li.appendChild(ul);
+    }
+    return li;
+  }
+  function kernelText(k) {
+    if (!k) return "?";
+    if (k[3] === 1) return "running";
+    return s(k[1]) || s(k[2]) || "-";
+  }
+  function renderCapture(i) {
+    var c = D.c[i], box = el("div", { "class": "capture", "data-capture": cId(c) });
+    var dl = el("dl", { "class": "facts" });
+    kv(dl, "capture", cId(c));
+    kv(dl, "host", cHost(c));
+    kv(dl, "pid", c[2]);
+    kv(dl, "taken", utc(c[3]) + " UTC");
+    kv(dl, "method", s(c[4]));
+    kv(dl, "trigger", s(c[5]));
+    if (c[6] !== -1 && D.g[c[6]]) kv(dl, "cluster", s(D.g[c[6]][0]));
+    if (c[7]) {
+      kv(dl, "command", s(cProc(c, 0)));
+      kv(dl, "exe", s(cProc(c, 1)));
+      kv(dl, "python", s(cProc(c, 2)));
+      kv(dl, "ppid", cProc(c, 3));
+      kv(dl, "state", s(cProc(c, 4)));
+      kv(dl, "age", dur(cProc(c, 5)));
+      kv(dl, "CPU", (cProc(c, 6) || 0).toFixed(2) + "s user + " + (cProc(c, 7) || 0).toFixed(2) + "s sys");
+      kv(dl, "memory", "RSS " + bytes(cProc(c, 8)) + (cProc(c, 9) !== null ? " · PSS " + bytes(cProc(c, 9)) + " · USS " + bytes(cProc(c, 10)) + " · shared " + bytes(cProc(c, 11)) : "") + (cProc(c, 12) ? " · swap " + bytes(cProc(c, 12)) : ""));
+      kv(dl, "threads", cProc(c, 13));
+      if (cProc(c, 14) && cProc(c, 14).length) kv(dl, "children", cProc(c, 14).join(", "));
+      kv(dl, "uid", cProc(c, 15));
+    }
+    if (c[10] !== -1) {
+      var extra = JSON.parse(s(c[10]));
+      for (var key in extra) if (Object.prototype.hasOwnProperty.call(extra, key)) kv(dl, key.replace(/_/g, " "), typeof extra[key] === "object" ? JSON.stringify(extra[key]) : extra[key]);
+    }
+    box.appendChild(dl);
+    var holder = null, known = false;
+    c[8].forEach(function (t) { if (t[2] & 1) holder = t; if (t[2] & 4) known = true; });
+    if (holder) box.appendChild(el("p", { "class": "gil", text: "GIL held by thread " + holder[0] + " " + (s(holder[1]) || "") + " (kernel: " + kernelText(holder[3]) + ")" }));
+    else if (known) box.appendChild(el("p", { "class": "gil", text: "GIL held by no Python thread" }));
+    c[9].forEach(function (e) { box.appendChild(el("p", { "class": "warn", text: "note: " + s(e) })); });
+
+    var head = el("tr");
+    ["tid", "thread", "flags", "state", "kernel", "wchan", "innermost Python frame"].forEach(function (h) { head.appendChild(el("th", { text: h })); });
+    var body = el("tbody");
+    c[8].forEach(function (t, ti) {
+      var stack = D.k[t[4]], top = null;
+      for (var j = 0; j < stack.length; j++) if (D.f[stack[j]][0] === 0) { top = stack[j]; break; }
+      if (top === null && stack.length) top = stack[0];
+      var flags = [];
+      if (t[2] & 1) flags.push("GIL");
+      if (t[2] & 2) flags.push("active");
+      body.appendChild(el("tr", null,
+        el("td", null, el("a", { href: "#capture/" + encodeURIComponent(cId(c)) + "/" + ti, "class": "thread-link", text: t[0] === null ? "?" : t[0] })),
+        el("td", { text: s(t[1]) || "" }), el("td", { text: flags.join(",") }), el("td", { text: t[3] ? s(t[3][0]) || "?" : "?" }),
+        el("td", { text: kernelText(t[3]) }), el("td", { text: t[3] ? s(t[3][2]) || "-" : "-" }),
+        el("td", { text: top === null ? "(no frames)" : s(D.f[top][1]) })));
+    });
+    box.appendChild(el("table", { "class": "threads-table" }, el("thead", null, head), body));
+
+    c[8].forEach(function (t, ti) {
+      var k = t[3], sec = el("section", { "class": "thread-full", id: "t-" + ti });
+      var flags = [];
+      if (t[2] & 1) flags.push("holds the GIL");
+      if (t[2] & 2) flags.push("active");
+      sec.appendChild(el("h3", null, "Thread " + (t[0] === null ? "?" : t[0]) + " ", el("span", { "class": "tname", text: s(t[1]) || "" }), flags.length ? " [" + flags.join(", ") + "]" : ""));
+      if (k) {
+        var kd = el("p", { "class": "kernel" });
+        kd.textContent = "kernel: state " + (s(k[0]) || "?") + " · " + (k[3] === 1 ? "running" : (s(k[1]) || "no syscall")) +
+          " · wchan " + (s(k[2]) || "-") + " · CPU " + (k[4] === null ? "?" : k[4]) + "s user + " + (k[5] === null ? "?" : k[5]) + "s sys" +
+          " · context switches " + (k[6] === null ? "?" : k[6]) + " voluntary, " + (k[7] === null ? "?" : k[7]) + " involuntary";
+        sec.appendChild(kd);
+      }
+      var ol = el("ol", { "class": "stack" });
+      D.k[t[4]].forEach(function (fi) { ol.appendChild(frameItem(fi)); });
+      if (!D.k[t[4]].length) ol.appendChild(el("li", { "class": "empty", text: "(no frames)" }));
+      sec.appendChild(ol);
+      box.appendChild(sec);
+    });
+    return box;
+  }
+
+  /* ------------------------------------------------------------------ routing */
+  function route() {
+    var h = decodeURIComponent(location.hash.replace(/^#/, ""));
+    var view = document.getElementById("capture-view");
+    var m = /^capture\/(.+?)(?:\/(\d+))?$/.exec(h);
+    var only = document.body.getAttribute("data-only-capture");
+    if (!m && only) m = [null, only, null];
+    if (m && byId.hasOwnProperty(m[1])) {
+      var i = byId[m[1]];
+      document.getElementById("capture-title").textContent = "capture " + m[1];
+      document.getElementById("capture-body").replaceChildren(renderCapture(i));
+      view.hidden = false;
+      document.body.classList.add("viewing-capture");
+      var target = m[2] !== null && m[2] !== undefined ? document.getElementById("t-" + m[2]) : null;
+      if (target) target.scrollIntoView(); else window.scrollTo(0, 0);
+      return;
+    }
+    view.hidden = true;
+    document.body.classList.remove("viewing-capture");
+    var cm = /^cluster-(.+)$/.exec(h);
+    if (cm) {
+      var d = document.getElementById("cluster-" + cm[1]);
+      if (d && d.tagName === "DETAILS") { d.open = true; onToggle(d); d.scrollIntoView(); }
+    }
+  }
+
+  function start() {
+    index();
+    var details = document.querySelectorAll("details");
+    for (var i = 0; i < details.length; i++) {
+      (function (d) { d.addEventListener("toggle", function () { onToggle(d); }); })(details[i]);
+    }
+    var pending = 0;
+    function later() {
+      if (pending) return;
+      pending = requestAnimationFrame(function () { pending = 0; applyFilters(); });
+    }
+    ["f-text", "f-host", "f-since", "f-until", "f-verdict"].forEach(function (id) {
+      var n = document.getElementById(id);
+      if (n) { n.addEventListener("input", later); n.addEventListener("change", later); }
+    });
+    document.getElementById("capture-close").addEventListener("click", function (ev) {
+      ev.preventDefault();
+      if (history.length > 1 && /^#capture\//.test(location.hash)) history.back(); else location.hash = "";
+    });
+    window.addEventListener("hashchange", route);
+    applyFilters();
+    route();
+    document.body.setAttribute("data-ready", "1");
+  }
+
+  load().then(function (d) { D = d; start(); }, function (err) {
+    document.body.setAttribute("data-ready", "error");
+    document.getElementById("top").prepend(el("p", { "class": "warn", text: "hangdump: " + err.message }));
+  });
+})();

@@ -1,0 +1,76 @@
+"""Stacks aggregated for flame graphs: weighted stacks, an icicle tree rooted at the waits, folded lines.
+
+Pure functions, captures in, plain data out. Frames are stored leaf first (``frames[0]`` is where the
+thread waits), so an icicle rooted at the waits walks a stack in stored order, and a classic flame
+graph (``flamegraph.pl``, speedscope) reverses it to start at the thread's entry point.
+Frames merge by their label, which leaves the line number out: the same function waiting on two
+different lines is one box (its lines stay visible in the capture views).
+"""
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Callable, Iterable
+
+from forensics.model import Capture, Frame, ThreadStack
+
+ThreadFilter = Callable[[Capture, ThreadStack], bool]
+
+
+def frame_label(f: Frame) -> str:
+    """A frame without its line: ``function (file.py)`` for Python, ``function [libfoo.so]`` for native code."""
+    if f.kind == "native":
+        where = os.path.basename(f.module or f.file or "")
+        name = f.function if f.function != "??" or f.address is None else "??"
+        return f"{name} [{where}]" if where else name
+    return f"{f.function} ({os.path.basename(f.file)})" if f.file else f.function
+
+
+def has_frames(_capture: Capture, thread: ThreadStack) -> bool:
+    return bool(thread.frames)
+
+
+def weighted_stacks(
+    captures: Iterable[Capture], include: ThreadFilter = has_frames
+) -> Counter[tuple[str, ...]]:
+    """How many threads (over all captures) show each stack of labels, leaf first."""
+    counts: Counter[tuple[str, ...]] = Counter()
+    for c in captures:
+        for t in c.threads:
+            if t.frames and include(c, t):
+                counts[tuple(frame_label(f) for f in t.frames)] += 1
+    return counts
+
+
+def icicle(stacks: Iterable[tuple[tuple[str, ...], int]]) -> dict:
+    """A tree ``{"name", "value", "children": [...]}`` rooted at the waits: depth 1 holds the leaf frames.
+
+    The root is named "all"; each node's value is the number of threads whose stack passes through
+    it; children are sorted by value, largest first, then by name, so the drawing is stable.
+    """
+    root: dict = {"name": "all", "value": 0, "children": {}}
+    for labels, n in stacks:
+        root["value"] += n
+        node = root
+        for label in labels:
+            child = node["children"].get(label)
+            if child is None:
+                child = node["children"][label] = {"name": label, "value": 0, "children": {}}
+            child["value"] += n
+            node = child
+
+    def freeze(node: dict) -> dict:
+        kids = sorted(node["children"].values(), key=lambda k: (-k["value"], k["name"]))
+        return {"name": node["name"], "value": node["value"], "children": [freeze(k) for k in kids]}
+
+    return freeze(root)
+
+
+def folded(stacks: Iterable[tuple[tuple[str, ...], int]]) -> str:
+    """Brendan Gregg's folded format, root first: ``main;worker;acquire 12`` per line, sorted."""
+    lines = []
+    for labels, n in stacks:
+        names = [label.replace(";", ":") for label in reversed(labels)]
+        lines.append(f"{';'.join(names)} {n}")
+    lines.sort()
+    return "\n".join(lines) + ("\n" if lines else "")
