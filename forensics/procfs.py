@@ -57,6 +57,16 @@ def parse_status(text: str) -> dict[str, str]:
     return out
 
 
+_CTXT = re.compile(r"^(voluntary|nonvoluntary)_ctxt_switches:\s*(\d+)", re.MULTILINE)
+
+
+def context_switches(status_text: str) -> tuple[int | None, int | None]:
+    """(voluntary, nonvoluntary) from a status file; the two lines a watchdog samples on every tick."""
+    found = dict(_CTXT.findall(status_text))
+    vol, nonvol = found.get("voluntary"), found.get("nonvoluntary")
+    return (int(vol) if vol else None, int(nonvol) if nonvol else None)
+
+
 def parse_syscall(text: str, machine: str | None = None) -> tuple[bool | None, Syscall | None]:
     """/proc/PID/task/TID/syscall: ``running``; ``-1 sp pc`` (blocked outside a syscall); or ``nr a0..a5 sp pc``.
 
@@ -119,8 +129,18 @@ def ticks_to_epoch(ticks: int) -> float:
 
 
 def _read(path: str) -> str:
-    with open(path, "rb") as fh:
-        return fh.read().decode("utf-8", "replace")
+    """os.open/os.read: half the cost of open() for the thousands of tiny /proc files a pool has."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        chunks = []
+        while True:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(fd)
+    return b"".join(chunks).decode("utf-8", "replace")
 
 
 def _proc_error(pid: int, exc: OSError) -> Exception:
@@ -177,9 +197,7 @@ def read_task(pid: int, tid: int) -> tuple[str, KernelState] | None:
     if sc is not None:
         running, syscall = parse_syscall(sc)
     wchan = _optional(f"{base}/wchan")
-    status = parse_status(_optional(f"{base}/status") or "")
-    vol = status.get("voluntary_ctxt_switches")
-    nonvol = status.get("nonvoluntary_ctxt_switches")
+    vol, nonvol = context_switches(_optional(f"{base}/status") or "")
     return st.comm, KernelState(
         state=st.state,
         syscall=syscall,
@@ -187,8 +205,8 @@ def read_task(pid: int, tid: int) -> tuple[str, KernelState] | None:
         wchan=wchan if wchan and wchan != "0" else None,
         utime_s=st.utime_ticks / CLK_TCK,
         stime_s=st.stime_ticks / CLK_TCK,
-        voluntary_ctxt_switches=int(vol) if vol else None,
-        nonvoluntary_ctxt_switches=int(nonvol) if nonvol else None,
+        voluntary_ctxt_switches=vol,
+        nonvoluntary_ctxt_switches=nonvol,
     )
 
 

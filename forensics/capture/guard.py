@@ -8,8 +8,10 @@ it was running before, no tracer remains, and it is still the same process (pid 
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 
@@ -62,28 +64,80 @@ def ensure_running(ident: ProcessIdentity, was_stopped: bool, settle_s: float = 
         time.sleep(0.01)
 
 
-def run_tool(argv: list[str], ident: ProcessIdentity, timeout_s: float, env: dict | None = None) -> tuple[ToolResult, list[str]]:
-    """Run argv, kill it at timeout, then leave the target running. Raises CaptureTimeout after cleanup."""
-    was_stopped = procfs.is_stopped(_state(ident))
-    start = time.monotonic()
-    proc = subprocess.Popen(
-        argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
-    )
-    timed_out = False
+def _wait_exit(proc: subprocess.Popen, timeout_s: float) -> None:
+    """Popen.wait(timeout) polls with sleeps of up to 50 ms; a pidfd wakes us the moment the tool exits."""
     try:
-        out, err = proc.communicate(timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        timed_out = True
-        proc.kill()
-        out, err = proc.communicate()
-    except BaseException:
-        proc.kill()
-        proc.wait()
-        ensure_running(ident, was_stopped)
-        raise
-    notes = ensure_running(ident, was_stopped)
-    if timed_out:
-        raise CaptureTimeout(f"{os.path.basename(argv[0])} did not finish within {timeout_s:g}s on pid {ident.pid}")
-    result = ToolResult(proc.returncode, out, err.decode("utf-8", "replace"), time.monotonic() - start)
-    return result, notes
+        fd = os.pidfd_open(proc.pid)
+    except OSError:  # kernel < 5.3, or the child is already reaped
+        proc.wait(timeout=timeout_s)
+        return
+    try:
+        ready, _, _ = select.select([fd], [], [], timeout_s)
+    finally:
+        os.close(fd)
+    if not ready:
+        raise subprocess.TimeoutExpired(proc.args, timeout_s)
+    proc.wait()
 
+
+class ToolRun:
+    """A capture tool started against a target. Output goes to temporary files, so many runs can be in
+    flight at once without anyone draining pipes; ``finish`` waits (bounded) and leaves the target running."""
+
+    def __init__(self, argv: list[str], ident: ProcessIdentity, env: dict | None = None) -> None:
+        self.argv = argv
+        self.ident = ident
+        self.was_stopped = procfs.is_stopped(_state(ident))
+        self.started = time.monotonic()
+        self._out = tempfile.TemporaryFile()  # noqa: SIM115 - closed by finish()/abort()
+        self._err = tempfile.TemporaryFile()  # noqa: SIM115
+        try:
+            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self._out, stderr=self._err, env=env)
+        except OSError:
+            self._close()
+            raise
+
+    def _close(self) -> None:
+        self._out.close()
+        self._err.close()
+
+    def _read(self, fh) -> bytes:
+        fh.seek(0)
+        return fh.read()
+
+    def abort(self) -> None:
+        """Kill the tool (if still running) and make sure the target runs again."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        ensure_running(self.ident, self.was_stopped)
+        self._close()
+
+    def finish(self, timeout_s: float) -> tuple[ToolResult, list[str]]:
+        """Wait until ``timeout_s`` after the start; kill the tool past it. Raises CaptureTimeout after cleanup."""
+        remaining = max(self.started + timeout_s - time.monotonic(), 0.0)
+        try:
+            _wait_exit(self.proc, remaining)
+        except subprocess.TimeoutExpired:
+            self.abort()
+            name = os.path.basename(self.argv[0])
+            raise CaptureTimeout(f"{name} did not finish within {timeout_s:g}s on pid {self.ident.pid}") from None
+        except BaseException:
+            self.abort()
+            raise
+        notes = ensure_running(self.ident, self.was_stopped)
+        result = ToolResult(
+            self.proc.returncode,
+            self._read(self._out),
+            self._read(self._err).decode("utf-8", "replace"),
+            time.monotonic() - self.started,
+        )
+        self._close()
+        return result, notes
+
+
+def run_tool(
+    argv: list[str], ident: ProcessIdentity, timeout_s: float, env: dict | None = None
+) -> tuple[ToolResult, list[str]]:
+    """Run argv to completion (bounded by timeout_s), then leave the target running."""
+    return ToolRun(argv, ident, env).finish(timeout_s)

@@ -1,16 +1,19 @@
-"""Capture live processes: /proc facts without ptrace, stacks from py-spy, several targets in parallel."""
+"""Capture live processes: /proc facts without ptrace, stacks from py-spy, many targets at once.
+
+Three phases, so that the slow part (py-spy, mostly CPU in a separate process) overlaps everything
+else: (1) for every target, read the kernel state of its threads and start py-spy at once; (2) while
+they run, read process facts; (3) collect each dump, check the target was left running, build the capture.
+"""
 from __future__ import annotations
 
 import os
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 from forensics import __version__, procfs
 from forensics.capture import pyspy
 from forensics.errors import HangdumpError, TargetGone
-from forensics.model import Capture, KernelState, ProcessFacts, ThreadStack, Trigger
+from forensics.model import Capture, KernelState, ProcessFacts, ProcessIdentity, ThreadStack, Trigger
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,19 @@ class Outcome:
     pid: int
     capture: Capture | None = None
     error: HangdumpError | None = None
+
+
+@dataclass
+class _InFlight:
+    """A target whose py-spy is running."""
+
+    ident: ProcessIdentity
+    taken_at: float
+    started: float
+    state_before: str
+    kernel: dict[int, tuple[str, KernelState]]
+    run: pyspy.PyspyRun
+    facts: ProcessFacts | None = None
 
 
 def host_name() -> str:
@@ -52,78 +68,81 @@ def merge_threads(
     for t in stacks:
         comm, ks = kernel.get(t.tid, (None, None)) if t.tid is not None else (None, None)
         seen.add(t.tid)
-        merged.append(ThreadStack(
-            tid=t.tid, name=t.name or comm, python_thread_id=t.python_thread_id, active=t.active,
-            owns_gil=t.owns_gil, kernel=ks, frames=t.frames, lock_address=t.lock_address,
-        ))
+        merged.append(replace(t, name=t.name or comm, kernel=ks))
     for tid, (comm, ks) in kernel.items():
         if tid not in seen:
             merged.append(ThreadStack(tid=tid, name=comm, kernel=ks))
     return tuple(sorted(merged, key=lambda t: (t.tid is None, t.tid or 0)))
 
 
-def collect_one(pid: int, opts: CollectOptions, binary: str, tool_versions: dict) -> Capture:
-    started = time.monotonic()
+def _start(pid: int, opts: CollectOptions, binary: str) -> _InFlight:
     ident = procfs.identity(pid)
     taken_at = time.time()
+    started = time.monotonic()
     state_before = procfs.read_stat(pid).state
     # Kernel state first: py-spy stops the target while it reads, which would show every thread as 't'.
     kernel = procfs.read_threads(pid)
-    facts: list[ProcessFacts] = []
+    run = pyspy.PyspyRun(binary, ident, opts.native, opts.with_locals)
+    return _InFlight(ident, taken_at, started, state_before, kernel, run)
 
-    def read_facts() -> None:
-        try:
-            facts.append(procfs.read_process_facts(pid, taken_at))
-        except HangdumpError:
-            pass
 
-    reader = threading.Thread(target=read_facts, daemon=True)
-    reader.start()
-    result = pyspy.dump(binary, ident, opts.native, opts.with_locals, opts.redact, opts.timeout_s)
-    reader.join()
-    if not procfs.same_process(ident):
+def _finish(job: _InFlight, opts: CollectOptions, host: str, tool_versions: dict) -> Capture:
+    result = job.run.finish(opts.timeout_s, opts.redact)
+    pid = job.ident.pid
+    if not procfs.same_process(job.ident):
         raise TargetGone(f"pid {pid} exited (or was reused) during the capture")
-    process = facts[0] if facts else None
-    if process is not None:
-        process = replace(process, state=state_before)
-    start_time = procfs.ticks_to_epoch(ident.start_ticks)
-    host = host_name()
     return Capture(
-        id=new_capture_id(taken_at, host, pid),
+        id=new_capture_id(job.taken_at, host, pid),
         host=host,
         pid=pid,
-        start_time=round(start_time, 2),
-        taken_at=taken_at,
+        start_time=round(procfs.ticks_to_epoch(job.ident.start_ticks), 2),
+        taken_at=job.taken_at,
         method="py-spy",
         trigger=opts.trigger,
-        process=process,
-        threads=merge_threads(result.threads, kernel),
+        process=replace(job.facts, state=job.state_before) if job.facts else None,
+        threads=merge_threads(result.threads, job.kernel),
         tool_versions=tool_versions,
         errors=result.notes,
-        duration_s=round(time.monotonic() - started, 4),
+        duration_s=round(time.monotonic() - job.started, 4),
         options={"native": opts.native, "locals": opts.with_locals, "nonblocking": result.nonblocking},
     )
 
 
 def collect(pids: list[int], opts: CollectOptions) -> list[Outcome]:
-    """Capture every pid, in parallel; each target's failure is its own Outcome, never the batch's."""
+    """Capture every pid; each target's failure is its own Outcome, never the batch's."""
     binary = pyspy.find_pyspy(opts.pyspy_path)
-    tool_versions = {"hangdump": __version__}
-    version_thread = threading.Thread(
-        target=lambda: tool_versions.__setitem__("py-spy", pyspy.pyspy_version(binary)), daemon=True
-    )
-    version_thread.start()
-
-    def one(pid: int) -> Outcome:
+    jobs: dict[int, _InFlight | HangdumpError] = {}
+    for pid in pids:
         try:
-            return Outcome(pid, capture=collect_one(pid, opts, binary, tool_versions))
+            jobs[pid] = _start(pid, opts, binary)
         except HangdumpError as exc:
-            return Outcome(pid, error=exc)
+            jobs[pid] = exc
+    try:
+        return _complete(jobs, opts, binary)
+    except BaseException:
+        # Interrupted (Ctrl-C): no tool may outlive us holding a target stopped.
+        for job in jobs.values():
+            if isinstance(job, _InFlight):
+                job.run.run.abort()
+        raise
 
-    if len(pids) == 1:
-        outcomes = [one(pids[0])]
-    else:
-        with ThreadPoolExecutor(max_workers=min(len(pids), 4 * (os.cpu_count() or 2))) as pool:
-            outcomes = list(pool.map(one, pids))
-    version_thread.join()
+
+def _complete(jobs: dict[int, _InFlight | HangdumpError], opts: CollectOptions, binary: str) -> list[Outcome]:
+    for job in jobs.values():
+        if isinstance(job, _InFlight):
+            try:
+                job.facts = procfs.read_process_facts(job.ident.pid, job.taken_at)
+            except HangdumpError:
+                job.facts = None
+    tool_versions = {"hangdump": __version__, "py-spy": pyspy.pyspy_version(binary)}
+    host = host_name()
+    outcomes = []
+    for pid, job in jobs.items():
+        if isinstance(job, HangdumpError):
+            outcomes.append(Outcome(pid, error=job))
+            continue
+        try:
+            outcomes.append(Outcome(pid, capture=_finish(job, opts, host, tool_versions)))
+        except HangdumpError as exc:
+            outcomes.append(Outcome(pid, error=exc))
     return outcomes

@@ -7,7 +7,7 @@ import shutil
 import sys
 from dataclasses import dataclass
 
-from forensics.capture.guard import ToolResult, run_tool
+from forensics.capture.guard import ToolResult, ToolRun
 from forensics.errors import CaptureFailed, NotPython, PermissionDenied, TargetNotFound, ToolMissing
 from forensics.importers.pyspy import threads_from_pyspy
 from forensics.model import ProcessIdentity, ThreadStack
@@ -66,39 +66,37 @@ def classify_failure(pid: int, result: ToolResult) -> Exception:
     return CaptureFailed(f"py-spy failed on pid {pid}: {_error_line(text)}")
 
 
-def dump(
-    binary: str,
-    ident: ProcessIdentity,
-    native: bool = False,
-    with_locals: bool = False,
-    redact: bool = True,
-    timeout_s: float = 10.0,
-) -> PyspyDump:
-    argv = [binary, "dump", "--json", "--pid", str(ident.pid)]
-    if native:
-        argv.append("--native")
-    if with_locals:
-        argv.append("--locals")
-    env = dict(os.environ, RUST_BACKTRACE="0")
-    notes: list[str] = []
-    result, guard_notes = run_tool(argv, ident, timeout_s, env)
-    notes += guard_notes
-    nonblocking = False
-    if result.returncode != 0:
-        first = classify_failure(ident.pid, result)
-        if not isinstance(first, CaptureFailed):
-            raise first
-        # A blocking dump suspends the target with ptrace; that fails on a stopped or
-        # already-traced target. A non-blocking read may still work (native frames need the stop).
-        notes.append(f"blocking py-spy dump failed ({_error_line(result.stderr)}); retried with --nonblocking")
-        nb_argv = [a for a in argv if a != "--native"] + ["--nonblocking"]
-        result, guard_notes = run_tool(nb_argv, ident, timeout_s, env)
-        notes += guard_notes
-        nonblocking = True
+class PyspyRun:
+    """A ``py-spy dump --json`` in flight; ``finish`` parses it, retrying with ``--nonblocking`` when needed."""
+
+    def __init__(self, binary: str, ident: ProcessIdentity, native: bool = False, with_locals: bool = False) -> None:
+        self.ident = ident
+        self.argv = [binary, "dump", "--json", "--pid", str(ident.pid)]
+        if native:
+            self.argv.append("--native")
+        if with_locals:
+            self.argv.append("--locals")
+        self.env = dict(os.environ, RUST_BACKTRACE="0")
+        self.run = ToolRun(self.argv, ident, self.env)
+
+    def finish(self, timeout_s: float = 10.0, redact: bool = True) -> PyspyDump:
+        result, notes = self.run.finish(timeout_s)
+        nonblocking = False
         if result.returncode != 0:
-            raise classify_failure(ident.pid, result)
-    try:
-        data = json.loads(result.stdout)
-    except ValueError as exc:
-        raise CaptureFailed(f"py-spy printed something that is not JSON for pid {ident.pid}: {exc}") from None
-    return PyspyDump(threads_from_pyspy(data, redact=redact), nonblocking, tuple(notes))
+            first = classify_failure(self.ident.pid, result)
+            if not isinstance(first, CaptureFailed):
+                raise first
+            # A blocking dump suspends the target with ptrace; that fails on a stopped or already
+            # traced target. A non-blocking read may still work (native frames need the stop).
+            notes.append(f"blocking py-spy dump failed ({_error_line(result.stderr)}); retried with --nonblocking")
+            argv = [a for a in self.argv if a != "--native"] + ["--nonblocking"]
+            result, more = ToolRun(argv, self.ident, self.env).finish(timeout_s)
+            notes += more
+            nonblocking = True
+            if result.returncode != 0:
+                raise classify_failure(self.ident.pid, result)
+        try:
+            data = json.loads(result.stdout)
+        except ValueError as exc:
+            raise CaptureFailed(f"py-spy printed something that is not JSON for pid {self.ident.pid}: {exc}") from None
+        return PyspyDump(threads_from_pyspy(data, redact=redact), nonblocking, tuple(notes))

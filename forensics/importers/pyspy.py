@@ -65,9 +65,21 @@ def threads_from_pyspy(data: Any, redact: bool = True) -> tuple[ThreadStack, ...
     if not isinstance(data, list):
         raise CaptureFormatError("py-spy JSON must be a list of threads")
     threads = []
+    # Pool threads repeat the same frames; converting each distinct frame once keeps big dumps cheap.
+    seen: dict[tuple, Frame] = {}
     for raw in data:
         if not isinstance(raw, dict) or not isinstance(raw.get("frames"), list):
             raise CaptureFormatError("py-spy thread without a frames list")
+        frames = []
+        for f in raw["frames"]:
+            if isinstance(f, dict) and not f.get("locals"):
+                key = (f.get("name"), f.get("filename"), f.get("module"), f.get("line"))
+                frame = seen.get(key)
+                if frame is None:
+                    frame = seen[key] = _frame(f, redact)
+            else:
+                frame = _frame(f, redact)
+            frames.append(frame)
         tid = raw.get("os_thread_id")
         threads.append(
             ThreadStack(
@@ -76,7 +88,7 @@ def threads_from_pyspy(data: Any, redact: bool = True) -> tuple[ThreadStack, ...
                 python_thread_id=raw.get("thread_id") if isinstance(raw.get("thread_id"), int) else None,
                 active=raw.get("active") if isinstance(raw.get("active"), bool) else None,
                 owns_gil=raw.get("owns_gil") if isinstance(raw.get("owns_gil"), bool) else None,
-                frames=tuple(_frame(f, redact) for f in raw["frames"]),
+                frames=tuple(frames),
             )
         )
     return tuple(threads)
