@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import os
 import platform
+import signal
+import subprocess
 import sys
+import time
 
 import pytest
 
 from tests.support import (
     _SYSCALLS,
+    HANGS_DIR,
+    _read_ready,
     FixtureNotReady,
     HungProcess,
     fixture_names,
@@ -151,3 +156,43 @@ def test_python_interpreters_includes_running_one() -> None:
     assert found["%d.%d" % sys.version_info[:2]] == sys.executable
     assert all(os.access(path, os.X_OK) for path in found.values())
     assert all(tuple(int(x) for x in v.split(".")) >= (3, 9) for v in found)
+
+
+# A stand-in for a test runner: starts the fixture, relays its READY line, then waits.
+_RUNNER = """
+import subprocess, sys
+fixture = subprocess.Popen([sys.executable, sys.argv[1]], stdout=subprocess.PIPE, start_new_session=True)
+sys.stdout.buffer.write(fixture.stdout.readline())
+sys.stdout.flush()
+fixture.wait()
+"""
+
+
+@pytest.mark.parametrize("name", ["fork_logging_lock", "mp_pool_wait", "subprocess_wait"])
+def test_fixture_dies_with_its_runner(name: str) -> None:
+    """PR_SET_PDEATHSIG: SIGKILL the runner, and the fixture and its children follow."""
+    runner = subprocess.Popen(
+        [sys.executable, "-c", _RUNNER, str(HANGS_DIR / (name + ".py"))],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        start_new_session=True,
+    )
+    info = None
+    try:
+        info, _ = _read_ready(runner, time.monotonic() + 20)
+        assert info is not None, "no READY from %s" % name
+        pids = [info["pid"]] + [child["pid"] for child in info.get("children", [])]
+        assert not any(_is_gone(p) for p in pids)
+        runner.kill()
+        runner.wait()
+        wait_until(lambda: all(_is_gone(p) for p in pids), timeout=5, what="%s %s gone" % (name, pids))
+    finally:
+        runner.kill()
+        runner.wait()
+        if runner.stdout is not None:
+            runner.stdout.close()
+        if info is not None:  # the fixture has its own session: clean up if the test failed
+            try:
+                os.killpg(info["pid"], signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
