@@ -1,0 +1,57 @@
+"""hangdump report: one self-contained HTML file of the stored captures, clustered."""
+from __future__ import annotations
+
+import click
+
+from forensics.cli.common import filter_options, make_filter, open_store, store_option, warn_skipped
+
+
+@click.command("report")
+@click.option("--out", "-o", "out", default="hangs.html", show_default=True, type=click.Path(dir_okay=False),
+              help="HTML file to write ('-' for stdout).")
+@click.option("--title", default="hangdump report", show_default=True, help="Title of the page.")
+@click.option("--open", "open_it", is_flag=True, help="Open the report in the default browser.")
+@filter_options
+@store_option
+def command(out, title, open_it, since, until, host, pid, store_dir):
+    """Write the hang report: overview, ranked clusters with verdicts and flame graphs, every capture.
+
+    The file needs no network: CSS, script and data are inlined, so it can be mailed or archived.
+    """
+    import os
+    import sys
+    import time
+
+    from forensics.report import build, render
+
+    store = open_store(store_dir)
+    loaded = build.load(store, make_filter(since, until, host, pid))
+    for s in loaded.skipped:
+        warn_skipped(s)
+    started = time.monotonic()
+    analysis = build.analyse(loaded.captures)
+    with build.progress_bar("rendering", len(loaded.captures)) as wrap:
+        html = render.render_report(
+            loaded.captures, analysis.clusters, loaded.skipped, title=title, scope=_scope(store, since, until, host, pid),
+            stuck=analysis.stuck, progress=wrap,
+        )
+    if out == "-":
+        sys.stdout.write(html)
+        return 0
+    render.write(out, html)
+    click.echo(
+        f"wrote {out}: {len(loaded.captures)} captures, {len(analysis.clusters)} clusters, "
+        f"{len(loaded.skipped)} skipped, {os.path.getsize(out) / 1e6:.2f} MB in {time.monotonic() - started:.1f}s",
+        err=True,
+    )
+    if open_it:
+        click.launch(os.path.abspath(out))
+    return 0
+
+
+def _scope(store, since, until, host, pid) -> str:
+    parts = [f"store {store.root}"]
+    for name, value in (("since", since), ("until", until), ("host", host), ("pid", pid)):
+        if value is not None:
+            parts.append(f"{name} {value}")
+    return " · ".join(parts)
