@@ -13,6 +13,9 @@ COMMANDS = {
     "import": "forensics.cli.import_",
     "ls": "forensics.cli.ls",
     "show": "forensics.cli.show",
+    "report": "forensics.cli.report",
+    "serve": "forensics.cli.serve",
+    "export": "forensics.cli.export",
 }
 
 
