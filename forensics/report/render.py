@@ -380,6 +380,16 @@ def render_capture(capture: Capture, *, generated_at: float | None = None) -> st
     )
 
 
+def read_payload(html: str) -> dict:
+    """The data a report page carries, decoded (for tests and benchmarks; the page does the same in JS)."""
+    start = html.index('<script id="hangdump-data" type="application/json">')
+    start = html.index(">", start) + 1
+    doc = json.loads(html[start : html.index("</script>", start)])
+    if "z" in doc:
+        doc = json.loads(gzip.decompress(base64.b64decode(doc["z"])))
+    return doc
+
+
 def write(path: str, html: str) -> None:
     with open(path, "w", encoding="utf-8", errors="replace") as fh:
         fh.write(html)
