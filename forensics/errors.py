@@ -69,3 +69,16 @@ class StoreError(HangdumpError):
 
 class UsageError(HangdumpError):
     exit_code = 2
+
+
+class GdbError(CaptureFailed):
+    """gdb ran but could not do what we asked (attach, read the core, walk the stacks)."""
+
+    help = "run the same gdb command by hand to see more; the target was checked and left running"
+
+
+class LowDiskSpace(HangdumpError):
+    """Writing a core would leave less free disk than the safety margin."""
+
+    exit_code = 11
+    help = "free some space, keep cores elsewhere (--store DIR), or lower HANGDUMP_MIN_FREE"

@@ -13,6 +13,8 @@ import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from forensics import procfs
@@ -141,3 +143,13 @@ def run_tool(
 ) -> tuple[ToolResult, list[str]]:
     """Run argv to completion (bounded by timeout_s), then leave the target running."""
     return ToolRun(argv, ident, env).finish(timeout_s)
+
+
+@contextmanager
+def target_guard(ident: ProcessIdentity, notes: list[str]) -> Iterator[None]:
+    """For tools driven step by step (gdb over MI): whatever happens inside, leave the target as running as we found it."""
+    was_stopped = procfs.is_stopped(_state(ident))
+    try:
+        yield
+    finally:
+        notes.extend(ensure_running(ident, was_stopped))

@@ -24,6 +24,10 @@ class CollectOptions:
     timeout_s: float = 10.0
     pyspy_path: str | None = None
     trigger: Trigger = field(default_factory=Trigger)
+    method: str = "auto"  # auto: py-spy, gdb where py-spy fails; py-spy; gdb (see capture/deep.py)
+    deep: bool = False  # py-spy and gdb, merged
+    keep_core: bool = False  # gdb: keep a compressed core in the store
+    gdb_ext: str | None = None  # the interpreter's python3.X-gdb.py, when not found by itself
 
 
 @dataclass(frozen=True)
@@ -108,8 +112,35 @@ def _finish(job: _InFlight, opts: CollectOptions, host: str, tool_versions: dict
     )
 
 
-def collect(pids: list[int], opts: CollectOptions) -> list[Outcome]:
-    """Capture every pid; each target's failure is its own Outcome, never the batch's."""
+def collect(pids: list[int], opts: CollectOptions, store=None) -> list[Outcome]:
+    """Capture every pid; each target's failure is its own Outcome, never the batch's.
+
+    gdb (capture/deep.py, imported only when needed) for method gdb, for auto where py-spy failed or is
+    missing, and after py-spy when deep. ``store`` receives kept cores.
+    """
+    if opts.method == "gdb" or (opts.method == "auto" and not _has_pyspy(opts)):
+        from forensics.capture import deep
+
+        return deep.collect(pids, opts, store=store)
+    outcomes = _collect_pyspy(pids, opts)
+    if opts.deep or (opts.method == "auto" and any(o.error is not None for o in outcomes)):
+        from forensics.capture import deep
+
+        outcomes = deep.collect(pids, opts, pyspy_outcomes=outcomes, store=store)
+    return outcomes
+
+
+def _has_pyspy(opts: CollectOptions) -> bool:
+    from forensics.errors import ToolMissing
+
+    try:
+        pyspy.find_pyspy(opts.pyspy_path)
+    except ToolMissing:
+        return False
+    return True
+
+
+def _collect_pyspy(pids: list[int], opts: CollectOptions) -> list[Outcome]:
     binary = pyspy.find_pyspy(opts.pyspy_path)
     jobs: dict[int, _InFlight | HangdumpError] = {}
     for pid in pids:

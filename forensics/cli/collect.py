@@ -19,8 +19,17 @@ from forensics.cli.common import open_store, store_option
 @click.option("--py-spy", "pyspy_path", type=click.Path(dir_okay=False), help="py-spy binary to use.")
 @click.option("--json", "as_json", is_flag=True, help="Print the capture document(s) instead of the summary.")
 @click.option("--no-store", is_flag=True, help="Do not store the capture.")
+@click.option("--method", type=click.Choice(["auto", "py-spy", "gdb"]), default="auto", show_default=True,
+              help="auto: py-spy, and gdb where py-spy fails; gdb: native frames with symbols, lock addresses.")
+@click.option("--deep", is_flag=True, help="Run py-spy and gdb and merge them (names and GIL + native frames, locks).")
+@click.option("--core", "core_file", type=click.Path(dir_okay=False),
+              help="Analyse this core file (raw, .zst or .gz) instead of a live process.")
+@click.option("--exe", type=click.Path(dir_okay=False), help="With --core: the interpreter that dumped it.")
+@click.option("--keep-core", is_flag=True, help="gdb: keep a compressed core beside the capture in the store.")
+@click.option("--gdb-ext", type=click.Path(dir_okay=False), help="The interpreter's python3.X-gdb.py (py-bt) extension.")
 @store_option
-def command(pids, match, children, native, with_locals, no_redact, timeout, pyspy_path, as_json, no_store, store_dir):
+def command(pids, match, children, native, with_locals, no_redact, timeout, pyspy_path, as_json, no_store,
+            method, deep, core_file, exe, keep_core, gdb_ext, store_dir):
     """Capture every thread's stack and kernel state of live Python processes.
 
     One JSON capture per process; several targets are captured in parallel. With --json a single
@@ -31,6 +40,18 @@ def command(pids, match, children, native, with_locals, no_redact, timeout, pysp
     from forensics.errors import UsageError
     from forensics.summary import render_summary
 
+    if core_file is not None:
+        if pids or match:
+            raise UsageError("--core analyses a core file; it does not go with --pid or --match")
+        return _core(core_file, exe, timeout, gdb_ext, as_json, no_store, store_dir)
+    if exe is not None:
+        raise UsageError("--exe goes with --core", help="for a live process the executable is read from /proc")
+    if keep_core and no_store:
+        raise UsageError("--keep-core keeps the core in the store; it does not go with --no-store")
+    if keep_core and method == "py-spy":
+        raise UsageError("--keep-core needs gdb", help="use --method gdb (or auto) with --keep-core")
+    if keep_core and method == "auto" and not deep:
+        method = "gdb"
     if not pids and not match:
         raise UsageError("nothing to capture", help="give --pid PID or --match REGEX")
     chosen = targets.select(list(pids), match, children)
@@ -38,9 +59,10 @@ def command(pids, match, children, native, with_locals, no_redact, timeout, pysp
         raise UsageError(f"no process matches {match!r}")
     store = None if no_store else open_store(store_dir)
     opts = CollectOptions(
-        native=native, with_locals=with_locals, redact=not no_redact, timeout_s=timeout, pyspy_path=pyspy_path
+        native=native, with_locals=with_locals, redact=not no_redact, timeout_s=timeout, pyspy_path=pyspy_path,
+        method=method, deep=deep, keep_core=keep_core, gdb_ext=gdb_ext,
     )
-    outcomes = collect(chosen, opts)
+    outcomes = collect(chosen, opts, store=store if keep_core else None)
     exit_code = 0
     captures = []
     for o in outcomes:
@@ -59,3 +81,22 @@ def command(pids, match, children, native, with_locals, no_redact, timeout, pysp
     else:
         click.echo("\n".join(render_summary(c) for c in captures), nl=False)
     return exit_code
+
+
+def _core(core_file: str, exe: str | None, timeout: float, gdb_ext: str | None, as_json: bool, no_store: bool,
+          store_dir: str | None) -> int:
+    """collect --core: one capture from a core file, stored and shown like a live one."""
+    from forensics.capture.deep import collect_core
+    from forensics.capture.live import CollectOptions
+    from forensics.summary import render_summary
+
+    capture = collect_core(core_file, exe, CollectOptions(timeout_s=timeout, method="gdb", gdb_ext=gdb_ext))
+    if not no_store:
+        path = open_store(store_dir).put(capture)
+        if not as_json:
+            click.echo(f"stored {path}", err=True)
+    if as_json:
+        click.echo(json.dumps(capture.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(render_summary(capture), nl=False)
+    return 0

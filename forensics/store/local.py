@@ -1,6 +1,7 @@
 """A directory of capture files, one JSON file per capture, written atomically.
 
-Layout: ``ROOT/captures/<id>.json``. Ids start with the UTC time the capture was taken,
+Layout: ``ROOT/captures/<id>.json``; kept cores, compressed, at ``ROOT/cores/<id>.core.zst`` (or ``.gz``)
+under a size budget (``$HANGDUMP_CORE_BUDGET``, default 2G) and a retention (``$HANGDUMP_CORE_DAYS``, default 14). Ids start with the UTC time the capture was taken,
 so a plain directory listing is already in time order. A file that does not parse is
 reported as skipped, never fatal, and never rewritten.
 """
@@ -52,6 +53,7 @@ class LocalStore:
     def __init__(self, root: Path | str | None = None) -> None:
         self.root = Path(root) if root is not None else default_root()
         self.captures_dir = self.root / "captures"
+        self.cores_dir = self.root / "cores"
 
     def put(self, capture: Capture) -> Path:
         """Write atomically (temp file in the same directory, fsync, rename): readers never see half a file."""
@@ -116,3 +118,59 @@ class LocalStore:
         if len(matches) > 1:
             raise StoreError(f"{ident!r} matches {len(matches)} captures; give more of the id")
         return self.load(matches[0])
+
+    # -- kept cores -------------------------------------------------------------------------------------
+
+    def core_workdir(self, capture_id: str) -> str:
+        """A private directory on the store's filesystem for a raw core being written (removed by the caller)."""
+        try:
+            self.cores_dir.mkdir(parents=True, exist_ok=True)
+            return tempfile.mkdtemp(prefix=f".tmp-{capture_id}-", dir=self.cores_dir)
+        except OSError as exc:
+            raise StoreError(f"cannot write cores under {self.cores_dir}: {exc.strerror or exc}") from None
+
+    def core_paths(self) -> list[Path]:
+        try:
+            names = os.listdir(self.cores_dir)
+        except FileNotFoundError:
+            return []
+        return sorted(self.cores_dir / n for n in names if ".core" in n and not n.startswith("."))
+
+    def core_of(self, capture_id: str) -> Path | None:
+        return next((p for p in self.core_paths() if p.name.split(".core")[0] == capture_id), None)
+
+    def put_core(self, capture_id: str, raw: str, rss: int | None = None) -> Path:
+        """Compress a raw core into the store, then prune older cores to the budget and retention."""
+        from forensics.capture import core as corefile
+
+        budget = corefile.parse_size(os.environ.get("HANGDUMP_CORE_BUDGET", "2G"))
+        final = Path(corefile.compress(raw, str(self.cores_dir / f"{capture_id}.core")))
+        self.prune_cores(budget, float(os.environ.get("HANGDUMP_CORE_DAYS", "14")) * 86400, keep=final)
+        return final
+
+    def prune_cores(self, budget: int, max_age_s: float, keep: Path | None = None, now: float | None = None) -> list[Path]:
+        """Delete cores older than max_age_s, then the oldest until the total fits the budget. Never ``keep``."""
+        import time
+
+        now = time.time() if now is None else now
+        entries = []
+        for p in self.core_paths():
+            try:
+                st = p.stat()
+            except OSError:
+                continue
+            entries.append((st.st_mtime, st.st_blocks * 512, p))
+        entries.sort()
+        removed = []
+        total = sum(size for _, size, _ in entries)
+        for mtime, size, p in entries:
+            if p == keep:
+                continue
+            if now - mtime > max_age_s or total > budget:
+                try:
+                    p.unlink()
+                except OSError:
+                    continue
+                total -= size
+                removed.append(p)
+        return removed

@@ -1,0 +1,250 @@
+"""Captures through gdb: live (``--method gdb``), from a core (``--core``), and ``--deep`` (py-spy and gdb merged).
+
+Imported only when one of those is asked for, or when ``auto`` falls back to gdb: the py-spy
+path never pays for it.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+
+from forensics import __version__, procfs
+from forensics.capture import core as corefile
+from forensics.capture import gdb
+from forensics.capture.guard import target_guard
+from forensics.capture.live import CollectOptions, Outcome, host_name, merge_threads, new_capture_id
+from forensics.errors import (
+    CaptureFailed,
+    CaptureTimeout,
+    HangdumpError,
+    NotPython,
+    TargetGone,
+    ToolMissing,
+    UsageError,
+)
+from forensics.model import Capture, ProcessFacts, ThreadStack
+
+# py-spy failures that gdb may get past (unsupported or static interpreter, py-spy missing or confused).
+# Not: target gone, permission denied (gdb would be denied too), timeouts (a D-state target hangs gdb too).
+FALLBACK_ERRORS = (CaptureFailed, NotPython, ToolMissing)
+
+
+def _libpython(pid: int) -> str | None:
+    try:
+        with open(f"/proc/{pid}/maps") as fh:
+            for line in fh:
+                path = line.rstrip("\n").split(None, 5)[-1] if line.count(" ") >= 5 else ""
+                if "/libpython" in path:
+                    return path.strip()
+    except OSError:
+        return None
+    return None
+
+
+def _exe(pid: int) -> str | None:
+    try:
+        exe = os.readlink(f"/proc/{pid}/exe")
+    except OSError:
+        return None
+    # A replaced/deleted binary still has its inode under /proc/PID/exe.
+    return f"/proc/{pid}/exe" if exe.endswith(" (deleted)") else exe
+
+
+def _config(opts: CollectOptions) -> gdb.GdbConfig:
+    # gdb reads debug info and walks every thread: give it more than py-spy's per-run default.
+    return gdb.GdbConfig(extension=getattr(opts, "gdb_ext", None), timeout_s=max(opts.timeout_s, 10.0) * 3)
+
+
+def _tool_versions(stacks: gdb.GdbStacks, extra: dict | None = None) -> dict:
+    out = {"hangdump": __version__, "gdb": stacks.gdb_version}
+    if extra:
+        out.update({k: v for k, v in extra.items() if k != "hangdump"})
+    return out
+
+
+def collect_gdb_one(pid: int, opts: CollectOptions, store=None) -> Capture:
+    """One live target through gdb. With opts.keep_core and a store, the core is kept compressed in the store."""
+    started = time.monotonic()
+    ident = procfs.identity(pid)
+    taken_at = time.time()
+    state_before = procfs.read_stat(pid).state
+    # /proc first: once gdb attaches, every thread shows 't' (stopped by the tracer).
+    kernel = procfs.read_threads(pid)
+    try:
+        facts: ProcessFacts | None = procfs.read_process_facts(pid, taken_at)
+    except HangdumpError:
+        facts = None
+    exe = _exe(pid)
+    libpython = _libpython(pid)
+    host = host_name()
+    capture_id = new_capture_id(taken_at, host, pid)
+    notes: list[str] = []
+    kept: str | None = None
+    cfg = _config(opts)
+    keep = bool(getattr(opts, "keep_core", False)) and store is not None
+    workdir = None
+    try:
+        with target_guard(ident, notes):
+            if keep:
+                workdir = store.core_workdir(capture_id)
+                raw = os.path.join(workdir, "core")
+                corefile.check_disk(workdir, corefile.estimate_core_size(pid), f"a core of pid {pid}")
+                with corefile.narrowed_filter(pid, notes):
+                    stacks = gdb.attach_live(ident, exe, libpython, cfg, core_out=raw)
+            else:
+                stacks = gdb.attach_live(ident, exe, libpython, cfg)
+        if keep:
+            kept = str(store.put_core(capture_id, raw, rss=facts.rss if facts else None))
+    finally:
+        if workdir is not None:
+            shutil.rmtree(workdir, ignore_errors=True)
+    if not procfs.same_process(ident):
+        raise TargetGone(f"pid {pid} exited (or was reused) during the capture")
+    options = {"native": True, "locals": False, "gdb_extension": stacks.extension}
+    if kept:
+        options["core"] = kept
+    return Capture(
+        id=capture_id,
+        host=host,
+        pid=pid,
+        start_time=round(procfs.ticks_to_epoch(ident.start_ticks), 2),
+        taken_at=taken_at,
+        method="gdb",
+        trigger=opts.trigger,
+        process=replace(facts, state=state_before) if facts else None,
+        threads=merge_threads(stacks.threads, kernel),
+        tool_versions=_tool_versions(stacks),
+        errors=tuple(stacks.notes) + tuple(notes),
+        duration_s=round(time.monotonic() - started, 4),
+        options=options,
+    )
+
+
+def merge_deep(spy: Capture, stacks: tuple[ThreadStack, ...]) -> tuple[ThreadStack, ...]:
+    """py-spy's names, GIL flags and activity with gdb's native frames and lock addresses, by OS tid."""
+    by_tid = {t.tid: t for t in stacks}
+    out = []
+    for t in spy.threads:
+        g = by_tid.pop(t.tid, None)
+        if g is None:
+            out.append(t)
+            continue
+        # gdb's frames already interleave the Python frames with the native ones; keep py-spy's when gdb
+        # could not read any Python frame (no extension / no debug info) but py-spy could.
+        frames = g.frames if (g.python_frames or not t.python_frames) else t.frames
+        out.append(replace(
+            t,
+            frames=frames,
+            lock_address=g.lock_address if g.lock_address is not None else t.lock_address,
+            owns_gil=t.owns_gil if t.owns_gil is not None else g.owns_gil,
+            python_thread_id=t.python_thread_id if t.python_thread_id is not None else g.python_thread_id,
+        ))
+    out.extend(by_tid.values())
+    return tuple(sorted(out, key=lambda s: (s.tid is None, s.tid or 0)))
+
+
+def _deepen(spy: Capture, opts: CollectOptions, store=None) -> Capture:
+    g = collect_gdb_one(spy.pid, opts, store)
+    return replace(
+        spy,
+        method="gdb",
+        threads=merge_deep(spy, g.threads),
+        tool_versions={**spy.tool_versions, **g.tool_versions},
+        errors=spy.errors + g.errors,
+        duration_s=round((spy.duration_s or 0) + (g.duration_s or 0), 4),
+        options={**spy.options, **g.options, "deep": True},
+    )
+
+
+def _parallel(fn, items: list) -> list:
+    if len(items) <= 1:
+        return [fn(i) for i in items]
+    with ThreadPoolExecutor(max_workers=min(len(items), os.cpu_count() or 2)) as pool:
+        return list(pool.map(fn, items))
+
+
+def collect(pids: list[int], opts: CollectOptions, pyspy_outcomes: list[Outcome] | None = None, store=None) -> list[Outcome]:
+    """gdb for every pid (method gdb), or the gdb half of auto/deep given py-spy's outcomes."""
+    method = getattr(opts, "method", "gdb")
+    deep = bool(getattr(opts, "deep", False))
+
+    def gdb_one(pid: int) -> Outcome:
+        try:
+            return Outcome(pid, capture=collect_gdb_one(pid, opts, store))
+        except HangdumpError as exc:
+            return Outcome(pid, error=exc)
+
+    if pyspy_outcomes is None:
+        return _parallel(gdb_one, pids)
+
+    def follow(o: Outcome) -> Outcome:
+        if o.capture is not None:
+            if not deep:
+                return o
+            try:
+                return Outcome(o.pid, capture=_deepen(o.capture, opts, store))
+            except HangdumpError as exc:
+                return Outcome(o.pid, capture=replace(o.capture, errors=o.capture.errors + (f"gdb: {exc.one_line()}",)))
+        if method == "auto" and isinstance(o.error, FALLBACK_ERRORS) and not isinstance(o.error, CaptureTimeout):
+            g = gdb_one(o.pid)
+            if g.capture is not None:
+                note = f"py-spy failed ({o.error}); captured with gdb instead"
+                return Outcome(o.pid, capture=replace(g.capture, errors=(note,) + g.capture.errors))
+            return Outcome(o.pid, error=g.error)
+        return o
+
+    return _parallel(follow, pyspy_outcomes)
+
+
+def collect_core(path: str, exe: str | None, opts: CollectOptions) -> Capture:
+    """A capture from a core file (raw, .zst or .gz); the executable is read from the core when not given."""
+    started = time.monotonic()
+    if not os.path.isfile(path):
+        raise UsageError(f"no core file {path}")
+    try:
+        taken_at = os.stat(path).st_mtime
+    except OSError as exc:
+        raise CaptureFailed(f"cannot read {path}: {exc.strerror or exc}") from None
+    cfg = _config(opts)
+    with corefile.opened_core(path) as raw:
+        info = corefile.read_core_info(raw)
+        chosen = exe or info.exe
+        if not chosen:
+            raise UsageError(f"the core {path} does not name its executable", help="pass --exe /path/to/python")
+        if not os.path.isfile(chosen):
+            raise UsageError(
+                f"the core was dumped by {chosen}, which is not on this machine",
+                help="pass --exe with a copy of that interpreter (same build)",
+            )
+        libpython = next((f for f in info.files if "/libpython" in f and os.path.isfile(f)), None)
+        stacks = gdb.open_core(raw, chosen, libpython, cfg)
+    host = host_name()
+    notes = list(stacks.notes)
+    if exe and info.exe and os.path.realpath(exe) != os.path.realpath(info.exe):
+        notes.append(f"--exe {exe} given; the core names {info.exe}")
+    facts = ProcessFacts(
+        cmdline=tuple(info.psargs.split()) if info.psargs else (),
+        exe=info.exe or chosen,
+        python_version=gdb.python_version_of(chosen, libpython),
+        ppid=info.ppid,
+        num_threads=len(info.tids) or len(stacks.threads),
+        uid=info.uid,
+    )
+    return Capture(
+        id=new_capture_id(taken_at, host, info.pid),
+        host=host,
+        pid=info.pid,
+        taken_at=taken_at,
+        method="core",
+        trigger=opts.trigger,
+        process=facts,
+        threads=stacks.threads,
+        tool_versions=_tool_versions(stacks),
+        errors=tuple(notes),
+        source=os.path.abspath(path),
+        duration_s=round(time.monotonic() - started, 4),
+        options={"native": True, "locals": False, "gdb_extension": stacks.extension, "exe": chosen},
+    )

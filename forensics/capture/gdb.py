@@ -1,0 +1,381 @@
+"""The gdb backend: every thread's native frames with symbols, and Python frames via the interpreter's gdb extension.
+
+gdb runs as a GDB/MI subprocess (``--interpreter=mi3``) read with pygdbmi's parser. The walk
+itself is one MI command, ``-hangdump-stacks``, defined by ``gdb_walk.py`` which we source
+into gdb after the extension (see that file for why). Everything here is imported lazily:
+the py-spy path never loads it.
+
+Live targets: by default gdb attaches, walks, detaches. That keeps the target stopped for the
+walk (about a second for 200 threads) but writes nothing to disk; a gcore first would stop the
+target for the dump instead, and a default gcore of a 200-thread worker writes gigabytes (its
+8 MiB thread stacks and 64 MiB malloc reserves, untouched, are dumped as zeros). With
+``--keep-core`` the same gdb session dumps a core first (coredump_filter narrowed, disk space
+checked), detaches at once, and walks the core while the target runs again.
+"""
+from __future__ import annotations
+
+import glob
+import json
+import os
+import re
+import select
+import shutil
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+
+from forensics.errors import CaptureFailed, CaptureTimeout, GdbError, ToolMissing
+from forensics.model import Frame, ThreadStack
+from forensics.procfs import ProcessIdentity
+
+WALK_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gdb_walk.py")
+_LOCK_REPR = re.compile(r"<_thread\.R?lock object at (?:remote )?(0x[0-9a-f]+)>")
+_VERSION = re.compile(r"(\d+\.\d+)")
+
+
+@dataclass(frozen=True, slots=True)
+class GdbStacks:
+    threads: tuple[ThreadStack, ...]
+    notes: tuple[str, ...]
+    gil_known: bool
+    extension: str | None
+    gdb_version: str | None = None
+
+
+@dataclass
+class GdbConfig:
+    gdb_path: str | None = None
+    extension: str | None = None
+    timeout_s: float = 30.0
+    extra_notes: list[str] = field(default_factory=list)
+
+
+def find_gdb(explicit: str | None = None) -> str:
+    for c in (explicit, os.environ.get("HANGDUMP_GDB"), shutil.which("gdb")):
+        if c and os.path.isfile(c) and os.access(c, os.X_OK):
+            return c
+    raise ToolMissing("gdb not found", help="install gdb (apt-get install gdb), or set HANGDUMP_GDB=/path/to/gdb")
+
+
+def python_version_of(*paths: str | None) -> str | None:
+    for p in paths:
+        if not p:
+            continue
+        m = re.search(r"python(\d+\.\d+)", os.path.basename(p))
+        if m:
+            return m.group(1)
+    return None
+
+
+def find_extension(exe: str | None, libpython: str | None = None, explicit: str | None = None) -> str | None:
+    """The interpreter's gdb extension (python3.X-gdb.py): --gdb-ext, beside the binary (pyenv), or the distro's auto-load dir."""
+    if explicit:
+        return explicit
+    env = os.environ.get("HANGDUMP_GDB_EXT")
+    if env:
+        return env
+    objs = [p for p in (exe, libpython) if p]
+    candidates = []
+    for obj in objs:
+        real = os.path.realpath(obj)
+        for base in dict.fromkeys((obj, real)):
+            candidates += [base + "-gdb.py", "/usr/share/gdb/auto-load" + base + "-gdb.py"]
+    version = python_version_of(*objs, *(os.path.realpath(o) for o in objs))
+    if version:
+        candidates += sorted(glob.glob(f"/usr/share/gdb/auto-load/usr/bin/python{version}-gdb.py"))
+        candidates += sorted(glob.glob(f"/usr/share/gdb/auto-load/usr/lib/*/libpython{version}*-gdb.py"))
+    for c in candidates:
+        if os.path.isfile(c):
+            return c
+    return None
+
+
+def extension_help(version: str | None) -> str:
+    v = version or "3.X"
+    return f"install python{v}-dbg (Debian/Ubuntu) or pass --gdb-ext /path/to/python{v}-gdb.py"
+
+
+class MISession:
+    """One gdb process spoken to in GDB/MI. Every command has a deadline; on expiry or death gdb is killed."""
+
+    def __init__(self, gdb_path: str, deadline: float) -> None:
+        from pygdbmi.IoManager import IoManager
+
+        self.deadline = deadline
+        argv = [gdb_path, "--nx", "--quiet", "--interpreter=mi3",
+                "-iex", "set debuginfod enabled off", "-iex", "set auto-load python-scripts off",
+                "-iex", "set auto-load gdb-scripts off", "-iex", "set pagination off", "-iex", "set confirm off",
+                "-iex", "set width 0"]
+        try:
+            # Own session: a Ctrl-C at the terminal must not interrupt gdb mid-attach; we clean up instead.
+            self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                         bufsize=0, start_new_session=True)
+        except OSError as exc:
+            raise ToolMissing(f"cannot run gdb ({exc.strerror or exc})", help="install gdb (apt-get install gdb)") from None
+        self.io = IoManager(self.proc.stdin, self.proc.stdout, self.proc.stderr, 0)
+        self.token = 100
+        self.log: list[str] = []
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def command(self, cmd: str, timeout_s: float | None = None) -> tuple[dict, list[dict]]:
+        """Send one MI command; return its result record and the stream records seen meanwhile."""
+        self.token += 1
+        token = self.token
+        end = self.deadline if timeout_s is None else min(self.deadline, time.monotonic() + timeout_s)
+        try:
+            self.proc.stdin.write(f"{token}{cmd}\n".encode())
+        except (BrokenPipeError, OSError):
+            raise self._died(cmd) from None
+        records: list[dict] = []
+        fds = [self.proc.stdout.fileno(), self.proc.stderr.fileno()]
+        while True:
+            left = end - time.monotonic()
+            if left <= 0:
+                self.kill()
+                raise CaptureTimeout(f"gdb did not answer {cmd.split()[0]} in time")
+            ready, _, _ = select.select(fds, [], [], left)
+            if not ready:
+                continue
+            got = self.io.get_gdb_response(timeout_sec=0, raise_error_on_timeout=False)
+            if not got and self.proc.poll() is not None:
+                raise self._died(cmd)
+            for r in got:
+                if r.get("type") in ("console", "log", "output", "target") and isinstance(r.get("payload"), str):
+                    self.log.append(r["payload"])
+                if r.get("type") == "result" and r.get("token") == token:
+                    return r, records
+                records.append(r)
+
+    def console(self, text: str, timeout_s: float | None = None) -> tuple[dict, list[dict]]:
+        return self.command("-interpreter-exec console " + json.dumps(text), timeout_s)
+
+    def _died(self, cmd: str) -> CaptureFailed:
+        code = self.proc.poll()
+        how = f"was killed by signal {-code}" if code is not None and code < 0 else f"exited ({code})"
+        return CaptureFailed(f"gdb {how} during {cmd.split()[0]}", help="the target was checked and left running; retry")
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.proc.wait()
+        for f in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            try:
+                f.close()
+            except OSError:
+                pass
+
+    def close(self, timeout_s: float = 2.0) -> None:
+        if self.proc.poll() is None:
+            try:
+                self.proc.stdin.write(b"-gdb-exit\n")
+                self.proc.wait(timeout=timeout_s)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+        self.kill()
+
+
+def error_message(result: dict) -> str:
+    payload = result.get("payload") or {}
+    return str(payload.get("msg", "unknown gdb error")) if isinstance(payload, dict) else str(payload)
+
+
+def expect_done(session: MISession, cmd: str, what: str, timeout_s: float | None = None) -> tuple[dict, list[dict]]:
+    res, recs = session.command(cmd, timeout_s)
+    if res.get("message") == "error":
+        raise GdbError(f"gdb could not {what}: {error_message(res)}")
+    return res, recs
+
+
+def gdb_version(session: MISession) -> str | None:
+    _res, recs = session.command("-gdb-version")
+    for r in recs:
+        p = r.get("payload")
+        if isinstance(p, str) and p.startswith("GNU gdb"):
+            return p.strip().split()[-1]
+    return None
+
+
+def load_python_support(session: MISession, extension: str | None) -> list[str]:
+    """Source the interpreter's extension, then our walker. Returns notes (a missing/broken extension is not fatal)."""
+    notes = []
+    if extension is not None:
+        res, _ = session.console(f"source {extension}")
+        if res.get("message") == "error":
+            notes.append(f"gdb extension {extension} failed to load: {error_message(res)}")
+    res, _ = session.console(f"source {WALK_SCRIPT}")
+    if res.get("message") == "error":
+        raise GdbError(f"gdb could not load the hangdump walker: {error_message(res)}",
+                       help="gdb must be built with Python support (Debian's gdb is)")
+    return notes
+
+
+def walk(session: MISession) -> dict:
+    res, recs = session.command("-hangdump-stacks")
+    if res.get("message") == "error" and "Undefined MI command" in error_message(res):
+        res, recs = session.console("hangdump-stacks-json")
+        for r in recs:
+            p = r.get("payload")
+            if isinstance(p, str) and p.startswith("HANGDUMP-JSON "):
+                return json.loads(p[len("HANGDUMP-JSON "):])
+        raise GdbError("gdb's stack walk printed nothing")
+    if res.get("message") == "error":
+        raise GdbError(f"gdb's stack walk failed: {error_message(res)}")
+    payload = res.get("payload") or {}
+    try:
+        return json.loads(payload["json"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise GdbError(f"gdb's stack walk returned something unreadable: {exc}") from None
+
+
+def _frame(raw: dict) -> Frame:
+    line = raw.get("line")
+    addr = raw.get("address")
+    return Frame(
+        kind="python" if raw.get("kind") == "python" else "native",
+        function=str(raw.get("function") or "?"),
+        file=raw.get("file") if isinstance(raw.get("file"), str) else None,
+        line=line if isinstance(line, int) and line > 0 else None,
+        module=raw.get("module") if isinstance(raw.get("module"), str) else None,
+        address=addr if isinstance(addr, int) else None,
+    )
+
+
+def threads_from_walk(data: dict) -> tuple[tuple[ThreadStack, ...], bool]:
+    """The walker's JSON to ThreadStacks (frames leaf first). Returns (threads, whether the GIL state was readable)."""
+    gil = data.get("gil")
+    py_threads = {int(k): v for k, v in (data.get("python_threads") or {}).items()}
+    holder = None
+    if isinstance(gil, dict) and gil.get("locked"):
+        holder = gil.get("native") or py_threads.get(gil.get("pthread"))
+        if holder is None:
+            holder = next((t.get("tid") for t in data.get("threads", []) if t.get("pthread") == gil.get("pthread")), None)
+    gil_known = isinstance(gil, dict)
+    out = []
+    for t in data.get("threads", []):
+        pthread = t.get("pthread")
+        is_python = pthread in py_threads or t.get("tid") in py_threads.values()
+        frames = tuple(_frame(f) for f in t.get("frames", []))
+        out.append(ThreadStack(
+            tid=t.get("tid"),
+            name=t.get("name") or None,
+            python_thread_id=pthread if is_python else None,
+            owns_gil=(t.get("tid") == holder) if gil_known else None,
+            frames=frames,
+            lock_address=t.get("lock_address"),
+        ))
+    return tuple(sorted(out, key=lambda s: s.tid or 0)), gil_known
+
+
+def analyse(session: MISession, extension: str | None, version: str | None) -> GdbStacks:
+    """Walk whatever target the session has loaded (live or core)."""
+    data = walk(session)
+    threads, gil_known = threads_from_walk(data)
+    notes = []
+    errors = data.get("errors") or []
+    python_seen = any(t.python_frames for t in threads)
+    if extension is None:
+        notes.append(f"no gdb extension for Python {version or '?'}: native frames only ({extension_help(version)})")
+    elif any("unable to read python frame" in e or "unreadable" in e for e in errors) and not python_seen:
+        notes.append(
+            "unable to read python frame information: the interpreter has no debug info; native frames only "
+            f"({extension_help(version)})"
+        )
+    elif errors:
+        notes.extend(f"gdb walk: {e}" for e in errors if e != "no python gdb extension loaded")
+    if not gil_known and python_seen:
+        notes.append("GIL state unreadable (no debug info for _PyRuntime); owns_gil left unknown")
+    return GdbStacks(threads=threads, notes=tuple(notes), gil_known=gil_known, extension=extension)
+
+
+def lock_from_frames(thread: ThreadStack) -> int | None:
+    """A lock address from a rendered py-bt/locals string, when the walker saw none."""
+    for f in thread.frames:
+        m = _LOCK_REPR.search(f.function)
+        if m:
+            return int(m.group(1), 16)
+    return None
+
+
+def attach_live(
+    ident: ProcessIdentity,
+    exe: str | None,
+    libpython: str | None,
+    cfg: GdbConfig,
+    core_out: str | None = None,
+    before_dump=None,
+) -> GdbStacks:
+    """Attach to a live process and walk it; with core_out, dump a core first, detach, and walk the core.
+
+    The caller wraps this in guard.target_guard so the target is resumed whatever happens to gdb.
+    """
+    gdb_path = find_gdb(cfg.gdb_path)
+    version = python_version_of(exe, libpython)
+    extension = find_extension(exe, libpython, cfg.extension)
+    if cfg.extension and not os.path.isfile(cfg.extension):
+        raise GdbError(f"gdb extension {cfg.extension} does not exist", help=extension_help(version))
+    session = MISession(gdb_path, time.monotonic() + cfg.timeout_s)
+    try:
+        gv = gdb_version(session)
+        if exe:
+            expect_done(session, f"-file-exec-and-symbols {json.dumps(exe)}", f"read {exe}")
+        notes = load_python_support(session, extension)
+        res, _ = session.command(f"-target-attach {ident.pid}")
+        if res.get("message") == "error":
+            msg = error_message(res)
+            if "ptrace" in msg.lower() or "not permitted" in msg.lower():
+                from forensics.errors import PermissionDenied
+
+                raise PermissionDenied(f"gdb may not attach to pid {ident.pid}: {msg}")
+            raise GdbError(f"gdb could not attach to pid {ident.pid}: {msg}")
+        if core_out is not None:
+            if before_dump is not None:
+                before_dump()
+            res, _ = session.console(f"gcore {core_out}")
+            if res.get("message") == "error":
+                raise GdbError(f"gdb could not write a core: {error_message(res)}")
+            expect_done(session, "-target-detach", "detach")
+            expect_done(session, f"-target-select core {json.dumps(core_out)}", "load the core it wrote")
+            stacks = analyse(session, extension, version)
+        else:
+            stacks = analyse(session, extension, version)
+            expect_done(session, "-target-detach", "detach")
+        session.close()
+    except BaseException:
+        session.kill()
+        raise
+    return GdbStacks(stacks.threads, tuple(notes) + stacks.notes, stacks.gil_known, extension, gv)
+
+
+def open_core(core: str, exe: str, libpython: str | None, cfg: GdbConfig) -> GdbStacks:
+    """Walk a core file with its executable. A core/exe mismatch is an error, not a garbage capture."""
+    gdb_path = find_gdb(cfg.gdb_path)
+    version = python_version_of(exe, libpython)
+    extension = find_extension(exe, libpython, cfg.extension)
+    if cfg.extension and not os.path.isfile(cfg.extension):
+        raise GdbError(f"gdb extension {cfg.extension} does not exist", help=extension_help(version))
+    session = MISession(gdb_path, time.monotonic() + cfg.timeout_s)
+    try:
+        gv = gdb_version(session)
+        expect_done(session, f"-file-exec-and-symbols {json.dumps(exe)}", f"read {exe}")
+        notes = load_python_support(session, extension)
+        session.log.clear()
+        res, _recs = session.command(f"-target-select core {json.dumps(core)}")
+        if res.get("message") == "error":
+            raise GdbError(f"gdb could not open the core {core}: {error_message(res)}",
+                           help="is it a complete ELF core file? (`file CORE`)")
+        if any("may not match specified executable" in line for line in session.log):
+            raise GdbError(f"the core {core} does not match the executable {exe}",
+                           help="pass --exe with the interpreter that dumped it (the path `file CORE` shows)")
+        stacks = analyse(session, extension, version)
+        session.close()
+    except BaseException:
+        session.kill()
+        raise
+    return GdbStacks(stacks.threads, tuple(notes) + stacks.notes, stacks.gil_known, extension, gv)
