@@ -1,3 +1,3 @@
-from forensics.cli import run
+from forensics.launch import run
 
 run()

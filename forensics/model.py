@@ -444,10 +444,3 @@ class Capture:
     def gil_holder(self) -> ThreadStack | None:
         return next((t for t in self.threads if t.owns_gil), None)
 
-
-@dataclass(frozen=True, slots=True)
-class ProcessIdentity:
-    """A pid is only an identity together with its start time (clock ticks since boot): pids get reused."""
-
-    pid: int
-    start_ticks: int

@@ -7,10 +7,21 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 
 from forensics.errors import PermissionDenied, TargetNotFound
-from forensics.model import KernelState, ProcessFacts, ProcessIdentity, Syscall
+from forensics.identity import (  # noqa: F401 - re-exported: procfs is the one door to /proc
+    ProcessIdentity,
+    Stat,
+    identity,
+    is_stopped,
+    parse_stat,
+    proc_error,
+    read_stat,
+    same_process,
+    tracer_pid,
+)
+from forensics.identity import read_text as _read
+from forensics.model import KernelState, ProcessFacts, Syscall
 from forensics.syscalls import syscall_name
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -18,34 +29,6 @@ PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 _PY_LIB = re.compile(r"libpython(\d+\.\d+)")
 _PY_EXE = re.compile(r"python(\d+\.\d+)")
 _PY_FULL = re.compile(r"/(\d+\.\d+\.\d+)[^/]*/")
-
-
-@dataclass(frozen=True, slots=True)
-class Stat:
-    comm: str
-    state: str
-    ppid: int
-    utime_ticks: int
-    stime_ticks: int
-    num_threads: int
-    start_ticks: int
-
-
-def parse_stat(text: str) -> Stat:
-    """/proc/PID/stat; the comm field may hold spaces and parentheses, so split at the last ')'."""
-    head, _, tail = text.rpartition(")")
-    comm = head.partition("(")[2]
-    f = tail.split()
-    # tail fields start at field 3 (state); see proc(5)
-    return Stat(
-        comm=comm,
-        state=f[0],
-        ppid=int(f[1]),
-        utime_ticks=int(f[11]),
-        stime_ticks=int(f[12]),
-        num_threads=int(f[17]),
-        start_ticks=int(f[19]),
-    )
 
 
 def parse_status(text: str) -> dict[str, str]:
@@ -128,54 +111,11 @@ def ticks_to_epoch(ticks: int) -> float:
     return boot_time() + ticks / CLK_TCK
 
 
-def _read(path: str) -> str:
-    """os.open/os.read: half the cost of open() for the thousands of tiny /proc files a pool has."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        chunks = []
-        while True:
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                break
-            chunks.append(chunk)
-    finally:
-        os.close(fd)
-    return b"".join(chunks).decode("utf-8", "replace")
-
-
-def _proc_error(pid: int, exc: OSError) -> Exception:
-    if isinstance(exc, (FileNotFoundError, ProcessLookupError)):
-        return TargetNotFound(f"no process with pid {pid}")
-    if isinstance(exc, PermissionError):
-        return PermissionDenied(f"not allowed to read /proc/{pid}")
-    return exc
-
-
-def read_stat(pid: int, tid: int | None = None) -> Stat:
-    path = f"/proc/{pid}/stat" if tid is None else f"/proc/{pid}/task/{tid}/stat"
-    try:
-        return parse_stat(_read(path))
-    except OSError as exc:
-        raise _proc_error(pid, exc) from None
-
-
-def identity(pid: int) -> ProcessIdentity:
-    return ProcessIdentity(pid=pid, start_ticks=read_stat(pid).start_ticks)
-
-
-def same_process(ident: ProcessIdentity) -> bool:
-    """True while the pid still names the process we identified (not exited, not reused)."""
-    try:
-        return read_stat(ident.pid).start_ticks == ident.start_ticks
-    except (TargetNotFound, PermissionDenied):
-        return False
-
-
 def read_status(pid: int) -> dict[str, str]:
     try:
         return parse_status(_read(f"/proc/{pid}/status"))
     except OSError as exc:
-        raise _proc_error(pid, exc) from None
+        raise proc_error(pid, exc) from None
 
 
 def _optional(path: str) -> str | None:
@@ -214,7 +154,7 @@ def thread_ids(pid: int) -> list[int]:
     try:
         return sorted(int(t) for t in os.listdir(f"/proc/{pid}/task"))
     except OSError as exc:
-        raise _proc_error(pid, exc) from None
+        raise proc_error(pid, exc) from None
 
 
 def read_threads(pid: int) -> dict[int, tuple[str, KernelState]]:
@@ -293,9 +233,3 @@ def _kb(value: str | None) -> int | None:
     return int(value.split()[0]) * 1024
 
 
-def tracer_pid(pid: int) -> int:
-    return int(read_status(pid).get("TracerPid", "0"))
-
-
-def is_stopped(state: str | None) -> bool:
-    return state in ("T", "t")

@@ -11,33 +11,35 @@ import os
 import select
 import signal
 import subprocess
-import tempfile
 import time
+from collections import namedtuple
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 
-from forensics import procfs
+from forensics import identity as procid
 from forensics.errors import CaptureTimeout, PermissionDenied, TargetNotFound
-from forensics.model import ProcessIdentity
+from forensics.identity import ProcessIdentity, Stat
 
 SETTLE_S = 1.0
 
 
-@dataclass(frozen=True, slots=True)
-class ToolResult:
-    returncode: int
-    stdout: bytes
-    stderr: str
-    elapsed_s: float
+class ToolResult(namedtuple("ToolResult", "returncode stdout stderr elapsed_s")):
+    """returncode: int, stdout: bytes, stderr: str, elapsed_s: float (a namedtuple: cheap to import)."""
+
+    __slots__ = ()
+
+
+def _stat(ident: ProcessIdentity) -> Stat | None:
+    try:
+        st = procid.read_stat(ident.pid)
+    except TargetNotFound:
+        return None
+    return st if st.start_ticks == ident.start_ticks else None
 
 
 def _state(ident: ProcessIdentity) -> str | None:
-    try:
-        st = procfs.read_stat(ident.pid)
-    except TargetNotFound:
-        return None
-    return st.state if st.start_ticks == ident.start_ticks else None
+    st = _stat(ident)
+    return st.state if st else None
 
 
 def ensure_running(ident: ProcessIdentity, was_stopped: bool, settle_s: float = SETTLE_S) -> list[str]:
@@ -51,12 +53,12 @@ def ensure_running(ident: ProcessIdentity, was_stopped: bool, settle_s: float = 
         if state is None:
             return notes
         try:
-            tracer = procfs.tracer_pid(ident.pid)
+            tracer = procid.tracer_pid(ident.pid)
         except (TargetNotFound, PermissionDenied):
             return notes
-        if not procfs.is_stopped(state) and tracer == 0:
+        if not procid.is_stopped(state) and tracer == 0:
             return notes
-        if tracer == 0 and state == "T" and procfs.same_process(ident):
+        if tracer == 0 and state == "T" and procid.same_process(ident):
             os.kill(ident.pid, signal.SIGCONT)
             notes.append(f"target {ident.pid} was left stopped by the capture tool; resumed it with SIGCONT")
         if time.monotonic() > deadline:
@@ -83,16 +85,24 @@ def _wait_exit(proc: subprocess.Popen, timeout_s: float) -> None:
 
 
 class ToolRun:
-    """A capture tool started against a target. Output goes to temporary files, so many runs can be in
-    flight at once without anyone draining pipes; ``finish`` waits (bounded) and leaves the target running."""
+    """A capture tool started against a target. Output goes to memory files, so many runs can be in
+    flight at once without anyone draining pipes; ``finish`` waits (bounded) and leaves the target running.
+
+    ``before`` is the target's stat just before the tool started: its state then is the truth
+    (once the tool runs, the target may show as 't', stopped by the tracer).
+    """
 
     def __init__(self, argv: list[str], ident: ProcessIdentity, env: dict | None = None) -> None:
         self.argv = argv
         self.ident = ident
-        self.was_stopped = procfs.is_stopped(_state(ident))
+        self.before = _stat(ident)
+        if self.before is None:
+            raise TargetNotFound(f"no process with pid {ident.pid} (it exited or the pid was reused)")
+        self.was_stopped = procid.is_stopped(self.before.state)
+        self.started_at = time.time()
         self.started = time.monotonic()
-        self._out = tempfile.TemporaryFile()  # noqa: SIM115 - closed by finish()/abort()
-        self._err = tempfile.TemporaryFile()  # noqa: SIM115
+        self._out = os.memfd_create("hangdump-tool-stdout")
+        self._err = os.memfd_create("hangdump-tool-stderr")
         try:
             self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self._out, stderr=self._err, env=env)
         except OSError:
@@ -100,12 +110,15 @@ class ToolRun:
             raise
 
     def _close(self) -> None:
-        self._out.close()
-        self._err.close()
+        for fd in (self._out, self._err):
+            if fd >= 0:
+                os.close(fd)
+        self._out = self._err = -1
 
-    def _read(self, fh) -> bytes:
-        fh.seek(0)
-        return fh.read()
+    @staticmethod
+    def _read(fd: int) -> bytes:
+        size = os.fstat(fd).st_size
+        return os.pread(fd, size, 0) if size else b""
 
     def abort(self) -> None:
         """Kill the tool (if still running) and make sure the target runs again."""
@@ -148,7 +161,7 @@ def run_tool(
 @contextmanager
 def target_guard(ident: ProcessIdentity, notes: list[str]) -> Iterator[None]:
     """For tools driven step by step (gdb over MI): whatever happens inside, leave the target as running as we found it."""
-    was_stopped = procfs.is_stopped(_state(ident))
+    was_stopped = procid.is_stopped(_state(ident))
     try:
         yield
     finally:

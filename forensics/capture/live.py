@@ -1,8 +1,12 @@
 """Capture live processes: /proc facts without ptrace, stacks from py-spy, many targets at once.
 
 Three phases, so that the slow part (py-spy, mostly CPU in a separate process) overlaps everything
-else: (1) for every target, read the kernel state of its threads and start py-spy at once; (2) while
-they run, read process facts; (3) collect each dump, check the target was left running, build the capture.
+else: (1) start py-spy for every target at once (or adopt the run the entry point already started);
+(2) while they run, read each thread's kernel state and the process facts from /proc; (3) collect each
+dump, check the target was left running, build the capture.
+
+A thread that py-spy has already suspended when we read it shows state 't' and wchan 'ptrace_stop';
+such threads are read again once py-spy has let go, so the capture shows what the thread was doing.
 """
 from __future__ import annotations
 
@@ -13,7 +17,8 @@ from dataclasses import dataclass, field, replace
 from forensics import __version__, procfs
 from forensics.capture import pyspy
 from forensics.errors import HangdumpError, TargetGone
-from forensics.model import Capture, KernelState, ProcessFacts, ProcessIdentity, ThreadStack, Trigger
+from forensics.identity import ProcessIdentity
+from forensics.model import Capture, KernelState, ProcessFacts, ThreadStack, Trigger
 
 
 @dataclass(frozen=True)
@@ -44,12 +49,27 @@ class _InFlight:
     """A target whose py-spy is running."""
 
     ident: ProcessIdentity
-    taken_at: float
-    started: float
-    state_before: str
-    kernel: dict[int, tuple[str, KernelState]]
     run: pyspy.PyspyRun
+    kernel: dict[int, tuple[str, KernelState]] = field(default_factory=dict)
     facts: ProcessFacts | None = None
+
+    def read_proc(self) -> None:
+        pid = self.ident.pid
+        try:
+            self.kernel = procfs.read_threads(pid)
+            self.facts = procfs.read_process_facts(pid, self.run.run.started_at)
+        except HangdumpError:
+            pass
+
+    def reread_suspended(self) -> None:
+        """Threads read while py-spy held them stopped: read them again now that it has detached."""
+        if self.run.run.was_stopped:
+            return
+        for tid, (_, ks) in list(self.kernel.items()):
+            if ks.state == "t":
+                again = procfs.read_task(self.ident.pid, tid)
+                if again is not None:
+                    self.kernel[tid] = again
 
 
 def host_name() -> str:
@@ -79,35 +99,26 @@ def merge_threads(
     return tuple(sorted(merged, key=lambda t: (t.tid is None, t.tid or 0)))
 
 
-def _start(pid: int, opts: CollectOptions, binary: str) -> _InFlight:
-    ident = procfs.identity(pid)
-    taken_at = time.time()
-    started = time.monotonic()
-    state_before = procfs.read_stat(pid).state
-    # Kernel state first: py-spy stops the target while it reads, which would show every thread as 't'.
-    kernel = procfs.read_threads(pid)
-    run = pyspy.PyspyRun(binary, ident, opts.native, opts.with_locals)
-    return _InFlight(ident, taken_at, started, state_before, kernel, run)
-
-
 def _finish(job: _InFlight, opts: CollectOptions, host: str, tool_versions: dict) -> Capture:
     result = job.run.finish(opts.timeout_s, opts.redact)
     pid = job.ident.pid
     if not procfs.same_process(job.ident):
         raise TargetGone(f"pid {pid} exited (or was reused) during the capture")
+    job.reread_suspended()
+    tool = job.run.run
     return Capture(
-        id=new_capture_id(job.taken_at, host, pid),
+        id=new_capture_id(tool.started_at, host, pid),
         host=host,
         pid=pid,
         start_time=round(procfs.ticks_to_epoch(job.ident.start_ticks), 2),
-        taken_at=job.taken_at,
+        taken_at=tool.started_at,
         method="py-spy",
         trigger=opts.trigger,
-        process=replace(job.facts, state=job.state_before) if job.facts else None,
+        process=replace(job.facts, state=tool.before.state) if job.facts else None,
         threads=merge_threads(result.threads, job.kernel),
         tool_versions=tool_versions,
         errors=result.notes,
-        duration_s=round(time.monotonic() - job.started, 4),
+        duration_s=round(time.monotonic() - tool.started, 4),
         options={"native": opts.native, "locals": opts.with_locals, "nonblocking": result.nonblocking},
     )
 
@@ -145,7 +156,8 @@ def _collect_pyspy(pids: list[int], opts: CollectOptions) -> list[Outcome]:
     jobs: dict[int, _InFlight | HangdumpError] = {}
     for pid in pids:
         try:
-            jobs[pid] = _start(pid, opts, binary)
+            ident = procfs.identity(pid)
+            jobs[pid] = _InFlight(ident, pyspy.PyspyRun(binary, ident, opts.native, opts.with_locals))
         except HangdumpError as exc:
             jobs[pid] = exc
     try:
@@ -161,10 +173,7 @@ def _collect_pyspy(pids: list[int], opts: CollectOptions) -> list[Outcome]:
 def _complete(jobs: dict[int, _InFlight | HangdumpError], opts: CollectOptions, binary: str) -> list[Outcome]:
     for job in jobs.values():
         if isinstance(job, _InFlight):
-            try:
-                job.facts = procfs.read_process_facts(job.ident.pid, job.taken_at)
-            except HangdumpError:
-                job.facts = None
+            job.read_proc()
     tool_versions = {"hangdump": __version__, "py-spy": pyspy.pyspy_version(binary)}
     host = host_name()
     outcomes = []

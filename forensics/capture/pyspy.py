@@ -5,19 +5,17 @@ import json
 import os
 import shutil
 import sys
-from dataclasses import dataclass
+from collections import namedtuple
 
 from forensics.capture.guard import ToolResult, ToolRun
 from forensics.errors import CaptureFailed, NotPython, PermissionDenied, TargetNotFound, ToolMissing
-from forensics.importers.pyspy import threads_from_pyspy
-from forensics.model import ProcessIdentity, ThreadStack
+from forensics.identity import ProcessIdentity
 
 
-@dataclass(frozen=True, slots=True)
-class PyspyDump:
-    threads: tuple[ThreadStack, ...]
-    nonblocking: bool
-    notes: tuple[str, ...]
+class PyspyDump(namedtuple("PyspyDump", "threads nonblocking notes")):
+    """threads: tuple[ThreadStack, ...], nonblocking: bool, notes: tuple[str, ...]."""
+
+    __slots__ = ()
 
 
 def find_pyspy(explicit: str | None = None) -> str:
@@ -70,14 +68,29 @@ class PyspyRun:
     """A ``py-spy dump --json`` in flight; ``finish`` parses it, retrying with ``--nonblocking`` when needed."""
 
     def __init__(self, binary: str, ident: ProcessIdentity, native: bool = False, with_locals: bool = False) -> None:
+        from forensics.capture import prestart
+
         self.ident = ident
-        self.argv = [binary, "dump", "--json", "--pid", str(ident.pid)]
+        self.argv = self.build_argv(binary, ident.pid, native, with_locals)
+        self.env = self.tool_env()
+        self.run = prestart.adopt(self.argv, ident) or ToolRun(self.argv, ident, self.env)
+
+    @staticmethod
+    def build_argv(binary: str, pid: int, native: bool, with_locals: bool) -> list[str]:
+        argv = [binary, "dump", "--json", "--pid", str(pid)]
         if native:
-            self.argv.append("--native")
+            argv.append("--native")
         if with_locals:
-            self.argv.append("--locals")
-        self.env = dict(os.environ, RUST_BACKTRACE="0")
-        self.run = ToolRun(self.argv, ident, self.env)
+            argv.append("--locals")
+        return argv
+
+    @staticmethod
+    def tool_env() -> dict[str, str]:
+        return dict(os.environ, RUST_BACKTRACE="0")
+
+    @property
+    def before(self):
+        return self.run.before
 
     def finish(self, timeout_s: float = 10.0, redact: bool = True) -> PyspyDump:
         result, notes = self.run.finish(timeout_s)
@@ -95,6 +108,8 @@ class PyspyRun:
             nonblocking = True
             if result.returncode != 0:
                 raise classify_failure(self.ident.pid, result)
+        from forensics.importers.pyspy import threads_from_pyspy  # the model: imported while py-spy runs
+
         try:
             data = json.loads(result.stdout)
         except ValueError as exc:

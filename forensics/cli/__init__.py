@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import importlib
-import sys
 
 import click
 
@@ -57,7 +56,3 @@ def main(argv: list[str] | None = None) -> int:
         click.echo("hangdump: interrupted", err=True)
         return 130
     return result if isinstance(result, int) else 0
-
-
-def run() -> None:
-    sys.exit(main())

@@ -1,0 +1,85 @@
+"""Start py-spy for `hangdump collect --pid ...` before the CLI has even imported click.
+
+py-spy's own run is the bulk of a capture, so it should start the moment the interpreter is up;
+the CLI's imports, the /proc reads and the process facts then overlap it. This module reads only
+what it recognises in argv: anything else (another method, a core file, --help, an option it does not
+know) and it starts nothing. The CLI later *adopts* a run only when the py-spy argv it builds itself
+is identical and the target is the same process; whatever is not adopted is aborted at exit, and the
+guard leaves the target running either way.
+"""
+from __future__ import annotations
+
+from forensics.capture.guard import ToolRun
+from forensics.identity import ProcessIdentity, identity
+
+_FLAGS = {"--native", "--locals", "--no-redact", "--json", "--no-store", "--children"}
+_VALUED = {"--pid", "--store", "--timeout", "--py-spy", "--match", "--method"}
+_PYSPY_METHODS = {"py-spy", "auto"}
+_RUNS: dict[tuple[str, ...], ToolRun] = {}
+
+
+def _parse(args: list[str]) -> tuple[list[int], dict[str, str], set[str]] | None:
+    pids: list[int] = []
+    values: dict[str, str] = {}
+    flags: set[str] = set()
+    i = 0
+    while i < len(args):
+        tok = args[i]
+        name, eq, inline = tok.partition("=")
+        if name in _VALUED:
+            if eq:
+                value = inline
+            elif i + 1 < len(args):
+                i += 1
+                value = args[i]
+            else:
+                return None
+            if name == "--pid":
+                if not value.isdigit():
+                    return None
+                pids.append(int(value))
+            else:
+                values[name] = value
+        elif tok in _FLAGS:
+            flags.add(tok)
+        else:
+            return None
+        i += 1
+    if values.get("--method", "auto") not in _PYSPY_METHODS:
+        return None
+    return pids, values, flags
+
+
+def begin(args: list[str]) -> None:
+    """Start one py-spy per --pid, if argv is plainly a live py-spy capture. Never raises."""
+    from forensics.capture.pyspy import PyspyRun, find_pyspy
+    from forensics.errors import HangdumpError
+
+    parsed = _parse(args)
+    if parsed is None:
+        return
+    pids, values, flags = parsed
+    try:
+        binary = find_pyspy(values.get("--py-spy"))
+    except HangdumpError:
+        return
+    for pid in dict.fromkeys(pids):
+        try:
+            ident = identity(pid)
+            argv = PyspyRun.build_argv(binary, pid, "--native" in flags, "--locals" in flags)
+            _RUNS[tuple(argv)] = ToolRun(argv, ident, PyspyRun.tool_env())
+        except (HangdumpError, OSError):
+            continue
+
+
+def adopt(argv: list[str], ident: ProcessIdentity) -> ToolRun | None:
+    run = _RUNS.pop(tuple(argv), None)
+    if run is not None and run.ident != ident:
+        run.abort()
+        return None
+    return run
+
+
+def abort_all() -> None:
+    while _RUNS:
+        _RUNS.popitem()[1].abort()
