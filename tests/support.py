@@ -21,9 +21,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
+from typing import Any, TypeVar
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 HANGS_DIR = REPO_ROOT / "fixtures" / "hangs"
@@ -32,7 +33,7 @@ READY_PREFIX = b"READY "
 T = TypeVar("T")
 
 # The few syscalls hung fixtures sit in, by architecture (numbers differ per arch).
-_SYSCALLS: dict[str, dict[int, str]] = {
+SYSCALL_NAMES: dict[str, dict[int, str]] = {
     "x86_64": {
         0: "read", 7: "poll", 23: "select", 35: "nanosleep", 43: "accept", 45: "recvfrom",
         47: "recvmsg", 61: "wait4", 73: "flock", 202: "futex", 230: "clock_nanosleep",
@@ -74,14 +75,14 @@ def python_interpreters(min_version: tuple[int, int] = (3, 9)) -> dict[str, str]
             if not match:
                 continue
             version = tuple(int(x) for x in match.groups())
-            exe = entry / "bin" / ("python%d.%d" % version[:2])
+            key = f"{version[0]}.{version[1]}"
+            exe = entry / "bin" / f"python{key}"
             if version[:2] < min_version or not os.access(exe, os.X_OK):
                 continue
-            key = "%d.%d" % version[:2]
             if key not in found or found[key][0] < version:
                 found[key] = (version, str(exe))
     if sys.version_info[:2] >= min_version:
-        key = "%d.%d" % sys.version_info[:2]
+        key = f"{sys.version_info[0]}.{sys.version_info[1]}"
         found[key] = (tuple(sys.version_info[:3]), sys.executable)
     ordered = sorted(found.items(), key=lambda item: item[1][0])
     return {key: path for key, (_, path) in ordered}
@@ -122,7 +123,7 @@ class HungProcess:
             return f.read().decode("utf-8", "replace")
 
 
-def _read_ready(proc: subprocess.Popen[bytes], deadline: float) -> tuple[dict[str, Any] | None, bytes]:
+def read_ready(proc: subprocess.Popen[bytes], deadline: float) -> tuple[dict[str, Any] | None, bytes]:
     """Read stdout until a READY line, EOF or the deadline. Returns (info, all bytes seen)."""
     assert proc.stdout is not None
     fd = proc.stdout.fileno()
@@ -176,8 +177,8 @@ def spawn_hang(
     """
     script = HANGS_DIR / (name + ".py")
     if not script.is_file():
-        raise FileNotFoundError("no hang fixture %r (have: %s)" % (name, ", ".join(fixture_names())))
-    tmpdir = tempfile.mkdtemp(prefix="hangdump-%s-" % name)
+        raise FileNotFoundError(f"no hang fixture {name!r} (have: {', '.join(fixture_names())})")
+    tmpdir = tempfile.mkdtemp(prefix=f"hangdump-{name}-")
     stderr_path = os.path.join(tmpdir, "stderr.txt")
     child_env = dict(os.environ if env is None else env)
     child_env.update(TMPDIR=tmpdir, HANGDUMP_FIXTURE_PARENT=str(os.getpid()))
@@ -193,14 +194,14 @@ def spawn_hang(
                 cwd=tmpdir,
                 start_new_session=True,
             )
-        info, seen = _read_ready(proc, time.monotonic() + timeout)
+        info, seen = read_ready(proc, time.monotonic() + timeout)
         if info is None:
-            state = "exited with %s" % proc.poll() if proc.poll() is not None else "no READY in %.1fs" % timeout
+            state = f"exited with {proc.poll()}" if proc.poll() is not None else f"no READY in {timeout:.1f}s"
             with open(stderr_path, "rb") as f:
                 err = f.read().decode("utf-8", "replace")
             raise FixtureNotReady(
-                "hang fixture %s under %s: %s\n--- stdout ---\n%s\n--- stderr ---\n%s"
-                % (name, python, state, seen.decode("utf-8", "replace")[-2000:], err[-4000:])
+                f"hang fixture {name} under {python}: {state}\n"
+                f"--- stdout ---\n{seen.decode('utf-8', 'replace')[-2000:]}\n--- stderr ---\n{err[-4000:]}"
             )
         yield HungProcess(name=name, proc=proc, info=info, tmpdir=tmpdir, stderr_path=stderr_path)
     finally:
@@ -224,7 +225,7 @@ def wait_until(
         if value:
             return value
         if time.monotonic() >= deadline:
-            raise AssertionError("timed out after %.1fs waiting for %s (last: %r)" % (timeout, what, value))
+            raise AssertionError(f"timed out after {timeout:.1f}s waiting for {what} (last: {value!r})")
         time.sleep(interval)
 
 
@@ -233,12 +234,12 @@ def thread_syscalls(pid: int) -> dict[int, str]:
     "running", or "-1" (blocked outside a syscall). Threads that vanish are skipped."""
     result: dict[int, str] = {}
     try:
-        tids = os.listdir("/proc/%d/task" % pid)
+        tids = os.listdir(f"/proc/{pid}/task")
     except FileNotFoundError:
         return result
     for tid in tids:
         try:
-            with open("/proc/%d/task/%s/syscall" % (pid, tid)) as f:
+            with open(f"/proc/{pid}/task/{tid}/syscall") as f:
                 fields = f.read().split()
         except (FileNotFoundError, ProcessLookupError, PermissionError):
             continue
@@ -251,12 +252,12 @@ def thread_cpu_ticks(pid: int) -> dict[int, int]:
     """tid -> utime + stime in clock ticks, from /proc/PID/task/TID/stat."""
     result: dict[int, int] = {}
     try:
-        tids = os.listdir("/proc/%d/task" % pid)
+        tids = os.listdir(f"/proc/{pid}/task")
     except FileNotFoundError:
         return result
     for tid in tids:
         try:
-            with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
                 stat = f.read()
         except (FileNotFoundError, ProcessLookupError):
             continue
@@ -268,7 +269,7 @@ def thread_cpu_ticks(pid: int) -> dict[int, int]:
 def syscall_name(number: str) -> str:
     """Name of a syscall number from thread_syscalls() for the common blocking calls,
     else the input unchanged ("running", "-1", or an unknown number)."""
-    table = _SYSCALLS.get(platform.machine(), {})
+    table = SYSCALL_NAMES.get(platform.machine(), {})
     if number.isdigit() and int(number) in table:
         return table[int(number)]
     return number
@@ -299,7 +300,7 @@ def wait_blocked(
         return wait_until(blocked, timeout=timeout, what="blocked threads")
     except AssertionError:
         now = {tid: syscall_name(nr) for tid, nr in thread_syscalls(pid).items() if tid in wanted}
+        where = f" in {sorted(allowed)}" if allowed else ""
         raise AssertionError(
-            "timed out after %.1fs waiting for threads %s of pid %d to block%s; now: %s"
-            % (timeout, wanted, pid, " in %s" % sorted(allowed) if allowed else "", now)
+            f"timed out after {timeout:.1f}s waiting for threads {wanted} of pid {pid} to block{where}; now: {now}"
         ) from None

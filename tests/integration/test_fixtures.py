@@ -17,13 +17,13 @@ import time
 import pytest
 
 from tests.support import (
-    _SYSCALLS,
     HANGS_DIR,
-    _read_ready,
+    SYSCALL_NAMES,
     FixtureNotReady,
     HungProcess,
     fixture_names,
     python_interpreters,
+    read_ready,
     spawn_hang,
     thread_cpu_ticks,
     thread_syscalls,
@@ -52,16 +52,17 @@ SYSCALLS_FOR = {
     "pipe-read": {"read"},
     "flock": {"flock"},
 }
-KNOWN_ARCH = platform.machine() in _SYSCALLS
+KNOWN_ARCH = platform.machine() in SYSCALL_NAMES
 ALL_FIXTURES = fixture_names()
 INTERPRETERS = python_interpreters()
-OTHER_VERSIONS = ["3.9", "3.10", "3.12", "3.13"]
+RUNNING = f"{sys.version_info[0]}.{sys.version_info[1]}"
+OTHER_VERSIONS = [v for v in ("3.9", "3.10", "3.11", "3.12", "3.13") if v != RUNNING]
 REPRESENTATIVE = ["deadlock_ab", "gil_held_ctypes", "fork_logging_lock"]
 
 
 def _is_gone(pid: int) -> bool:
     try:
-        with open("/proc/%d/stat" % pid) as f:
+        with open(f"/proc/{pid}/stat") as f:
             return f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
     except (FileNotFoundError, ProcessLookupError):
         return True
@@ -70,19 +71,19 @@ def _is_gone(pid: int) -> bool:
 def _check_threads(pid: int, threads: dict[str, int], expect: dict[str, str]) -> None:
     """Every expected thread exists, and ends up in the syscall its label implies."""
     live = thread_syscalls(pid)
-    assert set(threads.values()) <= set(live), "READY names tids not in /proc/%d/task" % pid
+    assert set(threads.values()) <= set(live), f"READY names tids not in /proc/{pid}/task"
     by_label: dict[str, list[int]] = {}
     for name, label in expect.items():
         by_label.setdefault(label, []).append(threads[name])
     busy = by_label.pop("busy", [])
     for label, tids in by_label.items():
-        assert label in SYSCALLS_FOR, "unknown expect label %r" % label
+        assert label in SYSCALLS_FOR, f"unknown expect label {label!r}"
         wait_blocked(pid, tids, syscalls=SYSCALLS_FOR[label] if KNOWN_ARCH else None)
     if busy:
         before = thread_cpu_ticks(pid)
         wait_until(
             lambda: all(thread_cpu_ticks(pid).get(t, 0) > before[t] + 5 for t in busy),
-            what="busy threads %s of pid %d burning CPU" % (busy, pid),
+            what=f"busy threads {busy} of pid {pid} burning CPU",
         )
         states = thread_syscalls(pid)
         assert all(states.get(t) != "-1" for t in busy)
@@ -108,7 +109,7 @@ def test_fixture_hangs_as_announced(name: str) -> None:
         assert hung.info["fixture"] == name
         assert hung.info["python"] == platform.python_version()
         pids = _check_hang(hung)
-    wait_until(lambda: all(_is_gone(p) for p in pids), timeout=5, what="%s processes %s gone" % (name, pids))
+    wait_until(lambda: all(_is_gone(p) for p in pids), timeout=5, what=f"{name} processes {pids} gone")
 
 
 @pytest.mark.parametrize("version", OTHER_VERSIONS)
@@ -116,11 +117,11 @@ def test_fixture_hangs_as_announced(name: str) -> None:
 def test_fixture_under_other_pythons(name: str, version: str) -> None:
     python = INTERPRETERS.get(version)
     if python is None:
-        pytest.skip("no Python %s installed" % version)
+        pytest.skip(f"no Python {version} installed")
     with spawn_hang(name, python=python) as hung:
         assert hung.info["python"].startswith(version + ".")
         pids = _check_hang(hung)
-    wait_until(lambda: all(_is_gone(p) for p in pids), timeout=5, what="%s processes %s gone" % (name, pids))
+    wait_until(lambda: all(_is_gone(p) for p in pids), timeout=5, what=f"{name} processes {pids} gone")
 
 
 @pytest.mark.parametrize("name", ["deadlock_ab", "idle_thread_pool", "mp_pool_wait"])
@@ -146,14 +147,16 @@ def test_deadlock_fixtures_describe_distinct_cycles() -> None:
 
 
 def test_not_ready_reports_stderr() -> None:
-    with pytest.raises(FixtureNotReady, match="unrecognized arguments"):
-        with spawn_hang("busy_spin", args=["--no-such-option"], timeout=10):
-            pass
+    with (
+        pytest.raises(FixtureNotReady, match="unrecognized arguments"),
+        spawn_hang("busy_spin", args=["--no-such-option"], timeout=10),
+    ):
+        pass
 
 
 def test_python_interpreters_includes_running_one() -> None:
     found = python_interpreters()
-    assert found["%d.%d" % sys.version_info[:2]] == sys.executable
+    assert found[RUNNING] == sys.executable
     assert all(os.access(path, os.X_OK) for path in found.values())
     assert all(tuple(int(x) for x in v.split(".")) >= (3, 9) for v in found)
 
@@ -179,13 +182,13 @@ def test_fixture_dies_with_its_runner(name: str) -> None:
     )
     info = None
     try:
-        info, _ = _read_ready(runner, time.monotonic() + 20)
-        assert info is not None, "no READY from %s" % name
+        info, _ = read_ready(runner, time.monotonic() + 20)
+        assert info is not None, f"no READY from {name}"
         pids = [info["pid"]] + [child["pid"] for child in info.get("children", [])]
         assert not any(_is_gone(p) for p in pids)
         runner.kill()
         runner.wait()
-        wait_until(lambda: all(_is_gone(p) for p in pids), timeout=5, what="%s %s gone" % (name, pids))
+        wait_until(lambda: all(_is_gone(p) for p in pids), timeout=5, what=f"{name} {pids} gone")
     finally:
         runner.kill()
         runner.wait()
@@ -196,3 +199,13 @@ def test_fixture_dies_with_its_runner(name: str) -> None:
                 os.killpg(info["pid"], signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
+
+
+def test_fixtures_share_one_scaffolding_block() -> None:
+    """Each program is standalone, so the scaffolding is copied: keep the copies identical."""
+    blocks = {}
+    for name in ALL_FIXTURES:
+        text = (HANGS_DIR / (name + ".py")).read_text()
+        start, end = text.index("# Fixture scaffolding."), text.index("# The hang itself.")
+        blocks[name] = text[start:end]
+    assert len(set(blocks.values())) == 1, "scaffolding differs: edit it in every fixture"
