@@ -1,0 +1,145 @@
+"""Understand hangs: classify threads, sign stacks, explain deadlocks, cluster captures.
+
+Pure functions, captures in and frozen dataclasses out; nothing here starts a process. The
+only I/O is reading application source files for the lock verdicts (``read_source=False``
+turns it off) and, in ``cluster_paths``, reading capture files.
+
+Public API (stable; the report and the CLI use only this)
+---------------------------------------------------------
+``analyze(capture, rules=None, read_source=True) -> ProcessAnalysis``
+    ``capture`` is a ``forensics.model.Capture`` or its JSON dict. ``ProcessAnalysis`` has
+    ``threads: tuple[ThreadAnalysis, ...]`` (same order as ``capture.threads``),
+    ``signature: ProcessSignature``, ``gil_holder: int | None`` (thread index) and
+    ``verdicts: tuple[Verdict, ...]`` (most important first).
+
+``ThreadAnalysis``: ``index, tid, name, category`` (one of ``CATEGORIES``: ``lock-wait``,
+    ``condition-wait``, ``gil-wait``, ``gil-holder-blocked``, ``socket-read``, ``socket-accept``,
+    ``connect``, ``select``, ``queue-get``, ``queue-put``, ``sleep``, ``join``,
+    ``subprocess-wait``, ``pool-wait``, ``pipe-read``, ``flock``, ``busy``, ``idle``,
+    ``unknown``), ``detail`` (human text), ``blocking_frame`` (index into the thread's frames,
+    leaf first, of the innermost application frame: mark it), ``benign`` (idle by design),
+    ``parked`` (a helper thread whose whole code is one wait), ``owns_gil``,
+    ``signature: ThreadSignature(mechanism, frames)``, ``syscall``, ``syscall_args``.
+
+``verdicts(capture, read_source=True) -> tuple[Verdict, ...]``
+    ``Verdict(kind, text, roles, evidence)``: ``kind`` in deadlock, gil, lock, io, subprocess,
+    pool, flock, busy, queue, join, wait, sleep, idle, unknown; ``text`` may span lines;
+    ``roles: tuple[ThreadRole, ...]`` with ``thread`` (index), ``tid``, ``name``, ``category``,
+    ``function``, ``location`` ("file.py:41"), ``holds: tuple[LockRef]`` and
+    ``waits_for: LockRef | None`` (``LockRef(name, file, line)``). ``Verdict.to_dict()``.
+
+``cluster(captures, rules=None, threshold=0.8) -> list[Cluster]`` and
+``cluster_paths(paths, rules=None, threshold=0.8, on_skip=None) -> list[Cluster]`` (the fast
+path for a store: reads and parses each file once, keeps no capture in memory).
+    ``Cluster`` (ranked: distinct processes, hosts, days, captures): ``id`` (stable: hash of the
+    leading signature), ``signature``, ``category`` (headline), ``verdict`` (text of the
+    representative's first verdict), ``members: tuple[Member]`` (``id, source, host, pid,
+    taken_at, python``), ``representative`` (capture id), ``processes``, ``hosts``, ``days``,
+    ``first_seen``, ``last_seen``, ``thread`` (the representative thread's name),
+    ``stack: tuple[StackLine]`` (representative thread, leaf first: ``function, module, file,
+    line, kind, origin, key, blocking``), ``varies: dict[str, tuple[str, ...]]`` (keys:
+    ``python``, ``lines``, ``frames``, ``paths``, ``thread_names``, ``hosts``; only what differs
+    between members), and ``to_dict()`` for JSON.
+
+``BenignRules(user=("mod:func", "mod:a+mod:b"))``: extra idle-by-design stacks (globs on
+    normalized frame keys, ``+`` for "all of"); the defaults cover stdlib pools and servers.
+``normalize_frame(kind, function, file, module) -> NFrame`` (``key``, ``module``,
+    ``function``, ``origin``: stdlib/thirdparty/app/builtin/native, ``kind``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from forensics.analysis.classify import (
+    CATEGORIES,
+    DEFAULT_BENIGN,
+    NO_RULES,
+    BenignRules,
+    ThreadAnalysis,
+    analyze_thread,
+    infer_gil_waits,
+)
+from forensics.analysis.normalize import NFrame, normalize_frame, normalize_thread_name
+from forensics.analysis.signature import ProcessSignature, ThreadSignature, frame_similarity, thread_similarity
+from forensics.analysis.verdict import LockRef, ThreadRole, Verdict, verdicts_from
+
+__all__ = [
+    "CATEGORIES", "DEFAULT_BENIGN", "BenignRules", "Cluster", "LockRef", "Member", "NFrame", "ProcessAnalysis",
+    "ProcessSignature", "StackLine", "ThreadAnalysis", "ThreadRole", "ThreadSignature", "Verdict", "analyze",
+    "analyze_threads", "cluster", "cluster_paths", "frame_similarity", "normalize_frame", "normalize_thread_name",
+    "process_signature", "thread_similarity", "verdicts",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessAnalysis:
+    capture_id: str | None
+    threads: tuple[ThreadAnalysis, ...]
+    signature: ProcessSignature
+    gil_holder: int | None
+    verdicts: tuple[Verdict, ...] = ()
+
+    @property
+    def headline(self) -> str:
+        return self.verdicts[0].text if self.verdicts else ""
+
+
+def _as_dict(capture: Any) -> dict:
+    if isinstance(capture, dict):
+        return capture
+    to_dict = getattr(capture, "to_dict", None)
+    if to_dict is None:
+        raise TypeError(f"not a capture: {type(capture).__name__}")
+    return to_dict()
+
+
+def analyze_threads(raw: dict, rules: BenignRules | None = None) -> list[ThreadAnalysis]:
+    """Classify every thread of a raw capture dict (no source reading): the hot path of clustering."""
+    threads = raw.get("threads")
+    if not isinstance(threads, list):
+        return []
+    r = rules or NO_RULES
+    out = [analyze_thread(i, t, r) for i, t in enumerate(threads) if type(t) is dict]
+    return infer_gil_waits(out)
+
+
+def process_signature(threads: list[ThreadAnalysis] | tuple[ThreadAnalysis, ...]) -> ProcessSignature:
+    """Distinct non-benign thread signatures (or the benign ones when nothing else runs), parked helpers marked."""
+    live = [t for t in threads if not t.benign and (t.signature.frames or t.signature.mechanism)]
+    if not live:
+        live = [t for t in threads if t.signature.frames or t.signature.mechanism]
+    sigs = tuple(sorted({t.signature for t in live}))
+    parked = frozenset(t.signature for t in live if t.parked)
+    # a signature is parked only if every thread carrying it is
+    parked = frozenset(s for s in parked if all(t.parked for t in live if t.signature == s))
+    flags = set()
+    if any(t.category == "gil-holder-blocked" for t in threads):
+        flags.add("gil-held-blocked")
+    busy = {t.signature for t in live if t.category == "busy"}
+    if busy:
+        flags.add("busy")
+    return ProcessSignature(sigs, parked, frozenset(flags), frozenset(busy))
+
+
+def analyze(capture: Any, rules: BenignRules | None = None, read_source: bool = True) -> ProcessAnalysis:
+    raw = _as_dict(capture)
+    threads = analyze_threads(raw, rules)
+    holder = next((t.index for t in threads if t.owns_gil), None)
+    ident = raw.get("id") if isinstance(raw.get("id"), str) else None
+    return ProcessAnalysis(
+        capture_id=ident,
+        threads=tuple(threads),
+        signature=process_signature(threads),
+        gil_holder=holder,
+        verdicts=verdicts_from(raw, threads, read_source=read_source),
+    )
+
+
+def verdicts(capture: Any, read_source: bool = True) -> tuple[Verdict, ...]:
+    """The verdicts alone, most important first (for ``collect``'s summary and ``show``)."""
+    raw = _as_dict(capture)
+    return verdicts_from(raw, analyze_threads(raw), read_source=read_source)
+
+
+from forensics.analysis.cluster import Cluster, Member, StackLine, cluster, cluster_paths

@@ -1,0 +1,407 @@
+"""Thread classification: what each thread is blocked on, from its frames plus what the kernel said.
+
+Evidence, strongest first (each capture has some of it, never all):
+
+1. Python frames of the standard library between the wait and the application
+   (``threading.py`` ``join``/``wait``, ``queue.py`` ``get``, ``http.client``, ``subprocess``,
+   ``multiprocessing.pool``): they say what the application asked for.
+2. Native frames above the innermost Python frame (``--native``, gdb): ``take_gil`` /
+   ``pthread_cond_timedwait`` with no lock function (the GIL's condition variable),
+   ``PyThread_acquire_lock_timed`` (a ``threading.Lock``), ``clock_nanosleep``, ``recv``,
+   ``wait4``, ``flock``...
+3. The kernel (``/proc/PID/task/TID/syscall``, state): the syscall and ``R`` for running.
+4. ``owns_gil`` / ``active`` from py-spy: a thread owning the GIL while blocked in a syscall
+   starves every other thread; the others then wait for the GIL even when nothing else says so.
+
+A thread no rule explains is ``unknown``: never guessed. ``futex`` alone is ambiguous (a
+lock, a condition, the GIL on 3.9-3.12), so it only becomes ``lock-wait`` with more evidence
+(the source line, see ``verdict.py``).
+
+The scan is the hot path of clustering: it reads raw capture dicts (the JSON as stored), stops
+after the frames a signature needs, and relies on the per-frame normalization cache.
+"""
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from forensics.analysis.normalize import NFrame, is_comprehension, normalize_frame
+from forensics.analysis.signature import TOP_FRAMES, ThreadSignature
+
+LOCK_WAIT = "lock-wait"
+CONDITION_WAIT = "condition-wait"
+GIL_WAIT = "gil-wait"
+GIL_HOLDER_BLOCKED = "gil-holder-blocked"
+SOCKET_READ = "socket-read"
+SOCKET_ACCEPT = "socket-accept"
+CONNECT = "connect"
+SELECT = "select"
+QUEUE_GET = "queue-get"
+QUEUE_PUT = "queue-put"
+SLEEP = "sleep"
+JOIN = "join"
+SUBPROCESS_WAIT = "subprocess-wait"
+POOL_WAIT = "pool-wait"
+PIPE_READ = "pipe-read"
+FLOCK = "flock"
+BUSY = "busy"
+IDLE = "idle"
+UNKNOWN = "unknown"
+
+CATEGORIES = (
+    LOCK_WAIT, CONDITION_WAIT, GIL_WAIT, GIL_HOLDER_BLOCKED, SOCKET_READ, SOCKET_ACCEPT, CONNECT, SELECT,
+    QUEUE_GET, QUEUE_PUT, SLEEP, JOIN, SUBPROCESS_WAIT, POOL_WAIT, PIPE_READ, FLOCK, BUSY, IDLE, UNKNOWN,
+)
+
+SCAN_LIMIT = 400  # frames looked at per thread; absurd stacks (1e5 frames) cost no more than this
+
+# Standard-library functions (normalized keys) the application calls to wait -> category, detail.
+_PY_WAITS: dict[str, tuple[str, str]] = {
+    "threading:join": (JOIN, "Thread.join()"),
+    "threading:_wait_for_tstate_lock": (JOIN, "Thread.join()"),
+    "threading:wait": (CONDITION_WAIT, "Condition/Event.wait()"),
+    "threading:wait_for": (CONDITION_WAIT, "Condition.wait_for()"),
+    "threading:acquire": (LOCK_WAIT, "Semaphore/RLock.acquire()"),
+    "threading:__enter__": (LOCK_WAIT, "lock __enter__"),
+    "queue:get": (QUEUE_GET, "queue.Queue.get()"),
+    "queue:put": (QUEUE_PUT, "queue.Queue.put() on a full queue"),
+    "multiprocessing.queues:get": (QUEUE_GET, "multiprocessing.Queue.get()"),
+    "multiprocessing.queues:put": (QUEUE_PUT, "multiprocessing.Queue.put()"),
+    "asyncio.queues:get": (QUEUE_GET, "asyncio.Queue.get()"),
+    "subprocess:wait": (SUBPROCESS_WAIT, "subprocess.Popen.wait()"),
+    "subprocess:_wait": (SUBPROCESS_WAIT, "subprocess.Popen.wait()"),
+    "subprocess:_try_wait": (SUBPROCESS_WAIT, "subprocess.Popen.wait()"),
+    "subprocess:communicate": (SUBPROCESS_WAIT, "subprocess.Popen.communicate()"),
+    "subprocess:run": (SUBPROCESS_WAIT, "subprocess.run()"),
+    "subprocess:call": (SUBPROCESS_WAIT, "subprocess.call()"),
+    "subprocess:check_call": (SUBPROCESS_WAIT, "subprocess.check_call()"),
+    "subprocess:check_output": (SUBPROCESS_WAIT, "subprocess.check_output()"),
+    "multiprocessing.popen_fork:wait": (SUBPROCESS_WAIT, "multiprocessing Process wait"),
+    "multiprocessing.popen_fork:poll": (SUBPROCESS_WAIT, "multiprocessing Process wait"),
+    "multiprocessing.process:join": (JOIN, "multiprocessing.Process.join()"),
+    "multiprocessing.pool:apply": (POOL_WAIT, "multiprocessing Pool.apply()"),
+    "multiprocessing.pool:map": (POOL_WAIT, "multiprocessing Pool.map()"),
+    "multiprocessing.pool:starmap": (POOL_WAIT, "multiprocessing Pool.starmap()"),
+    "multiprocessing.pool:get": (POOL_WAIT, "multiprocessing AsyncResult.get()"),
+    "multiprocessing.pool:wait": (POOL_WAIT, "multiprocessing AsyncResult.wait()"),
+    "multiprocessing.pool:next": (POOL_WAIT, "multiprocessing Pool.imap()"),
+    "multiprocessing.pool:join": (JOIN, "multiprocessing Pool.join()"),
+    "concurrent.futures._base:result": (POOL_WAIT, "Future.result()"),
+    "concurrent.futures._base:wait": (POOL_WAIT, "concurrent.futures.wait()"),
+    "concurrent.futures._base:as_completed": (POOL_WAIT, "concurrent.futures.as_completed()"),
+    "concurrent.futures._base:result_iterator": (POOL_WAIT, "Executor.map()"),
+    "multiprocessing.connection:recv": (PIPE_READ, "multiprocessing Connection.recv()"),
+    "multiprocessing.connection:recv_bytes": (PIPE_READ, "multiprocessing Connection.recv()"),
+    "multiprocessing.connection:poll": (SELECT, "multiprocessing Connection.poll()"),
+    "multiprocessing.connection:wait": (SELECT, "multiprocessing.connection.wait()"),
+    "socket:readinto": (SOCKET_READ, "socket read"),
+    "socket:recv_into": (SOCKET_READ, "socket read"),
+    "socket:accept": (SOCKET_ACCEPT, "socket.accept()"),
+    "socket:create_connection": (CONNECT, "socket.create_connection()"),
+    "selectors:select": (SELECT, "selectors select()"),
+    "asyncio.base_events:run_forever": (SELECT, "asyncio event loop waiting for events"),
+    "asyncio.base_events:_run_once": (SELECT, "asyncio event loop waiting for events"),
+}
+_PY_MODULE_WAITS: dict[str, tuple[str, str]] = {
+    "http.client": (SOCKET_READ, "HTTP response read"),
+    "urllib.request": (SOCKET_READ, "HTTP response read (urllib)"),
+    "ssl": (SOCKET_READ, "SSL read"),
+    "select": (SELECT, "select/poll"),
+}
+
+_NATIVE_WAITS: dict[str, str] = {}
+for _names, _cat in (
+    (("take_gil", "PyEval_RestoreThread", "PyEval_AcquireThread", "_PyEval_ReInitThreads", "PyGILState_Ensure"),
+     GIL_WAIT),
+    (("PyThread_acquire_lock_timed", "lock_PyThread_acquire_lock", "acquire_timed", "rlock_acquire",
+      "_PyMutex_LockTimed", "_PyMutex_LockSlow", "_PySemaphore_Wait", "PyThread_acquire_lock",
+      "sem_clock_wait", "sem_timedwait", "sem_wait", "__new_sem_wait_slow", "do_futex_wait"), LOCK_WAIT),
+    (("clock_nanosleep", "__clock_nanosleep", "nanosleep", "__nanosleep", "pysleep", "time_sleep", "usleep"),
+     SLEEP),
+    (("recv", "recvfrom", "recvmsg", "__libc_recv", "__libc_recvfrom", "sock_recv", "sock_recv_into",
+      "sock_recvfrom", "sock_recv_guts", "SSL_read", "SSL_read_ex", "ssl3_read_bytes", "_ssl__SSLSocket_read"),
+     SOCKET_READ),
+    (("accept", "accept4", "__libc_accept", "sock_accept", "sock_call_ex"), SOCKET_ACCEPT),
+    (("connect", "__libc_connect", "sock_connect", "internal_connect"), CONNECT),
+    (("select", "__select", "poll", "__poll", "ppoll", "__ppoll", "epoll_wait", "epoll_pwait", "pselect",
+      "select_select", "select_select_impl", "select_poll_poll", "select_epoll_poll", "select_epoll_poll_impl"),
+     SELECT),
+    (("wait4", "__wait4", "waitpid", "__waitpid", "__libc_waitpid", "waitid", "os_waitpid", "os_waitpid_impl",
+      "os_wait4", "os_waitid"), SUBPROCESS_WAIT),
+    (("flock", "__flock", "fcntl_flock", "fcntl_flock_impl", "fcntl_lockf", "lockf"), FLOCK),
+    (("read", "__libc_read", "__read", "_Py_read", "os_read", "os_read_impl", "_io_FileIO_readinto"), PIPE_READ),
+):
+    for _n in _names:
+        _NATIVE_WAITS[_n] = _cat
+_CONDVAR = frozenset({"pthread_cond_timedwait", "pthread_cond_wait", "__pthread_cond_wait",
+                      "__pthread_cond_timedwait", "pthread_cond_clockwait", "___pthread_cond_timedwait64",
+                      "__pthread_cond_wait_common", "__futex_abstimed_wait_common"})
+
+_SYSCALL_WAITS: dict[str, str] = {
+    "clock_nanosleep": SLEEP, "nanosleep": SLEEP,
+    "recvfrom": SOCKET_READ, "recvmsg": SOCKET_READ, "recv": SOCKET_READ, "recvmmsg": SOCKET_READ,
+    "accept": SOCKET_ACCEPT, "accept4": SOCKET_ACCEPT, "connect": CONNECT,
+    "poll": SELECT, "ppoll": SELECT, "select": SELECT, "pselect6": SELECT, "epoll_wait": SELECT,
+    "epoll_pwait": SELECT, "epoll_pwait2": SELECT,
+    "wait4": SUBPROCESS_WAIT, "waitid": SUBPROCESS_WAIT,
+    "flock": FLOCK, "read": PIPE_READ, "readv": PIPE_READ, "pread64": PIPE_READ,
+}
+_BOOTSTRAP = frozenset({
+    "threading:run", "threading:_bootstrap_inner", "threading:_bootstrap", "runpy:_run_code",
+    "runpy:_run_module_as_main", "runpy:run_module", "runpy:run_path", "runpy:_run_module_code",
+})
+
+# Idle-by-design stacks (benign): a library's pool or server thread waiting for work. Each rule is a
+# tuple of frame-key globs that must all appear among the frames between the wait and the first
+# application frame (or anywhere, when the thread runs no application code).
+DEFAULT_BENIGN: tuple[tuple[str, ...], ...] = (
+    ("concurrent.futures.thread:_worker",),
+    ("concurrent.futures.process:_queue_management_worker",),
+    ("concurrent.futures.process:run",),
+    ("concurrent.futures.process:_process_worker",),
+    ("multiprocessing.pool:worker",),
+    ("multiprocessing.pool:_handle_workers",),
+    ("multiprocessing.pool:_handle_tasks",),
+    ("multiprocessing.pool:_handle_results",),
+    ("multiprocessing.queues:_feed",),
+    ("multiprocessing.resource_tracker:main",),
+    ("multiprocessing.managers:serve_forever",),
+    ("multiprocessing.managers:accepter",),
+    ("socketserver:serve_forever",),
+    ("asyncio.base_events:run_forever", "selectors:select"),
+    ("asyncio.base_events:run_forever", "selectors:_select"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadAnalysis:
+    """One thread, explained. ``blocking_frame`` indexes the thread's frames (leaf first): the
+    innermost application frame, where the application made the call that waits."""
+
+    index: int
+    tid: int | None
+    name: str | None
+    category: str
+    detail: str
+    blocking_frame: int | None
+    benign: bool
+    parked: bool
+    owns_gil: bool
+    signature: ThreadSignature
+    syscall: str | None = None
+    syscall_args: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class BenignRules:
+    """Default library idle stacks plus user patterns (``module:function`` globs, matched anywhere in the stack)."""
+
+    library: tuple[tuple[str, ...], ...] = DEFAULT_BENIGN
+    user: tuple[str, ...] = ()
+
+    @staticmethod
+    def _match(rule: Iterable[str], keys: list[str]) -> bool:
+        for pat in rule:
+            if any(ch in pat for ch in "*?["):
+                if not fnmatch.filter(keys, pat):
+                    return False
+            elif pat not in keys:
+                return False
+        return True
+
+    def matches(self, leaf_keys: list[str], all_keys: list[str]) -> bool:
+        for rule in self.library:
+            if self._match(rule, leaf_keys):
+                return True
+        for pat in self.user:
+            if self._match(pat.split("+"), all_keys):
+                return True
+        return False
+
+
+NO_RULES = BenignRules()
+
+
+def _python_wait(leaf_run: list[NFrame]) -> tuple[str, str] | None:
+    """The outermost standard-library frame between the wait and the app that says what the app waits for."""
+    for nf in reversed(leaf_run):
+        hit = _PY_WAITS.get(nf.key)
+        if hit is not None:
+            return hit
+        hit = _PY_MODULE_WAITS.get(nf.module)
+        if hit is not None:
+            return hit
+    return None
+
+
+def _native_wait(lead_native: list[str]) -> tuple[str, str] | None:
+    condvar = None
+    for name in lead_native:
+        cat = _NATIVE_WAITS.get(name)
+        if cat is not None:
+            return cat, name
+        if condvar is None and name in _CONDVAR:
+            condvar = name
+    if condvar is not None:
+        # CPython's GIL is a condition variable; Python-level locks use semaphores, not pthread_cond.
+        return GIL_WAIT, condvar
+    return None
+
+
+def _int(v: object) -> int | None:
+    if isinstance(v, int) and not isinstance(v, bool):
+        return v
+    if isinstance(v, str):
+        try:
+            return int(v, 0)
+        except ValueError:
+            return None
+    return None
+
+
+def analyze_thread(index: int, t: dict, rules: BenignRules = NO_RULES) -> ThreadAnalysis:
+    """Classify one raw thread dict (capture JSON form). Never raises on odd input: odd means ``unknown``."""
+    frames = t.get("frames")
+    if not isinstance(frames, list):
+        frames = []
+    lead_native: list[str] = []
+    leaf_run: list[NFrame] = []
+    leaf_keys: list[str] = []
+    other_keys: list[str] = []
+    user: list[str] = []
+    first_user = first_python = None
+    after_first_user: NFrame | None = None
+    target: NFrame | None = None
+    seen_python = False
+    for i, f in enumerate(frames):
+        if i >= SCAN_LIMIT:
+            break
+        if type(f) is not dict:
+            continue
+        nf = normalize_frame(f.get("kind"), f.get("function"), f.get("file"), f.get("module"))
+        if nf.kind == "native":
+            if not seen_python:
+                lead_native.append(nf.function)
+            continue
+        if not seen_python:
+            seen_python = True
+            first_python = i
+        if nf.origin == "app" or nf.origin == "thirdparty":
+            if is_comprehension(nf):
+                continue
+            if first_user is None:
+                first_user = i
+            elif nf.function == "<module>":
+                break  # the entry script: where the program was started from, not why it hangs
+            if nf.key not in user:
+                user.append(nf.key)
+                if len(user) >= TOP_FRAMES and after_first_user is not None:
+                    break
+        else:
+            if first_user is None:
+                leaf_run.append(nf)
+                leaf_keys.append(nf.key)
+            else:
+                if after_first_user is None and len(user) == 1:
+                    after_first_user = nf
+                other_keys.append(nf.key)
+                if len(user) >= TOP_FRAMES:
+                    break
+            if nf.key not in _BOOTSTRAP and nf.origin == "stdlib":
+                target = nf
+    if first_user is not None and after_first_user is None and len(user) == 1:
+        after_first_user = None  # the thread's only frame: main thread of a script
+
+    owns_gil = t.get("owns_gil") is True
+    active = t.get("active")
+    kernel = t.get("kernel") if isinstance(t.get("kernel"), dict) else {}
+    state = kernel.get("state")
+    sc = kernel.get("syscall") if isinstance(kernel.get("syscall"), dict) else None
+    sc_name = sc.get("name") if sc and isinstance(sc.get("name"), str) else None
+    sc_args: tuple[int, ...] = ()
+    if sc and isinstance(sc.get("args"), list):
+        sc_args = tuple(a for a in (_int(x) for x in sc["args"][:6]) if a is not None)
+    running = kernel.get("running") is True or state == "R"
+
+    py = _python_wait(leaf_run) if leaf_run else None
+    nat = _native_wait(lead_native) if lead_native else None
+    ker = _SYSCALL_WAITS.get(sc_name) if sc_name else None
+    blocked_evidence = (nat is not None and nat[0] != GIL_WAIT) or ker is not None or sc_name == "futex"
+    stdlib_mech = next((nf.key for nf in reversed(leaf_run) if nf.origin == "stdlib"), "")
+
+    if owns_gil and not running and (blocked_evidence or active is False or state in ("S", "D")):
+        category = GIL_HOLDER_BLOCKED
+        how = (nat[1] if nat else None) or sc_name or (py[1] if py else None) or "a C call"
+        detail = f"holds the GIL while blocked in {how}"
+    elif nat is not None and nat[0] == GIL_WAIT and not py:
+        category, detail = GIL_WAIT, f"waits for the GIL ({nat[1]})"
+    elif py is not None:
+        category, detail = py
+    elif nat is not None:
+        category, detail = nat[0], f"in {nat[1]}"
+    elif ker is not None:
+        category, detail = ker, f"in the {sc_name} syscall"
+    elif running or active is True:
+        category, detail = BUSY, "running on a CPU" if running else "active (py-spy)"
+    elif sc_name == "futex":
+        category, detail = UNKNOWN, "in a futex wait (a lock, a condition or the GIL)"
+    elif not frames:
+        category, detail = UNKNOWN, "no frames"
+    else:
+        category, detail = UNKNOWN, "no evidence of what it waits for"
+
+    mech = stdlib_mech
+    frames_key = tuple(user)
+    if not user:
+        frames_key = (target.key,) if target is not None else ()
+    benign = rules.matches(leaf_keys, leaf_keys + user + other_keys) if (leaf_keys or rules.user) else False
+    if not benign and not user and target is not None and rules.matches([target.key], [target.key]):
+        benign = True
+    if benign:
+        category = IDLE
+        detail = "idle by design (" + (target.key if target is not None else "library pool") + ")"
+    parked = (
+        not benign
+        and len(user) == 1
+        and after_first_user is not None
+        and after_first_user.key == "threading:run"
+        and category in (CONDITION_WAIT, QUEUE_GET)
+    )
+    blocking = first_user if first_user is not None else first_python
+    name = t.get("name")
+    tid = t.get("tid")
+    return ThreadAnalysis(
+        index=index,
+        tid=tid if isinstance(tid, int) and not isinstance(tid, bool) else None,
+        name=name if isinstance(name, str) else None,
+        category=category,
+        detail=detail,
+        blocking_frame=blocking,
+        benign=benign,
+        parked=parked,
+        owns_gil=owns_gil,
+        signature=ThreadSignature(mech, frames_key),
+        syscall=sc_name,
+        syscall_args=sc_args,
+    )
+
+
+def infer_gil_waits(threads: list[ThreadAnalysis]) -> list[ThreadAnalysis]:
+    """When one thread holds the GIL while blocked, threads stopped in plain Python code wait for the GIL."""
+    if not any(t.category == GIL_HOLDER_BLOCKED for t in threads):
+        return threads
+    out = []
+    for t in threads:
+        if (
+            t.category in (UNKNOWN, BUSY)
+            and not t.owns_gil
+            and t.signature.mechanism == ""
+            and t.signature.frames
+            and t.syscall in (None, "futex")
+        ):
+            from dataclasses import replace
+
+            t = replace(t, category=GIL_WAIT, detail="waits for the GIL (another thread holds it while blocked)")
+        out.append(t)
+    return out

@@ -1,0 +1,364 @@
+"""Cluster captures by hang cause: exact signatures first, then a merge of near-identical groups.
+
+Stage 1 groups captures whose process signatures (``signature.py``) are equal. Stage 2 visits
+groups from the largest down; a group joins the first *leader* (the largest group of an
+existing cluster; never a member of it, so merges do not drift along chains) that matches:
+
+* every core (non-parked) thread signature on either side has a counterpart on the other
+  with ``thread_similarity >= threshold`` (same mechanism, position-weighted frame alignment;
+  a thread caught running may match a stack that is the same path with its leaf trimmed);
+* parked helper threads without counterpart exist on one side only (extra idle helpers are
+  allowed, two different parked threads are two different bugs).
+
+Over-grouping two bugs is worse than splitting one, so every rule errs towards splitting.
+The result is ranked by distinct processes, hosts, days, then captures.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from forensics.analysis.classify import BenignRules
+from forensics.analysis.normalize import normalize_frame
+from forensics.analysis.signature import ProcessSignature, ThreadSignature, thread_similarity
+from forensics.errors import CaptureFormatError
+
+DEFAULT_THRESHOLD = 0.8
+_PYVER = re.compile(r"/python(\d+\.\d+)")
+_CAP = 12
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    id: str
+    source: str | None
+    host: str | None
+    pid: int | None
+    taken_at: float | None
+    python: str | None = None
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "source": self.source, "host": self.host, "pid": self.pid,
+                "taken_at": self.taken_at, "python": self.python}
+
+
+@dataclass(frozen=True, slots=True)
+class StackLine:
+    function: str
+    module: str
+    file: str | None
+    line: int | None
+    kind: str
+    origin: str
+    key: str
+    blocking: bool = False
+
+    def to_dict(self) -> dict:
+        return {"function": self.function, "module": self.module, "file": self.file, "line": self.line,
+                "kind": self.kind, "origin": self.origin, "key": self.key, "blocking": self.blocking}
+
+
+@dataclass(frozen=True, slots=True)
+class Cluster:
+    id: str
+    signature: ProcessSignature
+    category: str
+    verdict: str
+    members: tuple[Member, ...]
+    representative: str
+    processes: int
+    hosts: int
+    days: int
+    first_seen: float | None
+    last_seen: float | None
+    thread: str | None = None
+    stack: tuple[StackLine, ...] = ()
+    varies: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "category": self.category,
+            "verdict": self.verdict,
+            "captures": len(self.members),
+            "processes": self.processes,
+            "hosts": self.hosts,
+            "days": self.days,
+            "first_seen": self.first_seen,
+            "last_seen": self.last_seen,
+            "signature": [s.text() for s in self.signature.threads],
+            "representative": self.representative,
+            "thread": self.thread,
+            "stack": [s.to_dict() for s in self.stack],
+            "varies": {k: list(v) for k, v in self.varies.items()},
+            "member_ids": [m.id for m in self.members],
+            "sources": [m.source for m in self.members],
+            "members": [m.to_dict() for m in self.members],
+        }
+
+
+class _Group:
+    __slots__ = ("lines", "members", "merged", "names", "paths", "procs", "ref", "sig")
+
+    def __init__(self, sig: ProcessSignature, ref: Any) -> None:
+        self.sig = sig
+        self.members: list[Member] = []
+        self.procs: set = set()
+        self.lines: dict[str, set] = {}
+        self.paths: set = set()
+        self.names: set = set()
+        self.ref = ref  # the first member: a path or a raw dict, for the representative
+        self.merged: list[_Group] = []
+
+
+def _python_version(raw: dict, threads: list) -> str | None:
+    p = raw.get("process")
+    if isinstance(p, dict) and isinstance(p.get("python_version"), str):
+        v = p["python_version"]
+        return ".".join(v.split(".")[:2])
+    for t in threads[:3]:
+        if type(t) is not dict or not isinstance(t.get("frames"), list):
+            continue
+        for f in t["frames"][-6:]:
+            if type(f) is dict and isinstance(f.get("file"), str):
+                m = _PYVER.search(f["file"])
+                if m:
+                    return m.group(1)
+    return None
+
+
+class _Clusterer:
+    def __init__(self, rules: BenignRules | None, threshold: float) -> None:
+        from forensics.analysis import analyze_threads, process_signature
+
+        self._analyze = analyze_threads
+        self._sign = process_signature
+        self.rules = rules
+        self.threshold = threshold
+        self.groups: dict[tuple, _Group] = {}
+
+    def add(self, raw: dict, ref: Any) -> None:
+        threads = self._analyze(raw, self.rules)
+        sig = self._sign(threads)
+        g = self.groups.get(sig.threads)
+        if g is None:
+            g = self.groups[sig.threads] = _Group(sig, ref)
+        raw_threads = raw.get("threads") if isinstance(raw.get("threads"), list) else []
+        ident = raw.get("id") if isinstance(raw.get("id"), str) else str(ref)
+        host = raw.get("host") if isinstance(raw.get("host"), str) else None
+        pid = raw.get("pid") if isinstance(raw.get("pid"), int) else None
+        taken = raw.get("taken_at") if isinstance(raw.get("taken_at"), (int, float)) else None
+        src = raw.get("source") if isinstance(raw.get("source"), str) else None
+        g.members.append(Member(ident, src, host, pid, taken, _python_version(raw, raw_threads)))
+        g.procs.add((host, pid, raw.get("start_time")) if pid is not None else ident)
+        if len(g.lines) < 64:
+            for ta in threads:
+                if ta.benign or ta.blocking_frame is None or ta.signature not in sig.threads:
+                    continue
+                f = raw_threads[ta.index]["frames"][ta.blocking_frame]
+                line, file = f.get("line"), f.get("file")
+                fn = ta.signature.frames[0] if ta.signature.frames else "?"
+                s = g.lines.setdefault(fn, set())
+                if len(s) < _CAP:
+                    s.add(line)
+                if isinstance(file, str) and len(g.paths) < _CAP:
+                    g.paths.add(os.path.dirname(file))
+                if ta.name and len(g.names) < _CAP:
+                    g.names.add(ta.name)
+
+    # -- stage 2 -------------------------------------------------------------------------------
+    def _sim(self, a: ThreadSignature, b: ThreadSignature, busy: frozenset) -> float:
+        s = thread_similarity(a, b)
+        if s < self.threshold and (a in busy or b in busy) and a.mechanism == b.mechanism == "":
+            x, y = (a.frames, b.frames) if len(a.frames) >= len(b.frames) else (b.frames, a.frames)
+            for k in range(len(x)):
+                n = min(len(x) - k, len(y))
+                if n > 0 and x[k:k + n] == y[:n]:
+                    return max(s, self.threshold)
+        return s
+
+    def match(self, a: ProcessSignature, b: ProcessSignature) -> float | None:
+        if not a.threads or not b.threads:
+            return None
+        busy = a.busy | b.busy
+        best_a = {s: max(self._sim(s, o, busy) for o in b.threads) for s in a.threads}
+        best_b = {s: max(self._sim(s, o, busy) for o in a.threads) for s in b.threads}
+        t = self.threshold
+        if any(v < t for s, v in best_a.items() if s not in a.parked):
+            return None
+        if any(v < t for s, v in best_b.items() if s not in b.parked):
+            return None
+        lone_a = any(v < t for s, v in best_a.items() if s in a.parked)
+        lone_b = any(v < t for s, v in best_b.items() if s in b.parked)
+        if lone_a and lone_b:
+            return None
+        matched = [v for v in list(best_a.values()) + list(best_b.values()) if v >= t]
+        return sum(matched) / len(matched) if matched else None
+
+    def merge(self) -> list[_Group]:
+        order = sorted(self.groups.values(), key=lambda g: (-len(g.members), g.sig.key))
+        leaders: list[_Group] = []
+        for g in order:
+            best, best_score = None, -1.0
+            for lead in leaders:
+                score = self.match(lead.sig, g.sig)
+                if score is not None and score > best_score:
+                    best, best_score = lead, score
+            if best is None:
+                leaders.append(g)
+            else:
+                best.merged.append(g)
+        return leaders
+
+
+def _stack(raw: dict, index: int, blocking: int | None) -> tuple[StackLine, ...]:
+    t = raw["threads"][index]
+    out = []
+    for i, f in enumerate(t.get("frames") or []):
+        if type(f) is not dict:
+            continue
+        nf = normalize_frame(f.get("kind"), f.get("function"), f.get("file"), f.get("module"))
+        line = f.get("line") if isinstance(f.get("line"), int) else None
+        file = f.get("file") if isinstance(f.get("file"), str) else None
+        out.append(StackLine(nf.function, nf.module, file, line, nf.kind, nf.origin, nf.key, i == blocking))
+        if len(out) >= 200:
+            break
+    return tuple(out)
+
+
+def _finish(lead: _Group, raw: dict | None, rules: BenignRules | None) -> Cluster:
+    from forensics.analysis import analyze
+
+    groups = [lead] + lead.merged
+    members = tuple(sorted((m for g in groups for m in g.members), key=lambda m: (m.taken_at or 0, m.id)))
+    procs = set().union(*(g.procs for g in groups))
+    hosts = {m.host for m in members}
+    days = {time.strftime("%Y-%m-%d", time.gmtime(m.taken_at)) for m in members if m.taken_at is not None}
+    times = [m.taken_at for m in members if m.taken_at is not None]
+    verdict, category, thread, stack = "", "unknown", None, ()
+    if raw is not None:
+        pa = analyze(raw, rules)
+        if pa.verdicts:
+            v = pa.verdicts[0]
+            verdict, category = v.text, v.kind
+            pick = v.roles[0].thread if v.roles else None
+        else:
+            pick = None
+        if pick is None:
+            core = [t for t in pa.threads if not t.benign]
+            pick = core[0].index if core else (pa.threads[0].index if pa.threads else None)
+        if pick is not None:
+            ta = next(t for t in pa.threads if t.index == pick)
+            thread = ta.name
+            stack = _stack(raw, ta.index, ta.blocking_frame)
+    varies: dict[str, tuple[str, ...]] = {}
+    pys = sorted({m.python for m in members if m.python})
+    if len(pys) > 1:
+        varies["python"] = tuple(pys)
+    lines: dict[str, set] = {}
+    for g in groups:
+        for fn, ls in g.lines.items():
+            lines.setdefault(fn, set()).update(ls)
+    line_txt = [f"{fn}: " + ", ".join(str(x) for x in sorted(ls, key=lambda x: (x is None, x or 0)))
+                for fn, ls in sorted(lines.items()) if len(ls) > 1]
+    if line_txt:
+        varies["lines"] = tuple(line_txt[:_CAP])
+    if lead.merged:
+        lead_set = set(lead.sig.threads)
+        diff = sorted({s.text() for g in lead.merged for s in g.sig.threads if s not in lead_set})
+        varies["frames"] = tuple(diff[:_CAP])
+    paths = sorted(set().union(*(g.paths for g in groups)))
+    if len(paths) > 1:
+        varies["paths"] = tuple(paths[:_CAP])
+    names = sorted(set().union(*(g.names for g in groups)))
+    if len(names) > 1:
+        varies["thread_names"] = tuple(names[:_CAP])
+    if len(hosts) > 1:
+        varies["hosts"] = tuple(sorted(h or "?" for h in hosts)[:_CAP])
+    return Cluster(
+        id=lead.sig.digest,
+        signature=lead.sig,
+        category=category,
+        verdict=verdict,
+        members=members,
+        representative=lead.members[0].id,
+        processes=len(procs),
+        hosts=len(hosts),
+        days=len(days),
+        first_seen=min(times) if times else None,
+        last_seen=max(times) if times else None,
+        thread=thread,
+        stack=stack,
+        varies=varies,
+    )
+
+
+def _rank(clusters: list[Cluster]) -> list[Cluster]:
+    return sorted(clusters, key=lambda c: (-c.processes, -c.hosts, -c.days, -len(c.members), c.id))
+
+
+def cluster(captures: Iterable[Any], rules: BenignRules | None = None,
+            threshold: float = DEFAULT_THRESHOLD) -> list[Cluster]:
+    """Cluster in-memory captures (``Capture`` objects or raw dicts)."""
+    from forensics.analysis import _as_dict
+
+    c = _Clusterer(rules, threshold)
+    for cap in captures:
+        raw = _as_dict(cap)
+        c.add(raw, raw)
+    return _rank([_finish(lead, lead.ref, rules) for lead in c.merge()])
+
+
+def _load(path: str) -> dict:
+    with open(path, "rb") as fh:
+        data = json.loads(fh.read())
+    if not isinstance(data, dict):
+        raise CaptureFormatError("not a JSON object")
+    schema = data.get("schema")
+    if not isinstance(schema, str) or not schema.startswith("hangdump.capture/"):
+        raise CaptureFormatError(f"not a hangdump capture (schema {schema!r})")
+    if not isinstance(data.get("id"), str):
+        raise CaptureFormatError("capture has no id")
+    return data
+
+
+def cluster_paths(
+    paths: Iterable[str | os.PathLike],
+    rules: BenignRules | None = None,
+    threshold: float = DEFAULT_THRESHOLD,
+    on_skip: Callable[[str, str], None] | None = None,
+    accept: Callable[[dict], bool] | None = None,
+) -> list[Cluster]:
+    """Cluster capture files: each is read and parsed once, classified from the raw dict, and dropped.
+
+    Unreadable or foreign files go to ``on_skip(path, reason)``; ``accept(raw)`` filters.
+    """
+    c = _Clusterer(rules, threshold)
+    for p in paths:
+        path = os.fspath(p)
+        try:
+            raw = _load(path)
+        except (OSError, ValueError, UnicodeDecodeError, RecursionError, CaptureFormatError) as exc:
+            if on_skip is not None:
+                on_skip(path, str(exc))
+            continue
+        if accept is not None and not accept(raw):
+            continue
+        try:
+            c.add(raw, path)
+        except (TypeError, AttributeError, KeyError, IndexError) as exc:  # malformed beyond what the scan tolerates
+            if on_skip is not None:
+                on_skip(path, f"malformed capture: {exc}")
+    out = []
+    for lead in c.merge():
+        try:
+            raw = _load(lead.ref)
+        except (OSError, ValueError, UnicodeDecodeError, RecursionError, CaptureFormatError):
+            raw = None
+        out.append(_finish(lead, raw, rules))
+    return _rank(out)

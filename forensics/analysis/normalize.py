@@ -1,0 +1,160 @@
+"""Frame normalization: a frame's identity that survives deploys, Python upgrades and capture tools.
+
+Identity (``NFrame.key``) is ``module:function`` where
+
+* ``function`` is the last component of the (qualified) name: CPython 3.11+ and py-spy say
+  ``Thread.run`` or ``outer.<locals>.inner`` where 3.9 says ``run`` / ``inner``;
+* ``module`` is the dotted path under ``lib/pythonX.Y/`` for the standard library (stable across
+  install roots and versions), and the file's stem for everything else (``billing`` for
+  ``/srv/app/releases/20240101/billing.py`` and for ``.../site-packages/app/billing.py``):
+  the directories above an application file change with every deploy, its name does not;
+* native frames are ``lib!function`` with the library's version suffix and compiler clone
+  suffixes (``.isra.0``, ``.constprop.1``, ``.cold``) removed, and raw addresses dropped.
+
+Line numbers are metadata, never identity. ``normalize_frame`` is pure and cached per
+(kind, function, file, module): a corpus of 100k captures holds only a few thousand distinct
+frames, so each is computed once.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+STDLIB = "stdlib"
+THIRDPARTY = "thirdparty"
+APP = "app"
+BUILTIN = "builtin"
+NATIVE = "native"
+
+_SITE = re.compile(r"/(?:site|dist)-packages/")
+_PYLIB = re.compile(r"/lib(?:64)?/(?:python\d+(?:\.\d+)?[a-z]?|pypy\d*(?:\.\d+)?)/")
+_FROZEN = re.compile(r"^<frozen ([\w.]+)>$")
+_PY_EXT = re.compile(r"\.(?:py[cowx]?|so)$")
+_CLONE_SUFFIX = re.compile(r"(?:\.(?:isra|constprop|part|cold|lto_priv|llvm)(?:\.\d+)*)+$")
+_LIB_VERSION = re.compile(r"(?:[-.]?\d+(?:\.\d+)*)?(?:\.so(?:\.\d+)*|\.dylib|\.dll)$")
+_HEX = re.compile(r"^(?:0x)?[0-9a-fA-F]{6,}$")
+_COMPREHENSIONS = frozenset({"<listcomp>", "<dictcomp>", "<setcomp>"})
+_NUMBERS = re.compile(r"\d+")
+
+
+@dataclass(frozen=True, slots=True)
+class NFrame:
+    """A normalized frame: ``key`` is the identity; the rest is for display and rules."""
+
+    key: str
+    module: str
+    function: str
+    origin: str  # stdlib | thirdparty | app | builtin | native
+    kind: str  # python | native
+
+    @property
+    def is_user(self) -> bool:
+        """Application or third-party Python code: what a signature is made of."""
+        return self.origin == APP or self.origin == THIRDPARTY
+
+
+def _dotted(rest: str) -> str:
+    rest = _PY_EXT.sub("", rest).replace("/", ".")
+    rest = rest.removesuffix(".__init__")
+    return rest or "?"
+
+
+def python_location(file: str | None, module: str | None = None) -> tuple[str, str]:
+    """(module, origin) of a Python source path; ``module`` (dotted) is used when there is no path."""
+    if not file:
+        if module:
+            return module, BUILTIN if "." not in module else THIRDPARTY
+        return "?", BUILTIN
+    path = file.replace("\\", "/")
+    m = _FROZEN.match(path)
+    if m:
+        return m.group(1), STDLIB
+    if path.startswith("<"):
+        return path, BUILTIN if path.startswith("<built-in") else APP
+    site = None
+    for site in _SITE.finditer(path):
+        pass
+    if site is not None:
+        return _dotted(path[site.end():]), THIRDPARTY
+    lib = None
+    for lib in _PYLIB.finditer(path):
+        pass
+    if lib is not None:
+        return _dotted(path[lib.end():]), STDLIB
+    base = path.rsplit("/", 1)
+    stem = _PY_EXT.sub("", base[-1])
+    if stem == "__init__" and len(base) == 2:
+        stem = base[0].rsplit("/", 1)[-1] or "__init__"
+    return stem or "?", APP
+
+
+def short_function(name: str) -> str:
+    """``Thread.run`` -> ``run``; ``outer.<locals>.inner`` -> ``inner``; ``<lambda>`` stays."""
+    if "." in name and not name.startswith("<"):
+        name = name.rsplit(".", 1)[-1] or name
+    elif ">." in name:
+        name = name.rsplit(".", 1)[-1]
+    return name
+
+
+def library_name(path: str | None) -> str:
+    """``/usr/lib/x86_64-linux-gnu/libc.so.6`` -> ``libc``; ``libpython3.11.so.1.0`` -> ``libpython``."""
+    if not path:
+        return "?"
+    base = path.replace("\\", "/").rsplit("/", 1)[-1]
+    if base.startswith("libpython"):
+        return "libpython"
+    if base.endswith((".c", ".h", ".cc", ".cpp", ".rs")):
+        return base.rsplit(".", 1)[0]
+    return _LIB_VERSION.sub("", base) or base
+
+
+def native_function(name: str) -> str:
+    if not name or name == "??" or _HEX.match(name):
+        return "?"
+    return _CLONE_SUFFIX.sub("", name)
+
+
+_CACHE: dict[tuple, NFrame] = {}
+_CACHE_LIMIT = 1 << 18
+
+
+def normalize_frame(kind: object, function: object, file: object, module: object = None) -> NFrame:
+    """The normalized frame for raw fields as a capture stores them (any may be missing or of a wrong type)."""
+    key = (kind, function, file, module)
+    try:
+        hit = _CACHE.get(key)
+    except TypeError:  # an unhashable value from a corrupt capture
+        hit = None
+        key = None
+    if hit is not None:
+        return hit
+    fn = function if isinstance(function, str) else ("?" if function is None else str(function))
+    fl = file if isinstance(file, str) else None
+    md = module if isinstance(module, str) else None
+    if kind == "native":
+        lib = library_name(md or fl)
+        name = native_function(fn)
+        nf = NFrame(key=f"{lib}!{name}", module=lib, function=name, origin=NATIVE, kind="native")
+    else:
+        mod, origin = python_location(fl, md)
+        name = short_function(fn)
+        key_mod = mod if origin == STDLIB else mod.rsplit(".", 1)[-1]
+        nf = NFrame(key=f"{key_mod}:{name}", module=mod, function=name, origin=origin, kind="python")
+    if key is not None:
+        if len(_CACHE) >= _CACHE_LIMIT:
+            _CACHE.clear()
+        _CACHE[key] = nf
+    return nf
+
+
+def is_comprehension(nf: NFrame) -> bool:
+    """3.12+ inlines list/dict/set comprehensions: their frames exist only on older versions."""
+    return nf.function in _COMPREHENSIONS
+
+
+def normalize_thread_name(name: str | None) -> str:
+    """``ThreadPoolExecutor-3_7`` -> ``ThreadPoolExecutor-N_N``; ``worker-a-12`` -> ``worker-a-N``."""
+    if not name:
+        return ""
+    return _NUMBERS.sub("N", name)

@@ -1,0 +1,93 @@
+"""Thread and process signatures, and the position-weighted similarity used to merge near-identical ones.
+
+A thread signature is what stays the same when the same bug is captured again:
+
+* ``mechanism``: the standard-library API the application called to wait, seen from Python
+  frames only (``threading:join``, ``queue:get``, ``urllib.request:open``), or ``""`` when the
+  innermost application frame waits in a C call (``lock.acquire``, ``sock.recv``,
+  ``time.sleep``), or ``"busy"`` for a thread running on a CPU. Native frames, kernel state and
+  the source code make the *category* richer, but they are not in the signature: a capture
+  with ``--native`` must land where the same hang captured without it lands.
+* ``frames``: up to ``TOP_FRAMES`` application frames (``module:function``) from the wait
+  outwards, recursion removed, stopping at the entry script's ``<module>`` frame.
+
+A process signature is the set of its non-benign thread signatures (how many threads share
+one is a count, not identity), with "parked" threads (a thread target whose only code is a
+wait on an Event, Condition or queue: helper threads) kept apart so that extra idle helpers
+do not split a cluster.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+TOP_FRAMES = 3
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class ThreadSignature:
+    mechanism: str
+    frames: tuple[str, ...]
+
+    def text(self) -> str:
+        where = " < ".join(self.frames) if self.frames else "(no application frames)"
+        return f"{self.mechanism or 'call'} @ {where}"
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessSignature:
+    """``threads``: sorted distinct non-benign thread signatures; ``parked``/``busy``: subsets with looser matching."""
+
+    threads: tuple[ThreadSignature, ...]
+    parked: frozenset[ThreadSignature] = frozenset()
+    flags: frozenset[str] = frozenset()
+    busy: frozenset[ThreadSignature] = frozenset()  # caught running: their leaf frame moves between captures
+
+    @property
+    def key(self) -> str:
+        """Canonical text of the signature (flags excluded: they depend on how deep the capture went)."""
+        return "\n".join(s.text() for s in self.threads)
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha1(self.key.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+
+    @property
+    def core(self) -> tuple[ThreadSignature, ...]:
+        return tuple(s for s in self.threads if s not in self.parked)
+
+
+def _weights(n: int) -> list[float]:
+    return [1.0 / (1 + i) for i in range(n)]
+
+
+def frame_similarity(a: tuple[str, ...], b: tuple[str, ...]) -> float:
+    """Position-weighted alignment similarity in [0, 1] (TraceSim-style: frames near the wait weigh most).
+
+    Frame i from the leaf weighs 1/(1+i); the best order-preserving alignment (weighted LCS) of the
+    two stacks counts matched weights from both sides, normalized by the total weight of both.
+    """
+    if a == b:
+        return 1.0
+    if not a or not b:
+        return 0.0
+    wa, wb = _weights(len(a)), _weights(len(b))
+    # weighted LCS by dynamic programming; stacks here are a handful of frames
+    prev = [0.0] * (len(b) + 1)
+    for i in range(1, len(a) + 1):
+        cur = [0.0] * (len(b) + 1)
+        ai = a[i - 1]
+        for j in range(1, len(b) + 1):
+            best = max(cur[j - 1], prev[j])
+            if ai == b[j - 1]:
+                m = prev[j - 1] + wa[i - 1] + wb[j - 1]
+                best = max(best, m)
+            cur[j] = best
+        prev = cur
+    return prev[-1] / (sum(wa) + sum(wb))
+
+
+def thread_similarity(a: ThreadSignature, b: ThreadSignature) -> float:
+    if a.mechanism != b.mechanism:
+        return 0.0
+    return frame_similarity(a.frames, b.frames)
