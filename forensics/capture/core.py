@@ -119,7 +119,7 @@ def narrowed_filter(pid: int, notes: list[str], bits: int = COREDUMP_FILTER) -> 
     path = f"/proc/{pid}/coredump_filter"
     try:
         with open(path) as fh:
-            old = fh.read().strip()
+            old = "0x" + fh.read().strip()  # the file shows hex without 0x; written back bare, it reads as octal
         with open(path, "w") as fh:
             fh.write(f"0x{bits:x}")
     except OSError as exc:

@@ -30,7 +30,6 @@ from forensics.model import Frame, ThreadStack
 from forensics.procfs import ProcessIdentity
 
 WALK_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gdb_walk.py")
-_LOCK_REPR = re.compile(r"<_thread\.R?lock object at (?:remote )?(0x[0-9a-f]+)>")
 _VERSION = re.compile(r"(\d+\.\d+)")
 
 
@@ -48,7 +47,7 @@ class GdbConfig:
     gdb_path: str | None = None
     extension: str | None = None
     timeout_s: float = 30.0
-    extra_notes: list[str] = field(default_factory=list)
+    init_commands: list[str] = field(default_factory=list)  # extra gdb settings, before anything is loaded
 
 
 def find_gdb(explicit: str | None = None) -> str:
@@ -99,7 +98,7 @@ def extension_help(version: str | None) -> str:
 class MISession:
     """One gdb process spoken to in GDB/MI. Every command has a deadline; on expiry or death gdb is killed."""
 
-    def __init__(self, gdb_path: str, deadline: float) -> None:
+    def __init__(self, gdb_path: str, deadline: float, init_commands: list[str] | tuple[str, ...] = ()) -> None:
         from pygdbmi.IoManager import IoManager
 
         self.deadline = deadline
@@ -107,6 +106,8 @@ class MISession:
                 "-iex", "set debuginfod enabled off", "-iex", "set auto-load python-scripts off",
                 "-iex", "set auto-load gdb-scripts off", "-iex", "set pagination off", "-iex", "set confirm off",
                 "-iex", "set width 0"]
+        for c in init_commands:
+            argv += ["-iex", c]
         try:
             # Own session: a Ctrl-C at the terminal must not interrupt gdb mid-attach; we clean up instead.
             self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -179,6 +180,13 @@ class MISession:
             except (OSError, subprocess.TimeoutExpired):
                 pass
         self.kill()
+
+
+def mi_path(path: str) -> str:
+    """A path for MI commands that take it bare (-target-select core): no quoting, so no blanks or quotes."""
+    if re.search(r"[\s\"'\\]", path):
+        raise GdbError(f"cannot hand the path {path!r} to gdb", help="move or link the file to a path without blanks")
+    return path
 
 
 def error_message(result: dict) -> str:
@@ -287,20 +295,14 @@ def analyse(session: MISession, extension: str | None, version: str | None) -> G
             "unable to read python frame information: the interpreter has no debug info; native frames only "
             f"({extension_help(version)})"
         )
+    elif "no python gdb extension loaded" in errors and not python_seen:
+        notes.append(f"{extension} is not a working py-bt extension: native frames only ({extension_help(version)})")
     elif errors:
         notes.extend(f"gdb walk: {e}" for e in errors if e != "no python gdb extension loaded")
     if not gil_known and python_seen:
         notes.append("GIL state unreadable (no debug info for _PyRuntime); owns_gil left unknown")
     return GdbStacks(threads=threads, notes=tuple(notes), gil_known=gil_known, extension=extension)
 
-
-def lock_from_frames(thread: ThreadStack) -> int | None:
-    """A lock address from a rendered py-bt/locals string, when the walker saw none."""
-    for f in thread.frames:
-        m = _LOCK_REPR.search(f.function)
-        if m:
-            return int(m.group(1), 16)
-    return None
 
 
 def attach_live(
@@ -320,7 +322,7 @@ def attach_live(
     extension = find_extension(exe, libpython, cfg.extension)
     if cfg.extension and not os.path.isfile(cfg.extension):
         raise GdbError(f"gdb extension {cfg.extension} does not exist", help=extension_help(version))
-    session = MISession(gdb_path, time.monotonic() + cfg.timeout_s)
+    session = MISession(gdb_path, time.monotonic() + cfg.timeout_s, cfg.init_commands)
     try:
         gv = gdb_version(session)
         if exe:
@@ -341,7 +343,7 @@ def attach_live(
             if res.get("message") == "error":
                 raise GdbError(f"gdb could not write a core: {error_message(res)}")
             expect_done(session, "-target-detach", "detach")
-            expect_done(session, f"-target-select core {json.dumps(core_out)}", "load the core it wrote")
+            expect_done(session, f"-target-select core {mi_path(core_out)}", "load the core it wrote")
             stacks = analyse(session, extension, version)
         else:
             stacks = analyse(session, extension, version)
@@ -360,13 +362,13 @@ def open_core(core: str, exe: str, libpython: str | None, cfg: GdbConfig) -> Gdb
     extension = find_extension(exe, libpython, cfg.extension)
     if cfg.extension and not os.path.isfile(cfg.extension):
         raise GdbError(f"gdb extension {cfg.extension} does not exist", help=extension_help(version))
-    session = MISession(gdb_path, time.monotonic() + cfg.timeout_s)
+    session = MISession(gdb_path, time.monotonic() + cfg.timeout_s, cfg.init_commands)
     try:
         gv = gdb_version(session)
         expect_done(session, f"-file-exec-and-symbols {json.dumps(exe)}", f"read {exe}")
         notes = load_python_support(session, extension)
         session.log.clear()
-        res, _recs = session.command(f"-target-select core {json.dumps(core)}")
+        res, _recs = session.command(f"-target-select core {mi_path(core)}")
         if res.get("message") == "error":
             raise GdbError(f"gdb could not open the core {core}: {error_message(res)}",
                            help="is it a complete ELF core file? (`file CORE`)")

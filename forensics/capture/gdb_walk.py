@@ -85,7 +85,7 @@ def _python_frames(ext_frame, errors):
                 break
             filename = pyop.filename()
             line = pyop.current_line_num()
-            name = pyop.co_name.proxyval(set())
+            name = _qualname(pyop)
         except (gdb.error, RuntimeError, ValueError, AttributeError) as exc:
             errors.add(f"python frame unreadable: {exc}")
             break
@@ -103,6 +103,14 @@ def _python_frames(ext_frame, errors):
             errors.add(f"python frame chain unreadable: {exc}")
             break
     return out
+
+
+def _qualname(pyop):
+    """co_qualname (3.11+: 'Thread.run', as py-spy reports it), else co_name."""
+    try:
+        return pyop.co.pyop_field("co_qualname").proxyval(set())
+    except (gdb.error, RuntimeError, ValueError, AttributeError):
+        return pyop.co_name.proxyval(set())
 
 
 def _thread_stack(thread, ext, errors):
