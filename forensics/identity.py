@@ -3,10 +3,10 @@ capture tool run is checked against. Deliberately tiny and free of heavy imports
 py-spy is started, on the critical path of `hangdump collect`."""
 from __future__ import annotations
 
-import os
 from collections import namedtuple  # already loaded at interpreter start; dataclasses would cost ~15 ms here
 
 from forensics.errors import PermissionDenied, TargetNotFound
+from forensics.procraw import proc_error, read_text
 
 
 class ProcessIdentity(namedtuple("ProcessIdentity", "pid start_ticks")):
@@ -39,29 +39,6 @@ def parse_stat(text: str) -> Stat:
         num_threads=int(f[17]),
         start_ticks=int(f[19]),
     )
-
-
-def read_text(path: str) -> str:
-    """os.open/os.read: half the cost of open() for the thousands of tiny /proc files a pool has."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        chunks = []
-        while True:
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                break
-            chunks.append(chunk)
-    finally:
-        os.close(fd)
-    return b"".join(chunks).decode("utf-8", "replace")
-
-
-def proc_error(pid: int, exc: OSError) -> Exception:
-    if isinstance(exc, (FileNotFoundError, ProcessLookupError)):
-        return TargetNotFound(f"no process with pid {pid}")
-    if isinstance(exc, PermissionError):
-        return PermissionDenied(f"not allowed to read /proc/{pid}")
-    return exc
 
 
 def read_stat(pid: int, tid: int | None = None) -> Stat:

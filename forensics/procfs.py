@@ -15,12 +15,13 @@ from forensics.identity import (  # noqa: F401 - re-exported: procfs is the one 
     identity,
     is_stopped,
     parse_stat,
-    proc_error,
     read_stat,
     same_process,
     tracer_pid,
 )
-from forensics.identity import read_text as _read
+from forensics.procraw import proc_error, snapshot_tasks, task_texts, thread_ids  # noqa: F401
+from forensics.procraw import read_optional as _optional
+from forensics.procraw import read_text as _read
 from forensics.model import KernelState, ProcessFacts, Syscall
 from forensics.syscalls import syscall_name
 
@@ -118,26 +119,15 @@ def read_status(pid: int) -> dict[str, str]:
         raise proc_error(pid, exc) from None
 
 
-def _optional(path: str) -> str | None:
-    try:
-        return _read(path)
-    except OSError:
-        return None
-
-
-def read_task(pid: int, tid: int) -> tuple[str, KernelState] | None:
-    """A thread's name (comm) and kernel facts; None when it vanished meanwhile. Unreadable parts stay None."""
-    base = f"/proc/{pid}/task/{tid}"
-    stat_text = _optional(f"{base}/stat")
+def parse_task(texts: tuple[str | None, ...]) -> tuple[str, KernelState] | None:
+    """A thread's name (comm) and kernel facts from its procraw.TASK_FILES texts; None if it had vanished."""
+    stat_text, syscall_text, wchan, status = texts
     if stat_text is None:
         return None
     st = parse_stat(stat_text)
-    running, syscall = (None, None)
-    sc = _optional(f"{base}/syscall")
-    if sc is not None:
-        running, syscall = parse_syscall(sc)
-    wchan = _optional(f"{base}/wchan")
-    vol, nonvol = context_switches(_optional(f"{base}/status") or "")
+    running, syscall = parse_syscall(syscall_text) if syscall_text is not None else (None, None)
+    vol, nonvol = context_switches(status or "")
+    wchan = wchan.strip() if wchan else None
     return st.comm, KernelState(
         state=st.state,
         syscall=syscall,
@@ -150,20 +140,17 @@ def read_task(pid: int, tid: int) -> tuple[str, KernelState] | None:
     )
 
 
-def thread_ids(pid: int) -> list[int]:
-    try:
-        return sorted(int(t) for t in os.listdir(f"/proc/{pid}/task"))
-    except OSError as exc:
-        raise proc_error(pid, exc) from None
+def read_task(pid: int, tid: int) -> tuple[str, KernelState] | None:
+    return parse_task(task_texts(pid, tid))
+
+
+def parse_tasks(snapshot: dict[int, tuple[str | None, ...]]) -> dict[int, tuple[str, KernelState]]:
+    parsed = {tid: parse_task(texts) for tid, texts in snapshot.items()}
+    return {tid: task for tid, task in parsed.items() if task is not None}
 
 
 def read_threads(pid: int) -> dict[int, tuple[str, KernelState]]:
-    out = {}
-    for tid in thread_ids(pid):
-        task = read_task(pid, tid)
-        if task is not None:
-            out[tid] = task
-    return out
+    return parse_tasks(snapshot_tasks(pid))
 
 
 def children(pid: int) -> list[int]:

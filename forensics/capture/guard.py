@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from forensics import identity as procid
+from forensics import procraw
 from forensics.errors import CaptureTimeout, PermissionDenied, TargetNotFound
 from forensics.identity import ProcessIdentity, Stat
 
@@ -88,16 +89,20 @@ class ToolRun:
     """A capture tool started against a target. Output goes to memory files, so many runs can be in
     flight at once without anyone draining pipes; ``finish`` waits (bounded) and leaves the target running.
 
-    ``before`` is the target's stat just before the tool started: its state then is the truth
-    (once the tool runs, the target may show as 't', stopped by the tracer).
+    ``before`` is the target's stat just before the tool started, and ``tasks`` (with
+    ``snapshot=True``) the raw per-thread /proc files: the truth of what the target was doing,
+    since once the tool runs its threads show as 't', stopped by the tracer.
     """
 
-    def __init__(self, argv: list[str], ident: ProcessIdentity, env: dict | None = None) -> None:
+    def __init__(
+        self, argv: list[str], ident: ProcessIdentity, env: dict | None = None, snapshot: bool = False
+    ) -> None:
         self.argv = argv
         self.ident = ident
         self.before = _stat(ident)
         if self.before is None:
             raise TargetNotFound(f"no process with pid {ident.pid} (it exited or the pid was reused)")
+        self.tasks = procraw.snapshot_tasks(ident.pid) if snapshot else {}
         self.was_stopped = procid.is_stopped(self.before.state)
         self.started_at = time.time()
         self.started = time.monotonic()

@@ -5,8 +5,8 @@ else: (1) start py-spy for every target at once (or adopt the run the entry poin
 (2) while they run, read each thread's kernel state and the process facts from /proc; (3) collect each
 dump, check the target was left running, build the capture.
 
-A thread that py-spy has already suspended when we read it shows state 't' and wchan 'ptrace_stop';
-such threads are read again once py-spy has let go, so the capture shows what the thread was doing.
+The per-thread /proc files are read (raw) just before py-spy starts (see procraw): a thread py-spy
+holds shows state 't', and a sleep it interrupts comes back as 'restart_syscall'.
 """
 from __future__ import annotations
 
@@ -54,22 +54,12 @@ class _InFlight:
     facts: ProcessFacts | None = None
 
     def read_proc(self) -> None:
-        pid = self.ident.pid
+        """Parse the pre-capture snapshot and read the process facts, while py-spy runs."""
         try:
-            self.kernel = procfs.read_threads(pid)
-            self.facts = procfs.read_process_facts(pid, self.run.run.started_at)
+            self.kernel = procfs.parse_tasks(self.run.run.tasks)
+            self.facts = procfs.read_process_facts(self.ident.pid, self.run.run.started_at)
         except HangdumpError:
             pass
-
-    def reread_suspended(self) -> None:
-        """Threads read while py-spy held them stopped: read them again now that it has detached."""
-        if self.run.run.was_stopped:
-            return
-        for tid, (_, ks) in list(self.kernel.items()):
-            if ks.state == "t":
-                again = procfs.read_task(self.ident.pid, tid)
-                if again is not None:
-                    self.kernel[tid] = again
 
 
 def host_name() -> str:
@@ -104,7 +94,6 @@ def _finish(job: _InFlight, opts: CollectOptions, host: str, tool_versions: dict
     pid = job.ident.pid
     if not procfs.same_process(job.ident):
         raise TargetGone(f"pid {pid} exited (or was reused) during the capture")
-    job.reread_suspended()
     tool = job.run.run
     return Capture(
         id=new_capture_id(tool.started_at, host, pid),
@@ -129,7 +118,8 @@ def collect(pids: list[int], opts: CollectOptions, store=None) -> list[Outcome]:
     gdb (capture/deep.py, imported only when needed) for method gdb, for auto where py-spy failed or is
     missing, and after py-spy when deep. ``store`` receives kept cores.
     """
-    if opts.method == "gdb" or (opts.method == "auto" and not _has_pyspy(opts)):
+    # An explicit --py-spy that does not work is an error to report, not a reason to switch tools.
+    if opts.method == "gdb" or (opts.method == "auto" and not opts.pyspy_path and not _has_pyspy(opts)):
         from forensics.capture import deep
 
         return deep.collect(pids, opts, store=store)

@@ -67,7 +67,7 @@ def begin(args: list[str]) -> None:
         try:
             ident = identity(pid)
             argv = PyspyRun.build_argv(binary, pid, "--native" in flags, "--locals" in flags)
-            _RUNS[tuple(argv)] = ToolRun(argv, ident, PyspyRun.tool_env())
+            _RUNS[tuple(argv)] = ToolRun(argv, ident, PyspyRun.tool_env(), snapshot=True)
         except (HangdumpError, OSError):
             continue
 

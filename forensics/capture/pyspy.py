@@ -8,8 +8,8 @@ import sys
 from collections import namedtuple
 
 from forensics.capture.guard import ToolResult, ToolRun
-from forensics.errors import CaptureFailed, NotPython, PermissionDenied, TargetNotFound, ToolMissing
-from forensics.identity import ProcessIdentity
+from forensics.errors import CaptureFailed, NotPython, PermissionDenied, TargetGone, TargetNotFound, ToolMissing
+from forensics.identity import ProcessIdentity, same_process
 
 
 class PyspyDump(namedtuple("PyspyDump", "threads nonblocking notes")):
@@ -19,16 +19,15 @@ class PyspyDump(namedtuple("PyspyDump", "threads nonblocking notes")):
 
 
 def find_pyspy(explicit: str | None = None) -> str:
-    """py-spy from --py-spy / $HANGDUMP_PYSPY, beside this interpreter (the one pip installed with us), or PATH."""
-    candidates = [
-        explicit,
-        os.environ.get("HANGDUMP_PYSPY"),
-        os.path.join(os.path.dirname(sys.executable), "py-spy"),
-        shutil.which("py-spy"),
-    ]
-    for c in candidates:
-        if c and os.path.isfile(c) and os.access(c, os.X_OK):
-            return c
+    """py-spy from --py-spy / $HANGDUMP_PYSPY (which must then work), else beside this interpreter, else PATH."""
+    chosen = explicit or os.environ.get("HANGDUMP_PYSPY")
+    if chosen:
+        if os.path.isfile(chosen) and os.access(chosen, os.X_OK):
+            return chosen
+        raise ToolMissing(f"py-spy not found at {chosen}", help="give the path of an executable py-spy")
+    for candidate in (os.path.join(os.path.dirname(sys.executable), "py-spy"), shutil.which("py-spy")):
+        if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
     raise ToolMissing("py-spy not found", help="pip install py-spy, or pass --py-spy PATH")
 
 
@@ -73,7 +72,7 @@ class PyspyRun:
         self.ident = ident
         self.argv = self.build_argv(binary, ident.pid, native, with_locals)
         self.env = self.tool_env()
-        self.run = prestart.adopt(self.argv, ident) or ToolRun(self.argv, ident, self.env)
+        self.run = prestart.adopt(self.argv, ident) or ToolRun(self.argv, ident, self.env, snapshot=True)
 
     @staticmethod
     def build_argv(binary: str, pid: int, native: bool, with_locals: bool) -> list[str]:
@@ -95,6 +94,8 @@ class PyspyRun:
     def finish(self, timeout_s: float = 10.0, redact: bool = True) -> PyspyDump:
         result, notes = self.run.finish(timeout_s)
         nonblocking = False
+        if result.returncode != 0 and not same_process(self.ident):
+            raise TargetGone(f"pid {self.ident.pid} exited during the capture; nothing was stored for it")
         if result.returncode != 0:
             first = classify_failure(self.ident.pid, result)
             if not isinstance(first, CaptureFailed):

@@ -1,0 +1,384 @@
+"""`hangdump collect` on real hung processes, with the real py-spy, through the real CLI."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from forensics.capture.live import CollectOptions, collect
+from forensics.identity import read_stat, tracer_pid
+from forensics.model import Capture
+from tests.support import HANGS_DIR, python_interpreters, spawn_hang, wait_blocked, wait_until
+
+pytestmark = pytest.mark.integration
+
+
+def hangdump(*args: str, store: Path, timeout: float = 60) -> subprocess.CompletedProcess:
+    env = dict(os.environ, HANGDUMP_HOME=str(store))
+    return subprocess.run(
+        [sys.executable, "-m", "forensics", *args], check=False, capture_output=True, text=True, env=env, timeout=timeout
+    )
+
+
+def capture_json(pid: int, store: Path, *extra: str) -> Capture:
+    res = hangdump("collect", "--pid", str(pid), "--json", *extra, store=store)
+    assert res.returncode == 0, res.stderr
+    return Capture.from_json(res.stdout)
+
+
+def line_of(fixture: str, needle: str) -> int:
+    lines = (HANGS_DIR / f"{fixture}.py").read_text().splitlines()
+    return next(i for i, text in enumerate(lines, 1) if needle in text)
+
+
+def thread(capture: Capture, name: str):
+    return next(t for t in capture.threads if t.name == name)
+
+
+def assert_left_running(pid: int) -> None:
+    """The promise of every capture: the target is not stopped and nobody traces it (within 1 s)."""
+    def running() -> bool:
+        return read_stat(pid).state not in ("T", "t") and tracer_pid(pid) == 0
+
+    wait_until(running, timeout=1.0, interval=0.01, what=f"pid {pid} running and untraced")
+
+
+def assert_one_line_error(res: subprocess.CompletedProcess, code: int, *words: str) -> None:
+    assert res.returncode == code, (res.returncode, res.stderr)
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, res.stderr
+    assert "Traceback" not in res.stderr
+    for w in words:
+        assert w in lines[0], lines[0]
+
+
+def test_lock_order_deadlock(tmp_path):
+    with spawn_hang("deadlock_ab") as hung:
+        a, b = hung.tid("worker-a"), hung.tid("worker-b")
+        wait_blocked(hung.pid, [a, b], syscalls={"futex"})
+        c = capture_json(hung.pid, tmp_path, "--native")
+        assert_left_running(hung.pid)
+    wa, wb = thread(c, "worker-a"), thread(c, "worker-b")
+    assert (wa.tid, wb.tid) == (a, b)
+    top_a, top_b = wa.python_frames[0], wb.python_frames[0]
+    assert top_a.function == "transfer_a_to_b"
+    assert top_a.line == line_of("deadlock_ab", "with lock_b:  # blocks forever")
+    assert top_b.function == "transfer_b_to_a"
+    assert top_b.line == line_of("deadlock_ab", "with lock_a:  # blocks forever")
+    for t in (wa, wb):
+        assert t.kernel.syscall.name == "futex"
+        assert t.kernel.state == "S"
+        assert t.owns_gil is False and t.active is False
+        assert t.frames[0].kind == "native"  # --native: the leaf is in libc/libpython
+    assert c.process.python_version.startswith("3.11")
+    assert c.process.rss > 0 and c.process.pss is not None and c.process.num_threads >= 3
+    assert c.process.state == "S"
+    assert c.options["native"] is True and c.errors == ()
+
+
+def test_gil_held_in_c_call(tmp_path):
+    with spawn_hang("gil_held_ctypes") as hung:
+        holder = hung.tid("gil-holder")
+        wait_blocked(hung.pid, [holder], syscalls={"clock_nanosleep", "nanosleep"})
+        c = capture_json(hung.pid, tmp_path)
+        assert_left_running(hung.pid)
+    h = thread(c, "gil-holder")
+    assert h.owns_gil is True
+    assert c.gil_holder == h
+    assert h.kernel.syscall.name in ("clock_nanosleep", "nanosleep")
+    assert h.python_frames[0].function == "call_native_codec"
+    crunchers = [t for t in c.threads if t.name and t.name.startswith("cruncher")]
+    assert len(crunchers) == 2
+    assert all(t.owns_gil is False for t in crunchers)
+    assert all(any(f.function == "crunch_numbers" for f in t.python_frames) for t in crunchers)
+
+
+def test_http_read_without_timeout(tmp_path):
+    with spawn_hang("http_read_no_timeout") as hung:
+        client = hung.tid("http-client")
+        wait_blocked(hung.pid, [client], syscalls={"recvfrom", "read"})
+        c = capture_json(hung.pid, tmp_path)
+        assert_left_running(hung.pid)
+    t = thread(c, "http-client")
+    assert t.kernel.syscall.name in ("recvfrom", "read")
+    functions = [f.function for f in t.python_frames]
+    assert any(f.endswith("readinto") for f in functions)
+    assert "fetch_report" in functions
+
+
+def test_queue_get_and_busy_loop(tmp_path):
+    with spawn_hang("queue_get_dead_producer") as q, spawn_hang("busy_spin") as busy:
+        wait_blocked(q.pid, [q.tid("consumer")], syscalls={"futex"})
+        res = hangdump("collect", "--pid", str(q.pid), "--pid", str(busy.pid), "--json", store=tmp_path)
+        assert res.returncode == 0, res.stderr
+        assert_left_running(q.pid)
+        assert_left_running(busy.pid)
+    docs = json.loads(res.stdout)
+    by_pid = {d["pid"]: Capture.from_dict(d) for d in docs}
+    consumer = thread(by_pid[q.pid], "consumer")
+    assert consumer.kernel.syscall.name == "futex"
+    assert "consume_batches" in [f.function for f in consumer.python_frames]
+    assert any(f.file and f.file.endswith("queue.py") for f in consumer.python_frames)
+    spinner = thread(by_pid[busy.pid], "spinner")
+    assert spinner.active is True
+    assert {"recompute_checksums", "checksum"} <= {f.function for f in spinner.python_frames}
+    assert len(list((tmp_path / "captures").glob("*.json"))) == 2
+
+
+def test_summary_names_gil_owner_and_waits(tmp_path):
+    with spawn_hang("gil_held_ctypes") as hung:
+        wait_blocked(hung.pid, [hung.tid("gil-holder")], syscalls={"clock_nanosleep", "nanosleep"})
+        res = hangdump("collect", "--pid", str(hung.pid), store=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert f"GIL held by thread {hung.tid('gil-holder')} gil-holder" in res.stdout
+    assert "call_native_codec" in res.stdout
+    stored = list((tmp_path / "captures").glob("*.json"))
+    assert len(stored) == 1 and "stored" in res.stderr
+    listed = hangdump("ls", "--json", store=tmp_path)
+    assert json.loads(listed.stdout)[0]["pid"] == hung.pid
+    shown = hangdump("show", stored[0].stem[-6:], store=tmp_path)
+    assert shown.returncode == 0 and "call_native_codec" in shown.stdout and "Thread" in shown.stdout
+
+
+def test_match_and_children_capture_the_tree_in_one_call(tmp_path):
+    with spawn_hang("subprocess_wait") as hung:
+        child = hung.info["child_pid"]
+        wait_blocked(hung.pid, [hung.tid("migrator")], syscalls={"wait4"})
+        res = hangdump(
+            "collect", "--match", "fixtures/hangs/subprocess_wait.py", "--children", "--json", store=tmp_path
+        )
+        assert res.returncode == 0, res.stderr
+    docs = json.loads(res.stdout)
+    docs = docs if isinstance(docs, list) else [docs]
+    pids = {d["pid"] for d in docs}
+    assert {hung.pid, child} <= pids
+    parent = Capture.from_dict(next(d for d in docs if d["pid"] == hung.pid))
+    assert child in parent.process.children
+    assert thread(parent, "migrator").kernel.syscall.name == "wait4"
+
+
+def test_locals_are_redacted_by_default(tmp_path):
+    code = (
+        "import threading, sys\n"
+        "def handler(api_token, user):\n"
+        "    db_password = 'hunter2-secret'\n"
+        "    retries = 3\n"
+        "    print('READY', flush=True)\n"
+        "    threading.Event().wait()\n"
+        "handler('tok-123456', 'alice')\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "READY"
+        wait_blocked(proc.pid, [proc.pid], syscalls={"futex"})
+        c = capture_json(proc.pid, tmp_path, "--locals")
+        raw = hangdump("collect", "--pid", str(proc.pid), "--json", "--locals", "--no-redact", store=tmp_path)
+    finally:
+        proc.kill()
+        proc.wait()
+    frame = next(f for f in c.threads[0].frames if f.function == "handler")
+    values = {v.name: v for v in frame.locals}
+    assert values["db_password"].redacted and values["db_password"].repr is None
+    assert values["api_token"].redacted and values["api_token"].is_arg
+    assert values["retries"].repr == "3" and not values["retries"].redacted
+    all_reprs = [v.repr or "" for t in c.threads for f in t.frames for v in f.locals or ()]
+    assert not any("hunter2" in r or "tok-123456" in r for r in all_reprs)
+    unredacted = Capture.from_json(raw.stdout)
+    frame = next(f for f in unredacted.threads[0].frames if f.function == "handler")
+    assert "hunter2-secret" in {v.name: v.repr for v in frame.locals}["db_password"]
+
+
+@pytest.mark.parametrize("version", ["3.9", "3.12", "3.13"])
+def test_other_cpython_versions(tmp_path, version):
+    interp = python_interpreters().get(version)
+    if interp is None:
+        pytest.skip(f"CPython {version} not installed here")
+    with spawn_hang("deadlock_ab", python=interp) as hung:
+        wait_blocked(hung.pid, [hung.tid("worker-a"), hung.tid("worker-b")], syscalls={"futex"})
+        c = capture_json(hung.pid, tmp_path)
+        assert_left_running(hung.pid)
+    assert c.process.python_version.startswith(version)
+    assert thread(c, "worker-a").python_frames[0].function == "transfer_a_to_b"
+    assert thread(c, "worker-b").python_frames[0].function == "transfer_b_to_a"
+
+
+def test_library_api_matches_cli(tmp_path):
+    with spawn_hang("join_stuck_thread") as hung:
+        wait_blocked(hung.pid, [hung.tid("shutdown")], syscalls={"futex"})
+        [outcome] = collect([hung.pid], CollectOptions())
+    assert outcome.error is None
+    names = {t.name for t in outcome.capture.threads}
+    assert {"shutdown", "flusher"} <= names
+
+
+# --- bad input: one line, non-zero exit, nothing stored, target left running -----------------------
+
+
+def test_missing_pid(tmp_path):
+    res = hangdump("collect", "--pid", "4194000", store=tmp_path)
+    assert_one_line_error(res, 4, "no process with pid 4194000")
+    assert not (tmp_path / "captures").exists() or not list((tmp_path / "captures").iterdir())
+
+
+def test_not_a_python_process(tmp_path):
+    proc = subprocess.Popen(["sleep", "300"])
+    try:
+        res = hangdump("collect", "--pid", str(proc.pid), "--method", "py-spy", store=tmp_path)
+        assert_left_running(proc.pid)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert_one_line_error(res, 5, "does not look like a CPython process")
+
+
+def test_no_target_given(tmp_path):
+    assert_one_line_error(hangdump("collect", store=tmp_path), 2, "nothing to capture")
+
+
+def test_py_spy_missing(tmp_path):
+    with spawn_hang("busy_spin") as hung:
+        res = hangdump("collect", "--pid", str(hung.pid), "--py-spy", "/nonexistent/py-spy", store=tmp_path)
+    assert_one_line_error(res, 7, "py-spy not found at /nonexistent/py-spy")
+
+
+def test_hung_py_spy_times_out_and_target_runs_again(tmp_path):
+    """py-spy stuck while it holds the target (we SIGSTOP the real py-spy once it is attached):
+    the timeout kills it, and the target runs again, untraced."""
+    with spawn_hang("deadlock_ab", args=["--extra-idle-threads", "150"]) as hung:
+        for _ in range(20):
+            cli = subprocess.Popen(
+                [sys.executable, "-m", "forensics", "collect", "--pid", str(hung.pid), "--native",
+                 "--method", "py-spy", "--timeout", "2"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                env=dict(os.environ, HANGDUMP_HOME=str(tmp_path)),
+            )
+            tracer = 0
+            while cli.poll() is None and not tracer:
+                tracer = tracer_pid(hung.pid)
+            if tracer:
+                os.kill(tracer, signal.SIGSTOP)
+            err = cli.communicate(timeout=30)[1]
+            assert_left_running(hung.pid)
+            if tracer:
+                break
+        assert tracer, "py-spy never seen attached"
+    assert_one_line_error(subprocess.CompletedProcess([], cli.returncode, "", err), 8, "did not finish within 2s")
+
+
+def test_no_permission(tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("needs root to drop to another user")
+    with spawn_hang("deadlock_ab") as hung:
+        reader, writer = os.pipe()
+        child = os.fork()
+        if child == 0:  # pragma: no cover - runs in the child
+            os.close(reader)
+            try:
+                os.setgid(65534)
+                os.setuid(65534)
+                [o] = collect([hung.pid], CollectOptions(method="py-spy"))
+                msg = f"{type(o.error).__name__}:{o.error.exit_code}" if o.error else "captured"
+            except BaseException as exc:  # noqa: BLE001 - report anything to the parent
+                msg = f"crash:{exc!r}"
+            os.write(writer, msg.encode())
+            os._exit(0)
+        os.close(writer)
+        os.waitpid(child, 0)
+        msg = os.read(reader, 4096).decode()
+        os.close(reader)
+        assert_left_running(hung.pid)
+    assert msg == "PermissionDenied:6", msg
+
+
+def test_py_spy_killed_mid_attach_leaves_target_running(tmp_path):
+    """Kill py-spy while it has the target stopped: the target must run again, untraced, within 1 s."""
+    with spawn_hang("deadlock_ab", args=["--extra-idle-threads", "150"]) as hung:
+        caught = False
+        for _ in range(20):
+            cli = subprocess.Popen(
+                [sys.executable, "-m", "forensics", "collect", "--pid", str(hung.pid), "--native", "--no-store",
+                 "--method", "py-spy"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                env=dict(os.environ, HANGDUMP_HOME=str(tmp_path)),
+            )
+            tracer = 0
+            while cli.poll() is None and not tracer:
+                tracer = tracer_pid(hung.pid)
+            if tracer:
+                os.kill(tracer, signal.SIGKILL)
+                caught = True
+            err = cli.communicate(timeout=30)[1]
+            assert_left_running(hung.pid)
+            if caught:
+                # hangdump retries with --nonblocking (exit 0), or reports the failure in one line
+                assert cli.returncode in (0, 9) and "Traceback" not in err, err
+                break
+        assert caught, "py-spy never seen attached"
+
+
+def test_stopped_target_is_captured_nonblocking_and_stays_as_it_was(tmp_path):
+    with spawn_hang("deadlock_ab") as hung:
+        wait_blocked(hung.pid, [hung.tid("worker-a")], syscalls={"futex"})
+        os.kill(hung.pid, signal.SIGSTOP)
+        wait_until(lambda: read_stat(hung.pid).state == "T", what="target stopped")
+        try:
+            c = capture_json(hung.pid, tmp_path, "--method", "py-spy")
+            assert read_stat(hung.pid).state == "T" and tracer_pid(hung.pid) == 0
+        finally:
+            os.kill(hung.pid, signal.SIGCONT)
+    assert c.options["nonblocking"] is True
+    assert any("--nonblocking" in e for e in c.errors)
+    assert c.process.state == "T"
+    assert thread(c, "worker-a").python_frames[0].function == "transfer_a_to_b"
+
+
+def test_target_exits_during_capture(tmp_path):
+    """The target dies while py-spy holds it: one clear line, nothing stored."""
+    for _ in range(20):
+        with spawn_hang("deadlock_ab", args=["--extra-idle-threads", "150"]) as hung:
+            cli = subprocess.Popen(
+                [sys.executable, "-m", "forensics", "collect", "--pid", str(hung.pid), "--native", "--method", "py-spy"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                env=dict(os.environ, HANGDUMP_HOME=str(tmp_path)),
+            )
+            tracer = 0
+            while cli.poll() is None and not tracer:
+                try:
+                    tracer = tracer_pid(hung.pid)
+                except OSError:
+                    break
+            if tracer:
+                os.killpg(hung.proc.pid, signal.SIGKILL)
+            err = cli.communicate(timeout=30)[1]
+        if tracer:
+            assert_one_line_error(
+                subprocess.CompletedProcess([], cli.returncode, "", err), 4, "exited"
+            )
+            assert not list((tmp_path / "captures").glob("*.json")) if (tmp_path / "captures").exists() else True
+            return
+    pytest.fail("py-spy never seen attached")
+
+
+def test_parallel_pool_capture(tmp_path):
+    """Several hung processes in one call: one capture each, taken concurrently."""
+    with spawn_hang("queue_get_dead_producer") as a, spawn_hang("join_stuck_thread") as b, \
+            spawn_hang("deadlock_ab") as c:
+        pids = [a.pid, b.pid, c.pid]
+        started = time.monotonic()
+        outcomes = collect(pids, CollectOptions(method="py-spy"))
+        elapsed = time.monotonic() - started
+        for p in pids:
+            assert_left_running(p)
+    assert [o.pid for o in outcomes] == pids
+    assert all(o.capture is not None for o in outcomes), [o.error for o in outcomes]
+    windows = [(o.capture.taken_at, o.capture.taken_at + o.capture.duration_s) for o in outcomes]
+    latest_start = max(w[0] for w in windows)
+    earliest_end = min(w[1] for w in windows)
+    assert latest_start < earliest_end, f"captures ran one after another ({windows}, total {elapsed:.2f}s)"
+
