@@ -48,7 +48,7 @@ path for a store: reads and parses each file once, keeps no capture in memory).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from forensics.analysis.classify import (
@@ -127,12 +127,20 @@ def analyze(capture: Any, rules: BenignRules | None = None, read_source: bool = 
     threads = analyze_threads(raw, rules)
     holder = next((t.index for t in threads if t.owns_gil), None)
     ident = raw.get("id") if isinstance(raw.get("id"), str) else None
+    found = verdicts_from(raw, threads, read_source=read_source)
+    # the source can turn an ambiguous futex wait into a lock wait: report what the verdicts learned
+    learned = {r.thread: r.category for v in found for r in v.roles}
+    final = tuple(
+        replace(t, category=learned[t.index], detail=f"{t.detail}; the source line takes a lock")
+        if learned.get(t.index, t.category) != t.category and t.category == "unknown" else t
+        for t in threads
+    )
     return ProcessAnalysis(
         capture_id=ident,
-        threads=tuple(threads),
+        threads=final,
         signature=process_signature(threads),
         gil_holder=holder,
-        verdicts=verdicts_from(raw, threads, read_source=read_source),
+        verdicts=found,
     )
 
 

@@ -134,6 +134,13 @@ for _names, _cat in (
 ):
     for _n in _names:
         _NATIVE_WAITS[_n] = _cat
+_LIBC_NAMES = frozenset({
+    "sem_clock_wait", "sem_timedwait", "sem_wait", "__new_sem_wait_slow", "do_futex_wait", "clock_nanosleep",
+    "__clock_nanosleep", "nanosleep", "__nanosleep", "usleep", "recv", "recvfrom", "recvmsg", "__libc_recv",
+    "__libc_recvfrom", "accept", "accept4", "__libc_accept", "connect", "__libc_connect", "select", "__select", "poll",
+    "__poll", "ppoll", "__ppoll", "epoll_wait", "epoll_pwait", "pselect", "wait4", "__wait4", "waitpid", "__waitpid",
+    "__libc_waitpid", "waitid", "flock", "__flock", "lockf", "read", "__libc_read", "__read",
+})
 _CONDVAR = frozenset({"pthread_cond_timedwait", "pthread_cond_wait", "__pthread_cond_wait",
                       "__pthread_cond_timedwait", "pthread_cond_clockwait", "___pthread_cond_timedwait64",
                       "__pthread_cond_wait_common", "__futex_abstimed_wait_common"})
@@ -237,6 +244,12 @@ def _python_wait(leaf_run: list[NFrame]) -> tuple[str, str] | None:
 
 def _native_wait(lead_native: list[str]) -> tuple[str, str] | None:
     condvar = None
+    # CPython's own function (time_sleep, sock_recv, lock_PyThread_acquire_lock) says more than the libc
+    # call under it (time.sleep is select() before 3.11): prefer the outermost known name.
+    for name in reversed(lead_native):
+        cat = _NATIVE_WAITS.get(name)
+        if cat is not None and name not in _LIBC_NAMES:
+            return cat, name
     for name in lead_native:
         cat = _NATIVE_WAITS.get(name)
         if cat is not None:
@@ -339,9 +352,9 @@ def analyze_thread(index: int, t: dict, rules: BenignRules = NO_RULES) -> Thread
     elif py is not None:
         category, detail = py
     elif nat is not None:
-        category, detail = nat[0], f"in {nat[1]}"
+        category, detail = nat[0], f"{nat[1]}()"
     elif ker is not None:
-        category, detail = ker, f"in the {sc_name} syscall"
+        category, detail = ker, f"the {sc_name} syscall"
     elif running or active is True:
         category, detail = BUSY, "running on a CPU" if running else "active (py-spy)"
     elif sc_name == "futex":

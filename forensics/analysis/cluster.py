@@ -103,7 +103,7 @@ class Cluster:
 
 
 class _Group:
-    __slots__ = ("lines", "members", "merged", "names", "paths", "procs", "ref", "sig")
+    __slots__ = ("lines", "members", "merged", "names", "paths", "procs", "ref", "ref_score", "rep_id", "sig")
 
     def __init__(self, sig: ProcessSignature, ref: Any) -> None:
         self.sig = sig
@@ -112,7 +112,9 @@ class _Group:
         self.lines: dict[str, set] = {}
         self.paths: set = set()
         self.names: set = set()
-        self.ref = ref  # the first member: a path or a raw dict, for the representative
+        self.ref = ref  # the member with the richest evidence: a path or a raw dict, for the representative
+        self.ref_score = -1
+        self.rep_id = ""
         self.merged: list[_Group] = []
 
 
@@ -130,6 +132,13 @@ def _python_version(raw: dict, threads: list) -> str | None:
                 if m:
                     return m.group(1)
     return None
+
+
+def _richness(raw: dict, threads: list) -> int:
+    """Prefer a representative with kernel state, native frames and a known Python version."""
+    t0 = threads[0] if threads and type(threads[0]) is dict else {}
+    opts = raw.get("options") if isinstance(raw.get("options"), dict) else {}
+    return (2 if t0.get("kernel") else 0) + (1 if opts.get("native") else 0) + (1 if raw.get("process") else 0)
 
 
 class _Clusterer:
@@ -155,6 +164,9 @@ class _Clusterer:
         taken = raw.get("taken_at") if isinstance(raw.get("taken_at"), (int, float)) else None
         src = raw.get("source") if isinstance(raw.get("source"), str) else None
         g.members.append(Member(ident, src, host, pid, taken, _python_version(raw, raw_threads)))
+        score = _richness(raw, raw_threads)
+        if score > g.ref_score:
+            g.ref, g.ref_score, g.rep_id = ref, score, ident
         g.procs.add((host, pid, raw.get("start_time")) if pid is not None else ident)
         if len(g.lines) < 64:
             for ta in threads:
@@ -286,7 +298,7 @@ def _finish(lead: _Group, raw: dict | None, rules: BenignRules | None) -> Cluste
         category=category,
         verdict=verdict,
         members=members,
-        representative=lead.members[0].id,
+        representative=lead.rep_id,
         processes=len(procs),
         hosts=len(hosts),
         days=len(days),
@@ -351,7 +363,7 @@ def cluster_paths(
             continue
         try:
             c.add(raw, path)
-        except (TypeError, AttributeError, KeyError, IndexError) as exc:  # malformed beyond what the scan tolerates
+        except (TypeError, KeyError, IndexError) as exc:  # malformed beyond what the scan tolerates
             if on_skip is not None:
                 on_skip(path, f"malformed capture: {exc}")
     out = []

@@ -72,7 +72,7 @@ class Verdict:
 
 _KIND = {
     C.LOCK_WAIT: "lock", C.GIL_WAIT: "gil", C.GIL_HOLDER_BLOCKED: "gil", C.SOCKET_READ: "io",
-    C.SOCKET_ACCEPT: "io", C.CONNECT: "io", C.PIPE_READ: "io", C.SELECT: "wait", C.SUBPROCESS_WAIT: "subprocess",
+    C.SOCKET_ACCEPT: "wait", C.CONNECT: "io", C.PIPE_READ: "io", C.SELECT: "wait", C.SUBPROCESS_WAIT: "subprocess",
     C.POOL_WAIT: "pool", C.FLOCK: "flock", C.BUSY: "busy", C.QUEUE_GET: "queue", C.QUEUE_PUT: "queue",
     C.JOIN: "join", C.CONDITION_WAIT: "wait", C.SLEEP: "sleep", C.IDLE: "idle", C.UNKNOWN: "unknown",
 }
@@ -209,8 +209,21 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
     notes = tuple(f"source not readable for {loc}" for loc in sorted(unreadable))
     if notes:
         out = [Verdict(v.kind, v.text, v.roles, v.evidence + notes) for v in out]
-    out.sort(key=lambda v: (_RANK.index(v.kind) if v.kind in _RANK else len(_RANK), parked_last(v, by_index)))
+    waiting = [r for r in roles.values() if r.category == C.LOCK_WAIT and r.thread not in set(cycle or ())]
+    running = any(ta.category == C.BUSY for ta in threads)
+    if not cycle and len(waiting) >= 2 and not running:
+        parts = "; ".join(f"{r.label()} in {r.function}() at {r.location}" for r in waiting[:4])
+        why = "source files not readable to confirm" if unreadable else "the source does not name the locks"
+        out.append(Verdict("deadlock", f"{len(waiting)} threads wait for locks and no thread runs: likely a lock-order "
+                                       f"deadlock ({why}): {parts}", tuple(waiting), tuple(shared)))
+    out.sort(key=lambda v: (_RANK.index(v.kind) if v.kind in _RANK else len(_RANK), parked_last(v, by_index),
+                            main_last(v)))
     return tuple(out)
+
+
+def main_last(v: Verdict) -> int:
+    """Among verdicts of one kind, a worker thread explains more than the main thread supervising it."""
+    return 1 if v.roles and v.roles[0].name == "MainThread" else 0
 
 
 def parked_last(v: Verdict, by_index: dict[int, ThreadAnalysis]) -> int:
@@ -231,7 +244,7 @@ def _thread_verdict(ta, r: ThreadRole, roles, holders, by_index, shared) -> Verd
                 text = (f"{who} waits for `{r.waits_for.name}` and no thread in this process holds it: it was "
                         f"taken by a thread that is gone, or copied held into a forked child")
         else:
-            text = f"{who} waits for a lock ({ta.detail})"
+            text = f"{who} waits for a lock (in {ta.detail})"
         return Verdict(kind, text, (r,), tuple(shared))
     if cat == C.SOCKET_READ:
         no_timeout = ta.syscall in ("recvfrom", "recvmsg", "recv", "read")
@@ -252,7 +265,10 @@ def _thread_verdict(ta, r: ThreadRole, roles, holders, by_index, shared) -> Verd
         C.CONDITION_WAIT: f"waits in {ta.detail}: nothing sets or notifies it",
         C.SLEEP: "sleeps",
         C.SELECT: f"waits in {ta.detail}",
+        C.UNKNOWN: f"is stopped: {ta.detail}",
         C.GIL_WAIT: "waits for the GIL",
     }
     text = f"{who} {texts.get(cat, ta.detail if cat != C.UNKNOWN else 'is stopped; ' + ta.detail)}"
+    if r.holds:
+        text += " while holding " + ", ".join(f"`{h.name}` ({h.where()})" for h in r.holds)
     return Verdict(kind, text, (r,))

@@ -1,0 +1,80 @@
+"""hangdump clusters: the top hang causes across the stored captures, ranked by processes, hosts and days."""
+from __future__ import annotations
+
+import json
+
+import click
+
+from forensics.cli.common import filter_options, make_filter, open_store, store_option, warn_skipped
+
+
+def _accept(flt):
+    def accept(raw: dict) -> bool:
+        taken = raw.get("taken_at")
+        if flt.since is not None and (not isinstance(taken, (int, float)) or taken < flt.since):
+            return False
+        if flt.until is not None and (not isinstance(taken, (int, float)) or taken > flt.until):
+            return False
+        if flt.host is not None and raw.get("host") != flt.host:
+            return False
+        return flt.pid is None or raw.get("pid") == flt.pid
+
+    return accept
+
+
+@click.command("clusters")
+@click.option("--json", "as_json", is_flag=True, help="Clusters as JSON, each with its member ids and sources.")
+@click.option("--top", type=int, default=None, help="Show only the N largest clusters.")
+@click.option("--benign", multiple=True, metavar="PATTERN",
+              help="Extra idle-by-design stack: a module:function glob (join several with +). Repeatable.")
+@click.option("--threshold", type=click.FloatRange(0.0, 1.0), default=0.8, show_default=True,
+              help="Similarity needed to merge near-identical signatures.")
+@filter_options
+@store_option
+def command(as_json, top, benign, threshold, since, until, host, pid, store_dir):
+    """Group stored captures by hang cause and explain each group."""
+    from forensics.analysis import BenignRules, cluster_paths
+    from forensics.store.local import Skipped
+    from forensics.summary import local_time
+
+    store = open_store(store_dir)
+    flt = make_filter(since, until, host, pid)
+    rules = BenignRules(user=tuple(benign)) if benign else None
+    clusters = cluster_paths(
+        store.paths(),
+        rules=rules,
+        threshold=threshold,
+        on_skip=lambda path, reason: warn_skipped(Skipped(path, reason)),
+        accept=_accept(flt),
+    )
+    if top is not None:
+        clusters = clusters[:top]
+    if as_json:
+        click.echo(json.dumps([dict(rank=i + 1, **c.to_dict()) for i, c in enumerate(clusters)],
+                              indent=2, ensure_ascii=False))
+        return 0
+    if not clusters:
+        click.echo("no captures", err=True)
+        return 0
+    for i, c in enumerate(clusters, 1):
+        seen = (f"{local_time(c.first_seen)} .. {local_time(c.last_seen)}" if c.first_seen is not None else "?")
+        click.echo(f"#{i} cluster {c.id}  [{c.category}]  {c.processes} process(es), {c.hosts} host(s), "
+                   f"{c.days} day(s), {len(c.members)} capture(s)  seen {seen}")
+        for line in (c.verdict or "(no verdict)").splitlines():
+            click.echo(f"    {line}")
+        if c.stack:
+            click.echo(f"    stack of thread {c.thread!r} (leaf first; > marks where it waits):")
+            shown = 0
+            for s in c.stack:
+                if s.kind == "native" and not s.blocking:
+                    continue
+                where = f"{s.module}:{s.line}" if s.line else s.module
+                click.echo(f"      {'>' if s.blocking else ' '} {s.function} ({where}) [{s.origin}]")
+                shown += 1
+                if shown >= 12:
+                    break
+        for k, v in c.varies.items():
+            click.echo(f"    varies: {k}: {'; '.join(v[:4])}" + (f"; ... ({len(v)} values)" if len(v) > 4 else ""))
+        click.echo(f"    representative: {c.representative}")
+        click.echo("")
+    return 0
