@@ -96,9 +96,23 @@ def header(c: Capture) -> list[str]:
         lines.append(f"  GIL held by thread {holder.tid} {holder.name or ''} (kernel: {kernel_text(holder)})")
     elif any(t.owns_gil is False for t in c.threads):
         lines.append("  GIL held by no Python thread")
+    lines.extend(verdict_lines(c))
     for err in c.errors:
         lines.append(f"  note: {err}")
     return lines
+
+
+def verdict_lines(c: Capture, limit: int = 3) -> list[str]:
+    """The analysis verdicts, most important first (imported lazily: only a shown capture needs them)."""
+    from forensics.analysis import verdicts
+
+    found = [v for v in verdicts(c) if v.kind != "idle"] or list(verdicts(c, read_source=False))[:1]
+    out = []
+    for v in found[:limit]:
+        first, *rest = v.text.splitlines() or [""]
+        out.append(f"  verdict: {first}")
+        out.extend(f"           {line.strip()}" for line in rest)
+    return out
 
 
 def thread_table(c: Capture) -> list[str]:

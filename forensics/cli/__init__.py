@@ -12,6 +12,7 @@ COMMANDS = {
     "import": "forensics.cli.import_",
     "ls": "forensics.cli.ls",
     "show": "forensics.cli.show",
+    "clusters": "forensics.cli.clusters",
     "report": "forensics.cli.report",
     "serve": "forensics.cli.serve",
     "export": "forensics.cli.export",
