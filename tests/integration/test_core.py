@@ -1,0 +1,170 @@
+"""Cores: kept compact in the store, analysed after the fact with --core, refused on low disk, checked against the exe."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import stat
+import sys
+import threading
+
+import pytest
+
+from forensics import procfs
+from forensics.capture import core as corefile
+from forensics.capture import deep
+from forensics.capture import gdb as gdbmod
+from forensics.capture.live import CollectOptions, collect
+from forensics.cli import main
+from forensics.errors import CaptureFailed, GdbError, LowDiskSpace
+from forensics.store.local import LocalStore
+from tests.integration.test_gdb import PYENV_311, assert_running, by_tid, needs_pyenv, py_funcs
+from tests.support import python_interpreters, spawn_hang, wait_blocked, wait_until
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(shutil.which("gdb") is None, reason="gdb not installed"),
+    needs_pyenv,
+]
+KEEP = CollectOptions(method="gdb", keep_core=True, timeout_s=10)
+
+
+@pytest.fixture(scope="module")
+def kept(tmp_path_factory):
+    """One deadlocked target captured live with --keep-core; yields (live capture, store, fixture info, rss)."""
+    store = LocalStore(tmp_path_factory.mktemp("store"))
+    with spawn_hang("deadlock_ab", python=PYENV_311, args=["--extra-idle-threads", "20"]) as hung:
+        wait_blocked(hung.pid, [hung.tid("worker-a"), hung.tid("worker-b")], syscalls={"futex"})
+        with open(f"/proc/{hung.pid}/coredump_filter") as fh:
+            filter_before = fh.read()
+        cap = deep.collect_gdb_one(hung.pid, KEEP, store)
+        with open(f"/proc/{hung.pid}/coredump_filter") as fh:
+            filter_after = fh.read()
+        assert_running(hung.pid)
+        rss = procfs.read_process_facts(hung.pid, 0).rss
+        yield cap, store, hung.info, rss, (filter_before, filter_after)
+
+
+def test_kept_core_is_compressed_and_small(kept):
+    cap, store, _info, rss, (before, after) = kept
+    assert before == after  # coredump_filter narrowed for the dump, then restored exactly
+    core = cap.options["core"]
+    assert core.endswith((".core.zst", ".core.gz")) and os.path.dirname(core) == str(store.cores_dir)
+    on_disk = os.stat(core).st_blocks * 512
+    assert on_disk <= 2 * rss, (on_disk, rss)
+    assert store.core_of(cap.id) is not None
+    assert not [n for n in os.listdir(store.cores_dir) if n.startswith(".tmp")]  # raw core removed
+
+
+def test_core_analysis_matches_live_capture(kept):
+    cap, _store, info, _rss, _ = kept
+    post = deep.collect_core(cap.options["core"], None, CollectOptions(method="gdb"))
+    assert post.method == "core" and post.pid == info["pid"]
+    assert post.process.exe == os.path.realpath(PYENV_311)  # read from the core itself
+    live, dead = by_tid(cap), by_tid(post)
+    assert set(live) == set(dead)
+    for name in ("worker-a", "worker-b", "MainThread"):
+        tid = info["threads"][name]
+        assert [(f.function, f.line) for f in live[tid].python_frames] == [
+            (f.function, f.line) for f in dead[tid].python_frames
+        ]
+        assert dead[tid].lock_address == live[tid].lock_address
+    assert "transfer_a_to_b" in py_funcs(dead[info["threads"]["worker-a"]])
+
+
+def test_cli_core_round_trip(kept, tmp_path, capsys):
+    cap, _store, info, _rss, _ = kept
+    code = main(["collect", "--core", cap.options["core"], "--exe", PYENV_311, "--json", "--store", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["method"] == "core" and doc["pid"] == info["pid"]
+    assert LocalStore(tmp_path).get(doc["id"]).pid == info["pid"]
+
+
+def test_core_with_the_wrong_exe_is_refused(kept):
+    cap, _store, _info, _rss, _ = kept
+    other = next((p for v, p in python_interpreters().items() if v != "3.11" and "/.pyenv/" in p), None)
+    if other is None:
+        pytest.skip("no second interpreter")
+    with pytest.raises(GdbError, match="does not match") as err:
+        deep.collect_core(cap.options["core"], os.path.realpath(other), CollectOptions(method="gdb"))
+    assert "--exe" in err.value.one_line()
+
+
+def test_not_a_core_is_one_clear_error(tmp_path):
+    bogus = tmp_path / "core.1"
+    bogus.write_bytes(b"hello")
+    with pytest.raises(CaptureFailed, match="not an ELF core"):
+        deep.collect_core(str(bogus), PYENV_311, CollectOptions(method="gdb"))
+
+
+def test_low_disk_refuses_before_attaching(tmp_path, monkeypatch):
+    monkeypatch.setenv("HANGDUMP_MIN_FREE", "1000T")
+    store = LocalStore(tmp_path)
+    with spawn_hang("deadlock_ab", python=PYENV_311) as hung:
+        wait_blocked(hung.pid, [hung.tid("worker-a")], syscalls={"futex"})
+        with pytest.raises(LowDiskSpace) as err:
+            deep.collect_gdb_one(hung.pid, KEEP, store)
+        assert procfs.tracer_pid(hung.pid) == 0
+        assert_running(hung.pid)
+    assert "must stay free" in err.value.one_line()
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]
+
+
+def test_gdb_killed_while_dumping_keeps_nothing(tmp_path):
+    store = LocalStore(tmp_path)
+    with spawn_hang("deadlock_ab", python=PYENV_311, args=["--extra-idle-threads", "20"]) as hung:
+        wait_blocked(hung.pid, [hung.tid("worker-a")], syscalls={"futex"})
+        result: dict = {}
+
+        def run():
+            try:
+                result["capture"] = deep.collect_gdb_one(hung.pid, KEEP, store)
+            except CaptureFailed as exc:
+                result["error"] = exc
+
+        worker = threading.Thread(target=run)
+        worker.start()
+        raw = wait_until(lambda: next(iter(store.cores_dir.glob(".tmp-*/core")), None), timeout=20, interval=0.001,
+                         what="gcore writing")
+        gdb_pid = procfs.tracer_pid(hung.pid) or wait_until(lambda: procfs.tracer_pid(hung.pid), timeout=5)
+        os.kill(gdb_pid, signal.SIGKILL)
+        assert_running(hung.pid)
+        worker.join(timeout=20)
+        assert "error" in result, result
+        assert not raw.exists() and not store.core_paths()
+
+
+def test_auto_falls_back_to_gdb_when_pyspy_fails(tmp_path):
+    broken = tmp_path / "py-spy"
+    broken.write_text("#!/bin/sh\necho 'Error: Failed to merge native and python frames' >&2\nexit 1\n")
+    broken.chmod(broken.stat().st_mode | stat.S_IXUSR)
+    with spawn_hang("deadlock_ab", python=PYENV_311) as hung:
+        wait_blocked(hung.pid, [hung.tid("worker-a")], syscalls={"futex"})
+        [o] = collect([hung.pid], CollectOptions(method="auto", pyspy_path=str(broken)))
+        [strict] = collect([hung.pid], CollectOptions(method="py-spy", pyspy_path=str(broken)))
+        assert_running(hung.pid)
+    assert o.capture is not None, o.error
+    assert o.capture.method == "gdb" and "py-spy failed" in o.capture.errors[0]
+    assert "transfer_a_to_b" in py_funcs(by_tid(o.capture)[hung.tid("worker-a")])
+    assert strict.error is not None  # method py-spy never falls back
+
+
+def test_estimate_bounds_the_raw_core(tmp_path):
+    """The disk check's estimate is an upper bound of what gcore really writes under the narrowed filter."""
+    with spawn_hang("deadlock_ab", python=PYENV_311) as hung:
+        wait_blocked(hung.pid, [hung.tid("worker-a")], syscalls={"futex"})
+        estimate = corefile.estimate_core_size(hung.pid)
+        ident = procfs.identity(hung.pid)
+        notes: list[str] = []
+        raw = str(tmp_path / "core")
+        with corefile.narrowed_filter(hung.pid, notes):
+            gdbmod.attach_live(ident, PYENV_311, deep._libpython(hung.pid), gdbmod.GdbConfig(), core_out=raw)
+        assert_running(hung.pid)
+    assert 0 < os.path.getsize(raw) <= estimate * 1.05 + (1 << 20), (os.path.getsize(raw), estimate)
+
+
+if __name__ == "__main__":
+    sys.exit(pytest.main([__file__, "-q"]))
