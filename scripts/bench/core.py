@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+"""Benchmark: the gdb backend and core analysis against pystack and the by-hand gcore + gdb py-bt.
+
+On the same hung target (20 and 200 threads, pyenv CPython 3.11 with its gdb extension):
+  A. `hangdump collect --method gdb` end to end (live attach)        vs  B. `gcore` + `gdb -batch -ex 'thread apply all py-bt'`
+  C. `hangdump collect --core CORE` on a plain gcore core            vs  D. `pystack core CORE` (its own venv)
+  E. `hangdump collect --method gdb --keep-core` end to end: on-disk size of the kept core vs the process RSS
+     (and the raw gcore's size, for contrast).
+Targets: C <= 2x D; kept core <= 2x RSS; A faster than B.
+Usage: python scripts/bench/core.py [--runs 5] [--threads 20,200] [--pystack-venv /tmp/bench-venv]
+pystack is installed only in the benchmark venv (created when missing), never in the project.
+"""
+from __future__ import annotations
+
+import argparse
+import glob
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+TARGET = r"""
+import sys, threading
+n = int(sys.argv[1])
+gate = threading.Lock(); gate.acquire()
+started = threading.Barrier(n + 1)
+def handle(depth):
+    if depth:
+        return handle(depth - 1)
+    started.wait()
+    with gate:
+        pass
+def worker():
+    handle(12)
+for i in range(n):
+    threading.Thread(target=worker, name="pool-%d" % i, daemon=True).start()
+started.wait()
+print("READY", flush=True)
+gate.acquire()
+"""
+
+
+def pyenv_311() -> str:
+    found = sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.11.*/bin/python3.11")))
+    if not found:
+        raise SystemExit("needs a pyenv CPython 3.11 (with bin/python3.11-gdb.py)")
+    return found[-1]
+
+
+def spawn(python: str, threads: int) -> subprocess.Popen:
+    proc = subprocess.Popen([python, "-c", TARGET, str(threads)], stdout=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    if proc.stdout.readline().strip() != "READY":
+        proc.kill()
+        raise SystemExit("target did not start")
+    return proc
+
+
+def timed(argv: list[str], env: dict | None = None) -> float:
+    start = time.perf_counter()
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    return time.perf_counter() - start
+
+
+def median(fn, runs: int) -> float:
+    return statistics.median(fn() for _ in range(runs))
+
+
+def rss(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def on_disk(path: str) -> int:
+    return os.stat(path).st_blocks * 512
+
+
+def mib(n: int) -> str:
+    return f"{n / 2**20:8.1f} MiB"
+
+
+def ensure_pystack(venv: str) -> str:
+    exe = os.path.join(venv, "bin", "pystack")
+    if not os.path.exists(exe):
+        subprocess.run([sys.executable, "-m", "venv", venv], check=True)
+        subprocess.run([os.path.join(venv, "bin", "pip"), "install", "-q", "pystack"], check=True)
+    return exe
+
+
+def hangdump() -> list[str]:
+    here = os.path.join(os.path.dirname(sys.executable), "hangdump")
+    return [here] if os.path.exists(here) else [sys.executable, "-m", "forensics"]
+
+
+def bench(threads: int, runs: int, python: str, pystack: str, work: str) -> None:
+    proc = spawn(python, threads)
+    pid = proc.pid
+    env = dict(os.environ, HANGDUMP_HOME=os.path.join(work, f"store-{threads}"))
+    ext = python + "-gdb.py"
+    try:
+        core = os.path.join(work, f"core-{threads}")
+
+        def by_hand() -> float:
+            t = timed(["gcore", "-o", core, str(pid)])
+            t += timed(["gdb", "-batch", "-nx", "-iex", "set debuginfod enabled off", "-ex", f"source {ext}",
+                        "-ex", "thread apply all py-bt", python, f"{core}.{pid}"])
+            return t
+
+        a = median(lambda: timed([*hangdump(), "collect", "--pid", str(pid), "--method", "gdb", "--no-store"], env), runs)
+        b = median(by_hand, max(1, runs // 2))
+        raw = f"{core}.{pid}"
+        raw_size, raw_disk = os.path.getsize(raw), on_disk(raw)
+        c = median(lambda: timed([*hangdump(), "collect", "--core", raw, "--exe", python, "--no-store"], env), runs)
+        d = median(lambda: timed([pystack, "core", raw, python]), runs)
+        os.unlink(raw)
+        e = median(lambda: timed([*hangdump(), "collect", "--pid", str(pid), "--method", "gdb", "--keep-core"], env),
+                   max(1, runs // 2))
+        kept = max(glob.glob(os.path.join(env["HANGDUMP_HOME"], "cores", "*.core.*")))
+        kc = median(lambda: timed([*hangdump(), "collect", "--core", kept, "--no-store"], env), runs)
+        r = rss(pid)
+        print(f"\n== {threads} threads (pid {pid}, RSS {mib(r).strip()}), medians of {runs} runs ==")
+        print(f"A hangdump collect --method gdb (live)       {a:7.3f} s")
+        print(f"B gcore + gdb 'thread apply all py-bt'        {b:7.3f} s   A/B = {a / b:5.2f}  (target < 1)")
+        print(f"C hangdump collect --core (raw core)          {c:7.3f} s")
+        print(f"D pystack core                                {d:7.3f} s   C/D = {c / d:5.2f}  (target <= 2)")
+        print(f"E hangdump collect --method gdb --keep-core   {e:7.3f} s")
+        print(f"  hangdump collect --core (kept .zst core)    {kc:7.3f} s")
+        print(f"  raw gcore: {mib(raw_size)} apparent, {mib(raw_disk)} on disk = {raw_disk / r:6.1f}x RSS")
+        print(f"  kept core: {mib(on_disk(kept))} on disk = {on_disk(kept) / r:6.2f}x RSS (target <= 2)   {os.path.basename(kept)}")
+    finally:
+        os.killpg(pid, 9)
+        proc.wait()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--threads", default="20,200")
+    ap.add_argument("--pystack-venv", default="/tmp/bench-venv")
+    args = ap.parse_args()
+    for tool in ("gdb", "gcore"):
+        if shutil.which(tool) is None:
+            raise SystemExit(f"needs {tool}")
+    python = pyenv_311()
+    pystack = ensure_pystack(args.pystack_venv)
+    work = tempfile.mkdtemp(prefix="hangdump-bench-core-")
+    try:
+        for n in (int(x) for x in args.threads.split(",")):
+            bench(n, args.runs, python, pystack, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
