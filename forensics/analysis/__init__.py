@@ -119,7 +119,13 @@ def process_signature(threads: list[ThreadAnalysis] | tuple[ThreadAnalysis, ...]
     busy = {t.signature for t in live if t.category == "busy"}
     if busy:
         flags.add("busy")
-    return ProcessSignature(sigs, parked, frozenset(flags), frozenset(busy))
+    fams: dict[ThreadSignature, set[str]] = {}
+    for t in live:
+        fam = t.family
+        if fam is not None:
+            fams.setdefault(t.signature, set()).add(fam)
+    evidence = tuple(sorted((s, frozenset(f)) for s, f in fams.items()))
+    return ProcessSignature(sigs, parked, frozenset(flags), frozenset(busy), evidence)
 
 
 def analyze(capture: Any, rules: BenignRules | None = None, read_source: bool = True) -> ProcessAnalysis:

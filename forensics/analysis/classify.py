@@ -181,6 +181,16 @@ DEFAULT_BENIGN: tuple[tuple[str, ...], ...] = (
 )
 
 
+# What native frames or the kernel say a thread waits in, coarsened to what stays the same for one bug across
+# Python versions and capture depths (time.sleep is select() before 3.11; a spinning thread is sometimes caught
+# waiting for the GIL). Two captures with one signature but different families are two different bugs.
+FAMILY = {
+    BUSY: "cpu", GIL_WAIT: "cpu", LOCK_WAIT: "lock", SOCKET_READ: "io", PIPE_READ: "io", CONNECT: "io",
+    SOCKET_ACCEPT: "io", SLEEP: "timer", SELECT: "timer", SUBPROCESS_WAIT: "child", FLOCK: "flock",
+    GIL_HOLDER_BLOCKED: "gil-held",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class ThreadAnalysis:
     """One thread, explained. ``blocking_frame`` indexes the thread's frames (leaf first): the
@@ -198,6 +208,11 @@ class ThreadAnalysis:
     signature: ThreadSignature
     syscall: str | None = None
     syscall_args: tuple[int, ...] = ()
+
+    @property
+    def family(self) -> str | None:
+        """The evidence family of a thread stopped in a C call (no standard-library frame says what it waits for)."""
+        return FAMILY.get(self.category) if self.signature.mechanism == "" else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -103,10 +103,12 @@ class Cluster:
 
 
 class _Group:
-    __slots__ = ("lines", "members", "merged", "names", "paths", "procs", "ref", "ref_score", "rep_id", "sig")
+    __slots__ = ("evidence", "lines", "members", "merged", "names", "paths", "procs", "ref", "ref_score", "rep_id",
+                 "sig")
 
     def __init__(self, sig: ProcessSignature, ref: Any) -> None:
         self.sig = sig
+        self.evidence: dict[ThreadSignature, set[str]] = {s: set(f) for s, f in sig.evidence}
         self.members: list[Member] = []
         self.procs: set = set()
         self.lines: dict[str, set] = {}
@@ -154,9 +156,10 @@ class _Clusterer:
     def add(self, raw: dict, ref: Any) -> None:
         threads = self._analyze(raw, self.rules)
         sig = self._sign(threads)
-        g = self.groups.get(sig.threads)
+        key = (sig.threads, sig.evidence)
+        g = self.groups.get(key)
         if g is None:
-            g = self.groups[sig.threads] = _Group(sig, ref)
+            g = self.groups[key] = _Group(sig, ref)
         raw_threads = raw.get("threads") if isinstance(raw.get("threads"), list) else []
         ident = raw.get("id") if isinstance(raw.get("id"), str) else str(ref)
         host = raw.get("host") if isinstance(raw.get("host"), str) else None
@@ -194,12 +197,23 @@ class _Clusterer:
                     return max(s, self.threshold)
         return s
 
-    def match(self, a: ProcessSignature, b: ProcessSignature) -> float | None:
+    @staticmethod
+    def _compatible(ea: dict, eb: dict, sa: ThreadSignature, sb: ThreadSignature) -> bool:
+        fa, fb = ea.get(sa), eb.get(sb)
+        return not fa or not fb or bool(fa & fb)
+
+    def match(self, ga: _Group, gb: _Group) -> float | None:
+        a, b = ga.sig, gb.sig
         if not a.threads or not b.threads:
             return None
         busy = a.busy | b.busy
-        best_a = {s: max(self._sim(s, o, busy) for o in b.threads) for s in a.threads}
-        best_b = {s: max(self._sim(s, o, busy) for o in a.threads) for s in b.threads}
+        ea, eb = ga.evidence, gb.evidence
+
+        def best(s: ThreadSignature, others: tuple, mine: dict, theirs: dict) -> float:
+            return max((self._sim(s, o, busy) for o in others if self._compatible(mine, theirs, s, o)), default=0.0)
+
+        best_a = {s: best(s, b.threads, ea, eb) for s in a.threads}
+        best_b = {s: best(s, a.threads, eb, ea) for s in b.threads}
         t = self.threshold
         if any(v < t for s, v in best_a.items() if s not in a.parked):
             return None
@@ -212,13 +226,44 @@ class _Clusterer:
         matched = [v for v in list(best_a.values()) + list(best_b.values()) if v >= t]
         return sum(matched) / len(matched) if matched else None
 
+    def _absorb(self, into: _Group, g: _Group) -> None:
+        into.members.extend(g.members)
+        into.procs |= g.procs
+        for fn, ls in g.lines.items():
+            into.lines.setdefault(fn, set()).update(ls)
+        into.paths |= g.paths
+        into.names |= g.names
+        for s, f in g.evidence.items():
+            into.evidence.setdefault(s, set()).update(f)
+        if g.ref_score > into.ref_score:
+            into.ref, into.ref_score, into.rep_id = g.ref, g.ref_score, g.rep_id
+
+    def _by_evidence(self) -> list[_Group]:
+        """Stage 1b: one signature, evidence that agrees (or is missing, as in a capture without --native) -> one group."""
+        buckets: dict[tuple, list[_Group]] = {}
+        for g in self.groups.values():
+            buckets.setdefault(g.sig.threads, []).append(g)
+        out: list[_Group] = []
+        for groups in buckets.values():
+            groups.sort(key=lambda g: (-len(g.evidence), -len(g.members), g.sig.evidence))
+            anchors: list[_Group] = []
+            for g in groups:
+                home = next((x for x in anchors if all(
+                    self._compatible(x.evidence, g.evidence, s, s) for s in g.sig.threads)), None)
+                if home is None:
+                    anchors.append(g)
+                else:
+                    self._absorb(home, g)
+            out.extend(anchors)
+        return out
+
     def merge(self) -> list[_Group]:
-        order = sorted(self.groups.values(), key=lambda g: (-len(g.members), g.sig.key))
+        order = sorted(self._by_evidence(), key=lambda g: (-len(g.members), g.sig.key))
         leaders: list[_Group] = []
         for g in order:
             best, best_score = None, -1.0
             for lead in leaders:
-                score = self.match(lead.sig, g.sig)
+                score = self.match(lead, g)
                 if score is not None and score > best_score:
                     best, best_score = lead, score
             if best is None:

@@ -42,6 +42,8 @@ class ProcessSignature:
     parked: frozenset[ThreadSignature] = frozenset()
     flags: frozenset[str] = frozenset()
     busy: frozenset[ThreadSignature] = frozenset()  # caught running: their leaf frame moves between captures
+    # what native frames / the kernel said each C-call signature waits in (empty when the capture had no such evidence)
+    evidence: tuple[tuple[ThreadSignature, frozenset[str]], ...] = ()
 
     @property
     def key(self) -> str:
