@@ -1,0 +1,202 @@
+"""Pure parts of the gdb/core backend: walk conversion, deep merge, core notes, sizes, retention, extension lookup."""
+from __future__ import annotations
+
+import os
+import struct
+import time
+
+import pytest
+
+from forensics.capture import core as corefile
+from forensics.capture import gdb as gdbmod
+from forensics.capture.deep import merge_deep
+from forensics.errors import GdbError, LowDiskSpace, UsageError
+from forensics.model import Capture, Frame, ThreadStack
+from forensics.store.local import LocalStore
+
+WALK = {
+    "gil": {"locked": True, "pthread": 222, "native": None},
+    "python_threads": {"111": 11, "222": 12},
+    "errors": [],
+    "threads": [
+        {"tid": 12, "name": "python3", "pthread": 222, "lock_address": None, "frames": [
+            {"kind": "native", "function": "clock_nanosleep", "address": 1, "module": "/lib/libc.so.6"},
+            {"kind": "python", "function": "call_native_codec", "file": "/app/x.py", "line": 9},
+        ]},
+        {"tid": 11, "name": "python3", "pthread": 111, "lock_address": 0x7F00, "frames": [
+            {"kind": "native", "function": "take_gil", "address": 2, "file": "Python/ceval_gil.h", "line": 0},
+            {"kind": "python", "function": "crunch", "file": "/app/x.py", "line": 3},
+        ]},
+        {"tid": 13, "name": "helper", "pthread": 333, "frames": []},
+    ],
+}
+
+
+def test_walk_to_threads_maps_gil_holder_by_pthread_and_keeps_leaf_first():
+    threads, gil_known = gdbmod.threads_from_walk(WALK)
+    assert gil_known
+    t = {s.tid: s for s in threads}
+    assert [s.tid for s in threads] == [11, 12, 13]
+    assert t[12].owns_gil is True and t[11].owns_gil is False and t[13].owns_gil is False
+    assert t[11].python_thread_id == 111 and t[13].python_thread_id is None  # not an interpreter thread
+    assert t[11].frames[0] == Frame(kind="native", function="take_gil", file="Python/ceval_gil.h", address=2)
+    assert t[11].frames[1].kind == "python" and t[11].lock_address == 0x7F00
+
+
+def test_walk_without_gil_state_leaves_owns_gil_unknown():
+    threads, gil_known = gdbmod.threads_from_walk({**WALK, "gil": None})
+    assert not gil_known and all(s.owns_gil is None for s in threads)
+
+
+def test_deep_merge_takes_names_and_gil_from_pyspy_frames_and_locks_from_gdb():
+    spy = Capture(id="x", host="h", pid=1, taken_at=0.0, method="py-spy", threads=(
+        ThreadStack(tid=11, name="cruncher-1", owns_gil=False, active=True,
+                    frames=(Frame("python", "crunch", "/app/x.py", 3),)),
+        ThreadStack(tid=14, name="only-pyspy"),
+    ))
+    gdb_threads, _ = gdbmod.threads_from_walk(WALK)
+    merged = {t.tid: t for t in merge_deep(spy, gdb_threads)}
+    assert merged[11].name == "cruncher-1" and merged[11].active is True
+    assert merged[11].frames[0].function == "take_gil" and merged[11].lock_address == 0x7F00
+    assert set(merged) == {11, 12, 13, 14}
+
+
+def test_deep_merge_keeps_pyspy_frames_when_gdb_saw_no_python():
+    spy = Capture(id="x", host="h", pid=1, taken_at=0.0, method="py-spy", threads=(
+        ThreadStack(tid=11, frames=(Frame("python", "crunch", "/app/x.py", 3),)),
+    ))
+    native_only = (ThreadStack(tid=11, frames=(Frame("native", "take_gil"),), lock_address=5),)
+    [t] = merge_deep(spy, native_only)
+    assert t.frames[0].function == "crunch" and t.lock_address == 5
+
+
+def _note(ntype: int, desc: bytes, name: bytes = b"CORE\0") -> bytes:
+    pad = lambda b: b + b"\0" * (-len(b) % 4)
+    return struct.pack("<III", len(name), len(desc), ntype) + pad(name) + pad(desc)
+
+
+def _fake_core(path, exe="/usr/bin/python3.11", pid=4242, tids=(4242, 4243)):
+    prpsinfo = bytearray(136)
+    struct.pack_into("<IIii", prpsinfo, 16, 1000, 1000, pid, 1)
+    prpsinfo[40:48] = b"python3\0"
+    args = b"python3 worker.py --queue a"
+    prpsinfo[56:56 + len(args)] = args
+    notes = _note(corefile.NT_PRPSINFO, bytes(prpsinfo))
+    for tid in tids:
+        st = bytearray(336)
+        struct.pack_into("<i", st, 32, tid)
+        notes += _note(corefile.NT_PRSTATUS, bytes(st))
+    notes += _note(corefile.NT_AUXV, struct.pack("<QQQQ", corefile.AT_ENTRY, 0x1500, 0, 0))
+    files = [(0x1000, 0x2000, 0, exe), (0x7F000000, 0x7F100000, 0, "/lib/libc.so.6")]
+    desc = struct.pack("<QQ", len(files), 4096) + b"".join(struct.pack("<QQQ", s, e, o) for s, e, o, _ in files)
+    desc += b"".join(n.encode() + b"\0" for *_, n in files)
+    notes += _note(corefile.NT_FILE, desc)
+    ehdr = bytearray(64)
+    ehdr[:4] = b"\x7fELF"
+    ehdr[4], ehdr[5] = 2, 1
+    struct.pack_into("<H", ehdr, 16, 4)  # ET_CORE
+    struct.pack_into("<Q", ehdr, 32, 64)  # e_phoff
+    struct.pack_into("<HH", ehdr, 54, 56, 1)
+    phdr = struct.pack("<IIQQQQQQ", corefile.PT_NOTE, 0, 64 + 56, 0, 0, len(notes), 0, 4)
+    path.write_bytes(bytes(ehdr) + phdr + notes)
+
+
+def test_core_notes_give_pid_args_threads_and_exe(tmp_path):
+    _fake_core(tmp_path / "core")
+    info = corefile.read_core_info(str(tmp_path / "core"))
+    assert (info.pid, info.ppid, info.uid, info.fname) == (4242, 1, 1000, "python3")
+    assert info.psargs == "python3 worker.py --queue a"
+    assert info.tids == (4242, 4243)
+    assert info.exe == "/usr/bin/python3.11"  # the mapping holding AT_ENTRY, not just the first file
+    assert info.files == ("/usr/bin/python3.11", "/lib/libc.so.6")
+
+
+def test_not_a_core_says_so(tmp_path):
+    exe = tmp_path / "prog"
+    data = bytearray(64)
+    data[:4] = b"\x7fELF"
+    data[4], data[5] = 2, 1
+    struct.pack_into("<H", data, 16, 2)  # ET_EXEC
+    exe.write_bytes(bytes(data))
+    with pytest.raises(Exception, match="not a core"):
+        corefile.read_core_info(str(exe))
+
+
+@pytest.mark.parametrize(("text", "n"), [("4096", 4096), ("1K", 1024), ("500M", 500 << 20), ("2G", 2 << 30),
+                                         ("2GiB", 2 << 30), ("1.5g", 3 << 29)])
+def test_parse_size(text, n):
+    assert corefile.parse_size(text) == n
+
+
+def test_parse_size_rejects_garbage():
+    with pytest.raises(UsageError):
+        corefile.parse_size("lots")
+
+
+def test_disk_check_refuses_below_margin(tmp_path, monkeypatch):
+    monkeypatch.setenv("HANGDUMP_MIN_FREE", "1000T")
+    with pytest.raises(LowDiskSpace, match="must stay free"):
+        corefile.check_disk(str(tmp_path), 1, "a core")
+    monkeypatch.setenv("HANGDUMP_MIN_FREE", "0")
+    corefile.check_disk(str(tmp_path), 1, "a core")
+
+
+def test_coredump_filter_is_narrowed_then_restored_exactly():
+    path = f"/proc/{os.getpid()}/coredump_filter"
+    with open(path) as fh:
+        before = fh.read()
+    notes: list[str] = []
+    with corefile.narrowed_filter(os.getpid(), notes), open(path) as fh:
+        assert int(fh.read(), 16) == corefile.COREDUMP_FILTER
+    with open(path) as fh:
+        assert fh.read() == before
+    assert not notes
+
+
+def test_compress_and_sparse_decompress_round_trip(tmp_path, monkeypatch):
+    raw = tmp_path / "core"
+    payload = os.urandom(4096) + bytes(8 << 20) + b"tail"
+    raw.write_bytes(payload)
+    for zstd in (corefile.zstd_binary(), None):
+        if zstd is None:
+            monkeypatch.setattr(corefile, "zstd_binary", lambda: None)
+        out = corefile.compress(str(raw), str(tmp_path / f"kept-{bool(zstd)}.core"))
+        assert out.endswith(".zst" if zstd else ".gz") and os.path.getsize(out) < 1 << 20
+        with corefile.opened_core(out, str(tmp_path)) as back:
+            with open(back, "rb") as fh:
+                assert fh.read() == payload
+            assert os.stat(back).st_blocks * 512 < 2 << 20  # zeros became holes
+        assert not os.path.exists(back)
+
+
+def test_prune_cores_by_age_then_budget(tmp_path):
+    store = LocalStore(tmp_path)
+    store.cores_dir.mkdir(parents=True)
+    now = time.time()
+    paths = []
+    for i, age_days in enumerate([30, 3, 2, 1]):
+        p = store.cores_dir / f"2026010{i}T000000Z-h-{i}-aaaaaa.core.zst"
+        p.write_bytes(os.urandom(64 << 10))
+        os.utime(p, (now - age_days * 86400, now - age_days * 86400))
+        paths.append(p)
+    removed = store.prune_cores(budget=150 << 10, max_age_s=14 * 86400, keep=paths[1], now=now)
+    # the 30-day-old one by age; then the oldest non-kept until under budget (paths[1] is protected)
+    assert paths[0] in removed and paths[2] in removed
+    assert paths[1].exists() and paths[3].exists()
+    assert store.core_of(paths[3].name.split(".core")[0]) == paths[3]
+
+
+def test_find_extension_prefers_explicit_then_beside_binary(tmp_path, monkeypatch):
+    monkeypatch.delenv("HANGDUMP_GDB_EXT", raising=False)
+    exe = tmp_path / "python3.11"
+    exe.write_text("")
+    assert gdbmod.find_extension(str(exe), None, "/x/ext.py") == "/x/ext.py"
+    (tmp_path / "python3.11-gdb.py").write_text("")
+    assert gdbmod.find_extension(str(exe)) == str(tmp_path / "python3.11-gdb.py")
+    assert "python3.11-dbg" in gdbmod.extension_help("3.11")
+
+
+def test_mi_path_refuses_blanks():
+    assert gdbmod.mi_path("/tmp/core.1") == "/tmp/core.1"
+    with pytest.raises(GdbError):
+        gdbmod.mi_path("/tmp/my core")
