@@ -9,6 +9,7 @@ from forensics import __version__
 
 COMMANDS = {
     "collect": "forensics.cli.collect",
+    "demo": "forensics.cli.demo",
     "import": "forensics.cli.import_",
     "ls": "forensics.cli.ls",
     "show": "forensics.cli.show",
