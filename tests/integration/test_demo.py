@@ -8,6 +8,9 @@ import sys
 
 import pytest
 
+from forensics.errors import TargetNotFound
+from forensics.identity import read_stat
+
 pytestmark = pytest.mark.integration
 
 
@@ -30,4 +33,5 @@ def test_demo_captures_every_hang_and_cleans_up(tmp_path):
     pids = [row["pid"] for row in json.loads(listed.stdout)]
     assert len(pids) == 5
     for pid in pids:
-        assert not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split()[2] == "Z"
+        with pytest.raises(TargetNotFound):
+            read_stat(pid)
