@@ -18,6 +18,7 @@ EVALFRAME = "_PyEval_EvalFrameDefault"
 LOCK_FUNCS = ("lock_PyThread_acquire_lock", "rlock_acquire", "acquire_timed")
 FUTEX_ARGS = ("futex_word", "uaddr", "futex")
 MAX_FRAMES = 4096
+_CODE_NAMES = {}  # code object address -> (qualified name, file name); reset per walk
 
 
 def _extension():
@@ -83,9 +84,13 @@ def _python_frames(ext_frame, errors):
             if pyop.is_optimized_out():
                 errors.add("unable to read python frame information (frame optimized out)")
                 break
-            filename = pyop.filename()
+            key = pyop.co.as_address()
+            cached = _CODE_NAMES.get(key)
+            if cached is None:
+                # decoding str objects char by char is the walk's main cost: once per code object
+                cached = _CODE_NAMES[key] = (_qualname(pyop), pyop.filename())
+            name, filename = cached
             line = pyop.current_line_num()
-            name = _qualname(pyop)
         except (gdb.error, RuntimeError, ValueError, AttributeError) as exc:
             errors.add(f"python frame unreadable: {exc}")
             break
@@ -226,6 +231,7 @@ def _handle(thread):
 def collect():
     ext = _extension()
     errors = set()
+    _CODE_NAMES.clear()
     if ext is None:
         errors.add("no python gdb extension loaded")
     inferior = gdb.selected_inferior()
