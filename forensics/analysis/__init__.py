@@ -58,6 +58,7 @@ from forensics.analysis.classify import (
     BenignRules,
     ThreadAnalysis,
     analyze_thread,
+    facts_cache,
     infer_gil_waits,
 )
 from forensics.analysis.normalize import NFrame, normalize_frame, normalize_thread_name
@@ -100,7 +101,8 @@ def analyze_threads(raw: dict, rules: BenignRules | None = None) -> list[ThreadA
     if not isinstance(threads, list):
         return []
     r = rules or NO_RULES
-    out = [analyze_thread(i, t, r) for i, t in enumerate(threads) if type(t) is dict]
+    cache = facts_cache(r)
+    out = [analyze_thread(i, t, r, cache) for i, t in enumerate(threads) if type(t) is dict]
     return infer_gil_waits(out)
 
 

@@ -288,11 +288,23 @@ def _int(v: object) -> int | None:
     return None
 
 
-def analyze_thread(index: int, t: dict, rules: BenignRules = NO_RULES) -> ThreadAnalysis:
-    """Classify one raw thread dict (capture JSON form). Never raises on odd input: odd means ``unknown``."""
-    frames = t.get("frames")
-    if not isinstance(frames, list):
-        frames = []
+@dataclass(frozen=True, slots=True)
+class FrameFacts:
+    """What a thread's frames alone say (no kernel, no flags): computed once per distinct stack shape."""
+
+    lead_native: tuple[str, ...]
+    py: tuple[str, str] | None
+    nat: tuple[str, str] | None
+    mechanism: str
+    user: tuple[str, ...]
+    first_user: int | None
+    first_python: int | None
+    after_first_user: str | None
+    target: str | None
+    benign: bool
+
+
+def scan_frames(frames: list, rules: BenignRules = NO_RULES) -> FrameFacts:
     lead_native: list[str] = []
     leaf_run: list[NFrame] = []
     leaf_keys: list[str] = []
@@ -338,8 +350,61 @@ def analyze_thread(index: int, t: dict, rules: BenignRules = NO_RULES) -> Thread
                     break
             if nf.key not in _BOOTSTRAP and nf.origin == "stdlib":
                 target = nf
-    if first_user is not None and after_first_user is None and len(user) == 1:
-        after_first_user = None  # the thread's only frame: main thread of a script
+    benign = rules.matches(leaf_keys, leaf_keys + user + other_keys) if (leaf_keys or rules.user) else False
+    if not benign and not user and target is not None and rules.matches([target.key], [target.key]):
+        benign = True
+    return FrameFacts(
+        lead_native=tuple(lead_native),
+        py=_python_wait(leaf_run) if leaf_run else None,
+        nat=_native_wait(lead_native) if lead_native else None,
+        mechanism=next((nf.key for nf in reversed(leaf_run) if nf.origin == "stdlib"), ""),
+        user=tuple(user),
+        first_user=first_user,
+        first_python=first_python,
+        after_first_user=after_first_user.key if after_first_user is not None else None,
+        target=target.key if target is not None else None,
+        benign=benign,
+    )
+
+
+_FACTS: dict[BenignRules, dict[tuple, FrameFacts]] = {}
+_FACTS_LIMIT = 1 << 16
+
+
+def facts_cache(rules: BenignRules) -> dict[tuple, FrameFacts]:
+    cache = _FACTS.get(rules)
+    if cache is None:
+        if len(_FACTS) > 8:
+            _FACTS.clear()
+        cache = _FACTS[rules] = {}
+    return cache
+
+
+def frame_facts(frames: list, rules: BenignRules, cache: dict | None) -> FrameFacts:
+    """``scan_frames``, memoized on the stack's (function, file) shape: line numbers and ids do not matter."""
+    if cache is None:
+        return scan_frames(frames, rules)
+    try:
+        shape = tuple([(f.get("function"), f.get("file")) for f in frames[:SCAN_LIMIT]])
+        hit = cache.get(shape)
+    except (AttributeError, TypeError):  # a frame that is not an object, an unhashable field: no memo
+        return scan_frames(frames, rules)
+    if hit is None:
+        hit = scan_frames(frames, rules)
+        if len(cache) >= _FACTS_LIMIT:
+            cache.clear()
+        cache[shape] = hit
+    return hit
+
+
+def analyze_thread(index: int, t: dict, rules: BenignRules = NO_RULES, cache: dict | None = None) -> ThreadAnalysis:
+    """Classify one raw thread dict (capture JSON form). Never raises on odd input: odd means ``unknown``."""
+    frames = t.get("frames")
+    if not isinstance(frames, list):
+        frames = []
+    ff = frame_facts(frames, rules, cache)
+    py, nat, user, target = ff.py, ff.nat, ff.user, ff.target
+    first_user, first_python = ff.first_user, ff.first_python
 
     owns_gil = t.get("owns_gil") is True
     active = t.get("active")
@@ -348,15 +413,13 @@ def analyze_thread(index: int, t: dict, rules: BenignRules = NO_RULES) -> Thread
     sc = kernel.get("syscall") if isinstance(kernel.get("syscall"), dict) else None
     sc_name = sc.get("name") if sc and isinstance(sc.get("name"), str) else None
     sc_args: tuple[int, ...] = ()
-    if sc and isinstance(sc.get("args"), list):
-        sc_args = tuple(a for a in (_int(x) for x in sc["args"][:6]) if a is not None)
+    if sc_name == "futex" and isinstance(sc.get("args"), list) and sc["args"]:
+        first = _int(sc["args"][0])  # the futex word: threads sharing it wait for the same lock
+        sc_args = (first,) if first is not None else ()
     running = kernel.get("running") is True or state == "R"
 
-    py = _python_wait(leaf_run) if leaf_run else None
-    nat = _native_wait(lead_native) if lead_native else None
     ker = _SYSCALL_WAITS.get(sc_name) if sc_name else None
     blocked_evidence = (nat is not None and nat[0] != GIL_WAIT) or ker is not None or sc_name == "futex"
-    stdlib_mech = next((nf.key for nf in reversed(leaf_run) if nf.origin == "stdlib"), "")
 
     if owns_gil and not running and (blocked_evidence or active is False or state in ("S", "D")):
         category = GIL_HOLDER_BLOCKED
@@ -379,21 +442,18 @@ def analyze_thread(index: int, t: dict, rules: BenignRules = NO_RULES) -> Thread
     else:
         category, detail = UNKNOWN, "no evidence of what it waits for"
 
-    mech = stdlib_mech
-    frames_key = tuple(user)
+    mech = ff.mechanism
+    frames_key = user
     if not user:
-        frames_key = (target.key,) if target is not None else ()
-    benign = rules.matches(leaf_keys, leaf_keys + user + other_keys) if (leaf_keys or rules.user) else False
-    if not benign and not user and target is not None and rules.matches([target.key], [target.key]):
-        benign = True
+        frames_key = (target,) if target is not None else ()
+    benign = ff.benign
     if benign:
         category = IDLE
-        detail = "idle by design (" + (target.key if target is not None else "library pool") + ")"
+        detail = "idle by design (" + (target or "library pool") + ")"
     parked = (
         not benign
         and len(user) == 1
-        and after_first_user is not None
-        and after_first_user.key == "threading:run"
+        and ff.after_first_user == "threading:run"
         and category in (CONDITION_WAIT, QUEUE_GET)
     )
     blocking = first_user if first_user is not None else first_python
