@@ -19,10 +19,10 @@ from forensics.identity import (  # noqa: F401 - re-exported: procfs is the one 
     same_process,
     tracer_pid,
 )
-from forensics.procraw import proc_error, snapshot_tasks, task_texts, thread_ids  # noqa: F401
+from forensics.model import KernelState, ProcessFacts, Syscall
+from forensics.procraw import proc_error, snapshot_tasks, task_texts, thread_ids
 from forensics.procraw import read_optional as _optional
 from forensics.procraw import read_text as _read
-from forensics.model import KernelState, ProcessFacts, Syscall
 from forensics.syscalls import syscall_name
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")

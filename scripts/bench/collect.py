@@ -96,7 +96,7 @@ def main() -> None:
         pids = [str(p.pid) for p in pool]
         batch, seq = [], []
         for _ in range(max(3, args.runs // 3)):
-            batch.append(timed([hangdump, "collect", *sum((["--pid", p] for p in pids), [])], env))
+            batch.append(timed([hangdump, "collect", *[a for p in pids for a in ("--pid", p)]], env))
             t0 = time.perf_counter()
             for p in pids:
                 subprocess.run([pyspy, "dump", "--json", "--pid", p], check=True, stdout=subprocess.DEVNULL)
