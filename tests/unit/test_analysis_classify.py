@@ -1,0 +1,148 @@
+"""Thread classification, verdicts and bad input, on recorded captures of real hangs (fixtures/corpus)."""
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from forensics.analysis import CATEGORIES, analyze, verdicts
+from forensics.analysis.source import lock_facts
+from forensics.importers.files import import_file
+
+CORPUS = Path(__file__).resolve().parents[2] / "fixtures" / "corpus" / "captures"
+
+
+def load(name: str) -> dict:
+    return import_file(str(CORPUS / name)).to_dict()
+
+
+def by_name(pa, prefix: str):
+    return next(t for t in pa.threads if (t.name or "").startswith(prefix))
+
+
+def test_gil_holder_and_waiters_py39_native():
+    pa = analyze(load("gil_held_ctypes-r00-py3.9-native.json"), read_source=False)
+    assert by_name(pa, "gil-holder").category == "gil-holder-blocked"
+    assert {by_name(pa, "cruncher-1").category, by_name(pa, "cruncher-2").category} == {"gil-wait"}
+    assert pa.verdicts[0].kind == "gil"
+    assert "2 thread(s) wait for the GIL" in pa.verdicts[0].text
+
+
+def test_gil_waiters_inferred_without_native_frames():
+    pa = analyze(load("gil_held_ctypes-r01-py3.10.json"), read_source=False)
+    assert by_name(pa, "gil-holder").category == "gil-holder-blocked"
+    assert by_name(pa, "cruncher-1").category == "gil-wait"
+
+
+def test_lock_wait_from_native_frames_and_deadlock_suspicion_without_source():
+    pa = analyze(load("deadlock_ab-r00-py3.9-native.json"), read_source=True)
+    assert by_name(pa, "worker-a").category == "lock-wait"
+    assert by_name(pa, "MainThread").category == "join"
+    assert by_name(pa, "idle").parked
+    top = pa.verdicts[0]
+    assert top.kind == "deadlock" and "likely a lock-order deadlock" in top.text
+
+
+@pytest.mark.parametrize(
+    ("name", "thread", "category"),
+    [
+        ("http_read_no_timeout-r00-py3.9-native.json", "http-client", "socket-read"),
+        ("socket_recv_no_timeout-r00-py3.9-native.json", "rpc-client", "socket-read"),
+        ("queue_get_dead_producer-r00-py3.9-native.json", "consumer", "queue-get"),
+        ("subprocess_wait-r00-py3.9-native.json", "migrator", "subprocess-wait"),
+        ("flock_contention-r00-py3.9-native.json", "log-rotator", "flock"),
+        ("busy_spin-r00-py3.9-native.json", "spinner", "busy"),
+        ("mp_pool_wait-r00-py3.9-native.json", "dispatcher", "pool-wait"),
+        ("mp_pool_wait.task_worker-r00-py3.9-native.json", "MainThread", "sleep"),
+        ("join_stuck_thread-r00-py3.9-native.json", "shutdown", "join"),
+    ],
+)
+def test_categories(name, thread, category):
+    assert by_name(analyze(load(name), read_source=False), thread).category == category
+
+
+def test_idle_pool_workers_are_benign():
+    pa = analyze(load("idle_thread_pool-r00-py3.9-native.json"), read_source=False)
+    workers = [t for t in pa.threads if (t.name or "").startswith("pool-worker")]
+    assert workers and all(t.benign and t.category == "idle" for t in workers)
+    assert all(s.frames != workers[0].signature.frames for s in pa.signature.threads)
+
+
+def test_user_benign_rule():
+    from forensics.analysis import BenignRules
+
+    raw = load("queue_get_dead_producer-r00-py3.9-native.json")
+    pa = analyze(raw, rules=BenignRules(user=("queue_get_dead_producer:consume_batches",)), read_source=False)
+    assert by_name(pa, "consumer").benign
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {"id": "x", "threads": []},
+        {"id": "x"},
+        {"id": "x", "threads": [{"tid": 1, "frames": []}]},
+        {"id": "x", "threads": [{"tid": 1, "frames": [{"kind": "quantum", "function": None}]}]},
+        {"id": "x", "threads": [{"tid": "nope", "frames": "nope", "kernel": "nope"}, "not a thread"]},
+        {"id": "x", "threads": [{"frames": [{"kind": "python", "function": "f\udcff", "file": "/a/\udcfe.py"}]}]},
+        {"id": "x", "threads": [{"frames": [{"kind": "python", "function": "f", "file": ["x"], "line": "1"}]}]},
+        {"id": "x", "threads": [{"frames": [{"kind": "python", "function": "f", "file": "/srv/a.py"}] * 100_000}]},
+    ],
+)
+def test_bad_input_is_unknown_never_a_crash(raw):
+    pa = analyze(raw)
+    assert pa.verdicts
+    assert all(t.category in CATEGORIES for t in pa.threads)
+    assert all(t.category == "unknown" for t in pa.threads if not t.signature.frames)
+
+
+SOURCE = textwrap.dedent("""\
+    import threading
+    lock_a = threading.Lock()
+    lock_b = threading.Lock()
+
+    def a_then_b():
+        with lock_a:
+            prepare()
+            with lock_b:
+                pass
+
+    def b_then_a():
+        lock_b.acquire()
+        try:
+            lock_a.acquire()
+        finally:
+            lock_b.release()
+""")
+
+
+def test_lock_facts_from_source(tmp_path):
+    src = tmp_path / "billing.py"
+    src.write_text(SOURCE)
+    facts = lock_facts(str(src), 8)
+    assert facts.readable and facts.waits_for == "lock_b" and [h[0] for h in facts.holds] == ["lock_a"]
+    facts = lock_facts(str(src), 14)
+    assert facts.waits_for == "lock_a" and [h[0] for h in facts.holds] == ["lock_b"]
+    assert not lock_facts(str(tmp_path / "gone.py"), 3).readable
+
+
+def test_deadlock_verdict_names_holders_and_waiters(tmp_path):
+    src = tmp_path / "billing.py"
+    src.write_text(SOURCE)
+
+    def thread(tid, name, func, line):
+        return {"tid": tid, "name": name, "active": False, "owns_gil": False,
+                "kernel": {"state": "S", "syscall": {"nr": 202, "name": "futex", "args": [hex(tid), "0x80"]}},
+                "frames": [{"kind": "python", "function": func, "file": str(src), "line": line},
+                           {"kind": "python", "function": "Thread.run", "file": "/usr/lib/python3.11/threading.py",
+                            "line": 982}]}
+
+    raw = {"id": "c1", "threads": [thread(11, "worker-a", "a_then_b", 8), thread(12, "worker-b", "b_then_a", 14)]}
+    top = verdicts(raw)[0]
+    assert top.kind == "deadlock"
+    assert "holds `lock_a` (billing.py:6) and waits for `lock_b` (billing.py:8)" in top.text
+    assert "holds `lock_b` (billing.py:12) and waits for `lock_a` (billing.py:14)" in top.text
+    assert {r.name for r in top.roles} == {"worker-a", "worker-b"}
+    assert json.dumps(top.to_dict())
