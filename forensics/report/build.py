@@ -14,7 +14,7 @@ import click
 
 from forensics.model import Capture, ThreadStack
 from forensics.report import flame
-from forensics.report.render import ClusterView
+from forensics.report.render import ClusterView, RepresentativeThread, StackLine
 from forensics.store.local import Filter, LocalStore, Skipped
 
 
@@ -63,6 +63,91 @@ class Analysis:
     stuck: Callable[[Capture, ThreadStack], bool] = flame.has_frames
 
 
-def analyse(captures: list[Capture]) -> Analysis:
-    """Clusters and stuck threads from ``forensics.analysis`` (issue 4); plain stacks until it lands."""
-    return Analysis()
+VARIES_LABELS = {
+    "python": "Python versions",
+    "lines": "lines of the blocking frame",
+    "frames": "frames that differ (merged near-identical stacks)",
+    "paths": "install paths",
+    "thread_names": "thread names",
+    "hosts": "hosts",
+}
+
+
+def analyse(captures: list[Capture], progress: bool | None = None) -> Analysis:
+    """Cluster with ``forensics.analysis`` and keep, per capture, the threads it does not call idle by design.
+
+    Every capture is turned into its JSON dict once and classified twice: once inside ``cluster``
+    and once here for the flame graphs' stuck threads (the cluster API does not hand out its
+    per-thread classification).
+    """
+    from forensics import analysis
+
+    with progress_bar("analysing", len(captures), progress) as wrap:
+        raws = [c.to_dict() for c in wrap(captures)]
+    benign: dict[int, frozenset[int]] = {}
+    for c, raw in zip(captures, raws):
+        benign[id(c)] = frozenset(t.index for t in analysis.analyze_threads(raw) if t.benign)
+    index = {id(t): i for c in captures for i, t in enumerate(c.threads)}
+
+    def stuck(c: Capture, t: ThreadStack) -> bool:
+        idle = benign.get(id(c))
+        return bool(t.frames) and (idle is None or index.get(id(t)) not in idle)
+
+    by_id = {c.id: i for i, c in enumerate(captures)}
+    views = tuple(_view(cl, captures, raws, by_id, stuck) for cl in analysis.cluster(raws))
+    return Analysis(views, stuck)
+
+
+def _view(cl, captures: list[Capture], raws: list[dict], by_id: dict[str, int], stuck) -> ClusterView:
+    from forensics import analysis
+
+    members = tuple(by_id[m.id] for m in cl.members if m.id in by_id)
+    rep_index = by_id.get(cl.representative, members[0] if members else None)
+    threads: list[RepresentativeThread] = []
+    varying_keys = {entry.split(": ", 1)[0] for entry in cl.varies.get("lines", ())}
+    if rep_index is not None:
+        rep, raw = captures[rep_index], raws[rep_index]
+        pa = analysis.analyze(raw)
+        by_index = {t.index: t for t in pa.threads}
+        roles = pa.verdicts[0].roles if pa.verdicts and pa.verdicts[0].kind == cl.category else ()
+        picks = [(r.thread, _role_text(r)) for r in roles if r.thread in by_index]
+        if not picks:
+            chosen = next((t for t in pa.threads if t.name == cl.thread and not t.benign), None)
+            chosen = chosen or next((t for t in pa.threads if not t.benign), None)
+            if chosen is not None:
+                picks = [(chosen.index, chosen.detail or chosen.category)]
+        for idx, role in picks:
+            ta, thread = by_index[idx], rep.threads[idx]
+            lines = []
+            for i, f in enumerate(thread.frames):
+                nf = analysis.normalize_frame(f.kind, f.function, f.file, f.module)
+                lines.append(StackLine(f, blocking=i == ta.blocking_frame, app=nf.origin == "app",
+                                       varies=i == ta.blocking_frame and nf.key in varying_keys))
+            threads.append(RepresentativeThread(thread.name or f"tid {thread.tid}", role, tuple(lines)))
+    hosts = tuple(sorted({captures[m].host for m in members}))
+    headline, _, rest = (cl.verdict or cl.category).partition("\n")
+    return ClusterView(
+        id=cl.id,
+        kind=cl.category,
+        headline=headline,
+        explanation=cl.verdict if rest else "",
+        members=members,
+        processes=cl.processes,
+        hosts=hosts,
+        days=cl.days,
+        first_seen=cl.first_seen if cl.first_seen is not None else 0.0,
+        last_seen=cl.last_seen if cl.last_seen is not None else 0.0,
+        threads=tuple(threads),
+        varies=tuple((VARIES_LABELS.get(k, k), ", ".join(v)) for k, v in cl.varies.items() if v)
+        if len(members) > 1 else (),
+        stuck=stuck,
+    )
+
+
+def _role_text(role) -> str:
+    parts = [role.category]
+    if role.holds:
+        parts.append("holds " + ", ".join(f"{h.name} ({h.where()})" for h in role.holds))
+    if role.waits_for is not None:
+        parts.append(f"waits for {role.waits_for.name} ({role.waits_for.where()})")
+    return " · ".join(parts)

@@ -4,7 +4,8 @@ Pure functions, captures in, plain data out. Frames are stored leaf first (``fra
 thread waits), so an icicle rooted at the waits walks a stack in stored order, and a classic flame
 graph (``flamegraph.pl``, speedscope) reverses it to start at the thread's entry point.
 Frames merge by their label, which leaves the line number out: the same function waiting on two
-different lines is one box (its lines stay visible in the capture views).
+different lines is one box (its lines stay visible in the capture views). Unsymbolized native
+frames are left out of flame graphs and exports.
 """
 from __future__ import annotations
 
@@ -26,6 +27,11 @@ def frame_label(f: Frame) -> str:
     return f"{f.function} ({os.path.basename(f.file)})" if f.file else f.function
 
 
+def informative(label: str) -> bool:
+    """Unsymbolized native frames ("?? [libc.so.6]") say nothing and would crowd the waits; flame graphs skip them."""
+    return not label.startswith("??")
+
+
 def has_frames(_capture: Capture, thread: ThreadStack) -> bool:
     return bool(thread.frames)
 
@@ -35,10 +41,19 @@ def weighted_stacks(
 ) -> Counter[tuple[str, ...]]:
     """How many threads (over all captures) show each stack of labels, leaf first."""
     counts: Counter[tuple[str, ...]] = Counter()
+    labels: dict[tuple, str] = {}  # frame_label is the slow part; most frames repeat
     for c in captures:
         for t in c.threads:
             if t.frames and include(c, t):
-                counts[tuple(frame_label(f) for f in t.frames)] += 1
+                stack = []
+                for f in t.frames:
+                    key = (f.kind, f.function, f.file, f.module)
+                    label = labels.get(key)
+                    if label is None:
+                        label = labels[key] = frame_label(f)
+                    if informative(label):
+                        stack.append(label)
+                counts[tuple(stack)] += 1
     return counts
 
 

@@ -5,7 +5,8 @@ representative stacks); the page's script renders what is large or on demand (me
 graphs, every capture's full view, search and filters) from one compact JSON payload:
 
     s  strings, interned; every other field refers to them by index (-1: none)
-    f  frames      [kind 0=python 1=native, label, function, file, line (0: none), module, address|null, locals]
+    f  frames      [kind 0=python 1=native, label, function, file, line (0: none), module, locals]
+                   (no addresses: they differ in every process and would defeat the deduplication)
     l  locals      [[name, repr, flags 1=arg 2=redacted], ...]  (a frame's ``locals`` is an index, -1: none)
     k  stacks      [frame, ...] leaf first, deduplicated
     c  captures    [id, host, pid, taken_at, method, trigger, cluster (-1: none), process, threads, errors, extra]
@@ -41,6 +42,7 @@ from markupsafe import Markup
 from forensics import __version__
 from forensics.model import Capture, Frame, Local, ThreadStack
 from forensics.report import flame
+from forensics.report.flame import ThreadFilter
 from forensics.summary import human_bytes, human_duration
 
 COMPRESS_ABOVE = 256 * 1024  # bytes of JSON; below this the payload stays readable in the page source
@@ -136,12 +138,14 @@ class Payload:
         self.strings: list[str] = []
         self._s: dict[str, int] = {}
         self.frames: list[list] = []
-        self._f: dict[Frame, int] = {}
+        self._f: dict[tuple, int] = {}
         self.locals: list[list] = []
         self._l: dict[tuple[Local, ...], int] = {}
         self.stacks: list[list[int]] = []
-        self._k: dict[tuple[Frame, ...], int] = {}
+        self._k: dict[tuple[int, ...], int] = {}
+        self.stack_labels: list[tuple[str, ...]] = []  # per stack, the frame labels (flame graphs)
         self.captures: list[list] = []
+        self.thread_stacks: list[list[int]] = []  # per capture, the stack index of each thread
 
     def s(self, text: str | None) -> int:
         if text is None:
@@ -164,9 +168,10 @@ class Payload:
         return i
 
     def frame(self, f: Frame) -> int:
-        i = self._f.get(f)
+        key = (f.kind, f.function, f.file, f.line, f.module, f.locals)
+        i = self._f.get(key)
         if i is None:
-            i = self._f[f] = len(self.frames)
+            i = self._f[key] = len(self.frames)
             self.frames.append(
                 [
                     1 if f.kind == "native" else 0,
@@ -175,18 +180,32 @@ class Payload:
                     self.s(f.file),
                     f.line or 0,
                     self.s(f.module),
-                    f.address,
                     self._locals(f.locals),
                 ]
             )
         return i
 
     def stack(self, frames: tuple[Frame, ...]) -> int:
-        i = self._k.get(frames)
+        key = tuple([self.frame(f) for f in frames])
+        i = self._k.get(key)
         if i is None:
-            i = self._k[frames] = len(self.stacks)
-            self.stacks.append([self.frame(f) for f in frames])
+            i = self._k[key] = len(self.stacks)
+            self.stacks.append(list(key))
+            labels = (self.strings[self.frames[fi][1]] for fi in key)
+            self.stack_labels.append(tuple(label for label in labels if flame.informative(label)))
         return i
+
+    def weighted(self, captures: Iterable[tuple[int, Capture]], include: ThreadFilter) -> Counter[tuple[str, ...]]:
+        """Like ``flame.weighted_stacks`` for captures already in the payload (by index), from its stacks."""
+        by_stack: Counter[int] = Counter()
+        for ci, c in captures:
+            for t, k in zip(c.threads, self.thread_stacks[ci]):
+                if t.frames and include(c, t):
+                    by_stack[k] += 1
+        out: Counter[tuple[str, ...]] = Counter()
+        for k, n in by_stack.items():
+            out[self.stack_labels[k]] += n
+        return out
 
     def _thread(self, t: ThreadStack) -> list:
         flags = (1 if t.owns_gil else 0) | (2 if t.active else 0) | (4 if t.owns_gil is not None else 0)
@@ -206,9 +225,12 @@ class Payload:
                 k.voluntary_ctxt_switches,
                 k.nonvoluntary_ctxt_switches,
             ]
-        return [t.tid, self.s(t.name), flags, kernel, self.stack(t.frames)]
+        k = self.stack(t.frames)
+        self.thread_stacks[-1].append(k)
+        return [t.tid, self.s(t.name), flags, kernel, k]
 
     def capture(self, c: Capture, cluster: int) -> None:
+        self.thread_stacks.append([])
         p = c.process
         proc = None
         if p is not None:
@@ -339,9 +361,9 @@ def render_report(
         payload.capture(c, cluster_of.get(i, -1))
     groups = []
     for cl in clusters:
-        stacks = flame.weighted_stacks((captures[m] for m in cl.members), cl.stuck)
+        stacks = payload.weighted(((m, captures[m]) for m in cl.members), cl.stuck)
         groups.append([payload.s(cl.id), list(cl.members), payload.tree(flame.icicle(stacks.items()))])
-    everything = payload.tree(flame.icicle(flame.weighted_stacks(captures, stuck).items()))
+    everything = payload.tree(flame.icicle(payload.weighted(enumerate(captures), stuck).items()))
     doc = {
         "v": 1,
         "s": payload.strings,

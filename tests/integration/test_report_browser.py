@@ -21,8 +21,6 @@ from forensics.store.local import LocalStore
 from tests.support import spawn_hang, wait_blocked
 
 pytestmark = pytest.mark.integration
-# TEMPORARY: clusters come from forensics.analysis (issue 4), not merged yet; removed once the report uses it.
-needs_clusters = pytest.mark.xfail(reason="cluster API of forensics.analysis not merged yet", strict=False)
 
 DATA = Path(__file__).parent.parent / "data"
 CHROMIUM = os.environ.get("HANGDUMP_CHROMIUM", "/usr/bin/chromium")
@@ -32,6 +30,12 @@ CHROMIUM_ARGS = [
 ]
 FIXTURES = ("deadlock_ab", "deadlock_ab", "gil_held_ctypes", "idle_thread_pool")
 HOSTILE = ("<script>alert(1)</script>", '"><img src=x onerror=alert(2)>', "</script><script>alert(3)</script>")
+
+
+def expect(locator):
+    from playwright.sync_api import expect as pw_expect  # web-first waits: no eval, so the page's CSP stays on
+
+    return pw_expect(locator)
 
 
 def _need_browser():
@@ -112,14 +116,18 @@ def page(browser, report):
     context.close()
 
 
-@needs_clusters
+def _deadlock_cluster(p):
+    """The cluster of the two deadlock_ab captures (the hostile capture is a deadlock too, of other functions)."""
+    return p.locator("details.cluster[data-kind='deadlock']", has_text="transfer_a_to_b")
+
+
 def test_opens_from_disk_clean_and_lists_clusters(page, report, tmp_path):
     p = page.page
     assert page.errors == [] and page.console == []
     assert page.requests == [report["url"]]  # nothing fetched: CSS, script and data are inline
     clusters = p.locator("details.cluster")
     assert clusters.count() >= 2
-    deadlock = p.locator("details.cluster[data-kind='deadlock']")
+    deadlock = _deadlock_cluster(p)
     assert deadlock.count() == 1
     assert "2" in deadlock.locator(".n-match").inner_text()
     assert p.locator("#capture-list tbody tr").count() == report["count"]
@@ -127,29 +135,27 @@ def test_opens_from_disk_clean_and_lists_clusters(page, report, tmp_path):
     p.screenshot(path=str(tmp_path / "report.png"), full_page=True)
 
 
-@needs_clusters
 def test_filter_narrows_clusters_and_captures(page, report):
     p = page.page
     total = p.locator("details.cluster:visible").count()
     p.fill("#f-text", "transfer_a_to_b")
-    p.wait_for_function("document.getElementById('f-count').textContent.includes(' of ')")
-    assert p.locator("#capture-list tbody tr").count() == 2
+    expect(p.locator("#f-count")).to_contain_text(" of ")
+    expect(p.locator("#capture-list tbody tr")).to_have_count(2)
     assert 1 <= p.locator("details.cluster:visible").count() < total
-    assert p.locator("details.cluster[data-kind='deadlock']").is_visible()
+    assert _deadlock_cluster(p).is_visible()
     p.fill("#f-text", "")
     p.select_option("#f-host", report["hostile"].host)
-    p.wait_for_function("document.querySelectorAll('#capture-list tbody tr').length === 1")
+    expect(p.locator("#capture-list tbody tr")).to_have_count(1)
     p.select_option("#f-host", "")
     p.fill("#f-since", "2000-01-01T00:00:00")
     p.fill("#f-until", "2000-01-02T00:00:00")
-    p.wait_for_function("document.querySelectorAll('details.cluster:not([hidden])').length === 0")
+    expect(p.locator("details.cluster:not([hidden])")).to_have_count(0)
     assert "No capture matches" in p.locator("#capture-list").inner_text()
 
 
-@needs_clusters
 def test_cluster_expands_to_stack_flame_and_members_and_links_to_captures(page, report, tmp_path):
     p = page.page
-    deadlock = p.locator("details.cluster[data-kind='deadlock']")
+    deadlock = _deadlock_cluster(p)
     deadlock.locator("summary").click()
     stack = deadlock.locator("ol.stack").first
     assert stack.is_visible()
@@ -185,7 +191,7 @@ def test_hostile_strings_render_as_text_and_run_nothing(browser, report, tmp_pat
         watched = Watched(context, report["url"])
         p = watched.page
         p.fill("#f-text", "alert(")
-        p.wait_for_function("document.querySelectorAll('#capture-list tbody tr').length === 1")
+        expect(p.locator("#capture-list tbody tr")).to_have_count(1)
         p.locator("#capture-list a.cap-link").click()
         view = p.locator("#capture-view")
         view.wait_for(state="visible")

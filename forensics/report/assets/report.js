@@ -102,6 +102,7 @@
   }
 
   function applyFilters() {
+    var began = performance.now();
     var q = inputValue("f-text").trim().toLowerCase();
     var host = inputValue("f-host");
     var since = whenValue("f-since"), until = whenValue("f-until");
@@ -143,6 +144,7 @@
     if (count) count.textContent = total === D.c.length ? total + " captures" : total + " of " + D.c.length + " captures match";
     listShown = LIST_PAGE;
     drawCaptureList();
+    document.body.setAttribute("data-filter-ms", (performance.now() - began).toFixed(1));
   }
 
   /* ------------------------------------------------------------------ tables */
@@ -246,14 +248,14 @@
     if (native) {
       var lib = basename(s(f[5]) || s(f[3]) || "");
       li.appendChild(document.createTextNode(" "));
-      li.appendChild(el("span", { "class": "where", title: s(f[5]) || s(f[3]) || "", text: "[" + lib + "]" + (f[6] !== null && f[6] !== undefined ? " 0x" + f[6].toString(16) : "") }));
+      li.appendChild(el("span", { "class": "where", title: s(f[5]) || s(f[3]) || "", text: "[" + lib + "]" }));
     } else {
       li.appendChild(document.createTextNode(" "));
       li.appendChild(el("span", { "class": "where", title: s(f[3]) || "", text: (s(f[3]) || "?") + (f[4] ? ":" + f[4] : "") }));
     }
-    if (f[7] !== -1) {
+    if (f[6] !== -1) {
       var ul = el("ul", { "class": "locals" });
-      D.l[f[7]].forEach(function (v) {
+      D.l[f[6]].forEach(function (v) {
         var value = v[2] & 2 ? "<redacted>" : (s(v[1]) === null ? "?" : s(v[1]));
         ul.appendChild(el("li", null, el("span", { "class": "lname", text: s(v[0]) + (v[2] & 1 ? " (arg)" : "") }), " = ", el("code", { text: value })));
       });
@@ -388,6 +390,7 @@
     window.addEventListener("hashchange", route);
     applyFilters();
     route();
+    document.body.setAttribute("data-ready-ms", performance.now().toFixed(1));
     document.body.setAttribute("data-ready", "1");
   }
 
