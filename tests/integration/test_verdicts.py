@@ -1,0 +1,63 @@
+"""Verdicts on real hung processes: the deadlock names its locks, the GIL holder and its waiters are found."""
+from __future__ import annotations
+
+import pytest
+
+from forensics.analysis import analyze
+from forensics.capture.live import CollectOptions, collect
+from forensics.summary import render_summary
+from tests.support import spawn_hang, wait_blocked
+
+pytestmark = pytest.mark.integration
+
+
+def capture(pid: int, native: bool = False):
+    out = collect([pid], CollectOptions(native=native, timeout_s=30))[0]
+    assert out.capture is not None, out.error
+    return out.capture
+
+
+@pytest.mark.parametrize("native", [False, True])
+def test_deadlock_ab_verdict_names_both_locks(native):
+    with spawn_hang("deadlock_ab", args=["--extra-idle-threads", "1"]) as hung:
+        wait_blocked(hung.pid, [hung.tid("worker-a"), hung.tid("worker-b")], syscalls=["futex"])
+        cap = capture(hung.pid, native)
+    pa = analyze(cap)
+    top = pa.verdicts[0]
+    assert top.kind == "deadlock", [v.text for v in pa.verdicts]
+    roles = {r.name: r for r in top.roles}
+    assert [h.name for h in roles["worker-a"].holds] == ["lock_a"] and roles["worker-a"].waits_for.name == "lock_b"
+    assert [h.name for h in roles["worker-b"].holds] == ["lock_b"] and roles["worker-b"].waits_for.name == "lock_a"
+    assert {t.category for t in pa.threads if t.name in ("worker-a", "worker-b")} == {"lock-wait"}
+    assert "Found a Python-level deadlock" in render_summary(cap)
+
+
+def test_deadlock_cycle3_with_rlock_and_condition():
+    with spawn_hang("deadlock_cycle3") as hung:
+        names = ["ingest", "indexer", "publisher"]
+        wait_blocked(hung.pid, [hung.tid(n) for n in names], syscalls=["futex"])
+        cap = capture(hung.pid)
+    top = analyze(cap).verdicts[0]
+    assert top.kind == "deadlock"
+    waits = {r.name: r.waits_for.name for r in top.roles}
+    assert waits == {"ingest": "index_lock", "indexer": "outbox", "publisher": "cache_lock"}
+
+
+def test_gil_held_in_c_call():
+    with spawn_hang("gil_held_ctypes") as hung:
+        wait_blocked(hung.pid, [hung.tid("gil-holder")], syscalls=["clock_nanosleep", "nanosleep"])
+        cap = capture(hung.pid)
+    pa = analyze(cap)
+    top = pa.verdicts[0]
+    assert top.kind == "gil", [v.text for v in pa.verdicts]
+    assert 'thread "gil-holder"' in top.text and "2 thread(s) wait for the GIL" in top.text
+
+
+def test_forked_child_lock_nobody_holds():
+    with spawn_hang("fork_logging_lock") as hung:
+        child = hung.info["children"][0]["pid"]
+        wait_blocked(child, [child], syscalls=["futex"])
+        cap = capture(child)
+    top = analyze(cap).verdicts[0]
+    assert top.kind == "lock"
+    assert "`self._buffer_lock`" in top.text and "no thread in this process holds it" in top.text
