@@ -454,7 +454,7 @@ def analyze_thread(index: int, t: dict, rules: BenignRules = NO_RULES, cache: di
         not benign
         and len(user) == 1
         and ff.after_first_user == "threading:run"
-        and category in (CONDITION_WAIT, QUEUE_GET)
+        and category in (CONDITION_WAIT, QUEUE_GET, SLEEP, SELECT)
     )
     blocking = first_user if first_user is not None else first_python
     name = t.get("name")

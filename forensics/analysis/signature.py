@@ -13,7 +13,7 @@ A thread signature is what stays the same when the same bug is captured again:
 
 A process signature is the set of its non-benign thread signatures (how many threads share
 one is a count, not identity), with "parked" threads (a thread target whose only code is a
-wait on an Event, Condition or queue: helper threads) kept apart so that extra idle helpers
+wait on an Event, Condition, queue or sleep: helper threads) kept apart so that extra idle helpers
 do not split a cluster.
 """
 from __future__ import annotations
@@ -60,13 +60,13 @@ class ProcessSignature:
 
 
 def _weights(n: int) -> list[float]:
-    return [1.0 / (1 + i) for i in range(n)]
+    return [(1.0 + i) ** -1.5 for i in range(n)]
 
 
 def frame_similarity(a: tuple[str, ...], b: tuple[str, ...]) -> float:
     """Position-weighted alignment similarity in [0, 1] (TraceSim-style: frames near the wait weigh most).
 
-    Frame i from the leaf weighs 1/(1+i); the best order-preserving alignment (weighted LCS) of the
+    Frame i from the leaf weighs (1+i)**-1.5 (the entry end matters least); the best order-preserving alignment (weighted LCS) of the
     two stacks counts matched weights from both sides, normalized by the total weight of both.
     """
     if a == b:
