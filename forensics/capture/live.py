@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from forensics import __version__, procfs
@@ -112,18 +113,21 @@ def _finish(job: _InFlight, opts: CollectOptions, host: str, tool_versions: dict
     )
 
 
-def collect(pids: list[int], opts: CollectOptions, store=None) -> list[Outcome]:
+def collect(
+    pids: list[int], opts: CollectOptions, store=None, meanwhile: Callable[[], object] | None = None
+) -> list[Outcome]:
     """Capture every pid; each target's failure is its own Outcome, never the batch's.
 
     gdb (capture/deep.py, imported only when needed) for method gdb, for auto where py-spy failed or is
-    missing, and after py-spy when deep. ``store`` receives kept cores.
+    missing, and after py-spy when deep. ``store`` receives kept cores. ``meanwhile`` runs while the
+    capture tools do (the CLI imports what it will render with: that costs nothing then).
     """
     # An explicit --py-spy that does not work is an error to report, not a reason to switch tools.
     if opts.method == "gdb" or (opts.method == "auto" and not opts.pyspy_path and not _has_pyspy(opts)):
         from forensics.capture import deep
 
         return deep.collect(pids, opts, store=store)
-    outcomes = _collect_pyspy(pids, opts)
+    outcomes = _collect_pyspy(pids, opts, meanwhile)
     if opts.deep or (opts.method == "auto" and any(o.error is not None for o in outcomes)):
         from forensics.capture import deep
 
@@ -141,7 +145,7 @@ def _has_pyspy(opts: CollectOptions) -> bool:
     return True
 
 
-def _collect_pyspy(pids: list[int], opts: CollectOptions) -> list[Outcome]:
+def _collect_pyspy(pids: list[int], opts: CollectOptions, meanwhile: Callable[[], object] | None) -> list[Outcome]:
     binary = pyspy.find_pyspy(opts.pyspy_path)
     jobs: dict[int, _InFlight | HangdumpError] = {}
     for pid in pids:
@@ -151,7 +155,7 @@ def _collect_pyspy(pids: list[int], opts: CollectOptions) -> list[Outcome]:
         except HangdumpError as exc:
             jobs[pid] = exc
     try:
-        return _complete(jobs, opts, binary)
+        return _complete(jobs, opts, binary, meanwhile)
     except BaseException:
         # Interrupted (Ctrl-C): no tool may outlive us holding a target stopped.
         for job in jobs.values():
@@ -160,10 +164,17 @@ def _collect_pyspy(pids: list[int], opts: CollectOptions) -> list[Outcome]:
         raise
 
 
-def _complete(jobs: dict[int, _InFlight | HangdumpError], opts: CollectOptions, binary: str) -> list[Outcome]:
+def _complete(
+    jobs: dict[int, _InFlight | HangdumpError],
+    opts: CollectOptions,
+    binary: str,
+    meanwhile: Callable[[], object] | None,
+) -> list[Outcome]:
     for job in jobs.values():
         if isinstance(job, _InFlight):
             job.read_proc()
+    if meanwhile is not None:
+        meanwhile()
     tool_versions = {"hangdump": __version__, "py-spy": pyspy.pyspy_version(binary)}
     host = host_name()
     outcomes = []

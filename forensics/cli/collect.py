@@ -62,7 +62,7 @@ def command(pids, match, children, native, with_locals, no_redact, timeout, pysp
         native=native, with_locals=with_locals, redact=not no_redact, timeout_s=timeout, pyspy_path=pyspy_path,
         method=method, deep=deep, keep_core=keep_core, gdb_ext=gdb_ext,
     )
-    outcomes = collect(chosen, opts, store=store if keep_core else None)
+    outcomes = collect(chosen, opts, store=store if keep_core else None, meanwhile=None if as_json else _warm_up)
     exit_code = 0
     captures = []
     for o in outcomes:
@@ -100,3 +100,8 @@ def _core(core_file: str, exe: str | None, timeout: float, gdb_ext: str | None, 
     else:
         click.echo(render_summary(capture), nl=False)
     return 0
+
+
+def _warm_up() -> None:
+    """Import what the summary needs while the capture tools run (their run is the wait anyway)."""
+    import forensics.analysis  # noqa: F401
