@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from forensics.capture.live import CollectOptions, collect
+from forensics.errors import TargetNotFound
 from forensics.identity import read_stat, tracer_pid
 from forensics.model import Capture
 from tests.support import HANGS_DIR, python_interpreters, spawn_hang, wait_blocked, wait_until
@@ -247,28 +248,38 @@ def test_py_spy_missing(tmp_path):
     assert_one_line_error(res, 7, "py-spy not found at /nonexistent/py-spy")
 
 
+def while_attached(pid: int, store: Path, act, *extra: str, tries: int = 20) -> tuple[int, str]:
+    """Run `collect --method py-spy --native` until py-spy is caught attached to pid, then act(tracer_pid).
+
+    Returns the CLI's exit code and stderr. Fails if py-spy was never seen attached in `tries` runs.
+    """
+    for _ in range(tries):
+        cli = subprocess.Popen(
+            [sys.executable, "-m", "forensics", "collect", "--pid", str(pid), "--native", "--method", "py-spy", *extra],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            env=dict(os.environ, HANGDUMP_HOME=str(store)),
+        )
+        tracer = 0
+        while cli.poll() is None and not tracer:
+            try:
+                tracer = tracer_pid(pid)
+            except TargetNotFound:
+                break
+        if tracer:
+            act(tracer)
+        err = cli.communicate(timeout=30)[1]
+        if tracer:
+            return cli.returncode, err
+    pytest.fail("py-spy never seen attached")
+
+
 def test_hung_py_spy_times_out_and_target_runs_again(tmp_path):
     """py-spy stuck while it holds the target (we SIGSTOP the real py-spy once it is attached):
     the timeout kills it, and the target runs again, untraced."""
     with spawn_hang("deadlock_ab", args=["--extra-idle-threads", "150"]) as hung:
-        for _ in range(20):
-            cli = subprocess.Popen(
-                [sys.executable, "-m", "forensics", "collect", "--pid", str(hung.pid), "--native",
-                 "--method", "py-spy", "--timeout", "2"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                env=dict(os.environ, HANGDUMP_HOME=str(tmp_path)),
-            )
-            tracer = 0
-            while cli.poll() is None and not tracer:
-                tracer = tracer_pid(hung.pid)
-            if tracer:
-                os.kill(tracer, signal.SIGSTOP)
-            err = cli.communicate(timeout=30)[1]
-            assert_left_running(hung.pid)
-            if tracer:
-                break
-        assert tracer, "py-spy never seen attached"
-    assert_one_line_error(subprocess.CompletedProcess([], cli.returncode, "", err), 8, "did not finish within 2s")
+        code, err = while_attached(hung.pid, tmp_path, lambda t: os.kill(t, signal.SIGSTOP), "--timeout", "2")
+        assert_left_running(hung.pid)
+    assert_one_line_error(subprocess.CompletedProcess([], code, "", err), 8, "did not finish within 2s")
 
 
 def test_no_permission(tmp_path):
@@ -299,27 +310,10 @@ def test_no_permission(tmp_path):
 def test_py_spy_killed_mid_attach_leaves_target_running(tmp_path):
     """Kill py-spy while it has the target stopped: the target must run again, untraced, within 1 s."""
     with spawn_hang("deadlock_ab", args=["--extra-idle-threads", "150"]) as hung:
-        caught = False
-        for _ in range(20):
-            cli = subprocess.Popen(
-                [sys.executable, "-m", "forensics", "collect", "--pid", str(hung.pid), "--native", "--no-store",
-                 "--method", "py-spy"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                env=dict(os.environ, HANGDUMP_HOME=str(tmp_path)),
-            )
-            tracer = 0
-            while cli.poll() is None and not tracer:
-                tracer = tracer_pid(hung.pid)
-            if tracer:
-                os.kill(tracer, signal.SIGKILL)
-                caught = True
-            err = cli.communicate(timeout=30)[1]
-            assert_left_running(hung.pid)
-            if caught:
-                # hangdump retries with --nonblocking (exit 0), or reports the failure in one line
-                assert cli.returncode in (0, 9) and "Traceback" not in err, err
-                break
-        assert caught, "py-spy never seen attached"
+        code, err = while_attached(hung.pid, tmp_path, lambda t: os.kill(t, signal.SIGKILL), "--no-store")
+        assert_left_running(hung.pid)
+    # hangdump retries with --nonblocking (exit 0), or reports the failure in one line
+    assert code in (0, 9) and "Traceback" not in err, err
 
 
 def test_stopped_target_is_captured_nonblocking_and_stays_as_it_was(tmp_path):
@@ -340,29 +334,10 @@ def test_stopped_target_is_captured_nonblocking_and_stays_as_it_was(tmp_path):
 
 def test_target_exits_during_capture(tmp_path):
     """The target dies while py-spy holds it: one clear line, nothing stored."""
-    for _ in range(20):
-        with spawn_hang("deadlock_ab", args=["--extra-idle-threads", "150"]) as hung:
-            cli = subprocess.Popen(
-                [sys.executable, "-m", "forensics", "collect", "--pid", str(hung.pid), "--native", "--method", "py-spy"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                env=dict(os.environ, HANGDUMP_HOME=str(tmp_path)),
-            )
-            tracer = 0
-            while cli.poll() is None and not tracer:
-                try:
-                    tracer = tracer_pid(hung.pid)
-                except OSError:
-                    break
-            if tracer:
-                os.killpg(hung.proc.pid, signal.SIGKILL)
-            err = cli.communicate(timeout=30)[1]
-        if tracer:
-            assert_one_line_error(
-                subprocess.CompletedProcess([], cli.returncode, "", err), 4, "exited"
-            )
-            assert not list((tmp_path / "captures").glob("*.json")) if (tmp_path / "captures").exists() else True
-            return
-    pytest.fail("py-spy never seen attached")
+    with spawn_hang("deadlock_ab", args=["--extra-idle-threads", "150"]) as hung:
+        code, err = while_attached(hung.pid, tmp_path, lambda _: os.killpg(hung.proc.pid, signal.SIGKILL))
+    assert_one_line_error(subprocess.CompletedProcess([], code, "", err), 4, "exited")
+    assert not list(tmp_path.glob("captures/*.json"))
 
 
 def test_parallel_pool_capture(tmp_path):
