@@ -22,7 +22,7 @@ def command(fmt, cluster_id, all_threads, out, since, until, host, pid, store_di
     loaded = build.load(open_store(store_dir), make_filter(since, until, host, pid))
     for s in loaded.skipped:
         warn_skipped(s)
-    analysis = build.analyse(loaded.captures)
+    analysis = build.analyse(loaded.captures, loaded.raws)
     include = flame.has_frames if all_threads else analysis.stuck
     if cluster_id is not None:
         chosen = [cl for cl in analysis.clusters if cl.id == cluster_id]

@@ -29,7 +29,7 @@ def command(out, title, open_it, since, until, host, pid, store_dir):
     for s in loaded.skipped:
         warn_skipped(s)
     started = time.monotonic()
-    analysis = build.analyse(loaded.captures)
+    analysis = build.analyse(loaded.captures, loaded.raws)
     with build.progress_bar("rendering", len(loaded.captures)) as wrap:
         html = render.render_report(
             loaded.captures, analysis.clusters, loaded.skipped, title=title, scope=_scope(store, since, until, host, pid),

@@ -5,6 +5,7 @@ what a report contains.
 """
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 
 import click
 
+from forensics.errors import CaptureFormatError
 from forensics.model import Capture, ThreadStack
 from forensics.report import flame
 from forensics.report.render import ClusterView, RepresentativeThread, StackLine
@@ -22,6 +24,7 @@ from forensics.store.local import Filter, LocalStore, Skipped
 class Loaded:
     captures: list[Capture] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    raws: list[dict] = field(default_factory=list)  # each capture's JSON document, as read (for the analysis)
 
 
 @contextmanager
@@ -43,16 +46,33 @@ def progress_bar(label: str, length: int, enabled: bool | None = None) -> Iterat
 
 
 def load(store: LocalStore, flt: Filter | None = None, progress: bool | None = None) -> Loaded:
-    """Every capture passing the filter, oldest first, and every file that could not be read."""
-    out = Loaded()
-    with progress_bar("reading captures", len(store.paths()), progress) as wrap:
-        for item in wrap(store.scan(flt)):
-            if isinstance(item, Skipped):
-                out.skipped.append(item)
-            else:
-                out.captures.append(item)
-    out.captures.sort(key=lambda c: (c.taken_at, c.id))
-    return out
+    """Every capture passing the filter, oldest first, and every file that could not be read.
+
+    Reads like ``LocalStore.scan`` but keeps each file's parsed JSON too: the analysis takes raw
+    documents, and serializing 10k captures back with ``to_dict`` costs more than reading them.
+    """
+    flt = flt or Filter()
+    pairs: list[tuple[Capture, dict]] = []
+    skipped: list[Skipped] = []
+    paths = store.paths()
+    with progress_bar("reading captures", len(paths), progress) as wrap:
+        for path in wrap(paths):
+            try:
+                raw = json.loads(path.read_bytes())
+                capture = Capture.from_dict(raw)
+            except OSError as exc:
+                skipped.append(Skipped(path, f"cannot read {path}: {exc.strerror or exc}"))
+                continue
+            except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+                skipped.append(Skipped(path, f"not valid JSON: {exc}"))
+                continue
+            except CaptureFormatError as exc:
+                skipped.append(Skipped(path, str(exc)))
+                continue
+            if flt.accepts(capture):
+                pairs.append((capture, raw))
+    pairs.sort(key=lambda p: (p[0].taken_at, p[0].id))
+    return Loaded([c for c, _ in pairs], skipped, [r for _, r in pairs])
 
 
 @dataclass(frozen=True)
@@ -73,7 +93,7 @@ VARIES_LABELS = {
 }
 
 
-def analyse(captures: list[Capture], progress: bool | None = None) -> Analysis:
+def analyse(captures: list[Capture], raws: list[dict] | None = None, progress: bool | None = None) -> Analysis:
     """Cluster with ``forensics.analysis`` and keep, per capture, the threads it does not call idle by design.
 
     Every capture is turned into its JSON dict once and classified twice: once inside ``cluster``
@@ -82,11 +102,12 @@ def analyse(captures: list[Capture], progress: bool | None = None) -> Analysis:
     """
     from forensics import analysis
 
-    with progress_bar("analysing", len(captures), progress) as wrap:
-        raws = [c.to_dict() for c in wrap(captures)]
+    if raws is None or len(raws) != len(captures):
+        raws = [c.to_dict() for c in captures]
     benign: dict[int, frozenset[int]] = {}
-    for c, raw in zip(captures, raws):
-        benign[id(c)] = frozenset(t.index for t in analysis.analyze_threads(raw) if t.benign)
+    with progress_bar("classifying threads", len(captures), progress) as wrap:
+        for c, raw in wrap(zip(captures, raws)):
+            benign[id(c)] = frozenset(t.index for t in analysis.analyze_threads(raw) if t.benign)
     index = {id(t): i for c in captures for i, t in enumerate(c.threads)}
 
     def stuck(c: Capture, t: ThreadStack) -> bool:

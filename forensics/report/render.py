@@ -313,6 +313,23 @@ def _per_day(captures: Sequence[Capture]) -> list[tuple[str, int]]:
     return [(utc(d * DAY, "%Y-%m-%d"), counts.get(d, 0)) for d in range(first, last + 1)]
 
 
+def _timelines(captures: Sequence[Capture], clusters: Sequence[ClusterView]) -> list[list[int]]:
+    """Per cluster, its captures per day over the report's range (the same days as the overview chart)."""
+    if not captures:
+        return [[] for _ in clusters]
+    last = max(int(c.taken_at // DAY) for c in captures)
+    first = max(min(int(c.taken_at // DAY) for c in captures), last - 366)
+    out = []
+    for cl in clusters:
+        counts = [0] * (last - first + 1)
+        for m in cl.members:
+            d = int(captures[m].taken_at // DAY) - first
+            if d >= 0:
+                counts[d] += 1
+        out.append(counts)
+    return out
+
+
 def _hosts(captures: Sequence[Capture]) -> list[tuple[str, int, int]]:
     n: Counter[str] = Counter()
     procs: dict[str, set] = {}
@@ -374,6 +391,7 @@ def render_report(
         "g": groups,
         "a": everything,
     }
+    timelines = _timelines(captures, clusters)
     skipped_views = [SkippedView(str(getattr(s, "path", s)), str(getattr(s, "reason", ""))) for s in skipped]
     days = _per_day(captures)
     return _page(
@@ -390,6 +408,7 @@ def render_report(
         hosts=_hosts(captures),
         processes=len({(c.host, c.pid, c.start_time) for c in captures}),
         verdict_kinds=sorted({cl.kind for cl in clusters}),
+        timelines=timelines,
         data=_encode(doc, compress),
     )
 

@@ -61,7 +61,7 @@ class ReportCache:
             if hit is not None and hit[0] == fp:
                 return hit[1]
         loaded = build.load(self.store, flt, progress=False)
-        analysis = build.analyse(loaded.captures)
+        analysis = build.analyse(loaded.captures, loaded.raws, progress=False)
         html = render.render_report(
             loaded.captures, analysis.clusters, loaded.skipped, title="hangdump: live store",
             scope=f"store {self.store.root}", stuck=analysis.stuck,
@@ -144,7 +144,7 @@ def make_handler(store: LocalStore, check_host: bool) -> type[BaseHTTPRequestHan
                     self._html(render.render_capture(store.get(path[len("/capture/"):])), head)
                 elif path in ("/export/folded", "/export/speedscope.json"):
                     loaded = build.load(store, flt, progress=False)
-                    analysis = build.analyse(loaded.captures)
+                    analysis = build.analyse(loaded.captures, loaded.raws, progress=False)
                     stacks = flame.weighted_stacks(loaded.captures, analysis.stuck)
                     if path.endswith("folded"):
                         self._send(HTTPStatus.OK, export.to_folded(stacks), "text/plain; charset=utf-8", head=head)
