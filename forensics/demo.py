@@ -30,6 +30,7 @@ class DemoRun:
     store: LocalStore
     outcomes: list[Outcome]
     programs: dict[int, str]  # pid -> fixture name
+    report: Path
 
 
 def run_demo(
@@ -56,8 +57,22 @@ def run_demo(
                 store.put(o.capture)
         programs = {p.pid: p.name for p in hung}
     say(f"all demo processes killed; captures stored in {store.root}")
-    return DemoRun(store=store, outcomes=outcomes, programs=programs)
+    report = write_report(store)
+    say(f"report of the common hang causes: {report}")
+    return DemoRun(store=store, outcomes=outcomes, programs=programs, report=report)
+
+
+def write_report(store: LocalStore) -> Path:
+    from forensics.report.build import build_report
+    from forensics.report.render import write
+
+    path = store.root / "report.html"
+    write(str(path), build_report(store, title="hangdump demo", scope=f"store {store.root}", progress=False).html)
+    return path
 
 
 def demo_store_hint(root: Path) -> str:
-    return f"explore: hangdump ls --store {root}   |   hangdump show ID --store {root}"
+    return (
+        f"explore: hangdump ls --store {root}  |  hangdump show ID --store {root}  |  "
+        f"hangdump clusters --store {root}  |  open {root / 'report.html'}"
+    )

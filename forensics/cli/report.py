@@ -25,23 +25,20 @@ def command(out, title, open_it, since, until, host, pid, store_dir):
     from forensics.report import build, render
 
     store = open_store(store_dir)
-    loaded = build.load(store, make_filter(since, until, host, pid))
-    for s in loaded.skipped:
-        warn_skipped(s)
     started = time.monotonic()
-    analysis = build.analyse(loaded.captures, loaded.raws)
-    with build.progress_bar("rendering", len(loaded.captures)) as wrap:
-        html = render.render_report(
-            loaded.captures, analysis.clusters, loaded.skipped, title=title, scope=_scope(store, since, until, host, pid),
-            stuck=analysis.stuck, progress=wrap,
-        )
+    built = build.build_report(
+        store, make_filter(since, until, host, pid), title=title, scope=_scope(store, since, until, host, pid)
+    )
+    for s in built.loaded.skipped:
+        warn_skipped(s)
+    html = built.html
     if out == "-":
         sys.stdout.write(html)
         return 0
     render.write(out, html)
     click.echo(
-        f"wrote {out}: {len(loaded.captures)} captures, {len(analysis.clusters)} clusters, "
-        f"{len(loaded.skipped)} skipped, {os.path.getsize(out) / 1e6:.2f} MB in {time.monotonic() - started:.1f}s",
+        f"wrote {out}: {len(built.loaded.captures)} captures, {len(built.analysis.clusters)} clusters, "
+        f"{len(built.loaded.skipped)} skipped, {os.path.getsize(out) / 1e6:.2f} MB in {time.monotonic() - started:.1f}s",
         err=True,
     )
     if open_it:

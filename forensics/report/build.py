@@ -5,7 +5,6 @@ what a report contains.
 """
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -13,7 +12,6 @@ from dataclasses import dataclass, field
 
 import click
 
-from forensics.errors import CaptureFormatError
 from forensics.model import Capture, ThreadStack
 from forensics.report import flame
 from forensics.report.render import ClusterView, RepresentativeThread, StackLine
@@ -46,33 +44,17 @@ def progress_bar(label: str, length: int, enabled: bool | None = None) -> Iterat
 
 
 def load(store: LocalStore, flt: Filter | None = None, progress: bool | None = None) -> Loaded:
-    """Every capture passing the filter, oldest first, and every file that could not be read.
-
-    Reads like ``LocalStore.scan`` but keeps each file's parsed JSON too: the analysis takes raw
-    documents, and serializing 10k captures back with ``to_dict`` costs more than reading them.
-    """
-    flt = flt or Filter()
-    pairs: list[tuple[Capture, dict]] = []
-    skipped: list[Skipped] = []
-    paths = store.paths()
-    with progress_bar("reading captures", len(paths), progress) as wrap:
-        for path in wrap(paths):
-            try:
-                raw = json.loads(path.read_bytes())
-                capture = Capture.from_dict(raw)
-            except OSError as exc:
-                skipped.append(Skipped(path, f"cannot read {path}: {exc.strerror or exc}"))
-                continue
-            except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-                skipped.append(Skipped(path, f"not valid JSON: {exc}"))
-                continue
-            except CaptureFormatError as exc:
-                skipped.append(Skipped(path, str(exc)))
-                continue
-            if flt.accepts(capture):
-                pairs.append((capture, raw))
-    pairs.sort(key=lambda p: (p[0].taken_at, p[0].id))
-    return Loaded([c for c, _ in pairs], skipped, [r for _, r in pairs])
+    """Every capture passing the filter, oldest first, with its JSON document, and every unreadable file."""
+    loaded = Loaded()
+    items = store.scan_raw(flt)
+    with progress_bar("reading captures", len(store.paths()), progress) as wrap:
+        for item in wrap(items):
+            if isinstance(item, Skipped):
+                loaded.skipped.append(item)
+            else:
+                loaded.captures.append(item[0])
+                loaded.raws.append(item[1])
+    return loaded
 
 
 @dataclass(frozen=True)
@@ -172,3 +154,30 @@ def _role_text(role) -> str:
     if role.waits_for is not None:
         parts.append(f"waits for {role.waits_for.name} ({role.waits_for.where()})")
     return " · ".join(parts)
+
+
+@dataclass(frozen=True)
+class Built:
+    html: str
+    loaded: Loaded
+    analysis: Analysis
+
+
+def build_report(
+    store: LocalStore,
+    flt: Filter | None = None,
+    title: str = "hangdump report",
+    scope: str = "",
+    progress: bool | None = None,
+) -> Built:
+    """The whole report of a store (filtered): what `hangdump report` writes and `hangdump demo` shows."""
+    from forensics.report import render
+
+    loaded = load(store, flt, progress)
+    analysis = analyse(loaded.captures, loaded.raws, progress)
+    with progress_bar("rendering", len(loaded.captures), progress) as wrap:
+        html = render.render_report(
+            loaded.captures, analysis.clusters, loaded.skipped, title=title, scope=scope,
+            stuck=analysis.stuck, progress=wrap,
+        )
+    return Built(html, loaded, analysis)

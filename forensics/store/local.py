@@ -88,24 +88,43 @@ class LocalStore:
         return [self.captures_dir / n for n in sorted(names) if n.endswith(".json") and not n.startswith(".")]
 
     @staticmethod
-    def load(path: Path) -> Capture:
+    def load_raw(path: Path) -> tuple[Capture, dict]:
+        """A capture file as the model and as the JSON document it was read from."""
+        import json
+
         try:
             data = path.read_bytes()
         except OSError as exc:
             raise CaptureFormatError(f"cannot read {path}: {exc.strerror or exc}") from None
-        return Capture.from_json(data)
+        try:
+            doc = json.loads(data)
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+            raise CaptureFormatError(f"not valid JSON: {exc}") from None
+        return Capture.from_dict(doc), doc
 
-    def scan(self, flt: Filter | None = None) -> Iterator[Capture | Skipped]:
-        """Every capture passing the filter, oldest first, and a Skipped for every unreadable file."""
+    @classmethod
+    def load(cls, path: Path) -> Capture:
+        return cls.load_raw(path)[0]
+
+    def scan_raw(self, flt: Filter | None = None) -> Iterator[tuple[Capture, dict] | Skipped]:
+        """Every capture passing the filter with its JSON document, oldest first, and a Skipped per unreadable file.
+
+        The documents spare the analysis a ``to_dict`` round trip of every capture.
+        """
         flt = flt or Filter()
         for path in self.paths():
             try:
-                capture = self.load(path)
+                capture, doc = self.load_raw(path)
             except CaptureFormatError as exc:
                 yield Skipped(path, str(exc))
                 continue
             if flt.accepts(capture):
-                yield capture
+                yield capture, doc
+
+    def scan(self, flt: Filter | None = None) -> Iterator[Capture | Skipped]:
+        """Every capture passing the filter, oldest first, and a Skipped for every unreadable file."""
+        for item in self.scan_raw(flt):
+            yield item if isinstance(item, Skipped) else item[0]
 
     def get(self, ident: str) -> Capture:
         """A capture by id, or by a unique prefix or suffix of its id."""
