@@ -20,10 +20,13 @@ from dataclasses import dataclass, field
 
 from forensics.errors import CaptureFailed, LowDiskSpace, UsageError
 
-# bit 0 anonymous private (the Python heap and thread stacks), bit 4 ELF headers (build ids, so gdb can
-# tell a core from the wrong executable), bit 5 private hugetlb. Not anonymous shared (multiprocessing
-# shared memory), not file-backed mappings (gdb reads those from the files on disk).
-COREDUMP_FILTER = 0x31
+# bit 0 anonymous private (the Python heap and thread stacks), bit 2 file-backed private (the interpreter's
+# .data/.rodata as mapped: py-spy reads the version and the runtime from there and has no fallback to the
+# files on disk, so without it `py-spy dump --core` fails with "failed to get python version"; it costs
+# the compressed size of the mapped libraries' text, ~3 MiB for a bare interpreter), bit 4 ELF headers
+# (build ids, so gdb can tell a core from the wrong executable), bit 5 private hugetlb. Not anonymous
+# shared (multiprocessing shared memory) nor file-backed shared mappings.
+COREDUMP_FILTER = 0x35
 DEFAULT_MIN_FREE = 1 << 30
 BLOCK = 1 << 20
 PT_NOTE = 4
@@ -33,6 +36,12 @@ NT_PRPSINFO = 3
 NT_AUXV = 6
 NT_FILE = 0x46494C45
 AT_ENTRY = 9
+PF_W = 2
+PAGE = 4096
+EM_X86_64 = 62
+EM_AARCH64 = 183
+# offset of the stack pointer in NT_PRSTATUS: pr_reg starts at 112; rsp is user_regs_struct[19], sp is x[31]
+SP_OFFSET = {EM_X86_64: 112 + 19 * 8, EM_AARCH64: 112 + 31 * 8}
 COMPRESSED_SUFFIXES = (".zst", ".gz")
 
 
@@ -288,3 +297,218 @@ def read_core_info(path: str) -> CoreInfo:
         psargs=info.get("psargs"), exe=exe, files=tuple(dict.fromkeys(n for _s, _e, n in files)),
         tids=tuple(info["tids"]),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Compacted:
+    """A compact copy of a core for py-spy: what was kept and dropped, in bytes of address space."""
+
+    path: str
+    kept: int
+    dropped: int
+    filled: int  # file-backed segments the core left out, read from the files on disk
+
+
+def _elf_layout(fh, notes: bool = True) -> tuple[int, list[tuple[int, ...]], list[bytes]]:
+    """(e_machine, program headers, note blobs) of a 64-bit little-endian core."""
+    ehdr = fh.read(64)
+    if len(ehdr) < 64 or ehdr[:4] != b"\x7fELF" or ehdr[4] != 2 or ehdr[5] != 1:
+        raise CaptureFailed("not a 64-bit little-endian ELF core")
+    machine, = struct.unpack_from("<H", ehdr, 18)
+    phoff, = struct.unpack_from("<Q", ehdr, 32)
+    phentsize, phnum = struct.unpack_from("<HH", ehdr, 54)
+    if phnum == 0xFFFF:
+        raise CaptureFailed("core with extended program header numbering (more than 65534 mappings)")
+    fh.seek(phoff)
+    raw = fh.read(phentsize * phnum)
+    phdrs = [struct.unpack_from("<IIQQQQQQ", raw, i * phentsize) for i in range(phnum)]
+    blobs = []
+    for p_type, _f, p_offset, _v, _pa, p_filesz, _m, _a in phdrs:
+        if notes and p_type == PT_NOTE:
+            fh.seek(p_offset)
+            blobs.append(fh.read(min(p_filesz, 64 << 20)))
+    return machine, phdrs, blobs
+
+
+def _iter_notes(blob: bytes) -> Iterator[tuple[int, bytes]]:
+    off = 0
+    while off + 12 <= len(blob):
+        namesz, descsz, ntype = struct.unpack_from("<III", blob, off)
+        off += 12 + ((namesz + 3) & ~3)
+        yield ntype, blob[off: off + descsz]
+        off += (descsz + 3) & ~3
+
+
+def _stack_pointers(machine: int, notes: list[bytes]) -> list[int]:
+    at = SP_OFFSET.get(machine)
+    if at is None:
+        return []
+    return [struct.unpack_from("<Q", desc, at)[0] for blob in notes for ntype, desc in _iter_notes(blob)
+            if ntype == NT_PRSTATUS and len(desc) >= at + 8]
+
+
+def _file_ranges(notes: list[bytes]) -> list[tuple[int, int, int, str]]:
+    """NT_FILE: (start, end, file offset in bytes, path) of every file-backed mapping."""
+    out = []
+    for blob in notes:
+        for ntype, desc in _iter_notes(blob):
+            if ntype != NT_FILE or len(desc) < 16:
+                continue
+            count, page = struct.unpack_from("<QQ", desc, 0)
+            names = desc[16 + 24 * count:].split(b"\0")
+            for k in range(min(count, len(names))):
+                start, end, pgoff = struct.unpack_from("<QQQ", desc, 16 + 24 * k)
+                out.append((start, end, pgoff * page, os.fsdecode(names[k])))
+    return out
+
+
+def _copy(src_fd: int, src_off: int, dst_fd: int, dst_off: int, n: int) -> int:
+    """Copy n bytes (in-kernel when possible); returns how many the source had (short at its end)."""
+    done = 0
+    while done < n:
+        try:
+            got = os.copy_file_range(src_fd, dst_fd, n - done, src_off + done, dst_off + done)
+        except OSError:
+            chunk = os.pread(src_fd, min(n - done, BLOCK), src_off + done)
+            got = os.pwrite(dst_fd, chunk, dst_off + done) if chunk else 0
+        if got == 0:
+            break
+        done += got
+    return done
+
+
+def _elf_flags(path: str, offset: int) -> int | None:
+    """p_flags of the PT_LOAD of the ELF file ``path`` that maps file offset ``offset`` (None: not an ELF file)."""
+    try:
+        with open(path, "rb") as fh:
+            _machine, phdrs, _notes = _elf_layout(fh, notes=False)
+    except (OSError, CaptureFailed, struct.error):
+        return None
+    for p_type, flags, p_offset, _v, _pa, filesz, _m, _a in phdrs:
+        if p_type == PT_LOAD and (p_offset & ~(PAGE - 1)) <= offset < p_offset + max(filesz, 1):
+            return flags
+    return None
+
+
+def _plan(phdrs: list[tuple[int, ...]], notes: list[bytes], machine: int) -> tuple[list, int, int]:
+    """[(vaddr, flags, [(source path or None for the core, source offset, length), ...])], dropped, filled."""
+    sps = sorted(_stack_pointers(machine, notes))
+    files = sorted(_file_ranges(notes))
+    loads = sorted((p for p in phdrs if p[0] == PT_LOAD and p[6] > 0), key=lambda p: p[3])
+    segments: list[tuple[int, int, list[tuple[str | None, int, int]]]] = []
+    dropped = filled = 0
+    for start, end, fofs, path in files:
+        inside = [p for p in loads if p[3] < end and p[3] + p[6] > start]
+        flags = next((p[1] for p in inside if p[3] == start and p[6] >= end - start), None)
+        if flags is None:
+            flags = _elf_flags(path, fofs)
+        if flags is None:
+            flags = next((p[1] for p in inside if p[3] == start), 4)
+        readable = os.path.isfile(path) and os.access(path, os.R_OK)
+        pieces: list[tuple[str | None, int, int]] = []
+        at = start
+        for _t, _f, p_offset, vaddr, _pa, filesz, _msz, _al in inside:
+            lo, hi = max(vaddr, start), min(vaddr + filesz, end)
+            if hi <= lo:
+                continue
+            if lo > at:
+                pieces.append((path, fofs + at - start, lo - at))
+            pieces.append((None, p_offset + lo - vaddr, hi - lo))
+            at = hi
+        if at < end:
+            pieces.append((path, fofs + at - start, end - at))
+        if not readable:  # the file is gone: keep what the core has, each run as its own segment
+            dropped += sum(n for src, _o, n in pieces if src is not None)
+            va = start
+            for src, o, n in pieces:
+                if src is None:
+                    segments.append((va, flags, [(None, o, n)]))
+                va += n
+            continue
+        filled += sum(n for src, _o, n in pieces if src is not None)
+        segments.append((start, flags, pieces))
+    covered = [(s, e) for s, e, _o, _p in files]
+    for _t, flags, p_offset, vaddr, _pa, filesz, memsz, _al in loads:
+        if any(s <= vaddr < e for s, e in covered):
+            continue
+        if filesz == 0 or not flags & PF_W:
+            dropped += memsz  # PROT_NONE reserves (a gcore writes them as read-only zeros) and guard pages
+            continue
+        lo = vaddr
+        sp = next((x for x in sps if vaddr <= x < vaddr + filesz), None)
+        if sp is not None:
+            lo = max(vaddr, (sp & ~(PAGE - 1)) - PAGE)
+        dropped += lo - vaddr + memsz - filesz
+        segments.append((lo, flags, [(None, p_offset + lo - vaddr, vaddr + filesz - lo)]))
+    segments.sort(key=lambda s: s[0])
+    return segments, dropped, filled
+
+
+def compact_for_pyspy(raw: str, dest: str) -> Compacted:
+    """Write a small core with only what a Python stack reader needs, for ``py-spy dump --core``.
+
+    py-spy reads the whole core into memory before looking at it, so on a gcore of a threaded worker
+    (1-3 GB of untouched thread stacks and malloc arena reserves, written out as zeros) it spends
+    seconds reading zeros; and it reads file-backed mappings only from the core, so on a core dumped
+    without them (the default coredump_filter, or hangdump's before 0x35) it fails outright. The copy
+    keeps the notes and, per mapping:
+    - file-backed mappings whole, the parts the core left out read from the files on disk (as gdb
+      and pystack do), with the permissions the file's own program headers give them;
+    - anonymous writable mappings whole, except thread stacks, kept from one page below the thread's
+      stack pointer (nothing below it is live; 3.11+ keeps the eval loop's frame links above it);
+    - anonymous mappings that are not writable are dropped: a gcore writes PROT_NONE arena and
+      guard reserves as read-only zeros, and Python objects never live there.
+    Addresses are unchanged, so a read outside what is kept fails rather than returning wrong bytes.
+    """
+    with open(raw, "rb") as fh:
+        machine, phdrs, notes = _elf_layout(fh)
+        ehdr = bytearray(64)
+        fh.seek(0)
+        ehdr[:] = fh.read(64)
+    segments, dropped, filled = _plan(phdrs, notes, machine)
+    kept = sum(n for _v, _f, pieces in segments for _s, _o, n in pieces)
+    check_disk(os.path.dirname(dest) or ".", kept, f"a compact copy of the core {raw}")
+    note_phdrs = [p for p in phdrs if p[0] == PT_NOTE]
+    nph = len(note_phdrs) + len(segments)
+    if nph >= 0xFFFF:
+        raise CaptureFailed(f"the core {raw} has too many mappings ({nph}) to copy")
+    struct.pack_into("<Q", ehdr, 32, 64)  # e_phoff
+    struct.pack_into("<Q", ehdr, 40, 0)  # e_shoff: no sections
+    struct.pack_into("<HHHHH", ehdr, 52, 64, 56, nph, 0, 0)
+    out_phdrs = []
+    writes: list[tuple[str | None | bytes, int, int, int]] = []  # (source, src offset, dst offset, length)
+    pos = 64 + 56 * nph
+    for (_t, fl, _off, va, pa, _fsz, _msz, al), blob in zip(note_phdrs, notes, strict=False):
+        out_phdrs.append(struct.pack("<IIQQQQQQ", PT_NOTE, fl, pos, va, pa, len(blob), len(blob), al))
+        writes.append((blob, 0, pos, len(blob)))
+        pos += (len(blob) + 7) & ~7
+    for vaddr, flags, pieces in segments:
+        pos = (pos + PAGE - 1) & ~(PAGE - 1)
+        length = sum(n for _s, _o, n in pieces)
+        out_phdrs.append(struct.pack("<IIQQQQQQ", PT_LOAD, flags, pos, vaddr, 0, length, length, PAGE))
+        for src, off, n in pieces:
+            writes.append((src, off, pos, n))
+            pos += n
+    fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    opened: dict[str | None, int] = {}
+    try:
+        opened[None] = os.open(raw, os.O_RDONLY)
+        os.pwrite(fd, bytes(ehdr) + b"".join(out_phdrs), 0)
+        for src, off, dst, n in writes:
+            if isinstance(src, bytes):
+                os.pwrite(fd, src, dst)
+                continue
+            if src not in opened:
+                try:
+                    opened[src] = os.open(src, os.O_RDONLY)
+                except OSError:
+                    opened[src] = -1
+            if opened[src] >= 0:
+                _copy(opened[src], off, fd, dst, n)  # past a file's end the bytes stay zero, as when mapped
+        os.ftruncate(fd, pos)
+    finally:
+        for f in opened.values():
+            if f >= 0:
+                os.close(f)
+        os.close(fd)
+    return Compacted(dest, kept, dropped, filled)

@@ -123,11 +123,14 @@ def collect_gdb_one(pid: int, opts: CollectOptions, store=None) -> Capture:
     )
 
 
-def merge_deep(spy: Capture, stacks: tuple[ThreadStack, ...]) -> tuple[ThreadStack, ...]:
-    """py-spy's names, GIL flags and activity with gdb's native frames and lock addresses, by OS tid."""
+def merge_deep(spy: Capture | tuple[ThreadStack, ...], stacks: tuple[ThreadStack, ...]) -> tuple[ThreadStack, ...]:
+    """py-spy's names, GIL flags and activity with gdb's native frames and lock addresses, by OS tid.
+
+    ``spy`` is a live py-spy capture (--deep) or py-spy's threads from a core (--core --native).
+    """
     by_tid = {t.tid: t for t in stacks}
     out = []
-    for t in spy.threads:
+    for t in spy.threads if isinstance(spy, Capture) else spy:
         g = by_tid.pop(t.tid, None)
         if g is None:
             out.append(t)
@@ -199,8 +202,50 @@ def collect(pids: list[int], opts: CollectOptions, pyspy_outcomes: list[Outcome]
     return _parallel(follow, pyspy_outcomes)
 
 
+def _pyspy_core(raw: str, opts: CollectOptions, versions: dict, notes: list[str]) -> tuple[ThreadStack, ...]:
+    """py-spy's core reader on a compact copy of the core (see core.compact_for_pyspy): Python frames, names, GIL."""
+    import tempfile
+
+    from forensics.capture import pyspy
+
+    binary = pyspy.find_pyspy(opts.pyspy_path)
+    versions["py-spy"] = pyspy.pyspy_version(binary)
+    tmpdir = tempfile.mkdtemp(prefix="hangdump-core-")
+    try:
+        try:
+            target = corefile.compact_for_pyspy(raw, os.path.join(tmpdir, "core")).path
+        except (CaptureFailed, OSError) as exc:
+            notes.append(f"no compact copy of the core ({exc}); py-spy read all of it")
+            target = raw
+        threads = pyspy.dump_core(binary, target, opts.timeout_s, opts.with_locals, opts.redact).threads
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+    # py-spy calls every thread of a core active: it cannot see which ones were running. Unknown, not busy.
+    return tuple(replace(t, active=None) for t in threads)
+
+
+def _gdb_core(raw: str, path: str, exe: str | None, info: corefile.CoreInfo, opts: CollectOptions) -> tuple:
+    """(GdbStacks, the executable used, libpython) from gdb on the core."""
+    chosen = exe or info.exe
+    if not chosen:
+        raise UsageError(f"the core {path} does not name its executable", help="pass --exe /path/to/python")
+    if not os.path.isfile(chosen):
+        raise UsageError(
+            f"the core was dumped by {chosen}, which is not on this machine",
+            help="pass --exe with a copy of that interpreter (same build)",
+        )
+    libpython = next((f for f in info.files if "/libpython" in f and os.path.isfile(f)), None)
+    return gdb.open_core(raw, chosen, libpython, _config(opts)), chosen, libpython
+
+
 def collect_core(path: str, exe: str | None, opts: CollectOptions) -> Capture:
-    """A capture from a core file (raw, .zst or .gz); the executable is read from the core when not given."""
+    """A capture from a core file (raw, .zst or .gz); the executable is read from the core when not given.
+
+    method auto (the default): py-spy's core reader first (a compact copy of the core makes it about as
+    fast as pystack), gdb only for what py-spy cannot give: native frames (opts.native or opts.deep), or
+    everything when py-spy cannot read the core; the two are merged like --deep. method py-spy: py-spy
+    only; method gdb: gdb only.
+    """
     started = time.monotonic()
     if not os.path.isfile(path):
         raise UsageError(f"no core file {path}")
@@ -208,31 +253,59 @@ def collect_core(path: str, exe: str | None, opts: CollectOptions) -> Capture:
         taken_at = os.stat(path).st_mtime
     except OSError as exc:
         raise CaptureFailed(f"cannot read {path}: {exc.strerror or exc}") from None
-    cfg = _config(opts)
+    method = opts.method
+    versions: dict = {"hangdump": __version__}
+    notes: list[str] = []
+    spy: tuple[ThreadStack, ...] | None = None
+    stacks: gdb.GdbStacks | None = None
+    chosen, libpython = exe, None
     with corefile.opened_core(path) as raw:
         info = corefile.read_core_info(raw)
         chosen = exe or info.exe
-        if not chosen:
-            raise UsageError(f"the core {path} does not name its executable", help="pass --exe /path/to/python")
-        if not os.path.isfile(chosen):
-            raise UsageError(
-                f"the core was dumped by {chosen}, which is not on this machine",
-                help="pass --exe with a copy of that interpreter (same build)",
-            )
-        libpython = next((f for f in info.files if "/libpython" in f and os.path.isfile(f)), None)
-        stacks = gdb.open_core(raw, chosen, libpython, cfg)
-    host = host_name()
-    notes = list(stacks.notes)
+        spy_error: HangdumpError | None = None
+        if method != "gdb":
+            try:
+                spy = _pyspy_core(raw, opts, versions, notes)
+            except HangdumpError as exc:
+                if method == "py-spy":
+                    raise
+                spy_error = exc
+        if method == "gdb" or spy is None or opts.native or opts.deep:
+            try:
+                stacks, chosen, libpython = _gdb_core(raw, path, exe, info, opts)
+            except HangdumpError as exc:
+                if spy is None:
+                    if spy_error is not None and isinstance(exc, ToolMissing):
+                        raise spy_error from None
+                    raise
+                notes.append(f"gdb could not add native frames: {exc.one_line()}")
+        if spy_error is not None and stacks is not None:
+            notes.insert(0, f"py-spy could not read the core ({spy_error}); read it with gdb")
+    if stacks is not None:
+        versions["gdb"] = stacks.gdb_version
+        notes.extend(stacks.notes)
     if exe and info.exe and os.path.realpath(exe) != os.path.realpath(info.exe):
         notes.append(f"--exe {exe} given; the core names {info.exe}")
+    if spy is not None and stacks is not None:
+        threads = merge_deep(spy, stacks.threads)
+    elif spy is not None:
+        threads = merge_threads(spy, {tid: (None, None) for tid in info.tids})
+    else:
+        threads = stacks.threads
+    readers = [r for r, used in (("py-spy", spy is not None), ("gdb", stacks is not None)) if used]
     facts = ProcessFacts(
         cmdline=tuple(info.psargs.split()) if info.psargs else (),
         exe=info.exe or chosen,
-        python_version=gdb.python_version_of(chosen, libpython),
+        python_version=gdb.python_version_of(chosen, libpython, *info.files),
         ppid=info.ppid,
-        num_threads=len(info.tids) or len(stacks.threads),
+        num_threads=len(info.tids) or len(threads),
         uid=info.uid,
     )
+    options = {"native": stacks is not None, "locals": bool(opts.with_locals and spy is not None),
+               "exe": chosen, "reader": "+".join(readers)}
+    if stacks is not None:
+        options["gdb_extension"] = stacks.extension
+    host = host_name()
     return Capture(
         id=new_capture_id(taken_at, host, info.pid),
         host=host,
@@ -241,10 +314,10 @@ def collect_core(path: str, exe: str | None, opts: CollectOptions) -> Capture:
         method="core",
         trigger=opts.trigger,
         process=facts,
-        threads=stacks.threads,
-        tool_versions=_tool_versions(stacks),
+        threads=threads,
+        tool_versions=versions,
         errors=tuple(notes),
         source=os.path.abspath(path),
         duration_s=round(time.monotonic() - started, 4),
-        options={"native": True, "locals": False, "gdb_extension": stacks.extension, "exe": chosen},
+        options=options,
     )

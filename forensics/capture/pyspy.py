@@ -116,3 +116,38 @@ class PyspyRun:
         except ValueError as exc:
             raise CaptureFailed(f"py-spy printed something that is not JSON for pid {self.ident.pid}: {exc}") from None
         return PyspyDump(threads_from_pyspy(data, redact=redact), nonblocking, tuple(notes))
+
+
+def core_argv(binary: str, core: str, with_locals: bool = False) -> list[str]:
+    """``py-spy dump --core``: Python frames, thread names and GIL flags from a core file (no native frames)."""
+    argv = [binary, "dump", "--json", "--core", core]
+    if with_locals:
+        argv.append("--locals")
+    return argv
+
+
+def dump_core(binary: str, core: str, timeout_s: float = 10.0, with_locals: bool = False,
+              redact: bool = True) -> PyspyDump:
+    """Run py-spy on a core file, bounded by timeout_s (no target to leave running, so no guard)."""
+    import subprocess
+
+    from forensics.errors import CaptureTimeout
+
+    argv = core_argv(binary, core, with_locals)
+    try:
+        proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout_s,
+                              env=PyspyRun.tool_env(), check=False)
+    except subprocess.TimeoutExpired:
+        raise CaptureTimeout(f"py-spy did not read the core {core} within {timeout_s:g}s",
+                             help="retry with a larger --timeout") from None
+    except OSError as exc:
+        raise ToolMissing(f"cannot run {binary} ({exc.strerror or exc})", help="pip install py-spy") from None
+    if proc.returncode != 0:
+        raise CaptureFailed(f"py-spy could not read the core: {_error_line(proc.stderr.decode('utf-8', 'replace'))}")
+    from forensics.importers.pyspy import threads_from_pyspy
+
+    try:
+        data = json.loads(proc.stdout)
+    except ValueError as exc:
+        raise CaptureFailed(f"py-spy printed something that is not JSON for the core {core}: {exc}") from None
+    return PyspyDump(threads_from_pyspy(data, redact=redact), False, ())

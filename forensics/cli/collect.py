@@ -43,7 +43,11 @@ def command(pids, match, children, native, with_locals, no_redact, timeout, pysp
     if core_file is not None:
         if pids or match:
             raise UsageError("--core analyses a core file; it does not go with --pid or --match")
-        return _core(core_file, exe, timeout, gdb_ext, as_json, no_store, store_dir)
+        if keep_core:
+            raise UsageError("--keep-core keeps the core of a live process; --core reads one that exists")
+        opts = CollectOptions(native=native, with_locals=with_locals, redact=not no_redact, timeout_s=timeout,
+                              pyspy_path=pyspy_path, method=method, deep=deep, gdb_ext=gdb_ext)
+        return _core(core_file, exe, opts, as_json, no_store, store_dir)
     if exe is not None:
         raise UsageError("--exe goes with --core", help="for a live process the executable is read from /proc")
     if keep_core and no_store:
@@ -83,14 +87,12 @@ def command(pids, match, children, native, with_locals, no_redact, timeout, pysp
     return exit_code
 
 
-def _core(core_file: str, exe: str | None, timeout: float, gdb_ext: str | None, as_json: bool, no_store: bool,
-          store_dir: str | None) -> int:
-    """collect --core: one capture from a core file, stored and shown like a live one."""
+def _core(core_file: str, exe: str | None, opts, as_json: bool, no_store: bool, store_dir: str | None) -> int:
+    """collect --core: one capture from a core file (py-spy's reader, gdb for native frames), stored and shown like a live one."""
     from forensics.capture.deep import collect_core
-    from forensics.capture.live import CollectOptions
     from forensics.summary import render_summary
 
-    capture = collect_core(core_file, exe, CollectOptions(timeout_s=timeout, method="gdb", gdb_ext=gdb_ext))
+    capture = collect_core(core_file, exe, opts)
     if not no_store:
         path = open_store(store_dir).put(capture)
         if not as_json:
