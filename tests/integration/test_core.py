@@ -6,6 +6,7 @@ import os
 import shutil
 import signal
 import stat
+import subprocess
 import sys
 import threading
 
@@ -13,13 +14,22 @@ import pytest
 
 from forensics import procfs
 from forensics.capture import core as corefile
-from forensics.capture import deep
+from forensics.capture import deep, pyspy
 from forensics.capture import gdb as gdbmod
 from forensics.capture.live import CollectOptions, collect
 from forensics.cli import main
 from forensics.errors import CaptureFailed, GdbError, LowDiskSpace
 from forensics.store.local import LocalStore
-from tests.integration.test_gdb import PYENV_311, assert_running, by_tid, needs_pyenv, py_funcs
+from tests.integration.test_gdb import (
+    DEBIAN_311,
+    PYENV_311,
+    assert_running,
+    by_tid,
+    native_funcs,
+    needs_debian,
+    needs_pyenv,
+    py_funcs,
+)
 from tests.support import python_interpreters, spawn_hang, wait_blocked, wait_until
 
 pytestmark = [
@@ -164,6 +174,80 @@ def test_estimate_bounds_the_raw_core(tmp_path):
             gdbmod.attach_live(ident, PYENV_311, deep._libpython(hung.pid), gdbmod.GdbConfig(), core_out=raw)
         assert_running(hung.pid)
     assert 0 < os.path.getsize(raw) <= estimate * 1.05 + (1 << 20), (os.path.getsize(raw), estimate)
+
+
+def test_core_reads_through_pyspy_first(kept):
+    """The default (auto) reads the core with py-spy on a compact copy: deadlock frames, names, no gdb."""
+    cap, _store, info, _rss, _ = kept
+    post = deep.collect_core(cap.options["core"], None, CollectOptions())
+    assert post.method == "core" and post.options["reader"] == "py-spy", post.options
+    assert "py-spy" in post.tool_versions and "gdb" not in post.tool_versions and not post.errors, post.errors
+    threads = by_tid(post)
+    assert set(threads) == set(by_tid(cap))  # threads py-spy does not report (none here) are kept, frameless
+    wa, wb = threads[info["threads"]["worker-a"]], threads[info["threads"]["worker-b"]]
+    assert py_funcs(wa)[0] == "transfer_a_to_b" and py_funcs(wb)[0] == "transfer_b_to_a"
+    assert (wa.name, wb.name) == ("worker-a", "worker-b")
+    assert all(f.kind == "python" for t in post.threads for f in t.frames)
+    live = by_tid(cap)
+    for name in ("worker-a", "worker-b", "MainThread"):  # the same Python frames gdb saw live
+        tid = info["threads"][name]
+        assert [(f.function, f.line) for f in threads[tid].python_frames] == [
+            (f.function, f.line) for f in live[tid].python_frames
+        ]
+
+
+def test_core_native_merges_gdb_frames(kept):
+    cap, _store, info, _rss, _ = kept
+    post = deep.collect_core(cap.options["core"], None, CollectOptions(native=True))
+    assert post.options["reader"] == "py-spy+gdb" and post.options["native"], post.options
+    assert {"py-spy", "gdb"} <= set(post.tool_versions) and not post.errors, post.errors
+    wa = by_tid(post)[info["threads"]["worker-a"]]
+    assert wa.name == "worker-a" and py_funcs(wa)[0] == "transfer_a_to_b"
+    first_py = next(i for i, f in enumerate(wa.frames) if f.kind == "python")
+    assert first_py > 0 and any("futex" in f.function or "sem_" in f.function for f in wa.frames[:first_py])
+    assert wa.lock_address is not None and wa.lock_address == by_tid(cap)[wa.tid].lock_address
+
+
+def test_default_filter_core_is_read_by_pyspy(tmp_path):
+    """A by-hand core (coredump_filter 0x33: no file-backed mappings) still goes through py-spy: the compact
+    copy takes those mappings from the files on disk."""
+    with spawn_hang("deadlock_ab", python=PYENV_311) as hung:
+        wait_blocked(hung.pid, [hung.tid("worker-a")], syscalls={"futex"})
+        raw = str(tmp_path / "core")
+        notes: list[str] = []
+        with corefile.narrowed_filter(hung.pid, notes, bits=0x33):
+            gdbmod.attach_live(procfs.identity(hung.pid), PYENV_311, deep._libpython(hung.pid), gdbmod.GdbConfig(),
+                               core_out=raw)
+        tid = hung.tid("worker-a")
+    raw_pyspy = subprocess.run([pyspy.find_pyspy(), "dump", "--core", raw], check=False, capture_output=True, text=True)
+    assert raw_pyspy.returncode != 0  # py-spy alone cannot read it
+    post = deep.collect_core(raw, None, CollectOptions())
+    assert post.options["reader"] == "py-spy" and py_funcs(by_tid(post)[tid])[0] == "transfer_a_to_b"
+
+
+@needs_debian
+def test_core_pyspy_cannot_read_goes_through_gdb(tmp_path):
+    """The interpreter that dumped the core is gone (upgraded, container removed): py-spy needs its symbols
+    from disk and fails; gdb reads the core with --exe pointing at a copy of the same build."""
+    (tmp_path / "gone").mkdir()
+    (tmp_path / "copy").mkdir()
+    doomed = str(tmp_path / "gone" / "python3.11")
+    shutil.copy2(DEBIAN_311, doomed)
+    with spawn_hang("deadlock_ab", python=doomed) as hung:
+        wait_blocked(hung.pid, [hung.tid("worker-a")], syscalls={"futex"})
+        raw = str(tmp_path / "core")
+        with corefile.narrowed_filter(hung.pid, []):
+            gdbmod.attach_live(procfs.identity(hung.pid), doomed, None, gdbmod.GdbConfig(), core_out=raw)
+        tid = hung.tid("worker-a")
+    os.unlink(doomed)
+    copy = shutil.copy2(DEBIAN_311, str(tmp_path / "copy" / "python3.11"))
+    post = deep.collect_core(raw, copy, CollectOptions())
+    assert post.options["reader"] == "gdb", post.options
+    assert post.errors[0].startswith("py-spy could not read the core"), post.errors
+    wa = by_tid(post)[tid]
+    assert py_funcs(wa)[0] == "transfer_a_to_b" and native_funcs(wa)
+    with pytest.raises(CaptureFailed, match="py-spy could not read the core"):
+        deep.collect_core(raw, copy, CollectOptions(method="py-spy"))
 
 
 if __name__ == "__main__":
