@@ -159,6 +159,7 @@ def run_one(name: str, run: int, pythons: list[str], base: Path, out: Path, rng:
     tdir = target_dir(tail, cwd, env_extra, name)
     tdir.mkdir(parents=True, exist_ok=True)
     (tdir / f"{name}.py").write_text(shifted_source((FIXTURES / f"{name}.py").read_text(), (run * 7) % 23))
+    shutil.copy(FIXTURES / "_scaffold.py", tdir / "_scaffold.py")  # what every program imports
     args = [py] + tail + ["--extra-idle-threads", str(rng.choice([0, 0, 1, 2, 3]))]
     if run % 2:
         args += ["--name-suffix", f"-{rng.randint(1, 99)}"]

@@ -201,11 +201,3 @@ def test_fixture_dies_with_its_runner(name: str) -> None:
                 pass
 
 
-def test_fixtures_share_one_scaffolding_block() -> None:
-    """Each program is standalone, so the scaffolding is copied: keep the copies identical."""
-    blocks = {}
-    for name in ALL_FIXTURES:
-        text = (HANGS_DIR / (name + ".py")).read_text()
-        start, end = text.index("# Fixture scaffolding."), text.index("# The hang itself.")
-        blocks[name] = text[start:end]
-    assert len(set(blocks.values())) == 1, "scaffolding differs: edit it in every fixture"
