@@ -200,3 +200,54 @@ def test_mi_path_refuses_blanks():
     assert gdbmod.mi_path("/tmp/core.1") == "/tmp/core.1"
     with pytest.raises(GdbError):
         gdbmod.mi_path("/tmp/my core")
+
+
+def _core_with_loads(path, lib, sp):
+    """A core: one thread (stack pointer sp), a file-backed mapping of ``lib`` the core left out, an anonymous
+    RW stack, an anonymous read-only reserve (a gcore's rendering of PROT_NONE) and an anonymous RW heap."""
+    st = bytearray(336)
+    struct.pack_into("<i", st, 32, 7)
+    struct.pack_into("<Q", st, corefile.SP_OFFSET[corefile.EM_X86_64], sp)
+    notes = _note(corefile.NT_PRSTATUS, bytes(st))
+    desc = struct.pack("<QQ", 1, 4096) + struct.pack("<QQQ", 0x10000, 0x12000, 1) + str(lib).encode() + b"\0"
+    notes += _note(corefile.NT_FILE, desc)
+    stack = bytes(0x3000) + b"S" * 0x1000  # [0x20000, 0x24000): live only near the top
+    heap = b"H" * 0x2000
+    loads = [(0x20000, stack, 6), (0x30000, bytes(0x8000), 4), (0x40000, heap, 6)]
+    nph = 1 + len(loads)
+    pos = 64 + 56 * nph
+    phdrs = [struct.pack("<IIQQQQQQ", corefile.PT_NOTE, 0, pos, 0, 0, len(notes), 0, 4)]
+    body = notes
+    pos += len(notes)
+    for vaddr, data, flags in loads:
+        phdrs.append(struct.pack("<IIQQQQQQ", corefile.PT_LOAD, flags, pos, vaddr, 0, len(data), len(data), 1))
+        body += data
+        pos += len(data)
+    ehdr = bytearray(64)
+    ehdr[:4] = b"\x7fELF"
+    ehdr[4], ehdr[5] = 2, 1
+    struct.pack_into("<HH", ehdr, 16, 4, corefile.EM_X86_64)
+    struct.pack_into("<Q", ehdr, 32, 64)
+    struct.pack_into("<HH", ehdr, 54, 56, nph)
+    path.write_bytes(bytes(ehdr) + b"".join(phdrs) + body)
+
+
+def _loads(path):
+    with open(path, "rb") as fh:
+        _m, phdrs, _n = corefile._elf_layout(fh)
+        data = fh.seek(0) or fh.read()
+    return {p[3]: (p[1], data[p[2]: p[2] + p[5]]) for p in phdrs if p[0] == corefile.PT_LOAD}
+
+
+def test_compact_core_keeps_what_a_stack_reader_needs(tmp_path):
+    lib = tmp_path / "libpython3.11.so"
+    lib.write_bytes(b"L" * 4096 + b"T" * 8192)  # the mapping starts at page 1 of the file
+    _core_with_loads(tmp_path / "core", lib, sp=0x23010)
+    out = corefile.compact_for_pyspy(str(tmp_path / "core"), str(tmp_path / "compact"))
+    loads = _loads(out.path)
+    assert sorted(loads) == [0x10000, 0x22000, 0x40000]  # the read-only anonymous reserve is gone
+    assert loads[0x10000][1] == b"T" * 8192  # filled from the file at the mapping's offset
+    assert loads[0x22000][1] == bytes(0x1000) + b"S" * 0x1000  # stack from one page below sp
+    assert loads[0x40000] == (6, b"H" * 0x2000)
+    assert out.filled == 0x2000 and out.dropped == 0x8000 + 0x2000
+    assert corefile.read_core_info(out.path).tids == (7,)
