@@ -175,7 +175,9 @@ class KernelState:
     """A thread as the kernel sees it, read from /proc without ptrace.
 
     ``syscall`` is None when the thread is running on a CPU or the file was unreadable;
-    ``running`` tells those apart.
+    ``running`` tells those apart. When the syscall works on a file descriptor (read, recvfrom,
+    accept4, flock, ...), ``fd_target`` is what that fd is (``socket:[inode]``, ``pipe:[...]`` or a
+    path) and, for TCP sockets, ``local``/``peer`` are the addresses (``peer`` None while listening).
     """
 
     state: str | None = None
@@ -186,6 +188,9 @@ class KernelState:
     stime_s: float | None = None
     voluntary_ctxt_switches: int | None = None
     nonvoluntary_ctxt_switches: int | None = None
+    fd_target: str | None = None
+    local: str | None = None
+    peer: str | None = None
 
     def to_dict(self) -> dict:
         return _drop_none(
@@ -198,6 +203,9 @@ class KernelState:
                 "stime_s": self.stime_s,
                 "voluntary_ctxt_switches": self.voluntary_ctxt_switches,
                 "nonvoluntary_ctxt_switches": self.nonvoluntary_ctxt_switches,
+                "fd_target": self.fd_target,
+                "local": self.local,
+                "peer": self.peer,
             }
         )
 
@@ -216,6 +224,9 @@ class KernelState:
             nonvoluntary_ctxt_switches=_opt_int(
                 d.get("nonvoluntary_ctxt_switches"), "kernel.nonvoluntary_ctxt_switches"
             ),
+            fd_target=_opt_str(d.get("fd_target"), "kernel.fd_target"),
+            local=_opt_str(d.get("local"), "kernel.local"),
+            peer=_opt_str(d.get("peer"), "kernel.peer"),
         )
 
 

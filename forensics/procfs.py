@@ -220,3 +220,67 @@ def _kb(value: str | None) -> int | None:
     return int(value.split()[0]) * 1024
 
 
+# Syscalls whose first argument is the file descriptor the thread is blocked on.
+FD_SYSCALLS = frozenset({
+    "read", "readv", "pread64", "preadv", "preadv2", "recvfrom", "recvmsg", "recvmmsg", "write", "writev",
+    "sendto", "sendmsg", "accept", "accept4", "connect", "flock", "fcntl", "fsync", "fdatasync", "ioctl",
+})
+_TCP_STATES = {"0A": "LISTEN"}
+
+
+def parse_inet_address(text: str) -> str:
+    """'0100007F:1F91' -> '127.0.0.1:8081'; IPv6 addresses (32 hex digits) -> '[::1]:8081'.
+
+    /proc/net/tcp prints each 32-bit word of the address in host (little-endian) byte order.
+    """
+    addr, _, port = text.partition(":")
+    raw = bytes.fromhex(addr)
+    words = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))
+    if len(words) == 4:
+        host = ".".join(str(b) for b in words)
+    else:
+        import ipaddress
+
+        ip = ipaddress.IPv6Address(words)
+        host = str(ip.ipv4_mapped) if ip.ipv4_mapped else f"[{ip}]"
+    return f"{host}:{int(port, 16)}"
+
+
+def parse_net_tcp(text: str) -> dict[int, tuple[str, str | None]]:
+    """inode -> (local, peer) from /proc/PID/net/tcp or tcp6; peer is None for a listening socket."""
+    out = {}
+    for line in text.splitlines()[1:]:
+        f = line.split()
+        if len(f) < 10 or not f[9].isdigit():
+            continue
+        listening = _TCP_STATES.get(f[3]) == "LISTEN"
+        out[int(f[9])] = (parse_inet_address(f[1]), None if listening else parse_inet_address(f[2]))
+    return out
+
+
+def resolve_fds(pid: int, kernel: dict[int, tuple[str, KernelState]]) -> dict[int, tuple[str, KernelState]]:
+    """Say what each blocked thread's file descriptor is, and for TCP sockets both ends.
+
+    Read at capture time on purpose: the fd table and sockets are gone with the process.
+    """
+    from dataclasses import replace
+
+    sockets: dict[int, tuple[str, str | None]] | None = None
+    out = dict(kernel)
+    for tid, (comm, ks) in kernel.items():
+        sc = ks.syscall
+        if sc is None or sc.name not in FD_SYSCALLS or not sc.args or sc.args[0] >= 1 << 31:
+            continue
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{sc.args[0]}")
+        except OSError:
+            continue
+        local = peer = None
+        if target.startswith("socket:[") and target.endswith("]"):
+            if sockets is None:
+                sockets = {}
+                for name in ("tcp", "tcp6"):
+                    sockets.update(parse_net_tcp(_optional(f"/proc/{pid}/net/{name}") or ""))
+            local, peer = sockets.get(int(target[8:-1]), (None, None))
+        out[tid] = (comm, replace(ks, fd_target=target, local=local, peer=peer))
+    return out

@@ -55,8 +55,19 @@ def kernel_text(t: ThreadStack) -> str:
     if k.running:
         return "running"
     if k.syscall is not None:
-        return k.syscall.name
+        return k.syscall.name + _fd_text(k)
     return k.wchan or "-"
+
+
+def _fd_text(k) -> str:
+    """What the blocked syscall's file descriptor is: the peer of a socket, the listening address, a path."""
+    if k.peer:
+        return f" from {k.peer}" if k.syscall.name.startswith(("read", "recv")) else f" to {k.peer}"
+    if k.local:
+        return f" on {k.local}"
+    if k.fd_target and not k.fd_target.startswith(("socket:", "pipe:", "anon_inode:")):
+        return f" {k.fd_target}"
+    return ""
 
 
 def _flags(t: ThreadStack) -> str:

@@ -72,7 +72,7 @@ def collect_gdb_one(pid: int, opts: CollectOptions, store=None) -> Capture:
     taken_at = time.time()
     state_before = procfs.read_stat(pid).state
     # /proc first: once gdb attaches, every thread shows 't' (stopped by the tracer).
-    kernel = procfs.read_threads(pid)
+    kernel = procfs.resolve_fds(pid, procfs.read_threads(pid))
     try:
         facts: ProcessFacts | None = procfs.read_process_facts(pid, taken_at)
     except HangdumpError:

@@ -57,7 +57,7 @@ class _InFlight:
     def read_proc(self) -> None:
         """Parse the pre-capture snapshot and read the process facts, while py-spy runs."""
         try:
-            self.kernel = procfs.parse_tasks(self.run.run.tasks)
+            self.kernel = procfs.resolve_fds(self.ident.pid, procfs.parse_tasks(self.run.run.tasks))
             self.facts = procfs.read_process_facts(self.ident.pid, self.run.run.started_at)
         except HangdumpError:
             pass

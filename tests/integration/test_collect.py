@@ -108,6 +108,11 @@ def test_http_read_without_timeout(tmp_path):
         assert_left_running(hung.pid)
     t = thread(c, "http-client")
     assert t.kernel.syscall.name in ("recvfrom", "read")
+    assert t.kernel.fd_target.startswith("socket:[")
+    assert t.kernel.peer == f"127.0.0.1:{hung.info['port']}"
+    server = thread(c, "fake-upstream")
+    assert server.kernel.syscall.name in ("accept", "accept4")
+    assert server.kernel.local == f"127.0.0.1:{hung.info['port']}" and server.kernel.peer is None
     functions = [f.function for f in t.python_frames]
     assert any(f.endswith("readinto") for f in functions)
     assert "fetch_report" in functions

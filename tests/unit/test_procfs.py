@@ -94,3 +94,21 @@ def test_missing_pid_raises_target_not_found():
 
     with pytest.raises(TargetNotFound):
         procfs.identity(2**22 + 12345)
+
+
+def test_inet_addresses_from_proc_net():
+    assert procfs.parse_inet_address("0100007F:1F91") == "127.0.0.1:8081"
+    assert procfs.parse_inet_address("00000000000000000000000001000000:0050") == "[::1]:80"
+    assert procfs.parse_inet_address("0000000000000000FFFF00000100007F:1F90") == "127.0.0.1:8080"
+
+
+def test_net_tcp_table():
+    text = (
+        "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+        "   0: 0100007F:1F91 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1111 1 0\n"
+        "   1: 0100007F:A2B4 0100007F:1F91 01 00000000:00000000 00:00000000 00000000     0        0 2222 1 0\n"
+    )
+    assert procfs.parse_net_tcp(text) == {
+        1111: ("127.0.0.1:8081", None),
+        2222: ("127.0.0.1:41652", "127.0.0.1:8081"),
+    }
