@@ -243,7 +243,8 @@ class ThreadStack:
     frames: tuple[Frame, ...] = ()
     lock_address: int | None = None
 
-    def to_dict(self) -> dict:
+    def to_dict(self, memo: dict[int, dict] | None = None) -> dict:
+        """``memo`` (id of a Frame -> its dict) lets one document share the dicts of frames repeated across threads."""
         d = _drop_none(
             {
                 "tid": self.tid,
@@ -255,7 +256,15 @@ class ThreadStack:
                 "lock_address": self.lock_address,
             }
         )
-        d["frames"] = [f.to_dict() for f in self.frames]
+        if memo is None:
+            d["frames"] = [f.to_dict() for f in self.frames]
+        else:
+            frames = d["frames"] = []
+            for f in self.frames:
+                fd = memo.get(id(f))
+                if fd is None:
+                    fd = memo[id(f)] = f.to_dict()
+                frames.append(fd)
         return d
 
     @classmethod
@@ -386,6 +395,7 @@ class Capture:
     options: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
+        frame_dicts: dict[int, dict] = {}
         d = {
             "schema": SCHEMA,
             "id": self.id,
@@ -401,12 +411,14 @@ class Capture:
             "duration_s": self.duration_s,
             "options": self.options,
             "process": self.process.to_dict() if self.process else None,
-            "threads": [t.to_dict() for t in self.threads],
+            "threads": [t.to_dict(frame_dicts) for t in self.threads],
         }
         return _drop_none(d)
 
     def to_json(self, indent: int | None = None) -> str:
-        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+        """Compact unless ``indent`` is given: a store holds many of these."""
+        separators = None if indent is not None else (",", ":")
+        return json.dumps(self.to_dict(), indent=indent, separators=separators, ensure_ascii=False)
 
     @classmethod
     def from_dict(cls, d: Any) -> Capture:
