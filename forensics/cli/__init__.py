@@ -54,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code
+    except BrokenPipeError:  # stdout closed by the reader (`| head`): not an error worth a traceback
+        return 1
     except KeyboardInterrupt:
         click.echo("hangdump: interrupted", err=True)
         return 130
