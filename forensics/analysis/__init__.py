@@ -30,7 +30,9 @@ Public API (stable; the report and the CLI use only this)
 
 ``cluster(captures, rules=None, threshold=0.8) -> list[Cluster]`` and
 ``cluster_paths(paths, rules=None, threshold=0.8, on_skip=None) -> list[Cluster]`` (the fast
-path for a store: reads and parses each file once, keeps no capture in memory).
+path for a store: reads and parses each file once, keeps no capture in memory). Both take an
+optional ``observe(raw, threads)`` called once per capture with the ``ThreadAnalysis`` list the
+clustering computed (what the report needs to pick stuck threads without classifying twice).
     ``Cluster`` (ranked: distinct processes, hosts, days, captures): ``id`` (stable: hash of the
     leading signature), ``signature``, ``category`` (headline), ``verdict`` (text of the
     representative's first verdict), ``members: tuple[Member]`` (``id, source, host, pid,

@@ -31,6 +31,7 @@ from forensics.errors import CaptureFormatError
 DEFAULT_THRESHOLD = 0.8
 _PYVER = re.compile(r"/python(\d+\.\d+)")
 _CAP = 12
+Observer = Callable[[dict, list], None]  # (raw capture dict, its ThreadAnalysis list): see cluster()
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +145,7 @@ def _richness(raw: dict, threads: list) -> int:
 
 
 class _Clusterer:
-    def __init__(self, rules: BenignRules | None, threshold: float) -> None:
+    def __init__(self, rules: BenignRules | None, threshold: float, observe: Observer | None = None) -> None:
         from forensics.analysis import analyze_threads, process_signature
 
         self._analyze = analyze_threads
@@ -152,6 +153,7 @@ class _Clusterer:
         self.rules = rules
         self.threshold = threshold
         self.groups: dict[tuple, _Group] = {}
+        self.observe = observe
 
     def add(self, raw: dict, ref: Any) -> None:
         threads = self._analyze(raw, self.rules)
@@ -185,6 +187,8 @@ class _Clusterer:
                     g.paths.add(os.path.dirname(file))
                 if ta.name and len(g.names) < _CAP:
                     g.names.add(ta.name)
+        if self.observe is not None:
+            self.observe(raw, threads)
 
     # -- stage 2 -------------------------------------------------------------------------------
     def _sim(self, a: ThreadSignature, b: ThreadSignature, busy: frozenset) -> float:
@@ -360,11 +364,15 @@ def _rank(clusters: list[Cluster]) -> list[Cluster]:
 
 
 def cluster(captures: Iterable[Any], rules: BenignRules | None = None,
-            threshold: float = DEFAULT_THRESHOLD) -> list[Cluster]:
-    """Cluster in-memory captures (``Capture`` objects or raw dicts)."""
+            threshold: float = DEFAULT_THRESHOLD, observe: Observer | None = None) -> list[Cluster]:
+    """Cluster in-memory captures (``Capture`` objects or raw dicts).
+
+    ``observe(raw, threads)``, when given, sees each capture's dict and its per-thread classification
+    (``ThreadAnalysis`` list, as ``analyze_threads`` returns it) once, as clustering computes it.
+    """
     from forensics.analysis import _as_dict
 
-    c = _Clusterer(rules, threshold)
+    c = _Clusterer(rules, threshold, observe)
     for cap in captures:
         raw = _as_dict(cap)
         c.add(raw, raw)
@@ -390,12 +398,14 @@ def cluster_paths(
     threshold: float = DEFAULT_THRESHOLD,
     on_skip: Callable[[str, str], None] | None = None,
     accept: Callable[[dict], bool] | None = None,
+    observe: Observer | None = None,
 ) -> list[Cluster]:
     """Cluster capture files: each is read and parsed once, classified from the raw dict, and dropped.
 
-    Unreadable or foreign files go to ``on_skip(path, reason)``; ``accept(raw)`` filters.
+    Unreadable or foreign files go to ``on_skip(path, reason)``; ``accept(raw)`` filters; ``observe`` as in
+    ``cluster``.
     """
-    c = _Clusterer(rules, threshold)
+    c = _Clusterer(rules, threshold, observe)
     for p in paths:
         path = os.fspath(p)
         try:
