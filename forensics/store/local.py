@@ -7,11 +7,13 @@ reported as skipped, never fatal, and never rewritten.
 """
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from forensics.errors import CaptureFormatError, StoreError
 from forensics.model import Capture
@@ -41,11 +43,14 @@ class Filter:
     pid: int | None = None
 
     def accepts(self, c: Capture) -> bool:
+        return self.accepts_values(c.taken_at, c.host, c.pid)
+
+    def accepts_values(self, taken_at: float, host: str, pid: int | None) -> bool:
         return (
-            (self.since is None or c.taken_at >= self.since)
-            and (self.until is None or c.taken_at <= self.until)
-            and (self.host is None or c.host == self.host)
-            and (self.pid is None or c.pid == self.pid)
+            (self.since is None or taken_at >= self.since)
+            and (self.until is None or taken_at <= self.until)
+            and (self.host is None or host == self.host)
+            and (self.pid is None or pid == self.pid)
         )
 
 
@@ -88,23 +93,39 @@ class LocalStore:
         return [self.captures_dir / n for n in sorted(names) if n.endswith(".json") and not n.startswith(".")]
 
     @staticmethod
-    def load_raw(path: Path) -> tuple[Capture, dict]:
-        """A capture file as the model and as the JSON document it was read from."""
-        import json
-
+    def load_doc(path: Path) -> Any:
+        """A capture file's JSON document, as parsed (not checked against the schema)."""
         try:
             data = path.read_bytes()
         except OSError as exc:
             raise CaptureFormatError(f"cannot read {path}: {exc.strerror or exc}") from None
         try:
-            doc = json.loads(data)
+            return json.loads(data)
         except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise CaptureFormatError(f"not valid JSON: {exc}") from None
+
+    @classmethod
+    def load_raw(cls, path: Path) -> tuple[Capture, dict]:
+        """A capture file as the model and as the JSON document it was read from."""
+        doc = cls.load_doc(path)
         return Capture.from_dict(doc), doc
 
     @classmethod
     def load(cls, path: Path) -> Capture:
         return cls.load_raw(path)[0]
+
+    def scan_docs(self) -> Iterator[tuple[Path, Any] | Skipped]:
+        """Every file's parsed JSON document with its path, oldest first; a Skipped per unreadable or non-JSON file.
+
+        The one scan loop of the store. No model is built and nothing is checked beyond JSON: for readers
+        that check what they use themselves (the report encodes 10k documents faster than it could build
+        10k ``Capture`` objects); ``scan_raw`` checks and filters.
+        """
+        for path in self.paths():
+            try:
+                yield path, self.load_doc(path)
+            except CaptureFormatError as exc:
+                yield Skipped(path, str(exc))
 
     def scan_raw(self, flt: Filter | None = None) -> Iterator[tuple[Capture, dict] | Skipped]:
         """Every capture passing the filter with its JSON document, oldest first, and a Skipped per unreadable file.
@@ -112,9 +133,13 @@ class LocalStore:
         The documents spare the analysis a ``to_dict`` round trip of every capture.
         """
         flt = flt or Filter()
-        for path in self.paths():
+        for item in self.scan_docs():
+            if isinstance(item, Skipped):
+                yield item
+                continue
+            path, doc = item
             try:
-                capture, doc = self.load_raw(path)
+                capture = Capture.from_dict(doc)
             except CaptureFormatError as exc:
                 yield Skipped(path, str(exc))
                 continue

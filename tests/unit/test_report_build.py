@@ -28,3 +28,22 @@ def test_cluster_observe_sees_each_capture_once_with_the_classification_it_used(
     ids = []
     analysis.cluster_paths(paths, observe=lambda raw, threads: ids.append(raw["id"]))
     assert ids == [d["id"] for d in docs]
+
+
+def test_store_scan_docs_yields_paths_and_documents_and_skips_what_is_not_json(tmp_path):
+    from forensics.store.local import LocalStore, Skipped
+
+    store = LocalStore(tmp_path)
+    store.captures_dir.mkdir(parents=True)
+    docs = _docs()
+    for i, d in enumerate(docs):
+        (store.captures_dir / f"{i}.json").write_text(json.dumps(d))
+    (store.captures_dir / "9-broken.json").write_text('{"schema": "hangdump.capture/1", "threads": [')
+    (store.captures_dir / "8-foreign.json").write_text('{"schema": "other"}')
+    items = list(store.scan_docs())
+    assert [(p.name, d) for p, d in items[:2]] == [("0.json", docs[0]), ("1.json", docs[1])]
+    assert items[2] == (store.captures_dir / "8-foreign.json", {"schema": "other"})  # JSON: the reader judges it
+    assert isinstance(items[3], Skipped) and items[3].path.name == "9-broken.json" and "JSON" in items[3].reason
+    # scan_raw runs on the same loop and checks the schema
+    raw = list(store.scan_raw())
+    assert [type(x).__name__ for x in raw] == ["tuple", "tuple", "Skipped", "Skipped"]
