@@ -17,14 +17,20 @@ split its cluster, and captured while it hangs:
 
 Output: ``OUT/captures/*.json`` (one file per capture) and ``OUT/labels.json``
 (file name -> cause). Children that are the real victims (the forked worker stuck on the
-log handler's lock, the pool worker) are captured too, labelled by their own role.
+log handler's lock, the pool worker) are captured too, labelled by their own role; a program
+can also name a child's cause itself with a ``label`` key in its READY ``children``.
+
+``--programs DIR`` takes the hang programs from another directory: the held-out set in
+``scripts/corpus/heldout/`` shares its scaffolding through ``_*.py`` modules (copied next to
+each program) and may declare several causes per program in ``scenarios.json``
+(``{"label": {"program": name, "args": [...]}}``).
 
     python scripts/corpus/generate.py --out fixtures/corpus --runs 12
+    python scripts/corpus/generate.py --heldout --runs 8      # -> fixtures/corpus_heldout
 """
 from __future__ import annotations
 
 import argparse
-import glob
 import gzip
 import json
 import os
@@ -41,6 +47,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 FIXTURES = ROOT / "fixtures" / "hangs"
+HELDOUT = Path(__file__).resolve().parent / "heldout"
 MARKER = "# The hang itself."
 # cause label of the main process, and of a child role (READY "children") worth capturing
 CHILD_LABELS = {
@@ -50,13 +57,20 @@ CHILD_LABELS = {
 
 
 def interpreters() -> list[str]:
-    found = []
-    for minor in (9, 10, 11, 12, 13):
-        hits = sorted(glob.glob(f"/root/.pyenv/versions/3.{minor}.*/bin/python3.{minor}"))
-        hits += [p for p in (shutil.which(f"python3.{minor}") or "",) if p and "shims" not in p]
-        if hits:
-            found.append(hits[0])
-    return found or [sys.executable]
+    from forensics.hangs import python_interpreters
+
+    return list(python_interpreters().values()) or [sys.executable]
+
+
+def scenarios(programs: Path) -> dict[str, tuple[str, list[str]]]:
+    """cause label -> (program name, extra argv); one cause per program unless scenarios.json says more."""
+    out = {p.stem: (p.stem, []) for p in sorted(programs.glob("*.py")) if not p.name.startswith("_")}
+    spec = programs / "scenarios.json"
+    if spec.exists():
+        for label, s in json.loads(spec.read_text()).items():
+            out.pop(s["program"], None)
+            out[label] = (s["program"], list(s.get("args", [])))
+    return dict(sorted(out.items()))
 
 
 def shifted_source(text: str, shift: int) -> str:
@@ -110,23 +124,9 @@ def target_dir(argv_tail: list[str], cwd: Path, env: dict, name: str) -> Path:
 
 
 def wait_ready(proc: subprocess.Popen, timeout: float) -> dict | None:
-    import selectors
+    from forensics.hangs import read_ready
 
-    sel = selectors.DefaultSelector()
-    sel.register(proc.stdout, selectors.EVENT_READ)
-    deadline = time.monotonic() + timeout
-    buf = b""
-    while time.monotonic() < deadline:
-        if not sel.select(timeout=max(0.0, deadline - time.monotonic())):
-            break
-        chunk = os.read(proc.stdout.fileno(), 65536)
-        if not chunk:
-            break
-        buf += chunk
-        for line in buf.split(b"\n"):
-            if line.startswith(b"READY "):
-                return json.loads(line[6:])
-    return None
+    return read_ready(proc, time.monotonic() + timeout)[0]
 
 
 def pyspy_raw(pid: int, native: bool) -> bytes | None:
@@ -151,46 +151,53 @@ def settle(ready: dict) -> None:
     time.sleep(0.3)
 
 
-def run_one(name: str, run: int, pythons: list[str], base: Path, out: Path, rng: random.Random) -> list[tuple[str, str]]:
+def run_one(label: str, run: int, pythons: list[str], base: Path, out: Path, rng: random.Random,
+            programs: Path = FIXTURES, program: str | None = None, extra: list[str] | None = None,
+            ) -> list[tuple[str, str]]:
+    """Run one cause once under one variation and capture it (and its labelled children)."""
+    name = program or label
     py = pythons[run % len(pythons)]
     pyver = ".".join(subprocess.run([py, "-c", "import sys;print(sys.version_info[0], sys.version_info[1])"],
                                     capture_output=True, text=True, check=True).stdout.split())
-    tail, cwd, env_extra = layout(base / f"{name}-{run}", name, run + sum(map(ord, name)) % 4, pyver, run)
+    tail, cwd, env_extra = layout(base / f"{label}-{run}", name, run + sum(map(ord, label)) % 4, pyver, run)
     tdir = target_dir(tail, cwd, env_extra, name)
     tdir.mkdir(parents=True, exist_ok=True)
-    (tdir / f"{name}.py").write_text(shifted_source((FIXTURES / f"{name}.py").read_text(), (run * 7) % 23))
-    shutil.copy(FIXTURES / "_scaffold.py", tdir / "_scaffold.py")  # what every program imports
-    args = [py] + tail + ["--extra-idle-threads", str(rng.choice([0, 0, 1, 2, 3]))]
+    (tdir / f"{name}.py").write_text(shifted_source((programs / f"{name}.py").read_text(), (run * 7) % 23))
+    for helper in programs.glob("_*.py"):  # the shared scaffolding every program imports travels with it
+        shutil.copy(helper, tdir / helper.name)
+    tmp = base / f"{label}-{run}" / "tmp"
+    tmp.mkdir(parents=True, exist_ok=True)
+    args = [py] + tail + list(extra or []) + ["--extra-idle-threads", str(rng.choice([0, 0, 1, 2, 3]))]
     if run % 2:
         args += ["--name-suffix", f"-{rng.randint(1, 99)}"]
     native = run % 2 == 0
     raw = run % 3 == 2
-    env = dict(os.environ, **env_extra, HANGDUMP_FIXTURE_PARENT=str(os.getpid()))
+    env = dict(os.environ, **env_extra, HANGDUMP_FIXTURE_PARENT=str(os.getpid()), TMPDIR=str(tmp))
     proc = subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     written = []
     try:
         ready = wait_ready(proc, 30)
         if ready is None:
-            print(f"  {name} run {run}: no READY", file=sys.stderr)
+            print(f"  {label} run {run}: no READY", file=sys.stderr)
             return []
         settle(ready)
-        targets = [(ready["pid"], name)]
+        targets = [(ready["pid"], label)]
         for child in ready.get("children", []):
             role = child.get("role")
             if name == "mp_pool_wait" and child.get("expect", {}).get("MainThread") == "sleep":
                 role = "task-worker"
-            label = CHILD_LABELS.get((name, role))
-            if label:
-                targets.append((child["pid"], label))
-        for pid, label in targets:
+            child_label = f"{label}.{child['label']}" if child.get("label") else CHILD_LABELS.get((name, role))
+            if child_label:
+                targets.append((child["pid"], child_label))
+        for pid, target_label in targets:
             data = capture(pid, native, raw)
             if data is None:
-                print(f"  {name} run {run}: capture of {pid} failed", file=sys.stderr)
+                print(f"  {label} run {run}: capture of {pid} failed", file=sys.stderr)
                 continue
-            fname = f"{label}-r{run:02d}-py{pyver}{'-native' if native else ''}{'-pyspy' if raw else ''}.json"
+            fname = f"{target_label}-r{run:02d}-py{pyver}{'-native' if native else ''}{'-pyspy' if raw else ''}.json"
             (out / "captures" / fname).write_bytes(data)
-            written.append((fname, label))
+            written.append((fname, target_label))
     finally:
         try:
             os.killpg(proc.pid, signal.SIGKILL)
@@ -202,28 +209,34 @@ def run_one(name: str, run: int, pythons: list[str], base: Path, out: Path, rng:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", default=str(ROOT / "fixtures" / "corpus"))
+    ap.add_argument("--out", default=None, help="output directory (default: fixtures/corpus, or "
+                    "fixtures/corpus_heldout with --heldout)")
+    ap.add_argument("--programs", default=None, help="directory of hang programs (default: fixtures/hangs)")
+    ap.add_argument("--heldout", action="store_true", help="the held-out programs of scripts/corpus/heldout/")
     ap.add_argument("--runs", type=int, default=12, help="captures per cause")
     ap.add_argument("--only", nargs="*", help="fixture names (default: all)")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--gzip", action="store_true", help="also write OUT/corpus.json.gz (all captures in one file)")
     args = ap.parse_args(argv)
-    out = Path(args.out)
+    programs = Path(args.programs) if args.programs else (HELDOUT if args.heldout else FIXTURES)
+    out = Path(args.out or ROOT / "fixtures" / ("corpus_heldout" if args.heldout else "corpus"))
     (out / "captures").mkdir(parents=True, exist_ok=True)
     labels_path = out / "labels.json"
     labels = json.loads(labels_path.read_text()) if labels_path.exists() else {}
-    names = args.only or sorted(p.stem for p in FIXTURES.glob("*.py"))
+    causes = scenarios(programs)
+    names = args.only or list(causes)
     pythons = interpreters()
     rng = random.Random(args.seed)
     base = Path(tempfile.mkdtemp(prefix="hdcorpus-"))
     try:
         for name in names:
             t0 = time.monotonic()
+            program, extra = causes[name]
             for run in range(args.runs):
-                for fname, label in run_one(name, run, pythons, base, out, rng):
+                for fname, label in run_one(name, run, pythons, base, out, rng, programs, program, extra):
                     labels[fname] = label
             labels_path.write_text(json.dumps(labels, indent=1, sort_keys=True) + "\n")
-            print(f"{name}: {time.monotonic() - t0:.1f}s", file=sys.stderr)
+            print(f"{name} ({program}): {time.monotonic() - t0:.1f}s", file=sys.stderr)
     finally:
         shutil.rmtree(base, ignore_errors=True)
     if args.gzip:
