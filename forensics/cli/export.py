@@ -17,32 +17,24 @@ from forensics.cli.common import filter_options, make_filter, open_store, store_
 def command(fmt, cluster_id, all_threads, out, since, until, host, pid, store_dir):
     """Export stacks for flame graph tools; each thread of each capture counts once."""
     from forensics.errors import UsageError
-    from forensics.report import build, export, flame
+    from forensics.report import build, export
 
-    loaded = build.load(open_store(store_dir), make_filter(since, until, host, pid))
-    for s in loaded.skipped:
+    data = build.collect(open_store(store_dir), make_filter(since, until, host, pid))
+    for s in data.skipped:
         warn_skipped(s)
-    analysis = build.analyse(loaded.captures, loaded.raws)
-    include = flame.has_frames if all_threads else analysis.stuck
     if cluster_id is not None:
-        chosen = [cl for cl in analysis.clusters if cl.id == cluster_id]
+        chosen = [cl for cl in data.clusters if cl.id == cluster_id]
         if not chosen:
-            known = ", ".join(cl.id for cl in analysis.clusters[:10]) or "none"
+            known = ", ".join(cl.id for cl in data.clusters[:10]) or "none"
             raise UsageError(f"no cluster {cluster_id!r}", help=f"clusters in this range: {known}")
-        groups = [(f"cluster {cl.id}: {cl.headline}", [loaded.captures[m] for m in cl.members],
-                   flame.has_frames if all_threads else cl.stuck) for cl in chosen]
+        stacks = [(f"cluster {cl.id}: {cl.headline}", data.stacks(cl.members, all_threads)) for cl in chosen]
     else:
-        groups = [("all captures", loaded.captures, include)]
-    stacks = [(name, flame.weighted_stacks(caps, inc)) for name, caps, inc in groups]
+        stacks = [("all captures", data.stacks(None, all_threads))]
     if fmt == "folded":
         text = export.to_folded(stacks[0][1])
     else:
-        if cluster_id is None and analysis.clusters:  # one profile per cluster after the whole picture
-            stacks += [
-                (f"cluster {cl.id}: {cl.headline}",
-                 flame.weighted_stacks([loaded.captures[m] for m in cl.members], include if all_threads else cl.stuck))
-                for cl in analysis.clusters
-            ]
+        if cluster_id is None and data.clusters:  # one profile per cluster after the whole picture
+            stacks += [(f"cluster {cl.id}: {cl.headline}", data.stacks(cl.members, all_threads)) for cl in data.clusters]
         text = export.to_speedscope(stacks, name="hangdump export") + "\n"
     if out == "-":
         click.echo(text, nl=False)

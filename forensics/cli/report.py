@@ -29,7 +29,7 @@ def command(out, title, open_it, since, until, host, pid, store_dir):
     built = build.build_report(
         store, make_filter(since, until, host, pid), title=title, scope=_scope(store, since, until, host, pid)
     )
-    for s in built.loaded.skipped:
+    for s in built.data.skipped:
         warn_skipped(s)
     html = built.html
     if out == "-":
@@ -37,8 +37,8 @@ def command(out, title, open_it, since, until, host, pid, store_dir):
         return 0
     render.write(out, html)
     click.echo(
-        f"wrote {out}: {len(built.loaded.captures)} captures, {len(built.analysis.clusters)} clusters, "
-        f"{len(built.loaded.skipped)} skipped, {os.path.getsize(out) / 1e6:.2f} MB in {time.monotonic() - started:.1f}s",
+        f"wrote {out}: {built.data.count} captures, {len(built.data.clusters)} clusters, "
+        f"{len(built.data.skipped)} skipped, {os.path.getsize(out) / 1e6:.2f} MB in {time.monotonic() - started:.1f}s",
         err=True,
     )
     if open_it:

@@ -6,23 +6,19 @@ what a report contains.
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import click
 
-from forensics.model import Capture, ThreadStack
-from forensics.report import flame
+from forensics.errors import CaptureFormatError
+from forensics.model import Capture
+from forensics.report.payload import Payload
 from forensics.report.render import ClusterView, RepresentativeThread, StackLine
 from forensics.store.local import Filter, LocalStore, Skipped
-
-
-@dataclass
-class Loaded:
-    captures: list[Capture] = field(default_factory=list)
-    skipped: list[Skipped] = field(default_factory=list)
-    raws: list[dict] = field(default_factory=list)  # each capture's JSON document, as read (for the analysis)
 
 
 @contextmanager
@@ -43,26 +39,60 @@ def progress_bar(label: str, length: int, enabled: bool | None = None) -> Iterat
         yield wrap
 
 
-def load(store: LocalStore, flt: Filter | None = None, progress: bool | None = None) -> Loaded:
-    """Every capture passing the filter, oldest first, with its JSON document, and every unreadable file."""
-    loaded = Loaded()
-    items = store.scan_raw(flt)
-    with progress_bar("reading captures", len(store.paths()), progress) as wrap:
-        for item in wrap(items):
-            if isinstance(item, Skipped):
-                loaded.skipped.append(item)
-            else:
-                loaded.captures.append(item[0])
-                loaded.raws.append(item[1])
-    return loaded
+@dataclass
+class ReportData:
+    """Every capture passing the filter, encoded for the page (oldest first), the ranked clusters, the skipped files."""
 
-
-@dataclass(frozen=True)
-class Analysis:
-    """What the report needs from the analysis layer: ranked clusters and which threads are stuck."""
-
+    payload: Payload
     clusters: tuple[ClusterView, ...] = ()
-    stuck: Callable[[Capture, ThreadStack], bool] = flame.has_frames
+    skipped: list[Skipped] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.payload.captures)
+
+    def stacks(self, members: Iterable[int] | None = None, all_threads: bool = False) -> Counter[tuple[str, ...]]:
+        """Weighted label stacks (leaf first) of the stuck threads, or of every thread with frames, of some captures."""
+        return self.payload.weighted(members, all_threads)
+
+
+def collect(store: LocalStore, flt: Filter | None = None, progress: bool | None = None) -> ReportData:
+    """Read, check, encode and cluster the store in one pass over its files; no ``Capture`` object is built.
+
+    Each document is encoded into the payload, handed to the clustering (which classifies its threads
+    once, and tells us which ones are idle by design), then dropped: memory holds the compact tables,
+    not the documents. The representatives' files are read again, one per cluster, for their stacks.
+    """
+    from forensics import analysis
+
+    payload = Payload()
+    skipped: list[Skipped] = []
+    paths: list[Path] = []
+    enabled = sys.stderr.isatty() if progress is None else progress
+    with progress_bar("reading captures", len(store.paths()) if enabled else 0, enabled) as wrap:
+
+        def documents() -> Iterator[dict]:
+            for item in wrap(store.scan_docs()):
+                if isinstance(item, Skipped):
+                    skipped.append(item)
+                    continue
+                path, doc = item
+                try:
+                    ci = payload.add(doc, flt)
+                except CaptureFormatError as exc:
+                    skipped.append(Skipped(path, str(exc)))
+                    continue
+                if ci is not None:
+                    paths.append(path)
+                    yield doc
+
+        def observe(_raw: dict, threads: list) -> None:  # the document documents() just yielded
+            payload.set_idle(len(paths) - 1, (t.index for t in threads if t.benign))
+
+        clusters = analysis.cluster(documents(), observe=observe)
+    by_id = {ident: i for i, ident in enumerate(payload.ids)}
+    views = tuple(_view(cl, payload, paths, by_id) for cl in clusters)
+    return ReportData(payload, views, skipped)
 
 
 VARIES_LABELS = {
@@ -75,41 +105,23 @@ VARIES_LABELS = {
 }
 
 
-def analyse(captures: list[Capture], raws: list[dict] | None = None, progress: bool | None = None) -> Analysis:
-    """Cluster with ``forensics.analysis`` and keep, per capture, the threads it does not call idle by design.
-
-    Every capture is turned into its JSON dict once and classified twice: once inside ``cluster``
-    and once here for the flame graphs' stuck threads (the cluster API does not hand out its
-    per-thread classification).
-    """
-    from forensics import analysis
-
-    if raws is None or len(raws) != len(captures):
-        raws = [c.to_dict() for c in captures]
-    benign: dict[int, frozenset[int]] = {}
-    with progress_bar("classifying threads", len(captures), progress) as wrap:
-        for c, raw in wrap(zip(captures, raws)):
-            benign[id(c)] = frozenset(t.index for t in analysis.analyze_threads(raw) if t.benign)
-    index = {id(t): i for c in captures for i, t in enumerate(c.threads)}
-
-    def stuck(c: Capture, t: ThreadStack) -> bool:
-        idle = benign.get(id(c))
-        return bool(t.frames) and (idle is None or index.get(id(t)) not in idle)
-
-    by_id = {c.id: i for i, c in enumerate(captures)}
-    views = tuple(_view(cl, captures, raws, by_id, stuck) for cl in analysis.cluster(raws))
-    return Analysis(views, stuck)
+def _representative(path: Path) -> tuple[Capture, dict] | None:
+    try:
+        return LocalStore.load_raw(path)
+    except CaptureFormatError:  # changed or removed since the scan
+        return None
 
 
-def _view(cl, captures: list[Capture], raws: list[dict], by_id: dict[str, int], stuck) -> ClusterView:
+def _view(cl, payload: Payload, paths: list[Path], by_id: dict[str, int]) -> ClusterView:
     from forensics import analysis
 
     members = tuple(by_id[m.id] for m in cl.members if m.id in by_id)
     rep_index = by_id.get(cl.representative, members[0] if members else None)
     threads: list[RepresentativeThread] = []
     varying_keys = {entry.split(": ", 1)[0] for entry in cl.varies.get("lines", ())}
-    if rep_index is not None:
-        rep, raw = captures[rep_index], raws[rep_index]
+    loaded = _representative(paths[rep_index]) if rep_index is not None else None
+    if loaded is not None:
+        rep, raw = loaded
         pa = analysis.analyze(raw)
         by_index = {t.index: t for t in pa.threads}
         roles = pa.verdicts[0].roles if pa.verdicts and pa.verdicts[0].kind == cl.category else ()
@@ -127,7 +139,7 @@ def _view(cl, captures: list[Capture], raws: list[dict], by_id: dict[str, int], 
                 lines.append(StackLine(f, blocking=i == ta.blocking_frame, app=nf.origin == "app",
                                        varies=i == ta.blocking_frame and nf.key in varying_keys))
             threads.append(RepresentativeThread(thread.name or f"tid {thread.tid}", role, tuple(lines)))
-    hosts = tuple(sorted({captures[m].host for m in members}))
+    hosts = tuple(sorted({payload.hosts[m] for m in members}))
     headline, _, rest = (cl.verdict or cl.category).partition("\n")
     return ClusterView(
         id=cl.id,
@@ -143,7 +155,6 @@ def _view(cl, captures: list[Capture], raws: list[dict], by_id: dict[str, int], 
         threads=tuple(threads),
         varies=tuple((VARIES_LABELS.get(k, k), ", ".join(v)) for k, v in cl.varies.items() if v)
         if len(members) > 1 else (),
-        stuck=stuck,
     )
 
 
@@ -159,8 +170,7 @@ def _role_text(role) -> str:
 @dataclass(frozen=True)
 class Built:
     html: str
-    loaded: Loaded
-    analysis: Analysis
+    data: ReportData
 
 
 def build_report(
@@ -170,14 +180,9 @@ def build_report(
     scope: str = "",
     progress: bool | None = None,
 ) -> Built:
-    """The whole report of a store (filtered): what `hangdump report` writes and `hangdump demo` shows."""
+    """The whole report of a store (filtered): what `hangdump report` writes, `serve` shows and `demo` opens."""
     from forensics.report import render
 
-    loaded = load(store, flt, progress)
-    analysis = analyse(loaded.captures, loaded.raws, progress)
-    with progress_bar("rendering", len(loaded.captures), progress) as wrap:
-        html = render.render_report(
-            loaded.captures, analysis.clusters, loaded.skipped, title=title, scope=scope,
-            stuck=analysis.stuck, progress=wrap,
-        )
-    return Built(html, loaded, analysis)
+    data = collect(store, flt, progress)
+    html = render.render_payload(data.payload, data.clusters, data.skipped, title=title, scope=scope)
+    return Built(html, data)

@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from forensics.errors import HangdumpError
-from forensics.report import build, export, flame, render
+from forensics.report import build, export, render
 from forensics.store.local import Filter, LocalStore
 
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1", "[::1]"}
@@ -60,12 +60,9 @@ class ReportCache:
             hit = self._cache.get(key)
             if hit is not None and hit[0] == fp:
                 return hit[1]
-        loaded = build.load(self.store, flt, progress=False)
-        analysis = build.analyse(loaded.captures, loaded.raws, progress=False)
-        html = render.render_report(
-            loaded.captures, analysis.clusters, loaded.skipped, title="hangdump: live store",
-            scope=f"store {self.store.root}", stuck=analysis.stuck,
-        )
+        html = build.build_report(
+            self.store, flt, title="hangdump: live store", scope=f"store {self.store.root}", progress=False
+        ).html
         with self._lock:
             self._cache = {k: v for k, v in self._cache.items() if v[0] == fp}
             self._cache[key] = (fp, html)
@@ -143,9 +140,7 @@ def make_handler(store: LocalStore, check_host: bool) -> type[BaseHTTPRequestHan
                 elif path.startswith("/capture/"):
                     self._html(render.render_capture(store.get(path[len("/capture/"):])), head)
                 elif path in ("/export/folded", "/export/speedscope.json"):
-                    loaded = build.load(store, flt, progress=False)
-                    analysis = build.analyse(loaded.captures, loaded.raws, progress=False)
-                    stacks = flame.weighted_stacks(loaded.captures, analysis.stuck)
+                    stacks = build.collect(store, flt, progress=False).stacks()
                     if path.endswith("folded"):
                         self._send(HTTPStatus.OK, export.to_folded(stacks), "text/plain; charset=utf-8", head=head)
                     else:

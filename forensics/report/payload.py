@@ -1,0 +1,342 @@
+"""The report's compact payload, encoded straight from the captures' JSON documents (no ``Capture`` objects).
+
+The page's script renders members tables, flame graphs, capture views and filters from one JSON value:
+
+    s  strings, interned; every other field refers to them by index (-1: none)
+    f  frames      [kind 0=python 1=native, label, function, file, line (0: none), module, locals]
+                   (no addresses: they differ in every process and would defeat the deduplication)
+    l  locals      [[name, repr, flags 1=arg 2=redacted], ...]  (a frame's ``locals`` is an index, -1: none)
+    k  stacks      [frame, ...] leaf first, deduplicated
+    c  captures    [id, host, pid, taken_at, method, trigger, cluster (-1: none), process, threads, errors, extra]
+                   process: [cmdline, exe, python, ppid, state, age_s, cpu_user_s, cpu_system_s, rss, pss, uss,
+                             shared, swap, num_threads, children, uid] or null
+                   threads: [[tid, name, flags 1=GIL 2=active 4=GIL known, kernel, stack], ...]
+                   kernel:  [state, syscall text, wchan, running 0/1/-1, utime_s, stime_s, vcs, nvcs] or null
+                   extra:   JSON text (string index) of duration, source, options, trigger evidence, tools
+    g  clusters    [[id, members (capture indices), flame], ...]; flame: [label, value, [children...]]
+    a  flame of the stuck threads of every capture
+
+Reading a document checks every field the way ``Capture.from_dict`` does (a document it rejects is
+rejected here, with its message), but builds no objects: fields are type-checked as they are copied,
+and a frame is checked and labelled once per distinct (kind, function, file, line, module), however
+many threads and captures repeat it. That is what keeps a 100k-capture report near the cost of parsing.
+"""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+from forensics.errors import CaptureFormatError
+from forensics.model import (
+    SCHEMA,
+    Capture,
+    Frame,
+    Local,
+    Syscall,
+    _list,
+    _obj,
+    _opt_bool,
+    _opt_int,
+    _opt_num,
+    _opt_str,
+)
+from forensics.report import flame
+
+_NOTHING: tuple[int, ...] = ()
+
+
+def _i(v: Any, what: str) -> int | None:
+    return v if v is None or type(v) is int else _opt_int(v, what)
+
+
+def _n(v: Any, what: str) -> float | None:
+    return v if v is None or type(v) is float else _opt_num(v, what)
+
+
+def _t(v: Any, what: str) -> str | None:
+    return v if v is None or type(v) is str else _opt_str(v, what)
+
+
+def _b(v: Any, what: str) -> bool | None:
+    return v if v is None or type(v) is bool else _opt_bool(v, what)
+
+
+class Payload:
+    """Captures added one document at a time; ``doc()`` is the page's JSON value."""
+
+    def __init__(self) -> None:
+        self.strings: list[str] = []
+        self._s: dict[str, int] = {}
+        self.frames: list[list] = []
+        self._f: dict[tuple, int] = {}  # a checked Frame's fields -> frame index
+        self._raw_f: dict[tuple, int] = {}  # a frame document's (kind, function, file, line, module) -> frame index
+        self.locals: list[list] = []
+        self._l: dict[tuple[Local, ...], int] = {}
+        self.stacks: list[list[int]] = []
+        self._k: dict[tuple[int, ...], int] = {}
+        self.stack_labels: list[tuple[str, ...]] = []  # per stack, its informative frame labels (flame graphs)
+        self.captures: list[list] = []
+        # per capture, in the order added:
+        self.ids: list[str] = []
+        self.hosts: list[str] = []
+        self.taken: list[float] = []
+        self.thread_stacks: list[tuple[int, ...]] = []  # the stack of each thread
+        self.idle: list[frozenset[int] | None] = []  # thread indices idle by design (None: not classified)
+        self.processes: set[tuple] = set()
+        self.fallbacks = 0  # documents the model read but this encoder did not (should stay 0)
+
+    # -- tables --------------------------------------------------------------------------------------
+    def s(self, text: str | None) -> int:
+        if text is None:
+            return -1
+        i = self._s.get(text)
+        if i is None:
+            i = self._s[text] = len(self.strings)
+            self.strings.append(text)
+        return i
+
+    def _locals(self, values: tuple[Local, ...] | None) -> int:
+        if values is None:
+            return -1
+        i = self._l.get(values)
+        if i is None:
+            i = self._l[values] = len(self.locals)
+            self.locals.append(
+                [[self.s(v.name), self.s(v.repr), (1 if v.is_arg else 0) | (2 if v.redacted else 0)] for v in values]
+            )
+        return i
+
+    def frame(self, f: Frame) -> int:
+        key = (f.kind, f.function, f.file, f.line, f.module, f.locals)
+        i = self._f.get(key)
+        if i is None:
+            i = self._f[key] = len(self.frames)
+            self.frames.append(
+                [
+                    1 if f.kind == "native" else 0,
+                    self.s(flame.frame_label(f)),
+                    self.s(f.function),
+                    self.s(f.file),
+                    f.line or 0,
+                    self.s(f.module),
+                    self._locals(f.locals),
+                ]
+            )
+        return i
+
+    def _stack(self, frames: list) -> int:
+        cached = self._raw_f
+        ids = []
+        for f in frames:
+            i = None
+            if type(f) is dict and "locals" not in f:
+                line, address = f.get("line"), f.get("address")
+                if (line is None or type(line) is int) and (address is None or type(address) is int):
+                    key: tuple | None = (f.get("kind"), f.get("function"), f.get("file"), line, f.get("module"))
+                    try:
+                        i = cached.get(key)
+                    except TypeError:  # an unhashable field: the model says what is wrong
+                        key = None
+                    if i is None:
+                        i = self.frame(Frame.from_dict(f))
+                        if key is not None:
+                            cached[key] = i
+            if i is None:  # locals (rare), or a field of the wrong type (raises)
+                i = self.frame(Frame.from_dict(f))
+            ids.append(i)
+        key = tuple(ids)
+        k = self._k.get(key)
+        if k is None:
+            k = self._k[key] = len(self.stacks)
+            self.stacks.append(ids)
+            labels = (self.strings[self.frames[fi][1]] for fi in key)
+            self.stack_labels.append(tuple(label for label in labels if flame.informative(label)))
+        return k
+
+    # -- one capture ---------------------------------------------------------------------------------
+    def _kernel(self, k: Any) -> list:
+        if type(k) is not dict:
+            _obj(k, "kernel")
+        sc = k.get("syscall")
+        text = None
+        if sc is not None:
+            call = Syscall.from_dict(sc)
+            text = f"{call.name}({', '.join(hex(a) for a in call.args)})"
+        running = _b(k.get("running"), "kernel.running")
+        for name in ("fd_target", "local", "peer"):
+            _t(k.get(name), f"kernel.{name}")
+        return [
+            self.s(_t(k.get("state"), "kernel.state")),
+            self.s(text),
+            self.s(_t(k.get("wchan"), "kernel.wchan")),
+            -1 if running is None else int(running),
+            _n(k.get("utime_s"), "kernel.utime_s"),
+            _n(k.get("stime_s"), "kernel.stime_s"),
+            _i(k.get("voluntary_ctxt_switches"), "kernel.voluntary_ctxt_switches"),
+            _i(k.get("nonvoluntary_ctxt_switches"), "kernel.nonvoluntary_ctxt_switches"),
+        ]
+
+    def _thread(self, t: Any, stacks: list[int]) -> list:
+        if type(t) is not dict:
+            _obj(t, "thread")
+        owns = _b(t.get("owns_gil"), "thread.owns_gil")
+        active = _b(t.get("active"), "thread.active")
+        _i(t.get("python_thread_id"), "thread.python_thread_id")
+        _i(t.get("lock_address"), "thread.lock_address")
+        k = t.get("kernel")
+        kernel = None if k is None else self._kernel(k)
+        stack = self._stack(_list(t.get("frames"), "thread.frames"))
+        stacks.append(stack)
+        flags = (1 if owns else 0) | (2 if active else 0) | (4 if owns is not None else 0)
+        return [_i(t.get("tid"), "thread.tid"), self.s(_t(t.get("name"), "thread.name")), flags, kernel, stack]
+
+    def _process(self, p: Any) -> list:
+        if type(p) is not dict:
+            _obj(p, "process")
+        cmdline = " ".join(_t(a, "process.cmdline") or "" for a in _list(p.get("cmdline"), "process.cmdline"))
+        return [
+            self.s(cmdline),
+            self.s(_t(p.get("exe"), "process.exe")),
+            self.s(_t(p.get("python_version"), "process.python_version")),
+            _i(p.get("ppid"), "process.ppid"),
+            self.s(_t(p.get("state"), "process.state")),
+            _n(p.get("age_s"), "process.age_s"),
+            _n(p.get("cpu_user_s"), "process.cpu_user_s"),
+            _n(p.get("cpu_system_s"), "process.cpu_system_s"),
+            _i(p.get("rss"), "process.rss"),
+            _i(p.get("pss"), "process.pss"),
+            _i(p.get("uss"), "process.uss"),
+            _i(p.get("shared"), "process.shared"),
+            _i(p.get("swap"), "process.swap"),
+            _i(p.get("num_threads"), "process.num_threads"),
+            [_i(c, "process.children") or 0 for c in _list(p.get("children"), "process.children")],
+            _i(p.get("uid"), "process.uid"),
+        ]
+
+    def add(self, doc: Any, accept: Any = None) -> int | None:
+        """Encode one capture document; its index, or None when ``accept`` (a store Filter) leaves it out.
+
+        Raises ``CaptureFormatError`` (with ``Capture.from_dict``'s message) for a document the model rejects;
+        a document left out by the filter is still checked, so that a corrupt file is reported either way.
+        """
+        try:
+            return self._add(doc, accept)
+        except (CaptureFormatError, TypeError, ValueError, AttributeError, KeyError, IndexError):
+            canonical = Capture.from_dict(doc)  # raises the model's own message for what is wrong
+            # the model reads what this encoder did not expect (a bug here): encode the model's form of it
+            self.fallbacks += 1
+            return self._add(canonical.to_dict(), accept)
+
+    def _add(self, d: Any, accept: Any) -> int | None:
+        if type(d) is not dict:
+            _obj(d, "capture")
+        schema = d.get("schema")
+        if schema != SCHEMA:
+            raise CaptureFormatError(f"unsupported capture schema {schema!r}")
+        ident = _t(d.get("id"), "id")
+        if not ident:
+            raise CaptureFormatError("capture has no id")
+        taken_at = _n(d.get("taken_at"), "taken_at")
+        if taken_at is None:
+            raise CaptureFormatError("capture has no taken_at")
+        host = _t(d.get("host"), "host") or "unknown"
+        pid = _i(d.get("pid"), "pid")
+        if accept is not None and not accept.accepts_values(taken_at, host, pid):
+            Capture.from_dict(d)
+            return None
+        method = _t(d.get("method"), "method") or "import"
+        start_time = _n(d.get("start_time"), "start_time")
+        trigger = d.get("trigger") or {}
+        if type(trigger) is not dict:
+            _obj(trigger, "trigger")
+        kind = _t(trigger.get("kind"), "trigger.kind") or "manual"
+        rule = _t(trigger.get("rule"), "trigger.rule")
+        evidence = _obj(trigger.get("evidence") or {}, "trigger.evidence")
+        p = d.get("process")
+        proc = None if p is None else self._process(p)
+        tools = _obj(d.get("tool_versions") or {}, "tool_versions")
+        errors = [self.s(_t(e, "errors") or "") for e in _list(d.get("errors"), "errors")]
+        source = _t(d.get("source"), "source")
+        duration = _n(d.get("duration_s"), "duration_s")
+        options = _obj(d.get("options") or {}, "options")
+        stacks: list[int] = []
+        threads = [self._thread(t, stacks) for t in _list(d.get("threads"), "threads")]
+        extra = {
+            k: v
+            for k, v in (
+                ("duration_s", duration), ("source", source), ("start_time", start_time),
+                ("options", options or None), ("evidence", evidence or None), ("tool_versions", tools or None),
+            )
+            if v is not None
+        }
+        ci = len(self.captures)
+        self.captures.append(
+            [
+                self.s(ident),
+                self.s(host),
+                pid,
+                round(taken_at, 3),
+                self.s(method),
+                self.s(rule or kind),
+                -1,
+                proc,
+                threads,
+                errors,
+                self.s(json.dumps(extra, sort_keys=True, default=str)) if extra else -1,
+            ]
+        )
+        self.ids.append(ident)
+        self.hosts.append(host)
+        self.taken.append(taken_at)
+        self.thread_stacks.append(tuple(stacks))
+        self.idle.append(None)
+        self.processes.add((host, pid, start_time))
+        return ci
+
+    # -- after the analysis --------------------------------------------------------------------------
+    def set_idle(self, capture: int, threads: Iterable[int]) -> None:
+        """Threads (indices) of a capture that are idle by design: left out of the flame graphs."""
+        self.idle[capture] = frozenset(threads)
+
+    def set_cluster(self, capture: int, cluster: int) -> None:
+        self.captures[capture][6] = cluster
+
+    def weighted(self, captures: Iterable[int] | None = None, all_threads: bool = False) -> Counter[tuple[str, ...]]:
+        """How many threads show each stack of labels (leaf first): the stuck ones, or all with frames."""
+        by_stack: Counter[int] = Counter()
+        stacks, idle = self.thread_stacks, self.idle
+        for ci in range(len(stacks)) if captures is None else captures:
+            skip = _NOTHING if all_threads else idle[ci] or _NOTHING
+            if skip:
+                by_stack.update(k for i, k in enumerate(stacks[ci]) if i not in skip)
+            else:
+                by_stack.update(stacks[ci])
+        out: Counter[tuple[str, ...]] = Counter()
+        empty = self._k.get(())
+        for k, n in by_stack.items():
+            if k != empty:
+                out[self.stack_labels[k]] += n
+        return out
+
+    def tree(self, node: dict) -> list:
+        return [self.s(node["name"]), node["value"], [self.tree(k) for k in node["children"]]]
+
+    def flame(self, captures: Iterable[int] | None = None) -> list:
+        return self.tree(flame.icicle(self.weighted(captures).items()))
+
+    def doc(self, clusters: Iterable[tuple[str, Iterable[int]]] = ()) -> dict:
+        """The page's JSON value; ``clusters``: (id, member capture indices), ranked."""
+        groups = [[self.s(cid), list(members), self.flame(members)] for cid, members in clusters]
+        everything = self.flame()
+        return {
+            "v": 1,
+            "s": self.strings,
+            "f": self.frames,
+            "l": self.locals,
+            "k": self.stacks,
+            "c": self.captures,
+            "g": groups,
+            "a": everything,
+        }
