@@ -154,6 +154,13 @@ _SYSCALL_WAITS: dict[str, str] = {
     "wait4": SUBPROCESS_WAIT, "waitid": SUBPROCESS_WAIT,
     "flock": FLOCK, "read": PIPE_READ, "readv": PIPE_READ, "pread64": PIPE_READ,
 }
+# Standard-library frames that call a thread's (or a pool work item's) target: the application frame just
+# above one is the thread's entry, the job it was started to do (Thread.run is ``run`` before 3.11, ``Thread.run``
+# after; both normalize to ``threading:run``; a Thread subclass overriding run() is called by _bootstrap_inner).
+_THREAD_STARTERS = frozenset({
+    "threading:run", "threading:_bootstrap_inner", "concurrent.futures.thread:run", "multiprocessing.pool:worker",
+    "multiprocessing.process:run", "multiprocessing.process:_bootstrap",
+})
 _BOOTSTRAP = frozenset({
     "threading:run", "threading:_bootstrap_inner", "threading:_bootstrap", "runpy:_run_code",
     "runpy:_run_module_as_main", "runpy:run_module", "runpy:run_path", "runpy:_run_module_code",
@@ -302,6 +309,8 @@ class FrameFacts:
     after_first_user: str | None
     target: str | None
     benign: bool
+    entry: str | None = None  # the application function a thread or pool work item was started with
+    depth: int = 0  # application frames from the wait to the entry (recursion counted once)
 
 
 def scan_frames(frames: list, rules: BenignRules = NO_RULES) -> FrameFacts:
@@ -314,6 +323,10 @@ def scan_frames(frames: list, rules: BenignRules = NO_RULES) -> FrameFacts:
     after_first_user: NFrame | None = None
     target: NFrame | None = None
     seen_python = False
+    collecting = True  # False once the signature has its frames: then only the thread's entry is looked for
+    prev_user: str | None = None  # the application frame just below (leafwards of) the current one
+    entry: str | None = None
+    depth = 0  # distinct application frames up to the entry (or the scan limit)
     for i, f in enumerate(frames):
         if i >= SCAN_LIMIT:
             break
@@ -330,15 +343,27 @@ def scan_frames(frames: list, rules: BenignRules = NO_RULES) -> FrameFacts:
         if nf.origin == "app" or nf.origin == "thirdparty":
             if is_comprehension(nf):
                 continue
+            if first_user is not None and nf.function == "<module>":
+                break  # the entry script: where the program was started from, not why it hangs
+            if prev_user != nf.key:
+                depth += 1
+            prev_user = nf.key
+            if not collecting:
+                continue
             if first_user is None:
                 first_user = i
-            elif nf.function == "<module>":
-                break  # the entry script: where the program was started from, not why it hangs
             if nf.key not in user:
                 user.append(nf.key)
                 if len(user) >= TOP_FRAMES and after_first_user is not None:
-                    break
+                    collecting = False
         else:
+            if first_user is not None and nf.key in _THREAD_STARTERS:
+                entry = prev_user  # the target the thread (or pool work item) was started with
+                break
+            if nf.origin == "stdlib":
+                prev_user = None
+            if not collecting:
+                continue
             if first_user is None:
                 leaf_run.append(nf)
                 leaf_keys.append(nf.key)
@@ -347,7 +372,7 @@ def scan_frames(frames: list, rules: BenignRules = NO_RULES) -> FrameFacts:
                     after_first_user = nf
                 other_keys.append(nf.key)
                 if len(user) >= TOP_FRAMES:
-                    break
+                    collecting = False
             if nf.key not in _BOOTSTRAP and nf.origin == "stdlib":
                 target = nf
     benign = rules.matches(leaf_keys, leaf_keys + user + other_keys) if (leaf_keys or rules.user) else False
@@ -364,6 +389,8 @@ def scan_frames(frames: list, rules: BenignRules = NO_RULES) -> FrameFacts:
         after_first_user=after_first_user.key if after_first_user is not None else None,
         target=target.key if target is not None else None,
         benign=benign,
+        entry=entry,
+        depth=depth,
     )
 
 
@@ -450,10 +477,12 @@ def analyze_thread(index: int, t: dict, rules: BenignRules = NO_RULES, cache: di
     if benign:
         category = IDLE
         detail = "idle by design (" + (target or "library pool") + ")"
+    # A helper thread: started by threading with a target of at most two functions of its own (a loop and the
+    # call that waits), waiting on a timer, an event, a queue or a selector: heartbeats, flushers, pollers.
     parked = (
         not benign
-        and len(user) == 1
-        and ff.after_first_user == "threading:run"
+        and ff.entry is not None
+        and ff.depth <= 2
         and category in (CONDITION_WAIT, QUEUE_GET, SLEEP, SELECT)
     )
     blocking = first_user if first_user is not None else first_python
@@ -469,7 +498,7 @@ def analyze_thread(index: int, t: dict, rules: BenignRules = NO_RULES, cache: di
         benign=benign,
         parked=parked,
         owns_gil=owns_gil,
-        signature=ThreadSignature(mech, frames_key),
+        signature=ThreadSignature(mech, frames_key, ff.entry or ""),
         syscall=sc_name,
         syscall_args=sc_args,
     )

@@ -10,6 +10,11 @@ A thread signature is what stays the same when the same bug is captured again:
   with ``--native`` must land where the same hang captured without it lands.
 * ``frames``: up to ``TOP_FRAMES`` application frames (``module:function``) from the wait
   outwards, recursion removed, stopping at the entry script's ``<module>`` frame.
+* ``entry``: for a thread started by ``threading`` (or a pool work item), the application
+  function it was started with, however deep it sits below the wait (``""`` for a main thread,
+  whose entry depends on how the program was launched). Two threads stopped in the same shared
+  helpers on behalf of different jobs (``sync_users`` vs ``sync_orders`` both in
+  ``run_step() -> _take_pair()``) are different bugs: the similarity never merges different entries.
 
 A process signature is the set of its non-benign thread signatures (how many threads share
 one is a count, not identity), with "parked" threads (a thread target whose only code is a
@@ -28,9 +33,12 @@ TOP_FRAMES = 3
 class ThreadSignature:
     mechanism: str
     frames: tuple[str, ...]
+    entry: str = ""
 
     def text(self) -> str:
         where = " < ".join(self.frames) if self.frames else "(no application frames)"
+        if self.entry and self.entry not in self.frames:
+            where += f" << {self.entry}"
         return f"{self.mechanism or 'call'} @ {where}"
 
 
@@ -92,4 +100,6 @@ def frame_similarity(a: tuple[str, ...], b: tuple[str, ...]) -> float:
 def thread_similarity(a: ThreadSignature, b: ThreadSignature) -> float:
     if a.mechanism != b.mechanism:
         return 0.0
+    if a.entry and b.entry and a.entry != b.entry:
+        return 0.0  # started for different jobs: similar helper frames above the wait do not make one bug
     return frame_similarity(a.frames, b.frames)
