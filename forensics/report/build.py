@@ -5,6 +5,7 @@ what a report contains.
 """
 from __future__ import annotations
 
+import gc
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -56,6 +57,19 @@ class ReportData:
         return self.payload.weighted(members, all_threads)
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while the tables grow: each pass would walk every object built so far
+    (a quarter of the build time at 10k captures). Documents are freed by reference counting as usual."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def collect(store: LocalStore, flt: Filter | None = None, progress: bool | None = None) -> ReportData:
     """Read, check, encode and cluster the store in one pass over its files; no ``Capture`` object is built.
 
@@ -69,7 +83,7 @@ def collect(store: LocalStore, flt: Filter | None = None, progress: bool | None 
     skipped: list[Skipped] = []
     paths: list[Path] = []
     enabled = sys.stderr.isatty() if progress is None else progress
-    with progress_bar("reading captures", len(store.paths()) if enabled else 0, enabled) as wrap:
+    with _gc_paused(), progress_bar("reading captures", len(store.paths()) if enabled else 0, enabled) as wrap:
 
         def documents() -> Iterator[dict]:
             for item in wrap(store.scan_docs()):

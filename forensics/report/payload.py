@@ -45,6 +45,7 @@ from forensics.model import (
 from forensics.report import flame
 
 _NOTHING: tuple[int, ...] = ()
+_EXTRA_JSON = json.JSONEncoder(sort_keys=True, default=str).encode  # built once: json.dumps(**kw) builds one per call
 
 
 def _i(v: Any, what: str) -> int | None:
@@ -85,6 +86,7 @@ class Payload:
         self.thread_stacks: list[tuple[int, ...]] = []  # the stack of each thread
         self.idle: list[frozenset[int] | None] = []  # thread indices idle by design (None: not classified)
         self.processes: set[tuple] = set()
+        self._hex: dict[str, str] = {}  # a syscall argument as stored -> as shown
         self.fallbacks = 0  # documents the model read but this encoder did not (should stay 0)
 
     # -- tables --------------------------------------------------------------------------------------
@@ -162,8 +164,7 @@ class Payload:
         sc = k.get("syscall")
         text = None
         if sc is not None:
-            call = Syscall.from_dict(sc)
-            text = f"{call.name}({', '.join(hex(a) for a in call.args)})"
+            text = self._syscall(sc)
         running = _b(k.get("running"), "kernel.running")
         for name in ("fd_target", "local", "peer"):
             _t(k.get(name), f"kernel.{name}")
@@ -177,6 +178,26 @@ class Payload:
             _i(k.get("voluntary_ctxt_switches"), "kernel.voluntary_ctxt_switches"),
             _i(k.get("nonvoluntary_ctxt_switches"), "kernel.nonvoluntary_ctxt_switches"),
         ]
+
+    def _syscall(self, sc: Any) -> str:
+        """``name(0x.., ...)``; arguments as the model reads them (hex strings or numbers), printed in hex."""
+        if type(sc) is dict:
+            name, nr, args = sc.get("name"), sc.get("nr"), sc.get("args")
+            if type(name) is str and type(nr) is int and type(args) is list:
+                hexed = self._hex
+                out = []
+                for a in args:
+                    h = hexed.get(a) if type(a) is str else None
+                    if h is None:
+                        break
+                    out.append(h)
+                else:
+                    return f"{name}({', '.join(out)})"
+        call = Syscall.from_dict(sc)  # raises for what the model rejects
+        for a, value in zip(sc["args"], call.args):
+            if type(a) is str and len(self._hex) < 1 << 16:
+                self._hex[a] = hex(value)
+        return f"{call.name}({', '.join(hex(a) for a in call.args)})"
 
     def _thread(self, t: Any, stacks: list[int]) -> list:
         if type(t) is not dict:
@@ -284,7 +305,7 @@ class Payload:
                 proc,
                 threads,
                 errors,
-                self.s(json.dumps(extra, sort_keys=True, default=str)) if extra else -1,
+                self.s(_EXTRA_JSON(extra)) if extra else -1,
             ]
         )
         self.ids.append(ident)

@@ -121,7 +121,7 @@ def _encode(doc: dict, compress: bool | None) -> dict:
         compress = len(text) > COMPRESS_ABOVE
     if not compress:
         return doc
-    packed = gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0)
+    packed = gzip.compress(text.encode("utf-8"), compresslevel=4, mtime=0)
     return {"z": base64.b64encode(packed).decode("ascii")}
 
 

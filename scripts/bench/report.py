@@ -6,13 +6,14 @@
 2. Synthesizes N captures from them as a fleet would produce them: 50 hosts, 30 days, fresh ids,
    pids, tids and start times, jittered RSS/age/CPU/context switches, app line numbers shifted,
    thread-name counters, extra idle threads now and then.
-3. Times `hangdump report` on that store (in-process: read + analyse + render), and, for scale,
-   a bare read + json.loads of the same files.
+3. Times `hangdump report` on that store (read + check + cluster + render + write, in a fresh
+   interpreter) and, for scale, a bare read + json.loads of the same files; interleaved, --rounds
+   times each, medians and their ratio (target: <= 2x the parse).
 4. Opens the report from disk in headless Chromium (/usr/bin/chromium through Playwright): time to
    the first paint and until the page's script has drawn everything (data inflated and indexed), then
    the in-page time of a text filter over every frame of every capture, and of a host filter.
 Targets: <= 5 MB; filtering without visible lag (well under 100 ms).
-Usage: python scripts/bench/report.py [--captures 10000] [--seeds STORE_DIR] [--keep DIR]
+Usage: python scripts/bench/report.py [--captures 10000] [--seeds STORE_DIR|seeds.json] [--keep DIR] [--rounds 3]
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ import os
 import random
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -121,21 +123,51 @@ def write_store(seeds: list[dict], n: int, root: Path) -> None:
         (captures / f"{doc['id']}.json").write_text(json.dumps(doc))
 
 
+PARSE_CHILD = """
+import json, sys, time
+from pathlib import Path
+started = time.perf_counter()
+for p in sorted(Path(sys.argv[1], "captures").iterdir()):
+    json.loads(p.read_bytes())
+print(time.perf_counter() - started)
+"""
+BUILD_CHILD = """
+import sys, time
+started = time.perf_counter()
+from forensics.cli import main
+code = main(["report", "--store", sys.argv[1], "--out", sys.argv[2]])
+print(time.perf_counter() - started if code == 0 else -1)
+"""
+
+
+def _child(code: str, *args: str) -> float:
+    """Seconds a fresh interpreter reports for ``code`` (interpreter start-up excluded, imports included):
+    no cache of an earlier run (frame facts, templates) flatters a later one."""
+    out = subprocess.run([sys.executable, "-c", code, *args], check=True, capture_output=True, text=True, cwd=REPO)
+    value = float(out.stdout.strip().splitlines()[-1])
+    if value < 0:
+        raise SystemExit(f"hangdump report failed: {out.stderr}")
+    return value
+
+
 def bare_parse(root: Path) -> float:
-    started = time.perf_counter()
-    for p in (root / "captures").iterdir():
-        json.loads(p.read_bytes())
-    return time.perf_counter() - started
+    """Read + json.loads of every capture file, nothing else: the floor a report build is measured against."""
+    return _child(PARSE_CHILD, str(root))
 
 
 def build(root: Path, out: Path) -> float:
-    from forensics.cli import main
+    """`hangdump report` on the store, in-process in a fresh interpreter (read, check, cluster, render, write)."""
+    return _child(BUILD_CHILD, str(root), str(out))
 
-    started = time.perf_counter()
-    code = main(["report", "--store", str(root), "--out", str(out)])
-    if code != 0:
-        raise SystemExit(f"hangdump report failed with {code}")
-    return time.perf_counter() - started
+
+def timings(root: Path, out: Path, rounds: int) -> tuple[list[float], list[float]]:
+    """Parse and build interleaved, ``rounds`` times each: on a shared or virtual machine the speed drifts,
+    and a ratio of two runs taken minutes apart says more about the machine than about the code."""
+    parse, built = [], []
+    for _ in range(rounds):
+        parse.append(bare_parse(root))
+        built.append(build(root, out))
+    return parse, built
 
 
 def browser_figures(out: Path, runs: int) -> dict:
@@ -187,6 +219,7 @@ def main() -> int:
                     "capturing the fixtures")
     ap.add_argument("--keep", help="build the store and report in this directory and keep them")
     ap.add_argument("--runs", type=int, default=3, help="browser loads (median)")
+    ap.add_argument("--rounds", type=int, default=3, help="interleaved parse/build timings (median)")
     ap.add_argument("--no-browser", action="store_true")
     args = ap.parse_args()
 
@@ -203,12 +236,15 @@ def main() -> int:
         if root.exists():
             shutil.rmtree(root)
         write_store(seeds, args.captures, root)
-        parse_s = bare_parse(root)
-        build_s = build(root, out)
+        parse, built = timings(root, out, args.rounds)
+        parse_s, build_s = statistics.median(parse), statistics.median(built)
         size = out.stat().st_size
         print(f"captures            {args.captures}")
         print(f"report size         {size / 1e6:.2f} MB (target <= 5 MB)")
-        print(f"build time          {build_s:.2f} s  (bare read + json.loads of the files: {parse_s:.2f} s)")
+        print(f"build time          {build_s:.2f} s median of {args.rounds} "
+              f"(bare read + json.loads of the files: {parse_s:.2f} s) -> {build_s / parse_s:.2f}x parse "
+              f"(target <= 2x)")
+        print("  rounds (parse/build s)  " + "  ".join(f"{a:.2f}/{b:.2f}" for a, b in zip(parse, built)))
         if not args.no_browser:
             fig = browser_figures(out, args.runs)
             print(f"first paint         {fig['first_paint_ms']:.0f} ms" if fig["first_paint_ms"] else "first paint  ?")
