@@ -194,7 +194,8 @@ class Payload:
                 else:
                     return f"{name}({', '.join(out)})"
         call = Syscall.from_dict(sc)  # raises for what the model rejects
-        for a, value in zip(sc["args"], call.args):
+        args = sc.get("args")
+        for a, value in zip(args if type(args) is list else (), call.args):
             if type(a) is str and len(self._hex) < 1 << 16:
                 self._hex[a] = hex(value)
         return f"{call.name}({', '.join(hex(a) for a in call.args)})"

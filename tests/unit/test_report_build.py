@@ -47,3 +47,135 @@ def test_store_scan_docs_yields_paths_and_documents_and_skips_what_is_not_json(t
     # scan_raw runs on the same loop and checks the schema
     raw = list(store.scan_raw())
     assert [type(x).__name__ for x in raw] == ["tuple", "tuple", "Skipped", "Skipped"]
+
+
+# -- the raw encoder agrees with the model ------------------------------------------------------------
+WRONG = ("x", 7, 1.5, True, [], {"a": 1}, -1)
+
+
+def _paths(node, prefix=()):
+    """Every (path, value) in a JSON document, containers included."""
+    yield prefix, node
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from _paths(v, (*prefix, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node[:3]):
+            yield from _paths(v, (*prefix, i))
+
+
+def _with(doc, path, value):
+    import copy
+
+    out = copy.deepcopy(doc)
+    node = out
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    return out
+
+
+def test_encoder_rejects_exactly_what_the_model_rejects_with_its_message():
+    from forensics.errors import CaptureFormatError
+    from forensics.model import Capture
+    from forensics.report.payload import Payload
+
+    checked = rejected = 0
+    for doc in _docs():
+        for path, _ in list(_paths(doc)):
+            if not path:
+                continue
+            for value in WRONG:
+                bad = _with(doc, path, value)
+                try:
+                    Capture.from_dict(bad)
+                    model_error = None
+                except CaptureFormatError as exc:
+                    model_error = str(exc)
+                payload = Payload()
+                try:
+                    payload.add(bad)
+                    error = None
+                except CaptureFormatError as exc:
+                    error = str(exc)
+                assert error == model_error, (path, value)
+                checked += 1
+                rejected += error is not None
+                assert payload.fallbacks == 0, (path, value)  # the fast path read it, not the model's
+    assert checked > 500 and 0 < rejected < checked
+
+
+def test_raw_documents_and_models_encode_to_the_same_payload():
+    from forensics.model import Capture
+    from forensics.report.payload import Payload
+
+    raw, model = Payload(), Payload()
+    for doc in _docs():
+        raw.add(doc)
+        model.add(Capture.from_dict(doc).to_dict())
+    assert raw.doc() == model.doc() and raw.fallbacks == 0
+
+
+def test_filtered_out_corrupt_capture_is_still_reported():
+    import pytest
+
+    from forensics.errors import CaptureFormatError
+    from forensics.report.payload import Payload
+    from forensics.store.local import Filter
+
+    doc = _docs()[0]
+    far = Filter(since=doc["taken_at"] + 1)
+    payload = Payload()
+    assert payload.add(doc, far) is None and payload.captures == []
+    bad = _with(doc, ("threads", 0, "frames", 0, "line"), "41")
+    with pytest.raises(CaptureFormatError, match="frame.line"):
+        payload.add(bad, far)
+    assert payload.add(doc, Filter(host=doc["host"])) == 0
+
+
+def test_report_of_a_store_uses_no_capture_objects_and_classifies_once(tmp_path, monkeypatch):
+    from forensics.model import Capture
+    from forensics.report import build, render
+    from forensics.store.local import LocalStore
+
+    store = LocalStore(tmp_path)
+    store.captures_dir.mkdir(parents=True)
+    docs = _docs()
+    for i, d in enumerate(docs):
+        (store.captures_dir / f"{i}.json").write_text(json.dumps(d))
+    (store.captures_dir / "zz.json").write_text('{"schema": "hangdump.capture/1", "id": "x", "taken_at": "soon"}')
+    built_models = []
+    real_from_dict = Capture.from_dict.__func__
+    monkeypatch.setattr(Capture, "from_dict", classmethod(lambda cls, d: built_models.append(d) or real_from_dict(cls, d)))
+    classified = []
+    real_analyze = analysis.analyze_threads
+    monkeypatch.setattr(analysis, "analyze_threads", lambda raw, rules=None: classified.append(raw.get("id")) or
+                        real_analyze(raw, rules))
+    data = build.collect(store, progress=False)
+    assert data.count == 2 and [s.path.name for s in data.skipped] == ["zz.json"]
+    assert "taken_at must be a number" in data.skipped[0].reason
+    # models: one for the corrupt file's message, one per cluster's representative (re-read for its stack)
+    assert len(built_models) == 1 + len(data.clusters)
+    # threads classified once per capture by the clustering, plus the representatives' verdicts (one per cluster
+    # in the analysis, one in the report): no second pass over every capture
+    assert len(classified) == len(docs) + 2 * len(data.clusters)
+    # the idle threads are the ones the clustering classified as benign
+    for i, doc in enumerate(docs):
+        assert data.payload.idle[i] == frozenset(t.index for t in real_analyze(doc) if t.benign)
+    everything = data.stacks()
+    html = render.render_payload(data.payload, data.clusters, data.skipped)
+    assert render.read_payload(html)["a"][1] == sum(everything.values())
+
+
+def test_idle_threads_stay_out_of_flames_unless_all_threads_are_asked_for():
+    from forensics.report.payload import Payload
+
+    payload = Payload()
+    doc = _docs()[0]
+    ci = payload.add(doc)
+    with_frames = [i for i, t in enumerate(doc["threads"]) if t.get("frames")]
+    assert sum(payload.weighted().values()) == len(with_frames)
+    payload.set_idle(ci, with_frames[:1])
+    assert sum(payload.weighted().values()) == len(with_frames) - 1
+    assert sum(payload.weighted(all_threads=True).values()) == len(with_frames)
+    assert payload.doc()["a"][1] == len(with_frames) - 1
