@@ -117,6 +117,7 @@ for _names, _cat in (
     (("PyThread_acquire_lock_timed", "lock_PyThread_acquire_lock", "acquire_timed", "rlock_acquire",
       "_PyMutex_LockTimed", "_PyMutex_LockSlow", "_PySemaphore_Wait", "PyThread_acquire_lock",
       "sem_clock_wait", "sem_timedwait", "sem_wait", "__new_sem_wait_slow", "do_futex_wait"), LOCK_WAIT),
+    (("sqlite3InvokeBusyHandler", "sqliteDefaultBusyCallback", "btreeInvokeBusyHandler"), SLEEP),
     (("clock_nanosleep", "__clock_nanosleep", "nanosleep", "__nanosleep", "pysleep", "time_sleep", "usleep"),
      SLEEP),
     (("recv", "recvfrom", "recvmsg", "__libc_recv", "__libc_recvfrom", "sock_recv", "sock_recv_into",
@@ -254,9 +255,18 @@ NO_RULES = BenignRules()
 
 def _python_wait(leaf_run: list[NFrame]) -> tuple[str, str] | None:
     """The outermost standard-library frame between the wait and the app that says what the app waits for."""
-    for nf in reversed(leaf_run):
+    for i in range(len(leaf_run) - 1, -1, -1):
+        nf = leaf_run[i]
         hit = _PY_WAITS.get(nf.key)
         if hit is not None:
+            if nf.key == "threading:wait":
+                # Event.wait() calls Condition.wait(): two threading ``wait`` frames in a row (3.9 names both
+                # ``wait``); a lone one is Condition.wait() called by the application
+                inner = leaf_run[i - 1].key if i > 0 else None
+                if inner == "threading:wait":
+                    return CONDITION_WAIT, "Event.wait()"
+                if inner is None:
+                    return CONDITION_WAIT, "Condition.wait()"
             return hit
         hit = _PY_MODULE_WAITS.get(nf.module)
         if hit is not None:

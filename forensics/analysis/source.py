@@ -5,12 +5,27 @@ line, and the ``X.acquire()`` calls earlier in the enclosing blocks with no ``X.
 after them, are held; a ``with X:`` or ``X.acquire()`` *on* the line is what the frame waits
 for. Files that cannot be read (captured elsewhere, deployed away) give ``readable=False``,
 recorded in the verdict's evidence, never an error. Parses are cached per (path, mtime, size).
+
+Each lock expression also gets an *identity* (``LockFacts.ident``), what makes two threads'
+``self._lock`` the same lock or not:
+
+* ``self.X`` / ``cls.X`` in a method of class ``C`` -> ``C.X`` (``Inventory._lock`` and
+  ``Orders._lock`` are different locks, even if both are spelled ``self._lock``);
+* a module-level name -> the name;
+* an expression rooted in a parameter or a local variable (``src.lock``, ``first``) -> ``""``:
+  an *alias*, whose lock depends on the arguments; two threads in ``transfer(src, dst)`` hold
+  different locks under one name.
+
+A context manager is not a lock when the module assigns it from a call that does not make one
+(``conn = sqlite3.connect(...)``, ``open(...)``): only calls whose name says lock, semaphore,
+condition or mutex count; expressions with no visible assignment are assumed to be locks.
 """
 from __future__ import annotations
 
 import ast
 import os
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 
 _MAX_SOURCE = 4 << 20
 
@@ -21,6 +36,7 @@ class LockFacts:
     holds: tuple[tuple[str, int], ...] = ()  # (expression, line where it was taken)
     waits_for: str | None = None
     statement: str | None = None  # the source line, stripped
+    ident: dict[str, str] = field(default_factory=dict, compare=False)  # expression -> identity ("" = an alias)
 
 
 _TREES: dict[tuple, tuple[ast.Module | None, list[str]]] = {}
@@ -65,10 +81,80 @@ def _lock_call(node: ast.AST, method: str) -> str | None:
     return None
 
 
+_LOCKISH = re.compile(r"lock|sem|cond|mutex|\bcv\b|_cv|slots", re.IGNORECASE)
+
+
+def _root(node: ast.AST) -> tuple[str | None, list[str]]:
+    """``self.a.b`` -> ("self", ["a", "b"]); anything but a name/attribute chain -> (None, [])."""
+    attrs: list[str] = []
+    while isinstance(node, ast.Attribute):
+        attrs.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        return node.id, attrs[::-1]
+    return None, []
+
+
+def _assigned(scope: list[ast.stmt], target: str) -> list[ast.expr]:
+    """Values assigned to ``target`` (source text of a name or ``self.x``) anywhere in ``scope``."""
+    out = []
+    for stmt in scope:
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Assign):
+                if any(_text(t) == target for t in node.targets):
+                    out.append(node.value)
+            elif isinstance(node, ast.AnnAssign) and node.value is not None and _text(node.target) == target:
+                out.append(node.value)
+    return out
+
+
+def _local_names(func: ast.AST) -> set[str]:
+    args = func.args  # type: ignore[attr-defined]
+    names = {a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]}
+    names |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
+    for node in ast.walk(func):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+    return names
+
+
+def _identity(expr: ast.AST, cls: ast.ClassDef | None, func: ast.AST | None) -> str:
+    root, attrs = _root(expr)
+    if root is None:
+        return ""
+    if root in ("self", "cls") and cls is not None and attrs:
+        return f"{cls.name}.{'.'.join(attrs)}"
+    if func is not None and root in _local_names(func):
+        return ""
+    return _text(expr)
+
+
+def _is_lock(expr: ast.AST, tree: ast.Module, cls: ast.ClassDef | None, func: ast.AST | None) -> bool:
+    """False when the code visibly makes this context manager with something that is not a lock."""
+    if isinstance(expr, ast.Call):
+        return bool(_LOCKISH.search(_text(expr.func)))
+    root, attrs = _root(expr)
+    if root is None:
+        return True
+    text = _text(expr)
+    scope: list[ast.stmt] = []
+    if root in ("self", "cls") and cls is not None:
+        scope = cls.body
+    elif func is not None and root in _local_names(func):
+        scope = func.body  # type: ignore[attr-defined]
+    elif not attrs:
+        scope = [s for s in tree.body if isinstance(s, (ast.Assign, ast.AnnAssign))]
+    values = _assigned(scope, text) if scope else []
+    calls = [v for v in values if isinstance(v, ast.Call)]
+    if not values or len(calls) < len(values):
+        return True  # not assigned here, or from something we cannot judge: assume a lock
+    return any(_LOCKISH.search(_text(v.func)) for v in calls)
+
+
 def _bodies(stmt: ast.stmt) -> list[list[ast.stmt]]:
     out = []
-    for field in ("body", "orelse", "finalbody"):
-        b = getattr(stmt, field, None)
+    for name in ("body", "orelse", "finalbody"):
+        b = getattr(stmt, name, None)
         if isinstance(b, list) and b and isinstance(b[0], ast.stmt):
             out.append(b)
     for h in getattr(stmt, "handlers", None) or ():
@@ -85,8 +171,11 @@ def lock_facts(path: str | None, line: int | None) -> LockFacts:
     if tree is None:
         return LockFacts(readable=False)
     statement = lines[line - 1].strip() if 0 < line <= len(lines) else None
-    held: list[tuple[str, int]] = []
+    held: list[tuple[str, int, ast.AST]] = []
     waits: str | None = None
+    waits_node: ast.AST | None = None
+    cls: ast.ClassDef | None = None
+    func: ast.AST | None = None
     body: list[ast.stmt] = tree.body
     while body:
         nxt: list[ast.stmt] | None = None
@@ -95,7 +184,7 @@ def lock_facts(path: str | None, line: int | None) -> LockFacts:
             if end < line:
                 name = _lock_call(stmt.value, "acquire") if isinstance(stmt, ast.Expr) else None
                 if name:
-                    held.append((name, stmt.lineno))
+                    held.append((name, stmt.lineno, stmt.value.func.value))  # type: ignore[attr-defined]
                 name = _lock_call(stmt.value, "release") if isinstance(stmt, ast.Expr) else None
                 if name:
                     for i in range(len(held) - 1, -1, -1):
@@ -108,28 +197,43 @@ def lock_facts(path: str | None, line: int | None) -> LockFacts:
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 if isinstance(stmt, ast.ClassDef) or stmt.body[0].lineno <= line:
                     held = [] if not isinstance(stmt, ast.ClassDef) else held
+                    if isinstance(stmt, ast.ClassDef):
+                        cls, func = stmt, None
+                    else:
+                        func = stmt
                     nxt = stmt.body
                 break
             if isinstance(stmt, (ast.With, ast.AsyncWith)):
                 for item in stmt.items:
                     expr = item.context_expr
                     if (getattr(expr, "end_lineno", expr.lineno) or expr.lineno) < line:
-                        held.append((_text(expr), expr.lineno))
+                        held.append((_text(expr), expr.lineno, expr))
                     elif expr.lineno <= line and waits is None:
-                        waits = _text(expr)
+                        waits, waits_node = _text(expr), expr
                         break
             for node in ast.walk(stmt) if stmt.lineno == line or not _bodies(stmt) else ():
                 name = _lock_call(node, "acquire")
-                if name and getattr(node, "lineno", 0) == line:
-                    waits = waits or name
+                if name and getattr(node, "lineno", 0) == line and waits is None:
+                    waits, waits_node = name, node.func.value  # type: ignore[attr-defined]
             subs = [b for b in _bodies(stmt) if b[0].lineno <= line <= (getattr(b[-1], "end_lineno", 0) or 0)]
             nxt = subs[0] if subs else None
             if nxt is None and waits is None:
                 for node in ast.walk(stmt):
                     name = _lock_call(node, "acquire")
                     if name and getattr(node, "lineno", 0) == line:
-                        waits = name
+                        waits, waits_node = name, node.func.value  # type: ignore[attr-defined]
                         break
             break
         body = nxt or []
-    return LockFacts(readable=True, holds=tuple(held), waits_for=waits, statement=statement)
+    ident: dict[str, str] = {}
+    holds = []
+    for name, at, node in held:
+        if _is_lock(node, tree, cls, func):
+            holds.append((name, at))
+            ident[name] = _identity(node, cls, func)
+    if waits_node is not None:
+        if _is_lock(waits_node, tree, cls, func):
+            ident[waits] = _identity(waits_node, cls, func)  # type: ignore[index]
+        else:
+            waits = None
+    return LockFacts(readable=True, holds=tuple(holds), waits_for=waits, statement=statement, ident=ident)

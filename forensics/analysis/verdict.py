@@ -8,6 +8,7 @@ I/O and is skipped with ``read_source=False``.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 
 from forensics.analysis import classify as C
@@ -23,6 +24,19 @@ class LockRef:
     name: str
     file: str | None = None
     line: int | None = None
+    # which lock this is (source.py): "Inventory._lock" for self._lock in Inventory, the name of a global,
+    # "" for an alias (a parameter or local: which lock depends on the caller), None when not known
+    ident: str | None = None
+
+    def key(self) -> tuple[str, str] | None:
+        """What makes two references the same lock: (module file, identity); None for an alias."""
+        if self.ident == "":
+            return None
+        return os.path.basename(self.file or ""), self.ident or self.name
+
+    def shown(self) -> str:
+        """``self._lock`` of class Inventory is shown as ``Inventory._lock``."""
+        return self.ident if self.ident and self.name.startswith(("self.", "cls.")) else self.name
 
     def where(self) -> str:
         return f"{os.path.basename(self.file)}:{self.line}" if self.file and self.line else "?"
@@ -76,8 +90,12 @@ _KIND = {
     C.POOL_WAIT: "pool", C.FLOCK: "flock", C.BUSY: "busy", C.QUEUE_GET: "queue", C.QUEUE_PUT: "queue",
     C.JOIN: "join", C.CONDITION_WAIT: "wait", C.SLEEP: "sleep", C.IDLE: "idle", C.UNKNOWN: "unknown",
 }
-_RANK = ["deadlock", "gil", "lock", "io", "subprocess", "pool", "flock", "busy", "queue", "join", "wait",
-         "sleep", "unknown", "idle"]
+# a join waits for another thread, whose own wait is the cause when that thread is in the capture: it ranks last
+_RANK = ["deadlock", "gil", "lock", "io", "subprocess", "pool", "flock", "busy", "queue", "wait", "sleep", "join",
+         "unknown", "idle"]
+
+
+_CONDITION_WAIT = re.compile(r"([\w.]+)\.wait(?:_for)?\(")
 
 
 def _frame_at(t: dict, i: int | None) -> dict | None:
@@ -113,10 +131,14 @@ def _role(ta: ThreadAnalysis, t: dict, read_source: bool) -> tuple[ThreadRole, b
             facts = lock_facts(file if isinstance(file, str) else None, line if isinstance(line, int) else None)
             readable = readable or facts.readable
             if i == 0 and facts.waits_for and ta.category in (C.LOCK_WAIT, C.UNKNOWN, C.GIL_WAIT):
-                waits = LockRef(facts.waits_for, file, line)
+                waits = LockRef(facts.waits_for, file, line, facts.ident.get(facts.waits_for))
+            released = _CONDITION_WAIT.findall(facts.statement or "") if i == 0 else []
             for name, at in facts.holds:
-                if all(h.name != name for h in holds):
-                    holds.append(LockRef(name, file, at))
+                if name in released:
+                    continue  # Condition.wait() releases its lock while it waits
+                ref = LockRef(name, file, at, facts.ident.get(name))
+                if all(h.name != name or h.key() != ref.key() or ref.key() is None for h in holds):
+                    holds.append(ref)
     return ThreadRole(ta.index, ta.tid, ta.name, ta.category, function, _where(f), tuple(holds), waits), readable
 
 
@@ -155,15 +177,19 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
         roles[ta.index] = role
     by_index = {ta.index: ta for ta in threads}
 
-    # lock graph: A waits for a lock that B holds (same name in the same module)
-    holders: dict[tuple[str, str], int] = {}
+    # lock graph: A waits for a lock that exactly one other thread B holds (same identity in the same module;
+    # aliases never match, and a lock "held" by several threads is per instance or a semaphore: no edge)
+    holding: dict[tuple[str, str], list[int]] = {}
     for r in roles.values():
         for h in r.holds:
-            holders.setdefault((os.path.basename(h.file or ""), h.name), r.thread)
+            k = h.key()
+            if k is not None and r.thread not in holding.setdefault(k, []):
+                holding[k].append(r.thread)
+    holders = {k: v[0] for k, v in holding.items() if len(v) == 1}
     edges: dict[int, int] = {}
     for r in roles.values():
-        if r.waits_for is not None:
-            owner = holders.get((os.path.basename(r.waits_for.file or ""), r.waits_for.name))
+        if r.waits_for is not None and not _semaphore(by_index.get(r.thread)):
+            owner = holders.get(r.waits_for.key())
             if owner is not None and owner != r.thread:
                 edges[r.thread] = owner
     # threads parked on the same futex word wait for the same lock
@@ -178,12 +204,17 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
         lines = [f"Found a Python-level deadlock between {len(cycle)} threads:"]
         for i in cycle:
             r = roles[i]
-            held = [h for h in r.holds if holders.get((os.path.basename(h.file or ""), h.name)) == i]
-            held_txt = ", ".join(f"`{h.name}` ({h.where()})" for h in held) or "?"
+            held = [h for h in r.holds if holders.get(h.key()) == i]
+            held_txt = ", ".join(f"`{h.shown()}` ({h.where()})" for h in held) or "?"
             lines.append(f"  {r.label()} in {r.function}() holds {held_txt} and waits for "
-                         f"`{r.waits_for.name}` ({r.waits_for.where()})")
+                         f"`{r.waits_for.shown()}` ({r.waits_for.where()})")
         out.append(Verdict("deadlock", "\n".join(lines), tuple(roles[i] for i in cycle),
                            ("with/acquire statements read from the source",) + tuple(shared)))
+    else:
+        by_args = _argument_order_deadlock(roles, by_index, holding, threads)
+        if by_args is not None:
+            out.append(by_args)
+            cycle = [r.thread for r in by_args.roles]
 
     holder = next((ta for ta in threads if ta.category == C.GIL_HOLDER_BLOCKED), None)
     if holder is not None:
@@ -201,7 +232,7 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
         r = roles.get(ta.index)
         if r is None or ta.index in in_cycle or ta is holder or (holder is not None and ta.category == C.GIL_WAIT):
             continue
-        out.append(_thread_verdict(ta, r, roles, holders, by_index, shared))
+        out.append(_thread_verdict(ta, r, roles, holding, by_index, shared))
     if not out:
         idle = [ta for ta in threads if ta.benign]
         out.append(Verdict("idle", f"every thread is idle by design ({len(idle)} pool/server threads waiting "
@@ -209,16 +240,76 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
     notes = tuple(f"source not readable for {loc}" for loc in sorted(unreadable))
     if notes:
         out = [Verdict(v.kind, v.text, v.roles, v.evidence + notes) for v in out]
-    waiting = [r for r in roles.values() if r.category == C.LOCK_WAIT and r.thread not in set(cycle or ())]
+    waiting = [r for r in roles.values() if r.category == C.LOCK_WAIT and r.thread not in set(cycle or ())
+               and not _semaphore(by_index.get(r.thread))]
     running = any(ta.category == C.BUSY for ta in threads)
-    if not cycle and len(waiting) >= 2 and not running:
+    # a lock-order deadlock needs two different locks: waiters that all wait for one known lock (same identity,
+    # or one futex word) are contention on it, explained thread by thread
+    keys = {r.waits_for.key() if r.waits_for is not None else None for r in waiting}
+    words = {by_index[r.thread].syscall_args for r in waiting if by_index[r.thread].syscall_args}
+    one_lock = len(waiting) >= 2 and ((None not in keys and len(keys) == 1) or (len(words) == 1 and all(
+        by_index[r.thread].syscall_args for r in waiting)))
+    if not cycle and len(waiting) >= 2 and not running and not one_lock:
         parts = "; ".join(f"{r.label()} in {r.function}() at {r.location}" for r in waiting[:4])
         why = "source files not readable to confirm" if unreadable else "the source does not name the locks"
         out.append(Verdict("deadlock", f"{len(waiting)} threads wait for locks and no thread runs: likely a lock-order "
                                        f"deadlock ({why}): {parts}", tuple(waiting), tuple(shared)))
-    out.sort(key=lambda v: (_RANK.index(v.kind) if v.kind in _RANK else len(_RANK), parked_last(v, by_index),
-                            main_last(v)))
+    # Deadlocks and the GIL first; then threads that are neither helpers nor joining another thread (their wait is
+    # the cause, a join or a helper's wait at most a consequence), by kind; then the most application code.
+    out.sort(key=lambda v: (0 if v.kind in ("deadlock", "gil") else 1, parked_last(v, by_index) or v.kind == "join",
+                            _RANK.index(v.kind) if v.kind in _RANK else len(_RANK), main_last(v),
+                            -_depth(v, by_index)))
     return tuple(out)
+
+
+def _depth(v: Verdict, by_index: dict[int, ThreadAnalysis]) -> int:
+    ta = by_index.get(v.roles[0].thread) if v.roles else None
+    return len(ta.signature.frames) if ta is not None else 0
+
+
+def _semaphore(ta: ThreadAnalysis | None) -> bool:
+    """``threading:acquire`` is Python code only in Semaphore/BoundedSemaphore (Lock, RLock, Condition are C)."""
+    return ta is not None and ta.signature.mechanism == "threading:acquire"
+
+
+def _argument_order_deadlock(roles: dict[int, ThreadRole], by_index: dict[int, ThreadAnalysis],
+                             holding: dict, threads: list[ThreadAnalysis]) -> Verdict | None:
+    """Threads in the same code, each holding a lock and waiting for another, where the locks come from the
+    arguments (``transfer(src, dst)``: ``with src.lock: with dst.lock:``): called with the arguments in opposite
+    orders, the code deadlocks with itself. Names cannot tell the locks apart; distinct futex words, when the
+    kernel state was captured, confirm the threads wait for different locks."""
+    if any(ta.category == C.BUSY for ta in threads):
+        return None
+    groups: dict[tuple, list[ThreadRole]] = {}
+    for r in roles.values():
+        w = r.waits_for
+        if r.category != C.LOCK_WAIT or w is None or not r.holds or _semaphore(by_index.get(r.thread)):
+            continue
+        ambiguous = w.key() is None or len(holding.get(w.key(), ())) > 1
+        if ambiguous:
+            groups.setdefault((r.function, w.file, w.line, w.name), []).append(r)
+    for (function, _file, _line, name), members in groups.items():
+        if len(members) < 2:
+            continue
+        words = [by_index[r.thread].syscall_args for r in members]
+        known = [w for w in words if w]
+        if known and len(set(known)) < len(known):
+            continue  # two of them wait on one futex: the same lock, not a cycle between them
+        first = members[0].holds[-1]
+        lines = [(f"Found a lock-order deadlock by argument order: {len(members)} threads run {function}(), each "
+                 f"holding `{first.name}` ({first.where()}) and waiting for `{name}` "
+                 f"({members[0].waits_for.where()}); the locks come from the arguments, so calls with the arguments "
+                 f"in opposite orders ({function}(a, b) in one thread, {function}(b, a) in another) wait for each "
+                 f"other. Take the locks in one global order.")]
+        for r in members:
+            held = ", ".join(f"`{h.shown()}` ({h.where()})" for h in r.holds)
+            lines.append(f"  {r.label()} in {r.function}() holds {held} and waits for `{r.waits_for.shown()}` "
+                         f"({r.waits_for.where()})")
+        evidence = ["with/acquire statements read from the source"]
+        if len(known) == len(members):
+            evidence.append(f"the {len(members)} threads wait on {len(set(known))} different futex words")
+        return Verdict("deadlock", "\n".join(lines), tuple(members), tuple(evidence))
+    return None
 
 
 def main_last(v: Verdict) -> int:
@@ -235,13 +326,29 @@ def _thread_verdict(ta, r: ThreadRole, roles, holders, by_index, shared) -> Verd
     cat = r.category
     kind = _KIND.get(cat, "unknown")
     if cat == C.LOCK_WAIT:
-        if r.waits_for is not None:
-            owner = holders.get((os.path.basename(r.waits_for.file or ""), r.waits_for.name))
+        w = r.waits_for
+        if _semaphore(ta):
+            name = f"semaphore `{w.shown()}`" if w is not None else "a semaphore"
+            owners = [roles[i] for i in holders.get(w.key(), ()) if i != ta.index] if w is not None else []
+            if owners:
+                who_has = "; ".join(f"{o.label()} in {o.function}() at {o.location}" for o in owners[:4])
+                text = f"{who} waits for {name}: every slot is taken, held by {who_has}"
+            else:
+                text = (f"{who} waits for {name}: no slot is free and no thread in this process holds one: slots "
+                        f"were acquired and never released (an acquire() without release() on some path), or "
+                        f"taken by threads that are gone")
+        elif w is not None and w.key() is None:
+            text = (f"{who} waits for `{w.name}`, a lock passed in by its caller (which lock depends on the "
+                    f"arguments)")
+        elif w is not None:
+            owner = holders.get(w.key())
+            if isinstance(owner, list):
+                owner = owner[0] if len(owner) == 1 else None
             if owner is not None and owner != ta.index:
                 o = roles[owner]
-                text = f"{who} waits for `{r.waits_for.name}`, held by {o.label()} in {o.function}() at {o.location}"
+                text = f"{who} waits for `{w.shown()}`, held by {o.label()} in {o.function}() at {o.location}"
             else:
-                text = (f"{who} waits for `{r.waits_for.name}` and no thread in this process holds it: it was "
+                text = (f"{who} waits for `{w.shown()}` and no thread in this process holds it: it was "
                         f"taken by a thread that is gone, or copied held into a forked child")
         else:
             text = f"{who} waits for a lock (in {ta.detail})"
@@ -263,12 +370,13 @@ def _thread_verdict(ta, r: ThreadRole, roles, holders, by_index, shared) -> Verd
         C.QUEUE_PUT: f"is blocked in {ta.detail}: nothing takes from the queue",
         C.JOIN: f"waits in {ta.detail} for a thread that never finishes",
         C.CONDITION_WAIT: f"waits in {ta.detail}: nothing sets or notifies it",
-        C.SLEEP: "sleeps",
+        C.SLEEP: ("waits for a database lock: SQLite's busy handler sleeps and retries until the busy timeout "
+                  "(another connection holds the database locked)" if "sqlite" in ta.detail.lower() else "sleeps"),
         C.SELECT: f"waits in {ta.detail}",
         C.UNKNOWN: f"is stopped: {ta.detail}",
         C.GIL_WAIT: "waits for the GIL",
     }
     text = f"{who} {texts.get(cat, ta.detail if cat != C.UNKNOWN else 'is stopped; ' + ta.detail)}"
     if r.holds:
-        text += " while holding " + ", ".join(f"`{h.name}` ({h.where()})" for h in r.holds)
+        text += " while holding " + ", ".join(f"`{h.shown()}` ({h.where()})" for h in r.holds)
     return Verdict(kind, text, (r,))
