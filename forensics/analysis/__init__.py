@@ -19,14 +19,18 @@ Public API (stable; the report and the CLI use only this)
     ``unknown``), ``detail`` (human text), ``blocking_frame`` (index into the thread's frames,
     leaf first, of the innermost application frame: mark it), ``benign`` (idle by design),
     ``parked`` (a helper thread whose whole code is one wait), ``owns_gil``,
-    ``signature: ThreadSignature(mechanism, frames)``, ``syscall``, ``syscall_args``.
+    ``signature: ThreadSignature(mechanism, frames, entry)`` (``entry``: the application function a
+    thread or pool work item was started with, ``""`` for a main thread; signatures with different
+    entries never merge), ``syscall``, ``syscall_args``.
 
 ``verdicts(capture, read_source=True) -> tuple[Verdict, ...]``
     ``Verdict(kind, text, roles, evidence)``: ``kind`` in deadlock, gil, lock, io, subprocess,
     pool, flock, busy, queue, join, wait, sleep, idle, unknown; ``text`` may span lines;
     ``roles: tuple[ThreadRole, ...]`` with ``thread`` (index), ``tid``, ``name``, ``category``,
     ``function``, ``location`` ("file.py:41"), ``holds: tuple[LockRef]`` and
-    ``waits_for: LockRef | None`` (``LockRef(name, file, line)``). ``Verdict.to_dict()``.
+    ``waits_for: LockRef | None`` (``LockRef(name, file, line, ident)``; ``ident`` is the lock's identity,
+    ``Class.attr`` for ``self.attr``, ``""`` for a parameter or local alias; ``shown()`` is how the
+    verdict names it). ``Verdict.to_dict()``.
 
 ``cluster(captures, rules=None, threshold=0.8) -> list[Cluster]`` and
 ``cluster_paths(paths, rules=None, threshold=0.8, on_skip=None) -> list[Cluster]`` (the fast
