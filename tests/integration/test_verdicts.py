@@ -60,4 +60,6 @@ def test_forked_child_lock_nobody_holds():
         cap = capture(child)
     top = analyze(cap).verdicts[0]
     assert top.kind == "lock"
-    assert "`self._buffer_lock`" in top.text and "no thread in this process holds it" in top.text
+    # `self._buffer_lock` in a method of ShippingHandler is named by its class
+    assert "`ShippingHandler._buffer_lock`" in top.text and "no thread in this process holds it" in top.text
+    assert top.roles[0].waits_for.name == "self._buffer_lock"
