@@ -232,7 +232,10 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
         r = roles.get(ta.index)
         if r is None or ta.index in in_cycle or ta is holder or (holder is not None and ta.category == C.GIL_WAIT):
             continue
-        out.append(_thread_verdict(ta, r, roles, holding, by_index, shared))
+        t = raw_threads[ta.index] if isinstance(raw_threads[ta.index], dict) else {}
+        kernel = t.get("kernel") if isinstance(t.get("kernel"), dict) else {}
+        peer = kernel.get("peer") if isinstance(kernel.get("peer"), str) else None
+        out.append(_thread_verdict(ta, r, roles, holding, by_index, shared, peer))
     if not out:
         idle = [ta for ta in threads if ta.benign]
         out.append(Verdict("idle", f"every thread is idle by design ({len(idle)} pool/server threads waiting "
@@ -321,7 +324,8 @@ def parked_last(v: Verdict, by_index: dict[int, ThreadAnalysis]) -> int:
     return 1 if v.roles and all(by_index[r.thread].parked for r in v.roles if r.thread in by_index) else 0
 
 
-def _thread_verdict(ta, r: ThreadRole, roles, holders, by_index, shared) -> Verdict:
+def _thread_verdict(ta, r: ThreadRole, roles, holders, by_index, shared, peer: str | None = None) -> Verdict:
+    """One thread's verdict; ``peer`` is the remote end of the TCP socket it blocks on (kernel state), if known."""
     who = f"{r.label()} in {r.function}() at {r.location}"
     cat = r.category
     kind = _KIND.get(cat, "unknown")
@@ -356,11 +360,12 @@ def _thread_verdict(ta, r: ThreadRole, roles, holders, by_index, shared) -> Verd
     if cat == C.SOCKET_READ:
         no_timeout = ta.syscall in ("recvfrom", "recvmsg", "recv", "read")
         what = "an HTTP response" if "HTTP" in ta.detail else ("an SSL read" if "SSL" in ta.detail else "a socket")
-        tail = " with no timeout (blocked in recv, not polling)" if no_timeout else ""
+        frm = f" from {peer}" if peer else ""
+        tail = f" with no timeout{frm} (blocked in recv, not polling)" if no_timeout else frm
         return Verdict(kind, f"{who} is blocked reading {what}{tail}", (r,))
     texts = {
         C.SOCKET_ACCEPT: "waits in accept() for a connection",
-        C.CONNECT: "is blocked connecting a socket",
+        C.CONNECT: "is blocked connecting a socket" + (f" to {peer}" if peer else ""),
         C.PIPE_READ: "is blocked reading a pipe or file" + (" (read syscall)" if ta.syscall == "read" else ""),
         C.SUBPROCESS_WAIT: "waits for a child process to exit, with no timeout",
         C.POOL_WAIT: f"waits for a result from a worker pool ({ta.detail}) with no timeout",

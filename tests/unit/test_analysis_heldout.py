@@ -217,3 +217,13 @@ def test_lock_identities_and_non_locks(tmp_path):
     assert save.holds == ()  # a sqlite3 connection's `with` is a transaction, not a lock
     dump = lock_facts(str(path), 24)
     assert dump.waits_for == "self._lock" and dump.holds == ()  # open() is not a lock
+
+
+def test_io_verdict_names_the_peer_from_kernel_state():
+    cap = load("pool_readline-r00-py3.9-native.json")
+    pa = analyze(cap, read_source=False)
+    reader = next(t for t in pa.threads if t.category == "socket-read")
+    assert " from " not in pa.verdicts[0].text  # no peer recorded in this capture: nothing invented
+    cap["threads"][reader.index].setdefault("kernel", {})["peer"] = "127.0.0.1:6379"
+    top = analyze(cap, read_source=False).verdicts[0]
+    assert top.kind == "io" and "with no timeout from 127.0.0.1:6379" in top.text
