@@ -11,7 +11,7 @@ The page's script renders members tables, flame graphs, capture views and filter
                    process: [cmdline, exe, python, ppid, state, age_s, cpu_user_s, cpu_system_s, rss, pss, uss,
                              shared, swap, num_threads, children, uid] or null
                    threads: [[tid, name, flags 1=GIL 2=active 4=GIL known, kernel, stack], ...]
-                   kernel:  [state, syscall text, wchan, running 0/1/-1, utime_s, stime_s, vcs, nvcs] or null
+                   kernel:  [state, syscall text, wchan, running 0/1/-1, utime_s, stime_s, vcs, nvcs, fd text] or null
                    extra:   JSON text (string index) of duration, source, options, trigger evidence, tools
     g  clusters    [[id, members (capture indices), flame], ...]; flame: [label, value, [children...]]
     a  flame of the stuck threads of every capture
@@ -166,8 +166,8 @@ class Payload:
         if sc is not None:
             text = self._syscall(sc)
         running = _b(k.get("running"), "kernel.running")
-        for name in ("fd_target", "local", "peer"):
-            _t(k.get(name), f"kernel.{name}")
+        fd_target, local, peer = (_t(k.get(name), f"kernel.{name}") for name in ("fd_target", "local", "peer"))
+        fd = " ".join(x for x in (fd_target, local and f"local {local}", peer and f"peer {peer}") if x)
         return [
             self.s(_t(k.get("state"), "kernel.state")),
             self.s(text),
@@ -177,6 +177,7 @@ class Payload:
             _n(k.get("stime_s"), "kernel.stime_s"),
             _i(k.get("voluntary_ctxt_switches"), "kernel.voluntary_ctxt_switches"),
             _i(k.get("nonvoluntary_ctxt_switches"), "kernel.nonvoluntary_ctxt_switches"),
+            self.s(fd or None),
         ]
 
     def _syscall(self, sc: Any) -> str:

@@ -179,3 +179,14 @@ def test_idle_threads_stay_out_of_flames_unless_all_threads_are_asked_for():
     assert sum(payload.weighted().values()) == len(with_frames) - 1
     assert sum(payload.weighted(all_threads=True).values()) == len(with_frames)
     assert payload.doc()["a"][1] == len(with_frames) - 1
+
+
+def test_what_a_blocked_fd_is_reaches_the_page():
+    from forensics.report.payload import Payload
+
+    doc = _docs()[0]
+    kernel = doc["threads"][1]["kernel"]
+    kernel.update(fd_target="socket:[4242]", local="127.0.0.1:41652", peer="127.0.0.1:8081")
+    p = Payload()
+    p.add(doc)
+    assert "socket:[4242] local 127.0.0.1:41652 peer 127.0.0.1:8081" in p.doc()["s"]

@@ -266,7 +266,8 @@
   function kernelText(k) {
     if (!k) return "?";
     if (k[3] === 1) return "running";
-    return s(k[1]) || s(k[2]) || "-";
+    var fd = s(k[8]);
+    return (s(k[1]) || s(k[2]) || "-") + (fd ? " · fd " + fd : "");
   }
   function renderCapture(i) {
     var c = D.c[i], box = el("div", { "class": "capture", "data-capture": cId(c) });
@@ -329,7 +330,7 @@
       if (k) {
         var kd = el("p", { "class": "kernel" });
         kd.textContent = "kernel: state " + (s(k[0]) || "?") + " · " + (k[3] === 1 ? "running" : (s(k[1]) || "no syscall")) +
-          " · wchan " + (s(k[2]) || "-") + " · CPU " + (k[4] === null ? "?" : k[4]) + "s user + " + (k[5] === null ? "?" : k[5]) + "s sys" +
+          (s(k[8]) ? " · fd " + s(k[8]) : "") + " · wchan " + (s(k[2]) || "-") + " · CPU " + (k[4] === null ? "?" : k[4]) + "s user + " + (k[5] === null ? "?" : k[5]) + "s sys" +
           " · context switches " + (k[6] === null ? "?" : k[6]) + " voluntary, " + (k[7] === null ? "?" : k[7]) + " involuntary";
         sec.appendChild(kd);
       }
