@@ -220,10 +220,13 @@ def test_lock_identities_and_non_locks(tmp_path):
 
 
 def test_io_verdict_names_the_peer_from_kernel_state():
-    cap = load("pool_readline-r00-py3.9-native.json")
+    cap = load("pool_readline-r00-py3.9-native.json")  # collected: the kernel state has the fake server's address
     pa = analyze(cap, read_source=False)
     reader = next(t for t in pa.threads if t.category == "socket-read")
-    assert " from " not in pa.verdicts[0].text  # no peer recorded in this capture: nothing invented
-    cap["threads"][reader.index].setdefault("kernel", {})["peer"] = "127.0.0.1:6379"
+    kernel = cap["threads"][reader.index]["kernel"]
+    assert pa.verdicts[0].text.endswith(f"with no timeout from {kernel['peer']} (blocked in recv, not polling)")
+    del kernel["peer"]
+    assert " from " not in analyze(cap, read_source=False).verdicts[0].text  # no peer known: nothing invented
+    kernel["peer"] = "127.0.0.1:6379"
     top = analyze(cap, read_source=False).verdicts[0]
     assert top.kind == "io" and "with no timeout from 127.0.0.1:6379" in top.text
