@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from forensics.analysis import classify as C
 from forensics.analysis.classify import ThreadAnalysis
 from forensics.analysis.normalize import normalize_frame
-from forensics.analysis.source import lock_facts
+from forensics.analysis.source import LockFacts, lock_facts
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,8 +113,13 @@ def _where(f: dict | None) -> str:
     return f"{os.path.basename(file) if file else '?'}:{line if isinstance(line, int) else '?'}"
 
 
-def _role(ta: ThreadAnalysis, t: dict, read_source: bool) -> tuple[ThreadRole, bool]:
-    """The thread's role, with the locks the source says it holds and awaits; also whether the source was read."""
+def _role(
+    ta: ThreadAnalysis, t: dict, read_source: bool, facts_seen: dict[tuple[str | None, int | None], LockFacts]
+) -> tuple[ThreadRole, bool]:
+    """The thread's role, with the locks the source says it holds and awaits; also whether the source was read.
+
+    ``facts_seen`` memoizes lock_facts per (file, line) for one capture: a pool repeats the same frames.
+    """
     f = _frame_at(t, ta.blocking_frame)
     function = normalize_frame(f.get("kind"), f.get("function"), f.get("file"), f.get("module")).function if f else None
     holds: list[LockRef] = []
@@ -128,7 +133,10 @@ def _role(ta: ThreadAnalysis, t: dict, read_source: bool) -> tuple[ThreadRole, b
             if not nf.is_user:
                 continue
             file, line = fr.get("file"), fr.get("line")
-            facts = lock_facts(file if isinstance(file, str) else None, line if isinstance(line, int) else None)
+            where = (file if isinstance(file, str) else None, line if isinstance(line, int) else None)
+            facts = facts_seen.get(where)
+            if facts is None:
+                facts = facts_seen[where] = lock_facts(*where)
             readable = readable or facts.readable
             if i == 0 and facts.waits_for and ta.category in (C.LOCK_WAIT, C.UNKNOWN, C.GIL_WAIT):
                 waits = LockRef(facts.waits_for, file, line, facts.ident.get(facts.waits_for))
@@ -161,13 +169,14 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
     out: list[Verdict] = []
     roles: dict[int, ThreadRole] = {}
     unreadable = set()
+    facts_seen: dict[tuple[str | None, int | None], LockFacts] = {}
     for ta in threads:
         if ta.benign or ta.category in (C.IDLE,):
             continue
         t = raw_threads[ta.index] if isinstance(raw_threads[ta.index], dict) else {}
         role, readable = _role(ta, t, read_source and ta.category in (C.LOCK_WAIT, C.UNKNOWN, C.CONDITION_WAIT,
                                                                      C.GIL_WAIT, C.JOIN, C.SUBPROCESS_WAIT,
-                                                                     C.SLEEP, C.POOL_WAIT))
+                                                                     C.SLEEP, C.POOL_WAIT), facts_seen)
         if role.waits_for is not None and ta.category in (C.UNKNOWN, C.GIL_WAIT) and ta.syscall in (None, "futex"):
             # the source says the frame is on a `with lock:` / `lock.acquire()` line: a lock wait
             role = ThreadRole(role.thread, role.tid, role.name, C.LOCK_WAIT, role.function, role.location,
