@@ -163,7 +163,7 @@ def run_one(label: str, run: int, pythons: list[str], base: Path, out: Path, rng
     tdir = target_dir(tail, cwd, env_extra, name)
     tdir.mkdir(parents=True, exist_ok=True)
     (tdir / f"{name}.py").write_text(shifted_source((programs / f"{name}.py").read_text(), (run * 7) % 23))
-    for helper in programs.glob("_*.py"):  # the shared scaffolding every program imports travels with it
+    for helper in {*programs.glob("_*.py"), FIXTURES / "_scaffold.py"}:  # the scaffolding programs import
         shutil.copy(helper, tdir / helper.name)
     tmp = base / f"{label}-{run}" / "tmp"
     tmp.mkdir(parents=True, exist_ok=True)

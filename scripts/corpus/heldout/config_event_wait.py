@@ -34,7 +34,7 @@ def load_plugins(watcher):
 
 def bootstrap():
     watcher = ConfigWatcher()
-    loader = threading.Thread(target=watcher.load, name="config-loader" + app.SUFFIX, daemon=True)
+    loader = threading.Thread(target=watcher.load, name="config-loader" + app.fx.SUFFIX, daemon=True)
     threading.excepthook = lambda args: None
     loader.start()
     loader.join()

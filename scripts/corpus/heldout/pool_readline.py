@@ -47,7 +47,7 @@ def main():
     port = server.getsockname()[1]
     accepted = []
     app.start("fake-redis", "socket-accept", never_answer, server, accepted)
-    pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix=f"ThreadPoolExecutor-3{app.SUFFIX}")
+    pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix=f"ThreadPoolExecutor-3{app.fx.SUFFIX}")
     for f in [pool.submit(int) for _ in range(6)]:
         f.result()
     ev = threading.Event()

@@ -47,7 +47,7 @@ def crawl(limiter, pool):
 
 def main():
     app.boot("rate_limited_fetch", __doc__.splitlines()[0])
-    pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix=f"ThreadPoolExecutor-12{app.SUFFIX}")
+    pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix=f"ThreadPoolExecutor-12{app.fx.SUFFIX}")
     limiter = RateLimiter(2)
     done = threading.Event()
 
