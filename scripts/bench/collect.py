@@ -18,42 +18,7 @@ import sys
 import tempfile
 import time
 
-TARGET = r"""
-import sys, threading
-n = int(sys.argv[1])
-gate = threading.Lock(); gate.acquire()
-started = threading.Barrier(n + 1)
-def handle(depth):
-    if depth:
-        return handle(depth - 1)
-    started.wait()
-    with gate:
-        pass
-def worker():
-    handle(12)
-for i in range(n):
-    threading.Thread(target=worker, name="pool-%d" % i, daemon=True).start()
-started.wait()
-print("READY", flush=True)
-gate.acquire()
-"""
-
-
-def spawn(threads: int) -> subprocess.Popen:
-    proc = subprocess.Popen(
-        [sys.executable, "-c", TARGET, str(threads)], stdout=subprocess.PIPE, text=True, start_new_session=True
-    )
-    line = proc.stdout.readline()
-    if line.strip() != "READY":
-        proc.kill()
-        raise SystemExit(f"target did not start: {line!r}")
-    return proc
-
-
-def timed(argv: list[str], env: dict | None = None) -> float:
-    start = time.perf_counter()
-    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    return time.perf_counter() - start
+from common import spawn, timed
 
 
 def tool(name: str) -> str:

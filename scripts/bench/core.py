@@ -23,27 +23,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
-TARGET = r"""
-import sys, threading
-n = int(sys.argv[1])
-gate = threading.Lock(); gate.acquire()
-started = threading.Barrier(n + 1)
-def handle(depth):
-    if depth:
-        return handle(depth - 1)
-    started.wait()
-    with gate:
-        pass
-def worker():
-    handle(12)
-for i in range(n):
-    threading.Thread(target=worker, name="pool-%d" % i, daemon=True).start()
-started.wait()
-print("READY", flush=True)
-gate.acquire()
-"""
+from common import spawn, timed
 
 
 def pyenv_311() -> str:
@@ -51,21 +32,6 @@ def pyenv_311() -> str:
     if not found:
         raise SystemExit("needs a pyenv CPython 3.11 (with bin/python3.11-gdb.py)")
     return found[-1]
-
-
-def spawn(python: str, threads: int) -> subprocess.Popen:
-    proc = subprocess.Popen([python, "-c", TARGET, str(threads)], stdout=subprocess.PIPE, text=True,
-                            start_new_session=True)
-    if proc.stdout.readline().strip() != "READY":
-        proc.kill()
-        raise SystemExit("target did not start")
-    return proc
-
-
-def timed(argv: list[str], env: dict | None = None) -> float:
-    start = time.perf_counter()
-    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    return time.perf_counter() - start
 
 
 def median(fn, runs: int) -> float:
@@ -176,7 +142,7 @@ def bench_live(threads: int, runs: int, python: str, work: str, pid: int, env: d
 
 
 def bench(threads: int, runs: int, python: str, pystack: str, work: str, core_only: bool) -> None:
-    proc = spawn(python, threads)
+    proc = spawn(threads, python)
     env = dict(os.environ, HANGDUMP_HOME=os.path.join(work, f"store-{threads}"))
     try:
         bench_core(threads, runs, python, pystack, work, proc.pid, env)
