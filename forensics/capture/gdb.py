@@ -14,6 +14,7 @@ checked), detaches at once, and walks the core while the target runs again.
 """
 from __future__ import annotations
 
+import contextlib
 import glob
 import json
 import os
@@ -23,6 +24,7 @@ import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from forensics.errors import CaptureFailed, CaptureTimeout, GdbError, ToolMissing
@@ -305,6 +307,41 @@ def analyse(session: MISession, extension: str | None, version: str | None) -> G
 
 
 
+@contextlib.contextmanager
+def _session(exe: str | None, libpython: str | None, cfg: GdbConfig) -> Iterator[_Session]:
+    """A gdb session with the executable, its symbols and the Python extension loaded; killed on any error."""
+    gdb_path = find_gdb(cfg.gdb_path)
+    version = python_version_of(exe, libpython)
+    extension = find_extension(exe, libpython, cfg.extension)
+    if cfg.extension and not os.path.isfile(cfg.extension):
+        raise GdbError(f"gdb extension {cfg.extension} does not exist", help=extension_help(version))
+    mi = MISession(gdb_path, time.monotonic() + cfg.timeout_s, cfg.init_commands)
+    try:
+        gv = gdb_version(mi)
+        if exe:
+            expect_done(mi, f"-file-exec-and-symbols {json.dumps(exe)}", f"read {exe}")
+        notes = load_python_support(mi, extension)
+        yield _Session(mi, version, extension, gv, tuple(notes))
+        mi.close()
+    except BaseException:
+        mi.kill()
+        raise
+
+
+@dataclass(frozen=True)
+class _Session:
+    mi: MISession
+    version: str | None
+    extension: str | None
+    gdb_version: str | None
+    notes: tuple[str, ...]
+
+    def walk(self) -> GdbStacks:
+        stacks = analyse(self.mi, self.extension, self.version)
+        return GdbStacks(stacks.threads, self.notes + stacks.notes, stacks.gil_known, self.extension,
+                         self.gdb_version)
+
+
 def attach_live(
     ident: ProcessIdentity,
     exe: str | None,
@@ -317,18 +354,8 @@ def attach_live(
 
     The caller wraps this in guard.target_guard so the target is resumed whatever happens to gdb.
     """
-    gdb_path = find_gdb(cfg.gdb_path)
-    version = python_version_of(exe, libpython)
-    extension = find_extension(exe, libpython, cfg.extension)
-    if cfg.extension and not os.path.isfile(cfg.extension):
-        raise GdbError(f"gdb extension {cfg.extension} does not exist", help=extension_help(version))
-    session = MISession(gdb_path, time.monotonic() + cfg.timeout_s, cfg.init_commands)
-    try:
-        gv = gdb_version(session)
-        if exe:
-            expect_done(session, f"-file-exec-and-symbols {json.dumps(exe)}", f"read {exe}")
-        notes = load_python_support(session, extension)
-        res, _ = session.command(f"-target-attach {ident.pid}")
+    with _session(exe, libpython, cfg) as gdb:
+        res, _ = gdb.mi.command(f"-target-attach {ident.pid}")
         if res.get("message") == "error":
             msg = error_message(res)
             if "ptrace" in msg.lower() or "not permitted" in msg.lower():
@@ -339,45 +366,26 @@ def attach_live(
         if core_out is not None:
             if before_dump is not None:
                 before_dump()
-            res, _ = session.console(f"gcore {core_out}")
+            res, _ = gdb.mi.console(f"gcore {core_out}")
             if res.get("message") == "error":
                 raise GdbError(f"gdb could not write a core: {error_message(res)}")
-            expect_done(session, "-target-detach", "detach")
-            expect_done(session, f"-target-select core {mi_path(core_out)}", "load the core it wrote")
-            stacks = analyse(session, extension, version)
-        else:
-            stacks = analyse(session, extension, version)
-            expect_done(session, "-target-detach", "detach")
-        session.close()
-    except BaseException:
-        session.kill()
-        raise
-    return GdbStacks(stacks.threads, tuple(notes) + stacks.notes, stacks.gil_known, extension, gv)
+            expect_done(gdb.mi, "-target-detach", "detach")
+            expect_done(gdb.mi, f"-target-select core {mi_path(core_out)}", "load the core it wrote")
+            return gdb.walk()
+        stacks = gdb.walk()
+        expect_done(gdb.mi, "-target-detach", "detach")
+        return stacks
 
 
 def open_core(core: str, exe: str, libpython: str | None, cfg: GdbConfig) -> GdbStacks:
     """Walk a core file with its executable. A core/exe mismatch is an error, not a garbage capture."""
-    gdb_path = find_gdb(cfg.gdb_path)
-    version = python_version_of(exe, libpython)
-    extension = find_extension(exe, libpython, cfg.extension)
-    if cfg.extension and not os.path.isfile(cfg.extension):
-        raise GdbError(f"gdb extension {cfg.extension} does not exist", help=extension_help(version))
-    session = MISession(gdb_path, time.monotonic() + cfg.timeout_s, cfg.init_commands)
-    try:
-        gv = gdb_version(session)
-        expect_done(session, f"-file-exec-and-symbols {json.dumps(exe)}", f"read {exe}")
-        notes = load_python_support(session, extension)
-        session.log.clear()
-        res, _recs = session.command(f"-target-select core {mi_path(core)}")
+    with _session(exe, libpython, cfg) as gdb:
+        gdb.mi.log.clear()
+        res, _recs = gdb.mi.command(f"-target-select core {mi_path(core)}")
         if res.get("message") == "error":
             raise GdbError(f"gdb could not open the core {core}: {error_message(res)}",
                            help="is it a complete ELF core file? (`file CORE`)")
-        if any("may not match specified executable" in line for line in session.log):
+        if any("may not match specified executable" in line for line in gdb.mi.log):
             raise GdbError(f"the core {core} does not match the executable {exe}",
                            help="pass --exe with the interpreter that dumped it (the path `file CORE` shows)")
-        stacks = analyse(session, extension, version)
-        session.close()
-    except BaseException:
-        session.kill()
-        raise
-    return GdbStacks(stacks.threads, tuple(notes) + stacks.notes, stacks.gil_known, extension, gv)
+        return gdb.walk()
