@@ -114,7 +114,7 @@ class _Group:
         self.procs: set = set()
         self.lines: dict[str, set] = {}
         self.paths: set = set()
-        self.names: set = set()
+        self.names: set[frozenset[str]] = set()  # each member's stuck thread names
         self.ref = ref  # the member with the richest evidence: a path or a raw dict, for the representative
         self.ref_score = -1
         self.rep_id = ""
@@ -174,6 +174,7 @@ class _Clusterer:
             g.ref, g.ref_score, g.rep_id = ref, score, ident
         g.procs.add((host, pid, raw.get("start_time")) if pid is not None else ident)
         if len(g.lines) < 64:
+            names = set()
             for ta in threads:
                 if ta.benign or ta.blocking_frame is None or ta.signature not in sig.threads:
                     continue
@@ -185,8 +186,10 @@ class _Clusterer:
                     s.add(line)
                 if isinstance(file, str) and len(g.paths) < _CAP:
                     g.paths.add(os.path.dirname(file))
-                if ta.name and len(g.names) < _CAP:
-                    g.names.add(ta.name)
+                if ta.name:
+                    names.add(ta.name)
+            if len(g.names) < _CAP:
+                g.names.add(frozenset(names))  # per member: what varies is which names differ between members
         if self.observe is not None:
             self.observe(raw, threads)
 
@@ -336,9 +339,10 @@ def _finish(lead: _Group, raw: dict | None, rules: BenignRules | None) -> Cluste
     paths = sorted(set().union(*(g.paths for g in groups)))
     if len(paths) > 1:
         varies["paths"] = tuple(paths[:_CAP])
-    names = sorted(set().union(*(g.names for g in groups)))
-    if len(names) > 1:
-        varies["thread_names"] = tuple(names[:_CAP])
+    name_sets = set().union(*(g.names for g in groups))
+    if len(name_sets) > 1:
+        differing = set().union(*name_sets) - set.intersection(*(set(n) for n in name_sets))
+        varies["thread_names"] = tuple(sorted(differing)[:_CAP])
     if len(hosts) > 1:
         varies["hosts"] = tuple(sorted(h or "?" for h in hosts)[:_CAP])
     return Cluster(

@@ -97,3 +97,14 @@ def test_cli_clusters_json_lists_ids_and_sources(tmp_path):
     assert all(len(c["member_ids"]) == c["captures"] for c in out)
     text = subprocess.run(run + ["clusters"], env=env, check=True, capture_output=True, text=True).stdout
     assert "busy on a CPU" in text and "flock" in text
+
+
+def test_varies_names_only_the_thread_names_that_differ_between_members():
+    caps = corpus_captures({"deadlock_ab"})
+    [whole] = cluster(caps)
+    suffixed = {t.name for c in caps for t in c.threads if t.name and t.name.startswith("worker-a-")}
+    assert suffixed, "the corpus varies --name-suffix"
+    assert set(whole.varies["thread_names"]) & suffixed  # (the list is capped)
+    assert "MainThread" not in whole.varies["thread_names"]  # every member has one
+    [alone] = cluster(caps[:1])
+    assert "thread_names" not in alone.varies and "lines" not in alone.varies
