@@ -6,6 +6,7 @@ path never pays for it.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -42,6 +43,13 @@ def _libpython(pid: int) -> str | None:
     except OSError:
         return None
     return None
+
+
+def _looks_like_cpython(pid: int) -> bool:
+    """An interpreter binary (python3.11, python3) or a mapped libpython: worth gdb when py-spy gave up."""
+    exe = _exe(pid)
+    name = os.path.basename(os.readlink(exe) if exe and exe.startswith("/proc/") else exe or "")
+    return bool(_libpython(pid)) or re.match(r"python\d", name) is not None
 
 
 def _exe(pid: int) -> str | None:
@@ -191,6 +199,8 @@ def collect(pids: list[int], opts: CollectOptions, pyspy_outcomes: list[Outcome]
                 return Outcome(o.pid, capture=_deepen(o.capture, opts, store))
             except HangdumpError as exc:
                 return Outcome(o.pid, capture=replace(o.capture, errors=o.capture.errors + (f"gdb: {exc.one_line()}",)))
+        if isinstance(o.error, NotPython) and not _looks_like_cpython(o.pid):
+            return o  # py-spy found no interpreter and nothing says there is one: not ours to capture
         if method == "auto" and isinstance(o.error, FALLBACK_ERRORS) and not isinstance(o.error, CaptureTimeout):
             g = gdb_one(o.pid)
             if g.capture is not None:

@@ -232,15 +232,18 @@ def test_missing_pid(tmp_path):
     assert not (tmp_path / "captures").exists() or not list((tmp_path / "captures").iterdir())
 
 
-def test_not_a_python_process(tmp_path):
+@pytest.mark.parametrize("method", ["py-spy", "auto"])
+def test_not_a_python_process(tmp_path, method):
+    """auto must not fall back to a native-only gdb capture of something that is not Python at all."""
     proc = subprocess.Popen(["sleep", "300"])
     try:
-        res = hangdump("collect", "--pid", str(proc.pid), "--method", "py-spy", store=tmp_path)
+        res = hangdump("collect", "--pid", str(proc.pid), "--method", method, store=tmp_path)
         assert_left_running(proc.pid)
     finally:
         proc.kill()
         proc.wait()
     assert_one_line_error(res, 5, "does not look like a CPython process")
+    assert not list(tmp_path.glob("captures/*.json"))
 
 
 def test_no_target_given(tmp_path):
