@@ -53,6 +53,13 @@ class ThreadRole:
     holds: tuple[LockRef, ...] = ()
     waits_for: LockRef | None = None
 
+    def at(self) -> str:
+        """' in f() at file.py:41', or nothing when no Python frame says where (native-only stacks)."""
+        return f" in {self.function}() at {self.location}" if self.function else ""
+
+    def at_function(self) -> str:
+        return f" in {self.function}()" if self.function else ""
+
     def label(self) -> str:
         return f'thread "{self.name or "?"}" (tid {self.tid if self.tid is not None else "?"})'
 
@@ -215,7 +222,7 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
             r = roles[i]
             held = [h for h in r.holds if holders.get(h.key()) == i]
             held_txt = ", ".join(f"`{h.shown()}` ({h.where()})" for h in held) or "?"
-            lines.append(f"  {r.label()} in {r.function}() holds {held_txt} and waits for "
+            lines.append(f"  {r.label()}{r.at_function()} holds {held_txt} and waits for "
                          f"`{r.waits_for.shown()}` ({r.waits_for.where()})")
         out.append(Verdict("deadlock", "\n".join(lines), tuple(roles[i] for i in cycle),
                            ("with/acquire statements read from the source",) + tuple(shared)))
@@ -229,7 +236,7 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
     if holder is not None:
         waiters = [ta for ta in threads if ta.category == C.GIL_WAIT]
         r = roles.get(holder.index)
-        in_call = f" (in {r.function}() at {r.location})" if r else ""
+        in_call = f" ({r.at().strip()})" if r and r.function else ""
         names = ", ".join(f'"{w.name}"' for w in waiters[:6]) + (", ..." if len(waiters) > 6 else "")
         text = (f'thread "{holder.name}" (tid {holder.tid}) {holder.detail}{in_call}; '
                 f"{len(waiters)} thread(s) wait for the GIL" + (f": {names}" if waiters else ""))
@@ -262,7 +269,7 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
     one_lock = len(waiting) >= 2 and ((None not in keys and len(keys) == 1) or (len(words) == 1 and all(
         by_index[r.thread].syscall_args for r in waiting)))
     if not cycle and len(waiting) >= 2 and not running and not one_lock:
-        parts = "; ".join(f"{r.label()} in {r.function}() at {r.location}" for r in waiting[:4])
+        parts = "; ".join(f"{r.label()}{r.at()}" for r in waiting[:4])
         why = "source files not readable to confirm" if unreadable else "the source does not name the locks"
         out.append(Verdict("deadlock", f"{len(waiting)} threads wait for locks and no thread runs: likely a lock-order "
                                        f"deadlock ({why}): {parts}", tuple(waiting), tuple(shared)))
@@ -315,7 +322,7 @@ def _argument_order_deadlock(roles: dict[int, ThreadRole], by_index: dict[int, T
                  f"other. Take the locks in one global order.")]
         for r in members:
             held = ", ".join(f"`{h.shown()}` ({h.where()})" for h in r.holds)
-            lines.append(f"  {r.label()} in {r.function}() holds {held} and waits for `{r.waits_for.shown()}` "
+            lines.append(f"  {r.label()}{r.at_function()} holds {held} and waits for `{r.waits_for.shown()}` "
                          f"({r.waits_for.where()})")
         evidence = ["with/acquire statements read from the source"]
         if len(known) == len(members):
@@ -335,7 +342,7 @@ def parked_last(v: Verdict, by_index: dict[int, ThreadAnalysis]) -> int:
 
 def _thread_verdict(ta, r: ThreadRole, roles, holders, by_index, shared, peer: str | None = None) -> Verdict:
     """One thread's verdict; ``peer`` is the remote end of the TCP socket it blocks on (kernel state), if known."""
-    who = f"{r.label()} in {r.function}() at {r.location}"
+    who = f"{r.label()}{r.at()}"
     cat = r.category
     kind = _KIND.get(cat, "unknown")
     if cat == C.LOCK_WAIT:
@@ -344,7 +351,7 @@ def _thread_verdict(ta, r: ThreadRole, roles, holders, by_index, shared, peer: s
             name = f"semaphore `{w.shown()}`" if w is not None else "a semaphore"
             owners = [roles[i] for i in holders.get(w.key(), ()) if i != ta.index] if w is not None else []
             if owners:
-                who_has = "; ".join(f"{o.label()} in {o.function}() at {o.location}" for o in owners[:4])
+                who_has = "; ".join(f"{o.label()}{o.at()}" for o in owners[:4])
                 text = f"{who} waits for {name}: every slot is taken, held by {who_has}"
             else:
                 text = (f"{who} waits for {name}: no slot is free and no thread in this process holds one: slots "
@@ -359,7 +366,7 @@ def _thread_verdict(ta, r: ThreadRole, roles, holders, by_index, shared, peer: s
                 owner = owner[0] if len(owner) == 1 else None
             if owner is not None and owner != ta.index:
                 o = roles[owner]
-                text = f"{who} waits for `{w.shown()}`, held by {o.label()} in {o.function}() at {o.location}"
+                text = f"{who} waits for `{w.shown()}`, held by {o.label()}{o.at()}"
             else:
                 text = (f"{who} waits for `{w.shown()}` and no thread in this process holds it: it was "
                         f"taken by a thread that is gone, or copied held into a forked child")
