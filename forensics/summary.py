@@ -81,7 +81,7 @@ def _flags(t: ThreadStack) -> str:
 
 def header(c: Capture) -> list[str]:
     p = c.process
-    cmd = " ".join(p.cmdline) if p and p.cmdline else "?"
+    cmd = " ".join(p.cmdline).replace("\n", " ") if p and p.cmdline else "?"
     if len(cmd) > 100:
         cmd = cmd[:97] + "..."
     version = p.python_version if p and p.python_version else "?"
@@ -126,27 +126,40 @@ def verdict_lines(c: Capture, limit: int = 3) -> list[str]:
     return out
 
 
-def thread_table(c: Capture) -> list[str]:
-    rows = [("TID", "THREAD", "FLAGS", "ST", "KERNEL", "WCHAN", "INNERMOST PYTHON FRAME")]
+def thread_table(c: Capture, group: bool = False) -> list[str]:
+    """One row per thread; with ``group``, threads alike in everything shown but tid and name share a row
+    (a 200-thread pool stuck in one place is one line with its count, panicparse-style)."""
+    rows: list[list[str]] = []
+    seen: dict[tuple, list[str]] = {}
+    counts: dict[tuple, int] = {}
     for t in c.threads:
         top = innermost_python(t)
-        rows.append(
-            (
-                str(t.tid or "?"),
-                (t.name or "")[:24],
-                _flags(t),
-                (t.kernel.state if t.kernel else None) or "?",
-                kernel_text(t),
-                ((t.kernel.wchan if t.kernel else None) or "-")[:22],
-                frame_text(top) if top else ("(no Python frames)" if not t.frames else frame_text(t.frames[0])),
-            )
-        )
+        cells = [
+            str(t.tid or "?"),
+            (t.name or "")[:24],
+            _flags(t),
+            (t.kernel.state if t.kernel else None) or "?",
+            kernel_text(t),
+            ((t.kernel.wchan if t.kernel else None) or "-")[:22],
+            frame_text(top) if top else ("(no Python frames)" if not t.frames else frame_text(t.frames[0])),
+        ]
+        key = (tuple(cells[2:]), tuple((f.function, f.file, f.line) for f in t.frames))
+        if group and key in seen:
+            counts[key] += 1
+            continue
+        seen[key], counts[key] = cells, 1
+        rows.append(cells)
+    if group:
+        for key, cells in seen.items():
+            if counts[key] > 1:
+                cells[1] = f"{cells[1][:16]} +{counts[key] - 1} alike"
+    rows.insert(0, ["TID", "THREAD", "FLAGS", "ST", "KERNEL", "WCHAN", "INNERMOST PYTHON FRAME"])
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
     return ["  " + "  ".join(cell.ljust(w) for cell, w in zip(r, widths)) + "  " + r[-1] for r in rows]
 
 
 def render_summary(c: Capture) -> str:
-    return "\n".join(header(c) + [""] + thread_table(c)) + "\n"
+    return "\n".join(header(c) + [""] + thread_table(c, group=True)) + "\n"
 
 
 def render_full(c: Capture) -> str:

@@ -76,3 +76,18 @@ def test_wrong_documents_are_rejected(doc):
 def test_not_json():
     with pytest.raises(CaptureFormatError):
         Capture.from_json(b"\xff\xfe garbage")
+
+
+def test_summary_groups_alike_threads_into_one_row():
+    from dataclasses import replace
+
+    from forensics.summary import render_full, render_summary
+
+    c = Capture.from_json((DATA / "capture_deadlock_py311.json").read_text())
+    worker = next(t for t in c.threads if t.name == "worker-a")
+    pool = tuple(replace(worker, tid=1000 + i, name=f"pool-{i}") for i in range(50))
+    big = c.with_changes(threads=c.threads + pool)
+    summary = render_summary(big)
+    assert "pool-0 +49 alike" in summary
+    assert len(summary.splitlines()) < 20
+    assert "pool-49" in render_full(big)  # show keeps every thread
