@@ -20,7 +20,7 @@ from forensics.identity import (  # noqa: F401 - re-exported: procfs is the one 
     tracer_pid,
 )
 from forensics.model import KernelState, ProcessFacts, Syscall
-from forensics.procraw import proc_error, snapshot_tasks, task_texts, thread_ids
+from forensics.procraw import proc_error, snapshot_tasks, thread_ids
 from forensics.procraw import read_optional as _optional
 from forensics.procraw import read_text as _read
 from forensics.syscalls import syscall_name
@@ -138,10 +138,6 @@ def parse_task(texts: tuple[str | None, ...]) -> tuple[str, KernelState] | None:
         voluntary_ctxt_switches=vol,
         nonvoluntary_ctxt_switches=nonvol,
     )
-
-
-def read_task(pid: int, tid: int) -> tuple[str, KernelState] | None:
-    return parse_task(task_texts(pid, tid))
 
 
 def parse_tasks(snapshot: dict[int, tuple[str | None, ...]]) -> dict[int, tuple[str, KernelState]]:
