@@ -52,34 +52,34 @@ def wait_until(
         time.sleep(interval)
 
 
-def thread_syscalls(pid: int) -> dict[int, str]:
-    """tid -> first field of /proc/PID/task/TID/syscall: a syscall number as str,
-    "running", or "-1" (blocked outside a syscall). Threads that vanish are skipped."""
-    result: dict[int, str] = {}
+def _per_thread(pid: int, name: str, parse: Callable[[str], T | None]) -> dict[int, T]:
+    """tid -> parse(/proc/PID/task/TID/<name>) for every thread still there; threads that vanish are skipped."""
+    result: dict[int, T] = {}
     try:
         tids = procraw.thread_ids(pid)
     except (TargetNotFound, PermissionDenied):
         return result
     for tid in tids:
-        text = procraw.read_optional(f"/proc/{pid}/task/{tid}/syscall")
-        if text and text.split():
-            result[tid] = text.split()[0]
+        text = procraw.read_optional(f"/proc/{pid}/task/{tid}/{name}")
+        value = parse(text) if text else None
+        if value is not None:
+            result[tid] = value
     return result
+
+
+def thread_syscalls(pid: int) -> dict[int, str]:
+    """tid -> first field of /proc/PID/task/TID/syscall: a syscall number as str,
+    "running", or "-1" (blocked outside a syscall)."""
+    return _per_thread(pid, "syscall", lambda text: text.split()[0] if text.split() else None)
 
 
 def thread_cpu_ticks(pid: int) -> dict[int, int]:
     """tid -> utime + stime in clock ticks, from /proc/PID/task/TID/stat."""
-    result: dict[int, int] = {}
-    try:
-        tids = procraw.thread_ids(pid)
-    except (TargetNotFound, PermissionDenied):
-        return result
-    for tid in tids:
-        text = procraw.read_optional(f"/proc/{pid}/task/{tid}/stat")
-        if text:
-            st = parse_stat(text)
-            result[tid] = st.utime_ticks + st.stime_ticks
-    return result
+    def ticks(text: str) -> int:
+        st = parse_stat(text)
+        return st.utime_ticks + st.stime_ticks
+
+    return _per_thread(pid, "stat", ticks)
 
 
 def syscall_name(number: str) -> str:
