@@ -18,6 +18,7 @@ frames, so each is computed once.
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
 
 STDLIB = "stdlib"
@@ -81,6 +82,12 @@ def python_location(file: str | None, module: str | None = None) -> tuple[str, s
         pass
     if lib is not None:
         return _dotted(path[lib.end():]), STDLIB
+    if not path.startswith("/"):
+        # py-spy's text dump shortens paths to be relative to sys.path ("threading.py", "urllib/request.py"):
+        # the top-level name tells the standard library apart
+        top = _PY_EXT.sub("", path.split("/", 1)[0])
+        if top in sys.stdlib_module_names:
+            return _dotted(path), STDLIB
     base = path.rsplit("/", 1)
     stem = _PY_EXT.sub("", base[-1])
     if stem == "__init__" and len(base) == 2:

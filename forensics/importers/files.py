@@ -7,7 +7,13 @@ import os
 
 from forensics import __version__
 from forensics.errors import CaptureFormatError
-from forensics.importers.pyspy import looks_like_pyspy, pid_of, threads_from_pyspy
+from forensics.importers.pyspy import (
+    looks_like_pyspy,
+    looks_like_pyspy_text,
+    parse_pyspy_text,
+    pid_of,
+    threads_from_pyspy,
+)
 from forensics.model import Capture, Trigger
 
 
@@ -30,7 +36,10 @@ def import_file(
     try:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise CaptureFormatError(f"{path} is not JSON ({exc})") from None
+        text = raw.decode("utf-8", "replace")
+        if not looks_like_pyspy_text(text):
+            raise CaptureFormatError(f"{path} is neither JSON ({exc}) nor py-spy's text dump") from None
+        return _from_pyspy_text(path, raw, text, host, pid, taken_at if taken_at is not None else mtime, redact)
     if isinstance(data, dict) and "schema" in data:
         capture = Capture.from_dict(data)
         changes: dict = {}
@@ -61,4 +70,27 @@ def import_file(
         tool_versions={"hangdump": __version__},
         source=path,
         options={"native": any(f.kind == "native" for t in threads for f in t.frames)},
+    )
+
+
+def _from_pyspy_text(
+    path: str, raw: bytes, text: str, host: str | None, pid: int | None, when: float, redact: bool
+) -> Capture:
+    from forensics.capture.live import new_capture_id
+
+    text_pid, facts, threads = parse_pyspy_text(text, redact=redact)
+    the_pid = pid if pid is not None else text_pid
+    the_host = host or "unknown"
+    return Capture(
+        id=new_capture_id(when, the_host, the_pid, salt=hashlib.sha1(raw).hexdigest()[:8]),
+        host=the_host,
+        pid=the_pid,
+        taken_at=when,
+        method="import",
+        trigger=Trigger(kind="import"),
+        process=facts,
+        threads=threads,
+        tool_versions={"hangdump": __version__},
+        source=path,
+        options={"native": any(f.kind == "native" for t in threads for f in t.frames), "format": "py-spy text"},
     )

@@ -5,10 +5,11 @@ Shared by the live py-spy backend and ``hangdump import`` so both produce the sa
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from forensics.errors import CaptureFormatError
-from forensics.model import Frame, Local, ThreadStack
+from forensics.model import Frame, Local, ProcessFacts, ThreadStack
 
 SECRET_NAME = re.compile(r"passw|pwd|token|secret|key|auth|cookie|credential", re.IGNORECASE)
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]+$")
@@ -97,3 +98,78 @@ def threads_from_pyspy(data: Any, redact: bool = True) -> tuple[ThreadStack, ...
 def pid_of(data: list) -> int | None:
     pids = {t.get("pid") for t in data if isinstance(t, dict) and isinstance(t.get("pid"), int)}
     return pids.pop() if len(pids) == 1 else None
+
+
+_PROCESS = re.compile(r"^Process (\d+): (.*)$")
+_PYTHON = re.compile(r"^Python v(\S+) \((.*)\)$")
+_THREAD = re.compile(r'^Thread (0x[0-9a-fA-F]+|\d+) \(([^)]*)\)(?:: "(.*)")?\s*$')
+_FRAME = re.compile(r"^    (\S.*?) \((.*)\)\s*$")
+_VAR = re.compile(r"^            ([^:]+): (.*)$")
+
+
+def looks_like_pyspy_text(text: str) -> bool:
+    return text.startswith("Process ") and "\nThread " in text
+
+
+def parse_pyspy_text(text: str, redact: bool = True) -> tuple[int | None, ProcessFacts, tuple[ThreadStack, ...]]:
+    """py-spy's default `dump` output (what people paste in tickets): pid, process facts and threads.
+
+    Python frames look like ``func (file.py:12)``, native ones ``name (libfoo.so)`` or ``0x7f.. (lib)``;
+    ``Arguments:``/``Locals:`` blocks follow a frame. Filenames are short unless --full-filenames was used.
+    """
+    pid: int | None = None
+    facts = ProcessFacts()
+    threads: list[ThreadStack] = []
+    current: dict | None = None
+    frames: list[Frame] = []
+    local_vars: list[Local] = []
+    is_arg = False
+
+    def flush_frame() -> None:
+        if frames and local_vars:
+            f = frames[-1]
+            frames[-1] = replace(f, locals=tuple(redact_local(v) if redact else v for v in local_vars))
+        local_vars.clear()
+
+    def flush_thread() -> None:
+        flush_frame()
+        if current is not None:
+            threads.append(ThreadStack(frames=tuple(frames), **current))
+        frames.clear()
+
+    for line in text.splitlines():
+        if m := _PROCESS.match(line):
+            pid = int(m.group(1))
+            facts = replace(facts, cmdline=tuple(m.group(2).split()))
+        elif m := _PYTHON.match(line):
+            facts = replace(facts, python_version=m.group(1), exe=m.group(2))
+        elif m := _THREAD.match(line):
+            flush_thread()
+            ident, status = m.group(1), m.group(2)
+            numeric = int(ident, 16) if ident.startswith("0x") else int(ident)
+            current = {
+                "tid": None if ident.startswith("0x") else numeric,
+                "python_thread_id": numeric if ident.startswith("0x") else None,
+                "name": m.group(3),
+                "active": status.startswith("active"),
+                "owns_gil": True if "gil" in status else None,  # the text says "+gil" only for the holder
+            }
+        elif line.strip() in ("Arguments:", "Locals:"):
+            is_arg = line.strip() == "Arguments:"
+        elif (m := _VAR.match(line)) and frames:
+            local_vars.append(Local(name=m.group(1).strip(), repr=m.group(2), is_arg=is_arg))
+        elif (m := _FRAME.match(line)) and current is not None:
+            flush_frame()
+            frames.append(_text_frame(m.group(1), m.group(2)))
+    flush_thread()
+    if not threads:
+        raise CaptureFormatError("py-spy text dump without any thread")
+    return pid, replace(facts, num_threads=len(threads)), tuple(threads)
+
+
+def _text_frame(name: str, where: str) -> Frame:
+    file, sep, line = where.rpartition(":")
+    if sep and line.isdigit():
+        return Frame(kind="python", function=name, file=file, line=int(line) or None)
+    address = int(name, 16) if _ADDRESS.match(name) else None
+    return Frame(kind="native", function="??" if address is not None else name, module=where, address=address)

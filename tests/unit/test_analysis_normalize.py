@@ -128,3 +128,12 @@ def test_similarity_weighs_the_wait_end():
     assert frame_similarity(base, ("app:wait_here", "app:caller", "other:entry")) >= 0.8
     assert frame_similarity(base, ("app:elsewhere", "app:caller", "app:entry")) < 0.5
     assert ThreadSignature("", base).text().startswith("call @ app:wait_here")
+
+
+def test_short_paths_of_pyspy_text_dumps_keep_stdlib_apart():
+    from forensics.analysis.normalize import python_location
+
+    assert python_location("threading.py") == ("threading", "stdlib")
+    assert python_location("urllib/request.py") == ("urllib.request", "stdlib")
+    assert python_location("billing/jobs.py")[1] == "app"
+    assert python_location("/srv/app/threading_utils.py") == ("threading_utils", "app")

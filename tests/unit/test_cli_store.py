@@ -62,7 +62,7 @@ def test_bad_import_files_are_reported_and_the_rest_imported(tmp_path):
     errors = [ln for ln in res.stderr.splitlines() if ln]
     assert len(errors) == 3 and all(ln.startswith("hangdump: error: ") for ln in errors)
     assert "Traceback" not in res.stderr
-    assert "garbage.json is not JSON" in errors[0]
+    assert "garbage.json is neither JSON" in errors[0]
     assert "neither py-spy" in errors[1]
     assert "missing.json" in errors[2]
     assert sorted(p.read_bytes() for p in (store / "captures").iterdir()) == before
@@ -99,3 +99,22 @@ def test_unwritable_store_is_one_line(tmp_path):
     blocker.write_text("x")
     res = hangdump("import", str(DATA / "pyspy" / "deadlock_py311.json"), "--store", str(blocker / "sub"), store=tmp_path)
     assert res.returncode == 10 and "cannot write to the store" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_import_pyspy_text_dumps_and_cluster_them_with_json(tmp_path):
+    """py-spy's default text output (what gets pasted into tickets) imports and clusters like its JSON."""
+    text = DATA / "pyspy" / "deadlock_py311_native_locals.txt"
+    res = hangdump("import", str(text), str(DATA / "pyspy" / "deadlock_py311.txt"),
+                   str(DATA / "pyspy" / "deadlock_ab_now_py311.json"), store=tmp_path)
+    assert res.returncode == 0, res.stderr
+    rows = {r["source"]: r for r in json.loads(hangdump("ls", "--json", store=tmp_path).stdout)}
+    doc = json.loads(hangdump("show", rows[str(text)]["id"], "--json", store=tmp_path).stdout)
+    assert doc["pid"] == 26092 and doc["process"]["python_version"] == "3.11.7"
+    worker = next(t for t in doc["threads"] if t["name"] == "worker-a")
+    assert worker["tid"] == 26133
+    python = [f for f in worker["frames"] if f["kind"] == "python"]
+    assert python[0]["function"] == "transfer_a_to_b" and python[0]["line"] == 26
+    assert worker["frames"][0]["kind"] == "native"
+    assert any(v["name"] == "self" for f in worker["frames"] for v in f.get("locals", []))
+    clusters = json.loads(hangdump("clusters", "--json", store=tmp_path).stdout)
+    assert len(clusters) == 1 and len(clusters[0]["members"]) == 3
