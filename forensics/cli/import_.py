@@ -14,7 +14,7 @@ from forensics.cli.common import open_store, parse_when, store_option
 @click.option("--no-redact", is_flag=True, help="Keep values of locals named like secrets.")
 @store_option
 def command(files, host, pid, taken_at, no_redact, store_dir):
-    """Import FILES (py-spy `dump --json` output, or hangdump captures) into the store.
+    """Import FILES (py-spy `dump --json` or plain `py-spy dump` text output, or hangdump captures) into the store.
 
     Every readable file is stored even if others fail; the exit code is non-zero if any failed.
     """
