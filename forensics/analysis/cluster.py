@@ -11,7 +11,7 @@ existing cluster; never a member of it, so merges do not drift along chains) tha
   allowed, two different parked threads are two different bugs).
 
 Over-grouping two bugs is worse than splitting one, so every rule errs towards splitting.
-The result is ranked by distinct processes, hosts, days, then captures.
+The result is ranked by distinct processes, hosts, days, then the gravity of the verdict, then captures.
 """
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from typing import Any
 from forensics.analysis.classify import BenignRules
 from forensics.analysis.normalize import normalize_frame
 from forensics.analysis.signature import ProcessSignature, ThreadSignature, thread_similarity
+from forensics.analysis.verdict import KIND_ORDER
 from forensics.errors import CaptureFormatError
 
 DEFAULT_THRESHOLD = 0.8
@@ -364,7 +365,11 @@ def _finish(lead: _Group, raw: dict | None, rules: BenignRules | None) -> Cluste
 
 
 def _rank(clusters: list[Cluster]) -> list[Cluster]:
-    return sorted(clusters, key=lambda c: (-c.processes, -c.hosts, -c.days, -len(c.members), c.id))
+    """Most distinct processes, hosts and days first; at a tie the graver kind (deadlock, GIL, ...) first."""
+    def gravity(c: Cluster) -> int:
+        return KIND_ORDER.index(c.category) if c.category in KIND_ORDER else len(KIND_ORDER)
+
+    return sorted(clusters, key=lambda c: (-c.processes, -c.hosts, -c.days, gravity(c), -len(c.members), c.id))
 
 
 def cluster(captures: Iterable[Any], rules: BenignRules | None = None,

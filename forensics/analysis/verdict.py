@@ -98,7 +98,7 @@ _KIND = {
     C.JOIN: "join", C.CONDITION_WAIT: "wait", C.SLEEP: "sleep", C.IDLE: "idle", C.UNKNOWN: "unknown",
 }
 # a join waits for another thread, whose own wait is the cause when that thread is in the capture: it ranks last
-_RANK = ["deadlock", "gil", "lock", "io", "subprocess", "pool", "flock", "busy", "queue", "wait", "sleep", "join",
+KIND_ORDER = ["deadlock", "gil", "lock", "io", "subprocess", "pool", "flock", "busy", "queue", "wait", "sleep", "join",
          "unknown", "idle"]
 
 
@@ -276,7 +276,7 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
     # Deadlocks and the GIL first; then threads that are neither helpers nor joining another thread (their wait is
     # the cause, a join or a helper's wait at most a consequence), by kind; then the most application code.
     out.sort(key=lambda v: (0 if v.kind in ("deadlock", "gil") else 1, parked_last(v, by_index) or v.kind == "join",
-                            _RANK.index(v.kind) if v.kind in _RANK else len(_RANK), main_last(v),
+                            KIND_ORDER.index(v.kind) if v.kind in KIND_ORDER else len(KIND_ORDER), main_last(v),
                             -_depth(v, by_index)))
     return tuple(out)
 

@@ -108,3 +108,8 @@ def test_varies_names_only_the_thread_names_that_differ_between_members():
     assert "MainThread" not in whole.varies["thread_names"]  # every member has one
     [alone] = cluster(caps[:1])
     assert "thread_names" not in alone.varies and "lines" not in alone.varies
+
+
+def test_ties_rank_the_graver_verdict_first():
+    caps = [c for cause in ("busy_spin", "deadlock_ab", "gil_held_ctypes") for c in corpus_captures({cause})[:1]]
+    assert [c.category for c in cluster(caps)] == ["deadlock", "gil", "busy"]
