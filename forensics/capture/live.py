@@ -50,15 +50,15 @@ class _InFlight:
     """A target whose py-spy is running."""
 
     ident: ProcessIdentity
-    run: pyspy.PyspyRun
+    dump: pyspy.PyspyRun
     kernel: dict[int, tuple[str, KernelState]] = field(default_factory=dict)
     facts: ProcessFacts | None = None
 
     def read_proc(self) -> None:
         """Parse the pre-capture snapshot and read the process facts, while py-spy runs."""
         try:
-            self.kernel = procfs.resolve_fds(self.ident.pid, procfs.parse_tasks(self.run.run.tasks))
-            self.facts = procfs.read_process_facts(self.ident.pid, self.run.run.started_at)
+            self.kernel = procfs.resolve_fds(self.ident.pid, procfs.parse_tasks(self.dump.tool.tasks))
+            self.facts = procfs.read_process_facts(self.ident.pid, self.dump.tool.started_at)
         except HangdumpError:
             pass
 
@@ -91,11 +91,11 @@ def merge_threads(
 
 
 def _finish(job: _InFlight, opts: CollectOptions, host: str, tool_versions: dict) -> Capture:
-    result = job.run.finish(opts.timeout_s, opts.redact)
+    result = job.dump.finish(opts.timeout_s, opts.redact)
     pid = job.ident.pid
     if not procfs.same_process(job.ident):
         raise TargetGone(f"pid {pid} exited (or was reused) during the capture")
-    tool = job.run.run
+    tool = job.dump.tool
     return Capture(
         id=new_capture_id(tool.started_at, host, pid),
         host=host,
@@ -160,7 +160,7 @@ def _collect_pyspy(pids: list[int], opts: CollectOptions, meanwhile: Callable[[]
         # Interrupted (Ctrl-C): no tool may outlive us holding a target stopped.
         for job in jobs.values():
             if isinstance(job, _InFlight):
-                job.run.run.abort()
+                job.dump.tool.abort()
         raise
 
 

@@ -72,7 +72,7 @@ class PyspyRun:
         self.ident = ident
         self.argv = self.build_argv(binary, ident.pid, native, with_locals)
         self.env = self.tool_env()
-        self.run = prestart.adopt(self.argv, ident) or ToolRun(self.argv, ident, self.env, snapshot=True)
+        self.tool = prestart.adopt(self.argv, ident) or ToolRun(self.argv, ident, self.env, snapshot=True)
 
     @staticmethod
     def build_argv(binary: str, pid: int, native: bool, with_locals: bool) -> list[str]:
@@ -87,12 +87,8 @@ class PyspyRun:
     def tool_env() -> dict[str, str]:
         return dict(os.environ, RUST_BACKTRACE="0")
 
-    @property
-    def before(self):
-        return self.run.before
-
     def finish(self, timeout_s: float = 10.0, redact: bool = True) -> PyspyDump:
-        result, notes = self.run.finish(timeout_s)
+        result, notes = self.tool.finish(timeout_s)
         nonblocking = False
         if result.returncode != 0 and not same_process(self.ident):
             raise TargetGone(f"pid {self.ident.pid} exited during the capture; nothing was stored for it")
