@@ -105,13 +105,18 @@ class PyspyRun:
             nonblocking = True
             if result.returncode != 0:
                 raise classify_failure(self.ident.pid, result)
-        from forensics.importers.pyspy import threads_from_pyspy  # the model: imported while py-spy runs
+        return PyspyDump(_threads(result.stdout, redact, f"pid {self.ident.pid}"), nonblocking, tuple(notes))
 
-        try:
-            data = json.loads(result.stdout)
-        except ValueError as exc:
-            raise CaptureFailed(f"py-spy printed something that is not JSON for pid {self.ident.pid}: {exc}") from None
-        return PyspyDump(threads_from_pyspy(data, redact=redact), nonblocking, tuple(notes))
+
+def _threads(stdout: bytes, redact: bool, what: str) -> tuple:
+    """py-spy's JSON output as capture threads (the model is imported here, after py-spy has run)."""
+    from forensics.importers.pyspy import threads_from_pyspy
+
+    try:
+        data = json.loads(stdout)
+    except ValueError as exc:
+        raise CaptureFailed(f"py-spy printed something that is not JSON for {what}: {exc}") from None
+    return threads_from_pyspy(data, redact=redact)
 
 
 def core_argv(binary: str, core: str, with_locals: bool = False) -> list[str]:
@@ -140,10 +145,4 @@ def dump_core(binary: str, core: str, timeout_s: float = 10.0, with_locals: bool
         raise ToolMissing(f"cannot run {binary} ({exc.strerror or exc})", help="pip install py-spy") from None
     if proc.returncode != 0:
         raise CaptureFailed(f"py-spy could not read the core: {_error_line(proc.stderr.decode('utf-8', 'replace'))}")
-    from forensics.importers.pyspy import threads_from_pyspy
-
-    try:
-        data = json.loads(proc.stdout)
-    except ValueError as exc:
-        raise CaptureFailed(f"py-spy printed something that is not JSON for the core {core}: {exc}") from None
-    return PyspyDump(threads_from_pyspy(data, redact=redact), False, ())
+    return PyspyDump(_threads(proc.stdout, redact, f"the core {core}"), False, ())
