@@ -18,7 +18,7 @@ _PYSPY_METHODS = {"py-spy", "auto"}
 _RUNS: dict[tuple[str, ...], ToolRun] = {}
 
 
-def _parse(args: list[str]) -> tuple[list[int], dict[str, str], set[str]] | None:
+def parse_collect_argv(args: list[str]) -> tuple[list[int], dict[str, str], set[str]] | None:
     pids: list[int] = []
     values: dict[str, str] = {}
     flags: set[str] = set()
@@ -55,7 +55,7 @@ def begin(args: list[str]) -> None:
     from forensics.capture.pyspy import PyspyRun, find_pyspy
     from forensics.errors import HangdumpError
 
-    parsed = _parse(args)
+    parsed = parse_collect_argv(args)
     if parsed is None:
         return
     pids, values, flags = parsed
