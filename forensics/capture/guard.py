@@ -90,8 +90,9 @@ class ToolRun:
     flight at once without anyone draining pipes; ``finish`` waits (bounded) and leaves the target running.
 
     ``before`` is the target's stat just before the tool started, and ``tasks`` (with
-    ``snapshot=True``) the raw per-thread /proc files: the truth of what the target was doing,
-    since once the tool runs its threads show as 't', stopped by the tracer.
+    ``snapshot=True``) the raw per-thread /proc files, read in the tens of milliseconds a tool takes
+    to start before it stops anything (py-spy: ~45 ms to its first attach, the read: ~15 ms for 200
+    threads). A thread already stopped by the tool when read shows state 't': see live.read_proc.
     """
 
     def __init__(
@@ -102,7 +103,6 @@ class ToolRun:
         self.before = _stat(ident)
         if self.before is None:
             raise TargetNotFound(f"no process with pid {ident.pid} (it exited or the pid was reused)")
-        self.tasks = procraw.snapshot_tasks(ident.pid) if snapshot else {}
         self.was_stopped = procid.is_stopped(self.before.state)
         self.started_at = time.time()
         self.started = time.monotonic()
@@ -113,6 +113,7 @@ class ToolRun:
         except OSError:
             self._close()
             raise
+        self.tasks = procraw.snapshot_tasks(ident.pid) if snapshot else {}
 
     def _close(self) -> None:
         for fd in (self._out, self._err):
