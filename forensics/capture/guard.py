@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import os
 import select
-import signal
-import subprocess
 import time
 from collections import namedtuple
 from collections.abc import Iterator
@@ -60,6 +58,8 @@ def ensure_running(ident: ProcessIdentity, was_stopped: bool, settle_s: float = 
         if not procid.is_stopped(state) and tracer == 0:
             return notes
         if tracer == 0 and state == "T" and procid.same_process(ident):
+            import signal
+
             os.kill(ident.pid, signal.SIGCONT)
             notes.append(f"target {ident.pid} was left stopped by the capture tool; resumed it with SIGCONT")
         if time.monotonic() > deadline:
@@ -69,20 +69,24 @@ def ensure_running(ident: ProcessIdentity, was_stopped: bool, settle_s: float = 
         time.sleep(0.01)
 
 
-def _wait_exit(proc: subprocess.Popen, timeout_s: float) -> None:
-    """Popen.wait(timeout) polls with sleeps of up to 50 ms; a pidfd wakes us the moment the tool exits."""
-    try:
-        fd = os.pidfd_open(proc.pid)
-    except OSError:  # kernel < 5.3, or the child is already reaped
-        proc.wait(timeout=timeout_s)
-        return
-    try:
-        ready, _, _ = select.select([fd], [], [], timeout_s)
-    finally:
-        os.close(fd)
+def _wait_exit(pid: int, pidfd: int | None, timeout_s: float) -> int | None:
+    """The child's exit code, or None if it is still running after timeout_s.
+
+    The pidfd wakes us the moment the tool exits (Popen.wait(timeout) polls with sleeps of up to 50 ms).
+    """
+    if pidfd is None:  # kernel < 5.3: poll
+        deadline = time.monotonic() + timeout_s
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                return os.waitstatus_to_exitcode(status)
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(0.005)
+    ready, _, _ = select.select([pidfd], [], [], timeout_s)
     if not ready:
-        raise subprocess.TimeoutExpired(proc.args, timeout_s)
-    proc.wait()
+        return None
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
 
 
 class ToolRun:
@@ -108,18 +112,30 @@ class ToolRun:
         self.started = time.monotonic()
         self._out = os.memfd_create("hangdump-tool-stdout")
         self._err = os.memfd_create("hangdump-tool-stderr")
+        self.returncode: int | None = None
+        self._pidfd: int | None = None
         try:
-            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self._out, stderr=self._err, env=env)
+            # posix_spawn, not subprocess: this runs before anything else is imported (see prestart.py)
+            self.pid = os.posix_spawn(argv[0], argv, os.environ if env is None else env, file_actions=[
+                (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                (os.POSIX_SPAWN_DUP2, self._out, 1),
+                (os.POSIX_SPAWN_DUP2, self._err, 2),
+            ])
         except OSError:
             self._close()
             raise
+        try:  # held until the tool is reaped: signals go to it, never to a recycled pid
+            self._pidfd = os.pidfd_open(self.pid)
+        except OSError:
+            self._pidfd = None
         self.tasks = procraw.snapshot_tasks(ident.pid) if snapshot else {}
 
     def _close(self) -> None:
-        for fd in (self._out, self._err):
-            if fd >= 0:
+        for fd in (self._out, self._err, self._pidfd):
+            if fd is not None and fd >= 0:
                 os.close(fd)
         self._out = self._err = -1
+        self._pidfd = None
 
     @staticmethod
     def _read(fd: int) -> bytes:
@@ -127,10 +143,15 @@ class ToolRun:
         return os.pread(fd, size, 0) if size else b""
 
     def abort(self) -> None:
-        """Kill the tool (if still running) and make sure the target runs again."""
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
+        """Kill the tool (if still running), reap it, and make sure the target runs again."""
+        if self.returncode is None:
+            import signal
+
+            if self._pidfd is not None:
+                signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
+            else:
+                os.kill(self.pid, signal.SIGKILL)
+            self.returncode = os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])
         ensure_running(self.ident, self.was_stopped)
         self._close()
 
@@ -138,30 +159,23 @@ class ToolRun:
         """Wait until ``timeout_s`` after the start; kill the tool past it. Raises CaptureTimeout after cleanup."""
         remaining = max(self.started + timeout_s - time.monotonic(), 0.0)
         try:
-            _wait_exit(self.proc, remaining)
-        except subprocess.TimeoutExpired:
-            self.abort()
-            name = os.path.basename(self.argv[0])
-            raise CaptureTimeout(f"{name} did not finish within {timeout_s:g}s on pid {self.ident.pid}") from None
+            self.returncode = _wait_exit(self.pid, self._pidfd, remaining)
         except BaseException:
             self.abort()
             raise
+        if self.returncode is None:
+            self.abort()
+            name = os.path.basename(self.argv[0])
+            raise CaptureTimeout(f"{name} did not finish within {timeout_s:g}s on pid {self.ident.pid}")
         notes = ensure_running(self.ident, self.was_stopped)
         result = ToolResult(
-            self.proc.returncode,
+            self.returncode,
             self._read(self._out),
             self._read(self._err).decode("utf-8", "replace"),
             time.monotonic() - self.started,
         )
         self._close()
         return result, notes
-
-
-def run_tool(
-    argv: list[str], ident: ProcessIdentity, timeout_s: float, env: dict | None = None
-) -> tuple[ToolResult, list[str]]:
-    """Run argv to completion (bounded by timeout_s), then leave the target running."""
-    return ToolRun(argv, ident, env).finish(timeout_s)
 
 
 @contextmanager

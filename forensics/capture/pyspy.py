@@ -1,9 +1,7 @@
 """The py-spy backend: ``py-spy dump --json``, with ``--nonblocking`` as a fallback when a blocking dump fails."""
 from __future__ import annotations
 
-import json
 import os
-import shutil
 import sys
 from collections import namedtuple
 
@@ -25,9 +23,14 @@ def find_pyspy(explicit: str | None = None) -> str:
         if os.path.isfile(chosen) and os.access(chosen, os.X_OK):
             return chosen
         raise ToolMissing(f"py-spy not found at {chosen}", help="give the path of an executable py-spy")
-    for candidate in (os.path.join(os.path.dirname(sys.executable), "py-spy"), shutil.which("py-spy")):
-        if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
-            return candidate
+    beside = os.path.join(os.path.dirname(sys.executable), "py-spy")
+    if os.path.isfile(beside) and os.access(beside, os.X_OK):
+        return beside
+    import shutil  # only when not installed with us: find_pyspy runs before the CLI's imports
+
+    found = shutil.which("py-spy")
+    if found:
+        return found
     raise ToolMissing("py-spy not found", help="pip install py-spy, or pass --py-spy PATH")
 
 
@@ -110,6 +113,8 @@ class PyspyRun:
 
 def _threads(stdout: bytes, redact: bool, what: str) -> tuple:
     """py-spy's JSON output as capture threads (the model is imported here, after py-spy has run)."""
+    import json
+
     from forensics.importers.pyspy import threads_from_pyspy
 
     try:
