@@ -26,7 +26,7 @@ from forensics.errors import (
     ToolMissing,
     UsageError,
 )
-from forensics.model import Capture, ProcessFacts, ThreadStack
+from forensics.model import Capture, Frame, ProcessFacts, ThreadStack
 
 # py-spy failures that gdb may get past (unsupported or static interpreter, py-spy missing or confused).
 # Not: target gone, permission denied (gdb would be denied too), timeouts (a D-state target hangs gdb too).
@@ -73,8 +73,11 @@ def _tool_versions(stacks: gdb.GdbStacks, extra: dict | None = None) -> dict:
     return out
 
 
-def collect_gdb_one(pid: int, opts: CollectOptions, store=None) -> Capture:
-    """One live target through gdb. With opts.keep_core and a store, the core is kept compressed in the store."""
+def collect_gdb_one(pid: int, opts: CollectOptions, store=None, analyser: gdb.Analyser | None = None) -> Capture:
+    """One live target through gdb. With opts.keep_core and a store, the core is kept compressed in the store.
+
+    analyser: what gdb does with the target (default: the full walk; --deep: spliced_walk).
+    """
     started = time.monotonic()
     ident = procfs.identity(pid)
     taken_at = time.time()
@@ -101,9 +104,9 @@ def collect_gdb_one(pid: int, opts: CollectOptions, store=None) -> Capture:
                 raw = os.path.join(workdir, "core")
                 corefile.check_disk(workdir, corefile.estimate_core_size(pid), f"a core of pid {pid}")
                 with corefile.narrowed_filter(pid, notes):
-                    stacks = gdb.attach_live(ident, exe, libpython, cfg, core_out=raw)
+                    stacks = gdb.attach_live(ident, exe, libpython, cfg, core_out=raw, analyser=analyser)
             else:
-                stacks = gdb.attach_live(ident, exe, libpython, cfg)
+                stacks = gdb.attach_live(ident, exe, libpython, cfg, analyser=analyser)
         if keep:
             kept = str(store.put_core(capture_id, raw, rss=facts.rss if facts else None))
     finally:
@@ -131,10 +134,39 @@ def collect_gdb_one(pid: int, opts: CollectOptions, store=None) -> Capture:
     )
 
 
-def merge_deep(spy: Capture | tuple[ThreadStack, ...], stacks: tuple[ThreadStack, ...]) -> tuple[ThreadStack, ...]:
+def splice(native: tuple[Frame, ...], evals: tuple[tuple[int, int | None], ...], python: tuple[Frame, ...],
+           ) -> tuple[Frame, ...] | None:
+    """A native-only stack with ``python`` (leaf first) in place of the eval-loop frames that run them.
+
+    ``evals`` says, per eval frame (leaf first), where it is in ``native`` and how many Python frames it
+    runs. None when they do not add up to ``python`` (an unreadable frame link, or py-spy and gdb
+    disagree on a thread): the caller then walks that thread in full.
+    """
+    if any(n is None for _i, n in evals) or sum(n for _i, n in evals) != len(python):
+        return None
+    out: list[Frame] = []
+    at = taken = 0
+    for index, count in evals:
+        out.extend(native[at:index])
+        if count:
+            out.extend(python[taken:taken + count])
+            taken += count
+        else:
+            out.append(native[index])  # an eval frame with no Python frame of its own: keep it
+        at = index + 1
+    out.extend(native[at:])
+    return tuple(out)
+
+
+def merge_deep(spy: Capture | tuple[ThreadStack, ...], stacks: tuple[ThreadStack, ...],
+               evals: dict[int, tuple[tuple[int, int | None], ...]] | None = None,
+               unspliced: set[int] | None = None) -> tuple[ThreadStack, ...]:
     """py-spy's names, GIL flags and activity with gdb's native frames and lock addresses, by OS tid.
 
     ``spy`` is a live py-spy capture (--deep) or py-spy's threads from a core (--core --native).
+    gdb's frames either carry their own Python frames (a full walk), or come from a native-only walk
+    (``evals``, see gdb_walk): then py-spy's Python frames are spliced in at the eval-loop frames, and
+    the tids where they do not fit go into ``unspliced`` (with py-spy's frames for now).
     """
     by_tid = {t.tid: t for t in stacks}
     out = []
@@ -143,9 +175,15 @@ def merge_deep(spy: Capture | tuple[ThreadStack, ...], stacks: tuple[ThreadStack
         if g is None:
             out.append(t)
             continue
-        # gdb's frames already interleave the Python frames with the native ones; keep py-spy's when gdb
-        # could not read any Python frame (no extension / no debug info) but py-spy could.
-        frames = g.frames if (g.python_frames or not t.python_frames) else t.frames
+        if evals is not None:
+            spliced = splice(g.frames, evals.get(t.tid, ()), t.python_frames)
+            if spliced is None and unspliced is not None:
+                unspliced.add(t.tid)
+            frames = spliced if spliced is not None else t.frames
+        else:
+            # gdb's frames already interleave the Python frames with the native ones; keep py-spy's when gdb
+            # could not read any Python frame (no extension / no debug info) but py-spy could.
+            frames = g.frames if (g.python_frames or not t.python_frames) else t.frames
         out.append(replace(
             t,
             frames=frames,
@@ -157,8 +195,30 @@ def merge_deep(spy: Capture | tuple[ThreadStack, ...], stacks: tuple[ThreadStack
     return tuple(sorted(out, key=lambda s: (s.tid is None, s.tid or 0)))
 
 
+def spliced_walk(spy: Capture | tuple[ThreadStack, ...]) -> gdb.Analyser:
+    """The gdb walk when py-spy already has the Python frames: native frames only, py-spy's spliced in.
+
+    Decoding Python frames through the interpreter's gdb extension costs milliseconds a frame; reading
+    the frame links to count them costs next to nothing. Threads where the counts and py-spy's frames
+    disagree are walked again in full (same gdb session) and noted. The result is merge_deep's.
+    """
+    def analyse(session) -> gdb.GdbStacks:
+        native = session.walk(native_only=True)
+        unspliced: set[int] = set()
+        threads = merge_deep(spy, native.threads, native.evals, unspliced)
+        notes = native.notes
+        if unspliced:
+            full = session.walk(tids=sorted(unspliced))
+            threads = merge_deep(threads, full.threads)
+            tids = ", ".join(map(str, sorted(unspliced)))
+            note = f"gdb: py-spy's Python frames did not fit the native stack of thread(s) {tids}; walked those in full"
+            notes += (note, *(n for n in full.notes if n not in notes))
+        return replace(native, threads=threads, notes=notes, evals={})
+    return analyse
+
+
 def _deepen(spy: Capture, opts: CollectOptions, store=None) -> Capture:
-    g = collect_gdb_one(spy.pid, opts, store)
+    g = collect_gdb_one(spy.pid, opts, store, analyser=spliced_walk(spy))
     return replace(
         spy,
         method="gdb",
@@ -234,7 +294,8 @@ def _pyspy_core(raw: str, opts: CollectOptions, versions: dict, notes: list[str]
     return tuple(replace(t, active=None) for t in threads)
 
 
-def _gdb_core(raw: str, path: str, exe: str | None, info: corefile.CoreInfo, opts: CollectOptions) -> tuple:
+def _gdb_core(raw: str, path: str, exe: str | None, info: corefile.CoreInfo, opts: CollectOptions,
+              spy: tuple[ThreadStack, ...] | None = None) -> tuple:
     """(GdbStacks, the executable used, libpython) from gdb on the core."""
     chosen = exe or info.exe
     if not chosen:
@@ -245,7 +306,8 @@ def _gdb_core(raw: str, path: str, exe: str | None, info: corefile.CoreInfo, opt
             help="pass --exe with a copy of that interpreter (same build)",
         )
     libpython = next((f for f in info.files if "/libpython" in f and os.path.isfile(f)), None)
-    return gdb.open_core(raw, chosen, libpython, _config(opts)), chosen, libpython
+    analyser = spliced_walk(spy) if spy is not None else None
+    return gdb.open_core(raw, chosen, libpython, _config(opts), analyser), chosen, libpython
 
 
 def collect_core(path: str, exe: str | None, opts: CollectOptions) -> Capture:
@@ -282,7 +344,7 @@ def collect_core(path: str, exe: str | None, opts: CollectOptions) -> Capture:
                 spy_error = exc
         if method == "gdb" or spy is None or opts.native or opts.deep:
             try:
-                stacks, chosen, libpython = _gdb_core(raw, path, exe, info, opts)
+                stacks, chosen, libpython = _gdb_core(raw, path, exe, info, opts, spy)
             except HangdumpError as exc:
                 if spy is None:
                     if spy_error is not None and isinstance(exc, ToolMissing):

@@ -24,8 +24,8 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 
 from forensics.errors import CaptureFailed, CaptureTimeout, GdbError, ToolMissing
 from forensics.model import Frame, ThreadStack
@@ -42,6 +42,8 @@ class GdbStacks:
     gil_known: bool
     extension: str | None
     gdb_version: str | None = None
+    # native_only walks: tid -> ((index in frames, Python frames that eval frame runs or None), ...), leaf first
+    evals: dict[int, tuple[tuple[int, int | None], ...]] = field(default_factory=dict)
 
 
 @dataclass
@@ -226,10 +228,11 @@ def load_python_support(session: MISession, extension: str | None) -> list[str]:
     return notes
 
 
-def walk(session: MISession) -> dict:
-    res, recs = session.command("-hangdump-stacks")
+def walk(session: MISession, native_only: bool = False, tids: list[int] | None = None) -> dict:
+    args = (" --native-only" if native_only else "") + (f" --tids {','.join(map(str, tids))}," if tids is not None else "")
+    res, recs = session.command("-hangdump-stacks" + args)
     if res.get("message") == "error" and "Undefined MI command" in error_message(res):
-        res, recs = session.console("hangdump-stacks-json")
+        res, recs = session.console("hangdump-stacks-json" + args)
         for r in recs:
             p = r.get("payload")
             if isinstance(p, str) and p.startswith("HANGDUMP-JSON "):
@@ -283,14 +286,27 @@ def threads_from_walk(data: dict) -> tuple[tuple[ThreadStack, ...], bool]:
     return tuple(sorted(out, key=lambda s: s.tid or 0)), gil_known
 
 
-def analyse(session: MISession, extension: str | None, version: str | None) -> GdbStacks:
-    """Walk whatever target the session has loaded (live or core)."""
-    data = walk(session)
+def evals_from_walk(data: dict) -> dict[int, tuple[tuple[int, int | None], ...]]:
+    """A native_only walk's eval-loop frames per tid: (frame index, Python frames it runs or None if unreadable)."""
+    out = {}
+    for t in data.get("threads", []):
+        found = tuple((i, f.get("python_count")) for i, f in enumerate(t.get("frames", [])) if "python_count" in f)
+        if found and t.get("tid") is not None:
+            out[t["tid"]] = found
+    return out
+
+
+def analyse(session: MISession, extension: str | None, version: str | None, native_only: bool = False,
+            tids: list[int] | None = None) -> GdbStacks:
+    """Walk whatever target the session has loaded (live or core); native_only: no Python frames (see gdb_walk)."""
+    data = walk(session, native_only, tids)
     threads, gil_known = threads_from_walk(data)
     notes = []
     errors = data.get("errors") or []
     python_seen = any(t.python_frames for t in threads)
-    if extension is None:
+    if native_only:
+        notes.extend(f"gdb walk: {e}" for e in errors)
+    elif extension is None:
         notes.append(f"no gdb extension for Python {version or '?'}: native frames only ({extension_help(version)})")
     elif any("unable to read python frame" in e or "unreadable" in e for e in errors) and not python_seen:
         notes.append(
@@ -303,7 +319,8 @@ def analyse(session: MISession, extension: str | None, version: str | None) -> G
         notes.extend(f"gdb walk: {e}" for e in errors if e != "no python gdb extension loaded")
     if not gil_known and python_seen:
         notes.append("GIL state unreadable (no debug info for _PyRuntime); owns_gil left unknown")
-    return GdbStacks(threads=threads, notes=tuple(notes), gil_known=gil_known, extension=extension)
+    return GdbStacks(threads=threads, notes=tuple(notes), gil_known=gil_known, extension=extension,
+                     evals=evals_from_walk(data) if native_only else {})
 
 
 
@@ -336,10 +353,15 @@ class _Session:
     gdb_version: str | None
     notes: tuple[str, ...]
 
-    def walk(self) -> GdbStacks:
-        stacks = analyse(self.mi, self.extension, self.version)
-        return GdbStacks(stacks.threads, self.notes + stacks.notes, stacks.gil_known, self.extension,
-                         self.gdb_version)
+    def walk(self, native_only: bool = False, tids: list[int] | None = None) -> GdbStacks:
+        """Every thread's stack (or those in tids); native_only: native frames, eval frames marked (GdbStacks.evals)."""
+        stacks = analyse(self.mi, self.extension, self.version, native_only, tids)
+        return replace(stacks, notes=self.notes + stacks.notes, gdb_version=self.gdb_version)
+
+
+# What to do with a loaded target: by default Session.walk(); deep.py passes one that walks native frames
+# only and splices py-spy's Python frames in (walking in full the threads where that does not fit).
+Analyser = Callable[[_Session], GdbStacks]
 
 
 def attach_live(
@@ -349,6 +371,7 @@ def attach_live(
     cfg: GdbConfig,
     core_out: str | None = None,
     before_dump=None,
+    analyser: Analyser | None = None,
 ) -> GdbStacks:
     """Attach to a live process and walk it; with core_out, dump a core first, detach, and walk the core.
 
@@ -371,13 +394,13 @@ def attach_live(
                 raise GdbError(f"gdb could not write a core: {error_message(res)}")
             expect_done(gdb.mi, "-target-detach", "detach")
             expect_done(gdb.mi, f"-target-select core {mi_path(core_out)}", "load the core it wrote")
-            return gdb.walk()
-        stacks = gdb.walk()
+            return (analyser or _Session.walk)(gdb)
+        stacks = (analyser or _Session.walk)(gdb)
         expect_done(gdb.mi, "-target-detach", "detach")
         return stacks
 
 
-def open_core(core: str, exe: str, libpython: str | None, cfg: GdbConfig) -> GdbStacks:
+def open_core(core: str, exe: str, libpython: str | None, cfg: GdbConfig, analyser: Analyser | None = None) -> GdbStacks:
     """Walk a core file with its executable. A core/exe mismatch is an error, not a garbage capture."""
     with _session(exe, libpython, cfg) as gdb:
         gdb.mi.log.clear()
@@ -388,4 +411,4 @@ def open_core(core: str, exe: str, libpython: str | None, cfg: GdbConfig) -> Gdb
         if any("may not match specified executable" in line for line in gdb.mi.log):
             raise GdbError(f"the core {core} does not match the executable {exe}",
                            help="pass --exe with the interpreter that dumped it (the path `file CORE` shows)")
-        return gdb.walk()
+        return (analyser or _Session.walk)(gdb)

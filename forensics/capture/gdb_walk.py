@@ -18,6 +18,7 @@ EVALFRAME = "_PyEval_EvalFrameDefault"
 LOCK_FUNCS = ("lock_PyThread_acquire_lock", "rlock_acquire", "acquire_timed")
 FUTEX_ARGS = ("futex_word", "uaddr", "futex")
 MAX_FRAMES = 4096
+CSTACK_OWNER = 3  # 3.12+: FRAME_OWNED_BY_CSTACK, the shim frame an eval loop pushes at its entry
 _CODE_NAMES = {}  # code object address -> (qualified name, file name); reset per walk
 
 
@@ -118,7 +119,52 @@ def _qualname(pyop):
         return pyop.co_name.proxyval(set())
 
 
-def _thread_stack(thread, ext, errors):
+def _frame_fields(ptr):
+    return {f.name for f in ptr.type.target().fields()}
+
+
+def _count_python(frame):
+    """How many Python frames one eval-loop frame runs, reading only the frame links (no object decoding).
+
+    The ``native_only`` walk's stand-in for _python_frames: the caller already has the Python frames
+    (py-spy) and only needs to know where they go. Mirrors py-bt: from the eval loop's current
+    ``_PyInterpreterFrame`` back to its entry frame (3.11: ``is_entry``; 3.12+: the C-stack shim,
+    not counted). None when unreadable (the caller then walks that thread in full).
+    """
+    ptr = None
+    for expr in ("frame", None):
+        try:
+            ptr = frame.read_var(expr) if expr else frame.read_var("cframe")["current_frame"]
+        except (ValueError, gdb.error):
+            ptr = None
+            continue
+        if not ptr.is_optimized_out:
+            break
+        ptr = None
+    if ptr is None:
+        return None
+    try:
+        fields = _frame_fields(ptr)
+        count = 0
+        while _int(ptr) and count <= MAX_FRAMES:
+            node = ptr.dereference()
+            if "is_entry" in fields:
+                count += 1
+                if bool(node["is_entry"]):
+                    return count
+            elif "owner" in fields:
+                if int(node["owner"]) == CSTACK_OWNER:
+                    return count
+                count += 1
+            else:
+                return 1  # <= 3.10: one C frame runs one Python frame
+            ptr = node["previous"]
+        return count
+    except (gdb.error, RuntimeError, ValueError, TypeError):
+        return None
+
+
+def _thread_stack(thread, ext, errors, native_only=False):
     thread.switch()
     frames = []
     lock_address = None
@@ -140,7 +186,10 @@ def _thread_stack(thread, ext, errors):
         if futex is None and name and "futex" in name:
             futex = _read_ptr(frame, FUTEX_ARGS)
         is_eval = name == EVALFRAME and frame.type() == gdb.NORMAL_FRAME
-        if is_eval and ext is not None:
+        python_count = None
+        if is_eval and native_only:
+            python_count = _count_python(frame)
+        elif is_eval and ext is not None:
             py = _python_frames(ext(frame), errors)
             if py:
                 frames.extend(py)
@@ -148,6 +197,8 @@ def _thread_stack(thread, ext, errors):
                 continue
         pc = _int(frame.pc())
         entry = {"kind": "native", "function": name or "??", "address": pc}
+        if is_eval and native_only:
+            entry["python_count"] = python_count  # where the caller splices its Python frames (None: unknown)
         try:
             sal = frame.find_sal()
             if sal.symtab is not None:
@@ -220,6 +271,16 @@ def _python_thread_ids():
     return ids
 
 
+def _options(argv):
+    """``--native-only`` and ``--tids 1,2,3`` (MI argv or a console argument string split on blanks)."""
+    native_only = "--native-only" in argv
+    tids = None
+    if "--tids" in argv:
+        i = argv.index("--tids")
+        tids = {int(x) for x in argv[i + 1].split(",") if x} if i + 1 < len(argv) else set()
+    return native_only, tids
+
+
 def _handle(thread):
     try:
         raw = thread.handle()
@@ -228,11 +289,12 @@ def _handle(thread):
     return int.from_bytes(bytes(raw), "little") if raw else None
 
 
-def collect():
-    ext = _extension()
+def collect(native_only=False, tids=None):
+    """Every thread (or those in ``tids``); ``native_only``: no Python frames, a count on each eval frame instead."""
+    ext = None if native_only else _extension()
     errors = set()
     _CODE_NAMES.clear()
-    if ext is None:
+    if ext is None and not native_only:
         errors.add("no python gdb extension loaded")
     inferior = gdb.selected_inferior()
     threads = []
@@ -241,7 +303,9 @@ def collect():
     except gdb.error:
         selected = None
     for thread in sorted(inferior.threads(), key=lambda t: t.num):
-        frames, lock = _thread_stack(thread, ext, errors)
+        if tids is not None and (thread.ptid[1] or thread.ptid[0]) not in tids:
+            continue
+        frames, lock = _thread_stack(thread, ext, errors, native_only)
         threads.append({
             "num": thread.num,
             "tid": thread.ptid[1] or thread.ptid[0],
@@ -264,7 +328,7 @@ if hasattr(gdb, "MICommand"):
             super().__init__("-hangdump-stacks")
 
         def invoke(self, argv):
-            data = collect()
+            data = collect(*_options(list(argv)))
             data["python_threads"] = {str(k): v for k, v in data["python_threads"].items()}
             return {"json": json.dumps(data)}
 
@@ -278,7 +342,7 @@ class HangdumpStacksCli(gdb.Command):
         super().__init__("hangdump-stacks-json", gdb.COMMAND_STACK)
 
     def invoke(self, arg, from_tty):
-        data = collect()
+        data = collect(*_options(arg.split()))
         data["python_threads"] = {str(k): v for k, v in data["python_threads"].items()}
         gdb.write("HANGDUMP-JSON " + json.dumps(data) + "\n")
 

@@ -9,6 +9,7 @@ import stat
 import subprocess
 import sys
 import threading
+from dataclasses import replace
 
 import pytest
 
@@ -206,6 +207,82 @@ def test_core_native_merges_gdb_frames(kept):
     first_py = next(i for i, f in enumerate(wa.frames) if f.kind == "python")
     assert first_py > 0 and any("futex" in f.function or "sem_" in f.function for f in wa.frames[:first_py])
     assert wa.lock_address is not None and wa.lock_address == by_tid(cap)[wa.tid].lock_address
+
+
+def _shape(thread):
+    """A stack's frames leaf first, comparable across readers: native frames by name, Python ones with their line."""
+    return [(f.kind, f.function, f.line if f.kind == "python" else None) for f in thread.frames]
+
+
+def test_core_native_splices_pyspy_frames_like_the_full_walk(kept):
+    """--core --native walks native frames only and splices py-spy's Python frames in at the eval frames: every
+    thread's stack is the one the full gdb walk (Python frames through py-bt) gives, frame for frame."""
+    cap, _store, info, _rss, _ = kept
+    spliced = deep.collect_core(cap.options["core"], None, CollectOptions(native=True))
+    full = deep.collect_core(cap.options["core"], None, CollectOptions(method="gdb"))
+    assert spliced.options["reader"] == "py-spy+gdb" and not spliced.errors, spliced.errors
+    s, f = by_tid(spliced), by_tid(full)
+    assert set(s) == set(f)
+    for tid in s:
+        assert _shape(s[tid]) == _shape(f[tid]), tid
+    wa = s[info["threads"]["worker-a"]]
+    shape = [fn for _k, fn, _l in _shape(wa)]
+    acquire, caller = shape.index("lock_PyThread_acquire_lock"), shape.index("transfer_a_to_b")
+    # the futex wait, the lock's C frames and the C call path up to the Python caller, then the Python frames
+    assert acquire < caller and all(k == "native" for k, _f, _l in _shape(wa)[:caller]), shape
+    assert "_PyEval_EvalFrameDefault" not in shape and any("futex" in fn for fn in shape[:acquire])
+    assert [fn for k, fn, _l in _shape(wa) if k == "python"] == py_funcs(wa) and py_funcs(wa)[-1] == "Thread._bootstrap"
+
+
+def test_splice_that_does_not_fit_walks_that_thread_in_full(kept):
+    """py-spy's frames for one thread disagree with gdb's count (one frame short): that thread, and only it, is
+    walked in full through py-bt, with a note; the others stay spliced."""
+    cap, _store, info, _rss, _ = kept
+    wa_tid = info["threads"]["worker-a"]
+    with corefile.opened_core(cap.options["core"]) as raw:
+        spy = deep._pyspy_core(raw, CollectOptions(), {}, [])
+        doctored = tuple(replace(t, frames=t.frames[:-1]) if t.tid == wa_tid else t for t in spy)
+        stacks = gdbmod.open_core(raw, PYENV_311, None, gdbmod.GdbConfig(), deep.spliced_walk(doctored))
+    [note] = [n for n in stacks.notes if "did not fit" in n]
+    assert f"thread(s) {wa_tid};" in note
+    wa = next(t for t in stacks.threads if t.tid == wa_tid)
+    assert [f.function for f in wa.python_frames] == [f.function for f in next(t for t in spy if t.tid == wa_tid).frames]
+    assert "lock_PyThread_acquire_lock" in native_funcs(wa) and wa.name == "worker-a"
+
+
+@pytest.fixture(scope="module")
+def gil_core(tmp_path_factory):
+    """A core of the GIL-holder fixture (one thread sleeps in C holding the GIL, two wait for it), with its tids."""
+    raw = str(tmp_path_factory.mktemp("gil") / "core")
+    with spawn_hang("gil_held_ctypes", python=PYENV_311) as hung:
+        tids = {n: hung.tid(n) for n in ("gil-holder", "cruncher-1", "cruncher-2")}
+        wait_blocked(hung.pid, list(tids.values()))
+        with corefile.narrowed_filter(hung.pid, []):
+            gdbmod.attach_live(procfs.identity(hung.pid), PYENV_311, deep._libpython(hung.pid), gdbmod.GdbConfig(),
+                               core_out=raw)
+        assert_running(hung.pid)
+    return raw, tids
+
+
+def test_core_native_gil_holder_sleeps_in_c_under_its_python_frame(gil_core):
+    raw, tids = gil_core
+    post = deep.collect_core(raw, None, CollectOptions(native=True))
+    assert post.options["reader"] == "py-spy+gdb" and not post.errors, post.errors
+    threads = by_tid(post)
+    h = threads[tids["gil-holder"]]
+    assert h.owns_gil is True and h.name == "gil-holder"
+    first_py = next(i for i, f in enumerate(h.frames) if f.kind == "python")
+    assert any("sleep" in f.function for f in h.frames[:first_py]), h.frames[:first_py]
+    assert h.frames[first_py].function == "call_native_codec"
+    assert not any(f.function == "_PyEval_EvalFrameDefault" for f in h.frames)  # every eval frame got its Python
+    full = by_tid(deep.collect_core(raw, None, CollectOptions(method="gdb")))
+    for name in ("cruncher-1", "cruncher-2"):
+        t = threads[tids[name]]
+        assert t.owns_gil is False
+        natives = native_funcs(t)
+        assert "take_gil" in natives and "crunch_numbers" in py_funcs(t), natives
+        assert _shape(t) == _shape(full[t.tid])
+    assert _shape(h) == _shape(full[h.tid])
 
 
 def test_default_filter_core_is_read_by_pyspy(tmp_path):

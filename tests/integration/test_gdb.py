@@ -130,6 +130,11 @@ def test_pyspy_and_gdb_agree_on_python_frames():
     assert a.name == "worker-a"  # py-spy's thread name
     assert a.lock_address == d[tids[0]].lock_address  # gdb's lock
     assert "lock_PyThread_acquire_lock" in native_funcs(a)
+    # --deep splices py-spy's Python frames into gdb's native-only walk: the full walk's stacks, frame for frame
+    assert not [e for e in both.capture.errors if "did not fit" in e], both.capture.errors
+    for tid in tids:
+        shape = [(f.kind, f.function, f.line if f.kind == "python" else None) for f in merged[tid].frames]
+        assert shape == [(f.kind, f.function, f.line if f.kind == "python" else None) for f in d[tid].frames], tid
 
 
 def _gdb_child(parent: int) -> int | None:

@@ -9,7 +9,7 @@ import pytest
 
 from forensics.capture import core as corefile
 from forensics.capture import gdb as gdbmod
-from forensics.capture.deep import merge_deep
+from forensics.capture.deep import merge_deep, splice
 from forensics.errors import GdbError, LowDiskSpace, UsageError
 from forensics.model import Capture, Frame, ThreadStack
 from forensics.store.local import LocalStore
@@ -68,6 +68,51 @@ def test_deep_merge_keeps_pyspy_frames_when_gdb_saw_no_python():
     native_only = (ThreadStack(tid=11, frames=(Frame("native", "take_gil"),), lock_address=5),)
     [t] = merge_deep(spy, native_only)
     assert t.frames[0].function == "crunch" and t.lock_address == 5
+
+
+NATIVE_WALK = {"gil": None, "python_threads": {}, "errors": [], "threads": [
+    {"tid": 21, "name": "python3", "frames": [
+        {"kind": "native", "function": "futex_wait", "address": 1},
+        {"kind": "native", "function": "lock_PyThread_acquire_lock", "address": 2},
+        {"kind": "native", "function": "_PyEval_EvalFrameDefault", "address": 3, "python_count": 2},
+        {"kind": "native", "function": "thread_run", "address": 4},
+        {"kind": "native", "function": "_PyEval_EvalFrameDefault", "address": 5, "python_count": 0},
+        {"kind": "native", "function": "_PyEval_EvalFrameDefault", "address": 6, "python_count": 1},
+        {"kind": "native", "function": "clone3", "address": 7},
+    ]},
+    {"tid": 22, "name": "python3", "frames": [
+        {"kind": "native", "function": "_PyEval_EvalFrameDefault", "address": 8, "python_count": None},
+    ]},
+]}
+PY = (Frame("python", "transfer", "/a.py", 5), Frame("python", "run", "/a.py", 9), Frame("python", "boot", "/t.py", 1))
+
+
+def test_native_walk_marks_eval_frames():
+    threads, _ = gdbmod.threads_from_walk(NATIVE_WALK)
+    assert gdbmod.evals_from_walk(NATIVE_WALK) == {21: ((2, 2), (4, 0), (5, 1)), 22: ((0, None),)}
+    assert [f.function for f in threads[0].frames][2] == "_PyEval_EvalFrameDefault"
+
+
+def test_splice_puts_python_frames_at_their_eval_frames_in_order():
+    threads, _ = gdbmod.threads_from_walk(NATIVE_WALK)
+    evals = gdbmod.evals_from_walk(NATIVE_WALK)
+    out = splice(threads[0].frames, evals[21], PY)
+    assert [f.function for f in out] == ["futex_wait", "lock_PyThread_acquire_lock", "transfer", "run", "thread_run",
+                                         "_PyEval_EvalFrameDefault", "boot", "clone3"]
+    assert splice(threads[0].frames, evals[21], PY[:2]) is None  # py-spy has a frame fewer: no guessing
+    assert splice(threads[1].frames, evals[22], PY[:1]) is None  # an unreadable count
+    assert splice(threads[0].frames[:2], (), ()) == threads[0].frames[:2]  # not a Python thread
+
+
+def test_deep_merge_splices_and_reports_what_does_not_fit():
+    threads, _ = gdbmod.threads_from_walk(NATIVE_WALK)
+    spy = (ThreadStack(tid=21, name="worker-a", owns_gil=False, frames=PY),
+           ThreadStack(tid=22, name="worker-b", frames=PY[:1]))
+    unspliced: set[int] = set()
+    merged = {t.tid: t for t in merge_deep(spy, threads, gdbmod.evals_from_walk(NATIVE_WALK), unspliced)}
+    assert unspliced == {22} and merged[22].frames == PY[:1]  # py-spy's until the full walk replaces them
+    assert merged[21].name == "worker-a" and merged[21].frames[0].function == "futex_wait"
+    assert [f.function for f in merged[21].python_frames] == ["transfer", "run", "boot"]
 
 
 def _note(ntype: int, desc: bytes, name: bytes = b"CORE\0") -> bytes:
