@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
@@ -195,17 +196,21 @@ def merge_deep(spy: Capture | tuple[ThreadStack, ...], stacks: tuple[ThreadStack
     return tuple(sorted(out, key=lambda s: (s.tid is None, s.tid or 0)))
 
 
-def spliced_walk(spy: Capture | tuple[ThreadStack, ...]) -> gdb.Analyser:
+def spliced_walk(spy: Capture | tuple[ThreadStack, ...] | Callable[[], tuple[ThreadStack, ...] | None]) -> gdb.Analyser:
     """The gdb walk when py-spy already has the Python frames: native frames only, py-spy's spliced in.
 
     Decoding Python frames through the interpreter's gdb extension costs milliseconds a frame; reading
     the frame links to count them costs next to nothing. Threads where the counts and py-spy's frames
     disagree are walked again in full (same gdb session) and noted. The result is merge_deep's.
+    ``spy`` may be a callable that waits for py-spy (run meanwhile); if it gives None, the full walk.
     """
     def analyse(session) -> gdb.GdbStacks:
         native = session.walk(native_only=True)
+        threads_of = spy() if callable(spy) else spy
+        if threads_of is None:
+            return session.walk()
         unspliced: set[int] = set()
-        threads = merge_deep(spy, native.threads, native.evals, unspliced)
+        threads = merge_deep(threads_of, native.threads, native.evals, unspliced)
         notes = native.notes
         if unspliced:
             full = session.walk(tids=sorted(unspliced))
@@ -295,7 +300,7 @@ def _pyspy_core(raw: str, opts: CollectOptions, versions: dict, notes: list[str]
 
 
 def _gdb_core(raw: str, path: str, exe: str | None, info: corefile.CoreInfo, opts: CollectOptions,
-              spy: tuple[ThreadStack, ...] | None = None) -> tuple:
+              spy: Callable[[], tuple[ThreadStack, ...] | None] | None = None) -> tuple:
     """(GdbStacks, the executable used, libpython) from gdb on the core."""
     chosen = exe or info.exe
     if not chosen:
@@ -335,22 +340,42 @@ def collect_core(path: str, exe: str | None, opts: CollectOptions) -> Capture:
         info = corefile.read_core_info(raw)
         chosen = exe or info.exe
         spy_error: HangdumpError | None = None
-        if method != "gdb":
+        spy_notes: list[str] = []
+
+        def read_spy() -> tuple[tuple[ThreadStack, ...] | None, HangdumpError | None]:
             try:
-                spy = _pyspy_core(raw, opts, versions, notes)
+                return _pyspy_core(raw, opts, versions, spy_notes), None
             except HangdumpError as exc:
-                if method == "py-spy":
-                    raise
-                spy_error = exc
-        if method == "gdb" or spy is None or opts.native or opts.deep:
-            try:
-                stacks, chosen, libpython = _gdb_core(raw, path, exe, info, opts, spy)
-            except HangdumpError as exc:
-                if spy is None:
-                    if spy_error is not None and isinstance(exc, ToolMissing):
-                        raise spy_error from None
-                    raise
-                notes.append(f"gdb could not add native frames: {exc.one_line()}")
+                return None, exc
+
+        gdb_error: HangdumpError | None = None
+        if method != "gdb" and (opts.native or opts.deep):
+            # Both readers: py-spy runs while gdb loads the core and walks its native frames; the walk then
+            # takes py-spy's Python frames (or walks in full if py-spy failed). See spliced_walk.
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                pending = pool.submit(read_spy)
+                try:
+                    stacks, chosen, libpython = _gdb_core(raw, path, exe, info, opts, lambda: pending.result()[0])
+                except HangdumpError as exc:
+                    gdb_error = exc
+                spy, spy_error = pending.result()
+        else:
+            if method != "gdb":
+                spy, spy_error = read_spy()
+            if method == "gdb" or (spy is None and method != "py-spy"):
+                try:
+                    stacks, chosen, libpython = _gdb_core(raw, path, exe, info, opts)
+                except HangdumpError as exc:
+                    gdb_error = exc
+        notes.extend(spy_notes)
+        if method == "py-spy" and spy_error is not None:
+            raise spy_error
+        if gdb_error is not None:
+            if spy is None:
+                if spy_error is not None and isinstance(gdb_error, ToolMissing):
+                    raise spy_error from None
+                raise gdb_error
+            notes.append(f"gdb could not add native frames: {gdb_error.one_line()}")
         if spy_error is not None and stacks is not None:
             notes.insert(0, f"py-spy could not read the core ({spy_error}); read it with gdb")
     if stacks is not None:
