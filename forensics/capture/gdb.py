@@ -214,18 +214,21 @@ def gdb_version(session: MISession) -> str | None:
     return None
 
 
-def load_python_support(session: MISession, extension: str | None) -> list[str]:
-    """Source the interpreter's extension, then our walker. Returns notes (a missing/broken extension is not fatal)."""
+def load_extension(session: MISession, extension: str | None) -> list[str]:
+    """Source the interpreter's extension (py-bt's). Returns notes: a missing/broken extension is not fatal."""
     notes = []
     if extension is not None:
         res, _ = session.console(f"source {extension}")
         if res.get("message") == "error":
             notes.append(f"gdb extension {extension} failed to load: {error_message(res)}")
+    return notes
+
+
+def load_walker(session: MISession) -> None:
     res, _ = session.console(f"source {WALK_SCRIPT}")
     if res.get("message") == "error":
         raise GdbError(f"gdb could not load the hangdump walker: {error_message(res)}",
                        help="gdb must be built with Python support (Debian's gdb is)")
-    return notes
 
 
 def walk(session: MISession, native_only: bool = False, tids: list[int] | None = None) -> dict:
@@ -337,24 +340,30 @@ def _session(exe: str | None, libpython: str | None, cfg: GdbConfig) -> Iterator
         gv = gdb_version(mi)
         if exe:
             expect_done(mi, f"-file-exec-and-symbols {json.dumps(exe)}", f"read {exe}")
-        notes = load_python_support(mi, extension)
-        yield _Session(mi, version, extension, gv, tuple(notes))
-        mi.close()
+        load_walker(mi)  # the extension only when a walk needs Python frames (see _Session.walk)
+        yield _Session(mi, version, extension, gv)
+        # Nothing is attached any more (a live target was detached, or it was a core): no need to wait
+        # for gdb to exit cleanly, which takes tens of milliseconds.
+        mi.kill()
     except BaseException:
         mi.kill()
         raise
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Session:
     mi: MISession
     version: str | None
     extension: str | None
     gdb_version: str | None
-    notes: tuple[str, ...]
+    notes: tuple[str, ...] = ()
+    extension_loaded: bool = False
 
     def walk(self, native_only: bool = False, tids: list[int] | None = None) -> GdbStacks:
         """Every thread's stack (or those in tids); native_only: native frames, eval frames marked (GdbStacks.evals)."""
+        if not native_only and not self.extension_loaded:
+            self.notes += tuple(load_extension(self.mi, self.extension))
+            self.extension_loaded = True
         stacks = analyse(self.mi, self.extension, self.version, native_only, tids)
         return replace(stacks, notes=self.notes + stacks.notes, gdb_version=self.gdb_version)
 
