@@ -115,6 +115,20 @@ def test_deep_merge_splices_and_reports_what_does_not_fit():
     assert [f.function for f in merged[21].python_frames] == ["transfer", "run", "boot"]
 
 
+def test_gdb_index_cache_lives_in_hangdumps_cache_and_can_be_turned_off(tmp_path, monkeypatch):
+    from forensics.capture import deep
+
+    monkeypatch.setenv("HANGDUMP_HOME", str(tmp_path))
+    monkeypatch.delenv("HANGDUMP_GDB_INDEX_CACHE", raising=False)
+    assert deep._index_cache() == [f"set index-cache directory {tmp_path}/cache/gdb-index", "set index-cache enabled on"]
+    assert (tmp_path / "cache" / "gdb-index").is_dir()
+    monkeypatch.setenv("HANGDUMP_GDB_INDEX_CACHE", "off")
+    assert deep._index_cache() == []
+    monkeypatch.setenv("HANGDUMP_GDB_INDEX_CACHE", "")
+    monkeypatch.setenv("HANGDUMP_HOME", str(tmp_path / "with blank"))
+    assert deep._index_cache() == []  # not a path gdb's set command takes bare
+
+
 def _note(ntype: int, desc: bytes, name: bytes = b"CORE\0") -> bytes:
     pad = lambda b: b + b"\0" * (-len(b) % 4)
     return struct.pack("<III", len(name), len(desc), ntype) + pad(name) + pad(desc)
