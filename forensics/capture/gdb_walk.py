@@ -7,6 +7,11 @@ where each ``_PyEval_EvalFrameDefault`` runs them, plus the GIL holder and the l
 futex word) a blocked thread waits on. The result is one MI field holding JSON: MI escapes it
 as a C string, which pygdbmi unescapes far faster than it parses thousands of nested MI tuples.
 
+``-hangdump-stacks --native-only`` skips the Python frames (decoding them through the extension is
+most of the walk's cost) and marks each eval-loop frame with how many Python frames it runs, read
+from the frame links alone: the caller, which has them from py-spy, splices them in there.
+``--tids 1,2`` walks only those threads (the full walk for threads where the splice did not fit).
+
 Why gdb's Python API and not ``thread apply all py-bt`` + ``bt``: it is structured (no text
 scraping), it walks each thread once, and it is one MI command whatever the thread count.
 """

@@ -4,7 +4,8 @@
 On the same hung target (20 and 200 threads, pyenv CPython 3.11 with its gdb extension):
   C. `hangdump collect --core CORE` (py-spy on a compact copy of the core)  vs  D. `pystack core CORE` (its own venv),
      on a by-hand gcore (coredump_filter 0x33, the default) and on one dumped with hangdump's filter (0x35);
-     C+n `--core --native` (py-spy + gdb for native frames) vs `pystack core --native`;
+     C+n `--core --native` (py-spy + gdb's native-only walk, py-spy's Python frames spliced in) vs
+     `pystack core --native`, also without gdb's index cache (a first run on a host);
      C-g `--core --method gdb` (the gdb-only reader) for contrast. C and D alternate run by run (shared, loaded machine).
   A. `hangdump collect --method gdb` end to end (live attach)        vs  B. `gcore` + `gdb -batch -ex 'thread apply all py-bt'`
   E. `hangdump collect --method gdb --keep-core`: on-disk size of the kept core vs the process RSS
@@ -103,11 +104,15 @@ def bench_core(threads: int, runs: int, python: str, pystack: str, work: str, pi
         }, runs)
         g = median(lambda raw=raw: timed([*hd, "collect", "--core", raw, "--method", "gdb", "--no-store"], env),
                    max(1, runs // 2))
+        # without gdb's index cache (a first analysis on a host, or HANGDUMP_GDB_INDEX_CACHE=off)
+        cold = median(lambda raw=raw: timed([*hd, "collect", "--core", raw, "--native", "--no-store"],
+                                            {**env, "HANGDUMP_GDB_INDEX_CACHE": "off"}), max(1, runs // 2))
         print(f"-- gcore with coredump_filter {bits:#x}: {mib(os.path.getsize(raw)).strip()} apparent")
         print(f"C  hangdump collect --core                   {m['C']:7.3f} s")
         print(f"D  pystack core                              {m['D']:7.3f} s   C/D = {m['C'] / m['D']:5.2f}  (target <= 2)")
         print(f"C+n hangdump collect --core --native         {m['Cn']:7.3f} s")
-        print(f"D+n pystack core --native                    {m['Dn']:7.3f} s   C+n/D+n = {m['Cn'] / m['Dn']:5.2f}")
+        print(f"D+n pystack core --native                    {m['Dn']:7.3f} s   C+n/D+n = {m['Cn'] / m['Dn']:5.2f}  (target <= 2)")
+        print(f"C+n without gdb's index cache                {cold:7.3f} s   ...   /D+n = {cold / m['Dn']:5.2f}")
         print(f"C-g hangdump collect --core --method gdb     {g:7.3f} s   C-g/D = {g / m['D']:5.2f}")
         os.unlink(raw)
 
