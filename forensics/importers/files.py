@@ -14,7 +14,7 @@ from forensics.importers.pyspy import (
     pid_of,
     threads_from_pyspy,
 )
-from forensics.model import Capture, Trigger
+from forensics.model import Capture, ProcessFacts, ThreadStack, Trigger
 
 
 def import_file(
@@ -25,12 +25,10 @@ def import_file(
     redact: bool = True,
 ) -> Capture:
     """A capture from ``path``; ``source`` keeps the path as given. Ids derive from content, so re-imports overwrite."""
-    from forensics.capture.live import new_capture_id
-
     try:
         with open(path, "rb") as fh:
             raw = fh.read()
-        mtime = os.stat(path).st_mtime
+        when = taken_at if taken_at is not None else os.stat(path).st_mtime
     except OSError as exc:
         raise CaptureFormatError(f"cannot read {path}: {exc.strerror or exc}", help="check the path") from None
     try:
@@ -39,7 +37,8 @@ def import_file(
         text = raw.decode("utf-8", "replace")
         if not looks_like_pyspy_text(text):
             raise CaptureFormatError(f"{path} is neither JSON ({exc}) nor py-spy's text dump") from None
-        return _from_pyspy_text(path, raw, text, host, pid, taken_at if taken_at is not None else mtime, redact)
+        text_pid, facts, threads = parse_pyspy_text(text, redact=redact)
+        return _imported(path, raw, host, pid if pid is not None else text_pid, when, threads, facts, "py-spy text")
     if isinstance(data, dict) and "schema" in data:
         capture = Capture.from_dict(data)
         changes: dict = {}
@@ -54,43 +53,34 @@ def import_file(
         return capture.with_changes(**changes) if changes else capture
     if not looks_like_pyspy(data):
         raise CaptureFormatError(f"{path} is neither py-spy `dump --json` output nor a hangdump capture")
-    when = taken_at if taken_at is not None else mtime
-    the_pid = pid if pid is not None else pid_of(data)
-    the_host = host or "unknown"
-    digest = hashlib.sha1(raw).hexdigest()[:8]
     threads = threads_from_pyspy(data, redact=redact)
-    return Capture(
-        id=new_capture_id(when, the_host, the_pid, salt=digest),
-        host=the_host,
-        pid=the_pid,
-        taken_at=when,
-        method="import",
-        trigger=Trigger(kind="import"),
-        threads=threads,
-        tool_versions={"hangdump": __version__},
-        source=path,
-        options={"native": any(f.kind == "native" for t in threads for f in t.frames)},
-    )
+    return _imported(path, raw, host, pid if pid is not None else pid_of(data), when, threads)
 
 
-def _from_pyspy_text(
-    path: str, raw: bytes, text: str, host: str | None, pid: int | None, when: float, redact: bool
+def _imported(
+    path: str,
+    raw: bytes,
+    host: str | None,
+    pid: int | None,
+    when: float,
+    threads: tuple[ThreadStack, ...],
+    process: ProcessFacts | None = None,
+    fmt: str = "py-spy json",
 ) -> Capture:
+    """A capture of an imported py-spy dump; its id derives from the file's content, so re-imports overwrite."""
     from forensics.capture.live import new_capture_id
 
-    text_pid, facts, threads = parse_pyspy_text(text, redact=redact)
-    the_pid = pid if pid is not None else text_pid
     the_host = host or "unknown"
     return Capture(
-        id=new_capture_id(when, the_host, the_pid, salt=hashlib.sha1(raw).hexdigest()[:8]),
+        id=new_capture_id(when, the_host, pid, salt=hashlib.sha1(raw).hexdigest()[:8]),
         host=the_host,
-        pid=the_pid,
+        pid=pid,
         taken_at=when,
         method="import",
         trigger=Trigger(kind="import"),
-        process=facts,
+        process=process,
         threads=threads,
         tool_versions={"hangdump": __version__},
         source=path,
-        options={"native": any(f.kind == "native" for t in threads for f in t.frames), "format": "py-spy text"},
+        options={"native": any(f.kind == "native" for t in threads for f in t.frames), "format": fmt},
     )
