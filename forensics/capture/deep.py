@@ -20,7 +20,6 @@ from forensics.capture.guard import target_guard
 from forensics.capture.live import CollectOptions, Outcome, host_name, merge_threads, new_capture_id
 from forensics.errors import (
     CaptureFailed,
-    CaptureTimeout,
     HangdumpError,
     NotPython,
     TargetGone,
@@ -89,7 +88,7 @@ def _index_cache() -> list[str]:
 
 def _config(opts: CollectOptions) -> gdb.GdbConfig:
     # gdb reads debug info and walks every thread: give it more than py-spy's per-run default.
-    return gdb.GdbConfig(extension=getattr(opts, "gdb_ext", None), timeout_s=max(opts.timeout_s, 10.0) * 3,
+    return gdb.GdbConfig(extension=opts.gdb_ext, timeout_s=max(opts.timeout_s, 10.0) * 3,
                          init_commands=_index_cache())
 
 
@@ -122,7 +121,7 @@ def collect_gdb_one(pid: int, opts: CollectOptions, store=None, analyser: gdb.An
     notes: list[str] = []
     kept: str | None = None
     cfg = _config(opts)
-    keep = bool(getattr(opts, "keep_core", False)) and store is not None
+    keep = opts.keep_core and store is not None
     workdir = None
     try:
         with target_guard(ident, notes):
@@ -270,8 +269,6 @@ def _parallel(fn, items: list) -> list:
 
 def collect(pids: list[int], opts: CollectOptions, pyspy_outcomes: list[Outcome] | None = None, store=None) -> list[Outcome]:
     """gdb for every pid (method gdb), or the gdb half of auto/deep given py-spy's outcomes."""
-    method = getattr(opts, "method", "gdb")
-    deep = bool(getattr(opts, "deep", False))
 
     def gdb_one(pid: int) -> Outcome:
         try:
@@ -284,7 +281,7 @@ def collect(pids: list[int], opts: CollectOptions, pyspy_outcomes: list[Outcome]
 
     def follow(o: Outcome) -> Outcome:
         if o.capture is not None:
-            if not deep:
+            if not opts.deep:
                 return o
             try:
                 return Outcome(o.pid, capture=_deepen(o.capture, opts, store))
@@ -292,7 +289,7 @@ def collect(pids: list[int], opts: CollectOptions, pyspy_outcomes: list[Outcome]
                 return Outcome(o.pid, capture=replace(o.capture, errors=o.capture.errors + (f"gdb: {exc.one_line()}",)))
         if isinstance(o.error, NotPython) and not _looks_like_cpython(o.pid):
             return o  # py-spy found no interpreter and nothing says there is one: not ours to capture
-        if method == "auto" and isinstance(o.error, FALLBACK_ERRORS) and not isinstance(o.error, CaptureTimeout):
+        if opts.method == "auto" and isinstance(o.error, FALLBACK_ERRORS):
             g = gdb_one(o.pid)
             if g.capture is not None:
                 note = f"py-spy failed ({o.error}); captured with gdb instead"
