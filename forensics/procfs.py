@@ -183,7 +183,10 @@ def read_process_facts(pid: int, now: float) -> ProcessFacts:
         exe: str | None = os.readlink(f"/proc/{pid}/exe")
     except OSError:
         exe = None
-    maps = _optional(f"/proc/{pid}/maps") or ""
+    # the interpreter's file name usually says the version; the (large) maps only for embedders (uwsgi, ...)
+    version = python_version_from_maps("", exe) or python_version_from_maps(
+        _optional(f"/proc/{pid}/maps") or "", exe
+    )
     mem = parse_smaps_rollup(_optional(f"/proc/{pid}/smaps_rollup") or "")
     uid = status.get("Uid", "").split()
     try:
@@ -193,7 +196,7 @@ def read_process_facts(pid: int, now: float) -> ProcessFacts:
     return ProcessFacts(
         cmdline=cmdline,
         exe=exe,
-        python_version=python_version_from_maps(maps, exe),
+        python_version=version,
         ppid=st.ppid,
         state=st.state,
         age_s=round(now - ticks_to_epoch(st.start_ticks), 3),
