@@ -119,7 +119,7 @@ class LocalStore:
 
         The one scan loop of the store. No model is built and nothing is checked beyond JSON: for readers
         that check what they use themselves (the report encodes 10k documents faster than it could build
-        10k ``Capture`` objects); ``scan_raw`` checks and filters.
+        10k ``Capture`` objects); ``scan`` checks and filters.
         """
         for path in self.paths():
             try:
@@ -127,11 +127,8 @@ class LocalStore:
             except CaptureFormatError as exc:
                 yield Skipped(path, str(exc))
 
-    def scan_raw(self, flt: Filter | None = None) -> Iterator[tuple[Capture, dict] | Skipped]:
-        """Every capture passing the filter with its JSON document, oldest first, and a Skipped per unreadable file.
-
-        The documents spare the analysis a ``to_dict`` round trip of every capture.
-        """
+    def scan(self, flt: Filter | None = None) -> Iterator[Capture | Skipped]:
+        """Every capture passing the filter, oldest first, and a Skipped for every unreadable file."""
         flt = flt or Filter()
         for item in self.scan_docs():
             if isinstance(item, Skipped):
@@ -144,12 +141,7 @@ class LocalStore:
                 yield Skipped(path, str(exc))
                 continue
             if flt.accepts(capture):
-                yield capture, doc
-
-    def scan(self, flt: Filter | None = None) -> Iterator[Capture | Skipped]:
-        """Every capture passing the filter, oldest first, and a Skipped for every unreadable file."""
-        for item in self.scan_raw(flt):
-            yield item if isinstance(item, Skipped) else item[0]
+                yield capture
 
     def get(self, ident: str) -> Capture:
         """A capture by id, or by a unique prefix or suffix of its id."""

@@ -44,9 +44,9 @@ def test_store_scan_docs_yields_paths_and_documents_and_skips_what_is_not_json(t
     assert [(p.name, d) for p, d in items[:2]] == [("0.json", docs[0]), ("1.json", docs[1])]
     assert items[2] == (store.captures_dir / "8-foreign.json", {"schema": "other"})  # JSON: the reader judges it
     assert isinstance(items[3], Skipped) and items[3].path.name == "9-broken.json" and "JSON" in items[3].reason
-    # scan_raw runs on the same loop and checks the schema
-    raw = list(store.scan_raw())
-    assert [type(x).__name__ for x in raw] == ["tuple", "tuple", "Skipped", "Skipped"]
+    # scan runs on the same loop and checks the schema
+    checked = list(store.scan())
+    assert [type(x).__name__ for x in checked] == ["Capture", "Capture", "Skipped", "Skipped"]
 
 
 # -- the raw encoder agrees with the model ------------------------------------------------------------
