@@ -14,8 +14,6 @@ from typing import Any
 from forensics.errors import CaptureFormatError
 
 SCHEMA = "hangdump.capture/1"
-METHODS = ("py-spy", "gdb", "core", "import")
-FRAME_KINDS = ("python", "native")
 
 
 def _opt_int(value: Any, what: str) -> int | None:

@@ -26,7 +26,6 @@ from forensics.procraw import read_text as _read
 from forensics.syscalls import syscall_name
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 _PY_LIB = re.compile(r"libpython(\d+\.\d+)")
 _PY_EXE = re.compile(r"python(\d+\.\d+)")
 _PY_FULL = re.compile(r"/(\d+\.\d+\.\d+)[^/]*/")

@@ -32,7 +32,6 @@ from forensics.model import Frame, ThreadStack
 from forensics.procfs import ProcessIdentity
 
 WALK_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gdb_walk.py")
-_VERSION = re.compile(r"(\d+\.\d+)")
 
 
 @dataclass(frozen=True, slots=True)
