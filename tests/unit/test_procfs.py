@@ -31,7 +31,8 @@ def test_status_fields():
     status = procfs.parse_status((DATA / "status").read_text())
     assert status["TracerPid"] == "0"
     assert status["State"].startswith("S")
-    assert int(status["voluntary_ctxt_switches"]) >= 0
+    assert (status["voluntary_ctxt_switches"], status["nonvoluntary_ctxt_switches"]) == ("18", "7")
+    assert procfs.context_switches((DATA / "status").read_text()) == (18, 7)
 
 
 def test_syscall_blocked_in_futex():
