@@ -116,3 +116,26 @@ def wait_blocked(
         raise AssertionError(
             f"timed out after {timeout:.1f}s waiting for threads {wanted} of pid {pid} to block{where}; now: {now}"
         ) from None
+
+
+SIGSTOP_BIT = 1 << 18  # signal 19
+
+
+def _thread_left_running(text: str) -> bool:
+    """One /proc/PID/task/TID/status: not stopped, not traced, no SIGSTOP queued that would stop it later."""
+    fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+    pending = int(fields.get("SigPnd", "0").strip(), 16) | int(fields.get("ShdPnd", "0").strip(), 16)
+    return (
+        fields["State"].split()[0] not in ("T", "t")
+        and int(fields["TracerPid"]) == 0
+        and not pending & SIGSTOP_BIT
+    )
+
+
+def assert_left_running(pid: int) -> None:
+    """The promise of every capture, checked on every thread within 1 s: none stopped, none traced, and no
+    SIGSTOP queued (a thread a dying tracer let go with its attach SIGSTOP pending stops the group later)."""
+    def running() -> bool:
+        return all(_per_thread(pid, "status", _thread_left_running).values())
+
+    wait_until(running, timeout=1.0, interval=0.01, what=f"every thread of pid {pid} running and untraced")

@@ -41,32 +41,77 @@ def _state(ident: ProcessIdentity) -> str | None:
     return st.state if st else None
 
 
-def ensure_running(ident: ProcessIdentity, was_stopped: bool, settle_s: float = SETTLE_S) -> list[str]:
-    """Wait (bounded) for tracers to go; SIGCONT a target we left stopped. Returns notes for the capture's errors."""
+_SIGSTOP_BIT = 1 << 18  # SIGSTOP is 19 on every Linux architecture we run on
+
+
+def _field(text: bytes, key: bytes) -> bytes:
+    start = text.find(key)
+    if start < 0:
+        return b""
+    start += len(key)
+    return text[start:text.find(b"\n", start)].strip()
+
+
+def _leftovers(pid: int) -> tuple[int, bool]:
+    """(a tracer still attached to some thread or 0, whether some thread is stopped or has a SIGSTOP queued).
+
+    Per thread, not per process: when a tracer dies the kernel detaches the threads one by one, and a
+    thread whose PTRACE_ATTACH SIGSTOP is still queued stops the whole group the moment it is let go,
+    possibly after the main thread already looked fine.
+    """
+    tracer, stopped = 0, False
+    for tid in procraw.thread_ids(pid):
+        try:
+            text = procraw.read_bytes(f"/proc/{pid}/task/{tid}/status")
+        except OSError:  # the thread just exited
+            continue
+        state = _field(text, b"\nState:")[:1]
+        tracer = tracer or int(_field(text, b"\nTracerPid:") or 0)
+        pending = int(_field(text, b"\nSigPnd:") or 0, 16) | int(_field(text, b"\nShdPnd:") or 0, 16)
+        stopped = stopped or state in (b"T", b"t") or bool(pending & _SIGSTOP_BIT)
+    return tracer, stopped
+
+
+def ensure_running(
+    ident: ProcessIdentity, was_stopped: bool, suspect: bool = True, settle_s: float = SETTLE_S
+) -> list[str]:
+    """Wait (bounded) for tracers to go; SIGCONT a target we left stopped or about to stop. Returns notes.
+
+    A suspect run (the tool failed, was killed, or we do not know) is done only once two passes in a
+    row find every thread untraced, running and with no SIGSTOP queued: /proc/PID/task/TID/status reads
+    State without the signal lock and the pending sets under it, so a thread that dequeues its SIGSTOP
+    between the two reads shows up stopped in the next pass. A tool that exited 0 detached every thread
+    itself, after consuming their SIGSTOPs: one pass.
+    """
     if was_stopped:
         return []
     deadline = time.monotonic() + settle_s
     notes: list[str] = []
-    while True:
-        state = _state(ident)
-        if state is None:
-            return notes
+    clean = 0
+    while clean < (2 if suspect else 1):
         try:
-            tracer = procid.tracer_pid(ident.pid)
+            if not procid.same_process(ident):
+                return notes
+            tracer, stopped = _leftovers(ident.pid)
         except (TargetNotFound, PermissionDenied):
             return notes
-        if not procid.is_stopped(state) and tracer == 0:
-            return notes
-        if tracer == 0 and state == "T" and procid.same_process(ident):
+        if tracer == 0 and not stopped:
+            clean += 1
+            continue
+        clean = 0
+        if tracer == 0 and procid.same_process(ident):
             import signal
 
-            os.kill(ident.pid, signal.SIGCONT)
-            notes.append(f"target {ident.pid} was left stopped by the capture tool; resumed it with SIGCONT")
+            os.kill(ident.pid, signal.SIGCONT)  # also discards every queued stop signal, in every thread
+            note = f"target {ident.pid} was left stopped by the capture tool; resumed it with SIGCONT"
+            if note not in notes:
+                notes.append(note)
         if time.monotonic() > deadline:
             if tracer:
                 notes.append(f"target {ident.pid} still traced by pid {tracer} after the capture")
             return notes
         time.sleep(0.01)
+    return notes
 
 
 def _wait_exit(pid: int, pidfd: int | None, timeout_s: float) -> int | None:
@@ -167,7 +212,7 @@ class ToolRun:
             self.abort()
             name = os.path.basename(self.argv[0])
             raise CaptureTimeout(f"{name} did not finish within {timeout_s:g}s on pid {self.ident.pid}")
-        notes = ensure_running(self.ident, self.was_stopped)
+        notes = ensure_running(self.ident, self.was_stopped, suspect=self.returncode != 0)
         result = ToolResult(
             self.returncode,
             self._read(self._out),

@@ -15,7 +15,7 @@ from forensics.capture.live import CollectOptions, collect
 from forensics.errors import TargetNotFound
 from forensics.identity import read_stat, tracer_pid
 from forensics.model import Capture
-from tests.support import HANGS_DIR, python_interpreters, spawn_hang, wait_blocked, wait_until
+from tests.support import HANGS_DIR, assert_left_running, python_interpreters, spawn_hang, wait_blocked, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -40,14 +40,6 @@ def line_of(fixture: str, needle: str) -> int:
 
 def thread(capture: Capture, name: str):
     return next(t for t in capture.threads if t.name == name)
-
-
-def assert_left_running(pid: int) -> None:
-    """The promise of every capture: the target is not stopped and nobody traces it (within 1 s)."""
-    def running() -> bool:
-        return read_stat(pid).state not in ("T", "t") and tracer_pid(pid) == 0
-
-    wait_until(running, timeout=1.0, interval=0.01, what=f"pid {pid} running and untraced")
 
 
 def assert_one_line_error(res: subprocess.CompletedProcess, code: int, *words: str) -> None:

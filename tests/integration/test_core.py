@@ -24,14 +24,13 @@ from forensics.store.local import LocalStore
 from tests.integration.test_gdb import (
     DEBIAN_311,
     PYENV_311,
-    assert_running,
     by_tid,
     native_funcs,
     needs_debian,
     needs_pyenv,
     py_funcs,
 )
-from tests.support import python_interpreters, spawn_hang, wait_blocked, wait_until
+from tests.support import assert_left_running, python_interpreters, spawn_hang, wait_blocked, wait_until
 
 pytestmark = [
     pytest.mark.integration,
@@ -52,7 +51,7 @@ def kept(tmp_path_factory):
         cap = deep.collect_gdb_one(hung.pid, KEEP, store)
         with open(f"/proc/{hung.pid}/coredump_filter") as fh:
             filter_after = fh.read()
-        assert_running(hung.pid)
+        assert_left_running(hung.pid)
         rss = procfs.read_process_facts(hung.pid, 0).rss
         yield cap, store, hung.info, rss, (filter_before, filter_after)
 
@@ -119,7 +118,7 @@ def test_low_disk_refuses_before_attaching(tmp_path, monkeypatch):
         with pytest.raises(LowDiskSpace) as err:
             deep.collect_gdb_one(hung.pid, KEEP, store)
         assert procfs.tracer_pid(hung.pid) == 0
-        assert_running(hung.pid)
+        assert_left_running(hung.pid)
     assert "must stay free" in err.value.one_line()
     assert not [p for p in tmp_path.rglob("*") if p.is_file()]
 
@@ -142,7 +141,7 @@ def test_gdb_killed_while_dumping_keeps_nothing(tmp_path):
                          what="gcore writing")
         gdb_pid = procfs.tracer_pid(hung.pid) or wait_until(lambda: procfs.tracer_pid(hung.pid), timeout=5)
         os.kill(gdb_pid, signal.SIGKILL)
-        assert_running(hung.pid)
+        assert_left_running(hung.pid)
         worker.join(timeout=20)
         assert "error" in result, result
         assert not raw.exists() and not store.core_paths()
@@ -156,7 +155,7 @@ def test_auto_falls_back_to_gdb_when_pyspy_fails(tmp_path):
         wait_blocked(hung.pid, [hung.tid("worker-a")], syscalls={"futex"})
         [o] = collect([hung.pid], CollectOptions(method="auto", pyspy_path=str(broken)))
         [strict] = collect([hung.pid], CollectOptions(method="py-spy", pyspy_path=str(broken)))
-        assert_running(hung.pid)
+        assert_left_running(hung.pid)
     assert o.capture is not None, o.error
     assert o.capture.method == "gdb" and "py-spy failed" in o.capture.errors[0]
     assert "transfer_a_to_b" in py_funcs(by_tid(o.capture)[hung.tid("worker-a")])
@@ -173,7 +172,7 @@ def test_estimate_bounds_the_raw_core(tmp_path):
         raw = str(tmp_path / "core")
         with corefile.narrowed_filter(hung.pid, notes):
             gdbmod.attach_live(ident, PYENV_311, deep._libpython(hung.pid), gdbmod.GdbConfig(), core_out=raw)
-        assert_running(hung.pid)
+        assert_left_running(hung.pid)
     assert 0 < os.path.getsize(raw) <= estimate * 1.05 + (1 << 20), (os.path.getsize(raw), estimate)
 
 
@@ -260,7 +259,7 @@ def gil_core(tmp_path_factory):
         with corefile.narrowed_filter(hung.pid, []):
             gdbmod.attach_live(procfs.identity(hung.pid), PYENV_311, deep._libpython(hung.pid), gdbmod.GdbConfig(),
                                core_out=raw)
-        assert_running(hung.pid)
+        assert_left_running(hung.pid)
     return raw, tids
 
 

@@ -16,7 +16,7 @@ from forensics.capture import gdb as gdbmod
 from forensics.capture.guard import target_guard
 from forensics.capture.live import CollectOptions, collect
 from forensics.errors import CaptureFailed, CaptureTimeout, GdbError, ToolMissing
-from tests.support import python_interpreters, spawn_hang, wait_blocked, wait_until
+from tests.support import assert_left_running, python_interpreters, spawn_hang, wait_blocked, wait_until
 
 pytestmark = [
     pytest.mark.integration,
@@ -48,14 +48,6 @@ def native_funcs(thread):
     return [f.function for f in thread.frames if f.kind == "native"]
 
 
-def assert_running(pid: int) -> None:
-    """Within 1 s: not stopped, no tracer."""
-    def ok():
-        st = procfs.read_stat(pid).state
-        return st not in ("T", "t") and procfs.tracer_pid(pid) == 0
-    wait_until(ok, timeout=1.0, what=f"pid {pid} running and untraced")
-
-
 def deadlock(python):
     return spawn_hang("deadlock_ab", python=python)
 
@@ -69,7 +61,7 @@ def test_deadlock_frames_and_locks(python):
         a, b = hung.tid("worker-a"), hung.tid("worker-b")
         wait_blocked(hung.pid, [a, b], syscalls={"futex"})
         cap = deep.collect_gdb_one(hung.pid, GDB)
-        assert_running(hung.pid)
+        assert_left_running(hung.pid)
     assert cap.method == "gdb" and not cap.errors, cap.errors
     threads = by_tid(cap)
     wa, wb = threads[a], threads[b]
@@ -94,7 +86,7 @@ def test_gil_holder_sleeps_in_c_and_waiters_take_gil():
         crunchers = [hung.tid("cruncher-1"), hung.tid("cruncher-2")]
         wait_blocked(hung.pid, [holder, *crunchers])
         cap = deep.collect_gdb_one(hung.pid, GDB)
-        assert_running(hung.pid)
+        assert_left_running(hung.pid)
     threads = by_tid(cap)
     h = threads[holder]
     assert h.owns_gil is True
@@ -204,7 +196,7 @@ def test_gdb_killed_mid_attach_leaves_target_running():
             worker.start()
             hits += _kill_mid_attach(os.getpid(), hung.pid)
             worker.join(timeout=10)
-            assert_running(hung.pid)
+            assert_left_running(hung.pid)
             assert isinstance(result.get("error"), CaptureFailed), result
             assert "gdb was killed" in str(result["error"])
             if hits:
@@ -228,7 +220,7 @@ def test_cli_gdb_killed_mid_attach(tmp_path):
         )
         try:
             _kill_mid_attach(cli.pid, hung.pid)
-            assert_running(hung.pid)
+            assert_left_running(hung.pid)
             _out, err = cli.communicate(timeout=20)
         finally:
             if cli.poll() is None:
@@ -250,7 +242,7 @@ def test_gdb_timeout_resumes_target():
         cfg = gdbmod.GdbConfig(timeout_s=0.3)
         with pytest.raises(CaptureTimeout), target_guard(ident, notes):
             gdbmod.attach_live(ident, PYENV_311, deep._libpython(hung.pid), cfg)
-        assert_running(hung.pid)
+        assert_left_running(hung.pid)
 
 
 def test_missing_gdb_is_one_clear_error(monkeypatch, tmp_path):
@@ -270,7 +262,7 @@ def test_broken_extension_degrades_to_native_frames(tmp_path):
         cap = deep.collect_gdb_one(hung.pid, CollectOptions(method="gdb", gdb_ext=str(empty)))
         with pytest.raises(GdbError, match="does not exist"):
             deep.collect_gdb_one(hung.pid, CollectOptions(method="gdb", gdb_ext=str(tmp_path / "nope.py")))
-        assert_running(hung.pid)
+        assert_left_running(hung.pid)
     t = by_tid(cap)[hung.tid("worker-a")]
     assert not t.python_frames and "lock_PyThread_acquire_lock" in native_funcs(t)
     assert any("python3.11-dbg" in e for e in cap.errors), cap.errors
@@ -286,7 +278,7 @@ def test_interpreter_without_debug_info_says_install_dbg():
         cfg = gdbmod.GdbConfig(timeout_s=30, init_commands=["set debug-file-directory /nonexistent"])
         with target_guard(ident, notes):
             stacks = gdbmod.attach_live(ident, DEBIAN_311, None, cfg)
-        assert_running(hung.pid)
+        assert_left_running(hung.pid)
     t = next(s for s in stacks.threads if s.tid == hung.tid("worker-a"))
     assert not t.python_frames and t.frames
     assert any("unable to read python frame information" in n and "python3.11-dbg" in n for n in stacks.notes), stacks.notes
