@@ -10,6 +10,7 @@
   var capText = null;      // lowercased text of every capture header
   var LIST_PAGE = 200;
   var listShown = LIST_PAGE;
+  var filterKey = null;    // the filter values last applied
 
   function el(tag, attrs) {
     var node = document.createElement(tag);
@@ -107,6 +108,11 @@
     var host = inputValue("f-host");
     var since = whenValue("f-since"), until = whenValue("f-until");
     var verdict = inputValue("f-verdict");
+    // The "change" an input fires when it loses focus (to the click on a capture link) must not redraw
+    // the list under the pointer: the click would land on a replaced node and go nowhere.
+    var key = [q, host, since, until, verdict].join("\u0000");
+    if (key === filterKey) return;
+    filterKey = key;
     var hostIdx = host ? S.indexOf(host) : -1;
     var stackHit = null, i, j;
     if (q) {
