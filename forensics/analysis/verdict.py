@@ -181,9 +181,8 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
         if ta.benign or ta.category in (C.IDLE,):
             continue
         t = raw_threads[ta.index] if isinstance(raw_threads[ta.index], dict) else {}
-        role, readable = _role(ta, t, read_source and ta.category in (C.LOCK_WAIT, C.UNKNOWN, C.CONDITION_WAIT,
-                                                                     C.GIL_WAIT, C.JOIN, C.SUBPROCESS_WAIT,
-                                                                     C.SLEEP, C.POOL_WAIT), facts_seen)
+        # every thread's source is read: the holder of a lock is as often stuck in I/O or a loop as in a wait
+        role, readable = _role(ta, t, read_source, facts_seen)
         if role.waits_for is not None and ta.category in (C.UNKNOWN, C.GIL_WAIT) and ta.syscall in (None, "futex"):
             # the source says the frame is on a `with lock:` / `lock.acquire()` line: a lock wait
             role = ThreadRole(role.thread, role.tid, role.name, C.LOCK_WAIT, role.function, role.location,
@@ -268,7 +267,10 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
     words = {by_index[r.thread].syscall_args for r in waiting if by_index[r.thread].syscall_args}
     one_lock = len(waiting) >= 2 and ((None not in keys and len(keys) == 1) or (len(words) == 1 and all(
         by_index[r.thread].syscall_args for r in waiting)))
-    if not cycle and len(waiting) >= 2 and not running and not one_lock:
+    # a thread that holds locks while stuck elsewhere (I/O, a sleep, a queue) may be what the waiters wait for
+    waiting_ids = {r.thread for r in waiting}
+    held_elsewhere = any(r.holds for r in roles.values() if r.thread not in waiting_ids)
+    if not cycle and len(waiting) >= 2 and not running and not one_lock and not held_elsewhere:
         parts = "; ".join(f"{r.label()}{r.at()}" for r in waiting[:4])
         why = "source files not readable to confirm" if unreadable else "the source does not name the locks"
         out.append(Verdict("deadlock", f"{len(waiting)} threads wait for locks and no thread runs: likely a lock-order "
@@ -310,16 +312,18 @@ def _argument_order_deadlock(roles: dict[int, ThreadRole], by_index: dict[int, T
     for (function, _file, _line, name), members in groups.items():
         if len(members) < 2:
             continue
+        inside = {r.thread for r in members}
+        if any(r.holds for r in roles.values() if r.thread not in inside):
+            continue  # another thread holds locks too: the awaited locks may be its own, not a cycle
         words = [by_index[r.thread].syscall_args for r in members]
         known = [w for w in words if w]
         if known and len(set(known)) < len(known):
             continue  # two of them wait on one futex: the same lock, not a cycle between them
         first = members[0].holds[-1]
-        lines = [(f"Found a lock-order deadlock by argument order: {len(members)} threads run {function}(), each "
-                 f"holding `{first.name}` ({first.where()}) and waiting for `{name}` "
-                 f"({members[0].waits_for.where()}); the locks come from the arguments, so calls with the arguments "
-                 f"in opposite orders ({function}(a, b) in one thread, {function}(b, a) in another) wait for each "
-                 f"other. Take the locks in one global order.")]
+        lines = [(f"Found a lock-order deadlock by argument order: {len(members)} threads each hold `{first.name}` "
+                 f"({first.where()}) and wait for `{name}` ({members[0].waits_for.where()}) in {function}(); both "
+                 f"locks come from arguments, so the same code, called with the locks in a different order in each "
+                 f"thread, waits for itself. Take the locks in one global order.")]
         for r in members:
             held = ", ".join(f"`{h.shown()}` ({h.where()})" for h in r.holds)
             lines.append(f"  {r.label()}{r.at_function()} holds {held} and waits for `{r.waits_for.shown()}` "
@@ -341,7 +345,17 @@ def parked_last(v: Verdict, by_index: dict[int, ThreadAnalysis]) -> int:
 
 
 def _thread_verdict(ta, r: ThreadRole, roles, holders, by_index, shared, peer: str | None = None) -> Verdict:
-    """One thread's verdict; ``peer`` is the remote end of the TCP socket it blocks on (kernel state), if known."""
+    """One thread's verdict, with the locks it holds meanwhile (what it makes others wait for)."""
+    v = _wait_verdict(ta, r, roles, holders, shared, peer)
+    held = [h for h in r.holds if r.waits_for is None or h.key() != r.waits_for.key() or h.key() is None]
+    if held:
+        v = Verdict(v.kind, v.text + " while holding " + ", ".join(f"`{h.shown()}` ({h.where()})" for h in held),
+                    v.roles, v.evidence)
+    return v
+
+
+def _wait_verdict(ta, r: ThreadRole, roles, holders, shared, peer: str | None) -> Verdict:
+    """What the thread waits for; ``peer`` is the other party of the fd it blocks on (kernel state), if known."""
     who = f"{r.label()}{r.at()}"
     cat = r.category
     kind = _KIND.get(cat, "unknown")
@@ -360,6 +374,11 @@ def _thread_verdict(ta, r: ThreadRole, roles, holders, by_index, shared, peer: s
         elif w is not None and w.key() is None:
             text = (f"{who} waits for `{w.name}`, a lock passed in by its caller (which lock depends on the "
                     f"arguments)")
+            others = [o for o in roles.values() if o.holds and o.thread != ta.index and o.category != C.LOCK_WAIT]
+            if others:
+                text += "; held while stuck elsewhere: " + "; ".join(
+                    ", ".join(f"`{h.shown()}`" for h in o.holds) + f" by {o.label()}{o.at_function()}"
+                    for o in others[:3])
         elif w is not None:
             owner = holders.get(w.key())
             if isinstance(owner, list):
@@ -398,6 +417,4 @@ def _thread_verdict(ta, r: ThreadRole, roles, holders, by_index, shared, peer: s
         C.GIL_WAIT: "waits for the GIL",
     }
     text = f"{who} {texts.get(cat, ta.detail if cat != C.UNKNOWN else 'is stopped; ' + ta.detail)}"
-    if r.holds:
-        text += " while holding " + ", ".join(f"`{h.shown()}` ({h.where()})" for h in r.holds)
     return Verdict(kind, text, (r,))

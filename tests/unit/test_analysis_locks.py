@@ -1,0 +1,93 @@
+"""Lock verdicts on synthetic captures whose frames point at real source files: who holds what, whatever the
+holder is stuck in, and no deadlock claimed where another thread may hold the awaited locks."""
+from __future__ import annotations
+
+import textwrap
+
+from forensics.analysis import verdicts
+from forensics.model import SCHEMA
+
+THREADING = "/usr/lib/python3.11/threading.py"
+
+
+def frame(file: str, function: str, line: int) -> dict:
+    return {"kind": "python", "function": function, "file": file, "line": line}
+
+
+def thread(tid: int, name: str, frames: list[dict], syscall: str, futex: str | None = None) -> dict:
+    args = [futex or "0x7f0000001000", "0x80", "0x0", "0x0", "0x0", "0x0"]
+    return {
+        "tid": tid, "name": name, "owns_gil": False, "active": False,
+        "kernel": {"state": "S", "syscall": {"nr": 0, "name": syscall, "args": args}},
+        # a thread started by threading: Thread.run and _bootstrap_inner below the application frames
+        "frames": frames + [frame(THREADING, "Thread.run", 975), frame(THREADING, "Thread._bootstrap_inner", 1038)],
+    }
+
+
+def capture(*threads: dict) -> dict:
+    return {"schema": SCHEMA, "id": "c", "taken_at": 1.0, "method": "py-spy", "threads": list(threads)}
+
+
+def source(tmp_path, name: str, text: str) -> str:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text).lstrip())
+    return str(path)
+
+
+def test_a_lock_held_across_a_socket_read_is_named_with_its_holder(tmp_path):
+    src = source(tmp_path, "tokens.py", """
+        import socket, threading
+        conn_pool_lock = threading.Lock()
+        def fetch_from_backend(sock):
+            return sock.recv(1024)
+        def refresh_token(sock):
+            with conn_pool_lock:
+                fetch_from_backend(sock)
+        def checkout_connection():
+            with conn_pool_lock:
+                return 1
+    """)
+    holder = thread(11, "token-refresher", [frame(src, "fetch_from_backend", 4), frame(src, "refresh_token", 7)],
+                    "recvfrom")
+    waiter = thread(12, "req-handler", [frame(src, "checkout_connection", 9)], "futex")
+    texts = [v.text for v in verdicts(capture(holder, waiter))]
+    assert any('waits for `conn_pool_lock`, held by thread "token-refresher"' in t for t in texts), texts
+    assert not any("no thread in this process holds it" in t for t in texts), texts
+    assert any("token-refresher" in t and "while holding `conn_pool_lock`" in t for t in texts), texts
+
+
+def test_no_deadlock_claimed_when_a_thread_stuck_elsewhere_holds_locks(tmp_path):
+    """transfer(a, b) and transfer(c, d) wait for b and d, both held by an auditor stuck in recv(): no cycle."""
+    src = source(tmp_path, "ledger.py", """
+        import threading
+        acct_b = threading.Lock(); acct_d = threading.Lock()
+        def transfer(src, dst):
+            with src:
+                with dst:
+                    pass
+        def audit_ledger(sock):
+            with acct_b:
+                with acct_d:
+                    sock.recv(1024)
+    """)
+    auditor = thread(11, "auditor", [frame(src, "audit_ledger", 10)], "recvfrom")
+    x1 = thread(12, "xfer-1", [frame(src, "transfer", 5)], "futex", "0x7f0000001000")
+    x2 = thread(13, "xfer-2", [frame(src, "transfer", 5)], "futex", "0x7f0000002000")
+    vs = verdicts(capture(auditor, x1, x2))
+    assert not [v for v in vs if v.kind == "deadlock"], [v.text for v in vs]
+    xfer = [v.text for v in vs if "xfer-1" in v.text]
+    assert xfer and "`acct_b`, `acct_d` by thread \"auditor\"" in xfer[0], xfer
+
+
+def test_argument_order_deadlock_still_found_when_only_the_cycle_holds_locks(tmp_path):
+    src = source(tmp_path, "ledger.py", """
+        import threading
+        def transfer(src, dst):
+            with src:
+                with dst:
+                    pass
+    """)
+    x1 = thread(12, "xfer-1", [frame(src, "transfer", 4)], "futex", "0x7f0000001000")
+    x2 = thread(13, "xfer-2", [frame(src, "transfer", 4)], "futex", "0x7f0000002000")
+    top = verdicts(capture(x1, x2))[0]
+    assert top.kind == "deadlock" and "by argument order" in top.text and "transfer()" in top.text, top.text
