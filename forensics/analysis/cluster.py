@@ -15,6 +15,7 @@ The result is ranked by distinct processes, hosts, days, then the gravity of the
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -296,6 +297,25 @@ def _stack(raw: dict, index: int, blocking: int | None) -> tuple[StackLine, ...]
     return tuple(out)
 
 
+def _unique_ids(clusters: list[Cluster]) -> list[Cluster]:
+    """One signature whose C calls wait in different things (a sleep here, the GIL there) is two clusters
+    with one digest: those take an id that includes the evidence. Others keep the plain digest, stable as
+    captures with and without native frames join."""
+    from dataclasses import replace
+
+    seen: dict[str, int] = {}
+    for c in clusters:
+        seen[c.id] = seen.get(c.id, 0) + 1
+    out = []
+    for c in clusters:
+        if seen[c.id] > 1:
+            sig = c.signature
+            text = sig.key + "".join(f"\n{s.text()} = {','.join(sorted(f))}" for s, f in sig.evidence)
+            c = replace(c, id=hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:12])
+        out.append(c)
+    return out
+
+
 def _finish(lead: _Group, raw: dict | None, rules: BenignRules | None) -> Cluster:
     from forensics.analysis import analyze
 
@@ -385,7 +405,7 @@ def cluster(captures: Iterable[Any], rules: BenignRules | None = None,
     for cap in captures:
         raw = _as_dict(cap)
         c.add(raw, raw)
-    return _rank([_finish(lead, lead.ref, rules) for lead in c.merge()])
+    return _rank(_unique_ids([_finish(lead, lead.ref, rules) for lead in c.merge()]))
 
 
 def _load(path: str) -> dict:
@@ -437,4 +457,4 @@ def cluster_paths(
         except (OSError, ValueError, UnicodeDecodeError, RecursionError, CaptureFormatError):
             raw = None
         out.append(_finish(lead, raw, rules))
-    return _rank(out)
+    return _rank(_unique_ids(out))

@@ -49,13 +49,17 @@ def test_same_signature_different_native_evidence_is_split():
                                {"kind": "native", "function": "sock_recv", "file": "/usr/lib/libpython3.9.so",
                                 "module": "/usr/lib/libpython3.9.so"}]
             t["kernel"]["syscall"] = {"nr": 45, "name": "recvfrom", "args": []}
-    assert len(cluster([base, other])) == 2
+    split = cluster([base, other])
+    assert len(split) == 2
+    assert len({c.id for c in split}) == 2  # two clusters, two ids (links, export --cluster)
     bare = copy.deepcopy(base)  # the same hang without --native and without kernel state: joins the first
     bare["id"] = "bare"
     for t in bare["threads"]:
         t["frames"] = [f for f in t["frames"] if f["kind"] == "python"]
         t.pop("kernel", None)
-    assert sorted(len(c.members) for c in cluster([base, other, bare])) == [1, 2]
+    three = cluster([base, other, bare])
+    assert sorted(len(c.members) for c in three) == [1, 2]
+    assert len({c.id for c in three}) == 2
 
 
 def test_extra_idle_helper_does_not_split_but_two_parked_bugs_do():
