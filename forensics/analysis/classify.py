@@ -274,7 +274,18 @@ def _python_wait(leaf_run: list[NFrame]) -> tuple[str, str] | None:
     return None
 
 
+_GIL_TAKE = frozenset({"take_gil", "PyEval_RestoreThread", "PyEval_AcquireThread", "_PyEval_ReInitThreads",
+                       "PyGILState_Ensure"})
+
+
 def _native_wait(lead_native: list[str]) -> tuple[str, str] | None:
+    # Taking the GIL back, leafward of the call that released it (time_sleep -> PyEval_RestoreThread -> take_gil):
+    # that call has returned, and the thread now waits for the GIL, whatever it waited in before.
+    take = next((name for name in lead_native if name in _GIL_TAKE), None)
+    if take is not None:
+        outer = lead_native[lead_native.index(take) + 1:]
+        after = next((n for n in reversed(outer) if n in _NATIVE_WAITS and n not in _GIL_TAKE), None)
+        return GIL_WAIT, take + (f", returning from {after}" if after else "")
     condvar = None
     # CPython's own function (time_sleep, sock_recv, lock_PyThread_acquire_lock) says more than the libc
     # call under it (time.sleep is select() before 3.11): prefer the outermost known name.
@@ -462,7 +473,7 @@ def analyze_thread(index: int, t: dict, rules: BenignRules = NO_RULES, cache: di
         category = GIL_HOLDER_BLOCKED
         how = (nat[1] if nat else None) or sc_name or (py[1] if py else None) or "a C call"
         detail = f"holds the GIL while blocked in {how}"
-    elif nat is not None and nat[0] == GIL_WAIT and not py:
+    elif nat is not None and nat[0] == GIL_WAIT and (not py or nat[1].split(",")[0] in _GIL_TAKE):
         category, detail = GIL_WAIT, f"waits for the GIL ({nat[1]})"
     elif py is not None:
         category, detail = py

@@ -146,3 +146,33 @@ def test_deadlock_verdict_names_holders_and_waiters(tmp_path):
     assert "holds `lock_b` (billing.py:12) and waits for `lock_a` (billing.py:14)" in top.text
     assert {r.name for r in top.roles} == {"worker-a", "worker-b"}
     assert json.dumps(top.to_dict())
+
+
+def _native(*names: str) -> list[dict]:
+    return [{"kind": "native", "function": n, "file": "/lib/libpython3.11.so", "module": "libpython3.11.so"}
+            for n in names]
+
+
+def test_taking_the_gil_back_beats_the_call_it_returns_from():
+    """time.sleep() returned and waits for the GIL (take_gil under time_sleep); Event.wait() woke and does too.
+    The thread holding the GIL in a C call then has both as waiters (recorded from gdb on 3.11)."""
+    app = {"kind": "python", "function": "handle_job", "file": "/srv/app/jobs.py", "line": 17}
+    event = [{"kind": "python", "function": "Condition.wait", "file": "/usr/lib/python3.11/threading.py", "line": 320},
+             {"kind": "python", "function": "Event.wait", "file": "/usr/lib/python3.11/threading.py", "line": 622},
+             {"kind": "python", "function": "Thread.start", "file": "/usr/lib/python3.11/threading.py", "line": 964}]
+    futex = {"state": "S", "syscall": {"nr": 202, "name": "futex", "args": ["0x1", "0x189", "0x0", "0x7ffd0", "0", "0"]}}
+    holder = {"tid": 1, "name": "codec", "owns_gil": True, "active": False,
+              "kernel": {"state": "S", "syscall": {"nr": 230, "name": "clock_nanosleep", "args": []}},
+              "frames": _native("clock_nanosleep", "__nanosleep", "sleep", "ffi_call", "_ctypes_callproc") + [app]}
+    sleeper = {"tid": 2, "name": "job-0", "owns_gil": False, "active": False, "kernel": futex,
+               "frames": _native("__futex_abstimed_wait_common", "pthread_cond_timedwait", "take_gil",
+                                 "PyEval_RestoreThread", "pysleep", "time_sleep") + [app]}
+    waker = {"tid": 3, "name": "MainThread", "owns_gil": False, "active": False, "kernel": futex,
+             "frames": _native("__futex_abstimed_wait_common", "pthread_cond_timedwait", "take_gil",
+                               "PyEval_RestoreThread", "acquire_timed", "lock_PyThread_acquire_lock") + event}
+    doc = {"schema": "hangdump.capture/1", "id": "g", "taken_at": 1.0, "method": "gdb",
+           "threads": [holder, sleeper, waker]}
+    pa = analyze(doc, read_source=False)
+    assert [t.category for t in pa.threads] == ["gil-holder-blocked", "gil-wait", "gil-wait"]
+    assert "time_sleep" in pa.threads[1].detail
+    assert pa.verdicts[0].kind == "gil" and "2 thread(s) wait for the GIL" in pa.verdicts[0].text
