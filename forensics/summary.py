@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 
 from forensics.model import Capture, Frame, ThreadStack
@@ -79,7 +80,8 @@ def _flags(t: ThreadStack) -> str:
     return ",".join(flags)
 
 
-def header(c: Capture) -> list[str]:
+def header(c: Capture, verdicts: int | None = 5) -> list[str]:
+    """verdicts: how many distinct verdicts to show (None: all)."""
     p = c.process
     cmd = " ".join(p.cmdline).replace("\n", " ") if p and p.cmdline else "?"
     if len(cmd) > 100:
@@ -107,22 +109,38 @@ def header(c: Capture) -> list[str]:
         lines.append(f"  GIL held by thread {holder.tid} {holder.name or ''} (kernel: {kernel_text(holder)})")
     elif any(t.owns_gil is False for t in c.threads):
         lines.append("  GIL held by no Python thread")
-    lines.extend(verdict_lines(c))
+    lines.extend(verdict_lines(c, verdicts))
     for err in c.errors:
         lines.append(f"  note: {err}")
     return lines
 
 
-def verdict_lines(c: Capture, limit: int = 3) -> list[str]:
-    """The analysis verdicts, most important first (imported lazily: only a shown capture needs them)."""
+_LABEL = re.compile(r'thread "[^"]*" \(tid [^)]*\)')
+_LINE = re.compile(r"(\.py):\d+")
+
+
+def verdict_lines(c: Capture, limit: int | None = 5) -> list[str]:
+    """The analysis verdicts, most important first; one thread's verdict stands for the threads with the
+    same one (a pool stuck in one place), and what does not fit is counted, never silently dropped."""
     from forensics.analysis import verdicts
 
     found = [v for v in verdicts(c) if v.kind != "idle"] or list(verdicts(c, read_source=False))[:1]
+    groups: dict[str, list] = {}
+    for v in found:
+        # alike: the same verdict but for the thread and the line it stopped at
+        key = _LINE.sub(r"\1", _LABEL.sub("thread", v.text)) if len(v.roles) == 1 else v.text
+        groups.setdefault(key, []).append(v)
     out = []
-    for v in found[:limit]:
-        first, *rest = v.text.splitlines() or [""]
+    for alike in list(groups.values())[:limit]:  # a slice to None: all
+        first, *rest = alike[0].text.splitlines() or [""]
+        if len(alike) > 1:
+            names = [f'"{v.roles[0].name or "?"}"' for v in alike[1:]]
+            first += f" -- and {len(names)} more thread(s) alike: " + ", ".join(names[:5]) + (
+                ", ..." if len(names) > 5 else "")
         out.append(f"  verdict: {first}")
         out.extend(f"           {line.strip()}" for line in rest)
+    if limit is not None and len(groups) > limit:
+        out.append(f"  ... {len(groups) - limit} more verdict(s): hangdump show {c.id}")
     return out
 
 
@@ -163,13 +181,14 @@ def render_summary(c: Capture) -> str:
 
 
 def render_full(c: Capture) -> str:
-    lines = header(c) + [""] + thread_table(c) + [""]
+    lines = header(c, verdicts=None) + [""] + thread_table(c) + [""]
     for t in c.threads:
         kernel = kernel_text(t)
         if t.kernel and t.kernel.syscall:
             args = ", ".join(hex(a) for a in t.kernel.syscall.args[:3])
             kernel = f"{t.kernel.syscall.name}({args}, ...)"
-        lines.append(f"Thread {t.tid} {t.name or ''} [{_flags(t) or 'idle'}] kernel: {kernel}")
+        flags = f" [{_flags(t)}]" if _flags(t) else ""
+        lines.append(f"Thread {t.tid} {t.name or ''}{flags} kernel: {kernel}")
         if not t.frames:
             lines.append("    (no frames)")
         for f in t.frames:
