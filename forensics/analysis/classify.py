@@ -155,6 +155,37 @@ _SYSCALL_WAITS: dict[str, str] = {
     "wait4": SUBPROCESS_WAIT, "waitid": SUBPROCESS_WAIT,
     "flock": FLOCK, "read": PIPE_READ, "readv": PIPE_READ, "pread64": PIPE_READ,
 }
+# A syscall restarted after a ptrace stop (an earlier attach, a debugger) shows as restart_syscall; the
+# kernel function it sleeps in (wchan) still says what it was.
+_RESTARTED = (("nanosleep", "clock_nanosleep"), ("futex", "futex"), ("ep_poll", "epoll_wait"),
+              ("epoll", "epoll_wait"), ("poll_schedule", "poll"), ("do_select", "select"), ("do_wait", "wait4"))
+# Waiting for a signal is how a daemon idles (signal.pause(), signal.sigwait()): nothing else to wait for.
+_SIGNAL_WAITS = frozenset({"pause", "rt_sigsuspend", "rt_sigtimedwait", "sigsuspend"})
+# Where the timeout of a polling syscall is: (argument index, whether it is a pointer (NULL: no timeout) or
+# milliseconds (negative: no timeout)).
+_POLL_TIMEOUT = {"select": (4, True), "pselect6": (4, True), "ppoll": (2, True), "poll": (2, False),
+                 "epoll_wait": (3, False), "epoll_pwait": (3, False), "epoll_pwait2": (3, True)}
+
+
+def restarted_syscall(name: str | None, wchan: object) -> str | None:
+    if name != "restart_syscall" or not isinstance(wchan, str):
+        return name
+    return next((sc for part, sc in _RESTARTED if part in wchan), name)
+
+
+def _polls_with_timeout(name: str | None, args: list) -> bool | None:
+    """Whether a polling syscall was given a finite timeout (it returns by itself: a loop); None: not known."""
+    where = _POLL_TIMEOUT.get(name or "")
+    if where is None or len(args) <= where[0]:
+        return None
+    value = _int(args[where[0]])
+    if value is None:
+        return None
+    if where[1]:
+        return value != 0
+    return value < (1 << 31) and value >= 0  # an int in a 64-bit register: -1 arrives as 0xffffffff...
+
+
 # Standard-library frames that call a thread's (or a pool work item's) target: the application frame just
 # above one is the thread's entry, the job it was started to do (Thread.run is ``run`` before 3.11, ``Thread.run``
 # after; both normalize to ``threading:run``; a Thread subclass overriding run() is called by _bootstrap_inner).
@@ -459,7 +490,9 @@ def analyze_thread(index: int, t: dict, rules: BenignRules = NO_RULES, cache: di
     kernel = t.get("kernel") if isinstance(t.get("kernel"), dict) else {}
     state = kernel.get("state")
     sc = kernel.get("syscall") if isinstance(kernel.get("syscall"), dict) else None
-    sc_name = sc.get("name") if sc and isinstance(sc.get("name"), str) else None
+    sc_name = restarted_syscall(sc.get("name") if sc and isinstance(sc.get("name"), str) else None,
+                                kernel.get("wchan"))
+    raw_args = sc.get("args") if sc and isinstance(sc.get("args"), list) else []
     sc_args: tuple[int, ...] = ()
     if sc_name == "futex" and isinstance(sc.get("args"), list) and sc["args"]:
         first = _int(sc["args"][0])  # the futex word: threads sharing it wait for the same lock
@@ -467,6 +500,9 @@ def analyze_thread(index: int, t: dict, rules: BenignRules = NO_RULES, cache: di
     running = kernel.get("running") is True or state == "R"
 
     ker = _SYSCALL_WAITS.get(sc_name) if sc_name else None
+    if sc_name in ("select", "pselect6") and raw_args and _int(raw_args[0]) == 0:
+        ker = SLEEP  # select() on no file descriptors: time.sleep() before 3.11
+    polls = _polls_with_timeout(sc_name, raw_args) if ker == SELECT else None
     blocked_evidence = (nat is not None and nat[0] != GIL_WAIT) or ker is not None or sc_name == "futex"
 
     if owns_gil and not running and (blocked_evidence or active is False or state in ("S", "D")):
@@ -498,6 +534,13 @@ def analyze_thread(index: int, t: dict, rules: BenignRules = NO_RULES, cache: di
     if benign:
         category = IDLE
         detail = "idle by design (" + (target or "library pool") + ")"
+    elif category in (SOCKET_ACCEPT, UNKNOWN) and (category == SOCKET_ACCEPT or sc_name in _SIGNAL_WAITS):
+        # a server waiting for a client, a daemon waiting for a signal: idle, the way it was written to be
+        benign = True
+        what = "waits for a connection in accept()" if category == SOCKET_ACCEPT else f"waits for a signal ({sc_name})"
+        category, detail = IDLE, f"idle by design ({what})"
+    elif category == SELECT and polls:
+        detail += ", with a timeout: a loop that wakes up periodically"
     # A helper thread: started by threading with a target of at most two functions of its own (a loop and the
     # call that waits), waiting on a timer, an event, a queue or a selector: heartbeats, flushers, pollers.
     parked = (
@@ -505,7 +548,7 @@ def analyze_thread(index: int, t: dict, rules: BenignRules = NO_RULES, cache: di
         and ff.entry is not None
         and ff.depth <= 2
         and category in (CONDITION_WAIT, QUEUE_GET, SLEEP, SELECT)
-    )
+    ) or bool(polls and not benign)
     blocking = first_user if first_user is not None else first_python
     name = t.get("name")
     tid = t.get("tid")

@@ -176,3 +176,34 @@ def test_taking_the_gil_back_beats_the_call_it_returns_from():
     assert [t.category for t in pa.threads] == ["gil-holder-blocked", "gil-wait", "gil-wait"]
     assert "time_sleep" in pa.threads[1].detail
     assert pa.verdicts[0].kind == "gil" and "2 thread(s) wait for the GIL" in pa.verdicts[0].text
+
+
+def _kernel_only(syscall: str, args: list, wchan: str | None = None, function: str = "serve") -> dict:
+    """A thread stopped in a C call: one application frame, the rest is what /proc said."""
+    return {"tid": 5, "name": "t", "owns_gil": False, "active": False,
+            "kernel": {"state": "S", "wchan": wchan, "syscall": {"nr": 0, "name": syscall, "args": args}},
+            "frames": [{"kind": "python", "function": function, "file": "/srv/app/daemon.py", "line": 3}]}
+
+
+def _one(t: dict):
+    return analyze({"schema": "hangdump.capture/1", "id": "k", "taken_at": 1.0, "threads": [t]},
+                   read_source=False).threads[0]
+
+
+@pytest.mark.parametrize("syscall, args, wchan, category, benign, parked", [
+    # time.sleep() on 3.9 is select() on no descriptors
+    ("pselect6", [0, 0, 0, 0, "0x7ffc1000", 0], "poll_schedule_timeout.constprop.0", "sleep", False, False),
+    ("pselect6", [4, "0x7ffc2000", 0, 0, 0, 0], "poll_schedule_timeout.constprop.0", "select", False, False),
+    # a loop polling with a timeout: parked (ranked last), not benign
+    ("pselect6", [4, "0x7ffc2000", 0, 0, "0x7ffc1000", 0], "poll_schedule_timeout.constprop.0", "select", False, True),
+    ("epoll_wait", [3, "0x7ffc2000", 64, "0xffffffffffffffff", 0, 0], "do_epoll_wait", "select", False, False),
+    ("epoll_wait", [3, "0x7ffc2000", 64, 1000, 0, 0], "do_epoll_wait", "select", False, True),
+    # restarted after an earlier ptrace stop: the kernel function still says what it was
+    ("restart_syscall", [0] * 6, "hrtimer_nanosleep", "sleep", False, False),
+    # idle by design: a server waiting for clients, a daemon waiting for signals
+    ("accept4", [3, 0, 0, 0, 0, 0], "inet_csk_accept", "idle", True, False),
+    ("pause", [0] * 6, "__do_sys_pause", "idle", True, False),
+])
+def test_kernel_only_waits(syscall, args, wchan, category, benign, parked):
+    ta = _one(_kernel_only(syscall, args, wchan))
+    assert (ta.category, ta.benign, ta.parked) == (category, benign, parked), ta.detail

@@ -32,7 +32,7 @@ def test_alike_verdicts_share_a_line_and_a_lone_cause_is_still_shown():
 
 
 def test_verdicts_beyond_the_screen_are_counted_and_show_lists_them_all():
-    kinds = ["recvfrom", "wait4", "flock", "accept", "connect", "clock_nanosleep", "read"]
+    kinds = ["recvfrom", "wait4", "flock", "futex", "connect", "clock_nanosleep", "read"]
     threads = [stuck(i, f"t{i}", f"job_{i}", sc) for i, sc in enumerate(kinds)]
     summary = render_summary(capture(threads))
     assert "... 2 more verdict(s): hangdump show cap1" in summary
