@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass
 
 from forensics.errors import PermissionDenied, TargetNotFound
 from forensics.identity import (  # noqa: F401 - re-exported: procfs is the one door to /proc
@@ -256,21 +257,37 @@ def parse_net_tcp(text: str) -> dict[int, tuple[str, str | None]]:
     return out
 
 
-def resolve_fds(pid: int, kernel: dict[int, tuple[str, KernelState]]) -> dict[int, tuple[str, KernelState]]:
-    """Say what each blocked thread's file descriptor is, and for TCP sockets both ends.
+# A read or write on a pipe waits for whoever holds the other end; flock and fcntl(F_SETLKW) for a lock's holder.
+_PIPE_READS = frozenset({"read", "readv"})
+_PIPE_WRITES = frozenset({"write", "writev"})
+F_SETLKW, F_OFD_SETLKW = 7, 38
+# How far the search for a pipe's other end may go: a capture must stay fast on a busy host.
+PARTY_MAX_PROCS = 200
+PARTY_MAX_FDS = 2000
+PARTY_SHOWN = 3
+CMDLINE_WIDTH = 60
 
-    Read at capture time on purpose: the fd table and sockets are gone with the process.
+
+def resolve_fds(pid: int, kernel: dict[int, tuple[str, KernelState]]) -> dict[int, tuple[str, KernelState]]:
+    """Say what each blocked thread's file descriptor is and, where cheap to know, who is at the other end.
+
+    TCP sockets get both addresses; a pipe read (write) the process(es) holding its write (read) end; a
+    flock or fcntl(F_SETLKW) wait the holder of the lock (see pipe_parties, lock_parties). Read at capture
+    time on purpose: the fd table and sockets are gone with the process. Never raises: unknown stays None.
     """
     from dataclasses import replace
 
     sockets: dict[int, tuple[str, str | None]] | None = None
     out = dict(kernel)
+    pipes: dict[int, tuple[int, bool, int]] = {}  # tid -> (pipe inode, wants a writer, its fd)
+    locks: dict[int, int] = {}  # tid -> fd of the file it waits to lock
     for tid, (comm, ks) in kernel.items():
         sc = ks.syscall
         if sc is None or sc.name not in FD_SYSCALLS or not sc.args or sc.args[0] >= 1 << 31:
             continue
+        fd = sc.args[0]
         try:
-            target = os.readlink(f"/proc/{pid}/fd/{sc.args[0]}")
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
         except OSError:
             continue
         local = peer = None
@@ -280,5 +297,286 @@ def resolve_fds(pid: int, kernel: dict[int, tuple[str, KernelState]]) -> dict[in
                 for name in ("tcp", "tcp6"):
                     sockets.update(parse_net_tcp(_optional(f"/proc/{pid}/net/{name}") or ""))
             local, peer = sockets.get(int(target[8:-1]), (None, None))
+        elif (inode := pipe_inode(target)) is not None and sc.name in _PIPE_READS | _PIPE_WRITES:
+            pipes[tid] = (inode, sc.name in _PIPE_READS, fd)
+        elif sc.name == "flock" or (sc.name == "fcntl" and len(sc.args) > 1 and sc.args[1] in (F_SETLKW, F_OFD_SETLKW)):
+            locks[tid] = fd
         out[tid] = (comm, replace(ks, fd_target=target, local=local, peer=peer))
+    peers = {**pipe_parties(pid, pipes), **lock_parties(pid, locks)}
+    for tid, peer in peers.items():
+        if peer is not None:
+            comm, ks = out[tid]
+            out[tid] = (comm, replace(ks, peer=peer))
+    return out
+
+
+def pipe_inode(link: str) -> int | None:
+    """'pipe:[706346]' -> 706346; None for anything else."""
+    if link.startswith("pipe:[") and link.endswith("]") and link[6:-1].isdigit():
+        return int(link[6:-1])
+    return None
+
+
+def cmdline_text(raw: str, width: int = CMDLINE_WIDTH) -> str:
+    """A /proc/PID/cmdline (NUL separated) as one short line: whitespace runs collapsed, cut at width."""
+    text = " ".join(raw.replace("\0", " ").split())  # newlines and tabs in an argument too
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def process_label(pid: int) -> str:
+    """'pid 11627 (sleep 3600)'; the [comm] when there is no command line (kernel thread, zombie); bare if gone."""
+    text = cmdline_text(_optional(f"/proc/{pid}/cmdline") or "")
+    if not text:
+        comm = (_optional(f"/proc/{pid}/comm") or "").strip()
+        text = f"[{comm}]" if comm else ""
+    return f"pid {pid} ({text})" if text else f"pid {pid}"
+
+
+def party_text(others: list[int], self_held: bool, target: int, label=process_label) -> str | None:
+    """The peer field for a pipe's other end or a lock's holder: other processes first, else the target itself."""
+    if others:
+        shown = [label(p) for p in others[:PARTY_SHOWN]]
+        if len(others) > PARTY_SHOWN:
+            shown.append(f"+{len(others) - PARTY_SHOWN} more")
+        return ", ".join(shown)
+    if self_held:
+        return f"this process (pid {target})"
+    return None
+
+
+# --- the other end of a pipe ---------------------------------------------------------------------------------------
+
+
+class FdBudget:
+    """What one capture may spend looking through other processes' fd tables (shared by all its threads)."""
+
+    def __init__(self, procs: int = PARTY_MAX_PROCS, fds: int = PARTY_MAX_FDS) -> None:
+        self.procs = procs
+        self.fds = fds
+
+
+def fd_links(pid: int, budget: FdBudget) -> dict[int, str]:
+    """fd -> link target of one process, within the budget; {} when unreadable, gone or out of budget."""
+    if budget.procs <= 0 or budget.fds <= 0:
+        return {}
+    budget.procs -= 1
+    try:
+        names = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return {}
+    out = {}
+    for name in names:
+        if budget.fds <= 0:
+            break
+        budget.fds -= 1
+        try:
+            out[int(name)] = os.readlink(f"/proc/{pid}/fd/{name}")
+        except (OSError, ValueError):
+            continue
+    return out
+
+
+def parse_fdinfo_access(text: str) -> int | None:
+    """O_RDONLY (0), O_WRONLY (1) or O_RDWR (2) from a /proc/PID/fdinfo/FD ('flags:' is octal)."""
+    for line in text.splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key == "flags":
+            try:
+                return int(value.strip(), 8) & 3
+            except ValueError:
+                return None
+    return None
+
+
+def fd_access(pid: int, fd: int) -> int | None:
+    text = _optional(f"/proc/{pid}/fdinfo/{fd}")
+    return parse_fdinfo_access(text) if text else None
+
+
+def process_family(pid: int, limit: int = PARTY_MAX_PROCS) -> list[int]:
+    """The target's children (recursively, breadth first), its parent, then its siblings: at most limit pids."""
+    family: list[int] = []
+    todo = [pid]
+    while todo and len(family) < limit:
+        try:
+            kids = children(todo.pop(0))
+        except (TargetNotFound, PermissionDenied):
+            continue
+        family.extend(kids)
+        todo.extend(kids)
+    try:
+        ppid = read_stat(pid).ppid
+    except (TargetNotFound, PermissionDenied, OSError, ValueError):
+        ppid = 0
+    if ppid > 0:
+        family.append(ppid)
+        try:
+            family.extend(k for k in children(ppid) if k != pid)
+        except (TargetNotFound, PermissionDenied):
+            pass
+    return [p for p in dict.fromkeys(family) if p != pid][:limit]
+
+
+def other_pids(pid: int) -> list[int]:
+    """Every process on the host but pid, nearest pid first (a daemonized grandchild is usually close)."""
+    try:
+        pids = [int(n) for n in os.listdir("/proc") if n.isdigit()]
+    except OSError:
+        return []
+    return sorted((p for p in pids if p != pid), key=lambda p: (abs(p - pid), p))
+
+
+def find_pipe_ends(
+    target: int,
+    wanted: set[tuple[int, bool]],
+    own_fds: set[int],
+    *,
+    links=fd_links,
+    access=fd_access,
+    family=process_family,
+    everyone=other_pids,
+    budget: FdBudget | None = None,
+) -> dict[tuple[int, bool], tuple[list[int], bool]]:
+    """For each (pipe inode, wants a writer): the other processes holding that end, and whether the target does.
+
+    The target and its family (process_family) are looked through first; the rest of the host only for a pipe
+    still without any holder, nearest pid first, until every pipe has one or the budget is spent. own_fds are
+    the target's fds its threads wait on: never their own other end. links/access/family/everyone read /proc.
+    """
+    budget = budget or FdBudget()
+    found: dict[tuple[int, bool], list[int]] = {key: [] for key in wanted}
+    self_held: set[tuple[int, bool]] = set()
+    inodes = {inode for inode, _ in wanted}
+
+    def scan(pid: int) -> None:
+        for fd, link in links(pid, budget).items():
+            inode = pipe_inode(link)
+            if inode not in inodes:
+                continue
+            mode = access(pid, fd)
+            if mode is None and pid == target and fd in own_fds:
+                continue  # the waiter's own end, when fdinfo cannot tell which end it is
+            for wants_writer in (True, False):
+                key = (inode, wants_writer)
+                if key not in found or (mode is not None and mode == (0 if wants_writer else 1)):
+                    continue
+                if pid == target:
+                    self_held.add(key)
+                elif pid not in found[key]:
+                    found[key].append(pid)
+
+    def unresolved() -> bool:
+        return any(not pids and key not in self_held for key, pids in found.items())
+
+    scanned = {target}
+    scan(target)
+    for pid in family(target, budget.procs):
+        scanned.add(pid)
+        scan(pid)
+    if unresolved():
+        for pid in everyone(target):
+            if budget.procs <= 0 or budget.fds <= 0 or not unresolved():
+                break
+            if pid not in scanned:
+                scan(pid)
+    return {key: (pids, key in self_held) for key, pids in found.items()}
+
+
+def pipe_parties(pid: int, pipes: dict[int, tuple[int, bool, int]]) -> dict[int, str | None]:
+    """tid -> peer for threads blocked on a pipe (tid -> (inode, wants a writer, fd)); None where unknown."""
+    if not pipes:
+        return {}
+    try:
+        ends = find_pipe_ends(pid, {(inode, w) for inode, w, _ in pipes.values()}, {fd for _, _, fd in pipes.values()})
+    except (OSError, ValueError, TargetNotFound, PermissionDenied):
+        return {}
+    out: dict[int, str | None] = {}
+    for tid, (inode, wants_writer, _) in pipes.items():
+        others, self_held = ends.get((inode, wants_writer), ([], False))
+        out[tid] = party_text(others, self_held, pid)
+    return out
+
+
+# --- the holder of a file lock -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LockEntry:
+    """One line of /proc/locks. ``blocked``: a ``->`` line, a waiter listed under the lock (same id) it waits on.
+
+    ``pid`` is -1 for an OFD lock (it belongs to an open file description, not a process), 0 when the holder is
+    outside our pid namespace. ``dev`` is the (major, minor) of the file's superblock, None for ``<none>``.
+    """
+
+    id: int
+    kind: str
+    access: str
+    pid: int
+    dev: tuple[int, int] | None
+    inode: int | None
+    blocked: bool = False
+
+
+_LOCK_FILE = re.compile(r"^([0-9a-fA-F]+):([0-9a-fA-F]+):(\d+)$")
+_LOCK_PID = re.compile(r"^-?\d+$")
+
+
+def parse_locks(text: str) -> list[LockEntry]:
+    """/proc/locks: ``1: FLOCK  ADVISORY  WRITE 12851 08:01:1234567 0 EOF`` (major:minor in hex, inode decimal);
+    waiters as ``1: -> FLOCK ...``. Lines that do not parse are skipped."""
+    out = []
+    for line in text.splitlines():
+        f = line.split()
+        if len(f) < 6 or not f[0].endswith(":") or not f[0][:-1].isdigit():
+            continue
+        blocked = f[1] == "->"
+        rest = [x for x in f[1:] if x != "->"]
+        at = next((i for i, x in enumerate(rest) if _LOCK_FILE.match(x) or x == "<none>:0"), None)
+        if at is None or at < 3 or not _LOCK_PID.match(rest[at - 1]):
+            continue
+        m = _LOCK_FILE.match(rest[at])
+        dev = (int(m.group(1), 16), int(m.group(2), 16)) if m else None
+        out.append(LockEntry(
+            id=int(f[0][:-1]), kind=rest[0], access=rest[at - 2], pid=int(rest[at - 1]),
+            dev=dev, inode=int(m.group(3)) if m else None, blocked=blocked,
+        ))
+    return out
+
+
+def lock_holders(entries: list[LockEntry], dev: tuple[int, int], inode: int, waiter: int) -> tuple[list[int], bool]:
+    """(other pids holding a lock on the file, whether the waiter's own process holds one).
+
+    The file is matched on (dev, inode); where stat's device differs from the superblock's one /proc/locks
+    prints (btrfs subvolumes), on the inode and the device of the waiter's own ``->`` line. When that line is
+    there, only the lock it is queued under counts (a POSIX lock on another byte range blocks nobody).
+    """
+    same_inode = [e for e in entries if e.inode == inode]
+    on_file = [e for e in same_inode if e.dev == dev]
+    if not on_file:
+        mine = [e for e in same_inode if e.blocked and e.pid == waiter]
+        on_file = [e for e in same_inode if mine and e.dev == mine[0].dev]
+    holders = [e for e in on_file if not e.blocked]
+    queued_under = {e.id for e in on_file if e.blocked and e.pid == waiter}
+    if queued_under and any(e.id in queued_under for e in holders):
+        holders = [e for e in holders if e.id in queued_under]
+    pids = list(dict.fromkeys(e.pid for e in holders))
+    return [p for p in pids if p > 0 and p != waiter], waiter in pids
+
+
+def lock_parties(pid: int, locks: dict[int, int]) -> dict[int, str | None]:
+    """tid -> peer for threads waiting in flock/fcntl(F_SETLKW) on the file behind fd (tid -> fd)."""
+    if not locks:
+        return {}
+    out: dict[int, str | None] = {}
+    try:
+        entries = parse_locks(_optional("/proc/locks") or "")
+        for tid, fd in locks.items():
+            try:
+                st = os.stat(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            others, self_held = lock_holders(entries, (os.major(st.st_dev), os.minor(st.st_dev)), st.st_ino, pid)
+            out[tid] = party_text(others, self_held, pid)
+    except ValueError:
+        return {}
     return out
