@@ -193,6 +193,9 @@ _THREAD_STARTERS = frozenset({
     "threading:run", "threading:_bootstrap_inner", "concurrent.futures.thread:run", "multiprocessing.pool:worker",
     "multiprocessing.process:run", "multiprocessing.process:_bootstrap",
 })
+# The event loop running a callback or a coroutine step (Handle._run): what the application does there
+# blocks every other task of the loop.
+_EVENT_LOOP = frozenset({"asyncio.events:_run", "asyncio.base_events:_run_once"})
 _BOOTSTRAP = frozenset({
     "threading:run", "threading:_bootstrap_inner", "threading:_bootstrap", "runpy:_run_code",
     "runpy:_run_module_as_main", "runpy:run_module", "runpy:run_path", "runpy:_run_module_code",
@@ -247,6 +250,7 @@ class ThreadAnalysis:
     signature: ThreadSignature
     syscall: str | None = None
     syscall_args: tuple[int, ...] = ()
+    blocks_event_loop: bool = False  # a blocking call (or a loop) made from a coroutine or callback
 
     @property
     def family(self) -> str | None:
@@ -363,6 +367,7 @@ class FrameFacts:
     benign: bool
     entry: str | None = None  # the application function a thread or pool work item was started with
     depth: int = 0  # application frames from the wait to the entry (recursion counted once)
+    in_event_loop: bool = False  # application code run by an asyncio event loop (a callback or a coroutine step)
 
 
 def scan_frames(frames: list, rules: BenignRules = NO_RULES) -> FrameFacts:
@@ -379,6 +384,7 @@ def scan_frames(frames: list, rules: BenignRules = NO_RULES) -> FrameFacts:
     prev_user: str | None = None  # the application frame just below (leafwards of) the current one
     entry: str | None = None
     depth = 0  # distinct application frames up to the entry (or the scan limit)
+    in_loop = False
     for i, f in enumerate(frames):
         if i >= SCAN_LIMIT:
             break
@@ -409,6 +415,8 @@ def scan_frames(frames: list, rules: BenignRules = NO_RULES) -> FrameFacts:
                 if len(user) >= TOP_FRAMES and after_first_user is not None:
                     collecting = False
         else:
+            if first_user is not None and nf.key in _EVENT_LOOP:
+                in_loop = True
             if first_user is not None and nf.key in _THREAD_STARTERS:
                 entry = prev_user  # the target the thread (or pool work item) was started with
                 break
@@ -443,6 +451,7 @@ def scan_frames(frames: list, rules: BenignRules = NO_RULES) -> FrameFacts:
         benign=benign,
         entry=entry,
         depth=depth,
+        in_event_loop=in_loop,
     )
 
 
@@ -565,6 +574,7 @@ def analyze_thread(index: int, t: dict, rules: BenignRules = NO_RULES, cache: di
         signature=ThreadSignature(mech, frames_key, ff.entry or ""),
         syscall=sc_name,
         syscall_args=sc_args,
+        blocks_event_loop=ff.in_event_loop and not benign and category not in (SELECT, IDLE),
     )
 
 

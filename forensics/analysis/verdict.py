@@ -347,6 +347,10 @@ def parked_last(v: Verdict, by_index: dict[int, ThreadAnalysis]) -> int:
 def _thread_verdict(ta, r: ThreadRole, roles, holders, by_index, shared, peer: str | None = None) -> Verdict:
     """One thread's verdict, with the locks it holds meanwhile (what it makes others wait for)."""
     v = _wait_verdict(ta, r, roles, holders, shared, peer)
+    if ta.blocks_event_loop:
+        v = Verdict(v.kind, v.text + ", inside the asyncio event loop: a blocking call (or a loop) in a coroutine or "
+                    "callback stops every other task of the loop; await an async equivalent or use "
+                    "loop.run_in_executor()", v.roles, v.evidence)
     held = [h for h in r.holds if r.waits_for is None or h.key() != r.waits_for.key() or h.key() is None]
     if held:
         v = Verdict(v.kind, v.text + " while holding " + ", ".join(f"`{h.shown()}` ({h.where()})" for h in held),

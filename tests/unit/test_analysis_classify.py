@@ -207,3 +207,23 @@ def _one(t: dict):
 def test_kernel_only_waits(syscall, args, wchan, category, benign, parked):
     ta = _one(_kernel_only(syscall, args, wchan))
     assert (ta.category, ta.benign, ta.parked) == (category, benign, parked), ta.detail
+
+
+def test_a_blocking_call_inside_the_event_loop_is_called_that():
+    pa = analyze(load("asyncio_blocked_loop-r01-py3.10.json"), read_source=False)
+    loop = by_name(pa, "event-loop")
+    assert loop.blocks_event_loop and loop.category == "socket-read"
+    assert "inside the asyncio event loop" in pa.verdicts[0].text
+    # the loop itself waiting in its selector for a coroutine's I/O is not blocked by anything
+    lib = "/usr/lib/python3.11/"
+    idle = {"tid": 7, "name": "MainThread", "owns_gil": False, "active": False,
+            "kernel": {"state": "S", "syscall": {"nr": 232, "name": "epoll_wait", "args": [3, 0, 1, -1, 0, 0]}},
+            "frames": [{"kind": "python", "function": "EpollSelector.select", "file": lib + "selectors.py", "line": 468},
+                       {"kind": "python", "function": "BaseEventLoop._run_once", "file": lib + "asyncio/base_events.py",
+                        "line": 1898},
+                       {"kind": "python", "function": "BaseEventLoop.run_forever",
+                        "file": lib + "asyncio/base_events.py", "line": 607},
+                       {"kind": "python", "function": "main", "file": "/srv/app/server.py", "line": 40}]}
+    [ta] = analyze({"schema": "hangdump.capture/1", "id": "i", "taken_at": 1.0, "threads": [idle]},
+                   read_source=False).threads
+    assert not ta.blocks_event_loop
