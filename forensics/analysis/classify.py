@@ -54,6 +54,8 @@ CATEGORIES = (
     QUEUE_GET, QUEUE_PUT, SLEEP, JOIN, SUBPROCESS_WAIT, POOL_WAIT, PIPE_READ, FLOCK, BUSY, IDLE, UNKNOWN,
 )
 
+IMPORT_LOCK = "a module's import lock (importlib)"
+
 SCAN_LIMIT = 400  # frames looked at per thread; absurd stacks (1e5 frames) cost no more than this
 
 # Standard-library functions (normalized keys) the application calls to wait -> category, detail.
@@ -64,6 +66,8 @@ _PY_WAITS: dict[str, tuple[str, str]] = {
     "threading:wait_for": (CONDITION_WAIT, "Condition.wait_for()"),
     "threading:acquire": (LOCK_WAIT, "Semaphore/RLock.acquire()"),
     "threading:__enter__": (LOCK_WAIT, "lock __enter__"),
+    "importlib._bootstrap:acquire": (LOCK_WAIT, IMPORT_LOCK),
+    "importlib._bootstrap:_lock_unlock_module": (LOCK_WAIT, IMPORT_LOCK),
     "queue:get": (QUEUE_GET, "queue.Queue.get()"),
     "queue:put": (QUEUE_PUT, "queue.Queue.put() on a full queue"),
     "multiprocessing.queues:get": (QUEUE_GET, "multiprocessing.Queue.get()"),

@@ -7,9 +7,10 @@ I/O and is skipped with ``read_source=False``.
 """
 from __future__ import annotations
 
+import itertools
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from forensics.analysis import classify as C
 from forensics.analysis.classify import ThreadAnalysis
@@ -52,6 +53,7 @@ class ThreadRole:
     location: str  # file:line of the blocking frame
     holds: tuple[LockRef, ...] = ()
     waits_for: LockRef | None = None
+    statement: str | None = None  # the source statement at the blocking frame, when readable
 
     def at(self) -> str:
         """' in f() at file.py:41', or nothing when no Python frame says where (native-only stacks)."""
@@ -132,6 +134,7 @@ def _role(
     holds: list[LockRef] = []
     waits: LockRef | None = None
     readable = False
+    statement = None
     if read_source and isinstance(t.get("frames"), list):
         for i, fr in enumerate(t["frames"][ta.blocking_frame or 0:]):
             if not isinstance(fr, dict) or fr.get("kind") == "native":
@@ -145,6 +148,8 @@ def _role(
             if facts is None:
                 facts = facts_seen[where] = lock_facts(*where)
             readable = readable or facts.readable
+            if i == 0:
+                statement = facts.statement
             if i == 0 and facts.waits_for and ta.category in (C.LOCK_WAIT, C.UNKNOWN, C.GIL_WAIT):
                 waits = LockRef(facts.waits_for, file, line, facts.ident.get(facts.waits_for))
             released = _CONDITION_WAIT.findall(facts.statement or "") if i == 0 else []
@@ -154,7 +159,8 @@ def _role(
                 ref = LockRef(name, file, at, facts.ident.get(name))
                 if all(h.name != name or h.key() != ref.key() or ref.key() is None for h in holds):
                     holds.append(ref)
-    return ThreadRole(ta.index, ta.tid, ta.name, ta.category, function, _where(f), tuple(holds), waits), readable
+    return ThreadRole(ta.index, ta.tid, ta.name, ta.category, function, _where(f), tuple(holds), waits,
+                      statement), readable
 
 
 def _find_cycle(edges: dict[int, int]) -> list[int] | None:
@@ -185,8 +191,7 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
         role, readable = _role(ta, t, read_source, facts_seen)
         if role.waits_for is not None and ta.category in (C.UNKNOWN, C.GIL_WAIT) and ta.syscall in (None, "futex"):
             # the source says the frame is on a `with lock:` / `lock.acquire()` line: a lock wait
-            role = ThreadRole(role.thread, role.tid, role.name, C.LOCK_WAIT, role.function, role.location,
-                              role.holds, role.waits_for)
+            role = replace(role, category=C.LOCK_WAIT)
         if read_source and not readable:
             unreadable.add(role.location)
         roles[ta.index] = role
@@ -230,6 +235,12 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
         if by_args is not None:
             out.append(by_args)
             cycle = [r.thread for r in by_args.roles]
+
+    if not cycle:
+        by_import = _import_deadlock(roles, by_index, raw_threads)
+        if by_import is not None:
+            out.append(by_import)
+            cycle = [r.thread for r in by_import.roles]
 
     holder = next((ta for ta in threads if ta.category == C.GIL_HOLDER_BLOCKED), None)
     if holder is not None:
@@ -332,6 +343,54 @@ def _argument_order_deadlock(roles: dict[int, ThreadRole], by_index: dict[int, T
         if len(known) == len(members):
             evidence.append(f"the {len(members)} threads wait on {len(set(known))} different futex words")
         return Verdict("deadlock", "\n".join(lines), tuple(members), tuple(evidence))
+    return None
+
+
+_IMPORT = re.compile(r"^\s*(?:from\s+([\w.]+)\s+import|import\s+([\w.]+))")
+
+
+def _running_module(t: dict) -> tuple[str, str] | None:
+    """(module name, file:line) of the module whose top-level code this thread runs under an import, if any."""
+    frames = [f for f in t.get("frames") or () if isinstance(f, dict) and f.get("kind") != "native"]
+    for f, outer in itertools.pairwise(frames):
+        if f.get("function") == "<module>" and "importlib" in str(outer.get("file") or ""):
+            file = f.get("file") if isinstance(f.get("file"), str) else ""
+            stem = os.path.splitext(os.path.basename(file))[0]
+            name = os.path.basename(os.path.dirname(file)) if stem == "__init__" else stem
+            return name, _where(f)
+    return None
+
+
+def _import_deadlock(roles: dict[int, ThreadRole], by_index: dict[int, ThreadAnalysis],
+                     raw_threads: list) -> Verdict | None:
+    """A thread waits for a module's import lock while the thread importing that module is stuck in the module's
+    top-level code (a join, a lock, a wait on the first thread): neither import can finish."""
+    running = {}
+    for i, t in enumerate(raw_threads):
+        if isinstance(t, dict) and i in roles:
+            found = _running_module(t)
+            if found is not None:
+                running[i] = found
+    for r in roles.values():
+        ta = by_index.get(r.thread)
+        if ta is None or ta.detail != C.IMPORT_LOCK:
+            continue
+        m = _IMPORT.match(r.statement or "")
+        wanted = (m.group(1) or m.group(2)).split(".")[-1] if m else None
+        holders = [i for i, (name, _) in running.items() if i != r.thread and (wanted is None or name == wanted)]
+        if len(holders) != 1:
+            continue
+        h = roles[holders[0]]
+        name, where = running[holders[0]]
+        hta = by_index[holders[0]]
+        if hta.category in (C.BUSY, C.IDLE):
+            continue
+        text = (f"Found an import-time deadlock: {r.label()}{r.at_function()} waits for the import lock of module "
+                f"`{name}`, held by {h.label()}, which runs that module's top-level code ({where}) and is stuck "
+                f"there: {hta.detail}. Module-level code must not wait for threads (or anything) that import the "
+                f"module being imported; move the work out of import time.")
+        evidence = "importlib frames: a module lock wait, and a module body under import in another thread"
+        return Verdict("deadlock", text, (r, h), (evidence,))
     return None
 
 

@@ -91,3 +91,19 @@ def test_argument_order_deadlock_still_found_when_only_the_cycle_holds_locks(tmp
     x2 = thread(13, "xfer-2", [frame(src, "transfer", 4)], "futex", "0x7f0000002000")
     top = verdicts(capture(x1, x2))[0]
     assert top.kind == "deadlock" and "by argument order" in top.text and "transfer()" in top.text, top.text
+
+
+def test_import_time_deadlock_from_a_recorded_capture():
+    """Recorded with py-spy on 3.11: a module joins, at import time, a thread that imports the same module.
+    No source needed: the module lock wait and the module body under import are in the frames."""
+    import json
+    from pathlib import Path
+
+    doc = json.loads((Path(__file__).parent / "data" / "import_time_join-py3.11.json").read_text())
+    top = verdicts(doc, read_source=False)[0]
+    assert top.kind == "deadlock" and "import-time deadlock" in top.text, top.text
+    assert "`plugin_registry`" in top.text and "Thread.join()" in top.text
+    assert [r.name for r in top.roles] == ["cache-warmer", "MainThread"]
+    # without the import under way in another thread, a module lock wait is no deadlock
+    doc["threads"] = [t for t in doc["threads"] if t["name"] == "cache-warmer"]
+    assert all(v.kind != "deadlock" for v in verdicts(doc, read_source=False))
