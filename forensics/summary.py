@@ -63,7 +63,12 @@ def kernel_text(t: ThreadStack) -> str:
 def _fd_text(k) -> str:
     """What the blocked syscall's file descriptor is: the peer of a socket, the listening address, a path."""
     if k.peer:
-        return f" from {k.peer}" if k.syscall.name.startswith(("read", "recv")) else f" to {k.peer}"
+        name = k.syscall.name
+        if name in ("flock", "fcntl"):  # peer: who holds the lock
+            return f" {k.fd_target or ''} locked by {k.peer}".replace("  ", " ")
+        if (k.fd_target or "").startswith("pipe:"):  # peer: who holds the other end
+            return f" pipe, other end: {k.peer}"
+        return f" from {k.peer}" if name.startswith(("read", "recv")) else f" to {k.peer}"
     if k.local:
         return f" on {k.local}"
     if k.fd_target and not k.fd_target.startswith(("socket:", "pipe:", "anon_inode:")):

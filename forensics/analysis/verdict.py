@@ -464,10 +464,14 @@ def _wait_verdict(ta, r: ThreadRole, roles, holders, shared, peer: str | None) -
     texts = {
         C.SOCKET_ACCEPT: "waits in accept() for a connection",
         C.CONNECT: "is blocked connecting a socket" + (f" to {peer}" if peer else ""),
-        C.PIPE_READ: "is blocked reading a pipe or file" + (" (read syscall)" if ta.syscall == "read" else ""),
+        C.PIPE_READ: ("is blocked reading a pipe whose other end is held by " + peer
+                      + (": nothing in this process will ever write to it" if peer.startswith("this process") else "")
+                      if peer else "is blocked reading a pipe or file" + (" (read syscall)" if ta.syscall == "read"
+                                                                          else "")),
         C.SUBPROCESS_WAIT: "waits for a child process to exit, with no timeout",
         C.POOL_WAIT: f"waits for a result from a worker pool ({ta.detail}) with no timeout",
-        C.FLOCK: "is blocked in flock(): another process (or open file) holds the lock",
+        C.FLOCK: "is blocked in flock(): " + (f"the lock is held by {peer}" if peer else
+                                               "another process (or open file) holds the lock"),
         C.BUSY: "is busy on a CPU (a loop that does not finish)",
         C.QUEUE_GET: f"waits in {ta.detail} with no timeout: nothing is put into the queue",
         C.QUEUE_PUT: f"is blocked in {ta.detail}: nothing takes from the queue",
