@@ -583,13 +583,17 @@ def analyze_thread(index: int, t: dict, rules: BenignRules = NO_RULES, cache: di
 
 
 def infer_gil_waits(threads: list[ThreadAnalysis]) -> list[ThreadAnalysis]:
-    """When one thread holds the GIL while blocked, threads stopped in plain Python code wait for the GIL."""
-    if not any(t.category == GIL_HOLDER_BLOCKED for t in threads):
+    """When one thread holds the GIL while blocked, threads stopped in plain Python code wait for the GIL; when it
+    holds it running (a loop, a regex), threads stopped in a futex right in application code do, unless the
+    source says that line takes a lock (verdict.py)."""
+    blocked = any(t.category == GIL_HOLDER_BLOCKED for t in threads)
+    running = any(t.owns_gil and t.category == BUSY for t in threads)
+    if not blocked and not running:
         return threads
     out = []
     for t in threads:
         if (
-            t.category in (UNKNOWN, BUSY)
+            t.category in ((UNKNOWN, BUSY) if blocked else (UNKNOWN,))
             and not t.owns_gil
             and t.signature.mechanism == ""
             and t.signature.frames

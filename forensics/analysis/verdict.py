@@ -286,10 +286,17 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
         why = "source files not readable to confirm" if unreadable else "the source does not name the locks"
         out.append(Verdict("deadlock", f"{len(waiting)} threads wait for locks and no thread runs: likely a lock-order "
                                        f"deadlock ({why}): {parts}", tuple(waiting), tuple(shared)))
-    # Deadlocks and the GIL first; then threads that are neither helpers nor joining another thread (their wait is
-    # the cause, a join or a helper's wait at most a consequence), by kind; then the most application code.
-    out.sort(key=lambda v: (0 if v.kind in ("deadlock", "gil") else 1, parked_last(v, by_index) or v.kind == "join",
-                            KIND_ORDER.index(v.kind) if v.kind in KIND_ORDER else len(KIND_ORDER), main_last(v),
+    # Deadlocks and the GIL holder first; then threads that are neither helpers nor joining another thread (their
+    # wait is the cause, a join or a helper's wait at most a consequence), by kind; then the most application code.
+    # A thread merely waiting for the GIL (its holder runs, and has its own verdict) ranks with the waits.
+    def rank(v: Verdict) -> int:
+        if v.kind == "gil" and not any(by_index[r.thread].category == C.GIL_HOLDER_BLOCKED
+                                       for r in v.roles if r.thread in by_index):
+            return KIND_ORDER.index("wait")
+        return KIND_ORDER.index(v.kind) if v.kind in KIND_ORDER else len(KIND_ORDER)
+
+    out.sort(key=lambda v: (0 if v.kind == "deadlock" or rank(v) == KIND_ORDER.index("gil") else 1,
+                            parked_last(v, by_index) or v.kind == "join", rank(v), main_last(v),
                             -_depth(v, by_index)))
     return tuple(out)
 

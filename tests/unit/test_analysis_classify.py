@@ -227,3 +227,14 @@ def test_a_blocking_call_inside_the_event_loop_is_called_that():
     [ta] = analyze({"schema": "hangdump.capture/1", "id": "i", "taken_at": 1.0, "threads": [idle]},
                    read_source=False).threads
     assert not ta.blocks_event_loop
+
+
+def test_threads_starved_by_a_running_gil_holder_wait_for_the_gil_and_rank_after_it():
+    spinner = {"tid": 1, "name": "http-worker", "owns_gil": True, "active": True,
+               "kernel": {"state": "R", "running": True},
+               "frames": [{"kind": "python", "function": "validate_username", "file": "/srv/app/auth.py", "line": 5}]}
+    starved = _kernel_only("futex", ["0x55d0", "0x189", 0, "0x7ffc1000", 0, 0], "futex_do_wait", "metrics_flusher")
+    pa = analyze({"schema": "hangdump.capture/1", "id": "s", "taken_at": 1.0, "threads": [spinner, starved]},
+                 read_source=False)
+    assert [t.category for t in pa.threads] == ["busy", "gil-wait"]
+    assert [v.kind for v in pa.verdicts] == ["busy", "gil"]
