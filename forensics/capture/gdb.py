@@ -279,7 +279,7 @@ def threads_from_walk(data: dict) -> tuple[tuple[ThreadStack, ...], bool]:
         frames = tuple(_frame(f) for f in t.get("frames", []))
         out.append(ThreadStack(
             tid=t.get("tid"),
-            name=t.get("name") or None,
+            name=t.get("python_name") or t.get("name") or None,  # threading's name when readable, else the OS one
             python_thread_id=pthread if is_python else None,
             owns_gil=(t.get("tid") == holder) if gil_known else None,
             frames=frames,

@@ -129,6 +129,82 @@ def test_pyspy_and_gdb_agree_on_python_frames():
         assert shape == [(f.kind, f.function, f.line if f.kind == "python" else None) for f in d[tid].frames], tid
 
 
+PYENV_VERSIONS = ("3.9", "3.10", "3.11", "3.12", "3.13")
+
+
+def _with_extension(version: str) -> str | None:
+    """The installed CPython ``version`` (pyenv, or this interpreter), if gdb can decode its frames."""
+    python = python_interpreters().get(version)
+    if python is None or gdbmod.find_extension(os.path.realpath(python)) is None:
+        return None
+    return python
+
+
+@pytest.fixture(scope="module", params=PYENV_VERSIONS)
+def subprocess_wait_both(request):
+    """subprocess_wait on one CPython, captured by py-spy, by gdb, and by both (--deep):
+    (migrator tid, main tid, py-spy's, gdb's, --deep's)."""
+    python = _with_extension(request.param)
+    if python is None:
+        pytest.skip(f"no CPython {request.param} with its gdb extension")
+    with spawn_hang("subprocess_wait", python=python) as hung:
+        migrator, main = hung.tid("migrator"), hung.tid("MainThread")
+        wait_blocked(hung.pid, [migrator, main], syscalls={"wait4", "futex"})
+        [spy] = collect([hung.pid], CollectOptions(method="py-spy"))
+        g = deep.collect_gdb_one(hung.pid, GDB)
+        [both] = collect([hung.pid], CollectOptions(method="auto", deep=True))
+        assert_left_running(hung.pid)
+    assert spy.capture is not None, spy.error
+    assert both.capture is not None, both.error
+    return migrator, main, spy.capture, g, both.capture
+
+
+def test_gdb_has_pyspys_python_frames_on_every_version(subprocess_wait_both):
+    """Every Python frame, outer app frames included, as py-spy has them (function, file, line).
+
+    3.11+ run nested Python calls in one eval-loop C frame, linked by ``previous``; 3.12 and 3.13 mark
+    where each loop's frames end with an entry shim (owner FRAME_OWNED_BY_CSTACK) instead of 3.11's
+    ``is_entry``. The gdb walk used to stop after the first frame there: Popen._try_wait, then natives.
+    """
+    migrator, main, spy, g, _deep = subprocess_wait_both
+    assert not g.errors, g.errors
+    s, d = by_tid(spy), by_tid(g)
+
+    def frames(thread):
+        return [(f.function, os.path.basename(f.file or ""), f.line) for f in thread.python_frames]
+
+    for tid in (migrator, main):
+        assert frames(d[tid]) == frames(s[tid]), (tid, frames(d[tid]), frames(s[tid]))
+    funcs = py_funcs(d[migrator])  # leaf first; 3.11+ qualify the names (Popen._try_wait)
+    assert funcs[0].endswith("_try_wait") and funcs[-1].endswith("_bootstrap"), funcs
+    assert "run_migration" in funcs, funcs
+    assert [fn for fn in py_funcs(d[main]) if fn in ("supervise", "main")] == ["supervise", "main"]
+    # Python frames sit where their eval loop is: below every native frame of the wait, above the thread start
+    kinds = [f.kind for f in d[migrator].frames]
+    first_py, last_py = kinds.index("python"), len(kinds) - 1 - kinds[::-1].index("python")
+    assert "native" in kinds[:first_py] and "native" in kinds[last_py:]
+
+
+def test_gdb_names_threads_as_python_does(subprocess_wait_both):
+    """threading's names (py-spy's), not the process's comm (python3.12) gdb knows each thread by."""
+    migrator, main, spy, g, _deep = subprocess_wait_both
+    s, d = by_tid(spy), by_tid(g)
+    assert d[main].name == s[main].name == "MainThread"
+    assert d[migrator].name == s[migrator].name and d[migrator].name.startswith("migrator")
+
+
+def test_deep_splice_fits_on_every_version(subprocess_wait_both):
+    """--deep: py-spy's Python frames spliced into gdb's native-only walk, which counts them per eval frame
+    from the frame links alone (3.12+: up to the entry shim; <= 3.10: one each, even with ``f`` optimized
+    out). They fit every thread, and give the full walk's stacks frame for frame."""
+    migrator, main, _spy, g, both = subprocess_wait_both
+    assert not [e for e in both.errors if "did not fit" in e], both.errors
+    d, merged = by_tid(g), by_tid(both)
+    for tid in (migrator, main):
+        shape = [(f.kind, f.function, f.line if f.kind == "python" else None) for f in merged[tid].frames]
+        assert shape == [(f.kind, f.function, f.line if f.kind == "python" else None) for f in d[tid].frames], tid
+
+
 def _gdb_child(parent: int) -> int | None:
     for tid in os.listdir(f"/proc/{parent}/task"):
         try:
