@@ -118,6 +118,12 @@ class MISession:
         except OSError as exc:
             raise ToolMissing(f"cannot run gdb ({exc.strerror or exc})", help="install gdb (apt-get install gdb)") from None
         self.io = IoManager(self.proc.stdin, self.proc.stdout, self.proc.stderr, 0)
+        # gdb's death, seen without reaping it and without waiting for EOF on its output: a child gdb forked
+        # (the stopped probe of linux_check_ptrace_features, when gdb is killed mid-attach) can hold that open.
+        try:
+            self.pidfd: int | None = os.pidfd_open(self.proc.pid)
+        except OSError:
+            self.pidfd = None
         self.token = 100
         self.log: list[str] = []
 
@@ -141,11 +147,11 @@ class MISession:
             if left <= 0:
                 self.kill()
                 raise CaptureTimeout(f"gdb did not answer {cmd.split()[0]} in time")
-            ready, _, _ = select.select(fds, [], [], left)
-            if not ready:
-                continue
-            got = self.io.get_gdb_response(timeout_sec=0, raise_error_on_timeout=False)
-            if not got and self.proc.poll() is not None:
+            # without a pidfd, wake up now and then to look whether gdb is still there
+            ready, _, _ = select.select(fds + [self.pidfd] if self.pidfd is not None else fds, [], [],
+                                        left if self.pidfd is not None else min(left, 0.1))
+            got = self.io.get_gdb_response(timeout_sec=0, raise_error_on_timeout=False) if ready else []
+            if not got and self._exited():
                 raise self._died(cmd)
             for r in got:
                 if r.get("type") in ("console", "log", "output", "target") and isinstance(r.get("payload"), str):
@@ -157,18 +163,40 @@ class MISession:
     def console(self, text: str, timeout_s: float | None = None) -> tuple[dict, list[dict]]:
         return self.command("-interpreter-exec console " + json.dumps(text), timeout_s)
 
+    def _exited(self, timeout_s: float = 0.0) -> bool:
+        """Whether gdb has exited (waiting up to timeout_s), leaving it unreaped: its pid, the id of its process
+        group, stays reserved until kill() has signalled that group."""
+        if self.pidfd is not None:
+            return bool(select.select([self.pidfd], [], [], timeout_s)[0])
+        try:
+            return os.waitid(os.P_PID, self.proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+        except ChildProcessError:
+            return True
+
     def _died(self, cmd: str) -> CaptureFailed:
-        code = self.proc.poll()
-        how = f"was killed by signal {-code}" if code is not None and code < 0 else f"exited ({code})"
+        try:
+            info = os.waitid(os.P_PID, self.proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        except ChildProcessError:
+            info = None
+        if info is not None and info.si_code in (os.CLD_KILLED, os.CLD_DUMPED):
+            how = f"was killed by signal {info.si_status}"
+        else:
+            how = f"exited ({info.si_status if info is not None else '?'})"
         return CaptureFailed(f"gdb {how} during {cmd.split()[0]}", help="the target was checked and left running; retry")
 
     def kill(self) -> None:
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        """Kill gdb and whatever it left in its process group (its own session), then reap it. Once reaped,
+        never again: its pid may name another process group by then."""
+        if self.proc.returncode is not None:
+            return
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
         self.proc.wait()
+        if self.pidfd is not None:
+            os.close(self.pidfd)
+            self.pidfd = None
         for f in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
             try:
                 f.close()
@@ -176,12 +204,12 @@ class MISession:
                 pass
 
     def close(self, timeout_s: float = 2.0) -> None:
-        if self.proc.poll() is None:
+        if not self._exited():
             try:
                 self.proc.stdin.write(b"-gdb-exit\n")
-                self.proc.wait(timeout=timeout_s)
-            except (OSError, subprocess.TimeoutExpired):
+            except OSError:
                 pass
+            self._exited(timeout_s)
         self.kill()
 
 

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 
@@ -16,7 +17,14 @@ from forensics.capture import gdb as gdbmod
 from forensics.capture.guard import target_guard
 from forensics.capture.live import CollectOptions, collect
 from forensics.errors import CaptureFailed, CaptureTimeout, GdbError, ToolMissing
-from tests.support import assert_left_running, python_interpreters, spawn_hang, wait_blocked, wait_until
+from tests.support import (
+    assert_left_running,
+    python_interpreters,
+    spawn_hang,
+    stop_pending,
+    wait_blocked,
+    wait_until,
+)
 
 pytestmark = [
     pytest.mark.integration,
@@ -222,29 +230,13 @@ def _gdb_child(parent: int) -> int | None:
     return None
 
 
-SIGSTOP_BIT = 1 << (signal.SIGSTOP - 1)
-
-
-def _stop_pending(pid: int) -> bool:
-    """Does any thread of pid have a SIGSTOP queued (the one PTRACE_ATTACH sends, not yet reaped by gdb)?"""
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        try:
-            with open(f"/proc/{pid}/task/{tid}/status") as fh:
-                status = procfs.parse_status(fh.read())
-        except OSError:
-            continue
-        if any(int(status.get(k, "0"), 16) & SIGSTOP_BIT for k in ("SigPnd", "ShdPnd")):
-            return True
-    return False
-
-
 def _kill_mid_attach(parent: int, target: int) -> bool:
     """Freeze gdb the instant it is the target's tracer, then SIGKILL it. Returns whether a SIGSTOP was in
     flight at that moment: the case where, unguarded, the kernel's detach leaves the target in state T."""
     gdb_pid = wait_until(lambda: _gdb_child(parent), timeout=20, interval=0.001, what="gdb started")
     wait_until(lambda: procfs.tracer_pid(target) == gdb_pid, timeout=20, interval=0.0005, what="gdb attached")
     os.kill(gdb_pid, signal.SIGSTOP)
-    dangerous = _stop_pending(target)
+    dangerous = stop_pending(target)
     os.kill(gdb_pid, signal.SIGKILL)
     return dangerous
 
@@ -319,6 +311,23 @@ def test_gdb_timeout_resumes_target():
         with pytest.raises(CaptureTimeout), target_guard(ident, notes):
             gdbmod.attach_live(ident, PYENV_311, deep._libpython(hung.pid), cfg)
         assert_left_running(hung.pid)
+
+
+def test_gdb_death_is_seen_even_when_a_child_of_gdb_holds_its_output(tmp_path):
+    """gdb killed mid-attach can leave the stopped child it forks to probe ptrace features, which holds gdb's
+    stdout open: no EOF ever comes. Here a real child of gdb does the same (a shell gdb starts, in its process
+    group); the session must still notice gdb's death at once, and clean up the group."""
+    marker = tmp_path / "child.pid"
+    mi = gdbmod.MISession(shutil.which("gdb"), time.monotonic() + 60, [f"shell sleep 3600 & echo $! > {marker}"])
+    try:
+        child = int(wait_until(lambda: marker.exists() and marker.read_text().strip(), what="gdb's child"))
+        os.kill(mi.pid, signal.SIGKILL)
+        with pytest.raises(CaptureFailed, match="gdb was killed by signal 9"):  # not CaptureTimeout in 60 s
+            mi.command("-gdb-version")
+    finally:
+        mi.kill()
+    wait_until(lambda: not os.path.exists(f"/proc/{child}") or procfs.read_stat(child).state == "Z",
+               what="gdb's child killed with its group")
 
 
 def test_missing_gdb_is_one_clear_error(monkeypatch, tmp_path):
