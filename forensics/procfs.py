@@ -159,11 +159,12 @@ def children(pid: int) -> list[int]:
     return sorted(set(kids))
 
 
-def descendants(pid: int) -> list[int]:
-    """Every process below pid, breadth first; processes that vanish meanwhile are skipped."""
+def descendants(pid: int, limit: int | None = None) -> list[int]:
+    """Every process below pid (stopping once ``limit`` are found), breadth first; processes that vanish
+    meanwhile are skipped."""
     out: list[int] = []
     todo = [pid]
-    while todo:
+    while todo and (limit is None or len(out) < limit):
         try:
             kids = children(todo.pop(0))
         except (TargetNotFound, PermissionDenied):
@@ -395,15 +396,7 @@ def fd_access(pid: int, fd: int) -> int | None:
 
 def process_family(pid: int, limit: int = PARTY_MAX_PROCS) -> list[int]:
     """The target's children (recursively, breadth first), its parent, then its siblings: at most limit pids."""
-    family: list[int] = []
-    todo = [pid]
-    while todo and len(family) < limit:
-        try:
-            kids = children(todo.pop(0))
-        except (TargetNotFound, PermissionDenied):
-            continue
-        family.extend(kids)
-        todo.extend(kids)
+    family = descendants(pid, limit)
     try:
         ppid = read_stat(pid).ppid
     except (TargetNotFound, PermissionDenied, OSError, ValueError):

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import re
 import time
 
 from forensics.model import Capture, Frame, ThreadStack
@@ -65,7 +64,7 @@ def _fd_text(k) -> str:
     if k.peer:
         name = k.syscall.name
         if name in ("flock", "fcntl"):  # peer: who holds the lock
-            return f" {k.fd_target or ''} locked by {k.peer}".replace("  ", " ")
+            return (f" {k.fd_target}" if k.fd_target else "") + f" locked by {k.peer}"
         if (k.fd_target or "").startswith("pipe:"):  # peer: who holds the other end
             return f" pipe, other end: {k.peer}"
         return f" from {k.peer}" if name.startswith(("read", "recv")) else f" to {k.peer}"
@@ -120,20 +119,20 @@ def header(c: Capture, verdicts: int | None = 5) -> list[str]:
     return lines
 
 
-_LABEL = re.compile(r'thread "[^"]*" \(tid [^)]*\)')
-_LINE = re.compile(r"(\.py):\d+")
-
-
 def verdict_lines(c: Capture, limit: int | None = 5) -> list[str]:
     """The analysis verdicts, most important first; one thread's verdict stands for the threads with the
     same one (a pool stuck in one place), and what does not fit is counted, never silently dropped."""
     from forensics.analysis import verdicts
 
-    found = [v for v in verdicts(c) if v.kind != "idle"] or list(verdicts(c, read_source=False))[:1]
+    every = verdicts(c)
+    found = [v for v in every if v.kind != "idle"] or list(every[:1])
     groups: dict[str, list] = {}
     for v in found:
-        # alike: the same verdict but for the thread and the line it stopped at
-        key = _LINE.sub(r"\1", _LABEL.sub("thread", v.text)) if len(v.roles) == 1 else v.text
+        # alike: the same verdict but for the thread and the place it stopped at
+        key = v.text
+        if len(v.roles) == 1:
+            r = v.roles[0]
+            key = v.text.replace(r.label(), "").replace(r.location, r.location.partition(":")[0])
         groups.setdefault(key, []).append(v)
     out = []
     for alike in list(groups.values())[:limit]:  # a slice to None: all

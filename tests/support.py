@@ -26,6 +26,7 @@ from forensics.hangs import (  # noqa: F401 - the tests import these from here
 )
 from forensics.hangs import spawn as spawn_hang  # noqa: F401
 from forensics.identity import parse_stat
+from forensics.procfs import parse_status
 from forensics.syscalls import GENERIC, X86_64
 from forensics.syscalls import syscall_name as syscall_for
 
@@ -121,15 +122,20 @@ def wait_blocked(
 SIGSTOP_BIT = 1 << 18  # signal 19
 
 
+def _sigstop_queued(fields: dict[str, str]) -> bool:
+    """A SIGSTOP queued for the thread or its process: the one PTRACE_ATTACH sends, not yet taken."""
+    return bool((int(fields.get("SigPnd", "0"), 16) | int(fields.get("ShdPnd", "0"), 16)) & SIGSTOP_BIT)
+
+
+def stop_pending(pid: int) -> bool:
+    """Does any thread of pid have a SIGSTOP queued?"""
+    return any(_per_thread(pid, "status", lambda text: _sigstop_queued(parse_status(text))).values())
+
+
 def _thread_left_running(text: str) -> bool:
     """One /proc/PID/task/TID/status: not stopped, not traced, no SIGSTOP queued that would stop it later."""
-    fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
-    pending = int(fields.get("SigPnd", "0").strip(), 16) | int(fields.get("ShdPnd", "0").strip(), 16)
-    return (
-        fields["State"].split()[0] not in ("T", "t")
-        and int(fields["TracerPid"]) == 0
-        and not pending & SIGSTOP_BIT
-    )
+    fields = parse_status(text)
+    return fields["State"].split()[0] not in ("T", "t") and int(fields["TracerPid"]) == 0 and not _sigstop_queued(fields)
 
 
 def assert_left_running(pid: int) -> None:

@@ -114,10 +114,11 @@ _PY_MODULE_WAITS: dict[str, tuple[str, str]] = {
     "select": (SELECT, "select/poll"),
 }
 
+# Taking the GIL (back): leafward of the call that released it, whatever that waited in, it has returned.
+_GIL_TAKE = frozenset({"take_gil", "PyEval_RestoreThread", "PyEval_AcquireThread", "_PyEval_ReInitThreads",
+                       "PyGILState_Ensure"})
 _NATIVE_WAITS: dict[str, str] = {}
 for _names, _cat in (
-    (("take_gil", "PyEval_RestoreThread", "PyEval_AcquireThread", "_PyEval_ReInitThreads", "PyGILState_Ensure"),
-     GIL_WAIT),
     (("PyThread_acquire_lock_timed", "lock_PyThread_acquire_lock", "acquire_timed", "rlock_acquire",
       "_PyMutex_LockTimed", "_PyMutex_LockSlow", "_PySemaphore_Wait", "PyThread_acquire_lock",
       "sem_clock_wait", "sem_timedwait", "sem_wait", "__new_sem_wait_slow", "do_futex_wait"), LOCK_WAIT),
@@ -158,13 +159,13 @@ _SYSCALL_WAITS: dict[str, str] = {
     "epoll_pwait": SELECT, "epoll_pwait2": SELECT,
     "wait4": SUBPROCESS_WAIT, "waitid": SUBPROCESS_WAIT,
     "flock": FLOCK, "read": PIPE_READ, "readv": PIPE_READ, "pread64": PIPE_READ,
+    # waiting for a signal is how a daemon idles (signal.pause(), signal.sigwait())
+    "pause": IDLE, "rt_sigsuspend": IDLE, "rt_sigtimedwait": IDLE,
 }
 # A syscall restarted after a ptrace stop (an earlier attach, a debugger) shows as restart_syscall; the
 # kernel function it sleeps in (wchan) still says what it was.
 _RESTARTED = (("nanosleep", "clock_nanosleep"), ("futex", "futex"), ("ep_poll", "epoll_wait"),
               ("epoll", "epoll_wait"), ("poll_schedule", "poll"), ("do_select", "select"), ("do_wait", "wait4"))
-# Waiting for a signal is how a daemon idles (signal.pause(), signal.sigwait()): nothing else to wait for.
-_SIGNAL_WAITS = frozenset({"pause", "rt_sigsuspend", "rt_sigtimedwait", "sigsuspend"})
 # Where the timeout of a polling syscall is: (argument index, whether it is a pointer (NULL: no timeout) or
 # milliseconds (negative: no timeout)).
 _POLL_TIMEOUT = {"select": (4, True), "pselect6": (4, True), "ppoll": (2, True), "poll": (2, False),
@@ -187,7 +188,7 @@ def _polls_with_timeout(name: str | None, args: list) -> bool | None:
         return None
     if where[1]:
         return value != 0
-    return value < (1 << 31) and value >= 0  # an int in a 64-bit register: -1 arrives as 0xffffffff...
+    return 0 <= value < 1 << 31  # an int in a 64-bit register: -1 arrives as 0xffffffff...
 
 
 # Standard-library frames that call a thread's (or a pool work item's) target: the application frame just
@@ -313,17 +314,13 @@ def _python_wait(leaf_run: list[NFrame]) -> tuple[str, str] | None:
     return None
 
 
-_GIL_TAKE = frozenset({"take_gil", "PyEval_RestoreThread", "PyEval_AcquireThread", "_PyEval_ReInitThreads",
-                       "PyGILState_Ensure"})
-
-
 def _native_wait(lead_native: list[str]) -> tuple[str, str] | None:
     # Taking the GIL back, leafward of the call that released it (time_sleep -> PyEval_RestoreThread -> take_gil):
     # that call has returned, and the thread now waits for the GIL, whatever it waited in before.
     take = next((name for name in lead_native if name in _GIL_TAKE), None)
     if take is not None:
         outer = lead_native[lead_native.index(take) + 1:]
-        after = next((n for n in reversed(outer) if n in _NATIVE_WAITS and n not in _GIL_TAKE), None)
+        after = next((n for n in reversed(outer) if n in _NATIVE_WAITS), None)
         return GIL_WAIT, take + (f", returning from {after}" if after else "")
     condvar = None
     # CPython's own function (time_sleep, sock_recv, lock_PyThread_acquire_lock) says more than the libc
@@ -507,8 +504,8 @@ def analyze_thread(index: int, t: dict, rules: BenignRules = NO_RULES, cache: di
                                 kernel.get("wchan"))
     raw_args = sc.get("args") if sc and isinstance(sc.get("args"), list) else []
     sc_args: tuple[int, ...] = ()
-    if sc_name == "futex" and isinstance(sc.get("args"), list) and sc["args"]:
-        first = _int(sc["args"][0])  # the futex word: threads sharing it wait for the same lock
+    if sc_name == "futex" and raw_args:
+        first = _int(raw_args[0])  # the futex word: threads sharing it wait for the same lock
         sc_args = (first,) if first is not None else ()
     running = kernel.get("running") is True or state == "R"
 
@@ -522,7 +519,7 @@ def analyze_thread(index: int, t: dict, rules: BenignRules = NO_RULES, cache: di
         category = GIL_HOLDER_BLOCKED
         how = (nat[1] if nat else None) or sc_name or (py[1] if py else None) or "a C call"
         detail = f"holds the GIL while blocked in {how}"
-    elif nat is not None and nat[0] == GIL_WAIT and (not py or nat[1].split(",")[0] in _GIL_TAKE):
+    elif nat is not None and nat[0] == GIL_WAIT and (not py or nat[1] not in _CONDVAR):
         category, detail = GIL_WAIT, f"waits for the GIL ({nat[1]})"
     elif py is not None:
         category, detail = py
@@ -547,7 +544,7 @@ def analyze_thread(index: int, t: dict, rules: BenignRules = NO_RULES, cache: di
     if benign:
         category = IDLE
         detail = "idle by design (" + (target or "library pool") + ")"
-    elif category in (SOCKET_ACCEPT, UNKNOWN) and (category == SOCKET_ACCEPT or sc_name in _SIGNAL_WAITS):
+    elif category in (SOCKET_ACCEPT, IDLE):
         # a server waiting for a client, a daemon waiting for a signal: idle, the way it was written to be
         benign = True
         what = "waits for a connection in accept()" if category == SOCKET_ACCEPT else f"waits for a signal ({sc_name})"

@@ -15,7 +15,6 @@ The result is ranked by distinct processes, hosts, days, then the gravity of the
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -299,21 +298,13 @@ def _stack(raw: dict, index: int, blocking: int | None) -> tuple[StackLine, ...]
 
 def _unique_ids(clusters: list[Cluster]) -> list[Cluster]:
     """One signature whose C calls wait in different things (a sleep here, the GIL there) is two clusters
-    with one digest: those take an id that includes the evidence. Others keep the plain digest, stable as
-    captures with and without native frames join."""
+    with one digest: those take the evidence digest. Others keep the plain digest, stable as captures with
+    and without native frames join."""
+    from collections import Counter
     from dataclasses import replace
 
-    seen: dict[str, int] = {}
-    for c in clusters:
-        seen[c.id] = seen.get(c.id, 0) + 1
-    out = []
-    for c in clusters:
-        if seen[c.id] > 1:
-            sig = c.signature
-            text = sig.key + "".join(f"\n{s.text()} = {','.join(sorted(f))}" for s, f in sig.evidence)
-            c = replace(c, id=hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:12])
-        out.append(c)
-    return out
+    seen = Counter(c.id for c in clusters)
+    return [replace(c, id=c.signature.evidence_digest) if seen[c.id] > 1 else c for c in clusters]
 
 
 def _finish(lead: _Group, raw: dict | None, rules: BenignRules | None) -> Cluster:

@@ -60,11 +60,20 @@ class ProcessSignature:
 
     @property
     def digest(self) -> str:
-        return hashlib.sha1(self.key.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+        return _digest(self.key)
+
+    @property
+    def evidence_digest(self) -> str:
+        """The digest with what each C-call signature waits in: tells apart one signature split by evidence."""
+        return _digest(self.key + "".join(f"\n{s.text()} = {','.join(sorted(f))}" for s, f in self.evidence))
 
     @property
     def core(self) -> tuple[ThreadSignature, ...]:
         return tuple(s for s in self.threads if s not in self.parked)
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:12]
 
 
 def _weights(n: int) -> list[float]:

@@ -163,6 +163,11 @@ def _role(
                       statement), readable
 
 
+def _holding_besides(roles: dict[int, ThreadRole], threads: set[int]) -> list[ThreadRole]:
+    """Threads other than ``threads`` that hold locks: what those threads wait for may be theirs."""
+    return [r for r in roles.values() if r.holds and r.thread not in threads]
+
+
 def _find_cycle(edges: dict[int, int]) -> list[int] | None:
     for start in edges:
         seen: list[int] = []
@@ -279,8 +284,7 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
     one_lock = len(waiting) >= 2 and ((None not in keys and len(keys) == 1) or (len(words) == 1 and all(
         by_index[r.thread].syscall_args for r in waiting)))
     # a thread that holds locks while stuck elsewhere (I/O, a sleep, a queue) may be what the waiters wait for
-    waiting_ids = {r.thread for r in waiting}
-    held_elsewhere = any(r.holds for r in roles.values() if r.thread not in waiting_ids)
+    held_elsewhere = _holding_besides(roles, {r.thread for r in waiting})
     if not cycle and len(waiting) >= 2 and not running and not one_lock and not held_elsewhere:
         parts = "; ".join(f"{r.label()}{r.at()}" for r in waiting[:4])
         why = "source files not readable to confirm" if unreadable else "the source does not name the locks"
@@ -289,14 +293,12 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
     # Deadlocks and the GIL holder first; then threads that are neither helpers nor joining another thread (their
     # wait is the cause, a join or a helper's wait at most a consequence), by kind; then the most application code.
     # A thread merely waiting for the GIL (its holder runs, and has its own verdict) ranks with the waits.
-    def rank(v: Verdict) -> int:
-        if v.kind == "gil" and not any(by_index[r.thread].category == C.GIL_HOLDER_BLOCKED
-                                       for r in v.roles if r.thread in by_index):
-            return KIND_ORDER.index("wait")
-        return KIND_ORDER.index(v.kind) if v.kind in KIND_ORDER else len(KIND_ORDER)
+    def kind(v: Verdict) -> str:
+        holder_blocked = any(by_index[r.thread].category == C.GIL_HOLDER_BLOCKED for r in v.roles if r.thread in by_index)
+        return "wait" if v.kind == "gil" and not holder_blocked else v.kind
 
-    out.sort(key=lambda v: (0 if v.kind == "deadlock" or rank(v) == KIND_ORDER.index("gil") else 1,
-                            parked_last(v, by_index) or v.kind == "join", rank(v), main_last(v),
+    out.sort(key=lambda v: (0 if kind(v) in ("deadlock", "gil") else 1, parked_last(v, by_index) or v.kind == "join",
+                            KIND_ORDER.index(kind(v)) if kind(v) in KIND_ORDER else len(KIND_ORDER), main_last(v),
                             -_depth(v, by_index)))
     return tuple(out)
 
@@ -330,8 +332,7 @@ def _argument_order_deadlock(roles: dict[int, ThreadRole], by_index: dict[int, T
     for (function, _file, _line, name), members in groups.items():
         if len(members) < 2:
             continue
-        inside = {r.thread for r in members}
-        if any(r.holds for r in roles.values() if r.thread not in inside):
+        if _holding_besides(roles, {r.thread for r in members}):
             continue  # another thread holds locks too: the awaited locks may be its own, not a cycle
         words = [by_index[r.thread].syscall_args for r in members]
         known = [w for w in words if w]
@@ -372,16 +373,16 @@ def _import_deadlock(roles: dict[int, ThreadRole], by_index: dict[int, ThreadAna
                      raw_threads: list) -> Verdict | None:
     """A thread waits for a module's import lock while the thread importing that module is stuck in the module's
     top-level code (a join, a lock, a wait on the first thread): neither import can finish."""
+    waiters = [r for r in roles.values() if r.thread in by_index and by_index[r.thread].detail == C.IMPORT_LOCK]
+    if not waiters:
+        return None
     running = {}
     for i, t in enumerate(raw_threads):
         if isinstance(t, dict) and i in roles:
             found = _running_module(t)
             if found is not None:
                 running[i] = found
-    for r in roles.values():
-        ta = by_index.get(r.thread)
-        if ta is None or ta.detail != C.IMPORT_LOCK:
-            continue
+    for r in waiters:
         m = _IMPORT.match(r.statement or "")
         wanted = (m.group(1) or m.group(2)).split(".")[-1] if m else None
         holders = [i for i, (name, _) in running.items() if i != r.thread and (wanted is None or name == wanted)]
@@ -399,6 +400,13 @@ def _import_deadlock(roles: dict[int, ThreadRole], by_index: dict[int, ThreadAna
         evidence = "importlib frames: a module lock wait, and a module body under import in another thread"
         return Verdict("deadlock", text, (r, h), (evidence,))
     return None
+
+
+def _pipe_read(peer: str | None, syscall: str | None) -> str:
+    if peer is None:
+        return "is blocked reading a pipe or file" + (" (read syscall)" if syscall == "read" else "")
+    alone = ": nothing in this process will ever write to it" if peer.startswith("this process") else ""
+    return f"is blocked reading a pipe whose other end is held by {peer}{alone}"
 
 
 def main_last(v: Verdict) -> int:
@@ -444,7 +452,7 @@ def _wait_verdict(ta, r: ThreadRole, roles, holders, shared, peer: str | None) -
         elif w is not None and w.key() is None:
             text = (f"{who} waits for `{w.name}`, a lock passed in by its caller (which lock depends on the "
                     f"arguments)")
-            others = [o for o in roles.values() if o.holds and o.thread != ta.index and o.category != C.LOCK_WAIT]
+            others = [o for o in _holding_besides(roles, {ta.index}) if o.category != C.LOCK_WAIT]
             if others:
                 text += "; held while stuck elsewhere: " + "; ".join(
                     ", ".join(f"`{h.shown()}`" for h in o.holds) + f" by {o.label()}{o.at_function()}"
@@ -471,10 +479,7 @@ def _wait_verdict(ta, r: ThreadRole, roles, holders, shared, peer: str | None) -
     texts = {
         C.SOCKET_ACCEPT: "waits in accept() for a connection",
         C.CONNECT: "is blocked connecting a socket" + (f" to {peer}" if peer else ""),
-        C.PIPE_READ: ("is blocked reading a pipe whose other end is held by " + peer
-                      + (": nothing in this process will ever write to it" if peer.startswith("this process") else "")
-                      if peer else "is blocked reading a pipe or file" + (" (read syscall)" if ta.syscall == "read"
-                                                                          else "")),
+        C.PIPE_READ: _pipe_read(peer, ta.syscall),
         C.SUBPROCESS_WAIT: "waits for a child process to exit, with no timeout",
         C.POOL_WAIT: f"waits for a result from a worker pool ({ta.detail}) with no timeout",
         C.FLOCK: "is blocked in flock(): " + (f"the lock is held by {peer}" if peer else

@@ -13,6 +13,17 @@ def _docs() -> list[dict]:
     return [json.loads((DATA / name).read_text()) for name in ("capture_deadlock_py311.json", "capture_hostile.json")]
 
 
+def _store_with(tmp_path, docs: list[dict]):
+    """A store holding docs as 0.json, 1.json, ..."""
+    from forensics.store.local import LocalStore
+
+    store = LocalStore(tmp_path)
+    store.captures_dir.mkdir(parents=True)
+    for i, d in enumerate(docs):
+        (store.captures_dir / f"{i}.json").write_text(json.dumps(d))
+    return store
+
+
 def test_cluster_observe_sees_each_capture_once_with_the_classification_it_used(tmp_path):
     docs = _docs()
     seen = []
@@ -31,13 +42,10 @@ def test_cluster_observe_sees_each_capture_once_with_the_classification_it_used(
 
 
 def test_store_scan_docs_yields_paths_and_documents_and_skips_what_is_not_json(tmp_path):
-    from forensics.store.local import LocalStore, Skipped
+    from forensics.store.local import Skipped
 
-    store = LocalStore(tmp_path)
-    store.captures_dir.mkdir(parents=True)
     docs = _docs()
-    for i, d in enumerate(docs):
-        (store.captures_dir / f"{i}.json").write_text(json.dumps(d))
+    store = _store_with(tmp_path, docs)
     (store.captures_dir / "9-broken.json").write_text('{"schema": "hangdump.capture/1", "threads": [')
     (store.captures_dir / "8-foreign.json").write_text('{"schema": "other"}')
     items = list(store.scan_docs())
@@ -136,13 +144,8 @@ def test_filtered_out_corrupt_capture_is_still_reported():
 def test_report_of_a_store_uses_no_capture_objects_and_classifies_once(tmp_path, monkeypatch):
     from forensics.model import Capture
     from forensics.report import build, render
-    from forensics.store.local import LocalStore
-
-    store = LocalStore(tmp_path)
-    store.captures_dir.mkdir(parents=True)
     docs = _docs()
-    for i, d in enumerate(docs):
-        (store.captures_dir / f"{i}.json").write_text(json.dumps(d))
+    store = _store_with(tmp_path, docs)
     (store.captures_dir / "zz.json").write_text('{"schema": "hangdump.capture/1", "id": "x", "taken_at": "soon"}')
     built_models = []
     real_from_dict = Capture.from_dict.__func__
