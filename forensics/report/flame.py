@@ -74,11 +74,17 @@ def icicle(stacks: Iterable[tuple[tuple[str, ...], int]]) -> dict:
             child["value"] += n
             node = child
 
-    def freeze(node: dict) -> dict:
+    # frozen iteratively, children before parents: a stack is as deep as the program recursed (thousands)
+    frozen: dict[int, dict] = {}
+    order, todo = [], [root]
+    while todo:
+        node = todo.pop()
+        order.append(node)
+        todo.extend(node["children"].values())
+    for node in reversed(order):
         kids = sorted(node["children"].values(), key=lambda k: (-k["value"], k["name"]))
-        return {"name": node["name"], "value": node["value"], "children": [freeze(k) for k in kids]}
-
-    return freeze(root)
+        frozen[id(node)] = {"name": node["name"], "value": node["value"], "children": [frozen.pop(id(k)) for k in kids]}
+    return frozen[id(root)]
 
 
 def folded(stacks: Iterable[tuple[tuple[str, ...], int]]) -> str:

@@ -13,7 +13,9 @@ The page's script renders members tables, flame graphs, capture views and filter
                    threads: [[tid, name, flags 1=GIL 2=active 4=GIL known, kernel, stack], ...]
                    kernel:  [state, syscall text, wchan, running 0/1/-1, utime_s, stime_s, vcs, nvcs, fd text] or null
                    extra:   JSON text (string index) of duration, source, options, trigger evidence, tools
-    g  clusters    [[id, members (capture indices), flame], ...]; flame: [label, value, [children...]]
+    g  clusters    [[id, members (capture indices), flame], ...]; flame: the icicle tree flat, in preorder,
+                   three numbers per node: [label, value, number of children, ...] (a stack is as deep as its
+                   program recursed, and nested JSON that deep breaks encoders, decoders and recursive readers)
     a  flame of the stuck threads of every capture
 
 Reading a document checks every field the way ``Capture.from_dict`` does (a document it rejects is
@@ -343,10 +345,18 @@ class Payload:
                 out[self.stack_labels[k]] += n
         return out
 
-    def tree(self, node: dict) -> list:
-        return [self.s(node["name"]), node["value"], [self.tree(k) for k in node["children"]]]
+    def tree(self, root: dict) -> list[int]:
+        """An icicle tree flattened in preorder: label, value, number of children per node (no recursion)."""
+        out: list[int] = []
+        todo = [root]
+        while todo:
+            node = todo.pop()
+            kids = node["children"]
+            out += (self.s(node["name"]), node["value"], len(kids))
+            todo.extend(reversed(kids))
+        return out
 
-    def flame(self, captures: Iterable[int] | None = None) -> list:
+    def flame(self, captures: Iterable[int] | None = None) -> list[int]:
         return self.tree(flame.icicle(self.weighted(captures).items()))
 
     def doc(self, clusters: Iterable[tuple[str, Iterable[int]]] = ()) -> dict:

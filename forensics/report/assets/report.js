@@ -205,14 +205,36 @@
     for (var i = 0; i < name.length; i++) h = (h * 31 + name.charCodeAt(i)) | 0;
     return Math.abs(h);
   }
+  // a flame arrives flat, in preorder (label, value, number of children per node); built into
+  // [label, value, children] nodes with a stack of open parents, never by recursion: stacks run thousands deep
+  var trees = {};
+  function unflatten(flat) {
+    var root = null, open = [], i;
+    for (i = 0; i + 2 < flat.length; i += 3) {
+      var n = [flat[i], flat[i + 1], []], want = flat[i + 2];
+      if (open.length) {
+        var top = open[open.length - 1];
+        top[0][2].push(n);
+        if (top[0][2].length === top[1]) open.pop();
+      } else root = n;
+      if (want > 0) open.push([n, want]);
+    }
+    return root;
+  }
+  function flameTree(key) {
+    if (!trees.hasOwnProperty(key)) trees[key] = unflatten(key === "all" ? D.a : D.g[+key][2]);
+    return trees[key];
+  }
   function drawFlame(node, root) {
-    var tree = node.getAttribute("data-cluster") === "all" ? D.a : D.g[+node.getAttribute("data-cluster")][2];
+    var tree = flameTree(node.getAttribute("data-cluster"));
     root = root || tree;
     if (!root || root[1] === 0) { node.replaceChildren(el("p", { "class": "empty", text: "No stuck threads with frames." })); return; }
     var boxes = el("div", { "class": "flame-boxes" }), depthMax = 0, total = root[1];
-    function place(n, depth, x) {
+    var todo = [[root, 0, 0]];  // [node, depth, x]: placed from an explicit stack
+    while (todo.length) {
+      var item = todo.pop(), n = item[0], depth = item[1], x = item[2];
       var w = n[1] / total;
-      if (w < 0.002) return;
+      if (w < 0.002) continue;
       if (depth > depthMax) depthMax = depth;
       var name = s(n[0]), native = / \[[^\]]*\]$/.test(name) || name.indexOf("[") === 0;
       var box = el("div", {
@@ -221,17 +243,21 @@
         style: "left:" + (100 * x) + "%;width:" + (100 * w) + "%;top:" + (depth * ROW) + "px;" +
           "background:hsl(" + (native ? 200 + hue(name) % 30 : 10 + hue(name) % 40) + ",75%," + (native ? 72 : 65) + "%)"
       }, depth === 0 && n === tree ? "all stuck threads (" + n[1] + ")" : name);
-      box.addEventListener("click", function (ev) { ev.stopPropagation(); drawFlame(node, n === root ? tree : n); });
+      box.addEventListener("click", zoomTo(node, n === root ? tree : n));
       boxes.appendChild(box);
-      var cx = x;
-      for (var i = 0; i < n[2].length; i++) { place(n[2][i], depth + 1, cx); cx += n[2][i][1] / total; }
+      var cx = x, later = [];
+      for (var i = 0; i < n[2].length; i++) { later.push([n[2][i], depth + 1, cx]); cx += n[2][i][1] / total; }
+      while (later.length) todo.push(later.pop());  // first child on top: boxes appear in the same order as before
     }
-    place(root, 0, 0);
     boxes.style.height = ((depthMax + 1) * ROW) + "px";
     var parts = [boxes];
     if (root !== tree) parts.unshift(el("p", { "class": "zoom", text: "zoomed on " + s(root[0]) + "; click it to zoom out" }));
     node.replaceChildren.apply(node, parts);
     node.setAttribute("data-drawn", "1");
+  }
+
+  function zoomTo(node, target) {
+    return function (ev) { ev.stopPropagation(); drawFlame(node, target); };
   }
 
   function onToggle(details) {
