@@ -17,6 +17,7 @@ COMMANDS = {
     "report": "forensics.cli.report",
     "serve": "forensics.cli.serve",
     "export": "forensics.cli.export",
+    "watch": "forensics.cli.watch",
 }
 
 

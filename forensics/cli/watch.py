@@ -1,0 +1,64 @@
+"""hangdump watch: find stuck workers, capture them, then end them safely (or only capture)."""
+from __future__ import annotations
+
+import click
+
+from forensics.cli.common import store_option
+
+
+@click.command("watch")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="TOML file with the settings below.")
+@click.option("--heartbeat-dir", help="Directory of forensics.heartbeat files (default $HANGDUMP_HEARTBEAT_DIR, "
+                                      "else $XDG_RUNTIME_DIR/hangdump, else /run/hangdump).")
+@click.option("--stale", type=float, help="Seconds without a beat, in a task or a beating loop, that is a hang [30].")
+@click.option("--grace", type=float, help="Seconds from SIGTERM to SIGKILL [10].")
+@click.option("--interval", type=float, help="Seconds between scans [5].")
+@click.option("--match", multiple=True, help="Also watch processes whose command line matches this regex.")
+@click.option("--pidfile", multiple=True, help="Also watch the process named in this pid file.")
+@click.option("--tree", type=int, multiple=True, help="Also watch every process below this pid (a pool).")
+@click.option("--once", is_flag=True, help="Two samples an interval apart, act, wait for the actions, exit (cron).")
+@click.option("--dry-run", is_flag=True, default=None, help="Capture only; never send a signal.")
+@click.option("--capture-budget", type=float, help="Seconds a capture may take before the kill policy goes on [10].")
+@click.option("--max-kills", type=int, help="Kills allowed per pool (same parent) and window [5].")
+@click.option("--window", type=float, help="The rate-limit window in seconds [60].")
+@click.option("--breaker-share", type=float, help="Share of targets stuck at once that trips the breaker [0.5].")
+@click.option("--task-limit", type=float, help="Seconds a task may run before it overruns [off].")
+@click.option("--blocked", type=float, help="Seconds of no progress that count for targets without heartbeats [off].")
+@click.option("--rss-limit", help="Memory limit per process (bytes, or 512M, 2G): soft kill, then hard [off].")
+@click.option("--memory-metric", type=click.Choice(["rss", "pss", "uss"]), help="What --rss-limit measures [rss].")
+@click.option("--metrics-file", type=click.Path(dir_okay=False), help="Write Prometheus metrics here after each scan.")
+@click.option("--metrics-port", type=int, help="Serve Prometheus metrics on 127.0.0.1:PORT.")
+@click.option("--event-log", type=click.Path(dir_okay=False), help="Append JSON-lines events here.")
+@store_option
+def command(config_path, once, store_dir, **flags):
+    """Watch workers; capture each stuck one, then SIGTERM, grace, SIGKILL (identity checked by pidfd)."""
+    import signal
+    import threading
+
+    from forensics.errors import UsageError
+    from forensics.watch import config
+    from forensics.watch.watchdog import Watchdog
+
+    settings = config.load_toml(config_path) if config_path else {}
+    for name, value in flags.items():
+        if value not in (None, ()):
+            settings[name] = value
+    if store_dir is not None:
+        settings["store"] = store_dir
+    if not (settings.get("match") or settings.get("pidfile") or settings.get("tree") or settings.get("heartbeat_dir")):
+        from forensics.heartbeat import default_dir
+
+        settings.setdefault("heartbeat_dir", default_dir())
+    cfg = config.build(settings)
+    if cfg.metrics_port is not None and once:
+        raise UsageError("--metrics-port serves a running watchdog; with --once use --metrics-file")
+    dog = Watchdog(cfg)
+    if once:
+        dog.run_once()
+        dog.close()
+        return 0
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    dog.run(stop)
+    return 0

@@ -1,0 +1,240 @@
+"""Heartbeats from inside a worker, for ``hangdump watch``: one line per task or loop iteration.
+
+    from forensics import heartbeat
+    heartbeat.task_started("charge_card", id=job.id)   # the watchdog now knows what is running
+    ...                                                # call heartbeat.beat() in long loops
+    heartbeat.task_finished()                          # idle, waiting for work: never "stale"
+
+Pure stdlib and importable on CPython 3.8-3.13: it runs inside any worker, so it imports nothing else
+of hangdump. ``beat()`` costs one monotonic clock read (vDSO, no syscall) unless ``resolution``
+seconds have passed since the last write; then it rewrites this process's file.
+
+The default backend writes one small JSON file per process into ``$HANGDUMP_HEARTBEAT_DIR``
+(default ``$XDG_RUNTIME_DIR/hangdump``, else ``/run/hangdump``: tmpfs, so no disk I/O), atomically
+(temp file + rename, so a reader never sees half a payload). The payload carries the writer's
+CLOCK_MONOTONIC reading: the watchdog ages beats by it, so a wall-clock jump cannot make a beat look old.
+
+Why a background heartbeat thread is opt-in (``start_thread``) and not the default: a thread beats
+whatever the main loop does, so a worker whose main loop is deadlocked keeps looking alive. The
+watchdog still catches that case (its "blocked" rule reads /proc and ignores the beating thread,
+whose tid the payload names), but a beat from the code doing the work is the evidence that counts.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+import time
+
+__all__ = [
+    "FileBackend",
+    "Heartbeat",
+    "beat",
+    "configure",
+    "default_dir",
+    "start_thread",
+    "task_finished",
+    "task_started",
+]
+
+RESOLUTION_S = 1.0
+_monotonic = time.monotonic
+
+
+def default_dir() -> str:
+    """$HANGDUMP_HEARTBEAT_DIR, else $XDG_RUNTIME_DIR/hangdump, else /run/hangdump."""
+    explicit = os.environ.get("HANGDUMP_HEARTBEAT_DIR")
+    if explicit:
+        return explicit
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    return os.path.join(runtime, "hangdump") if runtime else "/run/hangdump"
+
+
+def _start_ticks(pid: int) -> int:
+    """Field 22 of /proc/PID/stat (clock ticks since boot): with the pid, the process's identity."""
+    with open(f"/proc/{pid}/stat", "rb") as fh:
+        tail = fh.read().rpartition(b")")[2].split()
+    return int(tail[19])
+
+
+class FileBackend:
+    """One file per process, ``<dir>/<pid>.json``; the interface a backend has: ``write(payload)``, ``remove(pid)``."""
+
+    def __init__(self, directory: str | None = None) -> None:
+        self.directory = directory or default_dir()
+        self._made = False
+
+    def path(self, pid: int) -> str:
+        return os.path.join(self.directory, f"{pid}.json")
+
+    def write(self, payload: dict) -> None:
+        if not self._made:
+            os.makedirs(self.directory, mode=0o1777, exist_ok=True)
+            self._made = True
+        fd, tmp = tempfile.mkstemp(prefix=".hb-", dir=self.directory)
+        try:
+            try:
+                os.write(fd, json.dumps(payload, separators=(",", ":")).encode())
+            finally:
+                os.close(fd)
+            os.rename(tmp, self.path(payload["pid"]))
+        except BaseException:
+            _unlink(tmp)
+            raise
+
+    def remove(self, pid: int) -> None:
+        _unlink(self.path(pid))
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+class Heartbeat:
+    """The emitter of one process. Fork-aware: a child starts with its own identity and file."""
+
+    def __init__(self, backend=None, resolution: float = RESOLUTION_S) -> None:
+        self.backend = backend if backend is not None else FileBackend()
+        self.resolution = resolution
+        self._lock = threading.Lock()
+        self._thread = None
+        self._stop = threading.Event()
+        self._beater_tid = None
+        self._reset()
+
+    def _reset(self) -> None:
+        self._next = 0.0  # monotonic time after which beat() writes again
+        self._pid = os.getpid()
+        self._ppid = os.getppid()
+        self._start = None
+        self._task = None
+        self._task_id = None
+        self._task_wall = None
+        self._task_mono = None
+        self._declared_idle = False  # task_finished() was called: waiting for work, not expected to beat
+        self._seq = 0
+
+    def after_fork(self) -> None:
+        self._reset()
+        self._thread = None
+        self._beater_tid = None
+        self._stop = threading.Event()
+
+    def beat(self) -> None:
+        """Say "this code is making progress". No syscall unless ``resolution`` s passed since the last write."""
+        if _monotonic() >= self._next:
+            self._write()
+
+    def task_started(self, name: str, id: str | None = None) -> None:
+        """A task began: the watchdog holds it to its stale and overrun limits (written at once)."""
+        self._task, self._task_id = str(name), None if id is None else str(id)
+        self._task_wall, self._task_mono = time.time(), _monotonic()
+        self._write()
+
+    def task_finished(self) -> None:
+        """The task ended: idle, waiting for work, which is never stale (written at once)."""
+        self._task = self._task_id = self._task_wall = self._task_mono = None
+        self._declared_idle = True
+        self._write()
+
+    def payload(self) -> dict:
+        if self._start is None:
+            self._start = _start_ticks(self._pid)
+        self._seq += 1
+        return {
+            "pid": self._pid, "ppid": self._ppid, "start_ticks": self._start, "seq": self._seq,
+            "mono": _monotonic(), "wall": time.time(), "state": self._state(),
+            "task": self._task, "task_id": self._task_id, "started_at": self._task_wall,
+            "started_mono": self._task_mono, "beater_tid": self._beater_tid,
+        }
+
+    def _state(self) -> str:
+        """task: held to the limits; idle: waiting for work, never stale; alive: a loop that only beats."""
+        if self._task is not None:
+            return "task"
+        return "idle" if self._declared_idle else "alive"
+
+    def _write(self) -> None:
+        with self._lock:
+            self._next = _monotonic() + self.resolution
+            try:
+                self.backend.write(self.payload())
+            except OSError:
+                pass  # a heartbeat must never break the worker; the watchdog sees the beat go stale
+
+    def start_thread(self, interval: float | None = None) -> None:
+        """Opt-in: beat from a daemon thread every ``interval`` s (see the module docstring for why not default)."""
+        if self._thread is not None:
+            return
+        period = interval or self.resolution
+
+        def run() -> None:
+            self._beater_tid = threading.get_native_id() if hasattr(threading, "get_native_id") else None
+            while not self._stop.wait(period):
+                self._write()
+
+        self._thread = threading.Thread(target=run, name="hangdump-heartbeat", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        """Stop a beating thread and remove this process's file (a clean exit is not a hang)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        self.backend.remove(self._pid)
+
+
+_default = None  # type: Heartbeat | None
+_default_lock = threading.Lock()
+
+
+def _get() -> Heartbeat:
+    global _default
+    if _default is None:
+        with _default_lock:
+            if _default is None:
+                _default = Heartbeat()
+    return _default
+
+
+def configure(backend=None, resolution: float = RESOLUTION_S) -> Heartbeat:
+    """Replace the process-wide emitter (e.g. another directory, or a Redis backend later)."""
+    global _default
+    _default = Heartbeat(backend, resolution)
+    return _default
+
+
+def beat() -> None:
+    hb = _default if _default is not None else _get()
+    if _monotonic() >= hb._next:
+        hb._write()
+
+
+def task_started(name: str, id: str | None = None) -> None:
+    _get().task_started(name, id)
+
+
+def task_finished() -> None:
+    _get().task_finished()
+
+
+def start_thread(interval: float | None = None) -> None:
+    _get().start_thread(interval)
+
+
+def close() -> None:
+    if _default is not None:
+        _default.close()
+
+
+def _after_fork_in_child() -> None:
+    if _default is not None:
+        _default.after_fork()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -1,0 +1,105 @@
+"""Reading the heartbeat files forensics.heartbeat writes: one ``<pid>.json`` per worker process.
+
+What cannot be read is "unknown", never "stale": a store we cannot list (permissions, tmpfs not mounted)
+must not look like a fleet of dead workers. A beat is aged by the writer's CLOCK_MONOTONIC reading (shared
+by every process of a boot), so wall-clock jumps do not age it; only when that reading is unusable (another
+time namespace, a writer that leaves it out) is the file's mtime used instead.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Beat:
+    pid: int
+    start_ticks: int
+    mono: float  # the writer's monotonic time at its last beat
+    state: str  # "task" (in a task), "idle" (declared waiting for work), "alive" (beats, no task API used)
+    ppid: int | None = None
+    task: str | None = None
+    task_id: str | None = None
+    started_at: float | None = None  # wall time the task started (for people)
+    started_mono: float | None = None
+    beater_tid: int | None = None  # the background heartbeat thread, if one beats
+    seq: int = 0
+
+    def age(self, now: float) -> float:
+        return max(0.0, now - self.mono)
+
+    def task_age(self, now: float) -> float | None:
+        return None if self.started_mono is None else max(0.0, now - self.started_mono)
+
+    def summary(self, now: float) -> dict:
+        out = {"last_beat_age_s": round(self.age(now), 2), "state": self.state, "seq": self.seq}
+        if self.task is not None:
+            out.update(task=self.task, task_id=self.task_id, task_started_at=self.started_at,
+                       task_age_s=round(self.task_age(now) or 0.0, 2))
+        return out
+
+
+@dataclass(frozen=True)
+class Beats:
+    """One read of the store. ``readable`` False: nothing about any worker's heartbeat is known."""
+
+    readable: bool
+    by_pid: dict[int, Beat] = field(default_factory=dict)
+    unknown_pids: frozenset[int] = frozenset()  # a file there but unreadable or corrupt
+    reason: str | None = None
+
+    def known(self, pid: int) -> bool:
+        return self.readable and pid not in self.unknown_pids
+
+
+def parse_beat(text: bytes, mtime: float, now_mono: float, now_wall: float) -> Beat:
+    """A payload as written by forensics.heartbeat; ValueError/KeyError/TypeError if it is not one."""
+    d = json.loads(text)
+    mono = d.get("mono")
+    if not isinstance(mono, (int, float)) or mono > now_mono + 1.0:
+        mono = now_mono - max(0.0, now_wall - mtime)
+    started = d.get("started_mono")
+    return Beat(
+        pid=int(d["pid"]), start_ticks=int(d["start_ticks"]), mono=float(mono), state=str(d.get("state") or "alive"),
+        ppid=d.get("ppid"), task=d.get("task"), task_id=d.get("task_id"), started_at=d.get("started_at"),
+        started_mono=float(started) if isinstance(started, (int, float)) else None,
+        beater_tid=d.get("beater_tid"), seq=int(d.get("seq") or 0),
+    )
+
+
+def read_dir(directory: str, now_mono: float, required: bool = True) -> Beats:
+    """Every beat in ``directory``. A missing directory is unknown when the user named it (``required``),
+    and simply "no heartbeats in use" for the default location."""
+    try:
+        names = os.listdir(directory)
+    except FileNotFoundError:
+        if required:
+            return Beats(readable=False, reason=f"{directory} does not exist")
+        return Beats(readable=True)
+    except OSError as exc:
+        return Beats(readable=False, reason=f"cannot list {directory}: {exc.strerror or exc}")
+    now_wall = time.time()
+    beats, unknown = {}, set()
+    for name in names:
+        stem, _, ext = name.partition(".")
+        if ext != "json" or not stem.isdigit():
+            continue
+        pid = int(stem)
+        path = os.path.join(directory, name)
+        try:
+            with open(path, "rb") as fh:
+                text = fh.read(65536)
+                mtime = os.fstat(fh.fileno()).st_mtime
+            beat = parse_beat(text, mtime, now_mono, now_wall)
+        except FileNotFoundError:
+            continue  # replaced or removed between listdir and open
+        except (OSError, ValueError, KeyError, TypeError):
+            unknown.add(pid)
+            continue
+        if beat.pid == pid:
+            beats[pid] = beat
+        else:
+            unknown.add(pid)
+    return Beats(readable=True, by_pid=beats, unknown_pids=frozenset(unknown))

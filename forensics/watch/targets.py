@@ -1,0 +1,105 @@
+"""What the watchdog watches: heartbeat writers, command-line matches, pid files and the trees below pids.
+
+Never pid 1, the watchdog itself or its ancestors. Each target carries its identity (pid + start time),
+why it is watched, and its pool (the parent: siblings of one master share a kill budget).
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+
+from forensics import procfs
+from forensics.errors import PermissionDenied, TargetNotFound, UsageError
+from forensics.identity import ProcessIdentity
+from forensics.targets import self_and_ancestors
+from forensics.watch.heartbeats import Beats
+
+
+@dataclass(frozen=True)
+class Target:
+    ident: ProcessIdentity
+    sources: tuple[str, ...]  # heartbeat, match, pidfile:PATH, tree:PID, known
+    ppid: int
+
+    @property
+    def pool(self) -> str:
+        return f"ppid:{self.ppid}"
+
+
+def compile_patterns(patterns: tuple[str, ...]) -> tuple[re.Pattern, ...]:
+    out = []
+    for p in patterns:
+        try:
+            out.append(re.compile(p))
+        except re.error as exc:
+            raise UsageError(f"--match {p!r} is not a valid regular expression: {exc}") from None
+    return tuple(out)
+
+
+def _cmdline(pid: int) -> str | None:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            raw = fh.read()
+    except OSError:
+        return None
+    return raw.replace(b"\0", b" ").decode("utf-8", "replace").strip() or None
+
+
+def read_pidfile(path: str) -> int | None:
+    """The pid in a pid file; None when it is missing or holds no pid (a daemon between restarts)."""
+    try:
+        with open(path) as fh:
+            text = fh.read(64).strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None
+
+
+def discover(
+    beats: Beats,
+    patterns: tuple[re.Pattern, ...] = (),
+    pidfiles: tuple[str, ...] = (),
+    trees: tuple[int, ...] = (),
+    known: tuple[ProcessIdentity, ...] = (),
+) -> list[Target]:
+    """Every live target, once, with all the reasons it is watched."""
+    excluded = self_and_ancestors() | {0, 1}
+    found: dict[int, list[str]] = {}
+
+    def add(pid: int, why: str) -> None:
+        if pid not in excluded:
+            found.setdefault(pid, []).append(why)
+
+    for pid, beat in beats.by_pid.items():
+        add(pid, "heartbeat")
+    if patterns:
+        for name in os.listdir("/proc"):
+            if name.isdigit():
+                cmd = _cmdline(int(name))
+                if cmd and any(rx.search(cmd) for rx in patterns):
+                    add(int(name), "match")
+    for path in pidfiles:
+        pid = read_pidfile(path)
+        if pid is not None:
+            add(pid, f"pidfile:{path}")
+    for root in trees:
+        for pid in procfs.descendants(root):
+            add(pid, f"tree:{root}")
+    for ident in known:
+        add(ident.pid, "known")
+    out = []
+    for pid, why in sorted(found.items()):
+        try:
+            st = procfs.read_stat(pid)
+        except (TargetNotFound, PermissionDenied):
+            continue
+        beat = beats.by_pid.get(pid)
+        if beat is not None and beat.start_ticks != st.start_ticks:
+            why = [w for w in why if w != "heartbeat"]  # a file left by an earlier process with this pid
+        known_ident = next((k for k in known if k.pid == pid), None)
+        if known_ident is not None and known_ident.start_ticks != st.start_ticks:
+            why = [w for w in why if w != "known"]
+        if why:
+            out.append(Target(ProcessIdentity(pid, st.start_ticks), tuple(dict.fromkeys(why)), st.ppid))
+    return out

@@ -1,0 +1,202 @@
+"""The scan loop: discover targets, read beats, sample /proc, apply the rules, hand detections to the policy.
+
+``scan()`` is one pass and returns what it found (the library API the tests drive); ``act()`` starts a
+response per new detection, each in its own thread so one grace period never delays the next scan;
+``run_once()`` (cron: two samples an interval apart, then act and wait) and ``run()`` (forever) build on them.
+"""
+from __future__ import annotations
+
+import collections
+import os
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+
+from forensics.identity import ProcessIdentity
+from forensics.store.local import LocalStore
+from forensics.watch import rules
+from forensics.watch.capture import capture_target
+from forensics.watch.clock import MonotonicClock
+from forensics.watch.events import Events
+from forensics.watch.heartbeats import Beat, Beats, read_dir
+from forensics.watch.journal import Journal
+from forensics.watch.metrics import Metrics
+from forensics.watch.policy import PolicyConfig, RateLimiter, Responder, breaker_tripped
+from forensics.watch.sampler import ProcSample, sample
+from forensics.watch.targets import Target, compile_patterns, discover
+
+HISTORY = 16  # samples kept per target: enough for "no progress across samples", bounded memory
+
+
+@dataclass(frozen=True)
+class WatchConfig:
+    heartbeat_dir: str | None = None  # None: forensics.heartbeat's default, where a missing directory is fine
+    interval_s: float = 5.0
+    match: tuple[str, ...] = ()
+    pidfiles: tuple[str, ...] = ()
+    trees: tuple[int, ...] = ()
+    store: str | None = None
+    event_log: str | None = None
+    metrics_file: str | None = None
+    metrics_port: int | None = None
+    rules: rules.RuleConfig = field(default_factory=rules.RuleConfig)
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
+
+
+@dataclass(frozen=True)
+class Decision:
+    target: Target
+    detection: rules.Detection
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    targets: tuple[Target, ...]
+    decisions: tuple[Decision, ...]
+    beats: Beats
+    breaker: bool
+    duration_s: float
+
+
+class Watchdog:
+    def __init__(self, cfg: WatchConfig, clock: MonotonicClock | None = None, events: Events | None = None,
+                 capturer=capture_target) -> None:
+        self.cfg = cfg
+        self.clock = clock or MonotonicClock()
+        self.events = events or Events(cfg.event_log, now=self.clock.now)
+        self.metrics = Metrics()
+        self.store = LocalStore(cfg.store)
+        self.journal = Journal(os.path.join(str(self.store.root), "watch", "journal.jsonl"))
+        self.limiter = RateLimiter(cfg.policy.max_kills, cfg.policy.window_s, self.clock)
+        self.responder = Responder(cfg.policy, self.journal, self.events, self.metrics, self.store, capturer,
+                                   self.limiter, self.clock)
+        self.patterns = compile_patterns(cfg.match)
+        self.history: dict[ProcessIdentity, collections.deque[ProcSample]] = {}
+        self.first_ppid: dict[ProcessIdentity, int] = {}
+        self.inflight: dict[ProcessIdentity, Future] = {}
+        self.done: set[ProcessIdentity] = set()
+        self.deferred: dict[ProcessIdentity, str | None] = {}  # capture only for now: None (breaker) or the pool
+        self.breaker_open = False
+        self.store_unknown = False
+        self._executor = ThreadPoolExecutor(max_workers=16, thread_name_prefix="hangdump-respond")
+
+    def read_beats(self, now: float) -> Beats:
+        from forensics.heartbeat import default_dir
+
+        explicit = self.cfg.heartbeat_dir is not None
+        beats = read_dir(self.cfg.heartbeat_dir or default_dir(), now, required=explicit)
+        if not beats.readable and not self.store_unknown:
+            self.events.emit("alert", reason="heartbeats_unknown",
+                             why=f"heartbeat store unreadable ({beats.reason}): heartbeats are unknown, "
+                                 "no heartbeat or blocked rule acts until it is readable")
+        self.store_unknown = not beats.readable
+        return beats
+
+    def _needs_threads(self, beat: Beat | None, known: bool, now: float) -> bool:
+        """Per-thread samples only where a rule will look at them (they are most of a scan's cost)."""
+        if not known:
+            return False
+        if beat is None:
+            return self.cfg.rules.blocked_s is not None
+        if beat.state == "idle":
+            return False
+        return beat.beater_tid is not None or beat.age(now) > self.cfg.rules.stale_s / 2
+
+    def scan(self) -> ScanResult:
+        started = self.clock.now()
+        beats = self.read_beats(started)
+        found = discover(beats, self.patterns, self.cfg.pidfiles, self.cfg.trees, tuple(self.history))
+        decisions, seen = [], set()
+        smaps = self.cfg.rules.rss_limit is not None and self.cfg.rules.memory_metric != "rss"
+        for t in found:
+            beat = beats.by_pid.get(t.ident.pid)
+            if beat is not None and beat.start_ticks != t.ident.start_ticks:
+                beat = None
+            known = beats.known(t.ident.pid)
+            now = self.clock.now()
+            s = sample(t.ident, now, threads=self._needs_threads(beat, known, now), smaps=smaps)
+            if s is None:
+                continue
+            seen.add(t.ident)
+            hist = self.history.setdefault(t.ident, collections.deque(maxlen=HISTORY))
+            hist.append(s)
+            recorded = beat.ppid if beat is not None and beat.ppid else self.first_ppid.setdefault(t.ident, s.ppid)
+            det = rules.evaluate(tuple(hist), beat, known, recorded, now, self.cfg.rules)
+            if det is not None:
+                decisions.append(Decision(t, det))
+        for ident in set(self.history) - seen:
+            del self.history[ident]
+            self.first_ppid.pop(ident, None)
+        tripped = breaker_tripped(len(seen), sum(d.detection.hang for d in decisions), self.cfg.policy)
+        if tripped and not self.breaker_open:
+            self.metrics.inc("hangdump_watch_breaker_trips_total")
+            self.events.emit("alert", reason="breaker",
+                             why=f"circuit breaker: {sum(d.detection.hang for d in decisions)} of {len(seen)} "
+                                 "targets stuck at once (a shared dependency down?): capture only, no kills")
+        self.breaker_open = tripped
+        duration = self.clock.now() - started
+        self.metrics.set("hangdump_watch_scan_duration_seconds", duration)
+        self.metrics.set("hangdump_watch_targets", len(seen))
+        return ScanResult(tuple(found), tuple(decisions), beats, tripped, duration)
+
+    def act(self, result: ScanResult) -> list[Future]:
+        """Start a response for every detection not already being (or been) handled."""
+        for ident, pool in list(self.deferred.items()):
+            if (not result.breaker) if pool is None else self.limiter.would_allow(pool):
+                del self.deferred[ident]
+                self.done.discard(ident)  # judged again; its capture is journaled, so not taken twice
+        started = []
+        for d in result.decisions:
+            ident = d.target.ident
+            if ident in self.inflight or ident in self.done:
+                continue
+            why = None
+            if result.breaker:
+                why = "circuit breaker tripped: too many targets stuck at once; capture only"
+            fut = self._executor.submit(self.responder.handle, ident, d.target.pool, d.detection, why)
+            self.inflight[ident] = fut
+            pool = None if result.breaker else d.target.pool
+            fut.add_done_callback(lambda f, ident=ident, pool=pool: self._finished(ident, f, pool))
+            started.append(fut)
+        return started
+
+    def _finished(self, ident: ProcessIdentity, fut: Future, pool: str | None) -> None:
+        self.inflight.pop(ident, None)
+        self.done.add(ident)
+        outcome = fut.result() if fut.exception() is None else "error"
+        if outcome == "capture_only" and not self.cfg.policy.dry_run:
+            self.deferred[ident] = pool
+        if fut.exception() is not None:
+            self.events.emit("skipped", ident, reason="error", why=f"response failed: {fut.exception()!r}")
+
+    def flush_metrics(self) -> None:
+        if self.cfg.metrics_file:
+            self.metrics.write(self.cfg.metrics_file)
+
+    def run_once(self) -> ScanResult:
+        """Cron mode: sample, wait one interval, sample and decide, act, wait for every response to end."""
+        self.scan()
+        self.clock.sleep(self.cfg.interval_s)
+        result = self.scan()
+        wait(self.act(result))
+        self.flush_metrics()
+        return result
+
+    def run(self, stop: threading.Event) -> None:
+        """Scan every interval until ``stop`` is set; responses in flight are waited for at the end."""
+        server = self.metrics.serve(self.cfg.metrics_port) if self.cfg.metrics_port is not None else None
+        try:
+            while not stop.is_set():
+                result = self.scan()
+                self.act(result)
+                self.flush_metrics()
+                if self.clock.sleep(self.cfg.interval_s - result.duration_s, stop):
+                    break
+        finally:
+            self.close()
+            if server is not None:
+                server.shutdown()
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
+        self.flush_metrics()

@@ -1,0 +1,364 @@
+"""The watchdog against real workers (forensics.watch.worker) emitting real heartbeats: real /proc samples,
+real py-spy captures, real signals through pidfds. Waits are on conditions (a worker's READY line, the
+watchdog's own --once / scan() steps, a process's exit), never on sleeps."""
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from forensics.hangs import read_ready
+from forensics.identity import ProcessIdentity, identity, read_stat
+from forensics.store.local import LocalStore
+from forensics.watch.capture import capture_target
+from forensics.watch.events import Events
+from forensics.watch.policy import PolicyConfig
+from forensics.watch.rules import HANG_RULES, RuleConfig
+from forensics.watch.watchdog import WatchConfig, Watchdog
+from tests.support import REPO_ROOT, wait_until
+
+pytestmark = pytest.mark.integration
+
+
+class Workers:
+    """Spawns forensics.watch.worker processes beating into one directory; kills what is left at the end."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.dir = tmp / "beats"
+        self.dir.mkdir()
+        self.tmp = tmp
+        self.procs: list[subprocess.Popen] = []
+
+    def start(self, mode: str, *args: str, python: str = sys.executable) -> tuple[subprocess.Popen, dict]:
+        env = dict(os.environ, HANGDUMP_HEARTBEAT_DIR=str(self.dir), PYTHONPATH=str(REPO_ROOT))
+        proc = subprocess.Popen([python, "-m", "forensics.watch.worker", "--mode", mode, *args],
+                                stdout=subprocess.PIPE, env=env, start_new_session=True)
+        self.procs.append(proc)
+        info, seen = read_ready(proc, time.monotonic() + 30)
+        assert info is not None, f"worker {mode} never got ready: {seen!r}"
+        return proc, info
+
+    def signal_log(self, name: str) -> Path:
+        return self.tmp / f"{name}.signals"
+
+    def close(self) -> None:
+        for p in self.procs:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(p.pid, signal.SIGKILL)
+            p.wait(timeout=10)
+            p.stdout.close()
+
+
+@pytest.fixture
+def workers(tmp_path):
+    w = Workers(tmp_path)
+    yield w
+    w.close()
+
+
+def config(workers: Workers, **policy) -> WatchConfig:
+    return WatchConfig(
+        heartbeat_dir=str(workers.dir), interval_s=0.3, store=str(workers.tmp / "store"),
+        rules=RuleConfig(stale_s=0.5),
+        policy=PolicyConfig(**{"grace_s": 1.0, "capture_budget_s": 20.0, "kill_wait_s": 10.0, **policy}),
+    )
+
+
+def watchdog(cfg: WatchConfig, **kw) -> Watchdog:
+    return Watchdog(cfg, events=Events(cfg.event_log, terminal=None), **kw)
+
+
+def wait_stale(workers: Workers, pid: int, stale_s: float = 0.5) -> None:
+    """Until the worker's heartbeat is older than the stale limit, judged by the watchdog's own reader."""
+    from forensics.watch.heartbeats import read_dir
+
+    wait_until(lambda: read_dir(str(workers.dir), time.monotonic()).by_pid[pid].age(time.monotonic()) > stale_s,
+               what=f"heartbeat of {pid} stale")
+
+
+def kinds(dog: Watchdog, pid: int) -> list[str]:
+    return [e["event"] + (":" + e["signal"] if e["event"] == "signalled" else "") for e in dog.events.history
+            if e.get("pid") == pid]
+
+
+def alive(pid: int) -> bool:
+    try:
+        return identity(pid) is not None
+    except Exception:  # noqa: BLE001 - gone in any way
+        return False
+
+
+def test_stale_heartbeat_is_captured_then_killed_and_the_trigger_names_the_rule(workers):
+    proc, _ = workers.start("sleep_forever")
+    wait_stale(workers, proc.pid)
+    dog = watchdog(config(workers))
+    dog.run_once()
+    assert kinds(dog, proc.pid) == ["detected", "captured", "signalled:SIGTERM", "exited"]
+    assert proc.wait(timeout=10) == 0  # its SIGTERM handler exited: no SIGKILL needed
+    detected = dog.events.of("detected", proc.pid)[0]
+    assert detected["rule"] in HANG_RULES
+    [capture] = list(LocalStore(dog.cfg.store).scan())
+    assert capture.pid == proc.pid
+    assert capture.trigger.kind == "watchdog" and capture.trigger.rule == detected["rule"]
+    assert capture.trigger.evidence["task"] == "nap"
+    assert capture.trigger.evidence["last_beat_age_s"] > 0.5
+    captured = dog.events.of("captured", proc.pid)[0]
+    assert captured["mono"] <= dog.events.of("signalled", proc.pid)[0]["mono"]
+
+
+def test_healthy_workers_idle_or_busy_with_tasks_are_untouched(workers):
+    idle, _ = workers.start("idle", "--signal-log", str(workers.signal_log("idle")))
+    working, _ = workers.start("working", "--signal-log", str(workers.signal_log("working")))
+    # the idle worker's last beat is long stale: declared idle is never stale
+    wait_stale(workers, idle.pid)
+    dog = watchdog(config(workers))
+    result = dog.run_once()
+    assert {t.ident.pid for t in result.targets} >= {idle.pid, working.pid}
+    assert result.decisions == ()
+    assert dog.events.history == []
+    assert idle.poll() is None and working.poll() is None
+    assert not workers.signal_log("idle").exists() and not workers.signal_log("working").exists()
+
+
+def test_a_worker_that_ignores_sigterm_gets_sigkill_only_after_the_full_grace(workers):
+    log = workers.signal_log("stubborn")
+    proc, _ = workers.start("sleep_forever", "--on-term", "ignore", "--signal-log", str(log))
+    wait_stale(workers, proc.pid)
+    dog = watchdog(config(workers, grace_s=1.5))
+    dog.run_once()
+    assert kinds(dog, proc.pid) == ["detected", "captured", "signalled:SIGTERM", "signalled:SIGKILL", "exited"]
+    term, kill = dog.events.of("signalled", proc.pid)
+    assert kill["mono"] - term["mono"] >= 1.5
+    assert proc.wait(timeout=10) == -signal.SIGKILL
+    assert log.read_text().split() == ["SIGTERM"]
+
+
+def test_identity_mismatch_pid_reuse_sends_no_signal(workers):
+    """A decision about an earlier process with this pid (same pid, other start time): real pid reuse cannot
+    be produced on demand, so the identity the decision carries is the one of a process that no longer is."""
+    log = workers.signal_log("newcomer")
+    proc, _ = workers.start("sleep_forever", "--on-term", "ignore", "--signal-log", str(log))
+    wait_stale(workers, proc.pid)
+    dog = watchdog(config(workers))
+    result = dog.scan()
+    result = dog.scan()
+    [decision] = [d for d in result.decisions if d.target.ident.pid == proc.pid]
+    earlier = ProcessIdentity(proc.pid, decision.target.ident.start_ticks - 1)
+    outcome = dog.responder.handle(earlier, decision.target.pool, decision.detection)
+    assert outcome == "reused"
+    assert dog.events.of("signalled") == []
+    assert dog.events.of("captured") == []  # the capture saw another start time and stored nothing
+    assert "no longer names" in dog.events.of("capture_failed")[0]["error"]
+    assert proc.poll() is None and not log.exists()
+
+
+def test_target_exiting_between_decision_and_signal_is_not_signalled(workers):
+    proc, _ = workers.start("sleep_forever")
+    wait_stale(workers, proc.pid)
+    dog = watchdog(config(workers))
+    dog.scan()
+    result = dog.scan()
+    assert [d.target.ident.pid for d in result.decisions] == [proc.pid]
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+    for fut in dog.act(result):
+        assert fut.result(timeout=60) == "gone"
+    assert dog.events.of("signalled") == []
+    assert [e["reason"] for e in dog.events.of("skipped", proc.pid)] == ["gone"]
+
+
+def _dying_pyspy(tmp: Path) -> str:
+    """A 'py-spy' that really attaches to every thread and dies mid-attach (fixtures/faults/die_mid_attach.py)."""
+    tool = tmp / "py-spy"
+    tool.write_text(f"#!/bin/sh\n# argv: dump --json --pid PID\nexec {sys.executable} "
+                    f"{REPO_ROOT / 'fixtures' / 'faults' / 'die_mid_attach.py'} \"$4\"\n")
+    tool.chmod(0o755)
+    return str(tool)
+
+
+def _thread_states(pid: int) -> list[tuple[str, int]]:
+    out = []
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        status = Path(f"/proc/{pid}/task/{tid}/status").read_text()
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        out.append((fields["State"].split()[0], int(fields["TracerPid"])))
+    return out
+
+
+def test_capture_tool_killed_mid_attach_leaves_the_target_running_and_the_policy_goes_on(workers):
+    log = workers.signal_log("attached")
+    proc, _ = workers.start("deadlock", "--signal-log", str(log))
+    wait_stale(workers, proc.pid)
+    cfg = config(workers, capture_budget_s=5.0, dry_run=True)
+    dog = watchdog(cfg, capturer=functools.partial(capture_target, pyspy_path=_dying_pyspy(workers.tmp)))
+    dog.run_once()
+    assert kinds(dog, proc.pid)[0] == "detected"
+    assert kinds(dog, proc.pid)[-1] == "skipped"  # --dry-run: the policy ran to its end, capture or not
+    assert wait_until(lambda: all(state not in ("T", "t") and tracer == 0
+                                  for state, tracer in _thread_states(proc.pid)), timeout=10,
+                      what="target running again, no tracer")
+    assert proc.poll() is None and not log.exists()
+
+
+def test_breaker_trips_when_8_of_10_are_stale_and_nothing_is_killed(workers):
+    procs = [workers.start("sleep_forever", "--on-term", "ignore")[0] for _ in range(8)]
+    procs += [workers.start("working")[0] for _ in range(2)]
+    for p in procs[:8]:
+        wait_stale(workers, p.pid)
+    dog = watchdog(config(workers, capture_budget_s=30.0))
+    result = dog.run_once()
+    assert result.breaker
+    assert [e["reason"] for e in dog.events.of("alert")] == ["breaker"]
+    assert dog.metrics.value("hangdump_watch_breaker_trips_total") == 1
+    assert dog.events.of("signalled") == []
+    assert {e["reason"] for e in dog.events.of("skipped")} == {"capture_only"}
+    assert len(dog.events.of("skipped")) == 8
+    assert all(p.poll() is None for p in procs)
+
+
+def test_unreadable_heartbeat_store_means_unknown_and_no_kills(workers, tmp_path):
+    """Root reads any directory whatever its mode, so unreadable is produced as the kernel's ENOTDIR (the
+    configured path runs through a file), and one worker's file as garbage: both are unknown, not stale."""
+    a, _ = workers.start("sleep_forever", "--on-term", "ignore", "--signal-log", str(workers.signal_log("a")))
+    b, _ = workers.start("sleep_forever", "--on-term", "ignore", "--signal-log", str(workers.signal_log("b")))
+    wait_stale(workers, a.pid)
+    wait_stale(workers, b.pid)
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    cfg = replace(config(workers), heartbeat_dir=str(blocker / "beats"), match=(r"forensics\.watch\.worker",),
+                  rules=RuleConfig(stale_s=0.5, blocked_s=0.2))
+    dog = watchdog(cfg)
+    result = dog.run_once()
+    assert {a.pid, b.pid} <= {t.ident.pid for t in result.targets}
+    assert result.decisions == ()
+    assert [e["reason"] for e in dog.events.of("alert")] == ["heartbeats_unknown"]
+    (workers.dir / f"{b.pid}.json").write_text("{not json")
+    dog2 = watchdog(replace(cfg, heartbeat_dir=str(workers.dir)))
+    result = dog2.run_once()
+    assert [d.target.ident.pid for d in result.decisions] == [a.pid]  # a's file still reads: a is judged
+    assert b.poll() is None and not workers.signal_log("b").exists()
+
+
+def test_dry_run_from_the_cli_sends_no_signal_at_all(workers):
+    log = workers.signal_log("dry")
+    proc, _ = workers.start("sleep_forever", "--signal-log", str(log))
+    wait_stale(workers, proc.pid)
+    events = workers.tmp / "events.jsonl"
+    res = subprocess.run(
+        [sys.executable, "-m", "forensics", "watch", "--once", "--dry-run", "--heartbeat-dir", str(workers.dir),
+         "--stale", "0.5", "--interval", "0.3", "--store", str(workers.tmp / "store"), "--event-log", str(events),
+         "--metrics-file", str(workers.tmp / "metrics.prom")],
+        capture_output=True, text=True, timeout=120, check=False)
+    assert res.returncode == 0, res.stderr
+    logged = [json.loads(line) for line in events.read_text().splitlines()]
+    assert [e["event"] for e in logged if e.get("pid") == proc.pid] == ["detected", "captured", "skipped"]
+    assert "--dry-run" in logged[-1]["why"]
+    assert f"pid {proc.pid}: captured" in res.stderr  # the readable line per event
+    metrics = (workers.tmp / "metrics.prom").read_text()
+    assert "hangdump_watch_captures_total 1" in metrics and "hangdump_watch_kills_total 0" in metrics
+    assert proc.poll() is None and not log.exists()
+
+
+def test_deadlocked_worker_whose_heartbeat_thread_still_beats_is_caught_as_blocked(workers):
+    proc, _ = workers.start("deadlock", "--thread")
+    dog = watchdog(config(workers))
+    result = wait_until(lambda: [d for d in (dog.scan().decisions) if d.target.ident.pid == proc.pid],
+                        timeout=20, interval=0.2, what="blocked detected")
+    det = result[0].detection
+    assert det.rule == "blocked"
+    assert det.evidence["last_beat_age_s"] < 0.5  # the thread kept the heartbeat fresh
+    assert det.evidence["heartbeat_from_thread"] in det.evidence["ignored_tids"]
+    assert {t["syscall"] for t in det.evidence["threads"]} == {"futex"}
+    assert det.evidence["threads_considered"] == 2
+
+
+def test_busy_loop_is_busy_not_blocked(workers):
+    proc, _ = workers.start("busy")
+    wait_stale(workers, proc.pid)
+    dog = watchdog(config(workers))
+
+    def judged():  # until the samples span enough clock ticks to tell CPU moving from not
+        found = [d.detection for d in dog.scan().decisions if d.target.ident.pid == proc.pid]
+        return [d for d in found if d.rule != "heartbeat_stale"]
+
+    [det] = wait_until(judged, interval=0.05, what="busy or blocked")
+    assert det.rule == "busy"
+    assert det.evidence["cpu_share"] >= 0.2
+
+
+def test_memory_rule_soft_kill_then_hard_kill(workers):
+    log = workers.signal_log("leak")
+    leak, _ = workers.start("leak", "--leak-mb", "96", "--on-term", "ignore", "--signal-log", str(log))
+    small, _ = workers.start("working")
+    cfg = replace(config(workers, memory_grace_s=1.0),
+                  rules=RuleConfig(stale_s=30, rss_limit=64 << 20))
+    dog = watchdog(cfg)
+    dog.run_once()
+    assert kinds(dog, leak.pid) == ["detected", "signalled:SIGTERM", "signalled:SIGKILL", "exited"]
+    det = dog.events.of("detected", leak.pid)[0]
+    assert det["rule"] == "memory" and det["evidence"]["value"] > 64 << 20
+    term, kill = dog.events.of("signalled", leak.pid)
+    assert kill["mono"] - term["mono"] >= 1.0
+    assert log.read_text().split() == ["SIGTERM"]
+    assert leak.wait(timeout=10) == -signal.SIGKILL
+    assert small.poll() is None and kinds(dog, small.pid) == []
+
+
+def test_orphans_are_found_after_their_parent_is_sigkilled(workers):
+    parent, info = workers.start("parent")
+    child = info["child"]
+    dog = watchdog(config(workers))
+    assert dog.run_once().decisions == ()
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait(timeout=10)
+    wait_until(lambda: read_stat(child).ppid != parent.pid, what="child re-parented")
+    dog.run_once()
+    det = dog.events.of("detected", child)[0]
+    assert det["rule"] == "orphan"
+    assert det["evidence"]["recorded_ppid"] == parent.pid and det["evidence"]["ppid"] != parent.pid
+    assert kinds(dog, child) == ["detected", "signalled:SIGTERM", "exited"]
+    wait_until(lambda: not alive(child), what="orphan reaped")
+
+
+def test_a_restarted_watchdog_never_kills_twice(workers):
+    log = workers.signal_log("twice")
+    proc, _ = workers.start("sleep_forever", "--on-term", "ignore", "--signal-log", str(log))
+    wait_stale(workers, proc.pid)
+    store = workers.tmp / "store"
+    argv = [sys.executable, "-m", "forensics", "watch", "--once", "--heartbeat-dir", str(workers.dir),
+            "--stale", "0.5", "--interval", "0.3", "--store", str(store)]
+    first = subprocess.Popen([*argv, "--grace", "600"], stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: log.exists() and log.read_text().split() == ["SIGTERM"], timeout=60,
+                   what="the first watchdog's SIGTERM")
+    finally:
+        first.kill()  # the watchdog dies mid-grace
+        first.wait(timeout=10)
+    res = subprocess.run([*argv, "--grace", "1"], capture_output=True, text=True, timeout=120, check=False)
+    assert res.returncode == 0, res.stderr
+    assert "sent by an earlier watchdog run" in res.stderr
+    assert proc.wait(timeout=10) == -signal.SIGKILL
+    assert log.read_text().split() == ["SIGTERM"]  # one SIGTERM in all
+    assert len(list((store / "captures").glob("*.json"))) == 1  # and one capture
+    third = subprocess.run([*argv, "--grace", "1"], capture_output=True, text=True, timeout=120, check=False)
+    assert third.returncode == 0 and "signalled" not in third.stderr
+
+
+def test_wall_clock_jumps_do_not_age_a_fresh_heartbeat(workers):
+    proc, _ = workers.start("leak", "--leak-mb", "1")  # in a task, beating every 50 ms
+    beat = workers.dir / f"{proc.pid}.json"
+    dog = watchdog(config(workers))
+    for jump in (-3600, 3600):
+        wall = time.time() + jump
+        os.utime(beat, (wall, wall))
+        assert dog.scan().decisions == ()
+    assert proc.poll() is None
