@@ -111,9 +111,9 @@ def build(settings: dict[str, Any]) -> WatchConfig:
     cfg = WatchConfig(rules=rules, policy=policy, **_pick(
         s, heartbeat_dir="heartbeat_dir", interval="interval_s", match="match", pidfile="pidfiles", tree="trees",
         store="store", event_log="event_log", metrics_file="metrics_file", metrics_port="metrics_port"))
-    from forensics.watch.targets import compile_patterns
+    from forensics.watch.targets import combined_pattern
 
-    compile_patterns(cfg.match)
+    combined_pattern(cfg.match)
     return cfg
 
 

@@ -5,14 +5,13 @@ why it is watched, and its pool (the parent: siblings of one master share a kill
 """
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 
 from forensics import procfs
 from forensics.errors import PermissionDenied, TargetNotFound, UsageError
 from forensics.identity import ProcessIdentity
-from forensics.targets import self_and_ancestors
+from forensics.targets import matching, self_and_ancestors
 from forensics.watch.heartbeats import Beats
 
 
@@ -27,23 +26,14 @@ class Target:
         return f"ppid:{self.ppid}"
 
 
-def compile_patterns(patterns: tuple[str, ...]) -> tuple[re.Pattern, ...]:
-    out = []
+def combined_pattern(patterns: tuple[str, ...]) -> str | None:
+    """One regex for every --match (one pass over /proc); each checked alone first, for a precise error."""
     for p in patterns:
         try:
-            out.append(re.compile(p))
+            re.compile(p)
         except re.error as exc:
             raise UsageError(f"--match {p!r} is not a valid regular expression: {exc}") from None
-    return tuple(out)
-
-
-def _cmdline(pid: int) -> str | None:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as fh:
-            raw = fh.read()
-    except OSError:
-        return None
-    return raw.replace(b"\0", b" ").decode("utf-8", "replace").strip() or None
+    return "|".join(f"(?:{p})" for p in patterns) if patterns else None
 
 
 def read_pidfile(path: str) -> int | None:
@@ -58,7 +48,7 @@ def read_pidfile(path: str) -> int | None:
 
 def discover(
     beats: Beats,
-    patterns: tuple[re.Pattern, ...] = (),
+    pattern: str | None = None,
     pidfiles: tuple[str, ...] = (),
     trees: tuple[int, ...] = (),
     known: tuple[ProcessIdentity, ...] = (),
@@ -73,12 +63,9 @@ def discover(
 
     for pid, beat in beats.by_pid.items():
         add(pid, "heartbeat")
-    if patterns:
-        for name in os.listdir("/proc"):
-            if name.isdigit():
-                cmd = _cmdline(int(name))
-                if cmd and any(rx.search(cmd) for rx in patterns):
-                    add(int(name), "match")
+    if pattern:
+        for pid in matching(pattern):
+            add(pid, "match")
     for path in pidfiles:
         pid = read_pidfile(path)
         if pid is not None:

@@ -23,7 +23,7 @@ from forensics.watch.journal import Journal
 from forensics.watch.metrics import Metrics
 from forensics.watch.policy import PolicyConfig, RateLimiter, Responder, breaker_tripped
 from forensics.watch.sampler import ProcSample, sample
-from forensics.watch.targets import Target, compile_patterns, discover
+from forensics.watch.targets import Target, combined_pattern, discover
 
 HISTORY = 16  # samples kept per target: enough for "no progress across samples", bounded memory
 
@@ -70,7 +70,7 @@ class Watchdog:
         self.limiter = RateLimiter(cfg.policy.max_kills, cfg.policy.window_s, self.clock)
         self.responder = Responder(cfg.policy, self.journal, self.events, self.metrics, self.store, capturer,
                                    self.limiter, self.clock)
-        self.patterns = compile_patterns(cfg.match)
+        self.pattern = combined_pattern(cfg.match)
         self.history: dict[ProcessIdentity, collections.deque[ProcSample]] = {}
         self.first_ppid: dict[ProcessIdentity, int] = {}
         self.inflight: dict[ProcessIdentity, Future] = {}
@@ -105,7 +105,7 @@ class Watchdog:
     def scan(self) -> ScanResult:
         started = self.clock.now()
         beats = self.read_beats(started)
-        found = discover(beats, self.patterns, self.cfg.pidfiles, self.cfg.trees, tuple(self.history))
+        found = discover(beats, self.pattern, self.cfg.pidfiles, self.cfg.trees, tuple(self.history))
         decisions, seen = [], set()
         smaps = self.cfg.rules.rss_limit is not None and self.cfg.rules.memory_metric != "rss"
         for t in found:
