@@ -24,6 +24,7 @@ from forensics.model import KernelState, ProcessFacts, Syscall
 from forensics.procraw import proc_error, snapshot_tasks, thread_ids
 from forensics.procraw import read_optional as _optional
 from forensics.procraw import read_text as _read
+from forensics.redact import redact_argv
 from forensics.syscalls import syscall_name
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -178,8 +179,7 @@ def read_process_facts(pid: int, now: float) -> ProcessFacts:
     """Process-level facts; raises TargetNotFound if the process is gone."""
     st = read_stat(pid)
     status = read_status(pid)
-    cmdline_raw = _optional(f"/proc/{pid}/cmdline") or ""
-    cmdline = tuple(a for a in cmdline_raw.split("\0") if a)
+    cmdline = read_cmdline(pid)
     try:
         exe: str | None = os.readlink(f"/proc/{pid}/exe")
     except OSError:
@@ -212,6 +212,15 @@ def read_process_facts(pid: int, now: float) -> ProcessFacts:
         children=kids,
         uid=int(uid[0]) if uid else None,
     )
+
+
+def read_cmdline(pid: int) -> tuple[str, ...]:
+    """The arguments of pid, secrets masked (forensics/redact.py): anything recorded from /proc comes through here.
+
+    Always redacted: the command line is recorded without being asked for, unlike --locals.
+    """
+    raw = _optional(f"/proc/{pid}/cmdline") or ""
+    return redact_argv([a for a in raw.split("\0") if a])
 
 
 def _kb(value: str | None) -> int | None:
@@ -326,7 +335,7 @@ def cmdline_text(raw: str, width: int = CMDLINE_WIDTH) -> str:
 
 def process_label(pid: int) -> str:
     """'pid 11627 (sleep 3600)'; the [comm] when there is no command line (kernel thread, zombie); bare if gone."""
-    text = cmdline_text(_optional(f"/proc/{pid}/cmdline") or "")
+    text = cmdline_text("\0".join(read_cmdline(pid)))
     if not text:
         comm = (_optional(f"/proc/{pid}/comm") or "").strip()
         text = f"[{comm}]" if comm else ""

@@ -198,7 +198,7 @@ def render_full(c: Capture) -> str:
         for f in t.frames:
             lines.append(f"    {frame_text(f)}")
             for v in f.locals or ():
-                value = "<redacted>" if v.redacted else v.repr
+                value = "<redacted>" if v.repr is None and v.redacted else v.repr
                 lines.append(f"        {v.name} = {value}")
         lines.append("")
     return "\n".join(lines)

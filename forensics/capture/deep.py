@@ -27,6 +27,7 @@ from forensics.errors import (
     UsageError,
 )
 from forensics.model import Capture, Frame, ProcessFacts, ThreadStack
+from forensics.redact import redact_argv
 
 # py-spy failures that gdb may get past (unsupported or static interpreter, py-spy missing or confused).
 # Not: target gone, permission denied (gdb would be denied too), timeouts (a D-state target hangs gdb too).
@@ -414,7 +415,7 @@ def collect_core(path: str, exe: str | None, opts: CollectOptions) -> Capture:
         threads = stacks.threads
     readers = [r for r, used in (("py-spy", spy is not None), ("gdb", stacks is not None)) if used]
     facts = ProcessFacts(
-        cmdline=tuple(info.psargs.split()) if info.psargs else (),
+        cmdline=redact_argv(info.psargs.split()) if info.psargs else (),
         exe=info.exe or chosen,
         python_version=gdb.python_version_of(chosen, libpython, *info.files),
         ppid=info.ppid,

@@ -15,6 +15,7 @@ from forensics.importers.pyspy import (
     threads_from_pyspy,
 )
 from forensics.model import Capture, ProcessFacts, ThreadStack, Trigger
+from forensics.redact import redact_capture
 
 
 def import_file(
@@ -41,6 +42,8 @@ def import_file(
         return _imported(path, raw, host, pid if pid is not None else text_pid, when, threads, facts, "py-spy text")
     if isinstance(data, dict) and "schema" in data:
         capture = Capture.from_dict(data)
+        if redact:  # made elsewhere (another host, an older hangdump, --no-redact): redact it as if captured here
+            capture = redact_capture(capture)
         changes: dict = {}
         if capture.source is None:
             changes["source"] = path

@@ -10,15 +10,9 @@ from typing import Any
 
 from forensics.errors import CaptureFormatError
 from forensics.model import Frame, Local, ProcessFacts, ThreadStack
+from forensics.redact import redact_argv, redact_local
 
-SECRET_NAME = re.compile(r"passw|pwd|token|secret|key|auth|cookie|credential", re.IGNORECASE)
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]+$")
-
-
-def redact_local(local: Local) -> Local:
-    if local.repr is not None and SECRET_NAME.search(local.name):
-        return Local(name=local.name, repr=None, is_arg=local.is_arg, redacted=True)
-    return local
 
 
 def _frame(raw: Any, redact: bool) -> Frame:
@@ -140,7 +134,8 @@ def parse_pyspy_text(text: str, redact: bool = True) -> tuple[int | None, Proces
     for line in text.splitlines():
         if m := _PROCESS.match(line):
             pid = int(m.group(1))
-            facts = replace(facts, cmdline=tuple(m.group(2).split()))
+            argv = tuple(m.group(2).split())
+            facts = replace(facts, cmdline=redact_argv(argv) if redact else argv)
         elif m := _PYTHON.match(line):
             facts = replace(facts, python_version=m.group(1), exe=m.group(2))
         elif m := _THREAD.match(line):

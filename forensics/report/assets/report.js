@@ -288,7 +288,7 @@
     if (f[6] !== -1) {
       var ul = el("ul", { "class": "locals" });
       D.l[f[6]].forEach(function (v) {
-        var value = v[2] & 2 ? "<redacted>" : (s(v[1]) === null ? "?" : s(v[1]));
+        var value = s(v[1]) !== null ? s(v[1]) : (v[2] & 2 ? "<redacted>" : "?");
         ul.appendChild(el("li", null, el("span", { "class": "lname", text: s(v[0]) + (v[2] & 1 ? " (arg)" : "") }), " = ", el("code", { text: value })));
       });
       li.appendChild(ul);
