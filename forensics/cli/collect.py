@@ -14,7 +14,7 @@ from forensics.cli.common import open_store, store_option
 @click.option("--children", is_flag=True, help="Also capture the process tree below each target.")
 @click.option("--native", is_flag=True, help="Include native (C) frames.")
 @click.option("--locals", "with_locals", is_flag=True, help="Include local variables (secrets redacted).")
-@click.option("--no-redact", is_flag=True, help="Keep values of locals named like secrets (password, token, ...).")
+@click.option("--no-redact", is_flag=True, help="Keep locals as captured: no redaction by name or value shape (the command line is always redacted).")
 @click.option("--timeout", type=float, default=10.0, show_default=True, help="Seconds per capture tool run.")
 @click.option("--py-spy", "pyspy_path", type=click.Path(dir_okay=False), help="py-spy binary to use.")
 @click.option("--json", "as_json", is_flag=True, help="Print the capture document(s) instead of the summary.")

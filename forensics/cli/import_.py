@@ -11,7 +11,7 @@ from forensics.cli.common import open_store, parse_when, store_option
 @click.option("--host", help="Host the dumps came from (py-spy JSON does not say).")
 @click.option("--pid", type=int, help="Pid, when the dump does not say.")
 @click.option("--taken-at", help="When the dump was taken (date, epoch or age); default: the file's mtime.")
-@click.option("--no-redact", is_flag=True, help="Keep values of locals named like secrets.")
+@click.option("--no-redact", is_flag=True, help="Import as is: no redaction of locals or command lines.")
 @store_option
 def command(files, host, pid, taken_at, no_redact, store_dir):
     """Import FILES (py-spy `dump --json` or plain `py-spy dump` text output, or hangdump captures) into the store.

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -18,10 +19,11 @@ from pathlib import Path
 
 import pytest
 
+from forensics import procfs, procraw
 from forensics.hangs import read_ready
 from forensics.model import Capture
 from forensics.report.render import read_payload
-from tests.support import REPO_ROOT, assert_left_running, wait_blocked
+from tests.support import REPO_ROOT, assert_left_running, parse_status, wait_blocked
 
 pytestmark = pytest.mark.integration
 
@@ -48,15 +50,27 @@ def hangdump(*args: str, store: Path) -> subprocess.CompletedProcess:
     return res
 
 
-@pytest.fixture
-def target() -> Iterator[subprocess.Popen]:
-    proc = subprocess.Popen([sys.executable, str(PROGRAM), *ARGS], stdout=subprocess.PIPE, start_new_session=True,
+# A container as the kernel sees one: own pid (the target is its pid 1), mount, uts, ipc and net namespaces.
+CONTAINER = ("unshare", "--pid", "--fork", "--mount-proc", "--mount", "--uts", "--ipc", "--net")
+
+
+@pytest.fixture(params=["host", "container"])
+def target(request) -> Iterator[int]:
+    """The pid (as this host sees it) of a running hold_secrets.py, blocked reading its pipe."""
+    inside = request.param == "container"
+    if inside and shutil.which("unshare") is None:
+        pytest.skip("no unshare(1) to make a container with")
+    proc = subprocess.Popen([*(CONTAINER if inside else ()), sys.executable, str(PROGRAM), *ARGS],
+                            stdout=subprocess.PIPE, start_new_session=True,
                             env=dict(os.environ, APP_SECRET=SECRETS["env"]))
     try:
         info, seen = read_ready(proc, time.monotonic() + 30)
         assert info is not None, seen
-        wait_blocked(proc.pid, [proc.pid], syscalls={"read"})
-        yield proc
+        (pid,) = procfs.children(proc.pid) if inside else (proc.pid,)  # unshare forks the container's pid 1
+        if inside:
+            assert parse_status(procraw.read_text(f"/proc/{pid}/status"))["NSpid"].split()[-1] == "1"
+        wait_blocked(pid, [pid], syscalls={"read"})
+        yield pid
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
@@ -96,20 +110,21 @@ def assert_no_secret_anywhere(store: Path, *outputs: str) -> Capture:
 
 def test_live_collect_redacts_locals_cmdline_and_peers(target, tmp_path):
     store = tmp_path / "store"
-    out = hangdump("collect", "--pid", str(target.pid), "--locals", "--json", store=store).stdout
-    assert_left_running(target.pid)
+    out = hangdump("collect", "--pid", str(target), "--locals", "--json", store=store).stdout
+    assert_left_running(target)
     capture = assert_no_secret_anywhere(store, out)
     assert capture.process.cmdline[-4:] == ("--db-password=***", "--token", "***", "postgres://u:***@db/x")
-    (main,) = [t for t in capture.threads if t.tid == target.pid]
+    (main,) = [t for t in capture.threads if t.tid == target]
     assert main.kernel.peer is not None and main.kernel.peer.endswith("--api-key ***)")
-    frame = next(f for f in main.frames if f.function == "handler")
+    # not main.frames: in a container py-spy names threads by their namespace's tids, which do not join yet
+    frame = next(f for t in capture.threads for f in t.frames if f.function == "handler")
     by_name = {v.name: v for v in frame.locals}
     assert by_name["db_password"].redacted and by_name["db_password"].repr is None
     assert by_name["retries"].repr == "3" and not by_name["retries"].redacted
 
 
 def test_a_capture_made_without_redaction_is_redacted_on_import(target, tmp_path):
-    raw = hangdump("collect", "--pid", str(target.pid), "--locals", "--no-redact", "--json", "--no-store",
+    raw = hangdump("collect", "--pid", str(target), "--locals", "--no-redact", "--json", "--no-store",
                    store=tmp_path / "unused").stdout
     assert leaked(raw), "--no-redact keeps the locals: the file to import must hold the secrets"
     doc = tmp_path / "unredacted.json"
