@@ -146,6 +146,17 @@ def parse_tasks(snapshot: dict[int, tuple[str | None, ...]]) -> dict[int, tuple[
     return {tid: task for tid, task in parsed.items() if task is not None}
 
 
+def namespace_tids(snapshot: dict[int, tuple[str | None, ...]]) -> dict[int, int]:
+    """tid in the target's own pid namespace -> tid here, for a target in a nested one (a container): py-spy
+    names such a target's threads by the former. From each thread's ``NSpid`` status line; {} when not nested."""
+    out = {}
+    for tid, texts in snapshot.items():
+        nspid = parse_status(texts[3] or "").get("NSpid", "").split()
+        if len(nspid) > 1 and nspid[-1].isdigit():
+            out[int(nspid[-1])] = tid
+    return out
+
+
 def read_threads(pid: int) -> dict[int, tuple[str, KernelState]]:
     return parse_tasks(snapshot_tasks(pid))
 

@@ -100,6 +100,12 @@ def merge_threads(
     return tuple(sorted(merged, key=lambda t: (t.tid is None, t.tid or 0)))
 
 
+def _host_tids(stacks: tuple[ThreadStack, ...], host_tid: dict[int, int]) -> tuple[ThreadStack, ...]:
+    if not host_tid:
+        return stacks
+    return tuple(replace(t, tid=host_tid.get(t.tid, t.tid)) if t.tid is not None else t for t in stacks)
+
+
 def _finish(job: _InFlight, opts: CollectOptions, host: str, tool_versions: dict) -> Capture:
     result = job.dump.finish(opts.timeout_s, opts.redact)
     pid = job.ident.pid
@@ -115,7 +121,7 @@ def _finish(job: _InFlight, opts: CollectOptions, host: str, tool_versions: dict
         method="py-spy",
         trigger=opts.trigger,
         process=replace(job.facts, state=tool.before.state) if job.facts else None,
-        threads=merge_threads(result.threads, job.kernel),
+        threads=merge_threads(_host_tids(result.threads, procfs.namespace_tids(tool.tasks)), job.kernel),
         tool_versions=tool_versions,
         errors=result.notes,
         duration_s=round(time.monotonic() - tool.started, 4),

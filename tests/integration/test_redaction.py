@@ -116,8 +116,7 @@ def test_live_collect_redacts_locals_cmdline_and_peers(target, tmp_path):
     assert capture.process.cmdline[-4:] == ("--db-password=***", "--token", "***", "postgres://u:***@db/x")
     (main,) = [t for t in capture.threads if t.tid == target]
     assert main.kernel.peer is not None and main.kernel.peer.endswith("--api-key ***)")
-    # not main.frames: in a container py-spy names threads by their namespace's tids, which do not join yet
-    frame = next(f for t in capture.threads for f in t.frames if f.function == "handler")
+    frame = next(f for f in main.frames if f.function == "handler")  # in a container too: tids joined via NSpid
     by_name = {v.name: v for v in frame.locals}
     assert by_name["db_password"].redacted and by_name["db_password"].repr is None
     assert by_name["retries"].repr == "3" and not by_name["retries"].redacted
