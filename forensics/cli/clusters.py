@@ -8,20 +8,6 @@ import click
 from forensics.cli.common import filter_options, make_filter, open_store, store_option, warn_skipped
 
 
-def _accept(flt):
-    def accept(raw: dict) -> bool:
-        taken = raw.get("taken_at")
-        if flt.since is not None and (not isinstance(taken, (int, float)) or taken < flt.since):
-            return False
-        if flt.until is not None and (not isinstance(taken, (int, float)) or taken > flt.until):
-            return False
-        if flt.host is not None and raw.get("host") != flt.host:
-            return False
-        return flt.pid is None or raw.get("pid") == flt.pid
-
-    return accept
-
-
 @click.command("clusters")
 @click.option("--json", "as_json", is_flag=True, help="Clusters as JSON, each with its member ids and sources.")
 @click.option("--top", type=int, default=None, help="Show only the N largest clusters.")
@@ -33,20 +19,19 @@ def _accept(flt):
 @store_option
 def command(as_json, top, benign, threshold, since, until, host, pid, store_dir):
     """Group stored captures by hang cause and explain each group."""
-    from forensics.analysis import BenignRules, cluster_paths
+    from forensics.analysis import BenignRules, cluster
     from forensics.store.local import Skipped
     from forensics.summary import local_time
 
-    store = open_store(store_dir)
-    flt = make_filter(since, until, host, pid)
+    def documents():  # the store's one reader: what `ls` skips is skipped here, with the same reason
+        for item in open_store(store_dir).scan_checked(make_filter(since, until, host, pid)):
+            if isinstance(item, Skipped):
+                warn_skipped(item)
+            else:
+                yield item[0]
+
     rules = BenignRules(user=tuple(benign)) if benign else None
-    clusters = cluster_paths(
-        store.paths(),
-        rules=rules,
-        threshold=threshold,
-        on_skip=lambda path, reason: warn_skipped(Skipped(path, reason)),
-        accept=_accept(flt),
-    )
+    clusters = cluster(documents(), rules=rules, threshold=threshold)
     if top is not None:
         clusters = clusters[:top]
     if as_json:

@@ -75,9 +75,8 @@ def command(pids, match, children, native, with_locals, no_redact, timeout, pysp
             exit_code = exit_code or o.error.exit_code
             continue
         if store is not None:
-            path = store.put(o.capture)
-            if not as_json:
-                click.echo(f"stored {path}", err=True)
+            stored = _store(store, o.capture, as_json)
+            exit_code = exit_code or stored
         captures.append(o.capture)
     if as_json:
         docs = [c.to_dict() for c in captures]
@@ -93,14 +92,33 @@ def _core(core_file: str, exe: str | None, opts, as_json: bool, no_store: bool, 
     from forensics.summary import render_summary
 
     capture = collect_core(core_file, exe, opts)
-    if not no_store:
-        path = open_store(store_dir).put(capture)
-        if not as_json:
-            click.echo(f"stored {path}", err=True)
+    code = 0 if no_store else _store(open_store(store_dir), capture, as_json)
     if as_json:
         click.echo(json.dumps(capture.to_dict(), indent=2, ensure_ascii=False))
     else:
         click.echo(render_summary(capture), nl=False)
+    return code
+
+
+def _store(store, capture, as_json: bool) -> int:
+    """Store a capture; if the store refuses it, keep it aside (or print it) and say where: exit code 10."""
+    from forensics.errors import StoreError
+    from forensics.store.local import keep_aside
+
+    try:
+        stored = store.put(capture)
+    except StoreError as exc:
+        aside = keep_aside(capture)
+        if aside is not None:
+            where = f"saved to {aside} instead (`hangdump import {aside}` once the store is fixed)"
+        else:
+            where = "printed on stdout instead" if as_json else "printed below as JSON instead"
+        click.echo(f"hangdump: error: {exc.one_line()}; the capture of pid {capture.pid} was {where}", err=True)
+        if aside is None and not as_json:
+            click.echo(capture.to_json(indent=2))
+        return exc.exit_code
+    if not as_json:
+        click.echo(f"stored {stored.path}", err=True)
     return 0
 
 

@@ -39,7 +39,8 @@ def command(fmt, cluster_id, all_threads, out, since, until, host, pid, store_di
     if out == "-":
         click.echo(text, nl=False)
     else:
-        with open(out, "w", encoding="utf-8", errors="replace") as fh:
-            fh.write(text)
+        from forensics.store.fileio import replace_file
+
+        replace_file(out, text.encode("utf-8", errors="replace"))
         click.echo(f"wrote {out}", err=True)
     return 0

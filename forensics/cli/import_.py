@@ -16,7 +16,8 @@ from forensics.cli.common import open_store, parse_when, store_option
 def command(files, host, pid, taken_at, no_redact, store_dir):
     """Import FILES (py-spy `dump --json` or plain `py-spy dump` text output, or hangdump captures) into the store.
 
-    Every readable file is stored even if others fail; the exit code is non-zero if any failed.
+    Every readable file is stored even if others fail; the exit code is non-zero if any failed. A capture
+    already stored is not written again; one whose id is taken by a different capture gets a new id.
     """
     from forensics.errors import HangdumpError
     from forensics.importers.files import import_file
@@ -27,10 +28,15 @@ def command(files, host, pid, taken_at, no_redact, store_dir):
     for path in files:
         try:
             capture = import_file(path, host=host, pid=pid, taken_at=when, redact=not no_redact)
-            store.put(capture)
+            stored = store.put(capture)
         except HangdumpError as exc:
             click.echo(f"hangdump: error: {exc.one_line()}", err=True)
             failed = failed or exc.exit_code
             continue
-        click.echo(f"imported {path} as {capture.id}")
+        if stored.status == "unchanged":
+            click.echo(f"{path}: already stored as {stored.id} (identical), nothing written")
+        elif stored.status == "renamed":
+            click.echo(f"imported {path} as {stored.id} (its id {capture.id} belongs to a different capture)")
+        else:
+            click.echo(f"imported {path} as {stored.id}")
     return failed

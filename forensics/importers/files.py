@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 
 from forensics import __version__
 from forensics.errors import CaptureFormatError
@@ -16,6 +14,8 @@ from forensics.importers.pyspy import (
 )
 from forensics.model import Capture, ProcessFacts, ThreadStack, Trigger
 from forensics.redact import redact_capture
+from forensics.store.fileio import parse_json, read_regular
+from forensics.store.ids import check_id
 
 
 def import_file(
@@ -25,23 +25,28 @@ def import_file(
     taken_at: float | None = None,
     redact: bool = True,
 ) -> Capture:
-    """A capture from ``path``; ``source`` keeps the path as given. Ids derive from content, so re-imports overwrite."""
+    """A capture from ``path``; ``source`` keeps the path as given. Ids derive from content, so re-imports are no-ops.
+
+    The file is read as the store reads its own (regular files only, no symlink, size cap); a hangdump
+    capture must carry a valid id (it becomes a file name in the store).
+    """
+    raw, st = read_regular(path)
+    when = taken_at if taken_at is not None else st.st_mtime
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
-        when = taken_at if taken_at is not None else os.stat(path).st_mtime
-    except OSError as exc:
-        raise CaptureFormatError(f"cannot read {path}: {exc.strerror or exc}", help="check the path") from None
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+        data = parse_json(raw)
+    except CaptureFormatError as exc:
         text = raw.decode("utf-8", "replace")
         if not looks_like_pyspy_text(text):
-            raise CaptureFormatError(f"{path} is neither JSON ({exc}) nor py-spy's text dump") from None
+            why = str(exc).removeprefix("not valid JSON: ")
+            raise CaptureFormatError(f"{path} is neither JSON ({why}) nor py-spy's text dump") from None
         text_pid, facts, threads = parse_pyspy_text(text, redact=redact)
         return _imported(path, raw, host, pid if pid is not None else text_pid, when, threads, facts, "py-spy text")
     if isinstance(data, dict) and "schema" in data:
         capture = Capture.from_dict(data)
+        try:
+            check_id(capture.id)
+        except CaptureFormatError as exc:
+            raise CaptureFormatError(f"{path}: {exc}", help="a capture's id names its file in the store") from None
         if redact:  # made elsewhere (another host, an older hangdump, --no-redact): redact it as if captured here
             capture = redact_capture(capture)
         changes: dict = {}
@@ -70,7 +75,7 @@ def _imported(
     process: ProcessFacts | None = None,
     fmt: str = "py-spy json",
 ) -> Capture:
-    """A capture of an imported py-spy dump; its id derives from the file's content, so re-imports overwrite."""
+    """A capture of an imported py-spy dump; its id derives from the file's content, so a re-import is a no-op."""
     from forensics.capture.live import new_capture_id
 
     the_host = host or "unknown"

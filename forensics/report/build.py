@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from forensics.errors import CaptureFormatError
+from forensics.errors import CaptureFormatError, StoreError
 from forensics.model import Capture
 from forensics.report.payload import Payload
 from forensics.report.render import ClusterView, RepresentativeThread, StackLine
@@ -105,7 +105,7 @@ def collect(store: LocalStore, flt: Filter | None = None, progress: bool | None 
 
         clusters = analysis.cluster(documents(), observe=observe)
     by_id = {ident: i for i, ident in enumerate(payload.ids)}
-    views = tuple(_view(cl, payload, paths, by_id) for cl in clusters)
+    views = tuple(_view(cl, payload, store, paths, by_id) for cl in clusters)
     return ReportData(payload, views, skipped)
 
 
@@ -119,21 +119,22 @@ VARIES_LABELS = {
 }
 
 
-def _representative(path: Path) -> tuple[Capture, dict] | None:
+def _representative(store: LocalStore, path: Path) -> tuple[Capture, dict] | None:
     try:
-        return LocalStore.load_raw(path)
-    except CaptureFormatError:  # changed or removed since the scan
+        doc, capture = store.read(path.stem)
+    except (CaptureFormatError, StoreError):  # changed or removed since the scan
         return None
+    return capture, doc
 
 
-def _view(cl, payload: Payload, paths: list[Path], by_id: dict[str, int]) -> ClusterView:
+def _view(cl, payload: Payload, store: LocalStore, paths: list[Path], by_id: dict[str, int]) -> ClusterView:
     from forensics import analysis
 
     members = tuple(by_id[m.id] for m in cl.members if m.id in by_id)
     rep_index = by_id.get(cl.representative, members[0] if members else None)
     threads: list[RepresentativeThread] = []
     varying_keys = {entry.split(": ", 1)[0] for entry in cl.varies.get("lines", ())}
-    loaded = _representative(paths[rep_index]) if rep_index is not None else None
+    loaded = _representative(store, paths[rep_index]) if rep_index is not None else None
     if loaded is not None:
         rep, raw = loaded
         pa = analysis.analyze(raw)

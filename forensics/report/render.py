@@ -277,5 +277,7 @@ def read_payload(html: str) -> dict:
 
 
 def write(path: str, html: str) -> None:
-    with open(path, "w", encoding="utf-8", errors="replace") as fh:
-        fh.write(html)
+    """The report file, whole or not at all, mode 0600 (it holds every capture): see ``fileio.replace_file``."""
+    from forensics.store.fileio import replace_file
+
+    replace_file(path, html.encode("utf-8", errors="replace"))

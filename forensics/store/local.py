@@ -1,22 +1,37 @@
-"""A directory of capture files, one JSON file per capture, written atomically.
+"""A directory of capture files, one JSON file per capture, written atomically, read defensively.
 
-Layout: ``ROOT/captures/<id>.json``; kept cores, compressed, at ``ROOT/cores/<id>.core.zst`` (or ``.gz``)
-under a size budget (``$HANGDUMP_CORE_BUDGET``, default 2G) and a retention (``$HANGDUMP_CORE_DAYS``, default 14). Ids start with the UTC time the capture was taken,
-so a plain directory listing is already in time order. A file that does not parse is
-reported as skipped, never fatal, and never rewritten.
+Layout: ``ROOT/captures/<id>.json``; files being written in ``ROOT/captures/.tmp/``; kept cores, compressed,
+at ``ROOT/cores/<id>.core.zst`` (or ``.gz``) under a size budget (``$HANGDUMP_CORE_BUDGET``, default 2G) and a
+retention (``$HANGDUMP_CORE_DAYS``, default 14). Ids start with the UTC time the capture was taken, so a
+plain directory listing is already in time order.
+
+hangdump runs as root over files others can make, so every file is opened relative to the captures
+directory's descriptor, never through a symbolic link (not even ``captures`` itself), and only after its
+name was checked against the id grammar (``ids.py``); only regular files of bounded size are read
+(``fileio.py``). Every command reads through ``scan_docs``/``scan``/``read``: a file one command skips
+is skipped by all, with the same reason, and never rewritten.
 """
 from __future__ import annotations
 
-import json
+import contextlib
+import errno
+import fcntl
+import hashlib
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from forensics.errors import CaptureFormatError, StoreError
 from forensics.model import Capture
+from forensics.store.fileio import parse_json, read_regular, write_all
+from forensics.store.ids import check_id, is_capture_id, with_tail
+
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+TMP_DIR = ".tmp"
+_MAX_ATTEMPTS = 16
 
 
 def default_root() -> Path:
@@ -33,6 +48,16 @@ class Skipped:
 
     path: Path
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """Where ``put`` left a capture: ``stored``; ``unchanged`` (an identical capture was already there); or
+    ``renamed`` (its id belonged to a different capture, so it got ``id``, a new one)."""
+
+    id: str
+    path: Path
+    status: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,81 +79,115 @@ class Filter:
         )
 
 
+def _open_dir(name: str, dir_fd: int | None, create: bool) -> int:
+    if create:
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(name, 0o700, dir_fd=dir_fd)
+    try:
+        return os.open(name, _DIR_FLAGS, dir_fd=dir_fd)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+            raise OSError(exc.errno, f"{name} is not a directory (symbolic links are not followed)") from None
+        raise
+
+
 class LocalStore:
     def __init__(self, root: Path | str | None = None) -> None:
         self.root = Path(root) if root is not None else default_root()
         self.captures_dir = self.root / "captures"
         self.cores_dir = self.root / "cores"
 
-    def put(self, capture: Capture) -> Path:
-        """Write atomically (temp file in the same directory, fsync, rename): readers never see half a file."""
-        try:
-            self.captures_dir.mkdir(parents=True, exist_ok=True)
-            final = self.captures_dir / f"{capture.id}.json"
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=self.captures_dir)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    fh.write(capture.to_json())
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                os.replace(tmp, final)
-            except BaseException:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
-                raise
-        except OSError as exc:
-            raise StoreError(
-                f"cannot write to the store at {self.root}: {exc.strerror or exc}",
-                help="pass --store DIR or set HANGDUMP_HOME to a writable directory",
-            ) from None
-        return final
+    # -- the captures directory -------------------------------------------------------------------
 
-    def paths(self) -> list[Path]:
+    @contextlib.contextmanager
+    def _captures_fd(self, create: bool = False) -> Iterator[int | None]:
+        """A descriptor of ``captures`` (None when it does not exist and ``create`` is false)."""
         try:
-            names = os.listdir(self.captures_dir)
+            if create:
+                os.makedirs(self.root, mode=0o700, exist_ok=True)
+            root_fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+            try:
+                fd = _open_dir("captures", root_fd, create)
+            finally:
+                os.close(root_fd)
         except FileNotFoundError:
-            return []
+            if create:
+                raise self._error(create, "no such directory") from None
+            yield None
+            return
         except OSError as exc:
-            raise StoreError(f"cannot read the store at {self.root}: {exc.strerror or exc}") from None
-        return [self.captures_dir / n for n in sorted(names) if n.endswith(".json") and not n.startswith(".")]
+            raise self._error(create, exc.strerror or str(exc)) from None
+        try:
+            yield fd
+        finally:
+            os.close(fd)
+
+    def _error(self, writing: bool, why: str) -> StoreError:
+        if writing:
+            return StoreError(f"cannot write to the store at {self.root}: {why}",
+                              help="pass --store DIR or set HANGDUMP_HOME to a writable directory")
+        return StoreError(f"cannot read the store at {self.root}: {why}")
 
     @staticmethod
-    def load_doc(path: Path) -> Any:
-        """A capture file's JSON document, as parsed (not checked against the schema)."""
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise CaptureFormatError(f"cannot read {path}: {exc.strerror or exc}") from None
-        try:
-            return json.loads(data)
-        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-            raise CaptureFormatError(f"not valid JSON: {exc}") from None
+    def _names(fd: int | None) -> list[str]:
+        """The names a capture could have: ``*.json``, not hidden (temp files and ``.tmp`` are hidden)."""
+        if fd is None:
+            return []
+        return sorted(n for n in os.listdir(fd) if n.endswith(".json") and not n.startswith("."))
 
-    @classmethod
-    def load_raw(cls, path: Path) -> tuple[Capture, dict]:
-        """A capture file as the model and as the JSON document it was read from."""
-        doc = cls.load_doc(path)
-        return Capture.from_dict(doc), doc
-
-    @classmethod
-    def load(cls, path: Path) -> Capture:
-        return cls.load_raw(path)[0]
-
-    def scan_docs(self) -> Iterator[tuple[Path, Any] | Skipped]:
-        """Every file's parsed JSON document with its path, oldest first; a Skipped per unreadable or non-JSON file.
-
-        The one scan loop of the store. No model is built and nothing is checked beyond JSON: for readers
-        that check what they use themselves (the report encodes 10k documents faster than it could build
-        10k ``Capture`` objects); ``scan`` checks and filters.
-        """
-        for path in self.paths():
+    def paths(self) -> list[Path]:
+        with self._captures_fd() as fd:
             try:
-                yield path, self.load_doc(path)
-            except CaptureFormatError as exc:
-                yield Skipped(path, str(exc))
+                return [self.captures_dir / n for n in self._names(fd)]
+            except OSError as exc:
+                raise self._error(False, exc.strerror or str(exc)) from None
 
-    def scan(self, flt: Filter | None = None) -> Iterator[Capture | Skipped]:
-        """Every capture passing the filter, oldest first, and a Skipped for every unreadable file."""
+    def fingerprint(self) -> tuple:
+        """What changes when a capture file is added, removed or rewritten (name, inode, mtime, size)."""
+        with self._captures_fd() as fd:
+            out = []
+            for n in self._names(fd):
+                with contextlib.suppress(OSError):
+                    st = os.stat(n, dir_fd=fd, follow_symlinks=False)
+                    out.append((n, st.st_ino, st.st_mtime_ns, st.st_size))
+            return tuple(out)
+
+    # -- reading: the one reader of every command ---------------------------------------------------
+
+    @staticmethod
+    def _read_doc(fd: int, name: str) -> dict:
+        """The JSON object in the capture file ``name``; CaptureFormatError saying why it is not one."""
+        stem = name[: -len(".json")]
+        if not is_capture_id(stem):
+            raise CaptureFormatError("the file name is not a capture id")
+        data, _ = read_regular(name, dir_fd=fd, shown="the file")
+        doc = parse_json(data)
+        if not isinstance(doc, dict):
+            raise CaptureFormatError(f"not a capture (a JSON {type(doc).__name__})")
+        if doc.get("id") != stem:
+            raise CaptureFormatError(f"its id {str(doc.get('id'))[:80]!r} is not the file's name")
+        return doc
+
+    def scan_docs(self) -> Iterator[tuple[Path, dict] | Skipped]:
+        """Every capture file's JSON object with its path, oldest first; a Skipped per file that is not one.
+
+        Checked here: the name is an id, the file regular, small enough, JSON, an object with that id.
+        The model's rules are checked by whoever turns the document into what it needs (``scan`` builds
+        ``Capture`` objects; the report's encoder rejects exactly what ``Capture.from_dict`` rejects).
+        """
+        with self._captures_fd() as fd:
+            try:
+                names = self._names(fd)
+            except OSError as exc:
+                raise self._error(False, exc.strerror or str(exc)) from None
+            for name in names:
+                try:
+                    yield self.captures_dir / name, self._read_doc(fd, name)
+                except CaptureFormatError as exc:
+                    yield Skipped(self.captures_dir / name, str(exc))
+
+    def scan_checked(self, flt: Filter | None = None) -> Iterator[tuple[dict, Capture] | Skipped]:
+        """Every capture passing the filter as (document, model), oldest first; a Skipped per unreadable file."""
         flt = flt or Filter()
         for item in self.scan_docs():
             if isinstance(item, Skipped):
@@ -141,24 +200,115 @@ class LocalStore:
                 yield Skipped(path, str(exc))
                 continue
             if flt.accepts(capture):
-                yield capture
+                yield doc, capture
+
+    def scan(self, flt: Filter | None = None) -> Iterator[Capture | Skipped]:
+        """Every capture passing the filter, oldest first, and a Skipped for every unreadable file."""
+        for item in self.scan_checked(flt):
+            yield item if isinstance(item, Skipped) else item[1]
+
+    def read(self, ident: str) -> tuple[dict, Capture]:
+        """The capture with exactly this id, as document and model; CaptureFormatError or StoreError if not."""
+        check_id(ident)
+        with self._captures_fd() as fd:
+            if fd is None:
+                raise self._missing(ident)
+            try:
+                doc = self._read_doc(fd, f"{ident}.json")
+            except CaptureFormatError as exc:
+                if not self._exists(fd, f"{ident}.json"):
+                    raise self._missing(ident) from None
+                raise CaptureFormatError(f"capture {ident}: {exc}", help=self._skip_help) from None
+        return doc, Capture.from_dict(doc)
+
+    _skip_help = "the file is kept as it is; `hangdump ls` lists what every command skips"
+
+    def find(self, ident: str) -> Capture | None:
+        """The capture with exactly this id, or None for anything else (an id, never a path: ``serve``)."""
+        try:
+            return self.read(ident)[1]
+        except (CaptureFormatError, StoreError):
+            return None
 
     def get(self, ident: str) -> Capture:
         """A capture by id, or by a unique prefix or suffix of its id."""
-        exact = self.captures_dir / f"{ident}.json"
-        if exact.is_file():
-            return self.load(exact)
-        matches = [p for p in self.paths() if p.stem.startswith(ident) or p.stem.endswith(ident)]
+        if is_capture_id(ident):
+            with contextlib.suppress(StoreError):
+                return self.read(ident)[1]
+        matches = [p.stem for p in self.paths() if is_capture_id(p.stem) and (p.stem.startswith(ident)
+                                                                               or p.stem.endswith(ident))]
         if not matches:
-            raise StoreError(f"no capture {ident!r} in {self.root}", help="`hangdump ls` lists the stored captures")
+            raise self._missing(ident)
         if len(matches) > 1:
             raise StoreError(f"{ident!r} matches {len(matches)} captures; give more of the id")
-        return self.load(matches[0])
+        return self.read(matches[0])[1]
+
+    def _missing(self, ident: str) -> StoreError:
+        return StoreError(f"no capture {ident!r} in {self.root}", help="`hangdump ls` lists the stored captures")
+
+    @staticmethod
+    def _exists(fd: int, name: str) -> bool:
+        try:
+            os.stat(name, dir_fd=fd, follow_symlinks=False)
+        except FileNotFoundError:
+            return False
+        except OSError:
+            return True
+        return True
+
+    # -- writing --------------------------------------------------------------------------------------
+
+    def put(self, capture: Capture) -> Stored:
+        """Store a capture without ever replacing another one, and with no moment where half of it is readable.
+
+        The document is written to a locked temp file in ``captures/.tmp``, fsynced, then hard-linked to its
+        final name (which fails if the name is taken: no capture is ever overwritten) and the temp name
+        removed. An identical capture already stored makes this a no-op; a different one holding the id
+        makes this capture take a new one. Temp files of writers that died (unlocked) are removed first.
+        """
+        check_id(capture.id)
+        try:
+            with self._captures_fd(create=True) as fd:
+                tmp_fd = _open_dir(TMP_DIR, fd, create=True)
+                try:
+                    remove_stale_temps(tmp_fd)
+                    return self._place(fd, tmp_fd, capture)
+                finally:
+                    os.close(tmp_fd)
+        except OSError as exc:
+            raise self._error(True, exc.strerror or str(exc)) from None
+
+    def _place(self, fd: int, tmp_fd: int, capture: Capture) -> Stored:
+        first = capture.to_json().encode("utf-8")
+        tails = iter([hashlib.sha1(first).hexdigest()[:10]] + [os.urandom(5).hex() for _ in range(_MAX_ATTEMPTS)])
+        ident, data = capture.id, first
+        for _ in range(_MAX_ATTEMPTS):
+            name = f"{ident}.json"
+            status = "stored" if ident == capture.id else "renamed"
+            existing = self._existing(fd, name)
+            if existing == data:
+                return Stored(ident, self.captures_dir / name, "unchanged")
+            if existing is None and _link_new(fd, tmp_fd, name, data):
+                return Stored(ident, self.captures_dir / name, status)
+            if existing is not None:  # taken by another capture, or by something that is not one: next id
+                ident = with_tail(capture.id, next(tails))
+                data = capture.with_changes(id=ident).to_json().encode("utf-8")
+            # else another writer created the name meanwhile: look at it again
+        raise StoreError(f"could not find a free id for capture {capture.id} in {self.root}")
+
+    @staticmethod
+    def _existing(fd: int, name: str) -> bytes | Exception | None:
+        """The bytes of the file ``name``, None if there is none, or why it cannot be compared."""
+        try:
+            return read_regular(name, dir_fd=fd)[0]
+        except CaptureFormatError as exc:
+            return exc if LocalStore._exists(fd, name) else None
 
     # -- kept cores -------------------------------------------------------------------------------------
 
     def core_workdir(self, capture_id: str) -> str:
         """A private directory on the store's filesystem for a raw core being written (removed by the caller)."""
+        check_id(capture_id)
         try:
             self.cores_dir.mkdir(parents=True, exist_ok=True)
             return tempfile.mkdtemp(prefix=f".tmp-{capture_id}-", dir=self.cores_dir)
@@ -179,6 +329,7 @@ class LocalStore:
         """Compress a raw core into the store, then prune older cores to the budget and retention."""
         from forensics.capture import core as corefile
 
+        check_id(capture_id)
         budget = corefile.parse_size(os.environ.get("HANGDUMP_CORE_BUDGET", "2G"))
         final = Path(corefile.compress(raw, str(self.cores_dir / f"{capture_id}.core")))
         self.prune_cores(budget, float(os.environ.get("HANGDUMP_CORE_DAYS", "14")) * 86400, keep=final)
@@ -210,3 +361,102 @@ class LocalStore:
                 total -= size
                 removed.append(p)
         return removed
+
+
+def keep_aside(capture: Capture, dirs: tuple[str, ...] | None = None) -> Path | None:
+    """Save a capture the store could not take where it can still be found: the first writable of
+    ``$TMPDIR``, ``/var/tmp``, ``/tmp`` as ``hangdump-<id>.json``, mode 0600. None if none would take it.
+
+    The target was paused for this evidence; losing it to a full or read-only store is the one thing not to do.
+    """
+    check_id(capture.id)
+    data = capture.to_json().encode("utf-8")
+    candidates = dirs if dirs is not None else tuple(d for d in (os.environ.get("TMPDIR"), "/var/tmp", "/tmp") if d)
+    for folder in candidates:
+        name = f"hangdump-{capture.id}.json"
+        try:
+            dfd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        except OSError:
+            continue
+        try:
+            fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=dfd)
+            try:
+                write_all(fd, data)
+                os.fsync(fd)
+            except OSError:
+                os.unlink(name, dir_fd=dfd)
+                raise
+            finally:
+                os.close(fd)
+            return Path(folder) / name
+        except OSError:
+            continue
+        finally:
+            os.close(dfd)
+    return None
+
+
+def _link_new(fd: int, tmp_fd: int, name: str, data: bytes) -> bool:
+    """Write ``data`` to a new locked temp file and link it as ``name``; False if ``name`` appeared meanwhile."""
+    tmp, tfd = _new_temp(tmp_fd)
+    try:
+        write_all(tfd, data)
+        os.fsync(tfd)
+        try:
+            os.link(tmp, name, src_dir_fd=tmp_fd, dst_dir_fd=fd, follow_symlinks=False)
+        except FileExistsError:
+            return False
+        except OSError as exc:
+            if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.EMLINK):
+                raise
+            # a filesystem without hard links: rename (the name was free a moment ago)
+            os.rename(tmp, name, src_dir_fd=tmp_fd, dst_dir_fd=fd)
+        os.fsync(fd)
+        return True
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp, dir_fd=tmp_fd)
+        os.close(tfd)  # releases the lock, after the temp name is gone
+
+
+def _new_temp(tmp_fd: int) -> tuple[str, int]:
+    """A new temp file, exclusively created and locked while we write it (a cleaner may remove it between
+    the two steps: then it is unlinked, and we make another)."""
+    while True:
+        name = f"{os.getpid()}-{os.urandom(6).hex()}.json"
+        tfd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=tmp_fd)
+        fcntl.flock(tfd, fcntl.LOCK_EX)
+        if os.fstat(tfd).st_nlink:
+            return name, tfd
+        os.close(tfd)
+
+
+def remove_stale_temps(tmp_fd: int) -> list[str]:
+    """Remove temp files no writer holds any more (their writer died: its lock went with it). Never waits.
+
+    Anything else found there (a symlink, a FIFO, a device) is not ours: its name is removed, it is never opened.
+    """
+    removed = []
+    for name in os.listdir(tmp_fd):
+        with contextlib.suppress(OSError):
+            st = os.stat(name, dir_fd=tmp_fd, follow_symlinks=False)
+            if stat.S_ISREG(st.st_mode) and not _unlocked(tmp_fd, name, st):
+                continue
+            os.unlink(name, dir_fd=tmp_fd)
+            removed.append(name)
+    return removed
+
+
+def _unlocked(tmp_fd: int, name: str, st: os.stat_result) -> bool:
+    """True if no process holds the lock of this temp file (still the same file as ``st``)."""
+    fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=tmp_fd)
+    try:
+        if os.fstat(fd).st_ino != st.st_ino:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+    finally:
+        os.close(fd)

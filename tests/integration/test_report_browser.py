@@ -28,6 +28,7 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]
+HOSTILE_STORED_ID = "20261123T225552.889Z-evil-6867-e0e0e0"  # its own id is an XSS payload no store accepts
 FIXTURES = ("deadlock_ab", "deadlock_ab", "gil_held_ctypes", "idle_thread_pool")
 HOSTILE = ("<script>alert(1)</script>", '"><img src=x onerror=alert(2)>', "</script><script>alert(3)</script>")
 
@@ -64,8 +65,8 @@ def report(tmp_path_factory) -> dict:
     for o in outcomes:
         store.put(o.capture)
     hostile = Capture.from_json((DATA / "capture_hostile.json").read_text())
-    store.put(hostile)
-    (store.captures_dir / "zz-corrupt.json").write_text('{"schema": "hangdump.capture/1", "threads": [')
+    hostile = hostile.with_changes(id=store.put(hostile.with_changes(id=HOSTILE_STORED_ID)).id)  # the store takes ids only
+    (store.captures_dir / "20991231T000000.000Z-zz-1-corrupt.json").write_text('{"schema": "hangdump.capture/1", "threads": [')
     out = root / "hangs.html"
     assert main(["report", "--store", str(store.root), "--out", str(out)]) == 0
     return {
@@ -131,7 +132,7 @@ def test_opens_from_disk_clean_and_lists_clusters(page, report, tmp_path):
     assert deadlock.count() == 1
     assert "2" in deadlock.locator(".n-match").inner_text()
     assert p.locator("#capture-list tbody tr").count() == report["count"]
-    assert "zz-corrupt.json" in p.locator("#skipped").inner_text()
+    assert "zz-1-corrupt.json" in p.locator("#skipped").inner_text()
     p.screenshot(path=str(tmp_path / "report.png"), full_page=True)
 
 

@@ -14,13 +14,16 @@ def _docs() -> list[dict]:
 
 
 def _store_with(tmp_path, docs: list[dict]):
-    """A store holding docs as 0.json, 1.json, ..."""
+    """A store holding docs, in this order, each as <id>.json (an id the store would refuse is replaced)."""
+    from forensics.store.ids import is_capture_id
     from forensics.store.local import LocalStore
 
     store = LocalStore(tmp_path)
     store.captures_dir.mkdir(parents=True)
     for i, d in enumerate(docs):
-        (store.captures_dir / f"{i}.json").write_text(json.dumps(d))
+        if not is_capture_id(d["id"]) or i and d["id"] < docs[i - 1]["id"]:
+            d["id"] = f"2026112{i + 4}T000000.000Z-vm-1-{i:06x}"
+        (store.captures_dir / f"{d['id']}.json").write_text(json.dumps(d))
     return store
 
 
@@ -46,12 +49,13 @@ def test_store_scan_docs_yields_paths_and_documents_and_skips_what_is_not_json(t
 
     docs = _docs()
     store = _store_with(tmp_path, docs)
-    (store.captures_dir / "9-broken.json").write_text('{"schema": "hangdump.capture/1", "threads": [')
-    (store.captures_dir / "8-foreign.json").write_text('{"schema": "other"}')
+    foreign = "20991231T000000.000Z-x-8-foreign"
+    (store.captures_dir / "20991231T000000.000Z-x-9-broken.json").write_text('{"schema": "hangdump.capture/1", "t')
+    (store.captures_dir / f"{foreign}.json").write_text(json.dumps({"schema": "other", "id": foreign}))
     items = list(store.scan_docs())
-    assert [(p.name, d) for p, d in items[:2]] == [("0.json", docs[0]), ("1.json", docs[1])]
-    assert items[2] == (store.captures_dir / "8-foreign.json", {"schema": "other"})  # JSON: the reader judges it
-    assert isinstance(items[3], Skipped) and items[3].path.name == "9-broken.json" and "JSON" in items[3].reason
+    assert [(p.name, d) for p, d in items[:2]] == [(f"{d['id']}.json", d) for d in docs]
+    assert items[2] == (store.captures_dir / f"{foreign}.json", {"schema": "other", "id": foreign})  # the model judges
+    assert isinstance(items[3], Skipped) and items[3].path.name.endswith("broken.json") and "JSON" in items[3].reason
     # scan runs on the same loop and checks the schema
     checked = list(store.scan())
     assert [type(x).__name__ for x in checked] == ["Capture", "Capture", "Skipped", "Skipped"]
@@ -146,7 +150,8 @@ def test_report_of_a_store_uses_no_capture_objects_and_classifies_once(tmp_path,
     from forensics.report import build, render
     docs = _docs()
     store = _store_with(tmp_path, docs)
-    (store.captures_dir / "zz.json").write_text('{"schema": "hangdump.capture/1", "id": "x", "taken_at": "soon"}')
+    zz = "20991231T000000.000Z-zz-1-ffffff"
+    (store.captures_dir / f"{zz}.json").write_text(json.dumps({"schema": "hangdump.capture/1", "id": zz, "taken_at": "soon"}))
     built_models = []
     real_from_dict = Capture.from_dict.__func__
     monkeypatch.setattr(Capture, "from_dict", classmethod(lambda cls, d: built_models.append(d) or real_from_dict(cls, d)))
@@ -155,7 +160,7 @@ def test_report_of_a_store_uses_no_capture_objects_and_classifies_once(tmp_path,
     monkeypatch.setattr(analysis, "analyze_threads", lambda raw, rules=None: classified.append(raw.get("id")) or
                         real_analyze(raw, rules))
     data = build.collect(store, progress=False)
-    assert data.count == 2 and [s.path.name for s in data.skipped] == ["zz.json"]
+    assert data.count == 2 and [s.path.name for s in data.skipped] == [f"{zz}.json"]
     assert "taken_at must be a number" in data.skipped[0].reason
     # models: one for the corrupt file's message, one per cluster's representative (re-read for its stack)
     assert len(built_models) == 1 + len(data.clusters)
