@@ -46,8 +46,8 @@ def capture_target(ident: ProcessIdentity, rule: str, evidence: dict, store, bud
             elif not same_process(ident):
                 box["error"] = f"pid {ident.pid} exited or was reused during the capture; nothing stored"
             else:
-                box["path"] = str(store.put(outcome.capture))
-                box["capture_id"] = outcome.capture.id
+                stored = store.put(outcome.capture)  # a new id if a different capture held this one
+                box["path"], box["capture_id"] = str(stored.path), stored.id
         except HangdumpError as exc:
             box["error"] = exc.one_line()
         except Exception as exc:  # noqa: BLE001 - a failing capture must never stop the policy
