@@ -215,10 +215,17 @@ class Server:
         self._returned: queue.SimpleQueue = queue.SimpleQueue()
         self._idle: dict[socket.socket, tuple[BaseHTTPRequestHandler, float]] = {}  # in the selector: since when
         self._stopping = False
+        self._stopped = threading.Event()
 
     def stop(self) -> None:
+        """Make ``serve_forever`` return (safe from a signal handler: it only sets a flag and wakes the loop)."""
         self._stopping = True
         self._wake()
+
+    def shutdown(self) -> None:
+        """Stop and wait until ``serve_forever`` has returned (as socketserver's servers do; not from the loop)."""
+        self.stop()
+        self._stopped.wait()
 
     def _wake(self) -> None:
         with contextlib.suppress(OSError):  # full: the loop is awake already
@@ -249,6 +256,7 @@ class Server:
                     self._close(sock)
                 pool.shutdown(wait=True, cancel_futures=True)  # requests under way are answered
                 self._take_back()
+                self._stopped.set()
 
     def _next_expiry(self) -> float | None:
         if not self._idle:

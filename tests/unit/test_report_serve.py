@@ -38,7 +38,7 @@ def served(tmp_path):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield store, server.server_address[1]
-    server.stop()
+    server.shutdown()
     thread.join(timeout=30)
     assert not thread.is_alive()
     server.server_close()
