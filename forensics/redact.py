@@ -71,8 +71,11 @@ _BEARER = re.compile(r"\b(Bearer\s+)(?!\*\*\*)[A-Za-z0-9._~+/=-]+", re.IGNORECAS
 _BASIC = re.compile(r"\b(Basic\s+)([A-Za-z0-9+/]{4,}={0,2})(?![A-Za-z0-9+/=])", re.IGNORECASE)
 # scheme://user:password@host; the password runs to the last @ before the host (an unescaped @ in it is common).
 _USERINFO = re.compile(r"""([A-Za-z][A-Za-z0-9+.-]*://[^\s/@:"'<>]*:)(?!\*\*\*@)[^\s/"'<>]+@""")
-# The same cut short by a truncated repr (py-spy stops at 128 characters): no @ left, and not a port.
-_USERINFO_CUT = re.compile(r"""([A-Za-z][A-Za-z0-9+.-]*://[^\s/@:"'<>]*:)(?!\d*\.\.\.)(?!\*\*\*)[^\s/@"'<>]+?(\.\.\.["']?)$""")
+# The same cut short (py-spy stops a repr at 128 characters and adds "...", a core's psargs at 80): no @ left,
+# and what follows the colon is not a port.
+_USERINFO_CUT = re.compile(
+    r"""([A-Za-z][A-Za-z0-9+.-]*://[^\s/@:"'<>]*:)(?!\d*(?:\.\.\.)?["']?$)(?!\*\*\*)[^\s/@"'<>]+?((?:\.\.\.)?["']?)$"""
+)
 # key=value, key: value, "key": value, --key=value, and "--key", "value" in a list or tuple repr (sys.argv, header
 # pairs); the value's extent is found by _value_end.
 _KEY = re.compile(r"""(["']?)(-{0,2}[A-Za-z_][\w.-]*)\1(\s*[=:]\s*|\s*,\s*)""")

@@ -144,3 +144,17 @@ def test_recorded_pyspy_dumps_are_redacted_on_import(dump, tmp_path):
     capture = assert_no_secret_anywhere(store, out.stdout, out.stderr)
     if dump.endswith(".txt"):  # the text dump's first line is the command line
         assert capture.process.cmdline[-4:] == ("--db-password=***", "--token", "***", "postgres://u:***@db/x")
+
+
+@pytest.mark.skipif(shutil.which("gdb") is None, reason="gdb not installed")
+@pytest.mark.parametrize("target", ["host"], indirect=True)  # gdb cannot walk a containerised target yet
+def test_a_kept_core_read_back_is_redacted(target, tmp_path):
+    """py-spy's locals from a core (and the core's psargs) are redacted too; the core itself holds everything."""
+    live = tmp_path / "live"
+    hangdump("collect", "--pid", str(target), "--method", "gdb", "--keep-core", store=live)
+    assert_left_running(target)
+    (core,) = (live / "cores").glob("*.core*")
+    store = tmp_path / "store"
+    out = hangdump("collect", "--core", str(core), "--locals", "--json", store=store).stdout
+    capture = assert_no_secret_anywhere(store, out)
+    assert capture.method == "core" and capture.options["locals"]

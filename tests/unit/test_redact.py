@@ -24,6 +24,7 @@ DATA = Path(__file__).resolve().parent.parent / "data"
     ("'amqp://guest:guest@rabbit//'", "'amqp://guest:***@rabbit//'"),
     # the same cut short by py-spy's 128-character repr limit
     ('"postgres://alice:a-very-long-password-that-py-spy-cut...', '"postgres://alice:***...'),
+    ("postgres://u:PwArgUr", "postgres://u:***"),  # a core's psargs: cut at 80 bytes, no "..."
     # libpq key=value strings, quoted values included; ODBC's ; separators
     ('"host=db port=5432 user=alice password=pw-libpq dbname=app"', '"host=db port=5432 user=alice password=*** dbname=app"'),
     ("\"host=db password='a b c' dbname=x\"", "\"host=db password='***' dbname=x\""),
@@ -74,7 +75,7 @@ def test_value_shapes_are_masked(text, expected):
     '"/var/lib/docker/overlay2/9d0e1809716474cb086e834e310a4a1ced149e9c00f248527972cec5704c2a5b/merged"',
     '"https://github.com/PyO3/pyo3/issues/759"',
     '"http://localhost:8080/path"',
-    '"http://host:80..."',
+    '"http://host:80..."', "redis://localhost:6379", '"http://localhost:8080"',
     '"550e8400-e29b-41d4-a716-446655440000"',  # request ids: kept, see README
     "3", "-1", "0.5", "None", "True", "1234567890123456789",
     '"ThreadPoolExecutor-0_1"', '"Thread-1 (worker)"', '"x86_64-linux-gnu"',
