@@ -54,6 +54,7 @@ clustering computed (what the report needs to pick stuck threads without classif
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -67,6 +68,7 @@ from forensics.analysis.classify import (
     facts_cache,
     infer_gil_waits,
 )
+from forensics.analysis.culprit import blame
 from forensics.analysis.normalize import NFrame, normalize_frame, normalize_thread_name
 from forensics.analysis.signature import ProcessSignature, ThreadSignature, frame_similarity, thread_similarity
 from forensics.analysis.verdict import LockRef, ThreadRole, Verdict, verdicts_from
@@ -112,26 +114,34 @@ def analyze_threads(raw: dict, rules: BenignRules | None = None) -> list[ThreadA
     return infer_gil_waits(out)
 
 
-def process_signature(threads: list[ThreadAnalysis] | tuple[ThreadAnalysis, ...]) -> ProcessSignature:
-    """Distinct non-benign thread signatures (or the benign ones when nothing else runs), parked helpers marked."""
-    live = [t for t in threads if not t.benign and (t.signature.frames or t.signature.mechanism)]
-    if not live:
-        live = [t for t in threads if t.signature.frames or t.signature.mechanism]
-    sigs = tuple(sorted({t.signature for t in live}))
-    parked = frozenset(t.signature for t in live if t.parked)
-    # a signature is parked only if every thread carrying it is
-    parked = frozenset(s for s in parked if all(t.parked for t in live if t.signature == s))
+def blamed_threads(threads: list[ThreadAnalysis] | tuple[ThreadAnalysis, ...]) -> tuple[ThreadAnalysis, ...]:
+    """The threads a hang's identity is made of (``culprit.blame``); a process idle by design is known by its idle
+    stacks."""
+    blamed = blame(threads) or tuple(threads)
+    return tuple(t for t in blamed if t.signature.frames or t.signature.mechanism)
+
+
+def process_signature(threads: list[ThreadAnalysis] | tuple[ThreadAnalysis, ...],
+                      sign: Callable[[ThreadAnalysis], ThreadSignature] | None = None,
+                      blamed: tuple[ThreadAnalysis, ...] | None = None) -> ProcessSignature:
+    """The hang's identity: the distinct signatures of the threads it is blamed on, with what native frames or the
+    kernel said they wait in. Bystanders are not part of it: they come and go between captures of one bug.
+    ``sign`` re-signs a thread (clustering cuts the runner frames it learnt from the whole corpus)."""
+    live = blamed_threads(threads) if blamed is None else blamed
+    of = {t.index: (sign(t) if sign is not None else t.signature) for t in live}
+    sigs = tuple(sorted(set(of.values())))
+    parked = frozenset(s for s in sigs if all(t.parked for t in live if of[t.index] == s))
     flags = set()
-    if any(t.category == "gil-holder-blocked" for t in threads):
+    if any(t.category == "gil-holder-blocked" for t in live):
         flags.add("gil-held-blocked")
-    busy = {t.signature for t in live if t.category == "busy"}
+    busy = {of[t.index] for t in live if t.category == "busy"}
     if busy:
         flags.add("busy")
     fams: dict[ThreadSignature, set[str]] = {}
     for t in live:
         fam = t.family
         if fam is not None:
-            fams.setdefault(t.signature, set()).add(fam)
+            fams.setdefault(of[t.index], set()).add(fam)
     evidence = tuple(sorted((s, frozenset(f)) for s, f in fams.items()))
     return ProcessSignature(sigs, parked, frozenset(flags), frozenset(busy), evidence)
 

@@ -56,6 +56,7 @@ CATEGORIES = (
 
 IMPORT_LOCK = "a module's import lock (importlib)"
 
+CHAIN_LIMIT = 8  # application frames kept from the wait outwards (identity uses the innermost few)
 SCAN_LIMIT = 400  # frames looked at per thread; absurd stacks (1e5 frames) cost no more than this
 
 # Standard-library functions (normalized keys) the application calls to wait -> category, detail.
@@ -256,6 +257,10 @@ class ThreadAnalysis:
     syscall: str | None = None
     syscall_args: tuple[int, ...] = ()
     blocks_event_loop: bool = False  # a blocking call (or a loop) made from a coroutine or callback
+    chain: tuple[str, ...] = ()  # the application frames from the wait outwards (signature.frames is its start)
+    bounded: bool = True  # the chain reaches the thread's entry (signature.entry is its end)
+    timed: bool = False  # parked on a wait with a timeout (kernel: futex or poll timeout): a loop
+    forever: bool = False  # polls (select, poll, epoll) with no timeout: only an event ends the wait
 
     @property
     def family(self) -> str | None:
@@ -360,10 +365,10 @@ class FrameFacts:
     py: tuple[str, str] | None
     nat: tuple[str, str] | None
     mechanism: str
-    user: tuple[str, ...]
+    chain: tuple[str, ...]  # application frames from the wait outwards, recursion removed, up to the thread's entry
+    bounded: bool  # the chain reaches the entry (a thread starter, the entry script, the framework running it)
     first_user: int | None
     first_python: int | None
-    after_first_user: str | None
     target: str | None
     benign: bool
     entry: str | None = None  # the application function a thread or pool work item was started with
@@ -371,21 +376,23 @@ class FrameFacts:
     in_event_loop: bool = False  # application code run by an asyncio event loop (a callback or a coroutine step)
 
 
+def _entry_script(py: list[tuple[int, NFrame]]) -> int:
+    """Position in ``py`` of the program's entry script (its ``<module>`` at the root, under runpy at most), or -1.
+
+    A console script or ``python -m`` runner is how the program was launched, never where it hangs, unless
+    the script itself is stopped at top level (then it is the innermost Python frame)."""
+    for k in range(len(py) - 1, 0, -1):
+        nf = py[k][1]
+        if nf.origin == "app" and nf.function == "<module>":
+            return k
+        if nf.key not in _BOOTSTRAP:
+            return -1
+    return -1
+
+
 def scan_frames(frames: list, rules: BenignRules = NO_RULES) -> FrameFacts:
     lead_native: list[str] = []
-    leaf_run: list[NFrame] = []
-    leaf_keys: list[str] = []
-    other_keys: list[str] = []
-    user: list[str] = []
-    first_user = first_python = None
-    after_first_user: NFrame | None = None
-    target: NFrame | None = None
-    seen_python = False
-    collecting = True  # False once the signature has its frames: then only the thread's entry is looked for
-    prev_user: str | None = None  # the application frame just below (leafwards of) the current one
-    entry: str | None = None
-    depth = 0  # distinct application frames up to the entry (or the scan limit)
-    in_loop = False
+    py: list[tuple[int, NFrame]] = []
     for i, f in enumerate(frames):
         if i >= SCAN_LIMIT:
             break
@@ -393,62 +400,65 @@ def scan_frames(frames: list, rules: BenignRules = NO_RULES) -> FrameFacts:
             continue
         nf = normalize_frame(f.get("kind"), f.get("function"), f.get("file"), f.get("module"))
         if nf.kind == "native":
-            if not seen_python:
+            if not py:
                 lead_native.append(nf.function)
             continue
-        if not seen_python:
-            seen_python = True
-            first_python = i
-        if nf.origin == "app" or nf.origin == "thirdparty":
-            if is_comprehension(nf):
-                continue
-            if first_user is not None and nf.function == "<module>":
-                break  # the entry script: where the program was started from, not why it hangs
-            if prev_user != nf.key:
+        if not is_comprehension(nf):
+            py.append((i, nf))
+    root = _entry_script(py)
+    if root > 0:
+        py = py[:root]
+    # the application's own frames make the call site; libraries (requests, redis-py) are the mechanism, and a
+    # thread running no application code at all (a framework's loop) is described by the library's frames
+    mine = ("app",) if any(nf.origin == "app" for _, nf in py) else ("app", "thirdparty")
+    first = next((k for k, (_, nf) in enumerate(py) if nf.origin in mine), None)
+    leaf_run = [nf for _, nf in (py if first is None else py[:first])]
+    chain: list[str] = []
+    entry: str | None = None
+    bounded = True
+    depth = 0
+    in_loop = False
+    prev: str | None = None
+    for _, nf in py[first:] if first is not None else ():
+        if nf.origin in mine:
+            if chain and nf.function == "<module>":
+                break  # a script or module body started from elsewhere: where the program began, not why it hangs
+            if prev != nf.key:
                 depth += 1
-            prev_user = nf.key
-            if not collecting:
-                continue
-            if first_user is None:
-                first_user = i
-            if nf.key not in user:
-                user.append(nf.key)
-                if len(user) >= TOP_FRAMES and after_first_user is not None:
-                    collecting = False
+            prev = nf.key
+            if nf.key not in chain:
+                if len(chain) >= CHAIN_LIMIT:
+                    bounded = False
+                    break
+                chain.append(nf.key)
+        elif nf.origin == "thirdparty":
+            break  # the framework that runs the application's code (celery's tracer, gunicorn's worker)
         else:
-            if first_user is not None and nf.key in _EVENT_LOOP:
+            if nf.key in _EVENT_LOOP:
                 in_loop = True
-            if first_user is not None and nf.key in _THREAD_STARTERS:
-                entry = prev_user  # the target the thread (or pool work item) was started with
+            if nf.key in _THREAD_STARTERS:
+                entry = prev  # the target the thread (or pool work item) was started with
                 break
             if nf.origin == "stdlib":
-                prev_user = None
-            if not collecting:
-                continue
-            if first_user is None:
-                leaf_run.append(nf)
-                leaf_keys.append(nf.key)
-            else:
-                if after_first_user is None and len(user) == 1:
-                    after_first_user = nf
-                other_keys.append(nf.key)
-                if len(user) >= TOP_FRAMES:
-                    collecting = False
-            if nf.key not in _BOOTSTRAP and nf.origin == "stdlib":
-                target = nf
-    benign = rules.matches(leaf_keys, leaf_keys + user + other_keys) if (leaf_keys or rules.user) else False
-    if not benign and not user and target is not None and rules.matches([target.key], [target.key]):
+                prev = None
+    keys = [nf.key for _, nf in py]
+    leaf_keys = [nf.key for nf in leaf_run]
+    target = next((nf.key for _, nf in reversed(py) if nf.origin == "stdlib" and nf.key not in _BOOTSTRAP), None)
+    # a framework's idle loop runs no application code: its rule may name any of its frames
+    scope = leaf_keys if mine == ("app",) else keys
+    benign = rules.matches(scope, keys) if (scope or rules.user) else False
+    if not benign and not chain and target is not None and rules.matches([target], [target]):
         benign = True
     return FrameFacts(
         lead_native=tuple(lead_native),
         py=_python_wait(leaf_run) if leaf_run else None,
         nat=_native_wait(lead_native) if lead_native else None,
         mechanism=next((nf.key for nf in reversed(leaf_run) if nf.origin == "stdlib"), ""),
-        user=tuple(user),
-        first_user=first_user,
-        first_python=first_python,
-        after_first_user=after_first_user.key if after_first_user is not None else None,
-        target=target.key if target is not None else None,
+        chain=tuple(chain),
+        bounded=bounded,
+        first_user=py[first][0] if first is not None else None,
+        first_python=py[0][0] if py else None,
+        target=target,
         benign=benign,
         entry=entry,
         depth=depth,
@@ -492,7 +502,7 @@ def analyze_thread(index: int, t: dict, rules: BenignRules = NO_RULES, cache: di
     if not isinstance(frames, list):
         frames = []
     ff = frame_facts(frames, rules, cache)
-    py, nat, user, target = ff.py, ff.nat, ff.user, ff.target
+    py, nat, target = ff.py, ff.nat, ff.target
     first_user, first_python = ff.first_user, ff.first_python
 
     owns_gil = t.get("owns_gil") is True
@@ -504,9 +514,11 @@ def analyze_thread(index: int, t: dict, rules: BenignRules = NO_RULES, cache: di
                                 kernel.get("wchan"))
     raw_args = sc.get("args") if sc and isinstance(sc.get("args"), list) else []
     sc_args: tuple[int, ...] = ()
+    timed = False  # a futex wait with a timeout (Event.wait(5), lock.acquire(timeout=)): it returns by itself
     if sc_name == "futex" and raw_args:
         first = _int(raw_args[0])  # the futex word: threads sharing it wait for the same lock
         sc_args = (first,) if first is not None else ()
+        timed = len(raw_args) > 3 and bool(_int(raw_args[3]))
     running = kernel.get("running") is True or state == "R"
 
     ker = _SYSCALL_WAITS.get(sc_name) if sc_name else None
@@ -533,13 +545,14 @@ def analyze_thread(index: int, t: dict, rules: BenignRules = NO_RULES, cache: di
         category, detail = UNKNOWN, "in a futex wait (a lock, a condition or the GIL)"
     elif not frames:
         category, detail = UNKNOWN, "no frames"
+    elif not kernel and not ff.lead_native:
+        category, detail = UNKNOWN, "state unknown: the capture has no kernel state or native frames (an imported dump)"
     else:
         category, detail = UNKNOWN, "no evidence of what it waits for"
 
     mech = ff.mechanism
-    frames_key = user
-    if not user:
-        frames_key = (target,) if target is not None else ()
+    chain = ff.chain
+    frames_key = chain[:TOP_FRAMES] if chain else ((target,) if target is not None else ())
     benign = ff.benign
     if benign:
         category = IDLE
@@ -553,12 +566,13 @@ def analyze_thread(index: int, t: dict, rules: BenignRules = NO_RULES, cache: di
         detail += ", with a timeout: a loop that wakes up periodically"
     # A helper thread: started by threading with a target of at most two functions of its own (a loop and the
     # call that waits), waiting on a timer, an event, a queue or a selector: heartbeats, flushers, pollers.
-    parked = (
-        not benign
-        and ff.entry is not None
+    # A wait with a timeout returns by itself (a loop around it): the same. With no kernel state at all (an imported
+    # dump), a helper's short target stopped in a C call is most likely its timer, so it is taken for one.
+    parked = not benign and (bool(polls) or timed or (
+        ff.entry is not None
         and ff.depth <= 2
-        and category in (CONDITION_WAIT, QUEUE_GET, SLEEP, SELECT)
-    ) or bool(polls and not benign)
+        and (category in (CONDITION_WAIT, QUEUE_GET, SLEEP, SELECT) or (category == UNKNOWN and not kernel))
+    ))
     blocking = first_user if first_user is not None else first_python
     name = t.get("name")
     tid = t.get("tid")
@@ -572,10 +586,14 @@ def analyze_thread(index: int, t: dict, rules: BenignRules = NO_RULES, cache: di
         benign=benign,
         parked=parked,
         owns_gil=owns_gil,
-        signature=ThreadSignature(mech, frames_key, ff.entry or ""),
+        signature=ThreadSignature(mech, frames_key, chain[-1] if chain and ff.bounded else ""),
         syscall=sc_name,
         syscall_args=sc_args,
         blocks_event_loop=ff.in_event_loop and not benign and category not in (SELECT, IDLE),
+        chain=chain,
+        bounded=ff.bounded,
+        timed=not benign and (timed or bool(polls)),
+        forever=polls is False and not benign,
     )
 
 

@@ -25,7 +25,7 @@ from typing import Any
 
 from forensics.analysis.classify import BenignRules
 from forensics.analysis.normalize import normalize_frame
-from forensics.analysis.signature import ProcessSignature, ThreadSignature, thread_similarity
+from forensics.analysis.signature import TOP_FRAMES, ProcessSignature, Runners, ThreadSignature, thread_similarity
 from forensics.analysis.verdict import KIND_ORDER
 from forensics.errors import CaptureFormatError
 
@@ -105,11 +105,12 @@ class Cluster:
 
 
 class _Group:
-    __slots__ = ("evidence", "lines", "members", "merged", "names", "paths", "procs", "ref", "ref_score", "rep_id",
-                 "sig")
+    __slots__ = ("blamed", "evidence", "lines", "members", "merged", "names", "paths", "procs", "ref", "ref_score",
+                 "rep_id", "sig")
 
-    def __init__(self, sig: ProcessSignature, ref: Any) -> None:
+    def __init__(self, sig: ProcessSignature, ref: Any, blamed: tuple = ()) -> None:
         self.sig = sig
+        self.blamed = blamed  # the first member's blamed ThreadAnalysis: re-signed once the runners are known
         self.evidence: dict[ThreadSignature, set[str]] = {s: set(f) for s, f in sig.evidence}
         self.members: list[Member] = []
         self.procs: set = set()
@@ -147,9 +148,10 @@ def _richness(raw: dict, threads: list) -> int:
 
 class _Clusterer:
     def __init__(self, rules: BenignRules | None, threshold: float, observe: Observer | None = None) -> None:
-        from forensics.analysis import analyze_threads, process_signature
+        from forensics.analysis import analyze_threads, blamed_threads, process_signature
 
         self._analyze = analyze_threads
+        self._blamed = blamed_threads
         self._sign = process_signature
         self.rules = rules
         self.threshold = threshold
@@ -158,11 +160,13 @@ class _Clusterer:
 
     def add(self, raw: dict, ref: Any) -> None:
         threads = self._analyze(raw, self.rules)
-        sig = self._sign(threads)
-        key = (sig.threads, sig.evidence)
+        blamed = self._blamed(threads)
+        key = tuple(sorted({(t.signature, t.chain, t.parked, t.category == "busy", t.family or "",
+                             t.category == "gil-holder-blocked") for t in blamed}))
         g = self.groups.get(key)
         if g is None:
-            g = self.groups[key] = _Group(sig, ref)
+            g = self.groups[key] = _Group(self._sign(threads, blamed=blamed), ref, blamed)
+        culprits = {t.index for t in blamed}
         raw_threads = raw.get("threads") if isinstance(raw.get("threads"), list) else []
         ident = raw.get("id") if isinstance(raw.get("id"), str) else str(ref)
         host = raw.get("host") if isinstance(raw.get("host"), str) else None
@@ -177,7 +181,7 @@ class _Clusterer:
         if len(g.lines) < 64:
             names = set()
             for ta in threads:
-                if ta.benign or ta.blocking_frame is None or ta.signature not in sig.threads:
+                if ta.index not in culprits or ta.blocking_frame is None:
                     continue
                 f = raw_threads[ta.index]["frames"][ta.blocking_frame]
                 line, file = f.get("line"), f.get("file")
@@ -265,7 +269,24 @@ class _Clusterer:
             out.extend(anchors)
         return out
 
+    def _resign(self) -> None:
+        """Cut the runner frames the corpus shows (``Runners``) off every group's culprit chains."""
+        runners = Runners.learn(t.chain for g in self.groups.values() for t in g.blamed if t.category != "busy")
+        if not runners.dispatchers:
+            return
+
+        def sign(t: Any) -> ThreadSignature:
+            chain = runners.cut(t.chain)
+            if chain is None:
+                return t.signature
+            return ThreadSignature(t.signature.mechanism, chain[:TOP_FRAMES], chain[-1])
+
+        for g in self.groups.values():
+            g.sig = self._sign((), sign, blamed=g.blamed)
+            g.evidence = {s: set(f) for s, f in g.sig.evidence}
+
     def merge(self) -> list[_Group]:
+        self._resign()
         order = sorted(self._by_evidence(), key=lambda g: (-len(g.members), g.sig.key))
         leaders: list[_Group] = []
         for g in order:

@@ -8,6 +8,11 @@ Identity (``NFrame.key``) is ``module:function`` where
   install roots and versions), and the file's stem for everything else (``billing`` for
   ``/srv/app/releases/20240101/billing.py`` and for ``.../site-packages/app/billing.py``):
   the directories above an application file change with every deploy, its name does not;
+* a frame's ``origin`` says whose code it is: ``stdlib``; ``thirdparty`` for the libraries and
+  frameworks an application calls or is run by (``LIBRARIES``: requests, urllib3, redis, kombu,
+  celery, billiard, gunicorn, click, ...), which are the *mechanism* of a wait, never its call
+  site; ``app`` for everything else, wherever it is installed (an application pip-installed into
+  a virtualenv lives in ``site-packages`` too);
 * native frames are ``lib!function`` with the library's version suffix and compiler clone
   suffixes (``.isra.0``, ``.constprop.1``, ``.cold``) removed, and raw addresses dropped.
 
@@ -34,6 +39,9 @@ _PY_EXT = re.compile(r"\.(?:py[cowx]?|so)$")
 _CLONE_SUFFIX = re.compile(r"(?:\.(?:isra|constprop|part|cold|lto_priv|llvm)(?:\.\d+)*)+$")
 _LIB_VERSION = re.compile(r"(?:[-.]?\d+(?:\.\d+)*)?(?:\.so(?:\.\d+)*|\.dylib|\.dll)$")
 _HEX = re.compile(r"^(?:0x)?[0-9a-fA-F]{6,}$")
+# Top-level packages of widely used libraries and frameworks: the mechanism a hang goes through, or the framework
+# that runs the application's code, never the application itself.
+LIBRARIES = frozenset(["requests", "urllib3", "httpx", "httpcore", "h11", "h2", "hpack", "aiohttp", "aiosignal", "yarl", "multidict", "certifi", "idna", "charset_normalizer", "chardet", "socks", "redis", "kombu", "amqp", "celery", "billiard", "vine", "click", "gunicorn", "uvicorn", "uvloop", "werkzeug", "flask", "django", "starlette", "fastapi", "anyio", "sniffio", "trio", "gevent", "eventlet", "greenlet", "tornado", "twisted", "zmq", "psycopg2", "psycopg", "psycopg_pool", "pymysql", "MySQLdb", "sqlalchemy", "pymongo", "bson", "motor", "boto3", "botocore", "s3transfer", "aiobotocore", "grpc", "google", "pika", "kafka", "confluent_kafka", "elasticsearch", "paramiko", "rq", "dramatiq", "huey", "apscheduler", "sentry_sdk", "opentelemetry", "prometheus_client", "dns", "websocket", "websockets", "msgpack", "simplejson", "ujson", "orjson", "yaml", "jinja2", "markupsafe", "pydantic", "attr", "attrs", "six", "setuptools", "pkg_resources", "pip", "_pytest", "pytest", "pluggy", "tenacity", "backoff", "retrying", "cachetools", "wrapt", "ddtrace", "newrelic", "structlog", "loguru"])
 _COMPREHENSIONS = frozenset({"<listcomp>", "<dictcomp>", "<setcomp>"})
 _NUMBERS = re.compile(r"\d+")
 
@@ -64,7 +72,8 @@ def python_location(file: str | None, module: str | None = None) -> tuple[str, s
     """(module, origin) of a Python source path; ``module`` (dotted) is used when there is no path."""
     if not file:
         if module:
-            return module, BUILTIN if "." not in module else THIRDPARTY
+            return module, BUILTIN if "." not in module else (
+                THIRDPARTY if module.split(".", 1)[0] in LIBRARIES else APP)
         return "?", BUILTIN
     path = file.replace("\\", "/")
     m = _FROZEN.match(path)
@@ -76,7 +85,8 @@ def python_location(file: str | None, module: str | None = None) -> tuple[str, s
     for site in _SITE.finditer(path):
         pass
     if site is not None:
-        return _dotted(path[site.end():]), THIRDPARTY
+        dotted = _dotted(path[site.end():])
+        return dotted, THIRDPARTY if dotted.split(".", 1)[0] in LIBRARIES else APP
     lib = None
     for lib in _PYLIB.finditer(path):
         pass
@@ -88,6 +98,8 @@ def python_location(file: str | None, module: str | None = None) -> tuple[str, s
         top = _PY_EXT.sub("", path.split("/", 1)[0])
         if top in sys.stdlib_module_names:
             return _dotted(path), STDLIB
+        if top in LIBRARIES:
+            return _dotted(path), THIRDPARTY
     base = path.rsplit("/", 1)
     stem = _PY_EXT.sub("", base[-1])
     if stem == "__init__" and len(base) == 2:

@@ -10,11 +10,12 @@ A thread signature is what stays the same when the same bug is captured again:
   with ``--native`` must land where the same hang captured without it lands.
 * ``frames``: up to ``TOP_FRAMES`` application frames (``module:function``) from the wait
   outwards, recursion removed, stopping at the entry script's ``<module>`` frame.
-* ``entry``: for a thread started by ``threading`` (or a pool work item), the application
-  function it was started with, however deep it sits below the wait (``""`` for a main thread,
-  whose entry depends on how the program was launched). Two threads stopped in the same shared
-  helpers on behalf of different jobs (``sync_users`` vs ``sync_orders`` both in
+* ``entry``: the outermost application function of the thread's chain (the function a thread or
+  pool work item was started with, the job a framework or runner called), however deep it sits
+  below the wait; ``""`` when the chain is longer than the scan keeps. Two threads stopped in the
+  same shared helpers on behalf of different jobs (``sync_users`` vs ``sync_orders`` both in
   ``run_step() -> _take_pair()``) are different bugs: the similarity never merges different entries.
+  Runner frames (``Runners``) are cut off first, so a job keeps its entry however it was launched.
 
 A process signature is the set of its non-benign thread signatures (how many threads share
 one is a count, not identity), with "parked" threads (a thread target whose only code is a
@@ -24,9 +25,12 @@ do not split a cluster.
 from __future__ import annotations
 
 import hashlib
+import itertools
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 TOP_FRAMES = 3
+DISPATCH_CALLEES = 2
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -112,3 +116,36 @@ def thread_similarity(a: ThreadSignature, b: ThreadSignature) -> float:
     if a.entry and b.entry and a.entry != b.entry:
         return 0.0  # started for different jobs: similar helper frames above the wait do not make one bug
     return frame_similarity(a.frames, b.frames)
+
+
+@dataclass(frozen=True, slots=True)
+class Runners:
+    """Application frames that run many different jobs: a CLI's dispatch, a runner's ``run_task``, a router.
+
+    How a job was started (a console script, ``python -m pkg.runner TASK``, a threaded runner) is not the
+    bug, but its frames are application frames like the job's own. Across a corpus they show: a runner calls
+    many different functions (``DISPATCH_CALLEES`` or more) and is itself called from at most one place, where a
+    shared helper (``run_step(first, second)``) is called from several. A chain is cut below its innermost
+    runner; in a store too small to show one, nothing is cut, and the same job under two runners stays split
+    (splitting one bug is the lesser error).
+    """
+
+    dispatchers: frozenset[str] = frozenset()
+
+    @classmethod
+    def learn(cls, chains: Iterable[tuple[str, ...]]) -> Runners:
+        callees: dict[str, set[str]] = {}
+        callers: dict[str, set[str]] = {}
+        for chain in set(chains):
+            for inner, outer in itertools.pairwise(chain):
+                callees.setdefault(outer, set()).add(inner)
+                callers.setdefault(inner, set()).add(outer)
+        return cls(frozenset(f for f, c in callees.items()
+                             if len(c) >= DISPATCH_CALLEES and len(callers.get(f, ())) <= 1))
+
+    def cut(self, chain: tuple[str, ...]) -> tuple[str, ...] | None:
+        """The chain up to (not including) its innermost runner, or None when it has none."""
+        for i in range(1, len(chain)):
+            if chain[i] in self.dispatchers:
+                return chain[:i]
+        return None

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 
 from forensics.analysis import classify as C
 from forensics.analysis.classify import ThreadAnalysis
+from forensics.analysis.culprit import presumed_lock, ranks
 from forensics.analysis.normalize import normalize_frame
 from forensics.analysis.source import LockFacts, lock_facts
 
@@ -197,6 +198,8 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
         if role.waits_for is not None and ta.category in (C.UNKNOWN, C.GIL_WAIT) and ta.syscall in (None, "futex"):
             # the source says the frame is on a `with lock:` / `lock.acquire()` line: a lock wait
             role = replace(role, category=C.LOCK_WAIT)
+        elif presumed_lock(ta) and not (read_source and readable):
+            role = replace(role, category=C.LOCK_WAIT)  # a futex wait right under application code
         if read_source and not readable:
             unreadable.add(role.location)
         roles[ta.index] = role
@@ -226,7 +229,7 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
 
     cycle = _find_cycle(edges)
     if cycle:
-        lines = [f"Found a Python-level deadlock between {len(cycle)} threads:"]
+        lines = [f"lock-order deadlock between {len(cycle)} threads: " + _sites(roles[i] for i in cycle)]
         for i in cycle:
             r = roles[i]
             held = [h for h in r.holds if holders.get(h.key()) == i]
@@ -285,27 +288,141 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
         by_index[r.thread].syscall_args for r in waiting)))
     # a thread that holds locks while stuck elsewhere (I/O, a sleep, a queue) may be what the waiters wait for
     held_elsewhere = _holding_besides(roles, {r.thread for r in waiting})
-    if not cycle and len(waiting) >= 2 and not running and not one_lock and not held_elsewhere:
-        parts = "; ".join(f"{r.label()}{r.at()}" for r in waiting[:4])
+    # ... and nothing else is stuck on its own account (a blocked read holding the lock the others queue on)
+    pre_rank = ranks(threads)
+    stronger = any(pre_rank.get(ta.index, (9,))[0] == 0 and pre_rank[ta.index][1] < 3 for ta in threads
+                   if ta.index not in {r.thread for r in waiting})
+    if not cycle and len(waiting) >= 2 and not running and not one_lock and not held_elsewhere and not stronger:
         why = "source files not readable to confirm" if unreadable else "the source does not name the locks"
-        out.append(Verdict("deadlock", f"{len(waiting)} threads wait for locks and no thread runs: likely a lock-order "
-                                       f"deadlock ({why}): {parts}", tuple(waiting), tuple(shared)))
-    # Deadlocks and the GIL holder first; then threads that are neither helpers nor joining another thread (their
-    # wait is the cause, a join or a helper's wait at most a consequence), by kind; then the most application code.
-    # A thread merely waiting for the GIL (its holder runs, and has its own verdict) ranks with the waits.
-    def kind(v: Verdict) -> str:
+        out.append(Verdict("deadlock", f"likely lock-order deadlock between {len(waiting)} threads: "
+                                       f"{_sites(waiting)} (no thread runs; {why})",
+                           tuple(waiting), tuple(shared)))
+    # Deadlocks and the GIL holder first; then by the evidence that the thread is stuck on its own account
+    # (culprit.py): a blocked read before a lock wait that may be behind it, before a join of a stuck thread,
+    # before what has no evidence, before helpers' loops and GIL waiters.
+    rank = pre_rank
+
+    def order(v: Verdict) -> tuple:
         holder_blocked = any(by_index[r.thread].category == C.GIL_HOLDER_BLOCKED for r in v.roles if r.thread in by_index)
-        return "wait" if v.kind == "gil" and not holder_blocked else v.kind
+        first = rank.get(v.roles[0].thread, (9, 9, 9)) if v.roles else (9, 9, 9)
+        if v.kind == "deadlock" or holder_blocked:
+            first = (-1, 0, 0)
+        elif v.roles and v.roles[0].category == C.LOCK_WAIT and first[0] == 0:
+            first = (0, 3, 0)  # the source (or a futex) says lock: it ranks as one
+        return first, KIND_ORDER.index(v.kind) if v.kind in KIND_ORDER else len(KIND_ORDER), main_last(v)
 
-    out.sort(key=lambda v: (0 if kind(v) in ("deadlock", "gil") else 1, parked_last(v, by_index) or v.kind == "join",
-                            KIND_ORDER.index(kind(v)) if kind(v) in KIND_ORDER else len(KIND_ORDER), main_last(v),
-                            -_depth(v, by_index)))
-    return tuple(out)
+    out.sort(key=order)
+    out = _consequences(out, by_index)
+    return tuple(_with_fix(v) for v in out)
 
 
-def _depth(v: Verdict, by_index: dict[int, ThreadAnalysis]) -> int:
-    ta = by_index.get(v.roles[0].thread) if v.roles else None
-    return len(ta.signature.frames) if ta is not None else 0
+def _sites(roles) -> str:
+    """``settle() at billing.py:41 ↔ reconcile() at billing.py:88``: the call sites of a deadlock, in cycle order."""
+    return " ↔ ".join(f"{r.function or '?'}() at {r.location}" for r in roles)
+
+
+# A thread whose wait ends only when another thread of the process finishes or lets go of something.
+_DEPENDENT = frozenset({C.JOIN, C.POOL_WAIT, C.LOCK_WAIT, C.CONDITION_WAIT, C.GIL_WAIT})
+
+
+def _consequences(out: list[Verdict], by_index: dict[int, ThreadAnalysis]) -> list[Verdict]:
+    """Below the top verdict, a thread that waits for a thread (a join, a future, a main thread's event) or for a
+    lock no named thread holds, while the top verdict's thread is stuck, is said to be its consequence."""
+    if len(out) < 2 or not out[0].roles or out[0].kind in ("idle", "unknown"):
+        return out
+    top = out[0]
+    culprits = {r.thread for r in top.roles}
+    who = ", ".join(r.label() for r in top.roles[:3])
+    res = [top]
+    for v in out[1:]:
+        r = v.roles[0] if len(v.roles) == 1 else None
+        ta = by_index.get(r.thread) if r is not None else None
+        dependent = (
+            ta is not None and r.thread not in culprits and r.category in _DEPENDENT and " held by " not in v.text
+            and not ta.parked and not ta.timed
+            and (r.category != C.CONDITION_WAIT or r.name == "MainThread")
+        )
+        if dependent:
+            lead, _, rest = v.text.partition("\n")
+            stuck = "which are stuck" if len(top.roles) > 1 else "which is stuck"
+            v = Verdict(v.kind, f"{lead}; waits for {who}, {stuck}: see above" + (f"\n{rest}" if rest else ""),
+                        v.roles, v.evidence + ("consequence of the verdict above",))
+        res.append(v)
+    return res
+
+
+def _with_fix(v: Verdict) -> Verdict:
+    fix = fix_for(v)
+    if not fix or "consequence of the verdict above" in v.evidence:
+        return v
+    return Verdict(v.kind, f"{v.text}\n  fix: {fix}", v.roles, v.evidence)
+
+
+def fix_for(v: Verdict) -> str | None:
+    """What a reviewer would propose for this kind of hang at this call site."""
+    r = v.roles[0] if v.roles else None
+    at = f" in {r.function}() ({r.location})" if r is not None and r.function else ""
+    text = v.text.split("\n", 1)[0]
+    if v.kind == "deadlock":
+        if "import lock" in text:
+            return "do not wait for other threads in module-level code: move the work out of import time"
+        locks = []
+        for role in v.roles:
+            for ref in role.holds + ((role.waits_for,) if role.waits_for else ()):
+                if ref.shown() not in locks:
+                    locks.append(ref.shown())
+        named = " and ".join(f"`{n}`" for n in locks[:4])
+        sites = " and ".join(f"{x.function}()" for x in v.roles[:4] if x.function)
+        return (f"take {named or 'the locks'} in one global order everywhere ({sites or 'every thread'}), or "
+                f"take them together under one outer lock")
+    if v.kind == "gil" and any(x.category == C.GIL_HOLDER_BLOCKED for x in v.roles):
+        return (f"the C call{at} blocks while holding the GIL: load its library with ctypes.CDLL (which releases "
+                f"the GIL during calls) instead of ctypes.PyDLL, or release the GIL in the extension "
+                f"(Py_BEGIN_ALLOW_THREADS)")
+    if r is None:
+        return None
+    cat = r.category
+    if cat == C.SOCKET_READ:
+        if "HTTP" in text:
+            return f"pass a timeout to the HTTP call{at}: urlopen(..., timeout=), requests.get(..., timeout=)"
+        return f"set a timeout on the socket{at}: sock.settimeout(...) or socket.create_connection(..., timeout=)"
+    if cat == C.CONNECT:
+        return f"connect with a timeout{at}: socket.create_connection(addr, timeout=)"
+    if cat == C.PIPE_READ:
+        return (f"read with a timeout{at} (select/poll on the fd, Connection.poll(timeout)) and close unused pipe "
+                f"ends in every process, so the reader sees EOF")
+    if cat == C.LOCK_WAIT:
+        if "no thread in this process holds it" in text or "copied held into a forked child" in text:
+            return (f"release the lock on every path (`with lock:` rather than acquire()/release()); after fork(), "
+                    f"re-create or reset locks in the child (os.register_at_fork(after_in_child=...)); acquire"
+                    f"{at} with a timeout to fail loudly")
+        if " held by " in text:
+            return "do not hold the lock across blocking calls (I/O, waits); give the holder's call a timeout"
+        return f"acquire with a timeout{at} (lock.acquire(timeout=)), and release the lock on every path"
+    if cat == C.QUEUE_GET:
+        return (f"Queue.get(timeout=){at}, and have the producer put a sentinel (or the error) on its failure "
+                f"path")
+    if cat == C.QUEUE_PUT:
+        return f"Queue.put(timeout=){at}, and keep the consumer alive (or make the queue unbounded)"
+    if cat == C.CONDITION_WAIT:
+        return (f"wait with a timeout{at} (event.wait(timeout) / cond.wait_for(pred, timeout)), and set()/notify() "
+                f"on every path of the code that should wake it, the early-return and error paths too")
+    if cat == C.JOIN:
+        return f"join(timeout=){at}, and find why the joined thread never ends (its own verdict)"
+    if cat == C.SUBPROCESS_WAIT:
+        return (f"wait for the child with a timeout{at}: subprocess.run(..., timeout=), Popen.wait(timeout=) or "
+                f"communicate(timeout=), then kill it")
+    if cat == C.POOL_WAIT:
+        return f"wait for the result with a timeout{at}: future.result(timeout=), AsyncResult.get(timeout=)"
+    if cat == C.FLOCK:
+        return (f"take the file lock without blocking{at}: fcntl.flock(fd, LOCK_EX | LOCK_NB) in a loop with a "
+                f"deadline, and find the process holding it")
+    if cat == C.BUSY:
+        return f"the loop{at} never ends: check its exit condition, bound it (a deadline or an iteration cap)"
+    if cat == C.SLEEP and "SQLite" in text:
+        return (f"keep write transactions short and commit/close the other connection; give sqlite3.connect a "
+                f"busy timeout (timeout=) that fails{at} instead of waiting")
+    return None
 
 
 def _semaphore(ta: ThreadAnalysis | None) -> bool:
@@ -402,6 +519,13 @@ def _import_deadlock(roles: dict[int, ThreadRole], by_index: dict[int, ThreadAna
     return None
 
 
+def _unknown(ta: ThreadAnalysis) -> str:
+    """Unknown is not stopped: an imported dump has no kernel state, and a C call says nothing by itself."""
+    if ta.detail.startswith("state unknown"):
+        return "waits in a call the capture cannot see into (" + ta.detail + ")"
+    return f"waits, but nothing says for what: {ta.detail}"
+
+
 def _pipe_read(peer: str | None, syscall: str | None) -> str:
     if peer is None:
         return "is blocked reading a pipe or file" + (" (read syscall)" if syscall == "read" else "")
@@ -412,10 +536,6 @@ def _pipe_read(peer: str | None, syscall: str | None) -> str:
 def main_last(v: Verdict) -> int:
     """Among verdicts of one kind, a worker thread explains more than the main thread supervising it."""
     return 1 if v.roles and v.roles[0].name == "MainThread" else 0
-
-
-def parked_last(v: Verdict, by_index: dict[int, ThreadAnalysis]) -> int:
-    return 1 if v.roles and all(by_index[r.thread].parked for r in v.roles if r.thread in by_index) else 0
 
 
 def _thread_verdict(ta, r: ThreadRole, roles, holders, by_index, shared, peer: str | None = None) -> Verdict:
@@ -467,6 +587,8 @@ def _wait_verdict(ta, r: ThreadRole, roles, holders, shared, peer: str | None) -
             else:
                 text = (f"{who} waits for `{w.shown()}` and no thread in this process holds it: it was "
                         f"taken by a thread that is gone, or copied held into a forked child")
+        elif presumed_lock(ta):
+            text = f"{who} waits for a lock (a futex wait right under application code: `with lock:` or acquire())"
         else:
             text = f"{who} waits for a lock (in {ta.detail})"
         return Verdict(kind, text, (r,), tuple(shared))
@@ -492,8 +614,8 @@ def _wait_verdict(ta, r: ThreadRole, roles, holders, shared, peer: str | None) -
         C.SLEEP: ("waits for a database lock: SQLite's busy handler sleeps and retries until the busy timeout "
                   "(another connection holds the database locked)" if "sqlite" in ta.detail.lower() else "sleeps"),
         C.SELECT: f"waits in {ta.detail}",
-        C.UNKNOWN: f"is stopped: {ta.detail}",
+        C.UNKNOWN: _unknown(ta),
         C.GIL_WAIT: "waits for the GIL",
     }
-    text = f"{who} {texts.get(cat, ta.detail if cat != C.UNKNOWN else 'is stopped; ' + ta.detail)}"
+    text = f"{who} {texts.get(cat, ta.detail)}"
     return Verdict(kind, text, (r,))

@@ -23,12 +23,12 @@ def test_demo_captures_every_hang_and_cleans_up(tmp_path):
     assert res.returncode == 0, res.stderr
     for name in ("deadlock_ab", "gil_held_ctypes", "http_read_no_timeout", "queue_get_dead_producer", "busy_spin"):
         assert f"=== {name} ===" in res.stdout
-    assert "Found a Python-level deadlock" in res.stdout
+    assert "lock-order deadlock between" in res.stdout
     assert "holds the GIL" in res.stdout
     assert len(list((store / "captures").glob("*.json"))) == 5
     report = (store / "report.html").read_text()
     assert report.lower().startswith("<!doctype html>")
-    assert "transfer_a_to_b" in report and "Python-level deadlock" in report
+    assert "transfer_a_to_b" in report and "lock-order deadlock between" in report
     listed = subprocess.run(
         [sys.executable, "-m", "forensics", "ls", "--json", "--store", str(store)],
         check=True, capture_output=True, text=True,

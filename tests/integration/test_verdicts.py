@@ -29,7 +29,7 @@ def test_deadlock_ab_verdict_names_both_locks(native):
     assert [h.name for h in roles["worker-a"].holds] == ["lock_a"] and roles["worker-a"].waits_for.name == "lock_b"
     assert [h.name for h in roles["worker-b"].holds] == ["lock_b"] and roles["worker-b"].waits_for.name == "lock_a"
     assert {t.category for t in pa.threads if t.name in ("worker-a", "worker-b")} == {"lock-wait"}
-    assert "Found a Python-level deadlock" in render_summary(cap)
+    assert "lock-order deadlock between" in render_summary(cap)
 
 
 def test_deadlock_cycle3_with_rlock_and_condition():

@@ -42,7 +42,7 @@ def test_lock_wait_from_native_frames_and_deadlock_suspicion_without_source():
     assert by_name(pa, "MainThread").category == "join"
     assert by_name(pa, "idle").parked
     top = pa.verdicts[0]
-    assert top.kind == "deadlock" and "likely a lock-order deadlock" in top.text
+    assert top.kind == "deadlock" and "likely lock-order deadlock" in top.text
 
 
 @pytest.mark.parametrize(
