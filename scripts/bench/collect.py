@@ -1,85 +1,101 @@
 #!/usr/bin/env python3
-"""Benchmark: `hangdump collect` against raw `py-spy dump --json`, measured in the same run.
+"""Benchmark: `hangdump collect` (installed package) against raw py-spy, measured in the same run.
 
-1. One hung target with 200 threads: alternate `hangdump collect --pid P` (stored, as a user runs it)
-   and `py-spy dump --json --pid P`, N runs each; print medians and the ratio (target <= 1.6x).
-2. A pool of 20 hung processes: one `hangdump collect --pid ... x20` call against 20 sequential raw
-   py-spy dumps (target <= 0.6x).
-Usage: python scripts/bench/collect.py [--runs 15] [--threads 200] [--pool 20]
+1. Single targets of both shapes (deep: every thread 13 frames down in one lock wait; shallow: a lock
+   deadlock beside an idle thread pool) at 5 to 1,000 threads, with and without --native:
+   `hangdump collect --pid P` (stored, as a user runs it) against `py-spy dump --json --pid P [--native]`,
+   runs alternating; medians, the ratio and the absolute overhead in ms.
+   Targets: <= 1.3x (1,000 threads <= 1.2x); 5 threads: overhead <= 40 ms.
+2. A pool of hung processes in one `hangdump collect --pid ... --pid ...` call against the loops a user
+   would write instead: a sequential shell loop of py-spy dumps (target <= 0.6x) and `xargs -P <cores>`
+   (target <= 1.1x).
+The package measured is a clean export of --ref installed with `pip install .` into a scratch venv.
+Usage: python scripts/bench/collect.py [--ref HEAD] [--runs 9] [--threads 5,200,1000] [--shapes deep,shallow]
+                                       [--native both|no|yes] [--pool 20] [--pool-only | --no-pool]
 """
 from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 
-from common import spawn, timed
+from common import cores, installed, paired, spawn, stop, timed, versus
 
 
-def tool(name: str) -> str:
-    here = os.path.join(os.path.dirname(sys.executable), name)
-    found = here if os.path.exists(here) else shutil.which(name)
-    if not found:
-        raise SystemExit(f"{name} not found; run `make setup` first")
-    return found
+def single(bin_dir, shape: str, threads: int, natives: list[bool], runs: int, env: dict) -> None:
+    hangdump, pyspy, python = (str(bin_dir / n) for n in ("hangdump", "py-spy", "python"))
+    target = spawn(threads, python, shape)
+    try:
+        pid = str(target.pid)
+        with open(f"/proc/{pid}/status") as fh:
+            n = next(int(line.split()[1]) for line in fh if line.startswith("Threads:"))
+        for native in natives:
+            flag = ["--native"] if native else []
+            m = paired({
+                "py-spy": lambda flag=flag: timed([pyspy, "dump", "--json", "--pid", pid, *flag]),
+                "hangdump": lambda flag=flag: timed([hangdump, "collect", "--pid", pid, *flag], env),
+            }, runs)
+            label = f"{shape:7} {n:5} threads{' --native' if native else '':9}"
+            print(f"{label}  py-spy {m['py-spy'] * 1000:8.1f} ms  hangdump {m['hangdump'] * 1000:8.1f} ms  "
+                  f"{versus(m['hangdump'], m['py-spy'])}", flush=True)
+    finally:
+        stop([target])
+
+
+def pool(bin_dir, size: int, runs: int, env: dict) -> None:
+    hangdump, pyspy, python = (str(bin_dir / n) for n in ("hangdump", "py-spy", "python"))
+    procs = [spawn(5, python, "deep") for _ in range(size)]
+    try:
+        pids = [str(p.pid) for p in procs]
+        listed = " ".join(pids)
+        loop = f"for p in {listed}; do {shlex.quote(pyspy)} dump --json --pid $p; done"
+        xargs = f"printf '%s\\n' {listed} | xargs -P {cores()} -I@ {shlex.quote(pyspy)} dump --json --pid @"
+        m = paired({
+            "loop": lambda: timed(["sh", "-c", loop]),
+            "xargs": lambda: timed(["sh", "-c", xargs]),
+            "hangdump": lambda: timed([hangdump, "collect", *[a for p in pids for a in ("--pid", p)]], env),
+        }, runs)
+    finally:
+        stop(procs)
+    print(f"pool of {size} hung processes (5 threads each), medians of {runs} alternating runs:")
+    print(f"  one hangdump collect        {m['hangdump'] * 1000:8.1f} ms")
+    print(f"  sequential py-spy loop      {m['loop'] * 1000:8.1f} ms   hangdump/loop  {versus(m['hangdump'], m['loop'])}"
+          "   (target <= 0.6x)")
+    print(f"  xargs -P {cores()} py-spy           {m['xargs'] * 1000:8.1f} ms   hangdump/xargs {versus(m['hangdump'], m['xargs'])}"
+          "   (target <= 1.1x)")
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--runs", type=int, default=15)
-    ap.add_argument("--threads", type=int, default=200)
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--ref", default="HEAD", help="git revision to install and measure")
+    ap.add_argument("--runs", type=int, default=9)
+    ap.add_argument("--threads", default="5,200,1000")
+    ap.add_argument("--shapes", default="deep,shallow")
+    ap.add_argument("--native", choices=["both", "no", "yes"], default="both")
     ap.add_argument("--pool", type=int, default=20)
+    which = ap.add_mutually_exclusive_group()
+    which.add_argument("--pool-only", action="store_true")
+    which.add_argument("--no-pool", action="store_true")
     args = ap.parse_args()
-    hangdump, pyspy = tool("hangdump"), tool("py-spy")
-    # as installed: byte-compiled. An editable checkout edited since setup (with PYTHONDONTWRITEBYTECODE set)
-    # would recompile the changed modules on every run and measure that instead (~45 ms here).
-    package = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "forensics")
-    subprocess.run([sys.executable, "-m", "compileall", "-q", package], check=True, stdout=subprocess.DEVNULL)
+    bin_dir = installed(args.ref)
     store = tempfile.mkdtemp(prefix="hangdump-bench-")
     env = dict(os.environ, HANGDUMP_HOME=store)
-
-    target = spawn(args.threads)
+    natives = {"both": [False, True], "no": [False], "yes": [True]}[args.native]
+    print(f"hangdump {args.ref} installed in {bin_dir.parent}; {cores()} cores; medians of {args.runs} "
+          "alternating runs; ratio hangdump/py-spy (overhead)")
     try:
-        ours, raw = [], []
-        for _ in range(args.runs):
-            ours.append(timed([hangdump, "collect", "--pid", str(target.pid)], env))
-            raw.append(timed([pyspy, "dump", "--json", "--pid", str(target.pid)]))
-        start = [timed([sys.executable, "-c", "pass"]) for _ in range(args.runs)]
+        if not args.pool_only:
+            for shape in args.shapes.split(","):
+                for threads in (int(t) for t in args.threads.split(",")):
+                    single(bin_dir, shape, threads, natives, args.runs, env)
+        if not args.no_pool:
+            pool(bin_dir, args.pool, args.runs, env)
     finally:
-        target.kill()
-        target.wait()
-    mo, mr, ms = statistics.median(ours), statistics.median(raw), statistics.median(start)
-    print(f"single target, {args.threads} threads, {args.runs} runs each (medians):")
-    print(f"  hangdump collect      {mo * 1000:7.1f} ms")
-    print(f"  py-spy dump --json    {mr * 1000:7.1f} ms")
-    print(f"  python -c pass        {ms * 1000:7.1f} ms   (start-up alone: {ms / mr:.2f}x)")
-    print(f"  ratio collect/py-spy  {mo / mr:.2f}x   (target <= 1.6x)")
-
-    pool = [spawn(5) for _ in range(args.pool)]
-    try:
-        pids = [str(p.pid) for p in pool]
-        batch, seq = [], []
-        for _ in range(max(3, args.runs // 3)):
-            batch.append(timed([hangdump, "collect", *[a for p in pids for a in ("--pid", p)]], env))
-            t0 = time.perf_counter()
-            for p in pids:
-                subprocess.run([pyspy, "dump", "--json", "--pid", p], check=True, stdout=subprocess.DEVNULL)
-            seq.append(time.perf_counter() - t0)
-    finally:
-        for p in pool:
-            p.kill()
-            p.wait()
-    mb, mq = statistics.median(batch), statistics.median(seq)
-    print(f"pool of {args.pool} hung processes (medians):")
-    print(f"  one hangdump collect  {mb * 1000:7.1f} ms")
-    print(f"  {args.pool} sequential dumps  {mq * 1000:7.1f} ms")
-    print(f"  ratio                 {mb / mq:.2f}x   (target <= 0.6x)")
-    shutil.rmtree(store, ignore_errors=True)
+        shutil.rmtree(store, ignore_errors=True)
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 
-from common import spawn, timed
+from common import installed, spawn, timed
 
 
 def pyenv_311() -> str:
@@ -64,8 +64,8 @@ def ensure_pystack(venv: str) -> str:
 
 
 def hangdump() -> list[str]:
-    here = os.path.join(os.path.dirname(sys.executable), "hangdump")
-    return [here] if os.path.exists(here) else [sys.executable, "-m", "forensics"]
+    """The installed package (a clean export of HEAD, `pip install .` into a scratch venv)."""
+    return [str(installed() / "hangdump")]
 
 
 def alternating(fns: dict, runs: int) -> dict:

@@ -30,7 +30,8 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+from common import REPO, installed
+
 sys.path.insert(0, str(REPO))
 
 CHROMIUM = os.environ.get("HANGDUMP_CHROMIUM", "/usr/bin/chromium")
@@ -140,33 +141,33 @@ print(time.perf_counter() - started if code == 0 else -1)
 """
 
 
-def _child(code: str, *args: str) -> float:
-    """Seconds a fresh interpreter reports for ``code`` (interpreter start-up excluded, imports included):
-    no cache of an earlier run (frame facts, templates) flatters a later one."""
-    out = subprocess.run([sys.executable, "-c", code, *args], check=True, capture_output=True, text=True, cwd=REPO)
+def _child(python: str, code: str, *args: str) -> float:
+    """Seconds a fresh interpreter (of the installed package's venv) reports for ``code`` (interpreter start-up
+    excluded, imports included): no cache of an earlier run (frame facts, templates) flatters a later one."""
+    out = subprocess.run([python, "-c", code, *args], check=True, capture_output=True, text=True, cwd="/")
     value = float(out.stdout.strip().splitlines()[-1])
     if value < 0:
         raise SystemExit(f"hangdump report failed: {out.stderr}")
     return value
 
 
-def bare_parse(root: Path) -> float:
+def bare_parse(python: str, root: Path) -> float:
     """Read + json.loads of every capture file, nothing else: the floor a report build is measured against."""
-    return _child(PARSE_CHILD, str(root))
+    return _child(python, PARSE_CHILD, str(root))
 
 
-def build(root: Path, out: Path) -> float:
+def build(python: str, root: Path, out: Path) -> float:
     """`hangdump report` on the store, in-process in a fresh interpreter (read, check, cluster, render, write)."""
-    return _child(BUILD_CHILD, str(root), str(out))
+    return _child(python, BUILD_CHILD, str(root), str(out))
 
 
-def timings(root: Path, out: Path, rounds: int) -> tuple[list[float], list[float]]:
+def timings(python: str, root: Path, out: Path, rounds: int) -> tuple[list[float], list[float]]:
     """Parse and build interleaved, ``rounds`` times each: on a shared or virtual machine the speed drifts,
     and a ratio of two runs taken minutes apart says more about the machine than about the code."""
     parse, built = [], []
     for _ in range(rounds):
-        parse.append(bare_parse(root))
-        built.append(build(root, out))
+        parse.append(bare_parse(python, root))
+        built.append(build(python, root, out))
     return parse, built
 
 
@@ -214,6 +215,7 @@ def browser_figures(out: Path, runs: int) -> dict:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--ref", default="HEAD", help="git revision to install (pip install . into a scratch venv) and measure")
     ap.add_argument("--captures", type=int, default=10000)
     ap.add_argument("--seeds", help="seed captures from this store (or a seeds.json saved by --keep) instead of "
                     "capturing the fixtures")
@@ -236,7 +238,7 @@ def main() -> int:
         if root.exists():
             shutil.rmtree(root)
         write_store(seeds, args.captures, root)
-        parse, built = timings(root, out, args.rounds)
+        parse, built = timings(str(installed(args.ref) / "python"), root, out, args.rounds)
         parse_s, build_s = statistics.median(parse), statistics.median(built)
         size = out.stat().st_size
         print(f"captures            {args.captures}")

@@ -1,0 +1,58 @@
+#!/usr/bin/env python3
+"""Benchmark: store commands (`ls`, `report`, `clusters`, installed package) on stores of a month.
+
+Stores of 10k and 100k captures with varied stacks (common.synthesize_store: corpus hangs grown with
+per-capture call paths, releases, lines, threads) are kept in /tmp/hd-bench-store-N and reused. With a warm
+page cache, each command runs in a fresh process, alternating with its floor, --rounds times; medians:
+  ls        against a plain directory listing (`ls -1 captures/`)           target <= 0.3 s
+  report    against reading and json-parsing every file (a fresh python)   target <= 2x
+  clusters  against the same parse                                         target <= 1.5x
+Usage: python scripts/bench/store.py [--ref HEAD] [--sizes 10000,100000] [--commands ls,report,clusters]
+                                     [--rounds 3]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+
+from common import installed, paired, store_of, timed, versus
+
+PARSE = ("import json, os, sys\n"
+         "d = os.path.join(sys.argv[1], 'captures')\n"
+         "for n in sorted(os.listdir(d)):\n"
+         "    with open(os.path.join(d, n), 'rb') as fh:\n"
+         "        json.loads(fh.read())\n")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--ref", default="HEAD", help="git revision to install and measure")
+    ap.add_argument("--sizes", default="10000,100000")
+    ap.add_argument("--commands", default="ls,report,clusters")
+    ap.add_argument("--rounds", type=int, default=3)
+    args = ap.parse_args()
+    bin_dir = installed(args.ref)
+    hangdump, python = str(bin_dir / "hangdump"), str(bin_dir / "python")
+    out = os.path.join(tempfile.mkdtemp(prefix="hd-bench-report-"), "hangs.html")
+    print(f"hangdump {args.ref} installed in {bin_dir.parent}; medians of {args.rounds} alternating runs")
+    for n in (int(s) for s in args.sizes.split(",")):
+        root = str(store_of(n))
+        floors = {
+            "ls": ("directory listing", lambda root=root: timed(["ls", "-1", os.path.join(root, "captures")])),
+            "report": ("json parse", lambda root=root: timed([python, "-c", PARSE, root])),
+            "clusters": ("json parse", lambda root=root: timed([python, "-c", PARSE, root])),
+        }
+        argv = {"ls": ["ls"], "report": ["report", "--out", out], "clusters": ["clusters"]}
+        for cmd in args.commands.split(","):
+            name, floor = floors[cmd]
+            m = paired({
+                "floor": floor,
+                "ours": lambda root=root, args=argv[cmd]: timed([hangdump, *args, "--store", root]),
+            }, args.rounds)
+            print(f"{cmd:8} {n:7} captures  {name:17} {m['floor']:8.3f} s  hangdump {m['ours']:8.3f} s  "
+                  f"{versus(m['ours'], m['floor'])}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
