@@ -362,3 +362,36 @@ def test_wall_clock_jumps_do_not_age_a_fresh_heartbeat(workers):
         os.utime(beat, (wall, wall))
         assert dog.scan().decisions == ()
     assert proc.poll() is None
+
+
+def test_a_capture_that_hangs_gets_its_budget_and_never_holds_the_kill_back(workers):
+    tool = workers.tmp / "py-spy-hangs"
+    tool.write_text("#!/bin/sh\nexec sleep 1000\n")  # a capture tool that never answers
+    tool.chmod(0o755)
+    proc, _ = workers.start("sleep_forever")
+    wait_stale(workers, proc.pid)
+    dog = watchdog(config(workers, capture_budget_s=1.0),
+                   capturer=functools.partial(capture_target, pyspy_path=str(tool)))
+    dog.run_once()
+    assert kinds(dog, proc.pid) == ["detected", "capture_failed", "signalled:SIGTERM", "exited"]
+    detected, failed = dog.events.of("detected", proc.pid)[0], dog.events.of("capture_failed", proc.pid)[0]
+    assert failed["timed_out"] or "timed out" in failed["error"] or "did not answer" in failed["error"]
+    assert dog.events.of("signalled", proc.pid)[0]["mono"] - detected["mono"] >= 1.0
+    assert dog.metrics.value("hangdump_watch_capture_failures_total") == 1
+    assert proc.wait(timeout=10) == 0
+
+
+def test_metrics_served_on_loopback(workers):
+    import urllib.request
+
+    dog = watchdog(config(workers))
+    dog.scan()
+    server = dog.metrics.serve(0)
+    try:
+        host, port = server.server_address
+        assert host == "127.0.0.1"
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as resp:
+            body = resp.read().decode()
+        assert "# TYPE hangdump_watch_scan_duration_seconds gauge" in body
+    finally:
+        server.shutdown()

@@ -106,3 +106,10 @@ def test_a_bad_config_is_one_line_and_exit_2(tmp_path):
     res = subprocess.run([sys.executable, "-m", "forensics", "watch", "--config", str(tmp_path / "missing.toml")],
                          capture_output=True, text=True, check=False)
     assert res.returncode == 2 and "cannot read the config" in res.stderr
+
+
+def test_the_example_deployment_config_is_valid():
+    from tests.support import REPO_ROOT
+
+    cfg = config.build(config.load_toml(str(REPO_ROOT / "deploy" / "watch.toml")))
+    assert cfg.rules.memory_metric == "pss" and cfg.policy.grace_s == 30
