@@ -6,18 +6,21 @@
     heartbeat.task_finished()                          # idle, waiting for work: never "stale"
 
 Pure stdlib and importable on CPython 3.8-3.13: it runs inside any worker, so it imports nothing else
-of hangdump. ``beat()`` costs one monotonic clock read (vDSO, no syscall) unless ``resolution``
-seconds have passed since the last write; then it rewrites this process's file.
+of hangdump. ``beat()``, ``task_started()`` and ``task_finished()`` only update memory (a clock read, no
+syscall: about a microsecond); a writer thread started on first use puts the latest state in the backend
+at most once per ``resolution`` second, stamped with the time of the worker's own last call. It never beats
+by itself, so it cannot make a stuck worker look alive: a hang is seen at most ``resolution`` s later.
 
 The default backend writes one small JSON file per process into ``$HANGDUMP_HEARTBEAT_DIR``
 (default ``$XDG_RUNTIME_DIR/hangdump``, else ``/run/hangdump``: tmpfs, so no disk I/O), atomically
-(temp file + rename, so a reader never sees half a payload). The payload carries the writer's
-CLOCK_MONOTONIC reading: the watchdog ages beats by it, so a wall-clock jump cannot make a beat look old.
+(temp file + rename, so a reader never sees half a payload). The payload carries the CLOCK_MONOTONIC time
+of the worker's last call: the watchdog ages beats by it, so a wall-clock jump cannot make a beat look old.
 
-Why a background heartbeat thread is opt-in (``start_thread``) and not the default: a thread beats
-whatever the main loop does, so a worker whose main loop is deadlocked keeps looking alive. The
+Why a beating background thread is opt-in (``start_thread``) and not the default: a thread that beats
+by itself beats whatever the main loop does, so a worker whose main loop is deadlocked keeps looking alive. The
 watchdog still catches that case (its "blocked" rule reads /proc and ignores the beating thread,
-whose tid the payload names), but a beat from the code doing the work is the evidence that counts.
+whose tid the payload names, as it names the writer's), but a beat from the code doing the work is the
+evidence that counts.
 """
 from __future__ import annotations
 
@@ -95,51 +98,50 @@ def _unlink(path: str) -> None:
 
 
 class Heartbeat:
-    """The emitter of one process. Fork-aware: a child starts with its own identity and file."""
+    """The emitter of one process. Calls only update memory; a writer thread puts the latest state in the
+    backend at most once per ``resolution`` s, stamped with the time of the *caller's* last call, so the
+    writer can never make a stuck worker look alive. Fork-aware: a child starts with its own identity."""
 
     def __init__(self, backend=None, resolution: float = RESOLUTION_S) -> None:
         self.backend = backend if backend is not None else FileBackend()
         self.resolution = resolution
-        self._lock = threading.Lock()
-        self._thread = None
-        self._stop = threading.Event()
-        self._beater_tid = None
         self._reset()
 
     def _reset(self) -> None:
-        self._next = 0.0  # monotonic time after which beat() writes again
+        self._lock = threading.Lock()  # new in a forked child too: the parent's writer may have held it
         self._pid = os.getpid()
         self._ppid = os.getppid()
         self._start = None
+        self._mono = None  # monotonic time of the working code's last call (or the beater's, if opted in)
+        self._written = None  # the _mono last written
         self._task = None
         self._task_id = None
         self._task_wall = None
         self._task_mono = None
         self._declared_idle = False  # task_finished() was called: waiting for work, not expected to beat
         self._seq = 0
-
-    def after_fork(self) -> None:
-        self._reset()
-        self._thread = None
-        self._beater_tid = None
+        self._writer = None
+        self._writer_tid = None
+        self._autobeat = None  # start_thread(): seconds between beats the thread makes itself
         self._stop = threading.Event()
 
     def beat(self) -> None:
-        """Say "this code is making progress". No syscall unless ``resolution`` s passed since the last write."""
-        if _monotonic() >= self._next:
-            self._write()
+        """Say "this code is making progress": one clock read (no syscall); written by the writer thread."""
+        self._mono = _monotonic()
+        if self._writer is None:
+            self._start_writer()
 
     def task_started(self, name: str, id: str | None = None) -> None:
-        """A task began: the watchdog holds it to its stale and overrun limits (written at once)."""
+        """A task began: the watchdog holds it to its stale and overrun limits."""
         self._task, self._task_id = str(name), None if id is None else str(id)
         self._task_wall, self._task_mono = time.time(), _monotonic()
-        self._write()
+        self.beat()
 
     def task_finished(self) -> None:
-        """The task ended: idle, waiting for work, which is never stale (written at once)."""
+        """The task ended: idle, waiting for work, which is never stale."""
         self._task = self._task_id = self._task_wall = self._task_mono = None
         self._declared_idle = True
-        self._write()
+        self.beat()
 
     def payload(self) -> dict:
         if self._start is None:
@@ -147,9 +149,10 @@ class Heartbeat:
         self._seq += 1
         return {
             "pid": self._pid, "ppid": self._ppid, "start_ticks": self._start, "seq": self._seq,
-            "mono": _monotonic(), "wall": time.time(), "state": self._state(),
+            "mono": self._mono, "wall": time.time(), "state": self._state(),
             "task": self._task, "task_id": self._task_id, "started_at": self._task_wall,
-            "started_mono": self._task_mono, "beater_tid": self._beater_tid,
+            "started_mono": self._task_mono, "writer_tid": self._writer_tid, "resolution": self.resolution,
+            "beater_tid": self._writer_tid if self._autobeat else None,
         }
 
     def _state(self) -> str:
@@ -158,34 +161,44 @@ class Heartbeat:
             return "task"
         return "idle" if self._declared_idle else "alive"
 
-    def _write(self) -> None:
+    def flush(self) -> None:
+        """Write now if anything changed since the last write (the writer thread does this by itself)."""
         with self._lock:
-            self._next = _monotonic() + self.resolution
+            if self._mono is None or self._mono == self._written:
+                return
+            self._written = self._mono
             try:
                 self.backend.write(self.payload())
             except OSError:
                 pass  # a heartbeat must never break the worker; the watchdog sees the beat go stale
 
+    def _start_writer(self) -> None:
+        with self._lock:
+            if self._writer is not None:
+                return
+            self._writer = threading.Thread(target=self._run, name="hangdump-heartbeat", daemon=True)
+            self._writer.start()
+
+    def _run(self) -> None:
+        self._writer_tid = threading.get_native_id() if hasattr(threading, "get_native_id") else None
+        self.flush()
+        while not self._stop.wait(self._autobeat or self.resolution):
+            if self._autobeat:
+                self._mono = _monotonic()
+            self.flush()
+
     def start_thread(self, interval: float | None = None) -> None:
-        """Opt-in: beat from a daemon thread every ``interval`` s (see the module docstring for why not default)."""
-        if self._thread is not None:
-            return
-        period = interval or self.resolution
-
-        def run() -> None:
-            self._beater_tid = threading.get_native_id() if hasattr(threading, "get_native_id") else None
-            while not self._stop.wait(period):
-                self._write()
-
-        self._thread = threading.Thread(target=run, name="hangdump-heartbeat", daemon=True)
-        self._thread.start()
+        """Opt-in: the writer thread also beats by itself every ``interval`` s (see the module docstring
+        for why this is not the default)."""
+        self._autobeat = interval or self.resolution
+        self.beat()
 
     def close(self) -> None:
-        """Stop a beating thread and remove this process's file (a clean exit is not a hang)."""
+        """Stop the writer thread and remove this process's file (a clean exit is not a hang)."""
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
+        if self._writer is not None:
+            self._writer.join()
+            self._writer = None
         self.backend.remove(self._pid)
 
 
@@ -210,9 +223,7 @@ def configure(backend=None, resolution: float = RESOLUTION_S) -> Heartbeat:
 
 
 def beat() -> None:
-    hb = _default if _default is not None else _get()
-    if _monotonic() >= hb._next:
-        hb._write()
+    (_default or _get()).beat()
 
 
 def task_started(name: str, id: str | None = None) -> None:
@@ -227,6 +238,11 @@ def start_thread(interval: float | None = None) -> None:
     _get().start_thread(interval)
 
 
+def flush() -> None:
+    """Write the current state now (e.g. before a blocking call the worker knows will be long)."""
+    _get().flush()
+
+
 def close() -> None:
     if _default is not None:
         _default.close()
@@ -234,7 +250,7 @@ def close() -> None:
 
 def _after_fork_in_child() -> None:
     if _default is not None:
-        _default.after_fork()
+        _default._reset()  # threads do not survive fork: the child's first call starts its own writer
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -24,7 +24,9 @@ class Beat:
     task_id: str | None = None
     started_at: float | None = None  # wall time the task started (for people)
     started_mono: float | None = None
-    beater_tid: int | None = None  # the background heartbeat thread, if one beats
+    beater_tid: int | None = None  # the heartbeat thread, when it beats by itself (start_thread)
+    writer_tid: int | None = None  # the heartbeat thread that writes the file (never beats by itself)
+    resolution: float = 0.0  # the writer's period: a healthy worker's beat can look this old
     seq: int = 0
 
     def age(self, now: float) -> float:
@@ -32,6 +34,11 @@ class Beat:
 
     def task_age(self, now: float) -> float | None:
         return None if self.started_mono is None else max(0.0, now - self.started_mono)
+
+    @property
+    def own_tids(self) -> frozenset[int]:
+        """The heartbeat's own thread: never evidence of the worker's progress, or of its lack."""
+        return frozenset(t for t in (self.beater_tid, self.writer_tid) if t)
 
     def summary(self, now: float) -> dict:
         out = {"last_beat_age_s": round(self.age(now), 2), "state": self.state, "seq": self.seq}
@@ -65,7 +72,8 @@ def parse_beat(text: bytes, mtime: float, now_mono: float, now_wall: float) -> B
         pid=int(d["pid"]), start_ticks=int(d["start_ticks"]), mono=float(mono), state=str(d.get("state") or "alive"),
         ppid=d.get("ppid"), task=d.get("task"), task_id=d.get("task_id"), started_at=d.get("started_at"),
         started_mono=float(started) if isinstance(started, (int, float)) else None,
-        beater_tid=d.get("beater_tid"), seq=int(d.get("seq") or 0),
+        beater_tid=d.get("beater_tid"), writer_tid=d.get("writer_tid"), seq=int(d.get("seq") or 0),
+        resolution=float(d["resolution"]) if isinstance(d.get("resolution"), (int, float)) else 0.0,
     )
 
 

@@ -144,7 +144,8 @@ class Responder:
                     return refusal.reason
                 first_at = self.clock.now()
                 self.journal.note(ident, "signal", mono=first_at, signal=plan.first_signal.name)
-                self._sent(ident, plan.first_signal, f"{det.rule}; SIGKILL after {plan.grace_s:g}s unless it exits")
+                self._sent(ident, plan.first_signal, first_at,
+                           f"{det.rule}; SIGKILL after {plan.grace_s:g}s unless it exits")
             else:
                 ev.emit("skipped", ident, rule=det.rule, reason="journaled",
                         why=f"{plan.first_signal.name} was sent by an earlier watchdog run; its grace continues")
@@ -163,8 +164,9 @@ class Responder:
                     return "exited"
                 ev.emit("skipped", ident, rule=det.rule, reason=refusal.reason, why=refusal.detail)
                 return refusal.reason
-            self.journal.note(ident, "kill", mono=self.clock.now())
-            self._sent(ident, signal.SIGKILL, f"still there {plan.grace_s:g}s after {plan.first_signal.name}")
+            killed_at = self.clock.now()
+            self.journal.note(ident, "kill", mono=killed_at)
+            self._sent(ident, signal.SIGKILL, killed_at, f"still there {plan.grace_s:g}s after {plan.first_signal.name}")
             if h.exited(self.cfg.kill_wait_s):
                 ev.emit("exited", ident, after="SIGKILL")
                 return "killed"
@@ -172,6 +174,7 @@ class Responder:
                     why=f"still there {self.cfg.kill_wait_s:g}s after SIGKILL (stuck in the kernel?)")
             return "unkillable"
 
-    def _sent(self, ident: ProcessIdentity, sig: signal.Signals, why: str) -> None:
+    def _sent(self, ident: ProcessIdentity, sig: signal.Signals, at: float, why: str) -> None:
+        """``at``: the monotonic time the signal went out (the event is written a little later)."""
         self.metrics.inc("hangdump_watch_kills_total", signal=sig.name)
-        self.events.emit("signalled", ident, signal=sig.name, why=why)
+        self.events.emit("signalled", ident, signal=sig.name, sent_mono=round(at, 4), why=why)

@@ -131,9 +131,11 @@ def memory(latest: ProcSample, cfg: RuleConfig) -> Detection | None:
 def with_heartbeat(beat: Beat, samples: tuple[ProcSample, ...], now: float, cfg: RuleConfig) -> Detection | None:
     if beat.state == "idle":
         return None
-    base = dict(beat.summary(now), stale_s=cfg.stale_s)
-    skip = frozenset({beat.beater_tid}) if beat.beater_tid else frozenset()
-    if beat.age(now) > cfg.stale_s:
+    # A healthy worker's file lags its last call by up to the writer's period: never call that stale.
+    stale_s = max(cfg.stale_s, 2 * beat.resolution)
+    base = dict(beat.summary(now), stale_s=stale_s)
+    skip = beat.own_tids
+    if beat.age(now) > stale_s:
         share = cpu_share(samples)
         if share is not None and share >= cfg.busy_share:
             return Detection("busy", dict(base, cpu_share=round(share, 3)))
@@ -150,7 +152,7 @@ def with_heartbeat(beat: Beat, samples: tuple[ProcSample, ...], now: float, cfg:
     if stuck is None:
         return None
     held = task_age if task_age is not None else stuck["window_s"]
-    if held < cfg.stale_s:
+    if held < stale_s:
         return None
     return Detection("blocked", dict(base, heartbeat_from_thread=beat.beater_tid, **stuck))
 

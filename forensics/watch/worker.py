@@ -21,6 +21,7 @@ from forensics import heartbeat
 
 
 def _ready(**info) -> None:
+    heartbeat.flush()  # READY promises the heartbeat file already says what we do
     info.update(pid=os.getpid(), tid=threading.get_native_id())
     sys.stdout.write("READY " + json.dumps(info) + "\n")
     sys.stdout.flush()
@@ -66,7 +67,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--on-term", choices=["exit", "ignore"], default="exit")
     p.add_argument("--signal-log", help="append the name of each SIGTERM received here")
     p.add_argument("--leak-mb", type=int, default=64)
+    p.add_argument("--resolution", type=float, default=heartbeat.RESOLUTION_S, help="seconds between writes")
     args = p.parse_args(argv)
+    heartbeat.configure(resolution=args.resolution)
     _on_term(args.on_term, args.signal_log)
     if args.thread:
         heartbeat.start_thread(0.1)

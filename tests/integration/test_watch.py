@@ -40,7 +40,7 @@ class Workers:
 
     def start(self, mode: str, *args: str, python: str = sys.executable) -> tuple[subprocess.Popen, dict]:
         env = dict(os.environ, HANGDUMP_HEARTBEAT_DIR=str(self.dir), PYTHONPATH=str(REPO_ROOT))
-        proc = subprocess.Popen([python, "-m", "forensics.watch.worker", "--mode", mode, *args],
+        proc = subprocess.Popen([python, "-m", "forensics.watch.worker", "--mode", mode, "--resolution", "0.1", *args],
                                 stdout=subprocess.PIPE, env=env, start_new_session=True)
         self.procs.append(proc)
         info, seen = read_ready(proc, time.monotonic() + 30)
@@ -112,7 +112,7 @@ def test_stale_heartbeat_is_captured_then_killed_and_the_trigger_names_the_rule(
     assert capture.trigger.evidence["task"] == "nap"
     assert capture.trigger.evidence["last_beat_age_s"] > 0.5
     captured = dog.events.of("captured", proc.pid)[0]
-    assert captured["mono"] <= dog.events.of("signalled", proc.pid)[0]["mono"]
+    assert captured["mono"] <= dog.events.of("signalled", proc.pid)[0]["sent_mono"]
 
 
 def test_healthy_workers_idle_or_busy_with_tasks_are_untouched(workers):
@@ -137,7 +137,7 @@ def test_a_worker_that_ignores_sigterm_gets_sigkill_only_after_the_full_grace(wo
     dog.run_once()
     assert kinds(dog, proc.pid) == ["detected", "captured", "signalled:SIGTERM", "signalled:SIGKILL", "exited"]
     term, kill = dog.events.of("signalled", proc.pid)
-    assert kill["mono"] - term["mono"] >= 1.5
+    assert kill["sent_mono"] - term["sent_mono"] >= 1.5
     assert proc.wait(timeout=10) == -signal.SIGKILL
     assert log.read_text().split() == ["SIGTERM"]
 
@@ -307,7 +307,7 @@ def test_memory_rule_soft_kill_then_hard_kill(workers):
     det = dog.events.of("detected", leak.pid)[0]
     assert det["rule"] == "memory" and det["evidence"]["value"] > 64 << 20
     term, kill = dog.events.of("signalled", leak.pid)
-    assert kill["mono"] - term["mono"] >= 1.0
+    assert kill["sent_mono"] - term["sent_mono"] >= 1.0
     assert log.read_text().split() == ["SIGTERM"]
     assert leak.wait(timeout=10) == -signal.SIGKILL
     assert small.poll() is None and kinds(dog, small.pid) == []
@@ -376,7 +376,7 @@ def test_a_capture_that_hangs_gets_its_budget_and_never_holds_the_kill_back(work
     assert kinds(dog, proc.pid) == ["detected", "capture_failed", "signalled:SIGTERM", "exited"]
     detected, failed = dog.events.of("detected", proc.pid)[0], dog.events.of("capture_failed", proc.pid)[0]
     assert failed["timed_out"] or "timed out" in failed["error"] or "did not answer" in failed["error"]
-    assert dog.events.of("signalled", proc.pid)[0]["mono"] - detected["mono"] >= 1.0
+    assert dog.events.of("signalled", proc.pid)[0]["sent_mono"] - detected["mono"] >= 1.0
     assert dog.metrics.value("hangdump_watch_capture_failures_total") == 1
     assert proc.wait(timeout=10) == 0
 

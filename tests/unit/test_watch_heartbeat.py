@@ -12,7 +12,7 @@ import pytest
 from forensics import heartbeat
 from forensics.hangs import python_interpreters
 from forensics.identity import read_stat
-from tests.support import REPO_ROOT
+from tests.support import REPO_ROOT, wait_until
 
 
 class Recorder:
@@ -29,38 +29,51 @@ class Recorder:
         self.removed.append(pid)
 
 
-def test_beat_writes_at_most_once_per_resolution():
+def test_calls_only_touch_memory_and_the_writer_writes_at_most_once_per_resolution():
     rec = Recorder()
     hb = heartbeat.Heartbeat(rec, resolution=3600)
-    for _ in range(1000):
+    hb.beat()  # starts the writer, which writes once at once, then waits a resolution
+    wait_until(lambda: len(rec.payloads) == 1, what="the writer's first write")
+    for i in range(1000):
+        hb.task_started("t", id=i)
         hb.beat()
+        hb.task_finished()
     assert len(rec.payloads) == 1
-    every = Recorder()
-    hb = heartbeat.Heartbeat(every, resolution=0)
-    for _ in range(5):
-        hb.beat()
-    assert [p["seq"] for p in every.payloads] == [1, 2, 3, 4, 5]
+    last = time.monotonic()
+    hb.flush()
+    assert len(rec.payloads) == 2 and rec.payloads[1]["seq"] == 2
+    assert rec.payloads[1]["mono"] <= last  # stamped with the caller's last call, not the write
+    hb.flush()
+    assert len(rec.payloads) == 2  # nothing new: nothing written
+    hb.close()
 
 
-def test_tasks_are_written_at_once_with_what_the_watchdog_needs():
+def test_tasks_carry_what_the_watchdog_needs():
     rec = Recorder()
     hb = heartbeat.Heartbeat(rec, resolution=3600)
     hb.beat()
+    hb.flush()
     assert rec.payloads[-1]["state"] == "alive"
     hb.task_started("charge", id=42)
+    hb.flush()
     p = rec.payloads[-1]
     assert (p["state"], p["task"], p["task_id"]) == ("task", "charge", "42")
     assert p["pid"] == os.getpid() and p["ppid"] == os.getppid()
     assert p["start_ticks"] == read_stat(os.getpid()).start_ticks
     assert abs(p["started_mono"] - time.monotonic()) < 5 and p["started_at"] <= time.time()
+    assert p["writer_tid"] is not None and p["beater_tid"] is None  # the writer never beats by itself
     hb.task_finished()
+    hb.flush()
     assert rec.payloads[-1]["state"] == "idle" and rec.payloads[-1]["task"] is None
+    hb.close()
+    assert rec.removed == [os.getpid()]
 
 
 def test_file_backend_is_atomic_and_one_file_per_process(tmp_path):
-    hb = heartbeat.Heartbeat(heartbeat.FileBackend(str(tmp_path / "hb")), resolution=0)
+    hb = heartbeat.Heartbeat(heartbeat.FileBackend(str(tmp_path / "hb")), resolution=3600)
     for i in range(50):
         hb.task_started("t", id=i)
+        hb.flush()
     assert os.listdir(tmp_path / "hb") == [f"{os.getpid()}.json"]
     assert json.loads((tmp_path / "hb" / f"{os.getpid()}.json").read_text())["task_id"] == "49"
     hb.close()
@@ -69,9 +82,11 @@ def test_file_backend_is_atomic_and_one_file_per_process(tmp_path):
 
 def test_an_unwritable_directory_never_breaks_the_worker(tmp_path):
     (tmp_path / "file").write_text("")
-    hb = heartbeat.Heartbeat(heartbeat.FileBackend(str(tmp_path / "file" / "hb")), resolution=0)
+    hb = heartbeat.Heartbeat(heartbeat.FileBackend(str(tmp_path / "file" / "hb")), resolution=3600)
     hb.beat()
     hb.task_started("x")
+    hb.flush()
+    hb.close()
 
 
 def test_default_directory_follows_the_environment(monkeypatch):
@@ -85,12 +100,14 @@ def test_default_directory_follows_the_environment(monkeypatch):
 
 
 def test_a_forked_child_beats_as_itself(tmp_path):
-    hb = heartbeat.configure(heartbeat.FileBackend(str(tmp_path)), resolution=0)
+    hb = heartbeat.configure(heartbeat.FileBackend(str(tmp_path)), resolution=3600)
     heartbeat.task_started("parent-task")
+    heartbeat.flush()
     pid = os.fork()
     if pid == 0:
         try:
             heartbeat.beat()
+            heartbeat.flush()
         finally:
             os._exit(0)
     os.waitpid(pid, 0)
@@ -108,7 +125,12 @@ heartbeat.start_thread(0.01)
 deadline = time.monotonic() + 30
 path = os.path.join(os.environ["HANGDUMP_HEARTBEAT_DIR"], "%d.json" % os.getpid())
 import json
-while json.load(open(path))["beater_tid"] is None and time.monotonic() < deadline:
+def beater():
+    try:
+        return json.load(open(path))["beater_tid"]
+    except (OSError, ValueError):
+        return None
+while beater() is None and time.monotonic() < deadline:
     time.sleep(0.01)
 heartbeat.close()
 print(sys.version_info[0], sys.version_info[1], "ok")
