@@ -11,10 +11,14 @@ import json
 import os
 import time
 from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from forensics.watch.sampler import read_once
 
 
-@dataclass(frozen=True)
-class Beat:
+class Beat(NamedTuple):
+    """One worker's last written state (a NamedTuple: hundreds are read every scan)."""
+
     pid: int
     start_ticks: int
     mono: float  # the writer's monotonic time at its last beat
@@ -61,19 +65,21 @@ class Beats:
         return self.readable and pid not in self.unknown_pids
 
 
-def parse_beat(text: bytes, mtime: float, now_mono: float, now_wall: float) -> Beat:
-    """A payload as written by forensics.heartbeat; ValueError/KeyError/TypeError if it is not one."""
+def parse_beat(text: bytes, path: str, now_mono: float, now_wall: float) -> Beat:
+    """A payload as written by forensics.heartbeat; ValueError/KeyError/TypeError/OSError if it is not one.
+    Without a usable monotonic stamp (absent, or from another time namespace) the file's mtime ages it."""
     d = json.loads(text)
     mono = d.get("mono")
     if not isinstance(mono, (int, float)) or mono > now_mono + 1.0:
-        mono = now_mono - max(0.0, now_wall - mtime)
+        mono = now_mono - max(0.0, now_wall - os.stat(path).st_mtime)
     started = d.get("started_mono")
+    resolution = d.get("resolution")
     return Beat(
-        pid=int(d["pid"]), start_ticks=int(d["start_ticks"]), mono=float(mono), state=str(d.get("state") or "alive"),
-        ppid=d.get("ppid"), task=d.get("task"), task_id=d.get("task_id"), started_at=d.get("started_at"),
-        started_mono=float(started) if isinstance(started, (int, float)) else None,
-        beater_tid=d.get("beater_tid"), writer_tid=d.get("writer_tid"), seq=int(d.get("seq") or 0),
-        resolution=float(d["resolution"]) if isinstance(d.get("resolution"), (int, float)) else 0.0,
+        int(d["pid"]), int(d["start_ticks"]), float(mono), str(d.get("state") or "alive"), d.get("ppid"),
+        d.get("task"), d.get("task_id"), d.get("started_at"),
+        float(started) if isinstance(started, (int, float)) else None,
+        d.get("beater_tid"), d.get("writer_tid"), float(resolution) if isinstance(resolution, (int, float)) else 0.0,
+        int(d.get("seq") or 0),
     )
 
 
@@ -97,10 +103,7 @@ def read_dir(directory: str, now_mono: float, required: bool = True) -> Beats:
         pid = int(stem)
         path = os.path.join(directory, name)
         try:
-            with open(path, "rb") as fh:
-                text = fh.read(65536)
-                mtime = os.fstat(fh.fileno()).st_mtime
-            beat = parse_beat(text, mtime, now_mono, now_wall)
+            beat = parse_beat(read_once(path), path, now_mono, now_wall)
         except FileNotFoundError:
             continue  # replaced or removed between listdir and open
         except (OSError, ValueError, KeyError, TypeError):

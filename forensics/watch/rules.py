@@ -133,28 +133,30 @@ def with_heartbeat(beat: Beat, samples: tuple[ProcSample, ...], now: float, cfg:
         return None
     # A healthy worker's file lags its last call by up to the writer's period: never call that stale.
     stale_s = max(cfg.stale_s, 2 * beat.resolution)
-    base = dict(beat.summary(now), stale_s=stale_s)
-    skip = beat.own_tids
+
+    def base(**more) -> dict:
+        return dict(beat.summary(now), stale_s=stale_s, **more)
+
     if beat.age(now) > stale_s:
         share = cpu_share(samples)
         if share is not None and share >= cfg.busy_share:
-            return Detection("busy", dict(base, cpu_share=round(share, 3)))
-        stuck = no_progress(samples, skip)
+            return Detection("busy", base(cpu_share=round(share, 3)))
+        stuck = no_progress(samples, beat.own_tids)
         if stuck is not None:
-            return Detection("blocked", dict(base, **stuck))
-        return Detection("heartbeat_stale", base)
+            return Detection("blocked", base(**stuck))
+        return Detection("heartbeat_stale", base())
     task_age = beat.task_age(now)
     if cfg.task_limit_s is not None and task_age is not None and task_age > cfg.task_limit_s:
-        return Detection("task_overrun", dict(base, task_limit_s=cfg.task_limit_s))
+        return Detection("task_overrun", base(task_limit_s=cfg.task_limit_s))
     if beat.beater_tid is None:
         return None  # a fresh beat from the working code itself: it progresses
-    stuck = no_progress(samples, skip)
+    stuck = no_progress(samples, beat.own_tids)
     if stuck is None:
         return None
     held = task_age if task_age is not None else stuck["window_s"]
     if held < stale_s:
         return None
-    return Detection("blocked", dict(base, heartbeat_from_thread=beat.beater_tid, **stuck))
+    return Detection("blocked", base(heartbeat_from_thread=beat.beater_tid, **stuck))
 
 
 def without_heartbeat(samples: tuple[ProcSample, ...], cfg: RuleConfig) -> Detection | None:

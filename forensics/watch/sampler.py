@@ -1,22 +1,22 @@
 """Samples of a process and its threads from /proc, without ptrace: cheap enough for every target each scan.
 
-Per process: /proc/PID/stat (state, ppid, CPU, RSS, identity). Per thread, only when a rule needs them:
+Per process: /proc/PID/stat (identity, state, ppid, CPU, RSS). Per thread, only when a rule needs them:
 task/TID/stat (state, CPU), task/TID/syscall (number + args), task/TID/status (voluntary switches).
-PSS/USS come from smaps_rollup, read only when a memory limit is set on them (the kernel walks the page tables).
+PSS/USS come from smaps_rollup, read only when a memory limit is set on them (the kernel walks the page
+tables). Samples are NamedTuples and files are read with one read(2) each: this runs for every thread of
+every target every scan (see scripts/bench/watch.py).
 """
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from forensics.identity import ProcessIdentity
-from forensics.procraw import read_bytes
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
-@dataclass(frozen=True)
-class ThreadSample:
+class ThreadSample(NamedTuple):
     tid: int
     state: str
     syscall: tuple[int, ...] | None  # (nr, a0..a5) while blocked in a syscall; None when running or outside one
@@ -24,8 +24,7 @@ class ThreadSample:
     voluntary: int | None
 
 
-@dataclass(frozen=True)
-class ProcSample:
+class ProcSample(NamedTuple):
     ident: ProcessIdentity
     at: float  # the watchdog's monotonic time of the sample
     state: str
@@ -37,10 +36,13 @@ class ProcSample:
     uss: int | None = None
 
 
-def _stat_fields(raw: bytes) -> tuple[str, list[bytes]]:
-    tail = raw.rpartition(b")")[2]
-    f = tail.split()
-    return f[0].decode(), f
+def read_once(path: str) -> bytes:
+    """One read(2): /proc files this small come whole (procraw.read_bytes loops to EOF: one more syscall)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return os.read(fd, 65536)
+    finally:
+        os.close(fd)
 
 
 def _syscall(raw: bytes) -> tuple[int, ...] | None:
@@ -60,17 +62,17 @@ def _voluntary(raw: bytes) -> int | None:
 def sample_thread(pid: int, tid: int) -> ThreadSample | None:
     base = f"/proc/{pid}/task/{tid}/"
     try:
-        state, f = _stat_fields(read_bytes(base + "stat"))
-        syscall = _syscall(read_bytes(base + "syscall"))
-        vol = _voluntary(read_bytes(base + "status"))
+        f = read_once(base + "stat").rpartition(b")")[2].split()
+        syscall = _syscall(read_once(base + "syscall"))
+        vol = _voluntary(read_once(base + "status"))
     except (OSError, ValueError, IndexError):
         return None  # the thread exited, or its syscall file is not ours to read
-    return ThreadSample(tid=tid, state=state, syscall=syscall, cpu_ticks=int(f[11]) + int(f[12]), voluntary=vol)
+    return ThreadSample(tid, f[0].decode(), syscall, int(f[11]) + int(f[12]), vol)
 
 
 def _smaps(pid: int) -> tuple[int | None, int | None]:
     try:
-        raw = read_bytes(f"/proc/{pid}/smaps_rollup")
+        raw = read_once(f"/proc/{pid}/smaps_rollup")
     except OSError:
         return None, None
     kb = {}
@@ -83,32 +85,34 @@ def _smaps(pid: int) -> tuple[int | None, int | None]:
     return kb.get(b"Pss", 0) * 1024, uss * 1024
 
 
-def sample(ident: ProcessIdentity, at: float, threads: bool = True, smaps: bool = False) -> ProcSample | None:
-    """None when the pid is gone or now names another process (start time changed)."""
-    pid = ident.pid
+def sample(pid: int, at: float, smaps: bool = False) -> ProcSample | None:
+    """The process-level sample, its identity read from the same stat; None when the pid is gone."""
     try:
-        state, f = _stat_fields(read_bytes(f"/proc/{pid}/stat"))
+        f = read_once(f"/proc/{pid}/stat").rpartition(b")")[2].split()
     except (OSError, IndexError):
         return None
-    if int(f[19]) != ident.start_ticks:
-        return None
-    thread_samples = None
-    if threads and state != "Z":
-        try:
-            tids = sorted(int(t) for t in os.listdir(f"/proc/{pid}/task"))
-        except OSError:
-            return None
-        found = (sample_thread(pid, tid) for tid in tids)
-        thread_samples = tuple(t for t in found if t is not None)
     pss, uss = _smaps(pid) if smaps else (None, None)
-    return ProcSample(ident=ident, at=at, state=state, ppid=int(f[1]), cpu_ticks=int(f[11]) + int(f[12]),
-                      rss=int(f[21]) * PAGE, threads=thread_samples, pss=pss, uss=uss)
+    return ProcSample(ProcessIdentity(pid, int(f[19])), at, f[0].decode(), int(f[1]), int(f[11]) + int(f[12]),
+                      int(f[21]) * PAGE, None, pss, uss)
+
+
+def with_threads(s: ProcSample) -> ProcSample | None:
+    """The sample with every thread's; None when the process went away meanwhile."""
+    if s.state == "Z":
+        return s
+    pid = s.ident.pid
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return None
+    found = (sample_thread(pid, int(tid)) for tid in tids)
+    return s._replace(threads=tuple(sorted((t for t in found if t is not None), key=lambda t: t.tid)))
 
 
 def core_dumping(pid: int) -> bool:
     """/proc/PID/status says ``CoreDumping: 1``: a SIGKILL now would truncate the core being written."""
     try:
-        raw = read_bytes(f"/proc/{pid}/status")
+        raw = read_once(f"/proc/{pid}/status")
     except OSError:
         return False
     i = raw.find(b"\nCoreDumping:")

@@ -46,14 +46,14 @@ def read_pidfile(path: str) -> int | None:
     return int(text) if text.isdigit() else None
 
 
-def discover(
+def candidates(
     beats: Beats,
     pattern: str | None = None,
     pidfiles: tuple[str, ...] = (),
     trees: tuple[int, ...] = (),
-    known: tuple[ProcessIdentity, ...] = (),
-) -> list[Target]:
-    """Every live target, once, with all the reasons it is watched."""
+    known: tuple[int, ...] = (),
+) -> dict[int, tuple[str, ...]]:
+    """Every pid to look at, once, with all the reasons it is watched (the sampler then checks who it is)."""
     excluded = self_and_ancestors() | {0, 1}
     found: dict[int, list[str]] = {}
 
@@ -61,7 +61,7 @@ def discover(
         if pid not in excluded:
             found.setdefault(pid, []).append(why)
 
-    for pid, beat in beats.by_pid.items():
+    for pid in beats.by_pid:
         add(pid, "heartbeat")
     if pattern:
         for pid in matching(pattern):
@@ -71,22 +71,12 @@ def discover(
         if pid is not None:
             add(pid, f"pidfile:{path}")
     for root in trees:
-        for pid in procfs.descendants(root):
-            add(pid, f"tree:{root}")
-    for ident in known:
-        add(ident.pid, "known")
-    out = []
-    for pid, why in sorted(found.items()):
         try:
-            st = procfs.read_stat(pid)
+            below = procfs.descendants(root)
         except (TargetNotFound, PermissionDenied):
             continue
-        beat = beats.by_pid.get(pid)
-        if beat is not None and beat.start_ticks != st.start_ticks:
-            why = [w for w in why if w != "heartbeat"]  # a file left by an earlier process with this pid
-        known_ident = next((k for k in known if k.pid == pid), None)
-        if known_ident is not None and known_ident.start_ticks != st.start_ticks:
-            why = [w for w in why if w != "known"]
-        if why:
-            out.append(Target(ProcessIdentity(pid, st.start_ticks), tuple(dict.fromkeys(why)), st.ppid))
-    return out
+        for pid in below:
+            add(pid, f"tree:{root}")
+    for pid in known:
+        add(pid, "known")
+    return {pid: tuple(dict.fromkeys(why)) for pid, why in found.items()}

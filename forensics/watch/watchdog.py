@@ -22,8 +22,8 @@ from forensics.watch.heartbeats import Beat, Beats, read_dir
 from forensics.watch.journal import Journal
 from forensics.watch.metrics import Metrics
 from forensics.watch.policy import PolicyConfig, RateLimiter, Responder, breaker_tripped
-from forensics.watch.sampler import ProcSample, sample
-from forensics.watch.targets import Target, combined_pattern, discover
+from forensics.watch.sampler import ProcSample, sample, with_threads
+from forensics.watch.targets import Target, candidates, combined_pattern
 
 HISTORY = 16  # samples kept per target: enough for "no progress across samples", bounded memory
 
@@ -105,39 +105,53 @@ class Watchdog:
     def scan(self) -> ScanResult:
         started = self.clock.now()
         beats = self.read_beats(started)
-        found = discover(beats, self.pattern, self.cfg.pidfiles, self.cfg.trees, tuple(self.history))
-        decisions, seen = [], set()
+        found = candidates(beats, self.pattern, self.cfg.pidfiles, self.cfg.trees,
+                           tuple(ident.pid for ident in self.history))
+        targets, decisions, seen = [], [], set()
         smaps = self.cfg.rules.rss_limit is not None and self.cfg.rules.memory_metric != "rss"
-        for t in found:
-            beat = beats.by_pid.get(t.ident.pid)
-            if beat is not None and beat.start_ticks != t.ident.start_ticks:
-                beat = None
-            known = beats.known(t.ident.pid)
+        for pid, why in found.items():
             now = self.clock.now()
-            s = sample(t.ident, now, threads=self._needs_threads(beat, known, now), smaps=smaps)
+            s = sample(pid, now, smaps)
             if s is None:
                 continue
-            seen.add(t.ident)
-            hist = self.history.setdefault(t.ident, collections.deque(maxlen=HISTORY))
+            ident = s.ident
+            beat = beats.by_pid.get(pid)
+            if beat is not None and beat.start_ticks != ident.start_ticks:
+                beat, why = None, tuple(w for w in why if w != "heartbeat")  # left by an earlier process
+            if why == ("known",) and ident not in self.history:
+                continue  # the pid we knew exited and was reused by a stranger
+            known = beats.known(pid)
+            if self._needs_threads(beat, known, now):
+                s = with_threads(s)
+                if s is None:
+                    continue
+            seen.add(ident)
+            target = Target(ident, why, s.ppid)
+            targets.append(target)
+            hist = self.history.get(ident)
+            if hist is None:
+                hist = self.history[ident] = collections.deque(maxlen=HISTORY)
+                self.first_ppid[ident] = s.ppid
             hist.append(s)
-            recorded = beat.ppid if beat is not None and beat.ppid else self.first_ppid.setdefault(t.ident, s.ppid)
+            recorded = beat.ppid if beat is not None and beat.ppid else self.first_ppid[ident]
             det = rules.evaluate(tuple(hist), beat, known, recorded, now, self.cfg.rules)
             if det is not None:
-                decisions.append(Decision(t, det))
-        for ident in set(self.history) - seen:
+                decisions.append(Decision(target, det))
+        for ident in [i for i in self.history if i not in seen]:
             del self.history[ident]
             self.first_ppid.pop(ident, None)
-        tripped = breaker_tripped(len(seen), sum(d.detection.hang for d in decisions), self.cfg.policy)
+        stuck = sum(d.detection.hang for d in decisions)
+        tripped = breaker_tripped(len(seen), stuck, self.cfg.policy)
         if tripped and not self.breaker_open:
             self.metrics.inc("hangdump_watch_breaker_trips_total")
             self.events.emit("alert", reason="breaker",
-                             why=f"circuit breaker: {sum(d.detection.hang for d in decisions)} of {len(seen)} "
-                                 "targets stuck at once (a shared dependency down?): capture only, no kills")
+                             why=f"circuit breaker: {stuck} of {len(seen)} targets stuck at once "
+                                 "(a shared dependency down?): capture only, no kills")
         self.breaker_open = tripped
         duration = self.clock.now() - started
         self.metrics.set("hangdump_watch_scan_duration_seconds", duration)
         self.metrics.set("hangdump_watch_targets", len(seen))
-        return ScanResult(tuple(found), tuple(decisions), beats, tripped, duration)
+        return ScanResult(tuple(targets), tuple(decisions), beats, tripped, duration)
 
     def act(self, result: ScanResult) -> list[Future]:
         """Start a response for every detection not already being (or been) handled."""
