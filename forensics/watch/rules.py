@@ -85,20 +85,25 @@ def _threads_unchanged(old: ProcSample, new: ProcSample, skip: frozenset[int]) -
     return out if not all(out.values()) else None  # all "waiting for the GIL" and nobody holding still: it moves
 
 
-def no_progress(samples: tuple[ProcSample, ...], skip: frozenset[int] = frozenset()) -> dict | None:
-    """Evidence that no thread (but ``skip``) progressed over the longest run of >= 2 samples ending now."""
-    if len(samples) < 2 or samples[-1].threads is None:
-        return None
+def advance(prev: ProcSample | None, new: ProcSample, skip: frozenset[int] = frozenset()) -> ProcSample:
+    """``new`` with ``still_since`` carried on: the start of the run of samples in which no thread (but
+    ``skip``) progressed. Each new sample is compared with the one before only, so a scan costs the same
+    however long a target has been stuck."""
+    if prev is None or prev.threads is None or new.threads is None or _threads_unchanged(prev, new, skip) is None:
+        return new
+    return new._replace(still_since=prev.still_since if prev.still_since is not None else prev.at)
+
+
+def no_progress(samples: tuple[ProcSample, ...], skip: frozenset[int] = frozenset(),
+                at_least: float = 0.0) -> dict | None:
+    """Evidence that no thread (but ``skip``) progressed over >= 2 samples (see ``advance``) lasting at
+    least ``at_least`` s; the evidence is only built for a detection."""
     latest = samples[-1]
-    run, waiting = None, None
-    for old in reversed(samples[:-1]):
-        if old.threads is None:
-            break
-        found = _threads_unchanged(old, latest, skip)
-        if found is None:
-            break
-        run, waiting = old, found
-    if run is None:
+    since = latest.still_since
+    if since is None or latest.at - since < at_least or len(samples) < 2:
+        return None
+    waiting = _threads_unchanged(samples[-2], latest, skip)
+    if waiting is None:  # skip changed since the run was counted
         return None
     threads = []
     for t in latest.threads:
@@ -106,7 +111,7 @@ def no_progress(samples: tuple[ProcSample, ...], skip: frozenset[int] = frozense
             nr, *args = t.syscall
             threads.append({"tid": t.tid, "state": t.state, "syscall": syscall_name(nr),
                             "args": [hex(a) for a in args[:3]], "gil_waiter": waiting[t.tid]})
-    return {"window_s": round(latest.at - run.at, 3), "samples": sum(1 for s in samples if s.at >= run.at),
+    return {"window_s": round(latest.at - since, 3), "samples": sum(1 for s in samples if s.at >= since),
             "threads_considered": len(waiting), "threads": threads,
             "ignored_tids": sorted(skip & {t.tid for t in latest.threads})}
 
@@ -163,10 +168,8 @@ def without_heartbeat(samples: tuple[ProcSample, ...], cfg: RuleConfig) -> Detec
     """Only /proc to go by: blocked for at least ``blocked_s`` (opt-in: an idle worker looks the same)."""
     if cfg.blocked_s is None:
         return None
-    stuck = no_progress(samples)
-    if stuck is None or stuck["window_s"] < cfg.blocked_s:
-        return None
-    return Detection("blocked", dict(stuck, blocked_s=cfg.blocked_s))
+    stuck = no_progress(samples, at_least=cfg.blocked_s)
+    return None if stuck is None else Detection("blocked", dict(stuck, blocked_s=cfg.blocked_s))
 
 
 def evaluate(

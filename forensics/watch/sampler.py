@@ -34,6 +34,7 @@ class ProcSample(NamedTuple):
     threads: tuple[ThreadSample, ...] | None = None  # None: not sampled this time
     pss: int | None = None
     uss: int | None = None
+    still_since: float | None = None  # when the run of samples with no thread progress began (rules.advance)
 
 
 def read_once(path: str) -> bytes:

@@ -132,7 +132,7 @@ class Watchdog:
             if hist is None:
                 hist = self.history[ident] = collections.deque(maxlen=HISTORY)
                 self.first_ppid[ident] = s.ppid
-            hist.append(s)
+            hist.append(rules.advance(hist[-1] if hist else None, s, beat.own_tids if beat else frozenset()))
             recorded = beat.ppid if beat is not None and beat.ppid else self.first_ppid[ident]
             det = rules.evaluate(tuple(hist), beat, known, recorded, now, self.cfg.rules)
             if det is not None:
