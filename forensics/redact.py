@@ -70,15 +70,17 @@ _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*
 _BEARER = re.compile(r"\b(Bearer\s+)(?!\*\*\*)[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
 _BASIC = re.compile(r"\b(Basic\s+)([A-Za-z0-9+/]{4,}={0,2})(?![A-Za-z0-9+/=])", re.IGNORECASE)
 # scheme://user:password@host; the password runs to the last @ before the host (an unescaped @ in it is common).
-_USERINFO = re.compile(r"""([A-Za-z][A-Za-z0-9+.-]*://[^\s/@:"'<>]*:)(?!\*\*\*@)[^\s/"'<>]+@""")
+# Every pattern starts at a word's start and bounds what it may backtrack over: a hostile 1 MB repr stays linear.
+_USERINFO = re.compile(r"""((?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*://[^\s/@:"'<>]{0,256}:)(?!\*\*\*@)[^\s/"'<>]{1,256}@""")
 # The same cut short (py-spy stops a repr at 128 characters and adds "...", a core's psargs at 80): no @ left,
 # and what follows the colon is not a port.
 _USERINFO_CUT = re.compile(
-    r"""([A-Za-z][A-Za-z0-9+.-]*://[^\s/@:"'<>]*:)(?!\d*(?:\.\.\.)?["']?$)(?!\*\*\*)[^\s/@"'<>]+?((?:\.\.\.)?["']?)$"""
+    r"""((?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*://[^\s/@:"'<>]{0,256}:)(?!\d*(?:\.\.\.)?["']?$)(?!\*\*\*)"""
+    r"""[^\s/@"'<>]{1,256}?((?:\.\.\.)?["']?)$"""
 )
 # key=value, key: value, "key": value, --key=value, and "--key", "value" in a list or tuple repr (sys.argv, header
 # pairs); the value's extent is found by _value_end.
-_KEY = re.compile(r"""(["']?)(-{0,2}[A-Za-z_][\w.-]*)\1(\s*[=:]\s*|\s*,\s*)""")
+_KEY = re.compile(r"""(["']?)(?<![\w.-])(-{0,2}[A-Za-z_][\w.-]*)\1(\s*[=:]\s*|\s*,\s*)""")
 _SCHEME = re.compile(r"(?:Bearer|Basic|Token|Digest|Negotiate|Bot|Key)\s+(?=\S)", re.IGNORECASE)
 # --token abc in a command string.
 _OPTION_ARG = re.compile(r"""(?<![^\s"'])(-{1,2}[A-Za-z_][\w.-]*)(\s+)([^\s"'-][^\s"']*)""")

@@ -162,3 +162,14 @@ def test_a_whole_capture_is_redacted():
     assert out.threads[0].frames[0].locals[0].repr is None
     text = json.dumps(out.to_dict())
     assert "t0k" not in text and ":pw@" not in text
+
+
+@pytest.mark.parametrize("hostile", [
+    "a" * 200_000, "a1" * 100_000, "ab-" * 70_000, "x://y:" * 35_000, "a=b " * 50_000, '{"k": [' * 30_000,
+])
+def test_a_hostile_long_repr_is_one_linear_pass(hostile):
+    """Each pattern starts at a word's start and backtracks a bounded distance. Before, backtracking was quadratic:
+    "a" * 40_000 alone took 90 s."""
+    out = redact_text(hostile)
+    assert out == hostile or MASK in out
+    assert redact_text("password=" + hostile).startswith("password=***")
