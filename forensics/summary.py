@@ -142,6 +142,8 @@ def verdict_lines(c: Capture, limit: int | None = 5) -> list[str]:
             first += f" -- and {len(names)} more thread(s) alike: " + ", ".join(names[:5]) + (
                 ", ..." if len(names) > 5 else "")
         out.append(f"  verdict: {first}")
+        if out[:-1] and limit is not None:  # one screen: the fix under the top verdict only (show lists every one)
+            rest = [line for line in rest if not line.strip().startswith("fix: ")]
         out.extend(f"           {line.strip()}" for line in rest)
     if limit is not None and len(groups) > limit:
         out.append(f"  ... {len(groups) - limit} more verdict(s): hangdump show {c.id}")

@@ -117,8 +117,7 @@ def analyze_threads(raw: dict, rules: BenignRules | None = None) -> list[ThreadA
 def blamed_threads(threads: list[ThreadAnalysis] | tuple[ThreadAnalysis, ...]) -> tuple[ThreadAnalysis, ...]:
     """The threads a hang's identity is made of (``culprit.blame``); a process idle by design is known by its idle
     stacks."""
-    blamed = blame(threads) or tuple(threads)
-    return tuple(t for t in blamed if t.signature.frames or t.signature.mechanism)
+    return tuple(t for t in blame(threads) if t.signature.frames or t.signature.mechanism)
 
 
 def process_signature(threads: list[ThreadAnalysis] | tuple[ThreadAnalysis, ...],

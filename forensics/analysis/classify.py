@@ -207,10 +207,13 @@ _BOOTSTRAP = frozenset({
     "runpy:_run_module_as_main", "runpy:run_module", "runpy:run_path", "runpy:_run_module_code",
 })
 
-# Idle-by-design stacks (benign): a library's pool or server thread waiting for work. Each rule is a
-# tuple of frame-key globs that must all appear among the frames between the wait and the first
-# application frame (or anywhere, when the thread runs no application code).
+# Idle-by-design stacks (benign): a library's pool or server thread waiting for work, the way it was written to.
+# Each rule is a tuple of globs on ``module:function`` (dotted module: ``gunicorn.workers.sync:wait``) that must all
+# appear among the frames between the wait and the first application frame, or anywhere in a thread that runs no
+# application code at all (a framework's own loop). Every rule names the framework's frame that waits *for work*
+# (not just its main loop), so that a worker stuck inside a job never matches. Read off the frameworks' sources.
 DEFAULT_BENIGN: tuple[tuple[str, ...], ...] = (
+    # the standard library's pools and servers
     ("concurrent.futures.thread:_worker",),
     ("concurrent.futures.process:_queue_management_worker",),
     ("concurrent.futures.process:run",),
@@ -224,8 +227,26 @@ DEFAULT_BENIGN: tuple[tuple[str, ...], ...] = (
     ("multiprocessing.managers:serve_forever",),
     ("multiprocessing.managers:accepter",),
     ("socketserver:serve_forever",),
+    # an asyncio loop selecting with nothing to run
     ("asyncio.base_events:run_forever", "selectors:select"),
     ("asyncio.base_events:run_forever", "selectors:_select"),
+    # celery prefork: billiard's pool child waiting for a job on its pipe (Worker.workloop -> receive -> _recv);
+    # the master's kombu hub polling its connections (Hub.create_loop -> poll); billiard's pool helper threads
+    ("billiard.pool:workloop", "billiard.pool:receive"),
+    ("kombu.asynchronous.hub:create_loop", "kombu.utils.eventio:poll"),
+    ("billiard.pool:body", "billiard.pool:_poll_result"),
+    ("billiard.pool:body", "billiard.pool:poll"),
+    ("billiard.pool:body", "billiard.pool:get"),
+    ("celery.utils.timer2:run", "threading:wait"),
+    # gunicorn: the arbiter waiting for signals (sleep() up to 22, wait_for_signals() after), sync workers
+    # select()ing on the listeners (SyncWorker.wait), gthread workers polling their selector
+    ("gunicorn.arbiter:sleep",),
+    ("gunicorn.arbiter:wait_for_signals",),
+    ("gunicorn.workers.sync:wait",),
+    ("gunicorn.workers.gthread:wait_for_and_dispatch_events",),
+    ("gunicorn.workers.gthread:run", "selectors:select"),
+    # RQ: a worker blocked in BLPOP for the next job (Worker.dequeue_job_and_maintain_ttl -> Queue.dequeue_any)
+    ("rq.worker*:dequeue_job_and_maintain_ttl",),
 )
 
 
@@ -442,11 +463,12 @@ def scan_frames(frames: list, rules: BenignRules = NO_RULES) -> FrameFacts:
             if nf.origin == "stdlib":
                 prev = None
     keys = [nf.key for _, nf in py]
-    leaf_keys = [nf.key for nf in leaf_run]
+    names = [f"{nf.module}:{nf.function}" for _, nf in py]
+    leaf_names = [f"{nf.module}:{nf.function}" for nf in leaf_run]
     target = next((nf.key for _, nf in reversed(py) if nf.origin == "stdlib" and nf.key not in _BOOTSTRAP), None)
     # a framework's idle loop runs no application code: its rule may name any of its frames
-    scope = leaf_keys if mine == ("app",) else keys
-    benign = rules.matches(scope, keys) if (scope or rules.user) else False
+    scope = leaf_names if mine == ("app",) else names
+    benign = rules.matches(scope, keys + names) if (scope or rules.user) else False
     if not benign and not chain and target is not None and rules.matches([target], [target]):
         benign = True
     return FrameFacts(
@@ -562,8 +584,10 @@ def analyze_thread(index: int, t: dict, rules: BenignRules = NO_RULES, cache: di
         benign = True
         what = "waits for a connection in accept()" if category == SOCKET_ACCEPT else f"waits for a signal ({sc_name})"
         category, detail = IDLE, f"idle by design ({what})"
-    elif category == SELECT and polls:
-        detail += ", with a timeout: a loop that wakes up periodically"
+    elif (category == SELECT and polls) or (category == CONDITION_WAIT and timed):
+        # Event.wait(5) in a loop, select() with a timeout: it wakes up by itself, the way it was written to
+        benign = True
+        category, detail = IDLE, f"idle by design ({detail} with a timeout: a loop that wakes up periodically)"
     # A helper thread: started by threading with a target of at most two functions of its own (a loop and the
     # call that waits), waiting on a timer, an event, a queue or a selector: heartbeats, flushers, pollers.
     # A wait with a timeout returns by itself (a loop around it): the same. With no kernel state at all (an imported

@@ -83,7 +83,11 @@ def ranks(threads: Sequence[ThreadAnalysis]) -> dict[int, Rank]:
 def blame(threads: Sequence[ThreadAnalysis]) -> tuple[ThreadAnalysis, ...]:
     """The threads of the best tier: a lock cycle's threads, the GIL holder, the blocked reader, the spinner."""
     r = ranks(threads)
-    if not r:
-        return ()
-    best = min(r.values())
+    best = min(r.values(), default=(TIMED,))
+    if best[0] == TIMED:
+        # nothing but loops that wake up by themselves and threads idle by design: no thread is stuck, and the
+        # process is known by its main work loop (the most application code), never by a helper's heartbeat
+        idle = [t for t in threads if t.signature.frames or t.signature.mechanism]
+        deepest = max((len(t.chain) for t in idle), default=0)
+        return tuple(t for t in idle if len(t.chain) == deepest)
     return tuple(t for t in threads if r.get(t.index) == best)

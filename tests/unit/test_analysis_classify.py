@@ -195,9 +195,10 @@ def _one(t: dict):
     ("pselect6", [0, 0, 0, 0, "0x7ffc1000", 0], "poll_schedule_timeout.constprop.0", "sleep", False, False),
     ("pselect6", [4, "0x7ffc2000", 0, 0, 0, 0], "poll_schedule_timeout.constprop.0", "select", False, False),
     # a loop polling with a timeout: parked (ranked last), not benign
-    ("pselect6", [4, "0x7ffc2000", 0, 0, "0x7ffc1000", 0], "poll_schedule_timeout.constprop.0", "select", False, True),
+    # a poll with a timeout wakes up by itself: a loop, idle by design
+    ("pselect6", [4, "0x7ffc2000", 0, 0, "0x7ffc1000", 0], "poll_schedule_timeout.constprop.0", "idle", True, False),
     ("epoll_wait", [3, "0x7ffc2000", 64, "0xffffffffffffffff", 0, 0], "do_epoll_wait", "select", False, False),
-    ("epoll_wait", [3, "0x7ffc2000", 64, 1000, 0, 0], "do_epoll_wait", "select", False, True),
+    ("epoll_wait", [3, "0x7ffc2000", 64, 1000, 0, 0], "do_epoll_wait", "idle", True, False),
     # restarted after an earlier ptrace stop: the kernel function still says what it was
     ("restart_syscall", [0] * 6, "hrtimer_nanosleep", "sleep", False, False),
     # idle by design: a server waiting for clients, a daemon waiting for signals

@@ -1,0 +1,171 @@
+"""Real worker frameworks: a celery 5 prefork worker on a real redis-server, and a gunicorn sync server.
+
+In each, one worker process hangs in application code (a task's HTTP call, a handler's socket read, both
+without a timeout) while its siblings and the master idle the way the framework was written to. The idle
+processes must get no hang verdict; the hung one is blamed on the application's frame, not the library's.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from forensics import procfs
+from forensics.analysis import analyze, normalize_frame
+from forensics.model import Capture
+from tests.support import syscall_name, thread_syscalls, wait_until
+
+pytestmark = pytest.mark.integration
+
+APPS = Path(__file__).resolve().parents[1] / "data" / "frameworks"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def started(argv: list[str], log: Path, **kw) -> Iterator[subprocess.Popen]:
+    """A process group of our own, ended (the whole group, by its id) whatever the test did."""
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, **kw)
+    try:
+        yield proc
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+
+
+@contextlib.contextmanager
+def silent_backend() -> Iterator[socket.socket]:
+    """A service that accepts connections and never says a word."""
+    srv = socket.create_server(("127.0.0.1", 0))
+    srv.settimeout(120)
+    try:
+        yield srv
+    finally:
+        srv.close()
+
+
+def collect(pid: int, *extra: str) -> Capture:
+    res = subprocess.run([sys.executable, "-m", "forensics", "collect", "--pid", str(pid), "--json", "--no-store",
+                          *extra], capture_output=True, text=True, timeout=120, check=False)
+    assert res.returncode == 0, res.stderr
+    return Capture.from_json(res.stdout)
+
+
+def blocked_in_recv(pids: list[int]) -> int | None:
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            if "recvfrom" in {syscall_name(n) for n in thread_syscalls(pid).values()}:
+                return pid
+    return None
+
+
+def assert_idle(cap: Capture, what: str) -> None:
+    kinds = [(v.kind, v.text.splitlines()[0]) for v in analyze(cap).verdicts]
+    stacks = [[normalize_frame(f.kind, f.function, f.file, f.module).key for f in t.frames if f.kind == "python"]
+              for t in cap.threads]
+    assert all(k == "idle" for k, _ in kinds), f"{what}: {kinds}; stacks {stacks}"
+
+
+def assert_blamed(cap: Capture, function: str, kind: str = "io") -> None:
+    top = analyze(cap).verdicts[0]
+    first = top.text.splitlines()[0]
+    assert top.kind == kind and f"in {function}()" in first, first
+    assert "urllib3" not in first and "http.client" not in first
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    exe = shutil.which("redis-server")
+    if exe is None:
+        pytest.fail("redis-server is not installed (scripts/setup.sh installs it)")
+    port = free_port()
+    argv = [exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            "--dir", str(tmp_path)]
+    with started(argv, tmp_path / "redis.log"):
+        import redis
+
+        client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=2)
+
+        def answers() -> bool:
+            try:
+                return bool(client.ping())
+            except redis.ConnectionError:
+                return False
+
+        wait_until(answers, timeout=30, what="redis-server answers PING")
+        yield f"redis://127.0.0.1:{port}/0"
+
+
+@pytest.mark.parametrize("native", [False, True])
+def test_celery_prefork_idle_child_is_benign_hung_child_blames_the_task(redis_url, tmp_path, native):
+    env = dict(os.environ, HD_BROKER=redis_url, PYTHONPATH=str(APPS))
+    log = tmp_path / "celery.log"
+    argv = [sys.executable, "-m", "celery", "-A", "hd_tasks", "worker", "--pool=prefork", "--concurrency=2",
+            "--without-heartbeat", "--without-mingle", "--without-gossip", "--loglevel=INFO"]
+    with silent_backend() as backend, started(argv, log, cwd=APPS, env=env) as master:
+        wait_until(lambda: b"ready." in log.read_bytes() and len(procfs.children(master.pid)) == 2,
+                   timeout=90, what="celery worker ready with 2 pool children")
+        url = f"http://127.0.0.1:{backend.getsockname()[1]}/invoices"
+        subprocess.run([sys.executable, "-m", "celery", "-A", "hd_tasks", "call", "hd_tasks.sync_invoices",
+                        "--args", json.dumps([url])], cwd=APPS, env=env, check=True, capture_output=True, timeout=60)
+        conn, _ = backend.accept()  # the task connected: it sends its request and waits for the answer
+        with conn:
+            kids = procfs.children(master.pid)
+            wait_until(lambda: blocked_in_recv(kids) is not None, timeout=60, what="a pool child blocked in recv")
+            hung = blocked_in_recv(kids)
+            idle = next(p for p in kids if p != hung)
+            extra = ("--native",) if native else ()
+            caps = {"hung": collect(hung, *extra), "idle": collect(idle, *extra), "master": collect(master.pid, *extra)}
+    assert_blamed(caps["hung"], "sync_invoices")
+    assert_idle(caps["idle"], "idle pool child")
+    assert_idle(caps["master"], "celery master")
+    held = [r for v in analyze(caps["master"]).verdicts for r in v.roles if r.holds]
+    assert not held, "a click context is not a lock"
+
+
+def test_gunicorn_sync_idle_worker_and_arbiter_are_benign_hung_worker_blames_the_handler(tmp_path):
+    port = free_port()
+    with silent_backend() as backend:
+        env = dict(os.environ, HD_BACKEND_PORT=str(backend.getsockname()[1]))
+        argv = [sys.executable, "-m", "gunicorn", "-w", "2", "-k", "sync", "-b", f"127.0.0.1:{port}", "--chdir",
+                str(APPS), "--timeout", "3600", "hd_wsgi:app"]
+        with started(argv, tmp_path / "gunicorn.log", env=env) as arbiter:
+
+            def serving() -> bool:
+                if len(procfs.children(arbiter.pid)) != 2:
+                    return False
+                try:
+                    with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
+                        s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+                        return s.recv(64).startswith(b"HTTP/1.")
+                except OSError:
+                    return False
+
+            wait_until(serving, timeout=90, what="gunicorn serving with 2 workers")
+            client = socket.create_connection(("127.0.0.1", port))
+            client.sendall(b"GET /export HTTP/1.0\r\n\r\n")
+            conn, _ = backend.accept()
+            with client, conn:
+                kids = procfs.children(arbiter.pid)
+                wait_until(lambda: blocked_in_recv(kids) is not None, timeout=60, what="a worker blocked in recv")
+                hung = blocked_in_recv(kids)
+                idle = next(p for p in kids if p != hung)
+                caps = {"hung": collect(hung), "idle": collect(idle), "arbiter": collect(arbiter.pid)}
+    assert_blamed(caps["hung"], "export_report")
+    assert_idle(caps["idle"], "idle sync worker")
+    assert_idle(caps["arbiter"], "gunicorn arbiter")
