@@ -84,8 +84,8 @@ def _flags(t: ThreadStack) -> str:
     return ",".join(flags)
 
 
-def header(c: Capture, verdicts: int | None = 5) -> list[str]:
-    """verdicts: how many distinct verdicts to show (None: all)."""
+def header(c: Capture, verdicts: int | None = 5, rules=None) -> list[str]:
+    """verdicts: how many distinct verdicts to show (None: all); rules: idle-by-design rules (BenignRules)."""
     p = c.process
     cmd = " ".join(p.cmdline).replace("\n", " ") if p and p.cmdline else "?"
     if len(cmd) > 100:
@@ -113,18 +113,18 @@ def header(c: Capture, verdicts: int | None = 5) -> list[str]:
         lines.append(f"  GIL held by thread {holder.tid} {holder.name or ''} (kernel: {kernel_text(holder)})")
     elif any(t.owns_gil is False for t in c.threads):
         lines.append("  GIL held by no Python thread")
-    lines.extend(verdict_lines(c, verdicts))
+    lines.extend(verdict_lines(c, verdicts, rules))
     for err in c.errors:
         lines.append(f"  note: {err}")
     return lines
 
 
-def verdict_lines(c: Capture, limit: int | None = 5) -> list[str]:
+def verdict_lines(c: Capture, limit: int | None = 5, rules=None) -> list[str]:
     """The analysis verdicts, most important first; one thread's verdict stands for the threads with the
     same one (a pool stuck in one place), and what does not fit is counted, never silently dropped."""
     from forensics.analysis import verdicts
 
-    every = verdicts(c)
+    every = verdicts(c, rules=rules)
     found = [v for v in every if v.kind != "idle"] or list(every[:1])
     groups: dict[str, list] = {}
     for v in found:
@@ -182,12 +182,12 @@ def thread_table(c: Capture, group: bool = False) -> list[str]:
     return ["  " + "  ".join(cell.ljust(w) for cell, w in zip(r, widths)) + "  " + r[-1] for r in rows]
 
 
-def render_summary(c: Capture) -> str:
-    return "\n".join(header(c) + [""] + thread_table(c, group=True)) + "\n"
+def render_summary(c: Capture, rules=None) -> str:
+    return "\n".join(header(c, rules=rules) + [""] + thread_table(c, group=True)) + "\n"
 
 
-def render_full(c: Capture) -> str:
-    lines = header(c, verdicts=None) + [""] + thread_table(c) + [""]
+def render_full(c: Capture, rules=None) -> str:
+    lines = header(c, verdicts=None, rules=rules) + [""] + thread_table(c) + [""]
     for t in c.threads:
         kernel = kernel_text(t)
         if t.kernel and t.kernel.syscall:

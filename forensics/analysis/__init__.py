@@ -23,7 +23,7 @@ Public API (stable; the report and the CLI use only this)
     thread or pool work item was started with, ``""`` for a main thread; signatures with different
     entries never merge), ``syscall``, ``syscall_args``.
 
-``verdicts(capture, read_source=True) -> tuple[Verdict, ...]``
+``verdicts(capture, read_source=True, rules=None) -> tuple[Verdict, ...]``
     ``Verdict(kind, text, roles, evidence)``: ``kind`` in deadlock, gil, lock, io, subprocess,
     pool, flock, busy, queue, join, wait, sleep, idle, unknown; ``text`` may span lines;
     ``roles: tuple[ThreadRole, ...]`` with ``thread`` (index), ``tid``, ``name``, ``category``,
@@ -167,10 +167,10 @@ def analyze(capture: Any, rules: BenignRules | None = None, read_source: bool = 
     )
 
 
-def verdicts(capture: Any, read_source: bool = True) -> tuple[Verdict, ...]:
+def verdicts(capture: Any, read_source: bool = True, rules: BenignRules | None = None) -> tuple[Verdict, ...]:
     """The verdicts alone, most important first (for ``collect``'s summary and ``show``)."""
     raw = _as_dict(capture)
-    return verdicts_from(raw, analyze_threads(raw), read_source=read_source)
+    return verdicts_from(raw, analyze_threads(raw, rules), read_source=read_source)
 
 
 from forensics.analysis.cluster import Cluster, Member, StackLine, cluster, cluster_paths

@@ -5,21 +5,28 @@ import json
 
 import click
 
-from forensics.cli.common import filter_options, make_filter, open_store, store_option, warn_skipped
+from forensics.cli.common import (
+    benign_option,
+    benign_rules,
+    filter_options,
+    make_filter,
+    open_store,
+    store_option,
+    warn_skipped,
+)
 
 
 @click.command("clusters")
 @click.option("--json", "as_json", is_flag=True, help="Clusters as JSON, each with its member ids and sources.")
 @click.option("--top", type=int, default=None, help="Show only the N largest clusters.")
-@click.option("--benign", multiple=True, metavar="PATTERN",
-              help="Extra idle-by-design stack: a module:function glob (join several with +). Repeatable.")
+@benign_option
 @click.option("--threshold", type=click.FloatRange(0.0, 1.0), default=0.8, show_default=True,
               help="Similarity needed to merge near-identical signatures.")
 @filter_options
 @store_option
 def command(as_json, top, benign, threshold, since, until, host, pid, store_dir):
     """Group stored captures by hang cause and explain each group."""
-    from forensics.analysis import BenignRules, cluster
+    from forensics.analysis import cluster
     from forensics.store.local import Skipped
     from forensics.summary import local_time
 
@@ -30,7 +37,7 @@ def command(as_json, top, benign, threshold, since, until, host, pid, store_dir)
             else:
                 yield item[0]
 
-    rules = BenignRules(user=tuple(benign)) if benign else None
+    rules = benign_rules(benign, store_dir)
     clusters = cluster(documents(), rules=rules, threshold=threshold)
     if top is not None:
         clusters = clusters[:top]

@@ -5,7 +5,7 @@ import json
 
 import click
 
-from forensics.cli.common import open_store, store_option
+from forensics.cli.common import benign_option, benign_rules, open_store, store_option
 
 
 @click.command("collect")
@@ -27,9 +27,10 @@ from forensics.cli.common import open_store, store_option
 @click.option("--exe", type=click.Path(dir_okay=False), help="With --core: the interpreter that dumped it.")
 @click.option("--keep-core", is_flag=True, help="gdb: keep a compressed core beside the capture in the store.")
 @click.option("--gdb-ext", type=click.Path(dir_okay=False), help="The interpreter's python3.X-gdb.py (py-bt) extension.")
+@benign_option
 @store_option
 def command(pids, match, children, native, with_locals, no_redact, timeout, pyspy_path, as_json, no_store,
-            method, deep, core_file, exe, keep_core, gdb_ext, store_dir):
+            method, deep, core_file, exe, keep_core, gdb_ext, benign, store_dir):
     """Capture every thread's stack and kernel state of live Python processes.
 
     One JSON capture per process; several targets are captured in parallel. With --json a single
@@ -40,6 +41,7 @@ def command(pids, match, children, native, with_locals, no_redact, timeout, pysp
     from forensics.errors import UsageError
     from forensics.summary import render_summary
 
+    rules = benign_rules(benign, store_dir)
     if core_file is not None:
         if pids or match:
             raise UsageError("--core analyses a core file; it does not go with --pid or --match")
@@ -47,7 +49,7 @@ def command(pids, match, children, native, with_locals, no_redact, timeout, pysp
             raise UsageError("--keep-core keeps the core of a live process; --core reads one that exists")
         opts = CollectOptions(native=native, with_locals=with_locals, redact=not no_redact, timeout_s=timeout,
                               pyspy_path=pyspy_path, method=method, deep=deep, gdb_ext=gdb_ext)
-        return _core(core_file, exe, opts, as_json, no_store, store_dir)
+        return _core(core_file, exe, opts, as_json, no_store, store_dir, rules)
     if exe is not None:
         raise UsageError("--exe goes with --core", help="for a live process the executable is read from /proc")
     if keep_core and no_store:
@@ -82,11 +84,12 @@ def command(pids, match, children, native, with_locals, no_redact, timeout, pysp
         docs = [c.to_dict() for c in captures]
         click.echo(json.dumps(docs[0] if len(docs) == 1 and len(outcomes) == 1 else docs, indent=2, ensure_ascii=False))
     else:
-        click.echo("\n".join(render_summary(c) for c in captures), nl=False)
+        click.echo("\n".join(render_summary(c, rules) for c in captures), nl=False)
     return exit_code
 
 
-def _core(core_file: str, exe: str | None, opts, as_json: bool, no_store: bool, store_dir: str | None) -> int:
+def _core(core_file: str, exe: str | None, opts, as_json: bool, no_store: bool, store_dir: str | None,
+          rules=None) -> int:
     """collect --core: one capture from a core file (py-spy's reader, gdb for native frames), stored and shown like a live one."""
     from forensics.capture.deep import collect_core
     from forensics.summary import render_summary
@@ -96,7 +99,7 @@ def _core(core_file: str, exe: str | None, opts, as_json: bool, no_store: bool, 
     if as_json:
         click.echo(json.dumps(capture.to_dict(), indent=2, ensure_ascii=False))
     else:
-        click.echo(render_summary(capture), nl=False)
+        click.echo(render_summary(capture, rules), nl=False)
     return code
 
 

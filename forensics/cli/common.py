@@ -74,3 +74,34 @@ def make_filter(since: str | None, until: str | None, host: str | None, pid: int
 
 def warn_skipped(skipped) -> None:
     click.echo(f"hangdump: warning: skipped {skipped.path}: {skipped.reason}", err=True)
+
+
+BENIGN_FILE = "benign.txt"
+
+
+def benign_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--benign", multiple=True, metavar="PATTERN",
+        help="Extra idle-by-design stack: a module:function glob (join several with +); repeatable. "
+             f"Patterns in the store's {BENIGN_FILE} (one per line) always apply.",
+    )(f)
+
+
+def benign_rules(patterns: tuple[str, ...], store_dir: str | None):
+    """The shipped idle-by-design rules, extended by the store's benign.txt and --benign patterns (None: no extras)."""
+    from forensics.analysis import BenignRules
+    from forensics.store.local import LocalStore
+
+    extra = list(patterns)
+    path = LocalStore(store_dir).root / BENIGN_FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {path}: {exc}", help="one module:function pattern per line") from None
+    extra += [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    bad = [p for p in extra if not all(":" in part for part in p.split("+"))]
+    if bad:
+        raise UsageError(f"not a frame pattern: {bad[0]!r}", help="use module:function globs, e.g. 'mylib.pool:idle*'")
+    return BenignRules(user=tuple(extra)) if extra else None

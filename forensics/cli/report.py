@@ -3,7 +3,15 @@ from __future__ import annotations
 
 import click
 
-from forensics.cli.common import filter_options, make_filter, open_store, store_option, warn_skipped
+from forensics.cli.common import (
+    benign_option,
+    benign_rules,
+    filter_options,
+    make_filter,
+    open_store,
+    store_option,
+    warn_skipped,
+)
 
 
 @click.command("report")
@@ -11,9 +19,10 @@ from forensics.cli.common import filter_options, make_filter, open_store, store_
               help="HTML file to write ('-' for stdout).")
 @click.option("--title", default="hangdump report", show_default=True, help="Title of the page.")
 @click.option("--open", "open_it", is_flag=True, help="Open the report in the default browser.")
+@benign_option
 @filter_options
 @store_option
-def command(out, title, open_it, since, until, host, pid, store_dir):
+def command(out, title, open_it, benign, since, until, host, pid, store_dir):
     """Write the hang report: overview, ranked clusters with verdicts and flame graphs, every capture.
 
     The file needs no network: CSS, script and data are inlined, so it can be mailed or archived.
@@ -27,7 +36,8 @@ def command(out, title, open_it, since, until, host, pid, store_dir):
     store = open_store(store_dir)
     started = time.monotonic()
     built = build.build_report(
-        store, make_filter(since, until, host, pid), title=title, scope=_scope(store, since, until, host, pid)
+        store, make_filter(since, until, host, pid), title=title, scope=_scope(store, since, until, host, pid),
+        rules=benign_rules(benign, store_dir),
     )
     for s in built.data.skipped:
         warn_skipped(s)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -20,6 +21,9 @@ from forensics.model import Capture
 from forensics.report.payload import Payload
 from forensics.report.render import ClusterView, RepresentativeThread, StackLine
 from forensics.store.local import Filter, LocalStore, Skipped
+
+if TYPE_CHECKING:
+    from forensics.analysis import BenignRules
 
 
 @contextmanager
@@ -70,7 +74,8 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def collect(store: LocalStore, flt: Filter | None = None, progress: bool | None = None) -> ReportData:
+def collect(store: LocalStore, flt: Filter | None = None, progress: bool | None = None,
+            rules: BenignRules | None = None) -> ReportData:
     """Read, check, encode and cluster the store in one pass over its files; no ``Capture`` object is built.
 
     Each document is encoded into the payload, handed to the clustering (which classifies its threads
@@ -103,9 +108,9 @@ def collect(store: LocalStore, flt: Filter | None = None, progress: bool | None 
         def observe(_raw: dict, threads: list) -> None:  # the document documents() just yielded
             payload.set_idle(len(paths) - 1, (t.index for t in threads if t.benign))
 
-        clusters = analysis.cluster(documents(), observe=observe)
+        clusters = analysis.cluster(documents(), rules=rules, observe=observe)
     by_id = {ident: i for i, ident in enumerate(payload.ids)}
-    views = tuple(_view(cl, payload, store, paths, by_id) for cl in clusters)
+    views = tuple(_view(cl, payload, store, paths, by_id, rules) for cl in clusters)
     return ReportData(payload, views, skipped)
 
 
@@ -127,7 +132,8 @@ def _representative(store: LocalStore, path: Path) -> tuple[Capture, dict] | Non
     return capture, doc
 
 
-def _view(cl, payload: Payload, store: LocalStore, paths: list[Path], by_id: dict[str, int]) -> ClusterView:
+def _view(cl, payload: Payload, store: LocalStore, paths: list[Path], by_id: dict[str, int],
+          rules: BenignRules | None = None) -> ClusterView:
     from forensics import analysis
 
     members = tuple(by_id[m.id] for m in cl.members if m.id in by_id)
@@ -137,7 +143,7 @@ def _view(cl, payload: Payload, store: LocalStore, paths: list[Path], by_id: dic
     loaded = _representative(store, paths[rep_index]) if rep_index is not None else None
     if loaded is not None:
         rep, raw = loaded
-        pa = analysis.analyze(raw)
+        pa = analysis.analyze(raw, rules)
         by_index = {t.index: t for t in pa.threads}
         roles = pa.verdicts[0].roles if pa.verdicts and pa.verdicts[0].kind == cl.category else ()
         picks = [(r.thread, _role_text(r)) for r in roles if r.thread in by_index]
@@ -194,10 +200,11 @@ def build_report(
     title: str = "hangdump report",
     scope: str = "",
     progress: bool | None = None,
+    rules: BenignRules | None = None,
 ) -> Built:
     """The whole report of a store (filtered): what `hangdump report` writes, `serve` shows and `demo` opens."""
     from forensics.report import render
 
-    data = collect(store, flt, progress)
+    data = collect(store, flt, progress, rules)
     html = render.render_payload(data.payload, data.clusters, data.skipped, title=title, scope=scope)
     return Built(html, data)

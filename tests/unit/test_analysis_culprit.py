@@ -1,0 +1,153 @@
+"""Culprit-centred identity, as properties over a synthetic fleet.
+
+Captures are built the way py-spy and /proc report real hung workers (CPython's own frames for
+threading, runpy, queue and concurrent.futures; the kernel's syscall for each thread): a few jobs, each
+hung its own way, run by three launchers (a console script, ``python -m pkg.runner JOB``, a threaded
+runner whose main thread joins the job's thread), with bystanders that come and go (a heartbeat
+sleeping in a loop, a metrics flusher on ``Event.wait(timeout)``, an idle executor pool, other jobs
+queued on the culprit's lock), thread-name counters, and with or without native frames.
+"""
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from forensics.analysis import analyze, cluster
+
+LIB = "/usr/lib/python3.11"
+APP = "/opt/quill-2.1/lib/python3.11/site-packages/quill"
+
+
+def py(function: str, file: str, line: int = 10) -> dict:
+    return {"kind": "python", "function": function, "file": file, "line": line}
+
+
+def native(*names: str) -> list[dict]:
+    return [{"kind": "native", "function": n, "module": "/usr/lib/x86_64-linux-gnu/libc.so.6"} for n in names]
+
+
+# job -> (frames leaf first, syscall, native frames above the innermost Python frame, futex args)
+JOBS = {
+    "ledger": ([py("_fetch", f"{APP}/net.py", 20), py("sync_ledger", f"{APP}/ledger.py", 41)],
+               "recvfrom", ("__libc_recv", "sock_recv"), None),
+    "orders": ([py("_fetch", f"{APP}/net.py", 20), py("export_orders", f"{APP}/orders.py", 77)],
+               "recvfrom", ("__libc_recv", "sock_recv"), None),
+    "index": ([py("rebuild_index", f"{APP}/search.py", 88)],
+              "futex", ("do_futex_wait", "PyThread_acquire_lock_timed"), ["0x55e0c0", "0x189", "0", "0", "0", "0"]),
+}
+THREAD_ROOT = [py("Thread.run", f"{LIB}/threading.py", 975), py("Thread._bootstrap_inner", f"{LIB}/threading.py", 1038),
+               py("Thread._bootstrap", f"{LIB}/threading.py", 995)]
+
+
+def thread(tid: int, name: str, frames: list[dict], syscall: str, args=None, natives=(), with_native=False) -> dict:
+    lead = native(*natives) if with_native else []
+    return {"tid": tid, "name": name, "owns_gil": False, "active": False, "frames": lead + frames,
+            "kernel": {"state": "S", "syscall": {"nr": 0, "name": syscall, "args": args or ["0x3", "0", "0", "0", "0",
+                                                                                           "0"]}}}
+
+
+def harness_frames(harness: str, job: str) -> list[dict]:
+    """What is below the job's frames in the thread that runs it."""
+    if harness == "console":
+        return [py("dispatch", f"{APP}/cli.py", 30), py("main", f"{APP}/cli.py", 12),
+                py("<module>", "/opt/quill-2.1/bin/quill", 8)]
+    if harness == "runpy":
+        return [py("run_job", f"{APP}/runner.py", 52), py("main", f"{APP}/runner.py", 60),
+                py("<module>", f"{APP}/runner.py", 70), py("_run_code", f"{LIB}/runpy.py", 86),
+                py("_run_module_as_main", f"{LIB}/runpy.py", 196)]
+    return [py("_target", f"{APP}/threaded.py", 18)] + THREAD_ROOT
+
+
+def capture(ident: str, job: str, harness: str, bystanders: frozenset[str], with_native: bool, counter: int,
+            queued: int = 0) -> dict:
+    frames, syscall, natives, args = JOBS[job]
+    threads = []
+    tid = itertools.count(100 + counter * 50)
+    culprit = frames + harness_frames(harness, job)
+    name = "MainThread" if harness != "threaded" else f"job-{counter}"
+    threads.append(thread(next(tid), name, culprit, syscall, args, natives, with_native))
+    if harness == "threaded":
+        threads.append(thread(next(tid), "MainThread", [
+            py("wait", f"{LIB}/threading.py", 1100), py("_wait_for_tstate_lock", f"{LIB}/threading.py", 1132),
+            py("join", f"{LIB}/threading.py", 1112), py("main", f"{APP}/threaded.py", 30),
+            py("<module>", "/opt/quill-2.1/bin/quill-threaded", 5)], "futex"))
+    if "heartbeat" in bystanders:
+        threads.append(thread(next(tid), f"heartbeat-{counter}", [py("_beat", f"{APP}/health.py", 9)] + THREAD_ROOT,
+                              "clock_nanosleep", natives=("clock_nanosleep",), with_native=with_native))
+    if "flusher" in bystanders:
+        threads.append(thread(next(tid), f"metrics-{counter}", [
+            py("wait", f"{LIB}/threading.py", 324), py("wait", f"{LIB}/threading.py", 607),
+            py("flush_forever", f"{APP}/metrics.py", 15)] + THREAD_ROOT,
+            "futex", ["0x7f00", "0x189", "0", "0x7ffc10", "0", "0"]))
+    if "pool" in bystanders:
+        for i in range(2):
+            threads.append(thread(next(tid), f"ThreadPoolExecutor-{counter}_{i}", [
+                py("wait", f"{LIB}/threading.py", 320), py("get", f"{LIB}/queue.py", 171),
+                py("_worker", f"{LIB}/concurrent/futures/thread.py", 81)] + THREAD_ROOT, "futex"))
+    for i in range(queued):
+        # more jobs waiting for the lock the culprit holds: the index job's copies on its lock (one futex word),
+        # the ledger job's peers on the lock it holds while it reads
+        if job == "index":
+            waiter = frames + [py("_target", f"{APP}/threaded.py", 18)] + THREAD_ROOT
+        else:
+            waiter = [py("_take_slot", f"{APP}/slots.py", 5), py("post_entry", f"{APP}/ledger.py", 60),
+                      py("_target", f"{APP}/threaded.py", 18)] + THREAD_ROOT
+        threads.append(thread(next(tid), f"job-{counter}-q{i}", waiter, "futex", JOBS["index"][3]))
+    return {"schema": "hangdump.capture/1", "id": ident, "taken_at": 1.0 + counter, "method": "py-spy",
+            "pid": 1000 + counter, "host": f"web-{counter % 3}", "threads": threads}
+
+
+HARNESSES = ("console", "runpy", "threaded")
+BYSTANDERS = ("heartbeat", "flusher", "pool")
+variant = st.tuples(st.sampled_from(sorted(JOBS)), st.sampled_from(HARNESSES),
+                    st.frozensets(st.sampled_from(BYSTANDERS)), st.booleans(), st.integers(0, 3))
+
+
+def fleet(extra: list[tuple]) -> list[tuple[str, dict]]:
+    """Every job under every launcher once (a fleet runs them all), plus the drawn variants: (job, capture)."""
+    base = [(job, h, frozenset(), False, 0) for job in sorted(JOBS) for h in HARNESSES]
+    out = []
+    for n, (job, harness, by, nat, queued) in enumerate(base + extra):
+        out.append((job, capture(f"cap{n:04d}", job, harness, by, nat, n, queued if job != "orders" else 0)))
+    return out
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(variant, min_size=1, max_size=12))
+def test_bystanders_launchers_names_and_native_frames_never_change_a_cluster_and_jobs_never_share_one(extra):
+    caps = fleet(extra)
+    job_of = {c["id"]: job for job, c in caps}
+    by_cluster = defaultdict(set)
+    for cl in cluster([c for _, c in caps]):
+        for m in cl.members:
+            by_cluster[cl.id].add(job_of[m.id])
+    assert all(len(jobs) == 1 for jobs in by_cluster.values()), dict(by_cluster)  # never two call sites in one
+    assert len(by_cluster) == len(JOBS), dict(by_cluster)  # and one cluster per job
+
+
+def test_the_top_verdict_blames_the_job_not_a_bystander():
+    for job, harness in itertools.product(sorted(JOBS), HARNESSES):
+        cap = capture("c", job, harness, frozenset(BYSTANDERS), True, 1)
+        top = analyze(cap, read_source=False).verdicts[0]
+        culprit = JOBS[job][0][0]["function"]
+        assert top.roles[0].function == culprit, (job, harness, top.text)
+        assert "fix: " in top.text
+
+
+def test_a_supervisor_joining_the_stuck_job_is_its_consequence():
+    pa = analyze(capture("c", "ledger", "threaded", frozenset(), False, 1), read_source=False)
+    top, *rest = pa.verdicts
+    assert top.kind == "io" and top.roles[0].name == "job-1"
+    join = next(v for v in rest if v.kind == "join")
+    assert 'waits for thread "job-1"' in join.text and "which is stuck: see above" in join.text
+
+
+def test_unknown_is_not_stopped_and_says_why():
+    cap = capture("c", "index", "console", frozenset(), False, 1)
+    for t in cap["threads"]:
+        t.pop("kernel")  # an imported py-spy dump: no kernel state
+    top = analyze(cap, read_source=False).verdicts[0]
+    assert "is stopped" not in top.text and "no kernel state" in top.text
