@@ -67,8 +67,8 @@ def secret_name(name: str) -> bool:
 
 _PEM = re.compile(r"(-----BEGIN [A-Z ]*PRIVATE KEY-----)(.*?)(-----END [A-Z ]*PRIVATE KEY-----|$)", re.DOTALL)
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
-_BEARER = re.compile(r"\b(Bearer\s+)(?!\*\*\*)[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
-_BASIC = re.compile(r"\b(Basic\s+)([A-Za-z0-9+/]{4,}={0,2})(?![A-Za-z0-9+/=])", re.IGNORECASE)
+_BEARER = re.compile(r"\b((?i:bearer)\s+)(?!\*\*\*)[A-Za-z0-9._~+/=-]+")
+_BASIC = re.compile(r"\b((?i:basic)\s+)([A-Za-z0-9+/]{4,}={0,2})(?![A-Za-z0-9+/=])")  # (?i:) only: cheap to compile
 # scheme://user:password@host; the password runs to the last @ before the host (an unescaped @ in it is common).
 # Every pattern starts at a word's start and bounds what it may backtrack over: a hostile 1 MB repr stays linear.
 _USERINFO = re.compile(r"""((?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*://[^\s/@:"'<>]{0,256}:)(?!\*\*\*@)[^\s/"'<>]{1,256}@""")
@@ -81,7 +81,7 @@ _USERINFO_CUT = re.compile(
 # key=value, key: value, "key": value, --key=value, and "--key", "value" in a list or tuple repr (sys.argv, header
 # pairs); the value's extent is found by _value_end.
 _KEY = re.compile(r"""(["']?)(?<![\w.-])(-{0,2}[A-Za-z_][\w.-]*)\1(\s*[=:]\s*|\s*,\s*)""")
-_SCHEME = re.compile(r"(?:Bearer|Basic|Token|Digest|Negotiate|Bot|Key)\s+(?=\S)", re.IGNORECASE)
+_SCHEME = re.compile(r"(?i:bearer|basic|token|digest|negotiate|bot|key)\s+(?=\S)")
 # --token abc in a command string.
 _OPTION_ARG = re.compile(r"""(?<![^\s"'])(-{1,2}[A-Za-z_][\w.-]*)(\s+)([^\s"'-][^\s"']*)""")
 _TOKEN_RUN = re.compile(r"[A-Za-z0-9+/_-]{20,}={0,2}")
