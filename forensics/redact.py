@@ -109,8 +109,8 @@ def _entropy(text: str) -> float:
 def looks_random(token: str) -> bool:
     """A base64/hex-looking run that is noise (key material), not an identifier, a path or a word.
 
-    Paths (and URL paths) are judged one component at a time; dashed UUIDs and 0x addresses are kept (ids a debugger needs, not
-    secrets by convention); plain hex of HEX_MIN_LEN digits or more is a key or a hash and is masked.
+    Paths (and URL paths) are judged one component at a time; dashed UUIDs and 0x addresses are kept (ids a
+    debugger needs, not secrets by convention); plain hex of HEX_MIN_LEN digits or more is a key or a digest.
     """
     parts = token.split("/")
     if token.startswith(("/", "./", "~")) or any(_PATH_WORD.fullmatch(p) for p in parts[:-1]):
