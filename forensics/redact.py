@@ -71,12 +71,12 @@ _BEARER = re.compile(r"\b((?i:bearer)\s+)(?!\*\*\*)[A-Za-z0-9._~+/=-]+")
 _BASIC = re.compile(r"\b((?i:basic)\s+)([A-Za-z0-9+/]{4,}={0,2})(?![A-Za-z0-9+/=])")  # (?i:) only: cheap to compile
 # scheme://user:password@host; the password runs to the last @ before the host (an unescaped @ in it is common).
 # Every pattern starts at a word's start and bounds what it may backtrack over: a hostile 1 MB repr stays linear.
-_USERINFO = re.compile(r"""((?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*://[^\s/@:"'<>]{0,256}:)(?!\*\*\*@)[^\s/"'<>]{1,256}@""")
+_SCHEME_USER = r"""((?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*://[^\s/@:"'<>]{0,256}:)"""
+_USERINFO = re.compile(_SCHEME_USER + r"""(?!\*\*\*@)[^\s/"'<>]{1,256}@""")
 # The same cut short (py-spy stops a repr at 128 characters and adds "...", a core's psargs at 80): no @ left,
 # and what follows the colon is not a port.
 _USERINFO_CUT = re.compile(
-    r"""((?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*://[^\s/@:"'<>]{0,256}:)(?!\d*(?:\.\.\.)?["']?$)(?!\*\*\*)"""
-    r"""[^\s/@"'<>]{1,256}?((?:\.\.\.)?["']?)$"""
+    _SCHEME_USER + r"""(?!\d*(?:\.\.\.)?["']?$)(?!\*\*\*)[^\s/@"'<>]{1,256}?((?:\.\.\.)?["']?)$"""
 )
 # key=value, key: value, "key": value, --key=value, and "--key", "value" in a list or tuple repr (sys.argv, header
 # pairs); the value's extent is found by _value_end.

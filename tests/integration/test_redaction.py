@@ -33,7 +33,8 @@ _spec = importlib.util.spec_from_file_location("hold_secrets", PROGRAM)
 _module = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_module)
 SECRETS: dict[str, str] = _module.SECRETS
-ARGS = (f"--db-password={SECRETS['arg_eq']}", "--token", SECRETS["arg_space"], f"postgres://u:{SECRETS['arg_url']}@db/x")
+ARGS = (f"--db-password={SECRETS['arg_eq']}", "--token", SECRETS["arg_space"],
+        f"postgres://u:{SECRETS['arg_url']}@db/x")
 # What must be left once the secrets are gone: keys, schemes, hosts. Proves the locals were there to redact.
 KEPT = (
     "postgres://app:***@db.internal:5432/orders", "password=*** dbname=orders", "api_key=***&page=2",

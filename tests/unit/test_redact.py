@@ -26,11 +26,13 @@ DATA = Path(__file__).resolve().parent.parent / "data"
     ('"postgres://alice:a-very-long-password-that-py-spy-cut...', '"postgres://alice:***...'),
     ("postgres://u:PwArgUr", "postgres://u:***"),  # a core's psargs: cut at 80 bytes, no "..."
     # libpq key=value strings, quoted values included; ODBC's ; separators
-    ('"host=db port=5432 user=alice password=pw-libpq dbname=app"', '"host=db port=5432 user=alice password=*** dbname=app"'),
+    ('"host=db port=5432 user=alice password=pw-libpq dbname=app"',
+     '"host=db port=5432 user=alice password=*** dbname=app"'),
     ("\"host=db password='a b c' dbname=x\"", "\"host=db password='***' dbname=x\""),
     ('"Server=db;UID=sa;PWD=pw-odbc;Database=x"', '"Server=db;UID=sa;PWD=***;Database=x"'),
     # query strings
-    ('"https://api.example.com/v1?user=bob&api_key=k-123&page=2"', '"https://api.example.com/v1?user=bob&api_key=***&page=2"'),
+    ('"https://api.example.com/v1?user=bob&api_key=k-123&page=2"',
+     '"https://api.example.com/v1?user=bob&api_key=***&page=2"'),
     ('"/login?next=/home&access_token=abc&x=1"', '"/login?next=/home&access_token=***&x=1"'),
     # command-line options, in a string and in an argv list repr
     ('"app --db-password=hunter2 --verbose"', '"app --db-password=*** --verbose"'),
