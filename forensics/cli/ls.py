@@ -18,24 +18,11 @@ def command(as_json, since, until, host, pid, store_dir):
     from forensics.summary import local_time
 
     rows = []
-    for item in open_store(store_dir).scan(make_filter(since, until, host, pid)):
+    for item in open_store(store_dir).rows(make_filter(since, until, host, pid)):
         if isinstance(item, Skipped):
             warn_skipped(item)
-            continue
-        p = item.process
-        rows.append(
-            {
-                "id": item.id,
-                "host": item.host,
-                "pid": item.pid,
-                "taken_at": item.taken_at,
-                "method": item.method,
-                "trigger": item.trigger.rule or item.trigger.kind,
-                "threads": len(item.threads),
-                "source": item.source,
-                "cmdline": " ".join(p.cmdline) if p else None,
-            }
-        )
+        else:
+            rows.append(item)
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return 0

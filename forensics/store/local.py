@@ -1,6 +1,7 @@
 """A directory of capture files, one JSON file per capture, written atomically, read defensively.
 
-Layout: ``ROOT/captures/<id>.json``; files being written in ``ROOT/captures/.tmp/``; kept cores, compressed,
+Layout: ``ROOT/captures/<id>.json``; files being written in ``ROOT/captures/.tmp/``; the index `ls` and the
+filters read, in ``ROOT/captures/.index`` (``index.py``); kept cores, compressed,
 at ``ROOT/cores/<id>.core.zst`` (or ``.gz``) under a size budget (``$HANGDUMP_CORE_BUDGET``, default 2G) and a
 retention (``$HANGDUMP_CORE_DAYS``, default 14). Ids start with the UTC time the capture was taken, so a
 plain directory listing is already in time order.
@@ -26,12 +27,14 @@ from pathlib import Path
 
 from forensics.errors import CaptureFormatError, StoreError
 from forensics.model import Capture
+from forensics.store import index
 from forensics.store.fileio import parse_json, read_regular, write_all
 from forensics.store.ids import check_id, is_capture_id, with_tail
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 TMP_DIR = ".tmp"
 _MAX_ATTEMPTS = 16
+_MAX_INDEX_BYTES = 1 << 30
 
 
 def default_root() -> Path:
@@ -207,6 +210,68 @@ class LocalStore:
         for item in self.scan_checked(flt):
             yield item if isinstance(item, Skipped) else item[1]
 
+    def rows(self, flt: Filter | None = None) -> Iterator[dict | Skipped]:
+        """Every capture's short row (``index.row_of``) passing the filter, oldest first, and a Skipped for every
+        file the other readers skip, with the same reason. Rows come from the index; only files new or changed
+        since it was written are read (through ``_read_doc`` and ``Capture.from_dict``, as ``scan`` reads them),
+        and the index is then rewritten for the next reader."""
+        flt = flt or Filter()
+        with self._captures_fd() as fd:
+            if fd is None:
+                return
+            try:
+                names = self._names(fd)
+            except OSError as exc:
+                raise self._error(False, exc.strerror or str(exc)) from None
+            entries = self._indexed(fd, names)
+        for name, value in entries:
+            if isinstance(value, str):
+                yield Skipped(self.captures_dir / name, value)
+            elif flt.accepts_values(value["taken_at"], value["host"], value["pid"]):
+                yield value
+
+    def _indexed(self, fd: int, names: list[str]) -> list[tuple[str, dict | str]]:
+        try:
+            known, lines = index.parse(read_regular(index.NAME, dir_fd=fd, limit=_MAX_INDEX_BYTES)[0])
+        except CaptureFormatError:
+            known, lines = {}, 0
+        out, text, fresh = [], [], 0
+        for name in names:
+            try:
+                key = index.key_of(os.stat(name, dir_fd=fd, follow_symlinks=False))
+            except OSError:
+                key = None
+            hit = known.get(name)
+            if key is not None and hit is not None and hit[0] == key:
+                value = hit[1]
+            else:  # stat first, read after: a file changed meanwhile has another key next time, and is read again
+                value = self._row(fd, name)
+                fresh += 1
+            out.append((name, value))
+            if key is not None:
+                text.append(index.line(name, key, *((None, value) if isinstance(value, str) else (value, None))))
+        if fresh or lines > len(names) * 5 // 4 + 64:
+            self._rewrite_index(fd, b"".join(text))
+        return out
+
+    @classmethod
+    def _row(cls, fd: int, name: str) -> dict | str:
+        """The index row of one capture file, or why every reader skips it."""
+        try:
+            return index.row_of(Capture.from_dict(cls._read_doc(fd, name)))
+        except CaptureFormatError as exc:
+            return str(exc)
+
+    @staticmethod
+    def _rewrite_index(fd: int, data: bytes) -> None:
+        """Best effort: a reader who may not write the store still gets its rows, only not faster next time."""
+        with contextlib.suppress(OSError):
+            tmp_fd = _open_dir(TMP_DIR, fd, create=True)
+            try:
+                index.replace(fd, tmp_fd, _new_temp(tmp_fd), data)
+            finally:
+                os.close(tmp_fd)
+
     def read(self, ident: str) -> tuple[dict, Capture]:
         """The capture with exactly this id, as document and model; CaptureFormatError or StoreError if not."""
         check_id(ident)
@@ -272,7 +337,10 @@ class LocalStore:
                 tmp_fd = _open_dir(TMP_DIR, fd, create=True)
                 try:
                     remove_stale_temps(tmp_fd)
-                    return self._place(fd, tmp_fd, capture)
+                    stored = self._place(fd, tmp_fd, capture)
+                    if stored.status != "unchanged":
+                        index.append(fd, stored.path.name, {**index.row_of(capture), "id": stored.id})
+                    return stored
                 finally:
                     os.close(tmp_fd)
         except OSError as exc:
