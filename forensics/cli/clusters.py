@@ -31,11 +31,11 @@ def command(as_json, top, benign, threshold, since, until, host, pid, store_dir)
     from forensics.summary import local_time
 
     def documents():  # the store's one reader: what `ls` skips is skipped here, with the same reason
-        for item in open_store(store_dir).scan_checked(make_filter(since, until, host, pid)):
+        for item in open_store(store_dir).scan_valid_docs(make_filter(since, until, host, pid)):
             if isinstance(item, Skipped):
                 warn_skipped(item)
             else:
-                yield item[0]
+                yield item[1]
 
     rules = benign_rules(benign, store_dir)
     clusters = cluster(documents(), rules=rules, threshold=threshold)

@@ -82,6 +82,11 @@ class Filter:
         )
 
 
+def _accepts(flt: Filter, value: dict | str) -> bool:
+    """A skip reason always passes (every command reports what it skips); a row passes the filter's test."""
+    return isinstance(value, str) or flt.accepts_values(value["taken_at"], value["host"], value["pid"])
+
+
 def _open_dir(name: str, dir_fd: int | None, create: bool) -> int:
     if create:
         with contextlib.suppress(FileExistsError):
@@ -157,19 +162,24 @@ class LocalStore:
 
     # -- reading: the one reader of every command ---------------------------------------------------
 
-    @staticmethod
-    def _read_doc(fd: int, name: str) -> dict:
+    @classmethod
+    def _read_doc(cls, fd: int, name: str) -> dict:
         """The JSON object in the capture file ``name``; CaptureFormatError saying why it is not one."""
+        return cls._read_doc_stat(fd, name)[0]
+
+    @staticmethod
+    def _read_doc_stat(fd: int, name: str) -> tuple[dict, os.stat_result]:
+        """``_read_doc`` and the fstat of the file it read."""
         stem = name[: -len(".json")]
         if not is_capture_id(stem):
             raise CaptureFormatError("the file name is not a capture id")
-        data, _ = read_regular(name, dir_fd=fd, shown="the file")
+        data, st = read_regular(name, dir_fd=fd, shown="the file")
         doc = parse_json(data)
         if not isinstance(doc, dict):
             raise CaptureFormatError(f"not a capture (a JSON {type(doc).__name__})")
         if doc.get("id") != stem:
             raise CaptureFormatError(f"its id {str(doc.get('id'))[:80]!r} is not the file's name")
-        return doc
+        return doc, st
 
     def scan_docs(self) -> Iterator[tuple[Path, dict] | Skipped]:
         """Every capture file's JSON object with its path, oldest first; a Skipped per file that is not one.
@@ -213,9 +223,22 @@ class LocalStore:
     def rows(self, flt: Filter | None = None) -> Iterator[dict | Skipped]:
         """Every capture's short row (``index.row_of``) passing the filter, oldest first, and a Skipped for every
         file the other readers skip, with the same reason. Rows come from the index; only files new or changed
-        since it was written are read (through ``_read_doc`` and ``Capture.from_dict``, as ``scan`` reads them),
-        and the index is then rewritten for the next reader."""
+        since it was written are read (through ``_read_doc`` and ``Capture.from_dict``, as ``scan`` reads them)."""
         flt = flt or Filter()
+        for path, value, _ in self._indexed(flt):
+            yield Skipped(path, value) if isinstance(value, str) else value
+
+    def scan_valid_docs(self, flt: Filter | None = None) -> Iterator[tuple[Path, dict] | Skipped]:
+        """What ``scan_checked`` yields, as (path, document): the filter is decided from the index (files outside
+        it are not read) and a document whose file is unchanged since the index checked it is not checked again."""
+        flt = flt or Filter()
+        for path, value, doc in self._indexed(flt, docs=True):
+            yield Skipped(path, value) if isinstance(value, str) else (path, doc)
+
+    def _indexed(self, flt: Filter, docs: bool = False) -> Iterator[tuple[Path, dict | str, dict | None]]:
+        """(path, row or skip reason, document if ``docs``) of every file that passes the filter or is skipped.
+
+        The index is rewritten at the end (atomically) if a file had to be read or it holds many dead lines."""
         with self._captures_fd() as fd:
             if fd is None:
                 return
@@ -223,44 +246,52 @@ class LocalStore:
                 names = self._names(fd)
             except OSError as exc:
                 raise self._error(False, exc.strerror or str(exc)) from None
-            entries = self._indexed(fd, names)
-        for name, value in entries:
-            if isinstance(value, str):
-                yield Skipped(self.captures_dir / name, value)
-            elif flt.accepts_values(value["taken_at"], value["host"], value["pid"]):
-                yield value
-
-    def _indexed(self, fd: int, names: list[str]) -> list[tuple[str, dict | str]]:
-        try:
-            known, lines = index.parse(read_regular(index.NAME, dir_fd=fd, limit=_MAX_INDEX_BYTES)[0])
-        except CaptureFormatError:
-            known, lines = {}, 0
-        out, text, fresh = [], [], 0
-        for name in names:
             try:
-                key = index.key_of(os.stat(name, dir_fd=fd, follow_symlinks=False))
-            except OSError:
-                key = None
-            hit = known.get(name)
-            if key is not None and hit is not None and hit[0] == key:
-                value = hit[1]
-            else:  # stat first, read after: a file changed meanwhile has another key next time, and is read again
-                value = self._row(fd, name)
-                fresh += 1
-            out.append((name, value))
-            if key is not None:
-                text.append(index.line(name, key, *((None, value) if isinstance(value, str) else (value, None))))
-        if fresh or lines > len(names) * 5 // 4 + 64:
-            self._rewrite_index(fd, b"".join(text))
-        return out
+                known, lines = index.parse(read_regular(index.NAME, dir_fd=fd, limit=_MAX_INDEX_BYTES)[0])
+            except CaptureFormatError:
+                known, lines = {}, 0
+            text, fresh = [], 0
+            for name in names:
+                try:
+                    key = index.key_of(os.stat(name, dir_fd=fd, follow_symlinks=False))
+                except OSError:
+                    key = None
+                hit = known.get(name)
+                doc = None
+                if key is not None and hit is not None and hit[0] == key:
+                    value = hit[1]
+                else:  # stat first, read after: a file changed meanwhile has another key next time, and is read again
+                    value, doc = self._checked(fd, name)
+                    fresh += 1
+                if key is not None:
+                    text.append(index.line(name, key, *((None, value) if isinstance(value, str) else (value, None))))
+                if not _accepts(flt, value):
+                    continue
+                if docs and doc is None and not isinstance(value, str):
+                    value, doc = self._recheck(fd, name, key, value)
+                    if not _accepts(flt, value):
+                        continue
+                yield self.captures_dir / name, value, doc
+            if fresh or lines > len(names) * 5 // 4 + 64:
+                self._rewrite_index(fd, b"".join(text))
 
     @classmethod
-    def _row(cls, fd: int, name: str) -> dict | str:
-        """The index row of one capture file, or why every reader skips it."""
+    def _checked(cls, fd: int, name: str) -> tuple[dict | str, dict | None]:
+        """(index row, document) of one capture file, or (why every reader skips it, None)."""
         try:
-            return index.row_of(Capture.from_dict(cls._read_doc(fd, name)))
+            doc = cls._read_doc(fd, name)
+            return index.row_of(Capture.from_dict(doc)), doc
         except CaptureFormatError as exc:
-            return str(exc)
+            return str(exc), None
+
+    @classmethod
+    def _recheck(cls, fd: int, name: str, key: list[int], row: dict) -> tuple[dict | str, dict | None]:
+        """The document of a file the index has checked; checked again only if it changed since (its key)."""
+        try:
+            doc, st = cls._read_doc_stat(fd, name)
+        except CaptureFormatError as exc:
+            return str(exc), None
+        return cls._checked(fd, name) if index.key_of(st) != key else (row, doc)
 
     @staticmethod
     def _rewrite_index(fd: int, data: bytes) -> None:

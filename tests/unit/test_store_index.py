@@ -26,6 +26,13 @@ def _rows(store: LocalStore, flt: Filter | None = None) -> list:
     return [(r.path.name, r.reason) if isinstance(r, Skipped) else r for r in store.rows(flt)]
 
 
+def _docs_agree(store: LocalStore, flt: Filter | None = None) -> bool:
+    """scan_valid_docs (index-filtered, unchanged files not re-checked) yields what scan_checked does."""
+    want = [(s.path.name, s.reason) if isinstance(s, Skipped) else s[0] for s in store.scan_checked(flt)]
+    got = [(s.path.name, s.reason) if isinstance(s, Skipped) else s[1] for s in store.scan_valid_docs(flt)]
+    return got == want
+
+
 def _index_lines(store: LocalStore) -> list[dict]:
     return [json.loads(x) for x in (store.captures_dir / index.NAME).read_text().splitlines()]
 
@@ -35,7 +42,8 @@ def test_rows_match_the_captures_through_puts_rewrites_removals_and_junk(tmp_pat
     for i in (1, 2, 3):
         store.put(_capture(i))
     assert not (store.captures_dir / index.NAME).exists()
-    assert _rows(store) == _truth(store) and len(_truth(store)) == 3  # built on first read
+    assert _docs_agree(store)  # no index yet: built by this read
+    assert _rows(store) == _truth(store) and len(_truth(store)) == 3
     store.put(_capture(4))  # appended by put
     assert [e["name"] for e in _index_lines(store)][-1] == f"{_capture(4).id}.json"
     assert _rows(store) == _truth(store)
@@ -46,11 +54,15 @@ def test_rows_match_the_captures_through_puts_rewrites_removals_and_junk(tmp_pat
     two.write_text(json.dumps(doc))  # rewritten behind the index's back
     (store.captures_dir / f"{_capture(3).id}.json").unlink()
     (store.captures_dir / "20260109T000000.000Z-h9-9-aaaaaa.json").write_text("{not json")
+    assert _docs_agree(store, Filter(host="elsewhere"))
     assert _rows(store) == _truth(store)
     assert [r["host"] for r in store.rows() if not isinstance(r, Skipped)] == ["h1", "elsewhere", "h4"]
     assert [r.path.name for r in store.rows() if isinstance(r, Skipped)] == ["20260109T000000.000Z-h9-9-aaaaaa.json"]
     for flt in (Filter(host="h4"), Filter(pid=1), Filter(since=1767225600.0 + 2 * 86400), Filter(until=1767225600.0)):
-        assert _rows(store, flt) == _truth(store, flt)
+        assert _rows(store, flt) == _truth(store, flt) and _docs_agree(store, flt)
+    one = store.captures_dir / f"{_capture(1).id}.json"
+    one.write_text(one.read_text().replace('"threads": [', '"threads": 7, "x": ['))  # now invalid for the model
+    assert _docs_agree(store) and _rows(store) == _truth(store)
 
 
 def test_a_damaged_or_foreign_index_is_rebuilt(tmp_path):
