@@ -20,7 +20,6 @@ import fcntl
 import hashlib
 import os
 import stat
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -410,6 +409,8 @@ class LocalStore:
         check_id(capture_id)
         try:
             self.cores_dir.mkdir(parents=True, exist_ok=True)
+            import tempfile  # here, not at the top: it pulls in shutil, bz2 and lzma, ~10% of a capture's imports
+
             return tempfile.mkdtemp(prefix=f".tmp-{capture_id}-", dir=self.cores_dir)
         except OSError as exc:
             raise StoreError(f"cannot write cores under {self.cores_dir}: {exc.strerror or exc}") from None
