@@ -130,6 +130,9 @@ GENERIC = _table("""
 _BY_MACHINE = {"x86_64": X86_64, "aarch64": GENERIC, "arm64": GENERIC, "riscv64": GENERIC}
 
 
+_HERE = os.uname().machine
+
+
 def syscall_name(nr: int, machine: str | None = None) -> str:
-    table = _BY_MACHINE.get(machine or os.uname().machine, X86_64)
+    table = _BY_MACHINE.get(machine or _HERE, X86_64)
     return table.get(nr, f"syscall_{nr}")
