@@ -146,15 +146,6 @@ def installed(ref: str = "HEAD") -> Path:
 # -- synthetic stores --------------------------------------------------------------------------------------
 
 _LIBC = "/usr/lib/x86_64-linux-gnu/libc.so.6"
-_APP_DIRS = ("api", "billing", "jobs", "search", "users", "reports", "media", "auth", "sync", "notify")
-_VERBS = ("handle", "process", "load", "save", "render", "fetch", "update", "resolve", "check", "emit")
-
-
-def _app_frame(rng: random.Random, stamp: str) -> dict:
-    """One application frame drawn from a large space (10 packages x 40 modules x 10 verbs x 30 nouns)."""
-    pkg, mod = rng.choice(_APP_DIRS), rng.randrange(40)
-    return {"kind": "python", "function": f"{rng.choice(_VERBS)}_{rng.randrange(30)}",
-            "file": f"/srv/app/releases/{stamp}/{pkg}/mod{mod}.py", "line": rng.randrange(10, 900)}
 
 
 def corpus_templates() -> list[dict]:
@@ -169,9 +160,10 @@ def corpus_templates() -> list[dict]:
 
 
 def vary(template: dict, rng: random.Random, i: int, when: float) -> dict:
-    """One capture grown from ``template`` the way a fleet varies: identity, a release stamp, shifted lines,
-    per-request call paths (0-4 application frames between each thread's root and its blocking frames),
-    thread-name counters, extra idle threads. The hang itself (the frames nearest the leaf) is kept."""
+    """One capture grown from ``template`` the way a fleet varies: identity, its own release stamp in every
+    application path, its own line shift, thread-name counters, extra threads, native roots. Every capture's
+    text differs; what the hang is known by (its frames and their order) is kept: a month of one bug is many
+    different captures of one cause (random frames in the culprits would make each capture its own cause)."""
     d = copy.deepcopy(template)
     host = f"host{rng.randrange(50):02d}"
     pid = rng.randrange(1000, 4_000_000)
@@ -193,12 +185,9 @@ def vary(template: dict, rng: random.Random, i: int, when: float) -> dict:
                 f["file"] = f"/srv/app/releases/{stamp}/" + os.path.basename(fl)
                 if isinstance(f.get("line"), int):
                     f["line"] += shift
-        frames = t["frames"]  # leaf first: insert the call path above the leaf's few frames
-        keep = min(len(frames), 3)
-        frames[keep:keep] = [_app_frame(rng, stamp) for _ in range(rng.randrange(5))]
         if rng.random() < 0.5:
-            frames.extend({"kind": "native", "function": fn, "file": _LIBC, "module": _LIBC}
-                          for fn in ("start_thread", "clone3"))
+            t["frames"].extend({"kind": "native", "function": fn, "file": _LIBC, "module": _LIBC}
+                               for fn in ("start_thread", "clone3"))
     ident = f"{time.strftime('%Y%m%dT%H%M%S', time.gmtime(when))}Z-{host}-{pid}-{i:06x}"
     d.update(id=ident, host=host, pid=pid, taken_at=when, source=None)
     return d
