@@ -18,6 +18,7 @@ from forensics.cli.common import benign_option, benign_rules, open_store, store_
 @click.option("--timeout", type=float, default=10.0, show_default=True, help="Seconds per capture tool run.")
 @click.option("--py-spy", "pyspy_path", type=click.Path(dir_okay=False), help="py-spy binary to use.")
 @click.option("--json", "as_json", is_flag=True, help="Print the capture document(s) instead of the summary.")
+@click.option("--timings", "show_timings", is_flag=True, help="Print the wall time of each phase on stderr.")
 @click.option("--no-store", is_flag=True, help="Do not store the capture.")
 @click.option("--method", type=click.Choice(["auto", "py-spy", "gdb"]), default="auto", show_default=True,
               help="auto: py-spy, and gdb where py-spy fails; gdb: native frames with symbols, lock addresses.")
@@ -29,17 +30,19 @@ from forensics.cli.common import benign_option, benign_rules, open_store, store_
 @click.option("--gdb-ext", type=click.Path(dir_okay=False), help="The interpreter's python3.X-gdb.py (py-bt) extension.")
 @benign_option
 @store_option
-def command(pids, match, children, native, with_locals, no_redact, timeout, pyspy_path, as_json, no_store,
-            method, deep, core_file, exe, keep_core, gdb_ext, benign, store_dir):
+def command(pids, match, children, native, with_locals, no_redact, timeout, pyspy_path, as_json, show_timings,
+            no_store, method, deep, core_file, exe, keep_core, gdb_ext, benign, store_dir):
     """Capture every thread's stack and kernel state of live Python processes.
 
     One JSON capture per process; several targets are captured in parallel. With --json a single
     capture prints as one object, several as a JSON array.
     """
-    from forensics import targets
+    from forensics import targets, timings
     from forensics.capture.live import CollectOptions, collect
     from forensics.errors import UsageError
     from forensics.summary import render_summary
+
+    timings.mark("start-up and imports")
 
     rules = benign_rules(benign, store_dir)
     if core_file is not None:
@@ -49,7 +52,7 @@ def command(pids, match, children, native, with_locals, no_redact, timeout, pysp
             raise UsageError("--keep-core keeps the core of a live process; --core reads one that exists")
         opts = CollectOptions(native=native, with_locals=with_locals, redact=not no_redact, timeout_s=timeout,
                               pyspy_path=pyspy_path, method=method, deep=deep, gdb_ext=gdb_ext)
-        return _core(core_file, exe, opts, as_json, no_store, store_dir, rules)
+        return _core(core_file, exe, opts, as_json, no_store, store_dir, rules, show_timings)
     if exe is not None:
         raise UsageError("--exe goes with --core", help="for a live process the executable is read from /proc")
     if keep_core and no_store:
@@ -61,6 +64,7 @@ def command(pids, match, children, native, with_locals, no_redact, timeout, pysp
     if not pids and not match:
         raise UsageError("nothing to capture", help="give --pid PID or --match REGEX")
     chosen = targets.select(list(pids), match, children)
+    timings.mark("targets")
     if not chosen:
         raise UsageError(f"no process matches {match!r}")
     store = None if no_store else open_store(store_dir)
@@ -69,6 +73,7 @@ def command(pids, match, children, native, with_locals, no_redact, timeout, pysp
         method=method, deep=deep, keep_core=keep_core, gdb_ext=gdb_ext,
     )
     outcomes = collect(chosen, opts, store=store if keep_core else None, meanwhile=None if as_json else _warm_up)
+    timings.mark("capture")
     exit_code = 0
     captures = []
     for o in outcomes:
@@ -80,26 +85,32 @@ def command(pids, match, children, native, with_locals, no_redact, timeout, pysp
             stored = _store(store, o.capture, as_json)
             exit_code = exit_code or stored
         captures.append(o.capture)
+    timings.mark("store")
     if as_json:
         docs = [c.to_dict() for c in captures]
         click.echo(json.dumps(docs[0] if len(docs) == 1 and len(outcomes) == 1 else docs, indent=2, ensure_ascii=False))
     else:
         click.echo("\n".join(render_summary(c, rules) for c in captures), nl=False)
+    _timed("output", show_timings)
     return exit_code
 
 
 def _core(core_file: str, exe: str | None, opts, as_json: bool, no_store: bool, store_dir: str | None,
-          rules=None) -> int:
+          rules=None, show_timings: bool = False) -> int:
     """collect --core: one capture from a core file (py-spy's reader, gdb for native frames), stored and shown like a live one."""
+    from forensics import timings
     from forensics.capture.deep import collect_core
     from forensics.summary import render_summary
 
     capture = collect_core(core_file, exe, opts)
+    timings.mark("capture")
     code = 0 if no_store else _store(open_store(store_dir), capture, as_json)
+    timings.mark("store")
     if as_json:
         click.echo(json.dumps(capture.to_dict(), indent=2, ensure_ascii=False))
     else:
         click.echo(render_summary(capture, rules), nl=False)
+    _timed("output", show_timings)
     return code
 
 
@@ -123,6 +134,14 @@ def _store(store, capture, as_json: bool) -> int:
     if not as_json:
         click.echo(f"stored {stored.path}", err=True)
     return 0
+
+
+def _timed(last: str, show: bool) -> None:
+    from forensics import timings
+
+    timings.mark(last)
+    if show:
+        click.echo(timings.text(), err=True)
 
 
 def _warm_up() -> None:

@@ -89,7 +89,6 @@ def benign_option(f: Callable[..., Any]) -> Callable[..., Any]:
 
 def benign_rules(patterns: tuple[str, ...], store_dir: str | None):
     """The shipped idle-by-design rules, extended by the store's benign.txt and --benign patterns (None: no extras)."""
-    from forensics.analysis import BenignRules
     from forensics.store.local import LocalStore
 
     extra = list(patterns)
@@ -104,4 +103,8 @@ def benign_rules(patterns: tuple[str, ...], store_dir: str | None):
     bad = [p for p in extra if not all(":" in part for part in p.split("+"))]
     if bad:
         raise UsageError(f"not a frame pattern: {bad[0]!r}", help="use module:function globs, e.g. 'mylib.pool:idle*'")
-    return BenignRules(user=tuple(extra)) if extra else None
+    if not extra:
+        return None  # without importing the analysis: collect imports it while py-spy runs
+    from forensics.analysis import BenignRules
+
+    return BenignRules(user=tuple(extra))

@@ -21,8 +21,9 @@ from common import installed, paired, store_of, timed, versus
 PARSE = ("import json, os, sys\n"
          "d = os.path.join(sys.argv[1], 'captures')\n"
          "for n in sorted(os.listdir(d)):\n"
-         "    with open(os.path.join(d, n), 'rb') as fh:\n"
-         "        json.loads(fh.read())\n")
+         "    if n.endswith('.json') and not n.startswith('.'):\n"
+         "        with open(os.path.join(d, n), 'rb') as fh:\n"
+         "            json.loads(fh.read())\n")
 
 
 def main() -> None:
