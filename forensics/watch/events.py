@@ -7,7 +7,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import TextIO
 
 from forensics.identity import ProcessIdentity
 
@@ -15,10 +14,11 @@ KINDS = ("detected", "captured", "capture_failed", "signalled", "exited", "skipp
 
 
 class Events:
-    def __init__(self, path: str | None = None, terminal: TextIO | None = sys.stderr,
-                 now: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, path: str | None = None, echo: Callable[[str], None] | None = None,
+                 now: Callable[[], float] = time.monotonic, quiet: bool = False) -> None:
+        """``echo`` receives the readable line of each event (default: stderr); ``quiet``: none."""
         self.path = path
-        self.terminal = terminal
+        self.echo = None if quiet else echo or _to_stderr
         self.now = now
         self.history: list[dict] = []  # kept for the library caller (tests, the demo)
         self._lock = threading.Lock()
@@ -34,13 +34,17 @@ class Events:
             if self.path:
                 with open(self.path, "a", encoding="utf-8") as fh:
                     fh.write(json.dumps(event, ensure_ascii=False, default=str) + "\n")
-            if self.terminal is not None:
-                print(readable(event), file=self.terminal, flush=True)
+            if self.echo is not None:
+                self.echo(readable(event))
         return event
 
     def of(self, kind: str, pid: int | None = None) -> list[dict]:
         with self._lock:
             return [e for e in self.history if e["event"] == kind and (pid is None or e.get("pid") == pid)]
+
+
+def _to_stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 def readable(e: dict) -> str:

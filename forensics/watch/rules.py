@@ -27,7 +27,7 @@ class RuleConfig:
     stale_s: float = 30.0
     task_limit_s: float | None = None  # task_overrun: a task older than this
     blocked_s: float | None = None  # blocked for targets without a heartbeat (None: not judged)
-    busy_share: float = 0.2  # CPU share of one core that counts as "moving"
+    busy_share: float = 0.1  # CPU share of one core that counts as "moving" (a blocked process has ~0)
     rss_limit: int | None = None  # bytes
     memory_metric: str = "rss"  # rss, pss or uss
 

@@ -125,7 +125,7 @@ def bench_scan(n: int, scans: int, work: str) -> None:
         }
         print(f"1. {n} sleeper targets, one scan per second (CPU per scan, median of {scans}):")
         for label, (cfg, floor) in fleets.items():
-            dog = Watchdog(cfg, events=Events(terminal=None))
+            dog = Watchdog(cfg, events=Events(quiet=True))
             found = len(dog.scan().targets)
             walls, wd, fl = [], [], []
             for _ in range(scans):  # alternate, so load on the machine hits both alike
@@ -171,7 +171,7 @@ def bench_latency(n: int, trials: int, work: str) -> None:
         for i in range(trials):
             cfg = WatchConfig(heartbeat_dir=beats, interval_s=interval, store=os.path.join(work, f"lat{i}"),
                               rules=RuleConfig(stale_s=stale), policy=PolicyConfig(grace_s=1.0))
-            events = Events(terminal=None)
+            events = Events(quiet=True)
             dog = Watchdog(cfg, events=events)
             stop = threading.Event()
             runner = threading.Thread(target=dog.run, args=(stop,))

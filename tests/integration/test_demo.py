@@ -25,7 +25,17 @@ def test_demo_captures_every_hang_and_cleans_up(tmp_path):
         assert f"=== {name} ===" in res.stdout
     assert "lock-order deadlock between" in res.stdout
     assert "holds the GIL" in res.stdout
-    assert len(list((store / "captures").glob("*.json"))) == 5
+    captures = [json.loads(p.read_text()) for p in (store / "captures").glob("*.json")]
+    assert sorted(c["trigger"]["kind"] for c in captures) == ["manual"] * 5 + ["watchdog"] * 3
+    # the watchdog stage: every hung worker captured (its rule in the trigger) and ended, the healthy left alone
+    watch_section = res.stdout.split("=== the watchdog ===")[1]
+    assert watch_section.count("left alone") == 4
+    assert watch_section.count("; ended") == 3 and "STILL RUNNING" not in watch_section
+    assert "SIGTERM then SIGKILL" in watch_section  # the one that ignores SIGTERM
+    rules = sorted(c["trigger"]["rule"] for c in captures if c["trigger"]["kind"] == "watchdog")
+    assert rules[0] == "blocked" and rules[-1] == "busy"  # the deadlock (beating thread) and the spinner
+    assert rules[1] in ("blocked", "heartbeat_stale")  # the sleeper: blocked once two samples show no progress
+    assert "=== clusters of the watchdog's captures" in res.stdout and "[deadlock]" in watch_section
     report = (store / "report.html").read_text()
     assert report.lower().startswith("<!doctype html>")
     assert "transfer_a_to_b" in report and "lock-order deadlock between" in report
@@ -34,7 +44,7 @@ def test_demo_captures_every_hang_and_cleans_up(tmp_path):
         check=True, capture_output=True, text=True,
     )
     pids = [row["pid"] for row in json.loads(listed.stdout)]
-    assert len(pids) == 5
+    assert len(pids) == 8
     for pid in pids:
         with pytest.raises(TargetNotFound):
             read_stat(pid)

@@ -74,7 +74,7 @@ def config(workers: Workers, **policy) -> WatchConfig:
 
 
 def watchdog(cfg: WatchConfig, **kw) -> Watchdog:
-    return Watchdog(cfg, events=Events(cfg.event_log, terminal=None), **kw)
+    return Watchdog(cfg, events=Events(cfg.event_log, quiet=True), **kw)
 
 
 def wait_stale(workers: Workers, pid: int, stale_s: float = 0.5) -> None:
@@ -292,7 +292,7 @@ def test_busy_loop_is_busy_not_blocked(workers):
 
     [det] = wait_until(judged, interval=0.05, what="busy or blocked")
     assert det.rule == "busy"
-    assert det.evidence["cpu_share"] >= 0.2
+    assert det.evidence["cpu_share"] >= 0.1
 
 
 def test_memory_rule_soft_kill_then_hard_kill(workers):
