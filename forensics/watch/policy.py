@@ -138,12 +138,15 @@ class Responder:
                 ev.emit("skipped", ident, rule=det.rule, reason=h.refusal.reason, why=h.refusal.detail)
                 return h.refusal.reason
             if first_at is None:
+                # Journaled before it is sent: a watchdog killed in between must not send it again on restart
+                # (it waits out the grace instead); an entry for a signal that was then refused names a process
+                # that is gone or another identity, and is never looked up again.
+                first_at = self.clock.now()
+                self.journal.note(ident, "signal", mono=first_at, signal=plan.first_signal.name)
                 refusal = h.send(plan.first_signal)
                 if refusal is not None:
                     ev.emit("skipped", ident, rule=det.rule, reason=refusal.reason, why=refusal.detail)
                     return refusal.reason
-                first_at = self.clock.now()
-                self.journal.note(ident, "signal", mono=first_at, signal=plan.first_signal.name)
                 self._sent(ident, plan.first_signal, first_at,
                            f"{det.rule}; SIGKILL after {plan.grace_s:g}s unless it exits")
             else:
@@ -153,6 +156,7 @@ class Responder:
                 ev.emit("exited", ident, after=plan.first_signal.name)
                 return "exited"
             core_deadline = self.clock.now() + self.cfg.core_wait_s
+            self.journal.note(ident, "kill", mono=self.clock.now())
             refusal = h.send(signal.SIGKILL)
             while refusal is not None and refusal.reason == "core_dumping" and self.clock.now() < core_deadline:
                 if h.exited(0.5):
@@ -165,7 +169,6 @@ class Responder:
                 ev.emit("skipped", ident, rule=det.rule, reason=refusal.reason, why=refusal.detail)
                 return refusal.reason
             killed_at = self.clock.now()
-            self.journal.note(ident, "kill", mono=killed_at)
             self._sent(ident, signal.SIGKILL, killed_at, f"still there {plan.grace_s:g}s after {plan.first_signal.name}")
             if h.exited(self.cfg.kill_wait_s):
                 ev.emit("exited", ident, after="SIGKILL")
