@@ -63,6 +63,12 @@ class CaptureFailed(HangdumpError):
     exit_code = 9
 
 
+class Unstoppable(CaptureFailed):
+    """The target must not or cannot be stopped (pid 1, traced, a thread in D): only a non-blocking read works."""
+
+    help = "hangdump reads such a target with py-spy --nonblocking (no native frames); install py-spy"
+
+
 class StoreError(HangdumpError):
     exit_code = 10
 

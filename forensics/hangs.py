@@ -147,6 +147,9 @@ def spawn(
     args: Sequence[str] = (),
     timeout: float = 20.0,
     env: dict[str, str] | None = None,
+    script: Path | None = None,
+    pass_fds: Sequence[int] = (),
+    prefix: Sequence[str] = (),
 ) -> Iterator[HungProcess]:
     """Start fixtures/hangs/<name>.py, wait for its READY line, kill it all on exit.
 
@@ -154,8 +157,11 @@ def spawn(
     private TMPDIR removed afterwards, and the parent pid it should check so it
     dies with us. Note: the fixture uses PR_SET_PDEATHSIG, which fires when the
     *thread* that spawned it exits, so spawn from a thread that outlives it.
+    ``script`` runs a program from elsewhere (fixtures/faults) under ``name``; ``prefix`` goes between
+    the interpreter and the program (a wrapper such as fixtures/faults/canary.py); ``pass_fds`` are
+    inherited by it.
     """
-    script = HANGS_DIR / (name + ".py")
+    script = script or HANGS_DIR / (name + ".py")
     if not script.is_file():
         raise FileNotFoundError(f"no hang fixture {name!r} (have: {', '.join(fixture_names())})")
     tmpdir = tempfile.mkdtemp(prefix=f"hangdump-{name}-")
@@ -166,13 +172,14 @@ def spawn(
     try:
         with open(stderr_path, "wb") as stderr:
             proc = subprocess.Popen(
-                [python, str(script), *args],
+                [python, *prefix, str(script), *args],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=stderr,
                 env=child_env,
                 cwd=tmpdir,
                 start_new_session=True,
+                pass_fds=tuple(pass_fds),
             )
         info, seen = read_ready(proc, time.monotonic() + timeout)
         if info is None:

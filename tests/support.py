@@ -9,8 +9,14 @@ Spawning lives in forensics.hangs (shared with `hangdump demo`); /proc reading i
 
 from __future__ import annotations
 
+import contextlib
+import os
+import select
+import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TypeVar
 
 from forensics import procraw
@@ -23,8 +29,8 @@ from forensics.hangs import (  # noqa: F401 - the tests import these from here
     fixture_names,
     python_interpreters,
     read_ready,
+    spawn,
 )
-from forensics.hangs import spawn as spawn_hang  # noqa: F401
 from forensics.identity import parse_stat
 from forensics.procfs import parse_status
 from forensics.syscalls import GENERIC, X86_64
@@ -132,16 +138,88 @@ def stop_pending(pid: int) -> bool:
     return any(_per_thread(pid, "status", lambda text: _sigstop_queued(parse_status(text))).values())
 
 
-def _thread_left_running(text: str) -> bool:
-    """One /proc/PID/task/TID/status: not stopped, not traced, no SIGSTOP queued that would stop it later."""
+_SPAWNED: dict[int, tuple[int, Canary | None]] = {}  # pid -> (start ticks, its canary) of targets spawned here
+CANARY = REPO_ROOT / "fixtures" / "faults" / "canary.py"
+
+
+@dataclass
+class Canary:
+    """Our ends of a target's canary pipes (see fixtures/faults/canary.py)."""
+
+    ping: int
+    pong: int
+
+    def answers(self, timeout: float) -> bool:
+        """Ping once; True when the answer comes within timeout (the target ran in between)."""
+        os.write(self.ping, b"!")
+        ready, _, _ = select.select([self.pong], [], [], timeout)
+        return bool(ready) and os.read(self.pong, 1) == b"!"
+
+
+@contextlib.contextmanager
+def spawn_hang(name: str, python: str = sys.executable, args: Sequence[str] = (), canary: bool = False,
+               script: Path | None = None, **kwargs) -> Iterator[HungProcess]:
+    """forensics.hangs.spawn, remembering the target's start time (and with canary=True, a canary thread that
+    answers pings) for assert_left_running."""
+    fds: list[int] = []
+    if canary:
+        ping_r, ping_w = os.pipe()
+        pong_r, pong_w = os.pipe()
+        fds = [ping_r, ping_w, pong_r, pong_w]
+        env = dict(kwargs.pop("env", None) or os.environ, HANGDUMP_CANARY=f"{ping_r},{pong_w}")
+        kwargs.update(env=env, pass_fds=(ping_r, pong_w), prefix=[str(CANARY)])
+    try:
+        with spawn(name, python, args, script=script, **kwargs) as hung:
+            for fd in fds[0::3]:  # the target's ends: its copies are all it needs
+                os.close(fd)
+            _SPAWNED[hung.pid] = (parse_stat(procraw.read_text(f"/proc/{hung.pid}/stat")).start_ticks,
+                                  Canary(fds[1], fds[2]) if canary else None)
+            yield hung
+    finally:
+        for fd in fds:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+def _thread_problem(text: str, allowed: str) -> str | None:
+    """What is wrong with one thread's /proc status for a target left running (None: nothing)."""
     fields = parse_status(text)
-    return fields["State"].split()[0] not in ("T", "t") and int(fields["TracerPid"]) == 0 and not _sigstop_queued(fields)
+    state = fields["State"].split()[0]
+    if state not in allowed:
+        return f"state {fields['State']}"
+    if int(fields["TracerPid"]):
+        return f"traced by pid {fields['TracerPid']}"
+    if _sigstop_queued(fields):
+        return "a SIGSTOP queued"
+    return None
 
 
-def assert_left_running(pid: int) -> None:
-    """The promise of every capture, checked on every thread within 1 s: none stopped, none traced, and no
-    SIGSTOP queued (a thread a dying tracer let go with its attach SIGSTOP pending stops the group later)."""
-    def running() -> bool:
-        return all(_per_thread(pid, "status", _thread_left_running).values())
+def left_running_problems(pid: int, allowed: str = "RS") -> dict[int, str] | str:
+    """Every thread's problem, or what is wrong with the process as a whole (gone, another process)."""
+    spawned = _SPAWNED.get(pid)
+    try:
+        start = parse_stat(procraw.read_text(f"/proc/{pid}/stat")).start_ticks
+    except OSError:
+        return f"pid {pid} is gone"
+    if spawned is not None and start != spawned[0]:
+        return f"pid {pid} is another process now"
+    threads = _per_thread(pid, "status", lambda text: _thread_problem(text, allowed) or "")
+    if not threads:
+        return f"pid {pid} has no threads left"
+    return {tid: p for tid, p in threads.items() if p}
 
-    wait_until(running, timeout=1.0, interval=0.01, what=f"every thread of pid {pid} running and untraced")
+
+def assert_left_running(pid: int, allowed: str = "RS", progress_timeout: float = 10.0) -> None:
+    """The promise of every capture: within 1 s the target is alive, the same process (pid + start time),
+    every thread running or sleeping (``allowed`` states; never T, t, Z or X), untraced, with no SIGSTOP
+    queued (a thread a dying tracer let go with its attach SIGSTOP pending stops the group later); and a
+    target spawned with a canary answers a ping, then is still running: it really ran after the capture."""
+    def problems() -> dict[int, str] | str:
+        return left_running_problems(pid, allowed)
+
+    wait_until(lambda: problems() == {}, timeout=1.0, interval=0.01,
+               what=f"pid {pid} running, untraced, no stop queued (problems: {problems()})")
+    canary = _SPAWNED.get(pid, (0, None))[1]
+    if canary is not None:
+        assert canary.answers(progress_timeout), f"pid {pid} did not answer its canary: {problems()}"
+        assert problems() == {}, problems()

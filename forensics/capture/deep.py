@@ -9,21 +9,24 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import replace
 
-from forensics import __version__, procfs
+from forensics import __version__, procfs, procraw
 from forensics.capture import core as corefile
-from forensics.capture import gdb
+from forensics.capture import gdb, stoppable
 from forensics.capture.guard import target_guard
 from forensics.capture.live import CollectOptions, Outcome, host_name, merge_threads, new_capture_id
 from forensics.errors import (
     CaptureFailed,
+    CaptureTimeout,
     HangdumpError,
     NotPython,
     TargetGone,
     ToolMissing,
+    Unstoppable,
     UsageError,
 )
 from forensics.model import Capture, Frame, ProcessFacts, ThreadStack
@@ -88,9 +91,7 @@ def _index_cache() -> list[str]:
 
 
 def _config(opts: CollectOptions) -> gdb.GdbConfig:
-    # gdb reads debug info and walks every thread: give it more than py-spy's per-run default.
-    return gdb.GdbConfig(extension=opts.gdb_ext, timeout_s=max(opts.timeout_s, 10.0) * 3,
-                         init_commands=_index_cache())
+    return gdb.GdbConfig(extension=opts.gdb_ext, timeout_s=opts.timeout_for("gdb"), init_commands=_index_cache())
 
 
 def _tool_versions(stacks: gdb.GdbStacks, extra: dict | None = None) -> dict:
@@ -106,11 +107,21 @@ def collect_gdb_one(pid: int, opts: CollectOptions, store=None, analyser: gdb.An
     analyser: what gdb does with the target (default: the full walk; --deep: spliced_walk).
     """
     started = time.monotonic()
+    cfg = _config(opts)
+    gdb.find_gdb(cfg.gdb_path)
     ident = procfs.identity(pid)
     taken_at = time.time()
-    state_before = procfs.read_stat(pid).state
+    before = procfs.read_stat(pid)
+    stoppable.check_not_zombie(ident, before)
+    if not _looks_like_cpython(pid):
+        raise NotPython(f"pid {pid} does not look like a CPython process (no python executable, no libpython mapped)")
     # /proc first: once gdb attaches, every thread shows 't' (stopped by the tracer).
-    kernel = procfs.resolve_fds(pid, procfs.read_threads(pid))
+    tasks = procraw.snapshot_tasks(pid)
+    refusal = stoppable.never_stop(pid)
+    found = [refusal] if refusal else stoppable.obstacles(pid, tasks)
+    if found:
+        raise Unstoppable("; ".join(found))
+    kernel = procfs.resolve_fds(pid, procfs.parse_tasks(tasks))
     try:
         facts: ProcessFacts | None = procfs.read_process_facts(pid, taken_at)
     except HangdumpError:
@@ -121,11 +132,10 @@ def collect_gdb_one(pid: int, opts: CollectOptions, store=None, analyser: gdb.An
     capture_id = new_capture_id(taken_at, host, pid)
     notes: list[str] = []
     kept: str | None = None
-    cfg = _config(opts)
     keep = opts.keep_core and store is not None
     workdir = None
     try:
-        with target_guard(ident, notes):
+        with _diagnosed_timeout(pid), target_guard(ident, notes):
             if keep:
                 workdir = store.core_workdir(capture_id)
                 raw = os.path.join(workdir, "core")
@@ -152,13 +162,37 @@ def collect_gdb_one(pid: int, opts: CollectOptions, store=None, analyser: gdb.An
         taken_at=taken_at,
         method="gdb",
         trigger=opts.trigger,
-        process=replace(facts, state=state_before) if facts else None,
+        process=replace(facts, state=before.state) if facts else None,
         threads=merge_threads(stacks.threads, kernel),
         tool_versions=_tool_versions(stacks),
         errors=tuple(stacks.notes) + tuple(notes),
         duration_s=round(time.monotonic() - started, 4),
         options=options,
     )
+
+
+@contextmanager
+def _diagnosed_timeout(pid: int) -> Iterator[None]:
+    """A gdb timeout that a D-state thread or another tracer explains is that, not slowness (Unstoppable)."""
+    try:
+        yield
+    except CaptureTimeout as exc:
+        found = stoppable.current_obstacles(pid)
+        if not found:
+            raise
+        raise Unstoppable(f"{exc}: " + "; ".join(found)) from None
+
+
+def _nonblocking(pid: int, opts: CollectOptions, why: Unstoppable) -> Outcome:
+    """The capture of a target gdb must not stop: py-spy --nonblocking, saying why gdb was not used."""
+    from forensics.capture import live
+
+    [o] = live.collect_pyspy([pid], replace(opts, method="py-spy", deep=False), None)
+    if o.capture is None:
+        return Outcome(pid, error=o.error if not isinstance(o.error, ToolMissing) else why)
+    said = any(str(why) in e for e in o.capture.errors)
+    note = "gdb not used: the target cannot be stopped (see below)" if said else f"gdb not used: {why}"
+    return Outcome(pid, capture=replace(o.capture, errors=(note,) + o.capture.errors))
 
 
 def splice(native: tuple[Frame, ...], evals: tuple[tuple[int, int | None], ...], python: tuple[Frame, ...],
@@ -274,6 +308,8 @@ def collect(pids: list[int], opts: CollectOptions, pyspy_outcomes: list[Outcome]
     def gdb_one(pid: int) -> Outcome:
         try:
             return Outcome(pid, capture=collect_gdb_one(pid, opts, store))
+        except Unstoppable as exc:
+            return _nonblocking(pid, opts, exc)
         except HangdumpError as exc:
             return Outcome(pid, error=exc)
 
@@ -286,7 +322,7 @@ def collect(pids: list[int], opts: CollectOptions, pyspy_outcomes: list[Outcome]
                 return o
             try:
                 return Outcome(o.pid, capture=_deepen(o.capture, opts, store))
-            except HangdumpError as exc:
+            except HangdumpError as exc:  # Unstoppable too: py-spy's capture already says why
                 return Outcome(o.pid, capture=replace(o.capture, errors=o.capture.errors + (f"gdb: {exc.one_line()}",)))
         if isinstance(o.error, NotPython) and not _looks_like_cpython(o.pid):
             return o  # py-spy found no interpreter and nothing says there is one: not ours to capture
@@ -316,7 +352,7 @@ def _pyspy_core(raw: str, opts: CollectOptions, versions: dict, notes: list[str]
         except (CaptureFailed, OSError) as exc:
             notes.append(f"no compact copy of the core ({exc}); py-spy read all of it")
             target = raw
-        threads = pyspy.dump_core(binary, target, opts.timeout_s, opts.with_locals, opts.redact).threads
+        threads = pyspy.dump_core(binary, target, opts.timeout_for("py-spy"), opts.with_locals, opts.redact).threads
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
     # py-spy calls every thread of a core active: it cannot see which ones were running. Unknown, not busy.

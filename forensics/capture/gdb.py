@@ -418,9 +418,11 @@ def attach_live(
         if res.get("message") == "error":
             msg = error_message(res)
             if "ptrace" in msg.lower() or "not permitted" in msg.lower():
+                from forensics.capture.stoppable import denial
                 from forensics.errors import PermissionDenied
 
-                raise PermissionDenied(f"gdb may not attach to pid {ident.pid}: {msg}")
+                why = denial(ident.pid)
+                raise PermissionDenied(f"gdb may not attach to pid {ident.pid}: {msg}" + (f" ({why})" if why else ""))
             raise GdbError(f"gdb could not attach to pid {ident.pid}: {msg}")
         if core_out is not None:
             if before_dump is not None:

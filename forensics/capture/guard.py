@@ -52,14 +52,15 @@ def _field(text: bytes, key: bytes) -> bytes:
     return text[start:text.find(b"\n", start)].strip()
 
 
-def _leftovers(pid: int) -> tuple[int, bool]:
-    """(a tracer still attached to some thread or 0, whether some thread is stopped or has a SIGSTOP queued).
+def _leftovers(pid: int) -> tuple[int, bool, dict[int, int]]:
+    """(a tracer still attached to some thread or 0, whether some thread is stopped or has a SIGSTOP
+    queued, tid -> context switches of every thread in state R).
 
     Per thread, not per process: when a tracer dies the kernel detaches the threads one by one, and a
     thread whose PTRACE_ATTACH SIGSTOP is still queued stops the whole group the moment it is let go,
     possibly after the main thread already looked fine.
     """
-    tracer, stopped = 0, False
+    tracer, stopped, running = 0, False, {}
     for tid in procraw.thread_ids(pid):
         try:
             text = procraw.read_bytes(f"/proc/{pid}/task/{tid}/status")
@@ -69,7 +70,15 @@ def _leftovers(pid: int) -> tuple[int, bool]:
         tracer = tracer or int(_field(text, b"\nTracerPid:") or 0)
         pending = int(_field(text, b"\nSigPnd:") or 0, 16) | int(_field(text, b"\nShdPnd:") or 0, 16)
         stopped = stopped or state in (b"T", b"t") or bool(pending & _SIGSTOP_BIT)
-    return tracer, stopped
+        if state == b"R":
+            running[tid] = int(_field(text, b"\nvoluntary_ctxt_switches:") or 0) + int(
+                _field(text, b"\nnonvoluntary_ctxt_switches:") or 0)
+    return tracer, stopped, running
+
+
+def _have_run(before: dict[int, int], now: dict[int, int]) -> bool:
+    """Every thread that was runnable in the last pass has left R or been switched out since: it ran."""
+    return all(tid not in now or now[tid] > switches for tid, switches in before.items())
 
 
 def ensure_running(
@@ -77,32 +86,41 @@ def ensure_running(
 ) -> list[str]:
     """Wait (bounded) for tracers to go; SIGCONT a target we left stopped or about to stop. Returns notes.
 
-    A suspect run (the tool failed, was killed, or we do not know) is done only once two passes in a
-    row find every thread untraced, running and with no SIGSTOP queued: /proc/PID/task/TID/status reads
-    State without the signal lock and the pending sets under it, so a thread that dequeues its SIGSTOP
-    between the two reads shows up stopped in the next pass. A tool that exited 0 detached every thread
-    itself, after consuming their SIGSTOPs: one pass.
+    A tool that exited 0 detached every thread itself, after consuming their SIGSTOPs: one clean pass
+    (every thread untraced, not stopped, no SIGSTOP queued) is enough. A suspect run (the tool failed,
+    was killed, or we do not know) needs a second clean pass in which every thread that was runnable
+    (R) in the first has run since: a thread a dying tracer held in signal-delivery-stop is woken (R)
+    with that SIGSTOP still to act on, invisible in its pending sets, and stops the group the moment it
+    runs. A stop seen is answered with SIGCONT, which also discards every queued stop, in every thread.
     """
     if was_stopped:
         return []
     deadline = time.monotonic() + settle_s
     notes: list[str] = []
-    clean = 0
-    while clean < (2 if suspect else 1):
+    last: dict[int, int] | None = None  # the runnable threads of the last clean pass
+    while True:
         try:
             if not procid.same_process(ident):
                 return notes
-            tracer, stopped = _leftovers(ident.pid)
+            tracer, stopped, running = _leftovers(ident.pid)
         except (TargetNotFound, PermissionDenied):
             return notes
         if tracer == 0 and not stopped:
-            clean += 1
+            if not suspect or (last is not None and _have_run(last, running)):
+                return notes
+            if last is None:
+                last = running
+            if not running:
+                continue
+            if time.monotonic() > deadline:
+                return notes
+            time.sleep(0.001)  # leave the CPU to the threads we wait to see run
             continue
-        clean = 0
+        last = None
         if tracer == 0 and procid.same_process(ident):
             import signal
 
-            os.kill(ident.pid, signal.SIGCONT)  # also discards every queued stop signal, in every thread
+            os.kill(ident.pid, signal.SIGCONT)
             note = f"target {ident.pid} was left stopped by the capture tool; resumed it with SIGCONT"
             if note not in notes:
                 notes.append(note)
@@ -111,7 +129,6 @@ def ensure_running(
                 notes.append(f"target {ident.pid} still traced by pid {tracer} after the capture")
             return notes
         time.sleep(0.01)
-    return notes
 
 
 def _wait_exit(pid: int, pidfd: int | None, timeout_s: float) -> int | None:

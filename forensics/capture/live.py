@@ -28,13 +28,20 @@ class CollectOptions:
     native: bool = False
     with_locals: bool = False
     redact: bool = True
-    timeout_s: float = 10.0
+    timeout_s: float | None = None  # per tool run; None: each tool's default (TOOL_TIMEOUT_S)
     pyspy_path: str | None = None
     trigger: Trigger = field(default_factory=Trigger)
     method: str = "auto"  # auto: py-spy, gdb where py-spy fails; py-spy; gdb (see capture/deep.py)
     deep: bool = False  # py-spy and gdb, merged
     keep_core: bool = False  # gdb: keep a compressed core in the store
     gdb_ext: str | None = None  # the interpreter's python3.X-gdb.py, when not found by itself
+
+    def timeout_for(self, tool: str) -> float:
+        """--timeout when given, on every backend; else the tool's default (gdb reads debug info, writes cores)."""
+        return self.timeout_s if self.timeout_s is not None else TOOL_TIMEOUT_S[tool]
+
+
+TOOL_TIMEOUT_S = {"py-spy": 10.0, "gdb": 30.0}
 
 
 @dataclass(frozen=True)
@@ -107,7 +114,7 @@ def _host_tids(stacks: tuple[ThreadStack, ...], host_tid: dict[int, int]) -> tup
 
 
 def _finish(job: _InFlight, opts: CollectOptions, host: str, tool_versions: dict) -> Capture:
-    result = job.dump.finish(opts.timeout_s, opts.redact)
+    result = job.dump.finish(opts.timeout_for("py-spy"), opts.redact)
     pid = job.ident.pid
     if not procfs.same_process(job.ident):
         raise TargetGone(f"pid {pid} exited (or was reused) during the capture")
@@ -143,7 +150,7 @@ def collect(
         from forensics.capture import deep
 
         return deep.collect(pids, opts, store=store)
-    outcomes = _collect_pyspy(pids, opts, meanwhile)
+    outcomes = collect_pyspy(pids, opts, meanwhile)
     if opts.deep or (opts.method == "auto" and any(o.error is not None for o in outcomes)):
         from forensics.capture import deep
 
@@ -161,7 +168,7 @@ def _has_pyspy(opts: CollectOptions) -> bool:
     return True
 
 
-def _collect_pyspy(pids: list[int], opts: CollectOptions, meanwhile: Callable[[], object] | None) -> list[Outcome]:
+def collect_pyspy(pids: list[int], opts: CollectOptions, meanwhile: Callable[[], object] | None) -> list[Outcome]:
     binary = pyspy.find_pyspy(opts.pyspy_path)
     jobs: dict[int, _InFlight | HangdumpError] = {}
     for pid in pids:

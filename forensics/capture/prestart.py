@@ -66,7 +66,7 @@ def begin(args: list[str]) -> None:
     for pid in dict.fromkeys(pids):
         try:
             ident = identity(pid)
-            argv = PyspyRun.build_argv(binary, pid, "--native" in flags, "--locals" in flags)
+            argv, _refusal = PyspyRun.plan(binary, pid, "--native" in flags, "--locals" in flags)
             _RUNS[tuple(argv)] = ToolRun(argv, ident, PyspyRun.tool_env(), snapshot=True)
         except (HangdumpError, OSError):
             continue

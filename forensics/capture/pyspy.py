@@ -6,7 +6,15 @@ import sys
 from collections import namedtuple
 
 from forensics.capture.guard import ToolResult, ToolRun
-from forensics.errors import CaptureFailed, NotPython, PermissionDenied, TargetGone, TargetNotFound, ToolMissing
+from forensics.errors import (
+    CaptureFailed,
+    CaptureTimeout,
+    NotPython,
+    PermissionDenied,
+    TargetGone,
+    TargetNotFound,
+    ToolMissing,
+)
 from forensics.identity import ProcessIdentity, same_process
 
 
@@ -60,55 +68,113 @@ def classify_failure(pid: int, result: ToolResult) -> Exception:
     if "failed to find python version" in low or "failed to find a python interpreter" in low:
         return NotPython(f"pid {pid} does not look like a CPython process (py-spy found no interpreter)")
     if "permission denied" in low or "operation not permitted" in low or "eperm" in low:
+        from forensics.capture.stoppable import denial
+
+        why = denial(pid)
+        if why is not None:
+            return PermissionDenied(f"not allowed to read the memory of pid {pid}: {why}",
+                                    help="compare CapPrm in /proc/PID/status with /proc/self/status; check "
+                                         "Yama, SELinux or AppArmor, and the container's SYS_PTRACE capability")
         return PermissionDenied(f"not allowed to read the memory of pid {pid}")
     if "no such file or directory" in low and "executable" in low or "no such process" in low:
         return TargetNotFound(f"pid {pid} exited before py-spy could read it")
     return CaptureFailed(f"py-spy failed on pid {pid}: {_error_line(text)}")
 
 
+NONBLOCKING_NOTE = "read without stopping it (py-spy --nonblocking: no native frames)"
+
+
 class PyspyRun:
-    """A ``py-spy dump --json`` in flight; ``finish`` parses it, retrying with ``--nonblocking`` when needed."""
+    """A ``py-spy dump --json`` in flight; ``finish`` parses it, falling back to ``--nonblocking`` when the
+    target cannot be stopped (see capture/stoppable.py) or a blocking dump fails."""
 
     def __init__(self, binary: str, ident: ProcessIdentity, native: bool = False, with_locals: bool = False) -> None:
-        from forensics.capture import prestart
+        from forensics.capture import prestart, stoppable
 
         self.ident = ident
-        self.argv = self.build_argv(binary, ident.pid, native, with_locals)
+        self.native, self.with_locals = native, with_locals
+        self.argv, refusal = self.plan(binary, ident.pid, native, with_locals)
+        self.binary = binary
         self.env = self.tool_env()
+        self.reasons: list[str] = [refusal] if refusal else []
         self.tool = prestart.adopt(self.argv, ident) or ToolRun(self.argv, ident, self.env, snapshot=True)
+        try:
+            stoppable.check_not_zombie(ident, self.tool.before)
+        except TargetGone:
+            self.tool.abort()
+            raise
+        if not refusal:
+            found = stoppable.obstacles(ident.pid, self.tool.tasks, self.tool.pid)
+            if found:  # seen in the snapshot taken as py-spy started: stop it before it waits on them
+                self.tool.abort()
+                self._go_nonblocking(found)
+
+    @classmethod
+    def plan(cls, binary: str, pid: int, native: bool, with_locals: bool) -> tuple[list[str], str | None]:
+        """The argv to start with, and why the target must not be stopped (then the argv is non-blocking)."""
+        from forensics.capture import stoppable
+
+        refusal = stoppable.never_stop(pid)
+        return cls.build_argv(binary, pid, native, with_locals, nonblocking=refusal is not None), refusal
 
     @staticmethod
-    def build_argv(binary: str, pid: int, native: bool, with_locals: bool) -> list[str]:
+    def build_argv(binary: str, pid: int, native: bool, with_locals: bool, nonblocking: bool = False) -> list[str]:
         argv = [binary, "dump", "--json", "--pid", str(pid)]
-        if native:
+        if native and not nonblocking:  # native frames need the target stopped
             argv.append("--native")
         if with_locals:
             argv.append("--locals")
+        if nonblocking:
+            argv.append("--nonblocking")
         return argv
 
     @staticmethod
     def tool_env() -> dict[str, str]:
         return dict(os.environ, RUST_BACKTRACE="0")
 
+    @property
+    def nonblocking(self) -> bool:
+        return "--nonblocking" in self.argv
+
+    def _go_nonblocking(self, reasons: list[str]) -> None:
+        self.reasons += reasons
+        self.argv = self.build_argv(self.binary, self.ident.pid, self.native, self.with_locals, nonblocking=True)
+        self.tool = ToolRun(self.argv, self.ident, self.env, snapshot=True)
+
+    def _notes(self) -> list[str]:
+        return [f"{r}; {NONBLOCKING_NOTE}" for r in self.reasons]
+
     def finish(self, timeout_s: float = 10.0, redact: bool = True) -> PyspyDump:
-        result, notes = self.tool.finish(timeout_s)
-        nonblocking = False
+        from forensics.capture import stoppable
+
+        try:
+            result, notes = self.tool.finish(timeout_s)
+        except CaptureTimeout:
+            # A thread that went into D (or a tracer that came) after the snapshot: say so, read without a stop.
+            found = [] if self.nonblocking else stoppable.current_obstacles(self.ident.pid)
+            if not found:
+                raise
+            self._go_nonblocking(found)
+            result, notes = self.tool.finish(timeout_s)
         if result.returncode != 0 and not same_process(self.ident):
             raise TargetGone(f"pid {self.ident.pid} exited during the capture; nothing was stored for it")
-        if result.returncode != 0:
+        if result.returncode != 0 and not self.nonblocking:
             first = classify_failure(self.ident.pid, result)
-            if not isinstance(first, CaptureFailed):
+            found = stoppable.current_obstacles(self.ident.pid, self.tool.pid)
+            if not found and not isinstance(first, CaptureFailed):
                 raise first
             # A blocking dump suspends the target with ptrace; that fails on a stopped or already
             # traced target. A non-blocking read may still work (native frames need the stop).
-            notes.append(f"blocking py-spy dump failed ({_error_line(result.stderr)}); retried with --nonblocking")
-            argv = [a for a in self.argv if a != "--native"] + ["--nonblocking"]
-            result, more = ToolRun(argv, self.ident, self.env).finish(timeout_s)
+            if not found:
+                notes.append(f"blocking py-spy dump failed ({_error_line(result.stderr)}); "
+                             "retried with --nonblocking")
+            self._go_nonblocking(found)
+            result, more = self.tool.finish(timeout_s)
             notes += more
-            nonblocking = True
-            if result.returncode != 0:
-                raise classify_failure(self.ident.pid, result)
-        return PyspyDump(_threads(result.stdout, redact, f"pid {self.ident.pid}"), nonblocking, tuple(notes))
+        if result.returncode != 0:
+            raise classify_failure(self.ident.pid, result)
+        return PyspyDump(_threads(result.stdout, redact, f"pid {self.ident.pid}"), self.nonblocking,
+                         tuple(self._notes() + notes))
 
 
 def _threads(stdout: bytes, redact: bool, what: str) -> tuple:

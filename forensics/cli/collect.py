@@ -15,7 +15,8 @@ from forensics.cli.common import benign_option, benign_rules, open_store, store_
 @click.option("--native", is_flag=True, help="Include native (C) frames.")
 @click.option("--locals", "with_locals", is_flag=True, help="Include local variables (secrets redacted).")
 @click.option("--no-redact", is_flag=True, help="Keep locals as captured: no redaction by name or value shape (the command line is always redacted).")
-@click.option("--timeout", type=float, default=10.0, show_default=True, help="Seconds per capture tool run.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True),
+              help="Seconds per capture tool run, on every backend (default: py-spy 10, gdb 30).")
 @click.option("--py-spy", "pyspy_path", type=click.Path(dir_okay=False), help="py-spy binary to use.")
 @click.option("--json", "as_json", is_flag=True, help="Print the capture document(s) instead of the summary.")
 @click.option("--timings", "show_timings", is_flag=True, help="Print the wall time of each phase on stderr.")

@@ -224,9 +224,10 @@ def test_missing_pid(tmp_path):
     assert not (tmp_path / "captures").exists() or not list((tmp_path / "captures").iterdir())
 
 
-@pytest.mark.parametrize("method", ["py-spy", "auto"])
+@pytest.mark.parametrize("method", ["py-spy", "auto", "gdb"])
 def test_not_a_python_process(tmp_path, method):
-    """auto must not fall back to a native-only gdb capture of something that is not Python at all."""
+    """auto must not fall back to a native-only gdb capture of something that is not Python at all, and gdb
+    refuses it as py-spy does."""
     proc = subprocess.Popen(["sleep", "300"])
     try:
         res = hangdump("collect", "--pid", str(proc.pid), "--method", method, store=tmp_path)
@@ -372,3 +373,76 @@ def test_parallel_pool_capture(tmp_path):
     earliest_end = min(w[1] for w in windows)
     assert latest_start < earliest_end, f"captures ran one after another ({windows}, total {elapsed:.2f}s)"
 
+
+
+# --- targets that cannot be stopped: say what is really wrong, read them without stopping them -------------
+
+FAULTS = Path(__file__).resolve().parents[2] / "fixtures" / "faults"
+
+
+def release(fifo: str) -> None:
+    """Let dstate.py's vfork child go on (it is blocked opening the FIFO for reading): its thread leaves D."""
+    os.close(os.open(fifo, os.O_WRONLY))
+
+
+@pytest.mark.parametrize("method", ["auto", "py-spy", "gdb"])
+def test_d_state_thread_is_named_and_read_without_stopping(tmp_path, method):
+    """A thread in D (a real vfork wait) would hold a blocking capture until it wakes: say so, read nonblocking."""
+    with spawn_hang("dstate", script=FAULTS / "dstate.py", canary=True) as hung:
+        stuck = hung.tid("vforker")
+        c = capture_json(hung.pid, tmp_path, "--method", method, "--native", "--timeout", "5")
+        assert_left_running(hung.pid, allowed="RSD")
+        assert read_stat(hung.pid, stuck).state == "D"
+        release(hung.info["fifo"])
+        wait_until(lambda: not os.path.exists(f"/proc/{hung.pid}/task/{stuck}"), what="vforker done")
+        assert_left_running(hung.pid)
+    assert c.options["nonblocking"] is True and c.method == "py-spy"
+    [note] = [e for e in c.errors if "state D" in e]
+    assert f"{stuck} in " in note and "--nonblocking" in note
+    assert not [e for e in c.errors if "timeout" in e]
+    assert next(t for t in c.threads if t.tid == stuck).kernel.state == "D"
+
+
+@pytest.mark.parametrize("method", ["auto", "py-spy", "gdb"])
+def test_target_traced_by_strace_names_the_tracer(tmp_path, method):
+    with spawn_hang("deadlock_ab", canary=True) as hung:
+        wait_blocked(hung.pid, [hung.tid("worker-a")], syscalls={"futex"})
+        strace = subprocess.Popen(["strace", "-qq", "-o", os.devnull, "-p", str(hung.pid)], stderr=subprocess.PIPE)
+        try:
+            wait_until(lambda: tracer_pid(hung.pid) == strace.pid, what="strace attached")
+            c = capture_json(hung.pid, tmp_path, "--method", method)
+            assert tracer_pid(hung.pid) == strace.pid  # still strace's: we neither stole nor broke it
+        finally:
+            strace.terminate()
+            strace.wait()
+        assert_left_running(hung.pid)
+    assert c.options["nonblocking"] is True
+    [note] = [e for e in c.errors if "already traced" in e]
+    assert f"pid {strace.pid} (strace" in note and "--nonblocking" in note
+    assert thread(c, "worker-a").python_frames[0].function == "transfer_a_to_b"
+
+
+@pytest.mark.parametrize("method", ["auto", "py-spy", "gdb"])
+def test_zombie_is_called_a_zombie(tmp_path, method):
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        wait_until(lambda: read_stat(child.pid).state == "Z", what="child exited, unreaped")
+        res = hangdump("collect", "--pid", str(child.pid), "--method", method, store=tmp_path)
+    finally:
+        child.wait()
+    assert_one_line_error(res, 4, "zombie", f"parent (pid {os.getpid()})")
+    assert not list(tmp_path.glob("captures/*.json"))
+
+
+def test_pid_1_is_never_stopped(tmp_path):
+    """pid 1 is read without stopping it; a refusal names its real cause, never "run as root" to root."""
+    res = hangdump("collect", "--pid", "1", "--json", "--no-store", store=tmp_path)
+    if res.returncode == 0:
+        c = Capture.from_json(res.stdout)
+        assert c.options["nonblocking"] is True and any("pid 1 is init" in e for e in c.errors)
+        return
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "Traceback" not in res.stderr, res.stderr
+    assert res.returncode in (5, 6), res.stderr
+    if res.returncode == 6 and os.geteuid() == 0:
+        assert "capabilities this process lacks" in lines[0] or "security module" in lines[0], lines[0]

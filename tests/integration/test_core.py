@@ -37,7 +37,7 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("gdb") is None, reason="gdb not installed"),
     needs_pyenv,
 ]
-KEEP = CollectOptions(method="gdb", keep_core=True, timeout_s=10)
+KEEP = CollectOptions(method="gdb", keep_core=True)
 
 
 @pytest.fixture(scope="module")

@@ -41,7 +41,7 @@ needs_debian = pytest.mark.skipif(
     not os.path.isfile(DEBIAN_311) or gdbmod.find_extension(DEBIAN_311) is None,
     reason="needs /usr/bin/python3.11 and python3.11-dbg",
 )
-GDB = CollectOptions(method="gdb", timeout_s=10)
+GDB = CollectOptions(method="gdb")
 
 
 def by_tid(capture):
@@ -367,3 +367,29 @@ def test_interpreter_without_debug_info_says_install_dbg():
     t = next(s for s in stacks.threads if s.tid == hung.tid("worker-a"))
     assert not t.python_frames and t.frames
     assert any("unable to read python frame information" in n and "python3.11-dbg" in n for n in stacks.notes), stacks.notes
+
+
+def test_cli_gdb_honours_timeout(tmp_path):
+    """--timeout bounds gdb too: a gdb frozen once it is attached is killed after 2 s (it used to get 30), the
+    target runs again, and the error says the tool did not answer in time."""
+    with spawn_hang("deadlock_ab", args=["--extra-idle-threads", "20"], canary=True) as hung:
+        wait_blocked(hung.pid, [hung.tid("worker-a")], syscalls={"futex"})
+        cli = subprocess.Popen(
+            [sys.executable, "-m", "forensics", "collect", "--pid", str(hung.pid), "--method", "gdb",
+             "--timeout", "2", "--store", str(tmp_path)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        try:
+            gdb_pid = wait_until(lambda: _gdb_child(cli.pid), timeout=20, interval=0.001, what="gdb started")
+            wait_until(lambda: procfs.tracer_pid(hung.pid) == gdb_pid, timeout=20, interval=0.001,
+                       what="gdb attached")
+            os.kill(gdb_pid, signal.SIGSTOP)
+            _out, err = cli.communicate(timeout=20)  # far below the old 30 s
+        finally:
+            if cli.poll() is None:
+                cli.kill()
+                cli.wait()
+        assert_left_running(hung.pid)
+    assert cli.returncode == 8, err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "in time" in lines[0], err
