@@ -124,8 +124,8 @@ for _names, _cat in (
       "_PyMutex_LockTimed", "_PyMutex_LockSlow", "_PySemaphore_Wait", "PyThread_acquire_lock",
       "sem_clock_wait", "sem_timedwait", "sem_wait", "__new_sem_wait_slow", "do_futex_wait"), LOCK_WAIT),
     (("sqlite3InvokeBusyHandler", "sqliteDefaultBusyCallback", "btreeInvokeBusyHandler"), SLEEP),
-    (("clock_nanosleep", "__clock_nanosleep", "nanosleep", "__nanosleep", "pysleep", "time_sleep", "usleep"),
-     SLEEP),
+    (("clock_nanosleep", "__clock_nanosleep", "nanosleep", "__nanosleep", "pysleep", "time_sleep", "usleep",
+      "sleep", "__sleep"), SLEEP),
     (("recv", "recvfrom", "recvmsg", "__libc_recv", "__libc_recvfrom", "sock_recv", "sock_recv_into",
       "sock_recvfrom", "sock_recv_guts", "SSL_read", "SSL_read_ex", "ssl3_read_bytes", "_ssl__SSLSocket_read"),
      SOCKET_READ),
@@ -143,7 +143,7 @@ for _names, _cat in (
         _NATIVE_WAITS[_n] = _cat
 _LIBC_NAMES = frozenset({
     "sem_clock_wait", "sem_timedwait", "sem_wait", "__new_sem_wait_slow", "do_futex_wait", "clock_nanosleep",
-    "__clock_nanosleep", "nanosleep", "__nanosleep", "usleep", "recv", "recvfrom", "recvmsg", "__libc_recv",
+    "__clock_nanosleep", "nanosleep", "__nanosleep", "usleep", "sleep", "__sleep", "recv", "recvfrom", "recvmsg", "__libc_recv",
     "__libc_recvfrom", "accept", "accept4", "__libc_accept", "connect", "__libc_connect", "select", "__select", "poll",
     "__poll", "ppoll", "__ppoll", "epoll_wait", "epoll_pwait", "pselect", "wait4", "__wait4", "waitpid", "__waitpid",
     "__libc_waitpid", "waitid", "flock", "__flock", "lockf", "read", "__libc_read", "__read",

@@ -81,10 +81,12 @@ class Cluster:
     thread: str | None = None
     stack: tuple[StackLine, ...] = ()
     varies: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    title: str = ""  # the cluster's headline: category and culprit call site(s), no tid; unique among clusters
 
     def to_dict(self) -> dict:
         return {
             "id": self.id,
+            "title": self.title,
             "category": self.category,
             "verdict": self.verdict,
             "captures": len(self.members),
@@ -337,12 +339,12 @@ def _finish(lead: _Group, raw: dict | None, rules: BenignRules | None) -> Cluste
     hosts = {m.host for m in members}
     days = {time.strftime("%Y-%m-%d", time.gmtime(m.taken_at)) for m in members if m.taken_at is not None}
     times = [m.taken_at for m in members if m.taken_at is not None]
-    verdict, category, thread, stack = "", "unknown", None, ()
+    verdict, category, thread, stack, title = "", "unknown", None, (), ""
     if raw is not None:
         pa = analyze(raw, rules)
         if pa.verdicts:
             v = pa.verdicts[0]
-            verdict, category = v.text, v.kind
+            verdict, category, title = v.text, v.kind, headline(v)
             pick = v.roles[0].thread if v.roles else None
         else:
             pick = None
@@ -393,7 +395,47 @@ def _finish(lead: _Group, raw: dict | None, rules: BenignRules | None) -> Cluste
         thread=thread,
         stack=stack,
         varies=varies,
+        title=title or category,
     )
+
+
+_TITLES = {
+    "deadlock": "lock-order deadlock", "gil": "GIL held in a blocking C call", "io": "blocked read with no timeout",
+    "lock": "lock never released", "queue": "queue wait nothing ends", "wait": "wait nothing ends",
+    "join": "join of a thread that never ends", "subprocess": "child process never exits",
+    "pool": "pool result never comes", "flock": "file lock held elsewhere", "busy": "busy loop",
+    "sleep": "sleep", "idle": "idle by design", "unknown": "stuck, cause unknown",
+}
+
+
+def headline(v: Any) -> str:
+    """``lock-order deadlock: settle() at billing.py:41 ↔ reconcile() at billing.py:88``: the kind and where the
+    culprit threads are, never who they are (tids and thread names change with every capture)."""
+    label = _TITLES.get(v.kind, v.kind)
+    if v.kind == "gil":
+        roles = [r for r in v.roles if r.category == "gil-holder-blocked"] or list(v.roles[:1])
+    elif v.kind == "deadlock":
+        roles = list(v.roles)
+    else:
+        roles = list(v.roles[:1])
+    sites = []
+    for r in roles:
+        site = f"{r.function}() at {r.location}" if r.function else r.location
+        if site not in sites:
+            sites.append(site)
+    return f"{label}: {' ↔ '.join(sites)}" if sites else label
+
+
+def _unique_titles(clusters: list[Cluster]) -> list[Cluster]:
+    """Two clusters never share a title: the signature's frames tell them apart, the id as a last resort."""
+    from collections import Counter
+    from dataclasses import replace
+
+    seen = Counter(c.title for c in clusters)
+    out = [replace(c, title=f"{c.title} (via {' / '.join(s.entry or s.text() for s in c.signature.threads[:2])})")
+           if seen[c.title] > 1 else c for c in clusters]
+    again = Counter(c.title for c in out)
+    return [replace(c, title=f"{c.title} [{c.id}]") if again[c.title] > 1 else c for c in out]
 
 
 def _rank(clusters: list[Cluster]) -> list[Cluster]:
@@ -417,7 +459,7 @@ def cluster(captures: Iterable[Any], rules: BenignRules | None = None,
     for cap in captures:
         raw = _as_dict(cap)
         c.add(raw, raw)
-    return _rank(_unique_ids([_finish(lead, lead.ref, rules) for lead in c.merge()]))
+    return _rank(_unique_titles(_unique_ids([_finish(lead, lead.ref, rules) for lead in c.merge()])))
 
 
 def _load(path: str) -> dict:
@@ -469,4 +511,4 @@ def cluster_paths(
         except (OSError, ValueError, UnicodeDecodeError, RecursionError, CaptureFormatError):
             raw = None
         out.append(_finish(lead, raw, rules))
-    return _rank(_unique_ids(out))
+    return _rank(_unique_titles(_unique_ids(out)))

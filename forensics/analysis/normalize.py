@@ -129,9 +129,11 @@ def library_name(path: str | None) -> str:
 
 
 def native_function(name: str) -> str:
+    """Compiler clone suffixes go, and glibc's internal aliases (``__GI___clock_nanosleep``, what gdb reads from a
+    core with libc's symbols) are the public function (``__clock_nanosleep``)."""
     if not name or name == "??" or _HEX.match(name):
         return "?"
-    return _CLONE_SUFFIX.sub("", name)
+    return _CLONE_SUFFIX.sub("", name.removeprefix("__GI_"))
 
 
 _CACHE: dict[tuple, NFrame] = {}

@@ -16,9 +16,11 @@ Each lock expression also gets an *identity* (``LockFacts.ident``), what makes t
   an *alias*, whose lock depends on the arguments; two threads in ``transfer(src, dst)`` hold
   different locks under one name.
 
-A context manager is not a lock when the module assigns it from a call that does not make one
-(``conn = sqlite3.connect(...)``, ``open(...)``): only calls whose name says lock, semaphore,
-condition or mutex count; expressions with no visible assignment are assumed to be locks.
+A context manager is a lock only when something says so: the call that makes it (``threading.Lock()``:
+only calls whose name says lock, semaphore, condition or mutex count, never ``sqlite3.connect(...)`` or
+``open(...)``), or, when it is made elsewhere, its name (``self._lock``, ``cache_mutex``); a parameter
+(``with first:`` in ``_take_pair(first, second)``) may be a lock and is taken for one; a click context
+(``with ctx:``) or a file is not.
 """
 from __future__ import annotations
 
@@ -146,8 +148,13 @@ def _is_lock(expr: ast.AST, tree: ast.Module, cls: ast.ClassDef | None, func: as
         scope = [s for s in tree.body if isinstance(s, (ast.Assign, ast.AnnAssign))]
     values = _assigned(scope, text) if scope else []
     calls = [v for v in values if isinstance(v, ast.Call)]
-    if not values or len(calls) < len(values):
-        return True  # not assigned here, or from something we cannot judge: assume a lock
+    named = bool(_LOCKISH.search(text))
+    if not values:
+        # made elsewhere: a lock if its name says so, or if it is a parameter (transfer(src, dst): `with first:`,
+        # which lock depends on the caller); never a context (click's `with ctx:`) or a file by default
+        return named or (func is not None and root in _local_names(func))
+    if len(calls) < len(values):
+        return named  # also assigned from something that is not a call (`ctx = self`): only its name can tell
     return any(_LOCKISH.search(_text(v.func)) for v in calls)
 
 

@@ -50,7 +50,8 @@ def command(as_json, top, benign, threshold, since, until, host, pid, store_dir)
         return 0
     for i, c in enumerate(clusters, 1):
         seen = (f"{local_time(c.first_seen)} .. {local_time(c.last_seen)}" if c.first_seen is not None else "?")
-        click.echo(f"#{i} cluster {c.id}  [{c.category}]  {c.processes} process(es), {c.hosts} host(s), "
+        click.echo(f"#{i} {c.title}")
+        click.echo(f"    cluster {c.id}  [{c.category}]  {c.processes} process(es), {c.hosts} host(s), "
                    f"{c.days} day(s), {len(c.members)} capture(s)  seen {seen}")
         for line in (c.verdict or "(no verdict)").splitlines():
             click.echo(f"    {line}")

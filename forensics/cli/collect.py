@@ -12,7 +12,9 @@ from forensics.cli.common import benign_option, benign_rules, open_store, store_
 @click.option("--pid", "pids", type=int, multiple=True, help="Process to capture (repeatable).")
 @click.option("--match", help="Also capture every process whose command line matches this regex.")
 @click.option("--children", is_flag=True, help="Also capture the process tree below each target.")
-@click.option("--native", is_flag=True, help="Include native (C) frames.")
+@click.option("--native/--no-native", default=None,
+              help="Include native (C) frames. Default: no for a live process, yes for --core (the GIL holder's C "
+                   "call and the waiters' take_gil are only seen there).")
 @click.option("--locals", "with_locals", is_flag=True, help="Include local variables (secrets redacted).")
 @click.option("--no-redact", is_flag=True, help="Keep locals as captured: no redaction by name or value shape (the command line is always redacted).")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True),
@@ -51,8 +53,8 @@ def command(pids, match, children, native, with_locals, no_redact, timeout, pysp
             raise UsageError("--core analyses a core file; it does not go with --pid or --match")
         if keep_core:
             raise UsageError("--keep-core keeps the core of a live process; --core reads one that exists")
-        opts = CollectOptions(native=native, with_locals=with_locals, redact=not no_redact, timeout_s=timeout,
-                              pyspy_path=pyspy_path, method=method, deep=deep, gdb_ext=gdb_ext)
+        opts = CollectOptions(native=native is not False, with_locals=with_locals, redact=not no_redact,
+                              timeout_s=timeout, pyspy_path=pyspy_path, method=method, deep=deep, gdb_ext=gdb_ext)
         return _core(core_file, exe, opts, as_json, no_store, store_dir, rules, show_timings)
     if exe is not None:
         raise UsageError("--exe goes with --core", help="for a live process the executable is read from /proc")
@@ -70,7 +72,7 @@ def command(pids, match, children, native, with_locals, no_redact, timeout, pysp
         raise UsageError(f"no process matches {match!r}")
     store = None if no_store else open_store(store_dir)
     opts = CollectOptions(
-        native=native, with_locals=with_locals, redact=not no_redact, timeout_s=timeout, pyspy_path=pyspy_path,
+        native=bool(native), with_locals=with_locals, redact=not no_redact, timeout_s=timeout, pyspy_path=pyspy_path,
         method=method, deep=deep, keep_core=keep_core, gdb_ext=gdb_ext,
     )
     outcomes = collect(chosen, opts, store=store if keep_core else None, meanwhile=None if as_json else _warm_up)

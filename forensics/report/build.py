@@ -161,12 +161,13 @@ def _view(cl, payload: Payload, store: LocalStore, paths: list[Path], by_id: dic
                                        varies=i == ta.blocking_frame and nf.key in varying_keys))
             threads.append(RepresentativeThread(thread.name or f"tid {thread.tid}", role, tuple(lines)))
     hosts = tuple(sorted({payload.hosts[m] for m in members}))
-    headline, _, rest = (cl.verdict or cl.category).partition("\n")
+    first, _, rest = (cl.verdict or cl.category).partition("\n")
+    headline = cl.title or first
     return ClusterView(
         id=cl.id,
         kind=cl.category,
         headline=headline,
-        explanation=cl.verdict if rest else "",
+        explanation=cl.verdict if rest or headline != first else "",
         members=members,
         processes=cl.processes,
         hosts=hosts,

@@ -328,3 +328,19 @@ def test_core_pyspy_cannot_read_goes_through_gdb(tmp_path):
 
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-q"]))
+
+
+def test_cli_core_carries_native_frames_by_default_and_gets_the_gil_verdict(gil_core, tmp_path, capsys):
+    """`collect --core` without --native: the GIL holder's C call and the waiters' take_gil are in the capture, and
+    the verdict is the live one's (the holder blamed in its Python frame, the waiters waiting for the GIL)."""
+    from forensics.analysis import analyze
+    from forensics.model import Capture
+
+    raw, tids = gil_core
+    assert main(["collect", "--core", raw, "--json", "--no-store", "--store", str(tmp_path)]) == 0
+    cap = Capture.from_json(capsys.readouterr().out)
+    assert cap.options["native"] is True
+    top = analyze(cap).verdicts[0]
+    assert top.kind == "gil" and top.roles[0].tid == tids["gil-holder"], top.text
+    assert top.roles[0].function == "call_native_codec"
+    assert {r.tid for r in top.roles[1:]} >= {tids["cruncher-1"], tids["cruncher-2"]}

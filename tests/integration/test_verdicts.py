@@ -63,3 +63,29 @@ def test_forked_child_lock_nobody_holds():
     # `self._buffer_lock` in a method of ShippingHandler is named by its class
     assert "`ShippingHandler._buffer_lock`" in top.text and "no thread in this process holds it" in top.text
     assert top.roles[0].waits_for.name == "self._buffer_lock"
+
+
+@pytest.mark.parametrize("fixture, tids, syscalls, kind", [
+    ("gil_held_ctypes", ["gil-holder"], ["clock_nanosleep", "nanosleep"], "gil"),
+    ("deadlock_ab", ["worker-a", "worker-b"], ["futex"], "deadlock"),
+])
+def test_one_process_captured_every_way_gets_one_verdict_and_one_cluster(fixture, tids, syscalls, kind):
+    """py-spy, --native, --method gdb and --deep on the same hung process: the same category, the same culprit,
+    the same cluster (a GIL waiter sampled running, or an attach restarting a syscall, must not change them)."""
+    from forensics.analysis import cluster
+
+    ways = [CollectOptions(timeout_s=30), CollectOptions(native=True, timeout_s=30),
+            CollectOptions(method="gdb", timeout_s=60), CollectOptions(deep=True, timeout_s=60)]
+    caps = []
+    with spawn_hang(fixture) as hung:
+        for i, opts in enumerate(ways):
+            # a sleep interrupted by an earlier attach goes on as restart_syscall
+            wait_blocked(hung.pid, [hung.tid(n) for n in tids], syscalls=syscalls + (["restart_syscall"] if i else []))
+            out = collect([hung.pid], opts)[0]
+            assert out.capture is not None, out.error
+            caps.append(out.capture)
+    tops = [analyze(c).verdicts[0] for c in caps]
+    assert {t.kind for t in tops} == {kind}, [t.text for t in tops]
+    assert len({tuple(sorted(r.function or "" for r in t.roles if r.name in tids)) for t in tops}) == 1, \
+        [t.text for t in tops]
+    assert len(cluster(caps)) == 1, [c.signature.key for c in cluster(caps)]

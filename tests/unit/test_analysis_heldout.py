@@ -235,3 +235,15 @@ def test_io_verdict_names_the_peer_from_kernel_state():
     kernel["peer"] = "127.0.0.1:6379"
     top = analyze(cap, read_source=False).verdicts[0]
     assert top.kind == "io" and "with no timeout from 127.0.0.1:6379" in top.text
+
+
+def test_cluster_titles_name_the_call_sites_without_tids_and_never_repeat():
+    clusters = cluster(captures_of(*set(LABELS.values())))
+    titles = [c.title for c in clusters]
+    assert len(set(titles)) == len(titles), titles
+    assert not any("tid" in t for t in titles)
+    deadlocks = [c.title for c in clusters if c.category == "deadlock"]
+    assert any(t.startswith("lock-order deadlock: confirm() at inventory_orders.py:") and "↔ release()" in t
+               or t.startswith("lock-order deadlock: release() at inventory_orders.py:") for t in deadlocks), deadlocks
+    sync = [t for t in deadlocks if "_take_pair()" in t]
+    assert len(sync) == 2 and sync[0] != sync[1]

@@ -107,3 +107,32 @@ def test_import_time_deadlock_from_a_recorded_capture():
     # without the import under way in another thread, a module lock wait is no deadlock
     doc["threads"] = [t for t in doc["threads"] if t["name"] == "cache-warmer"]
     assert all(v.kind != "deadlock" for v in verdicts(doc, read_source=False))
+
+
+def test_a_click_context_or_a_file_is_not_a_held_lock(tmp_path):
+    from forensics.analysis.source import lock_facts
+
+    src = tmp_path / "core.py"
+    src.write_text(textwrap.dedent("""\
+        import threading
+        registry_lock = threading.Lock()
+
+
+        def invoke(self, other, callback):
+            ctx = self
+            if other:
+                ctx = self._make_sub_context(other)
+            with ctx:
+                with open("/etc/hosts") as fh:
+                    with registry_lock:
+                        return callback(fh)
+
+
+        def guarded(first, callback):
+            with first:
+                return callback()
+        """))
+    inner = lock_facts(str(src), 12)  # return callback(fh), under ctx, the file and the lock
+    assert [name for name, _ in inner.holds] == ["registry_lock"]
+    assert lock_facts(str(src), 9).waits_for is None  # `with ctx:` waits for no lock
+    assert [name for name, _ in lock_facts(str(src), 17).holds] == ["first"]  # a parameter may be a lock
