@@ -128,6 +128,10 @@ class Watchdog:
             seen.add(ident)
             target = Target(ident, why, s.ppid)
             targets.append(target)
+            if s.state in ("Z", "X") and ident not in self.done:
+                self.done.add(ident)  # reported once; nothing a signal could do
+                self.events.emit("skipped", ident, reason="zombie",
+                                 why=f"pid {pid} has exited; its parent (pid {s.ppid}) has not reaped it")
             hist = self.history.get(ident)
             if hist is None:
                 hist = self.history[ident] = collections.deque(maxlen=HISTORY)

@@ -396,3 +396,16 @@ def test_metrics_served_on_loopback(workers):
         assert "# TYPE hangdump_watch_scan_duration_seconds gauge" in body
     finally:
         server.shutdown()
+
+
+def test_a_zombie_is_reported_once_and_never_signalled(workers):
+    proc, _ = workers.start("sleep_forever")
+    wait_stale(workers, proc.pid)
+    os.kill(proc.pid, signal.SIGKILL)  # not reaped: a zombie, our child, its heartbeat file still there
+    wait_until(lambda: read_stat(proc.pid).state == "Z", what="zombie")
+    dog = watchdog(config(workers))
+    for _ in range(3):
+        for fut in dog.act(dog.scan()):
+            fut.result(timeout=60)
+    assert [(e["event"], e.get("reason")) for e in dog.events.history] == [("skipped", "zombie")]
+    assert proc.wait(timeout=10) == -signal.SIGKILL
