@@ -10,10 +10,13 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from forensics.watch.sampler import read_once
+
+_NO_TIDS: frozenset[int] = frozenset()
 
 
 class Beat(NamedTuple):
@@ -42,6 +45,8 @@ class Beat(NamedTuple):
     @property
     def own_tids(self) -> frozenset[int]:
         """The heartbeat's own thread: never evidence of the worker's progress, or of its lack."""
+        if not (self.beater_tid or self.writer_tid):
+            return _NO_TIDS
         return frozenset(t for t in (self.beater_tid, self.writer_tid) if t)
 
     def summary(self, now: float) -> dict:
@@ -65,13 +70,13 @@ class Beats:
         return self.readable and pid not in self.unknown_pids
 
 
-def parse_beat(text: bytes, path: str, now_mono: float, now_wall: float) -> Beat:
+def parse_beat(text: bytes, mtime: Callable[[], float], now_mono: float, now_wall: float) -> Beat:
     """A payload as written by forensics.heartbeat; ValueError/KeyError/TypeError/OSError if it is not one.
-    Without a usable monotonic stamp (absent, or from another time namespace) the file's mtime ages it."""
-    d = json.loads(text)
+    Without a usable monotonic stamp (absent, or from another time namespace) the file's ``mtime()`` ages it."""
+    d = json.loads(text.decode())
     mono = d.get("mono")
     if not isinstance(mono, (int, float)) or mono > now_mono + 1.0:
-        mono = now_mono - max(0.0, now_wall - os.stat(path).st_mtime)
+        mono = now_mono - max(0.0, now_wall - mtime())
     started = d.get("started_mono")
     resolution = d.get("resolution")
     return Beat(
@@ -85,13 +90,25 @@ def parse_beat(text: bytes, path: str, now_mono: float, now_wall: float) -> Beat
 
 def read_dir(directory: str, now_mono: float, required: bool = True) -> Beats:
     """Every beat in ``directory``. A missing directory is unknown when the user named it (``required``),
-    and simply "no heartbeats in use" for the default location."""
+    and simply "no heartbeats in use" for the default location. Files are opened relative to the
+    directory's fd (no path walk per file: this runs for every worker every scan)."""
     try:
-        names = os.listdir(directory)
+        dfd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
     except FileNotFoundError:
         if required:
             return Beats(readable=False, reason=f"{directory} does not exist")
         return Beats(readable=True)
+    except OSError as exc:
+        return Beats(readable=False, reason=f"cannot open {directory}: {exc.strerror or exc}")
+    try:
+        return _read_all(dfd, directory, now_mono)
+    finally:
+        os.close(dfd)
+
+
+def _read_all(dfd: int, directory: str, now_mono: float) -> Beats:
+    try:
+        names = os.listdir(dfd)
     except OSError as exc:
         return Beats(readable=False, reason=f"cannot list {directory}: {exc.strerror or exc}")
     now_wall = time.time()
@@ -101,9 +118,9 @@ def read_dir(directory: str, now_mono: float, required: bool = True) -> Beats:
         if ext != "json" or not stem.isdigit():
             continue
         pid = int(stem)
-        path = os.path.join(directory, name)
         try:
-            beat = parse_beat(read_once(path), path, now_mono, now_wall)
+            beat = parse_beat(read_once(name, dfd), lambda name=name: os.stat(name, dir_fd=dfd).st_mtime,
+                              now_mono, now_wall)
         except FileNotFoundError:
             continue  # replaced or removed between listdir and open
         except (OSError, ValueError, KeyError, TypeError):

@@ -37,9 +37,9 @@ class ProcSample(NamedTuple):
     still_since: float | None = None  # when the run of samples with no thread progress began (rules.advance)
 
 
-def read_once(path: str) -> bytes:
+def read_once(path: str, dir_fd: int | None = None) -> bytes:
     """One read(2): /proc files this small come whole (procraw.read_bytes loops to EOF: one more syscall)."""
-    fd = os.open(path, os.O_RDONLY)
+    fd = os.open(path, os.O_RDONLY, dir_fd=dir_fd)
     try:
         return os.read(fd, 65536)
     finally:

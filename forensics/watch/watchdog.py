@@ -136,7 +136,9 @@ class Watchdog:
             if hist is None:
                 hist = self.history[ident] = collections.deque(maxlen=HISTORY)
                 self.first_ppid[ident] = s.ppid
-            hist.append(rules.advance(hist[-1] if hist else None, s, beat.own_tids if beat else frozenset()))
+            if s.threads is not None:  # only a sample with threads can extend a no-progress run
+                s = rules.advance(hist[-1] if hist else None, s, beat.own_tids if beat else frozenset())
+            hist.append(s)
             recorded = beat.ppid if beat is not None and beat.ppid else self.first_ppid[ident]
             det = rules.evaluate(tuple(hist), beat, known, recorded, now, self.cfg.rules)
             if det is not None:
