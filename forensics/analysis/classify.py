@@ -199,6 +199,8 @@ _THREAD_STARTERS = frozenset({
     "threading:run", "threading:_bootstrap_inner", "concurrent.futures.thread:run", "multiprocessing.pool:worker",
     "multiprocessing.process:run", "multiprocessing.process:_bootstrap",
 })
+# ... of which these start a thread of the program's own (a helper may be one); the others run a pool's work item
+_OWN_THREAD = frozenset({"threading:run", "threading:_bootstrap_inner"})
 # The event loop running a callback or a coroutine step (Handle._run): what the application does there
 # blocks every other task of the loop.
 _EVENT_LOOP = frozenset({"asyncio.events:_run", "asyncio.base_events:_run_once"})
@@ -393,6 +395,7 @@ class FrameFacts:
     target: str | None
     benign: bool
     entry: str | None = None  # the application function a thread or pool work item was started with
+    own_thread: bool = False  # started by threading (not a pool's work item: that is a job, never a helper)
     depth: int = 0  # application frames from the wait to the entry (recursion counted once)
     in_event_loop: bool = False  # application code run by an asyncio event loop (a callback or a coroutine step)
 
@@ -440,6 +443,7 @@ def scan_frames(frames: list, rules: BenignRules = NO_RULES) -> FrameFacts:
     depth = 0
     in_loop = False
     prev: str | None = None
+    own = False
     for _, nf in py[first:] if first is not None else ():
         if nf.origin in mine:
             if chain and nf.function == "<module>":
@@ -459,6 +463,7 @@ def scan_frames(frames: list, rules: BenignRules = NO_RULES) -> FrameFacts:
                 in_loop = True
             if nf.key in _THREAD_STARTERS:
                 entry = prev  # the target the thread (or pool work item) was started with
+                own = nf.key in _OWN_THREAD
                 break
             if nf.origin == "stdlib":
                 prev = None
@@ -483,6 +488,7 @@ def scan_frames(frames: list, rules: BenignRules = NO_RULES) -> FrameFacts:
         target=target,
         benign=benign,
         entry=entry,
+        own_thread=own,
         depth=depth,
         in_event_loop=in_loop,
     )
@@ -594,6 +600,7 @@ def analyze_thread(index: int, t: dict, rules: BenignRules = NO_RULES, cache: di
     # dump), a helper's short target stopped in a C call is most likely its timer, so it is taken for one.
     parked = not benign and (bool(polls) or timed or (
         ff.entry is not None
+        and ff.own_thread
         and ff.depth <= 2
         and (category in (CONDITION_WAIT, QUEUE_GET, SLEEP, SELECT) or (category == UNKNOWN and not kernel))
     ))

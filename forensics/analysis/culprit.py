@@ -30,9 +30,10 @@ _TIER = {
     C.GIL_WAIT: 6,
 }
 _WAITS_FOR_THREAD = frozenset({C.JOIN, C.POOL_WAIT, C.CONDITION_WAIT})
-# Levels, below every tier: a helper-shaped thread (a short target parked on a wait), a wait known to have a
-# timeout (a loop that wakes up by itself), a join (the joined thread is alive in this very process).
-HELPER, TIMED, JOINING = 1, 2, 3
+# Levels, below every tier: a helper-shaped thread (a short target parked on a wait), a join with no timeout (the
+# joined thread is alive in this very process: its own wait explains more), a wait known to have a timeout (a
+# loop that wakes up by itself, a join(timeout) in a loop included).
+HELPER, JOINING, TIMED = 1, 2, 3
 Rank = tuple[int, int, int]
 
 
@@ -54,7 +55,7 @@ def evidence_rank(t: ThreadAnalysis, supervised: bool = False) -> Rank:
         tier = 1  # a poll with no timeout, SQLite's busy handler (another connection holds the database)
     # more application code between the wait and the entry: more likely the work than a helper's loop
     deeper = -len(t.chain)
-    if t.category == C.JOIN:
+    if t.category == C.JOIN and not t.timed:
         return JOINING, tier, deeper
     if t.timed and tier > 1:
         return TIMED, deeper, tier  # loops all: the one with the most application code is the likeliest work
