@@ -118,7 +118,10 @@ def test_show_prints_every_frame(deep, capsys):
 def test_clusters_explain_the_deep_thread(deep, capsys):
     assert main(["clusters", "--store", deep["store"]]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("#1 cluster ") and "descend (recurse" in out and "2 capture(s)" in out
+    headline, cluster_line = out.splitlines()[:2]
+    assert headline.startswith("#1 ") and "descend()" in headline
+    assert cluster_line.strip().startswith("cluster ") and "2 process(es)" in cluster_line
+    assert "descend (recurse" in out
 
 
 def test_exports_hold_the_whole_stack_root_first(deep, capsys):
