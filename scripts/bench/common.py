@@ -188,7 +188,7 @@ def vary(template: dict, rng: random.Random, i: int, when: float) -> dict:
         if rng.random() < 0.5:
             t["frames"].extend({"kind": "native", "function": fn, "file": _LIBC, "module": _LIBC}
                                for fn in ("start_thread", "clone3"))
-    ident = f"{time.strftime('%Y%m%dT%H%M%S', time.gmtime(when))}Z-{host}-{pid}-{i:06x}"
+    ident = f"{time.strftime('%Y%m%dT%H%M%S', time.gmtime(when))}.{int(when * 1000) % 1000:03d}Z-{host}-{pid}-{i:06x}"
     d.update(id=ident, host=host, pid=pid, taken_at=when, source=None)
     return d
 
