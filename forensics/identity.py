@@ -62,8 +62,13 @@ def same_process(ident: ProcessIdentity) -> bool:
 
 
 def tracer_pid(pid: int) -> int:
+    return tracer_pid_of(pid, pid)
+
+
+def tracer_pid_of(pid: int, tid: int) -> int:
+    """The tracer of one thread (strace -p and each gdb attach step trace threads one by one)."""
     try:
-        text = read_text(f"/proc/{pid}/status")
+        text = read_text(f"/proc/{pid}/task/{tid}/status")
     except OSError as exc:
         raise proc_error(pid, exc) from None
     for line in text.splitlines():

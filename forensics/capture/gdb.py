@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
+from forensics.capture import keeper
 from forensics.errors import CaptureFailed, CaptureTimeout, GdbError, ToolMissing
 from forensics.model import Frame, ThreadStack
 from forensics.procfs import ProcessIdentity
@@ -113,7 +114,7 @@ class MISession:
             argv += ["-iex", c]
         try:
             # Own session: a Ctrl-C at the terminal must not interrupt gdb mid-attach; we clean up instead.
-            self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            self.proc = subprocess.Popen(keeper.dying_with_us(argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                          bufsize=0, start_new_session=True)
         except OSError as exc:
             raise ToolMissing(f"cannot run gdb ({exc.strerror or exc})", help="install gdb (apt-get install gdb)") from None

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 
 from forensics import identity as procid
 from forensics import procraw
+from forensics.capture import keeper
 from forensics.errors import CaptureTimeout, PermissionDenied, TargetNotFound
 from forensics.identity import ProcessIdentity, Stat
 
@@ -170,6 +171,7 @@ class ToolRun:
         if self.before is None:
             raise TargetNotFound(f"no process with pid {ident.pid} (it exited or the pid was reused)")
         self.was_stopped = procid.is_stopped(self.before.state)
+        keeper.watch(ident.pid, ident.start_ticks, self.was_stopped)
         self.started_at = time.time()
         self.started = time.monotonic()
         self._out = os.memfd_create("hangdump-tool-stdout")
@@ -178,13 +180,15 @@ class ToolRun:
         self._pidfd: int | None = None
         try:
             # posix_spawn, not subprocess: this runs before anything else is imported (see prestart.py)
-            self.pid = os.posix_spawn(argv[0], argv, os.environ if env is None else env, file_actions=[
+            spawned = keeper.dying_with_us(argv)
+            self.pid = os.posix_spawn(spawned[0], spawned, os.environ if env is None else env, file_actions=[
                 (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
                 (os.POSIX_SPAWN_DUP2, self._out, 1),
                 (os.POSIX_SPAWN_DUP2, self._err, 2),
             ])
         except OSError:
             self._close()
+            keeper.release(ident.pid, ident.start_ticks)
             raise
         try:  # held until the tool is reaped: signals go to it, never to a recycled pid
             self._pidfd = os.pidfd_open(self.pid)
@@ -215,6 +219,7 @@ class ToolRun:
                 os.kill(self.pid, signal.SIGKILL)
             self.returncode = os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])
         ensure_running(self.ident, self.was_stopped)
+        keeper.release(self.ident.pid, self.ident.start_ticks)
         self._close()
 
     def finish(self, timeout_s: float) -> tuple[ToolResult, list[str]]:
@@ -230,6 +235,7 @@ class ToolRun:
             name = os.path.basename(self.argv[0])
             raise CaptureTimeout(f"{name} did not finish within {timeout_s:g}s on pid {self.ident.pid}")
         notes = ensure_running(self.ident, self.was_stopped, suspect=self.returncode != 0)
+        keeper.release(self.ident.pid, self.ident.start_ticks)
         result = ToolResult(
             self.returncode,
             self._read(self._out),
@@ -244,7 +250,9 @@ class ToolRun:
 def target_guard(ident: ProcessIdentity, notes: list[str]) -> Iterator[None]:
     """For tools driven step by step (gdb over MI): whatever happens inside, leave the target as running as we found it."""
     was_stopped = procid.is_stopped(_state(ident))
+    keeper.watch(ident.pid, ident.start_ticks, was_stopped)
     try:
         yield
     finally:
         notes.extend(ensure_running(ident, was_stopped))
+        keeper.release(ident.pid, ident.start_ticks)
