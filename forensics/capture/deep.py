@@ -16,7 +16,7 @@ from dataclasses import replace
 
 from forensics import __version__, procfs, procraw
 from forensics.capture import core as corefile
-from forensics.capture import gdb, stoppable
+from forensics.capture import gdb, lock, stoppable
 from forensics.capture.guard import target_guard
 from forensics.capture.live import CollectOptions, Outcome, host_name, merge_threads, new_capture_id
 from forensics.errors import (
@@ -110,6 +110,15 @@ def collect_gdb_one(pid: int, opts: CollectOptions, store=None, analyser: gdb.An
     cfg = _config(opts)
     gdb.find_gdb(cfg.gdb_path)
     ident = procfs.identity(pid)
+    lock.acquire([ident])
+    try:
+        return _gdb_one(ident, opts, cfg, store, analyser, started)
+    finally:
+        lock.release([ident])
+
+
+def _gdb_one(ident, opts: CollectOptions, cfg: gdb.GdbConfig, store, analyser, started: float) -> Capture:
+    pid = ident.pid
     taken_at = time.time()
     before = procfs.read_stat(pid)
     stoppable.check_not_zombie(ident, before)

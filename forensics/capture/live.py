@@ -145,6 +145,27 @@ def collect(
     missing, and after py-spy when deep. ``store`` receives kept cores. ``meanwhile`` runs while the
     capture tools do (the CLI imports what it will render with: that costs nothing then).
     """
+    from forensics.capture import lock
+
+    idents = []
+    for pid in pids:
+        try:
+            idents.append(procfs.identity(pid))
+        except HangdumpError:
+            continue  # its own Outcome says so, below
+    try:
+        lock.acquire(idents)  # concurrent captures of a target queue here instead of failing
+    except HangdumpError as exc:
+        return [Outcome(pid, error=exc) for pid in pids]
+    try:
+        return _collect(pids, opts, store, meanwhile)
+    finally:
+        lock.release(idents)
+
+
+def _collect(
+    pids: list[int], opts: CollectOptions, store=None, meanwhile: Callable[[], object] | None = None
+) -> list[Outcome]:
     # An explicit --py-spy that does not work is an error to report, not a reason to switch tools.
     if opts.method == "gdb" or (opts.method == "auto" and not opts.pyspy_path and not _has_pyspy(opts)):
         from forensics.capture import deep

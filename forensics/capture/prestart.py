@@ -9,6 +9,7 @@ guard leaves the target running either way.
 """
 from __future__ import annotations
 
+from forensics.capture import lock
 from forensics.capture.guard import ToolRun
 from forensics.identity import ProcessIdentity, identity
 
@@ -16,6 +17,7 @@ _FLAGS = {"--native", "--locals", "--no-redact", "--json", "--no-store", "--chil
 _VALUED = {"--pid", "--store", "--timeout", "--py-spy", "--match", "--method"}
 _PYSPY_METHODS = {"py-spy", "auto"}
 _RUNS: dict[tuple[str, ...], ToolRun] = {}
+_LOCKED: list[ProcessIdentity] = []  # held until the CLI is done with them (collect() holds them too)
 
 
 def parse_collect_argv(args: list[str]) -> tuple[list[int], dict[str, str], set[str]] | None:
@@ -63,9 +65,19 @@ def begin(args: list[str]) -> None:
         binary = find_pyspy(values.get("--py-spy"))
     except HangdumpError:
         return
+    idents = []
     for pid in dict.fromkeys(pids):
         try:
-            ident = identity(pid)
+            idents.append(identity(pid))
+        except HangdumpError:
+            continue
+    # All locks now, or none and no early start: collect() then waits for them in order (see capture/lock.py)
+    if not lock.acquire(idents, wait=False):
+        return
+    _LOCKED.extend(idents)
+    for ident in idents:
+        pid = ident.pid
+        try:
             argv, _refusal = PyspyRun.plan(binary, pid, "--native" in flags, "--locals" in flags)
             _RUNS[tuple(argv)] = ToolRun(argv, ident, PyspyRun.tool_env(), snapshot=True)
         except (HangdumpError, OSError):
@@ -83,3 +95,5 @@ def adopt(argv: list[str], ident: ProcessIdentity) -> ToolRun | None:
 def abort_all() -> None:
     while _RUNS:
         _RUNS.popitem()[1].abort()
+    lock.release(_LOCKED)
+    _LOCKED.clear()

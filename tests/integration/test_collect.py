@@ -446,3 +446,24 @@ def test_pid_1_is_never_stopped(tmp_path):
     assert res.returncode in (5, 6), res.stderr
     if res.returncode == 6 and os.geteuid() == 0:
         assert "capabilities this process lacks" in lines[0] or "security module" in lines[0], lines[0]
+
+
+def test_ten_concurrent_collects_of_one_target_all_succeed(tmp_path):
+    """Two tools cannot trace one thread at once: concurrent captures queue on the target's lock instead of
+    failing with "not allowed"."""
+    with spawn_hang("deadlock_ab", args=["--extra-idle-threads", "20"], canary=True) as hung:
+        wait_blocked(hung.pid, [hung.tid("worker-a"), hung.tid("worker-b")], syscalls={"futex"})
+        env = dict(os.environ, HANGDUMP_HOME=str(tmp_path))
+        clis = [subprocess.Popen([sys.executable, "-m", "forensics", "collect", "--pid", str(hung.pid), "--native"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+                for _ in range(10)]
+        errors = [cli.communicate(timeout=120)[1] for cli in clis]
+        assert [cli.returncode for cli in clis] == [0] * 10, errors
+        assert_left_running(hung.pid)
+    stored = [Capture.from_json(p.read_text()) for p in tmp_path.glob("captures/*.json")]
+    assert len(stored) == 10
+    for c in stored:  # each a blocking capture of its own, not a nonblocking fallback around the others
+        assert c.options["nonblocking"] is False and not c.errors, c.errors
+        assert thread(c, "worker-a").python_frames[0].function == "transfer_a_to_b"
+    if os.geteuid() == 0:  # the last holder removed the lock file
+        assert not [n for n in os.listdir("/run/hangdump") if n.startswith(f"{hung.pid}-")]
