@@ -152,7 +152,7 @@ class Responder:
             else:
                 ev.emit("skipped", ident, rule=det.rule, reason="journaled",
                         why=f"{plan.first_signal.name} was sent by an earlier watchdog run; its grace continues")
-            if h.exited(first_at + plan.grace_s - self.clock.now()):
+            if self._exits_by(h, first_at + plan.grace_s):
                 ev.emit("exited", ident, after=plan.first_signal.name)
                 return "exited"
             core_deadline = self.clock.now() + self.cfg.core_wait_s
@@ -176,6 +176,14 @@ class Responder:
             ev.emit("skipped", ident, rule=det.rule, reason="unkillable",
                     why=f"still there {self.cfg.kill_wait_s:g}s after SIGKILL (stuck in the kernel?)")
             return "unkillable"
+
+    def _exits_by(self, h: Handle, deadline: float) -> bool:
+        """Wait for the exit until ``deadline`` on the watchdog's clock: poll() may wake a little early (seen:
+        6 ms of a 1 s grace), and SIGKILL must never come before the full grace."""
+        while (remaining := deadline - self.clock.now()) > 0:
+            if h.exited(remaining):
+                return True
+        return h.exited()
 
     def _sent(self, ident: ProcessIdentity, sig: signal.Signals, at: float, why: str) -> None:
         """``at``: the monotonic time the signal went out (the event is written a little later)."""
