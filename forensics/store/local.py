@@ -103,6 +103,7 @@ class LocalStore:
         self.root = Path(root) if root is not None else default_root()
         self.captures_dir = self.root / "captures"
         self.cores_dir = self.root / "cores"
+        self._workdir_locks: dict[str, int] = {}  # core_workdir's directories and the descriptors that lock them
 
     # -- the captures directory -------------------------------------------------------------------
 
@@ -405,13 +406,28 @@ class LocalStore:
     # -- kept cores -------------------------------------------------------------------------------------
 
     def core_workdir(self, capture_id: str) -> str:
-        """A private directory on the store's filesystem for a raw core being written (removed by the caller)."""
+        """A private directory on the store's filesystem for a raw core being written (removed by the caller).
+
+        It stays locked (flock on the directory) while this process lives, so one a killed hangdump left behind,
+        raw core and all, is unlocked: the next call removes it before making another.
+        """
         check_id(capture_id)
         try:
-            self.cores_dir.mkdir(parents=True, exist_ok=True)
+            self.cores_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             import tempfile  # here, not at the top: it pulls in shutil, bz2 and lzma, ~10% of a capture's imports
 
-            return tempfile.mkdtemp(prefix=f".tmp-{capture_id}-", dir=self.cores_dir)
+            remove_stale_workdirs(self.cores_dir)
+            for path, fd in list(self._workdir_locks.items()):  # the ones our callers removed: drop their locks
+                if not os.path.isdir(path):
+                    os.close(self._workdir_locks.pop(path))
+            while True:
+                path = tempfile.mkdtemp(prefix=f".tmp-{capture_id}-", dir=self.cores_dir)
+                fd = os.open(path, _DIR_FLAGS)
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                if _same_file(path, fd):  # not removed by a cleaner before we held it
+                    self._workdir_locks[path] = fd
+                    return path
+                os.close(fd)
         except OSError as exc:
             raise StoreError(f"cannot write cores under {self.cores_dir}: {exc.strerror or exc}") from None
 
@@ -494,6 +510,38 @@ def keep_aside(capture: Capture, dirs: tuple[str, ...] | None = None) -> Path | 
         finally:
             os.close(dfd)
     return None
+
+
+def _same_file(path: str, fd: int) -> bool:
+    try:
+        return os.stat(path, follow_symlinks=False).st_ino == os.fstat(fd).st_ino
+    except OSError:
+        return False
+
+
+def remove_stale_workdirs(cores_dir: Path) -> list[str]:
+    """Remove the core work directories no live hangdump holds (its lock died with it), with what is in them."""
+    import shutil
+
+    removed = []
+    for name in os.listdir(cores_dir):
+        path = os.path.join(cores_dir, name)
+        if not name.startswith(".tmp-"):
+            continue
+        try:
+            fd = os.open(path, _DIR_FLAGS)  # a directory, not through a symlink (a core.py temp file fails here)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if _same_file(path, fd):
+                shutil.rmtree(path, ignore_errors=True)  # does not follow symlinks inside it
+                removed.append(name)
+        except BlockingIOError:
+            continue  # a live capture's
+        finally:
+            os.close(fd)
+    return removed
 
 
 def _link_new(fd: int, tmp_fd: int, name: str, data: bytes) -> bool:

@@ -206,3 +206,43 @@ def test_keep_aside_writes_a_private_file_where_it_can(tmp_path):
     assert os.stat(path).st_mode & 0o777 == 0o600
     assert Capture.from_json(path.read_bytes()) == _capture(id=ID_A)
     assert keep_aside(_capture(id=ID_A), dirs=(nowhere,)) is None
+
+
+def test_core_workdirs_of_killed_captures_are_removed_and_live_ones_kept(tmp_path):
+    """A real process makes a core work directory, writes a 'raw core' into it and is SIGKILLed (as hangdump can be
+    during --keep-core); the next core_workdir removes it, and keeps the one a live process holds."""
+    import signal
+
+    def child(tail: str, w: int, r: int) -> None:
+        try:
+            path = LocalStore(tmp_path).core_workdir(f"20260101T000000.000Z-h-1-{tail}")
+            with open(os.path.join(path, "core"), "wb") as fh:
+                fh.truncate(8 << 20)
+            os.write(w, path.encode() + b"\n")
+            os.read(r, 1)  # hold it until told (or killed)
+        finally:
+            os._exit(0)
+
+    procs = []
+    for tail in ("dead", "alive"):
+        r, w = os.pipe()
+        hold_r, hold_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            child(tail, w, hold_r)
+        os.close(w)
+        with os.fdopen(r) as fh:
+            procs.append((pid, fh.readline().strip(), hold_w))
+    (dead_pid, dead_dir, _), (live_pid, live_dir, live_hold) = procs
+    os.kill(dead_pid, signal.SIGKILL)
+    os.waitpid(dead_pid, 0)
+    try:
+        assert os.path.isdir(dead_dir) and os.path.isdir(live_dir)
+        store = LocalStore(tmp_path)
+        mine = store.core_workdir("20260101T000000.000Z-h-1-mine")
+        assert not os.path.exists(dead_dir)
+        assert os.path.isdir(live_dir) and os.path.exists(os.path.join(live_dir, "core"))
+        assert LocalStore(tmp_path).core_workdir("20260101T000000.000Z-h-1-next") and os.path.isdir(mine)
+    finally:
+        os.write(live_hold, b"x")
+        os.waitpid(live_pid, 0)
