@@ -194,9 +194,12 @@ def test_captures_are_found_by_id_only_and_nothing_else_can_be_probed(tmp_path):
     assert "Traceback" not in err
 
 
-def test_a_symlink_planted_in_the_store_is_not_followed(tmp_path):
+def test_a_symlink_planted_in_the_store_is_not_followed_and_special_files_are_skipped(tmp_path):
     store, mine, secret = _two_stores(tmp_path)
     os.symlink(tmp_path / "other-store" / "captures" / f"{secret}.json", store.captures_dir / f"{secret}.json")
+    fifo, zero = "20261125T000000.000Z-vm-3-f1f0.json", "20261125T000000.000Z-vm-4-2e50.json"
+    os.mkfifo(store.captures_dir / fifo)  # neither may hang or exhaust the server
+    os.symlink("/dev/zero", store.captures_dir / zero)
     with serve_process(store.root) as srv:
         linked = srv.exchange(f"GET /capture/{secret} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".encode())
         missing = srv.exchange(b"GET /capture/20261124T000000.000Z-vm-2-000000 HTTP/1.1\r\nHost: localhost\r\n"
@@ -210,6 +213,10 @@ def test_a_symlink_planted_in_the_store_is_not_followed(tmp_path):
     payload = read_payload(page.split(b"\r\n\r\n", 1)[1].decode())
     assert [c[0] for c in payload["c"]] == [payload["s"].index(mine)]  # only the real capture is in the report
     assert SECRET_HOST not in payload["s"]
+    html = page.decode()
+    assert f"{fifo}</code>: the file is a FIFO, not a regular file" in html
+    assert f"{zero}</code>: the file is a symbolic link (not followed)" in html
+    assert f"{secret}.json</code>: the file is a symbolic link (not followed)" in html
 
 
 def test_request_bodies_cannot_smuggle_a_second_request(tmp_path):
