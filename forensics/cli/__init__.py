@@ -18,6 +18,8 @@ COMMANDS = {
     "serve": "forensics.cli.serve",
     "export": "forensics.cli.export",
     "watch": "forensics.cli.watch",
+    "mem": "forensics.cli.mem",
+    "orphans": "forensics.cli.orphans",
 }
 
 

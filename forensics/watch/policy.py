@@ -96,8 +96,10 @@ class Responder:
         self.cfg, self.journal, self.events, self.metrics = cfg, journal, events, metrics
         self.store, self.capturer, self.limiter, self.clock = store, capturer, limiter, clock
 
-    def handle(self, ident: ProcessIdentity, pool: str, det: Detection, capture_only: str | None = None) -> str:
-        """Returns the outcome: exited, killed, captured-only reasons, or the refusal that stopped it."""
+    def handle(self, ident: ProcessIdentity, pool: str, det: Detection, capture_only: str | None = None,
+               capture: bool | None = None) -> str:
+        """Returns the outcome: exited, killed, captured-only reasons, or the refusal that stopped it.
+        ``capture`` overrides the rule's plan (``hangdump orphans --kill`` captures an orphan first)."""
         ev = self.events
         ev.emit("detected", ident, rule=det.rule, evidence=det.evidence, pool=pool)
         self.metrics.inc("hangdump_watch_hangs_detected_total", rule=det.rule)
@@ -107,7 +109,7 @@ class Responder:
                     why="SIGKILL already sent by an earlier watchdog run (journal)")
             return "journaled"
         plan = plan_for(det.rule, self.cfg)
-        if plan.capture and not rec.captured:
+        if (plan.capture if capture is None else capture) and not rec.captured:
             self._capture(ident, det)
         why_not = capture_only or ("--dry-run: capture only" if self.cfg.dry_run else None)
         if why_not is None and rec.first_signal_at is None and not self.limiter.allow(pool):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from forensics.fleet.orphans import reparented
 from forensics.syscalls import syscall_name
 from forensics.watch.heartbeats import Beat
 from forensics.watch.sampler import ProcSample, ThreadSample
@@ -117,11 +118,9 @@ def no_progress(samples: tuple[ProcSample, ...], skip: frozenset[int] = frozense
 
 
 def orphan(latest: ProcSample, recorded_ppid: int | None) -> Detection | None:
-    """Linux changes a ppid only when the parent dies: the worker was re-parented to init or a subreaper."""
-    if recorded_ppid is None or latest.ppid == recorded_ppid:
-        return None
-    return Detection("orphan", {"recorded_ppid": recorded_ppid, "ppid": latest.ppid,
-                                "reparented_to": "init" if latest.ppid == 1 else "subreaper"})
+    """The same judgement as ``hangdump orphans`` (forensics.fleet.orphans)."""
+    evidence = reparented(latest.ppid, recorded_ppid)
+    return None if evidence is None else Detection("orphan", evidence)
 
 
 def memory(latest: ProcSample, cfg: RuleConfig) -> Detection | None:

@@ -1,0 +1,87 @@
+"""hangdump mem and orphans on a real gunicorn: figures against smaps_rollup; a SIGKILLed arbiter's workers
+(both stuck in a handler, so they never notice their parent is gone) found as orphans and reaped by --kill."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from forensics import procfs
+from tests.integration.test_frameworks import APPS, free_port, silent_backend, started
+from tests.support import wait_until
+
+pytestmark = pytest.mark.integration
+
+
+def hangdump(*args: str, store=None) -> list | dict:
+    env = dict(os.environ, HANGDUMP_HOME=str(store)) if store else None
+    res = subprocess.run([sys.executable, "-m", "forensics", *args, "--json"], capture_output=True, text=True,
+                         timeout=180, check=False, env=env)
+    assert res.returncode == 0, res.stderr
+    return json.loads(res.stdout)
+
+
+def rollup_kb(pid: int) -> dict[str, int]:
+    with open(f"/proc/{pid}/smaps_rollup") as fh:
+        lines = fh.read().splitlines()[1:]
+    return {k: int(v.split()[0]) for k, _, v in (line.partition(":") for line in lines)}
+
+
+def ppid(pid: int) -> int | None:
+    try:
+        return procfs.read_stat(pid).ppid
+    except Exception:  # noqa: BLE001 - gone
+        return None
+
+
+def test_mem_then_orphans_of_a_killed_arbiter_found_and_reaped(tmp_path):
+    port = free_port()
+    with silent_backend() as backend:
+        env = dict(os.environ, HD_BACKEND_PORT=str(backend.getsockname()[1]))
+        argv = [sys.executable, "-m", "gunicorn", "-w", "2", "-k", "sync", "-b", f"127.0.0.1:{port}", "--chdir",
+                str(APPS), "--timeout", "3600", "hd_wsgi:app"]
+        with started(argv, tmp_path / "gunicorn.log", env=env) as arbiter:
+            wait_until(lambda: len(procfs.children(arbiter.pid)) == 2, timeout=90, what="2 gunicorn workers")
+            workers = procfs.children(arbiter.pid)
+            inv = hangdump("mem", "--match", f"127\\.0\\.0\\.1:{port}")
+            (pool,) = inv["pools"]
+            assert pool["master"] == arbiter.pid
+            roles = {p["pid"]: p["role"] for p in pool["processes"]}
+            assert roles == {arbiter.pid: "master", workers[0]: "child", workers[1]: "child"}
+            for p in pool["processes"]:
+                kb = rollup_kb(p["pid"])
+                assert abs(p["pss"] / 1024 - kb["Pss"]) <= 1024, (p, kb)  # within 1 MB: a live process moves
+                assert abs(p["uss"] / 1024 - kb["Private_Clean"] - kb["Private_Dirty"]) <= 1024, (p, kb)
+                assert abs(p["rss"] / 1024 - kb["Rss"]) <= 1024, (p, kb)
+            assert pool["pss"] == sum(p["pss"] for p in pool["processes"])
+            assert pool["rss"] >= pool["pss"] >= pool["uss"]
+
+            clients = [socket.create_connection(("127.0.0.1", port)) for _ in workers]
+            for c in clients:
+                c.sendall(b"GET /export HTTP/1.0\r\n\r\n")
+            conns = [backend.accept()[0] for _ in workers]  # both workers are now stuck in the handler
+            assert hangdump("orphans", "--match", f"127\\.0\\.0\\.1:{port}") == []
+            os.kill(arbiter.pid, signal.SIGKILL)
+            arbiter.wait(timeout=30)
+            wait_until(lambda: all(ppid(w) not in (None, arbiter.pid) for w in workers), timeout=30,
+                       what="workers re-parented")
+            found = hangdump("orphans", "--match", f"127\\.0\\.0\\.1:{port}")
+            assert sorted(o["pid"] for o in found) == workers
+            for o in found:
+                assert o["pool"] == arbiter.pid and o["evidence"]["lost_group_leader"] == arbiter.pid
+                assert f"127.0.0.1:{port}" in o["listening"]
+                assert o["uss"] > 0 and o["age_s"] >= 0
+            reaped = hangdump("orphans", "--match", f"127\\.0\\.0\\.1:{port}", "--kill", "--grace", "1",
+                              store=tmp_path / "store")
+            assert {o["pid"]: o["outcome"] in ("exited", "killed") for o in reaped} == {w: True for w in workers}
+            for w in workers:
+                assert ppid(w) is None or procfs.read_stat(w).state == "Z"
+            captures = list((tmp_path / "store").rglob("*.json*"))
+            assert any(str(w) in p.name for w in workers for p in captures), captures
+            for c in clients + conns:
+                c.close()
