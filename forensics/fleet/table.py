@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 from forensics.errors import UsageError
 from forensics.targets import self_and_ancestors
+from forensics.watch.sampler import read_once
 
 
 class Proc(NamedTuple):
@@ -25,18 +26,10 @@ class Proc(NamedTuple):
     cmdline: str
 
 
-def _read(path: str) -> bytes:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        return os.read(fd, 65536)
-    finally:
-        os.close(fd)
-
-
 def read_proc(pid: int) -> Proc | None:
     try:
-        f = _read(f"/proc/{pid}/stat").rpartition(b")")[2].split()
-        cmd = _read(f"/proc/{pid}/cmdline")
+        f = read_once(f"/proc/{pid}/stat").rpartition(b")")[2].split()
+        cmd = read_once(f"/proc/{pid}/cmdline")
     except (OSError, IndexError):
         return None
     text = cmd.replace(b"\0", b" ").decode("utf-8", "replace").strip()
