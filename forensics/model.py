@@ -305,6 +305,7 @@ class ProcessFacts:
     num_threads: int | None = None
     children: tuple[int, ...] = ()
     uid: int | None = None
+    worker: dict = field(default_factory=dict)  # framework, role, task, task_id, task_age_s, ... (fleet/role.py)
 
     def to_dict(self) -> dict:
         d = _drop_none(
@@ -327,6 +328,8 @@ class ProcessFacts:
         )
         d["cmdline"] = list(self.cmdline)
         d["children"] = list(self.children)
+        if self.worker:
+            d["worker"] = self.worker
         return d
 
     @classmethod
@@ -349,6 +352,7 @@ class ProcessFacts:
             num_threads=_opt_int(d.get("num_threads"), "process.num_threads"),
             children=tuple(_opt_int(c, "process.children") or 0 for c in _list(d.get("children"), "process.children")),
             uid=_opt_int(d.get("uid"), "process.uid"),
+            worker=_obj(d.get("worker") or {}, "process.worker"),
         )
 
 

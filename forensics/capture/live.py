@@ -139,6 +139,16 @@ def _finish(job: _InFlight, opts: CollectOptions, host: str, tool_versions: dict
 def collect(
     pids: list[int], opts: CollectOptions, store=None, meanwhile: Callable[[], object] | None = None
 ) -> list[Outcome]:
+    """Capture every pid (see _collect); each capture knows its worker's role and task (forensics/fleet/role.py)."""
+    from forensics.fleet.role import with_worker
+
+    return [replace(o, capture=with_worker(o.capture)) if o.capture else o
+            for o in _collect(pids, opts, store, meanwhile)]
+
+
+def _collect(
+    pids: list[int], opts: CollectOptions, store=None, meanwhile: Callable[[], object] | None = None
+) -> list[Outcome]:
     """Capture every pid; each target's failure is its own Outcome, never the batch's.
 
     gdb (capture/deep.py, imported only when needed) for method gdb, for auto where py-spy failed or is

@@ -20,6 +20,7 @@ COMMANDS = {
     "watch": "forensics.cli.watch",
     "mem": "forensics.cli.mem",
     "orphans": "forensics.cli.orphans",
+    "tasks": "forensics.cli.tasks",
 }
 
 

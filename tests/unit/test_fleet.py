@@ -1,6 +1,8 @@
 """Pure parts of forensics.fleet: pools from a process table, the orphan judgements, the suggested concurrency."""
 from __future__ import annotations
 
+import json
+
 from forensics.fleet.memory import advise, cgroup_limit, prefork, suggest
 from forensics.fleet.orphans import group_abandoned, reparented
 from forensics.fleet.table import Proc, pools
@@ -70,3 +72,66 @@ def test_cgroup_limit_is_the_tightest_up_the_tree(tmp_path):
     (tmp_path / "a" / "b" / "memory.max").write_text("max\n")
     assert cgroup_limit("/a/b", str(tmp_path)) == 1000
     assert cgroup_limit("/x", str(tmp_path)) is None
+
+
+def test_role_from_own_and_parent_command_lines():
+    from forensics.fleet.role import framework, role
+
+    worker = "/usr/bin/python3 -m celery -A proj worker --loglevel=INFO"
+    assert framework(worker) == "celery" and framework("gunicorn app:app") == "gunicorn"
+    assert framework("python app.py") is None
+    assert role("celery", worker, "/usr/bin/supervisord") == "master"
+    assert role("celery", worker, worker) == "child"
+    assert role("celery", "[celeryd: celery@h:ForkPoolWorker-2]", worker) == "child"
+    assert role("celery", "celery -A proj beat", "/bin/sh") == "beat"
+    assert role("gunicorn", "gunicorn -w 2 app:app", "gunicorn -w 2 app:app") == "child"
+    assert role("gunicorn", "gunicorn -w 2 app:app", "/sbin/init") == "master"
+
+
+def test_task_and_request_from_locals():
+    from forensics.fleet.role import from_locals
+    from forensics.model import Frame, Local, ThreadStack
+
+    tracer = Frame("python", "_fast_trace_task", "celery/app/trace.py", 1,
+                   locals=(Local("task", "'proj.charge'", True), Local("uuid", "'6f1c-42'", True)))
+    assert from_locals([ThreadStack(tid=1, frames=(tracer,))]) == {"task": "proj.charge", "task_id": "6f1c-42",
+                                                                   "source": "locals"}
+    wsgi = Frame("python", "app", "app.py", 3, locals=(
+        Local("environ", "{'wsgi.input': <x>, 'REQUEST_METHOD': 'POST', 'PATH_INFO': '/export'}", True),))
+    assert from_locals([ThreadStack(tid=1, frames=(wsgi,))])["request"] == "POST /export"
+    assert from_locals([ThreadStack(tid=1, frames=(Frame("python", "run", "x.py", 1),))]) == {}
+
+
+def test_worker_facts_survive_the_capture_document():
+    from forensics.model import Capture, ProcessFacts
+
+    cap = Capture(id="x", host="h", pid=1, taken_at=1.0, method="py-spy",
+                  process=ProcessFacts(worker={"framework": "celery", "role": "child", "task": "t", "task_id": "1"}))
+    assert Capture.from_json(cap.to_json()).process.worker == cap.process.worker
+    assert "worker" not in Capture(id="x", host="h", pid=1, taken_at=1.0, method="py-spy",
+                                   process=ProcessFacts()).to_dict()["process"]
+
+
+def test_task_ratios_exclude_run_queue_waits_and_skip_torn_lines(tmp_path):
+    from forensics.fleet.tasks import read_records, summarize
+
+    lines = [{"task": "cpu", "wall_s": 1.0, "cpu_s": 0.25, "runq_s": 0.75}, {"task": "io", "wall_s": 1.0, "cpu_s": 0.01},
+             {"task": "io", "wall_s": 3.0, "cpu_s": 0.0, "state": "FAILURE"}]
+    (tmp_path / "tasks.jsonl.1").write_text(json.dumps(lines[0]) + "\n")
+    (tmp_path / "tasks.jsonl").write_text("\n".join(json.dumps(x) for x in lines[1:]) + '\n{"task": "io", "wal')
+    stats = {s.task: s for s in summarize(read_records(str(tmp_path)))}
+    assert stats["cpu"].cpu_wall_p50 == 1.0 and stats["cpu"].count == 1
+    assert stats["io"].count == 2 and stats["io"].failures == 1 and stats["io"].cpu_wall_p50 <= 0.01
+    assert stats["io"].wall_p95_s == 3.0
+
+
+def test_task_log_rotates_past_its_cap(tmp_path):
+    from forensics.integrations.taskrec import CHECK_EVERY, TaskLog
+
+    log = TaskLog(str(tmp_path), cap=1000)
+    for i in range(CHECK_EVERY * 4):
+        log.append({"task": "t", "i": i, "wall_s": 0.1, "cpu_s": 0.1})
+    assert (tmp_path / "tasks.jsonl.1").exists()
+    line = len(json.dumps({"task": "t", "i": 100, "wall_s": 0.1, "cpu_s": 0.1}, separators=(",", ":"))) + 1
+    for name in ("tasks.jsonl", "tasks.jsonl.1"):
+        assert (tmp_path / name).stat().st_size <= 1000 + CHECK_EVERY * line
