@@ -28,6 +28,8 @@ from forensics.cli.common import store_option
 @click.option("--memory-metric", type=click.Choice(["rss", "pss", "uss"]), help="What --rss-limit measures [rss].")
 @click.option("--metrics-file", type=click.Path(dir_okay=False), help="Write Prometheus metrics here after each scan.")
 @click.option("--metrics-port", type=int, help="Serve Prometheus metrics on 127.0.0.1:PORT.")
+@click.option("--gunicorn-share", type=float, help="Share of gunicorn's --timeout after which a worker's own "
+                                                   "heartbeat (its WorkerTmp file) is stale, above 0.5 [0.75].")
 @click.option("--event-log", type=click.Path(dir_okay=False), help="Append JSON-lines events here.")
 @store_option
 def command(config_path, once, store_dir, **flags):

@@ -18,7 +18,8 @@ _CELERY_CHILD = re.compile(r"ForkPoolWorker|celeryd:")
 _CELERY_BEAT = re.compile(r"\bbeat\b")
 _GUNICORN = re.compile(r"\bgunicorn\b")
 _TRACERS = frozenset({"_fast_trace_task", "trace_task"})
-_ENV_FIELD = re.compile(r"'(REQUEST_METHOD|PATH_INFO)': '([^']*)'")
+_ENV_FIELD = re.compile(r"""["'](REQUEST_METHOD|PATH_INFO)["']: ["']([^"']*)["']""")
+_ADDR = re.compile(r"""^\(["']([^"']+)["'], (\d+)\)$""")
 
 
 def framework(cmdline: str) -> str | None:
@@ -71,7 +72,9 @@ def _unquote(text: str | None) -> str | None:
 
 
 def from_locals(threads) -> dict:
-    """The task (celery's tracer frame) or the request (a WSGI ``environ``) the frames' locals name."""
+    """The task (celery's tracer frame), the request (a WSGI ``environ``) or at least its client (gunicorn's
+    ``handle_request(..., addr)``: py-spy cuts a dict's repr after three items) the frames' locals name."""
+    found: dict = {}
     for t in threads:
         for f in t.frames:
             if not f.locals:
@@ -85,7 +88,10 @@ def from_locals(threads) -> dict:
                 fields = dict(_ENV_FIELD.findall(values["environ"]))
                 if "PATH_INFO" in fields:
                     return {"request": f"{fields.get('REQUEST_METHOD', '?')} {fields['PATH_INFO']}", "source": "locals"}
-    return {}
+            addr = _ADDR.match(values.get("addr", ""))
+            if f.function.endswith("handle_request") and addr:  # gunicorn's worker: a repr too short for the path
+                found.setdefault("request_from", f"{addr.group(1)}:{addr.group(2)}")
+    return {**found, "source": "locals"} if found else {}
 
 
 def worker_facts(capture, heartbeat_dir: str | None = None) -> dict:

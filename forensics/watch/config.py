@@ -20,6 +20,7 @@ SETTINGS: dict[str, str] = {
     "max_kills": "count", "window": "seconds", "breaker_share": "share", "breaker_min": "count",
     "rss_limit": "size", "memory_metric": "metric", "memory_grace": "seconds0", "task_limit": "seconds",
     "blocked": "seconds", "metrics_file": "path", "metrics_port": "port", "event_log": "path",
+    "gunicorn_share": "share",
 }
 
 
@@ -109,11 +110,14 @@ def build(settings: dict[str, Any]) -> WatchConfig:
                                   max_kills="max_kills", window="window_s", breaker_share="breaker_share",
                                   breaker_min="breaker_min", memory_grace="memory_grace_s"))
     cfg = WatchConfig(rules=rules, policy=policy, **_pick(
-        s, heartbeat_dir="heartbeat_dir", interval="interval_s", match="match", pidfile="pidfiles", tree="trees",
+        s, gunicorn_share="gunicorn_share", heartbeat_dir="heartbeat_dir", interval="interval_s", match="match", pidfile="pidfiles", tree="trees",
         store="store", event_log="event_log", metrics_file="metrics_file", metrics_port="metrics_port"))
     from forensics.watch.targets import combined_pattern
 
     combined_pattern(cfg.match)
+    if cfg.gunicorn_share is not None and cfg.gunicorn_share <= 0.5:
+        raise UsageError(f"gunicorn_share: {cfg.gunicorn_share:g} is too low",
+                         help="an idle gunicorn worker stamps its file every timeout/2 s: give more than 0.5")
     return cfg
 
 

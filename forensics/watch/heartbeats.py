@@ -35,6 +35,7 @@ class Beat(NamedTuple):
     writer_tid: int | None = None  # the heartbeat thread that writes the file (never beats by itself)
     resolution: float = 0.0  # the writer's period: a healthy worker's beat can look this old
     seq: int = 0
+    stale_s: float | None = None  # a limit of the beat's own source (gunicorn: a share of its --timeout)
 
     def age(self, now: float) -> float:
         return max(0.0, now - self.mono)

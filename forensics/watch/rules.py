@@ -136,7 +136,7 @@ def with_heartbeat(beat: Beat, samples: tuple[ProcSample, ...], now: float, cfg:
     if beat.state == "idle":
         return None
     # A healthy worker's file lags its last call by up to the writer's period: never call that stale.
-    stale_s = max(cfg.stale_s, 2 * beat.resolution)
+    stale_s = beat.stale_s if beat.stale_s is not None else max(cfg.stale_s, 2 * beat.resolution)
 
     def base(**more) -> dict:
         return dict(beat.summary(now), stale_s=stale_s, **more)

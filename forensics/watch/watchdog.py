@@ -18,6 +18,7 @@ from forensics.watch import rules
 from forensics.watch.capture import capture_target
 from forensics.watch.clock import MonotonicClock
 from forensics.watch.events import Events
+from forensics.watch.gunicorn import worker_beat
 from forensics.watch.heartbeats import Beat, Beats, read_dir
 from forensics.watch.journal import Journal
 from forensics.watch.metrics import Metrics
@@ -35,6 +36,7 @@ class WatchConfig:
     match: tuple[str, ...] = ()
     pidfiles: tuple[str, ...] = ()
     trees: tuple[int, ...] = ()
+    gunicorn_share: float | None = 0.75  # of gunicorn's --timeout: a worker's stamp older than this is stale
     store: str | None = None
     event_log: str | None = None
     metrics_file: str | None = None
@@ -121,6 +123,9 @@ class Watchdog:
             if why == ("known",) and ident not in self.history:
                 continue  # the pid we knew exited and was reused by a stranger
             known = beats.known(pid)
+            if beat is None and self.cfg.gunicorn_share is not None:  # gunicorn's own heartbeat (watch/gunicorn.py)
+                beat = worker_beat(pid, s.ppid, ident.start_ticks, self.cfg.gunicorn_share)
+                known = known or beat is not None
             if self._needs_threads(beat, known, now):
                 s = with_threads(s)
                 if s is None:

@@ -100,6 +100,10 @@ def test_task_and_request_from_locals():
         Local("environ", "{'wsgi.input': <x>, 'REQUEST_METHOD': 'POST', 'PATH_INFO': '/export'}", True),))
     assert from_locals([ThreadStack(tid=1, frames=(wsgi,))])["request"] == "POST /export"
     assert from_locals([ThreadStack(tid=1, frames=(Frame("python", "run", "x.py", 1),))]) == {}
+    handler = Frame("python", "SyncWorker.handle_request", "gunicorn/workers/sync.py", 1, locals=(
+        Local("addr", '("127.0.0.1", 51106)', True), Local("environ", '{"wsgi.errors": <W at 0x1>, ...}', False)))
+    assert from_locals([ThreadStack(tid=1, frames=(handler,))]) == {"request_from": "127.0.0.1:51106",
+                                                                    "source": "locals"}
 
 
 def test_worker_facts_survive_the_capture_document():
