@@ -19,40 +19,28 @@ DEFAULT_TIMEOUT_S = 30.0  # gunicorn's default --timeout
 _TIMEOUT = re.compile(r"(?:^|\s)(?:--timeout[= ]|-t\s*)(\d+(?:\.\d+)?)")
 
 
-def tmp_fd(pid: int) -> tuple[int, int, int] | None:
-    """(fd, st_dev, st_ino) of the WorkerTmp file pid holds, or None (exactly one: a worker)."""
-    found = []
+def _fds(pid: int):
+    """(fd, link, stat) of each open fd of pid that can still be read."""
     try:
         names = os.listdir(f"/proc/{pid}/fd")
     except OSError:
-        return None
+        return
     for name in names:
         try:
-            link = os.readlink(f"/proc/{pid}/fd/{name}")
+            path = f"/proc/{pid}/fd/{name}"
+            yield int(name), os.readlink(path), os.stat(path)
         except OSError:
             continue
-        if "/wgunicorn-" in link:
-            try:
-                st = os.stat(f"/proc/{pid}/fd/{name}")
-            except OSError:
-                continue
-            found.append((int(name), st.st_dev, st.st_ino))
+
+
+def tmp_fd(pid: int) -> tuple[int, int, int] | None:
+    """(fd, st_dev, st_ino) of the WorkerTmp file pid holds, or None (exactly one: a worker)."""
+    found = [(fd, st.st_dev, st.st_ino) for fd, link, st in _fds(pid) if "/wgunicorn-" in link]
     return found[0] if len(found) == 1 else None
 
 
 def parent_holds(ppid: int, dev: int, ino: int) -> bool:
-    try:
-        names = os.listdir(f"/proc/{ppid}/fd")
-    except OSError:
-        return False
-    for name in names:
-        try:
-            st = os.stat(f"/proc/{ppid}/fd/{name}")
-        except OSError:
-            continue
-        if st.st_ino == ino and st.st_dev == dev:
-            return True
-    return False
+    return any(st.st_ino == ino and st.st_dev == dev for _, _, st in _fds(ppid))
 
 
 def timeout_of(arbiter: int) -> tuple[float, str]:
