@@ -18,6 +18,7 @@ import click
 
 from forensics.errors import CaptureFormatError, StoreError
 from forensics.model import Capture
+from forensics.report import facts
 from forensics.report.payload import Payload
 from forensics.report.render import ClusterView, RepresentativeThread, StackLine
 from forensics.store.local import Filter, LocalStore, Skipped
@@ -105,11 +106,19 @@ def collect(store: LocalStore, flt: Filter | None = None, progress: bool | None 
                     paths.append(path)
                     yield doc
 
-        def observe(_raw: dict, threads: list) -> None:  # the document documents() just yielded
-            payload.set_idle(len(paths) - 1, (t.index for t in threads if t.benign))
+        def observe(raw: dict, threads: list) -> None:  # the document documents() just yielded
+            ci = len(paths) - 1
+            payload.set_idle(ci, (t.index for t in threads if t.benign))
+            # without reading source files: a fraction of the cost; the cluster's verdict (read with source) names locks
+            found = analysis.verdicts(raw, read_source=False, rules=rules)
+            payload.set_verdicts(ci, ((v.kind, v.text) for v in found[:3]), call_site(found[0]) if found else None)
 
         clusters = analysis.cluster(documents(), rules=rules, observe=observe)
+    for ci, role in enumerate(facts.roles(payload)):
+        payload.set_role(ci, role)
     by_id = {ident: i for i, ident in enumerate(payload.ids)}
+    for ident, text in facts.followups(str(store.root), payload.ids).items():
+        payload.set_followup(by_id[ident], text)
     views = tuple(_view(cl, payload, store, paths, by_id, rules) for cl in clusters)
     return ReportData(payload, views, skipped)
 
@@ -122,6 +131,39 @@ VARIES_LABELS = {
     "thread_names": "thread names",
     "hosts": "hosts",
 }
+
+
+def call_site(verdict) -> str | None:
+    """Where the culprit threads of a verdict are in the application: ``settle() at billing.py:41`` (↔ for a cycle)."""
+    roles = verdict.roles if verdict.kind == "deadlock" else verdict.roles[:1]
+    sites: list[str] = []
+    for r in roles:
+        site = f"{r.function}() at {r.location}" if r.function else r.location
+        if site and site not in sites:
+            sites.append(site)
+    return " \u2194 ".join(sites) or None
+
+
+def readable_member(payload: Payload, members: Iterable[int], preferred: int | None, limit: int = 256) -> int | None:
+    """The member whose stuck threads read best: Python frames, and no thread starting in an unresolved ``??``
+    frame; the analysis's choice (richest evidence) among equals. Looks at the first ``limit`` members only."""
+    best, best_score = preferred, None
+    for ci in [preferred, *members][: limit + 1]:
+        if ci is None:
+            continue
+        idle = payload.idle[ci] or frozenset()
+        python, unresolved = False, False
+        for ti, k in enumerate(payload.thread_stacks[ci]):
+            stack = payload.stacks[k]
+            if ti in idle or not stack:
+                continue
+            python = python or any(payload.frames[f][0] == 0 for f in stack)
+            fn = payload.frames[stack[0]][2]
+            unresolved = unresolved or (fn != -1 and payload.strings[fn] == "??")
+        score = (python, not unresolved)
+        if best_score is None or score > best_score:
+            best, best_score = ci, score
+    return best
 
 
 def _representative(store: LocalStore, path: Path) -> tuple[Capture, dict] | None:
@@ -137,7 +179,7 @@ def _view(cl, payload: Payload, store: LocalStore, paths: list[Path], by_id: dic
     from forensics import analysis
 
     members = tuple(by_id[m.id] for m in cl.members if m.id in by_id)
-    rep_index = by_id.get(cl.representative, members[0] if members else None)
+    rep_index = readable_member(payload, members, by_id.get(cl.representative, members[0] if members else None))
     threads: list[RepresentativeThread] = []
     varying_keys = {entry.split(": ", 1)[0] for entry in cl.varies.get("lines", ())}
     loaded = _representative(store, paths[rep_index]) if rep_index is not None else None

@@ -4,12 +4,14 @@ Pure functions, captures in, plain data out. Frames are stored leaf first (``fra
 thread waits), so an icicle rooted at the waits walks a stack in stored order, and a classic flame
 graph (``flamegraph.pl``, speedscope) reverses it to start at the thread's entry point.
 Frames merge by their label, which leaves the line number out: the same function waiting on two
-different lines is one box (its lines stay visible in the capture views). Unsymbolized native
-frames are left out of flame graphs and exports.
+different lines is one box (its lines stay visible in the capture views). The interpreter's own
+native frames are folded into their Python frames, and runs of unsymbolized frames of one library
+are one box (``stack_labels``).
 """
 from __future__ import annotations
 
 import os
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 
@@ -27,9 +29,35 @@ def frame_label(f: Frame) -> str:
     return f"{f.function} ({os.path.basename(f.file)})" if f.file else f.function
 
 
-def informative(label: str) -> bool:
-    """Unsymbolized native frames ("?? [libc.so.6]") say nothing and would crowd the waits; flame graphs skip them."""
-    return not label.startswith("??")
+# CPython's own native frames between two Python frames: the eval loop, the vectorcall protocol and the call
+# shims of functions, methods, types and slots. They say "the interpreter called something", which the Python
+# frame beside them already says; the flame graph folds them into it unless asked to show them.
+INTERPRETER_FRAMES = re.compile(
+    r"^(_?PyEval_\w*|_PyEval\w*|PyObject_Vectorcall\w*|_PyObject_\w*Call\w*|PyObject_Call\w*|_PyFunction_Vectorcall"
+    r"|method_vectorcall\w*|cfunction_\w*|_PyCFunction\w*|slot_tp_\w*|vectorcall_\w*|type_call|_PyVectorcall\w*"
+    r"|PyVectorcall_\w*|method_call|function_code_fastcall|_PyMethodDef_\w*|wrapper_call"
+    r"|partial_\w*call\w*|pymain_\w*|Py_RunMain|Py_BytesMain|run_mod|run_eval_code_obj|PyRun_\w*|_PyRun_\w*"
+    r"|_Py_Run\w*|pyrun_\w*|thread_run|t_bootstrap|pythread_wrapper|call_function|do_call_core|_PyEval_Vector)$"
+)
+
+
+def interpreter_frame(kind: str, function: str | None) -> bool:
+    """A native frame of the interpreter itself (see ``INTERPRETER_FRAMES``), not of the code it runs."""
+    return kind == "native" and bool(function) and INTERPRETER_FRAMES.match(function) is not None
+
+
+def stack_labels(frames: Iterable[tuple[str, bool]], interpreter: bool = False) -> tuple[str, ...]:
+    """The boxes of one stack (``(label, is_interpreter_frame)`` leaf first): interpreter frames folded into the
+    Python frame beside them unless ``interpreter``, and a run of unresolved frames of one library ("?? [libc.so.6]")
+    drawn as one box. The page's script does the same (report.js, ``labelsOf``) for its toggle."""
+    out: list[str] = []
+    for label, interp in frames:
+        if interp and not interpreter:
+            continue
+        if out and label == out[-1] and label.startswith("??"):
+            continue
+        out.append(label)
+    return tuple(out)
 
 
 def has_frames(_capture: Capture, thread: ThreadStack) -> bool:
@@ -51,9 +79,8 @@ def weighted_stacks(
                     label = labels.get(key)
                     if label is None:
                         label = labels[key] = frame_label(f)
-                    if informative(label):
-                        stack.append(label)
-                counts[tuple(stack)] += 1
+                    stack.append((label, interpreter_frame(f.kind, f.function)))
+                counts[stack_labels(stack)] += 1
     return counts
 
 

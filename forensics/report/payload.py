@@ -3,7 +3,8 @@
 The page's script renders members tables, flame graphs, capture views and filters from one JSON value:
 
     s  strings, interned; every other field refers to them by index (-1: none)
-    f  frames      [kind 0=python 1=native, label, function, file, line (0: none), module, locals]
+    f  frames      [kind 0=python 1=native, label, function, file, line (0: none), module, locals,
+                    interpreter 1: a native frame of CPython's eval loop or call shims (flame.INTERPRETER_FRAMES)]
                    (no addresses: they differ in every process and would defeat the deduplication)
     l  locals      [[name, repr, flags 1=arg 2=redacted], ...]  (a frame's ``locals`` is an index, -1: none)
     k  stacks      [frame, ...] leaf first, deduplicated
@@ -13,6 +14,9 @@ The page's script renders members tables, flame graphs, capture views and filter
                    threads: [[tid, name, flags 1=GIL 2=active 4=GIL known, kernel, stack], ...]
                    kernel:  [state, syscall text, wchan, running 0/1/-1, utime_s, stime_s, vcs, nvcs, fd text] or null
                    extra:   JSON text (string index) of duration, source, options, trigger evidence, tools
+                   then: verdicts [[kind, text], ...] (most important first), culprit call site, role (master,
+                   pool child, arbiter, worker), task, what the watchdog did next (string indices, -1: none)
+                   thread flags: 8=idle by design
     g  clusters    [[id, members (capture indices), flame], ...]; flame: the icicle tree flat, in preorder,
                    three numbers per node: [label, value, number of children, ...] (a stack is as deep as its
                    program recursed, and nested JSON that deep breaks encoders, decoders and recursive readers)
@@ -66,6 +70,12 @@ def _b(v: Any, what: str) -> bool | None:
     return v if v is None or type(v) is bool else _opt_bool(v, what)
 
 
+def _task(evidence: dict) -> str | None:
+    """The task a trigger names (a heartbeat's ``task``), as text."""
+    task = evidence.get("task")
+    return None if task is None or task == "" else str(task)
+
+
 class Payload:
     """Captures added one document at a time; ``doc()`` is the page's JSON value."""
 
@@ -79,7 +89,7 @@ class Payload:
         self._l: dict[tuple[Local, ...], int] = {}
         self.stacks: list[list[int]] = []
         self._k: dict[tuple[int, ...], int] = {}
-        self.stack_labels: list[tuple[str, ...]] = []  # per stack, its informative frame labels (flame graphs)
+        self.stack_labels: list[tuple[str, ...]] = []  # per stack, its flame graph boxes
         self.captures: list[list] = []
         # per capture, in the order added:
         self.ids: list[str] = []
@@ -126,6 +136,7 @@ class Payload:
                     f.line or 0,
                     self.s(f.module),
                     self._locals(f.locals),
+                    1 if flame.interpreter_frame(f.kind, f.function) else 0,
                 ]
             )
         return i
@@ -155,8 +166,8 @@ class Payload:
         if k is None:
             k = self._k[key] = len(self.stacks)
             self.stacks.append(ids)
-            labels = (self.strings[self.frames[fi][1]] for fi in key)
-            self.stack_labels.append(tuple(label for label in labels if flame.informative(label)))
+            frames = self.frames
+            self.stack_labels.append(flame.stack_labels((self.strings[frames[fi][1]], frames[fi][7] == 1) for fi in key))
         return k
 
     # -- one capture ---------------------------------------------------------------------------------
@@ -310,6 +321,11 @@ class Payload:
                 threads,
                 errors,
                 self.s(_EXTRA_JSON(extra)) if extra else -1,
+                [],
+                -1,
+                -1,
+                self.s(_task(evidence)),
+                -1,
             ]
         )
         self.ids.append(ident)
@@ -324,6 +340,20 @@ class Payload:
     def set_idle(self, capture: int, threads: Iterable[int]) -> None:
         """Threads (indices) of a capture that are idle by design: left out of the flame graphs."""
         self.idle[capture] = frozenset(threads)
+        records = self.captures[capture][8]
+        for i in self.idle[capture]:
+            if 0 <= i < len(records):
+                records[i][2] |= 8
+
+    def set_verdicts(self, capture: int, verdicts: Iterable[tuple[str, str]], culprit: str | None) -> None:
+        self.captures[capture][11] = [[self.s(kind), self.s(text)] for kind, text in verdicts]
+        self.captures[capture][12] = self.s(culprit)
+
+    def set_role(self, capture: int, role: str | None) -> None:
+        self.captures[capture][13] = self.s(role)
+
+    def set_followup(self, capture: int, text: str | None) -> None:
+        self.captures[capture][15] = self.s(text)
 
     def set_cluster(self, capture: int, cluster: int) -> None:
         self.captures[capture][6] = cluster

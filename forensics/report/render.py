@@ -134,29 +134,49 @@ class SkippedView:
     reason: str
 
 
-def _per_day(taken: Sequence[float]) -> list[tuple[str, int]]:
+UNITS = (("minute", 60, "%H:%M"), ("hour", 3600, "%m-%d %H:00"), ("day", DAY, "%Y-%m-%d"))
+MAX_BUCKETS = 366
+
+
+def time_unit(taken: Sequence[float]) -> tuple[str, int, str]:
+    """The timeline's bar: a minute for an incident of up to three hours, an hour up to a week, else a day."""
+    span = max(taken) - min(taken) if taken else 0
+    return UNITS[0] if span <= 3 * 3600 else UNITS[1] if span <= 7 * DAY else UNITS[2]
+
+
+def _range(taken: Sequence[float], step: int) -> tuple[int, int]:
+    last = int(max(taken) // step)
+    return max(int(min(taken) // step), last - MAX_BUCKETS + 1), last  # the most recent buckets at most
+
+
+def _buckets(taken: Sequence[float], ended: Sequence[bool]) -> list[tuple[str, int, int]]:
+    """(label, captures, captures whose process the watchdog then signalled) per bar of the overview chart."""
     if not taken:
         return []
-    counts = Counter(int(t // DAY) for t in taken)
-    first, last = min(counts), max(counts)
-    if last - first > 366:  # a year at most, the most recent one
-        first = last - 366
-    return [(utc(d * DAY, "%Y-%m-%d"), counts.get(d, 0)) for d in range(first, last + 1)]
+    _, step, fmt = time_unit(taken)
+    first, last = _range(taken, step)
+    counts, kills = [0] * (last - first + 1), [0] * (last - first + 1)
+    for t, end in zip(taken, ended):
+        b = int(t // step) - first
+        if b >= 0:
+            counts[b] += 1
+            kills[b] += end
+    return [(utc((first + i) * step, fmt), counts[i], kills[i]) for i in range(len(counts))]
 
 
 def _timelines(taken: Sequence[float], clusters: Sequence[ClusterView]) -> list[list[int]]:
-    """Per cluster, its captures per day over the report's range (the same days as the overview chart)."""
+    """Per cluster, its captures per bar over the report's range (the same bars as the overview chart)."""
     if not taken:
         return [[] for _ in clusters]
-    last = int(max(taken) // DAY)
-    first = max(int(min(taken) // DAY), last - 366)
+    _, step, _ = time_unit(taken)
+    first, last = _range(taken, step)
     out = []
     for cl in clusters:
         counts = [0] * (last - first + 1)
         for m in cl.members:
-            d = int(taken[m] // DAY) - first
-            if d >= 0:
-                counts[d] += 1
+            b = int(taken[m] // step) - first
+            if b >= 0:
+                counts[b] += 1
         out.append(counts)
     return out
 
@@ -200,7 +220,7 @@ def render_payload(
     doc = payload.doc((cl.id, cl.members) for cl in clusters)
     taken = payload.taken
     skipped_views = [SkippedView(str(getattr(s, "path", s)), str(getattr(s, "reason", ""))) for s in skipped]
-    days = _per_day(taken)
+    bars = _buckets(taken, [c[15] != -1 for c in payload.captures])
     return _page(
         template,
         "report.js",
@@ -213,8 +233,9 @@ def render_payload(
         only_capture=payload.ids[0] if payload.ids else "",
         clusters=clusters,
         skipped=skipped_views,
-        days=days,
-        day_max=max((n for _, n in days), default=0),
+        bars=bars,
+        bar_max=max((n for _, n, _ in bars), default=0),
+        unit=time_unit(taken)[0],
         hosts=_hosts(payload),
         processes=len(payload.processes),
         verdict_kinds=sorted({cl.kind for cl in clusters}),

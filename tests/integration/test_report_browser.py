@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from forensics.cli import main
-from forensics.model import Capture
+from forensics.model import Capture, Trigger
 from forensics.store.local import LocalStore
 from tests.support import spawn_hang, wait_blocked
 
@@ -29,7 +29,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]
 HOSTILE_STORED_ID = "20261123T225552.889Z-evil-6867-e0e0e0"  # its own id is an XSS payload no store accepts
-FIXTURES = ("deadlock_ab", "deadlock_ab", "gil_held_ctypes", "idle_thread_pool")
+FIXTURES = ("deadlock_ab", "deadlock_ab", "gil_held_ctypes", "idle_thread_pool", "socket_recv_no_timeout")
+TASK = "nightly_settlement"  # the task a watchdog's heartbeat trigger names, put on the GIL capture
 HOSTILE = ("<script>alert(1)</script>", '"><img src=x onerror=alert(2)>', "</script><script>alert(3)</script>")
 
 
@@ -62,8 +63,13 @@ def report(tmp_path_factory) -> dict:
         outcomes = collect([h.pid for h in hung], CollectOptions(native=True))
     errors = [o.error.one_line() for o in outcomes if o.error is not None]
     assert not errors, errors
-    for o in outcomes:
-        store.put(o.capture)
+    for o, name in zip(outcomes, FIXTURES):
+        c = o.capture
+        if name == "gil_held_ctypes":  # as the watchdog stores it: the heartbeat's task in the trigger's evidence
+            c = c.with_changes(trigger=Trigger("heartbeat", "no_progress", {"task": TASK, "task_age_s": 42.0}))
+        store.put(c)
+    sock = next(o.capture for o, name in zip(outcomes, FIXTURES) if name == "socket_recv_no_timeout")
+    peer = next(t.kernel.peer for t in sock.threads if t.kernel is not None and t.kernel.peer)
     hostile = Capture.from_json((DATA / "capture_hostile.json").read_text())
     hostile = hostile.with_changes(id=store.put(hostile.with_changes(id=HOSTILE_STORED_ID)).id)  # the store takes ids only
     (store.captures_dir / "20991231T000000.000Z-zz-1-corrupt.json").write_text('{"schema": "hangdump.capture/1", "threads": [')
@@ -76,6 +82,10 @@ def report(tmp_path_factory) -> dict:
         "deadlocks": [o.capture.id for o, name in zip(outcomes, FIXTURES) if name == "deadlock_ab"],
         "hostile": hostile,
         "count": len(outcomes) + 1,
+        "port": peer.rsplit(":", 1)[1],
+        "socket": sock.id,
+        "gil": next(o.capture.id for o, name in zip(outcomes, FIXTURES) if name == "gil_held_ctypes"),
+        "store": store,
     }
 
 
@@ -212,3 +222,87 @@ def test_hostile_strings_render_as_text_and_run_nothing(browser, report, tmp_pat
         assert watched.errors == []
     finally:
         context.close()
+
+
+def _open_flame_boxes(p) -> str:
+    return " ".join(p.locator("#everything .flame .fbox").all_inner_texts())
+
+
+@pytest.mark.parametrize("what", ["lock", "port", "task"])
+def test_search_by_lock_port_and_task_narrows_clusters_captures_and_the_open_flame(page, report, what):
+    p = page.page
+    p.locator("#everything summary").click()
+    expect(p.locator("#everything .flame .fbox").first).to_be_visible()
+    before = p.locator("#everything .flame .fbox").count()
+    total = p.locator("details.cluster:visible").count()
+    query, expected = {"lock": ("lock_a", report["deadlocks"]), "port": (report["port"], [report["socket"]]),
+                       "task": (TASK, [report["gil"]])}[what]
+    p.fill("#f-text", query)
+    expect(p.locator("#capture-list tbody tr")).to_have_count(len(expected))
+    assert sorted(p.locator("#capture-list a.cap-link").all_inner_texts()) == sorted(expected)
+    assert 1 <= p.locator("details.cluster:visible").count() < total
+    # the flame graph already open now draws only the matching captures' stuck threads
+    expect(p.locator("#everything .flame .froot")).not_to_have_text(f"all stuck threads ({before})")
+    assert p.locator("#everything .flame .fbox").count() < before
+    boxes = _open_flame_boxes(p)
+    if what == "lock":
+        assert "transfer_a_to_b" in boxes and "recv" not in boxes
+    if what == "port":
+        assert "recv" in boxes and "transfer_a_to_b" not in boxes
+    assert page.errors == []
+
+
+def test_captures_table_has_verdict_culprit_role_task_and_sorts(page, report):
+    p = page.page
+    heads = p.locator("#capture-list th").all_inner_texts()
+    assert heads[:5] == ["capture", "verdict", "culprit", "role", "task"]
+    row = p.locator("#capture-list tr", has=p.locator(f"a.cap-link:text-is('{report['gil']}')"))
+    cells = row.locator("td").all_inner_texts()
+    assert cells[1].lower() == "gil" and "()" in cells[2] and cells[4] == TASK
+    p.locator("#capture-list th", has_text="verdict").click()
+    kinds = [k for k in p.locator("#capture-list tbody td:nth-child(2)").all_inner_texts()]
+    assert kinds == sorted(kinds)
+    p.locator("#capture-list th", has_text="verdict").click()
+    kinds = [k for k in p.locator("#capture-list tbody td:nth-child(2)").all_inner_texts()]
+    assert kinds == sorted(kinds, reverse=True)
+
+
+def test_capture_view_shows_its_verdict_times_trigger_and_options(page, report):
+    p = page.page
+    p.goto(report["url"] + "#capture/" + report["deadlocks"][0])
+    view = p.locator("#capture-view")
+    view.wait_for(state="visible")
+    first = view.locator(".verdict.first")
+    expect(first.locator(".kind")).to_have_text("deadlock", ignore_case=True)
+    assert "transfer_a_to_b" in first.inner_text()
+    facts = view.locator(".facts").inner_text()
+    assert " UTC (" in facts and " ago)" in facts
+    assert "native: yes" in facts and "{" not in facts  # options as text, not JSON
+    p.goto(report["url"] + "#capture/" + report["gil"])
+    view.wait_for(state="visible")
+    expect(view.locator(".verdict.first .kind")).to_have_text("gil", ignore_case=True)
+    expect(view.locator(".facts")).to_contain_text(f"task: {TASK}")
+    p.screenshot(path="/tmp/hangdump-report-capture.png")
+
+
+def test_timeline_of_a_ten_minute_incident_is_per_minute(browser, report, tmp_path):
+    """The same captures retaken over ten minutes: the chart counts per minute, not one bar per day."""
+    from forensics.report import build, render
+
+    src = report["store"]
+    store = LocalStore(tmp_path / "store")
+    captures = [src.read(p.stem)[1] for p in src.paths() if "corrupt" not in p.stem]
+    t0 = min(c.taken_at for c in captures)
+    for i, c in enumerate(captures):
+        store.put(c.with_changes(taken_at=t0 + i * 600 / max(1, len(captures) - 1)))
+    out = tmp_path / "incident.html"
+    render.write(str(out), build.build_report(store, progress=False).html)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    w = Watched(context, out.as_uri())
+    chart = w.page.locator("#timeline")
+    expect(chart).to_have_attribute("data-unit", "minute")
+    assert "per minute" in chart.locator("figcaption").inner_text()
+    assert 10 <= chart.locator("rect").count() <= 12
+    w.page.screenshot(path="/tmp/hangdump-report-overview.png", full_page=True)
+    assert w.errors == []
+    context.close()

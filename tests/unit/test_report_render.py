@@ -58,8 +58,10 @@ def test_report_is_self_contained_and_carries_every_capture():
     expected = next(t for t in a.threads if t.name == "worker-a").frames
     assert [strings[f[2]] for f in frames] == [f.function for f in expected]
     assert len(doc["k"]) == len({t.frames for t in a.threads})  # b repeats a's stacks: stored once
-    # two days in the per-day chart, and the whole report's flame counts every thread with frames
-    assert len(re.findall(r"<rect ", html)) == 2
+    # a day apart: a chart per hour with two bars that are not empty; the whole report's flame counts every
+    # thread with frames
+    assert 'data-unit="hour"' in html
+    assert len(re.findall(r"<rect [^>]*><title>[^<]*: [1-9]", html)) == 2
     assert doc["a"][1] == sum(1 for c in (a, b) for t in c.threads if t.frames)
 
 

@@ -11,6 +11,9 @@
   var LIST_PAGE = 200;
   var listShown = LIST_PAGE;
   var filterKey = null;    // the filter values last applied
+  var clusterText = [];    // lowercased headline and explanation of every cluster (search)
+  var filtered = false;    // some filter narrows the captures
+  var sortBy = null;       // [column index, direction] of the captures tables
 
   function el(tag, attrs) {
     var node = document.createElement(tag);
@@ -52,8 +55,14 @@
   }
   function basename(p) { if (!p) return ""; var i = p.lastIndexOf("/"); return i < 0 ? p : p.slice(i + 1); }
 
-  // capture record accessors: [id, host, pid, taken_at, method, trigger, cluster, process, threads, errors, extra]
+  // capture record accessors: [id, host, pid, taken_at, method, trigger, cluster, process, threads, errors, extra,
+  //                            verdicts, culprit, role, task, follow-up]
   function cId(c) { return s(c[0]); }
+  function cVerdict(c) { return c[11].length ? s(c[11][0][0]) : ""; }
+  function ago(t) {
+    var d = Date.now() / 1000 - t;
+    return d < 0 ? "in the future" : dur(d) + " ago";
+  }
   function cHost(c) { return s(c[1]); }
   function cProc(c, i) { return c[7] ? c[7][i] : null; }
 
@@ -86,11 +95,22 @@
     for (i = 0; i < D.c.length; i++) {
       var c = D.c[i];
       byId[cId(c)] = i;
-      var names = [cId(c), cHost(c), String(c[2]), s(cProc(c, 0)) || ""];
-      for (j = 0; j < c[8].length; j++) names.push(s(c[8][j][1]) || "");
+      var names = [cId(c), cHost(c), String(c[2]), s(cProc(c, 0)) || "", s(c[5]) || "", s(c[12]) || "", s(c[13]) || "",
+        s(c[14]) || "", s(c[15]) || "", c[10] !== -1 ? s(c[10]) : ""];
+      for (j = 0; j < c[11].length; j++) names.push(s(c[11][j][0]), s(c[11][j][1]));
+      for (j = 0; j < c[8].length; j++) {
+        var k = c[8][j][3];
+        names.push(s(c[8][j][1]) || "");
+        if (k) names.push(s(k[1]) || "", s(k[8]) || "");
+      }
       capText[i] = names.join("\n").toLowerCase();
     }
     match = new Uint8Array(D.c.length);
+    var nodes = document.querySelectorAll("details.cluster");
+    for (i = 0; i < nodes.length; i++) {
+      var body = nodes[i].querySelector(".explanation"), head = nodes[i].querySelector(".headline");
+      clusterText[+nodes[i].getAttribute("data-index")] = ((head ? head.textContent : "") + "\n" + (body ? body.textContent : "")).toLowerCase();
+    }
   }
 
   /* ------------------------------------------------------------------ filters */
@@ -110,7 +130,8 @@
     var verdict = inputValue("f-verdict");
     // The "change" an input fires when it loses focus (to the click on a capture link) must not redraw
     // the list under the pointer: the click would land on a replaced node and go nowhere.
-    var key = [q, host, since, until, verdict].join("\u0000");
+    var interp = document.getElementById("f-interp");
+    var key = [q, host, since, until, verdict, interp && interp.checked].join("\u0000");
     if (key === filterKey) return;
     filterKey = key;
     var hostIdx = host ? S.indexOf(host) : -1;
@@ -129,13 +150,16 @@
       else if (since !== null && c[3] < since) ok = 0;
       else if (until !== null && c[3] > until) ok = 0;
       else if (verdict && (c[6] === -1 || clusterKind[c[6]] !== verdict)) ok = 0;
-      else if (q && capText[i].indexOf(q) === -1) {
+      else if (q && capText[i].indexOf(q) === -1 && !(c[6] !== -1 && clusterText[c[6]] && clusterText[c[6]].indexOf(q) !== -1)) {
         ok = 0;
         for (j = 0; j < c[8].length; j++) if (stackHit[c[8][j][4]]) { ok = 1; break; }
       }
       match[i] = ok;
       total += ok;
     }
+    filtered = total !== D.c.length;
+    var flames = document.querySelectorAll(".flame[data-drawn]");
+    for (i = 0; i < flames.length; i++) drawFlame(flames[i]);
     for (i = 0; i < clusterNodes.length; i++) {
       var node = clusterNodes[i], g = D.g[+node.getAttribute("data-index")], n = 0;
       if (!g) continue;
@@ -158,25 +182,64 @@
     var id = cId(D.c[i]);
     return el("a", { href: "#capture/" + encodeURIComponent(id), "class": "cap-link", text: id });
   }
+  // the captures tables' columns: header, sort key of a capture
+  var COLUMNS = [
+    ["capture", function (c) { return cId(c); }],
+    ["verdict", function (c) { return cVerdict(c); }],
+    ["culprit", function (c) { return s(c[12]) || ""; }],
+    ["role", function (c) { return s(c[13]) || ""; }],
+    ["task", function (c) { return s(c[14]) || ""; }],
+    ["host", function (c) { return cHost(c); }],
+    ["pid", function (c) { return c[2] === null ? -1 : c[2]; }],
+    ["taken (UTC)", function (c) { return c[3]; }],
+    ["trigger", function (c) { return s(c[5]) || ""; }],
+    ["RSS", function (c) { return cProc(c, 8) || 0; }],
+    ["age", function (c) { return cProc(c, 5) || 0; }],
+    ["python", function (c) { return s(cProc(c, 2)) || ""; }]
+  ];
   function memberRow(i) {
-    var c = D.c[i], trig = s(c[5]) || "";
+    var c = D.c[i], trig = s(c[5]) || "", kind = cVerdict(c);
     return el("tr", null,
-      el("td", null, captureLink(i)), el("td", { text: cHost(c) }), el("td", { text: c[2] === null ? "-" : c[2] }),
-      el("td", { text: utc(c[3]) }), el("td", { text: trig }), el("td", { text: bytes(cProc(c, 8)) }),
+      el("td", null, captureLink(i)),
+      el("td", null, kind ? el("span", { "class": "kind kind-" + kind, text: kind }) : "-"),
+      el("td", { "class": "culprit", text: s(c[12]) || "" }), el("td", { text: s(c[13]) || "" }), el("td", { text: s(c[14]) || "" }),
+      el("td", { text: cHost(c) }), el("td", { text: c[2] === null ? "-" : c[2] }),
+      el("td", { text: utc(c[3]) }), el("td", { text: trig + (c[15] !== -1 ? " \u2192 " + s(c[15]) : "") }), el("td", { text: bytes(cProc(c, 8)) }),
       el("td", { text: dur(cProc(c, 5)) }), el("td", { text: s(cProc(c, 2)) || "?" }));
+  }
+  function sortRows(rows) {
+    if (!sortBy) { rows.sort(function (a, b) { return D.c[b][3] - D.c[a][3]; }); return rows; }
+    var key = COLUMNS[sortBy[0]][1], dir = sortBy[1];
+    var keys = {};
+    rows.forEach(function (i) { keys[i] = key(D.c[i]); });
+    rows.sort(function (a, b) { return keys[a] < keys[b] ? -dir : keys[a] > keys[b] ? dir : D.c[b][3] - D.c[a][3]; });
+    return rows;
   }
   function table(rows, more) {
     var head = el("tr");
-    ["capture", "host", "pid", "taken (UTC)", "trigger", "RSS", "age", "python"].forEach(function (h) { head.appendChild(el("th", { text: h })); });
+    COLUMNS.forEach(function (col, ci) {
+      var mark = sortBy && sortBy[0] === ci ? (sortBy[1] > 0 ? " \u25b2" : " \u25bc") : "";
+      var th = el("th", { "class": "sortable", title: "sort by " + col[0], text: col[0] + mark });
+      th.addEventListener("click", function () {
+        sortBy = sortBy && sortBy[0] === ci ? [ci, -sortBy[1]] : [ci, 1];
+        redrawTables();
+      });
+      head.appendChild(th);
+    });
     var body = el("tbody");
     rows.forEach(function (i) { body.appendChild(memberRow(i)); });
     var t = el("table", { "class": "members-table" }, el("thead", null, head), body);
     return more ? el("div", null, t, more) : t;
   }
+  function redrawTables() {
+    var members = document.querySelectorAll(".members[data-drawn]");
+    for (var i = 0; i < members.length; i++) drawMembers(members[i]);
+    drawCaptureList();
+  }
   function drawMembers(node) {
     var g = D.g[+node.getAttribute("data-cluster")], rows = [], i;
     for (i = 0; i < g[1].length; i++) if (match[g[1][i]]) rows.push(g[1][i]);
-    rows.sort(function (a, b) { return D.c[b][3] - D.c[a][3]; });
+    sortRows(rows);
     var limit = +(node.getAttribute("data-limit") || LIST_PAGE), more = null;
     if (rows.length > limit) {
       more = el("button", { type: "button", "class": "more", text: "show " + Math.min(LIST_PAGE, rows.length - limit) + " more of " + (rows.length - limit) });
@@ -190,6 +253,7 @@
     if (!node) return;
     var rows = [];
     for (var i = D.c.length - 1; i >= 0; i--) if (match[i]) rows.push(i);
+    if (sortBy) sortRows(rows);
     var more = null;
     if (rows.length > listShown) {
       more = el("button", { type: "button", "class": "more", text: "show " + Math.min(LIST_PAGE, rows.length - listShown) + " more of " + (rows.length - listShown) });
@@ -221,12 +285,58 @@
     }
     return root;
   }
+  // the boxes of one stack, as flame.stack_labels draws them: interpreter frames folded unless shown, a run of
+  // unresolved frames of one library as one box
+  function labelsOf(stack, interp) {
+    var out = [];
+    for (var i = 0; i < stack.length; i++) {
+      var f = D.f[stack[i]];
+      if (f[7] === 1 && !interp) continue;
+      if (out.length && out[out.length - 1] === f[1] && S[f[1]].indexOf("??") === 0) continue;
+      out.push(f[1]);
+    }
+    return out;
+  }
+  // the icicle of the stuck threads of the captures that pass the filters (the page's own tree, not the payload's)
+  function buildTree(members, interp) {
+    var perStack = {}, i, j, root = [S.indexOf("all"), 0, []];
+    for (i = 0; i < members.length; i++) {
+      var c = D.c[members[i]];
+      if (!match[members[i]]) continue;
+      for (j = 0; j < c[8].length; j++) {
+        var t = c[8][j];
+        if (t[2] & 8 || !D.k[t[4]].length) continue;
+        perStack[t[4]] = (perStack[t[4]] || 0) + 1;
+      }
+    }
+    var kids = new Map();
+    kids.set(root, new Map());
+    for (var k in perStack) {
+      var n = perStack[k], node = root, labels = labelsOf(D.k[+k], interp);
+      root[1] += n;
+      for (j = 0; j < labels.length; j++) {
+        var m = kids.get(node), child = m.get(labels[j]);
+        if (!child) { child = [labels[j], 0, []]; m.set(labels[j], child); kids.set(child, new Map()); node[2].push(child); }
+        child[1] += n;
+        node = child;
+      }
+    }
+    kids.forEach(function (_m, nd) { nd[2].sort(function (a, b) { return b[1] - a[1] || (S[a[0]] < S[b[0]] ? -1 : 1); }); });
+    return root;
+  }
+  var allCaptures = null;
   function flameTree(key) {
+    var interp = document.getElementById("f-interp");
+    if (filtered || (interp && interp.checked)) {
+      if (key === "all" && !allCaptures) { allCaptures = []; for (var i = 0; i < D.c.length; i++) allCaptures.push(i); }
+      return buildTree(key === "all" ? allCaptures : D.g[+key][1], interp && interp.checked);
+    }
     if (!trees.hasOwnProperty(key)) trees[key] = unflatten(key === "all" ? D.a : D.g[+key][2]);
     return trees[key];
   }
   function drawFlame(node, root) {
-    var tree = flameTree(node.getAttribute("data-cluster"));
+    var tree = root ? node.flameTree : flameTree(node.getAttribute("data-cluster"));
+    node.flameTree = tree;
     root = root || tree;
     if (!root || root[1] === 0) { node.replaceChildren(el("p", { "class": "empty", text: "No stuck threads with frames." })); return; }
     var boxes = el("div", { "class": "flame-boxes" }), depthMax = 0, total = root[1];
@@ -301,15 +411,40 @@
     var fd = s(k[8]);
     return (s(k[1]) || s(k[2]) || "-") + (fd ? " · fd " + fd : "");
   }
+  // a value of the options or the evidence as a reader says it: yes/no, lists and objects as "k: v" text
+  function readable(v) {
+    if (v === true) return "yes";
+    if (v === false) return "no";
+    if (v === null || v === undefined) return "-";
+    if (Array.isArray(v)) return v.map(readable).join(", ");
+    if (typeof v === "object") return Object.keys(v).map(function (k) { return k.replace(/_/g, " ") + ": " + readable(v[k]); }).join(" · ");
+    return String(v);
+  }
+  function verdictBlock(c) {
+    var sec = el("section", { "class": "verdicts" });
+    if (!c[11].length) { sec.appendChild(el("p", { "class": "empty", text: "No verdict for this capture." })); return sec; }
+    c[11].forEach(function (v, vi) {
+      var kind = s(v[0]), text = s(v[1]) || "";
+      sec.appendChild(el("div", { "class": "verdict" + (vi === 0 ? " first" : "") },
+        el("span", { "class": "kind kind-" + kind, text: kind }), el("pre", { "class": "explanation", text: text })));
+    });
+    if (c[12] !== -1) sec.appendChild(el("p", null, "culprit: ", el("code", { text: s(c[12]) })));
+    return sec;
+  }
   function renderCapture(i) {
     var c = D.c[i], box = el("div", { "class": "capture", "data-capture": cId(c) });
+    var extra = c[10] !== -1 ? JSON.parse(s(c[10])) : {};
+    box.appendChild(verdictBlock(c));
     var dl = el("dl", { "class": "facts" });
     kv(dl, "capture", cId(c));
     kv(dl, "host", cHost(c));
     kv(dl, "pid", c[2]);
-    kv(dl, "taken", utc(c[3]) + " UTC");
+    kv(dl, "role", s(c[13]));
+    kv(dl, "task", s(c[14]));
+    kv(dl, "taken", utc(c[3]) + " UTC (" + ago(c[3]) + ")");
     kv(dl, "method", s(c[4]));
-    kv(dl, "trigger", s(c[5]));
+    kv(dl, "trigger", (s(c[5]) || "") + (extra.evidence ? " \u2014 " + readable(extra.evidence) : ""));
+    kv(dl, "then", c[15] !== -1 ? "the watchdog " + s(c[15]) : null);
     if (c[6] !== -1 && D.g[c[6]]) kv(dl, "cluster", s(D.g[c[6]][0]));
     if (c[7]) {
       kv(dl, "command", s(cProc(c, 0)));
@@ -324,10 +459,11 @@
       if (cProc(c, 14) && cProc(c, 14).length) kv(dl, "children", cProc(c, 14).join(", "));
       kv(dl, "uid", cProc(c, 15));
     }
-    if (c[10] !== -1) {
-      var extra = JSON.parse(s(c[10]));
-      for (var key in extra) if (Object.prototype.hasOwnProperty.call(extra, key)) kv(dl, key.replace(/_/g, " "), typeof extra[key] === "object" ? JSON.stringify(extra[key]) : extra[key]);
-    }
+    if (extra.start_time !== undefined) kv(dl, "process started", utc(extra.start_time) + " UTC (" + ago(extra.start_time) + ")");
+    if (extra.duration_s !== undefined) kv(dl, "capture took", dur(extra.duration_s));
+    kv(dl, "source", extra.source);
+    if (extra.options) kv(dl, "options", readable(extra.options));
+    if (extra.tool_versions) kv(dl, "tools", readable(extra.tool_versions));
     box.appendChild(dl);
     var holder = null, known = false;
     c[8].forEach(function (t) { if (t[2] & 1) holder = t; if (t[2] & 4) known = true; });
@@ -412,7 +548,7 @@
       if (pending) return;
       pending = requestAnimationFrame(function () { pending = 0; applyFilters(); });
     }
-    ["f-text", "f-host", "f-since", "f-until", "f-verdict"].forEach(function (id) {
+    ["f-text", "f-host", "f-since", "f-until", "f-verdict", "f-interp"].forEach(function (id) {
       var n = document.getElementById(id);
       if (n) { n.addEventListener("input", later); n.addEventListener("change", later); }
     });

@@ -1,0 +1,73 @@
+"""What the report adds to each capture from the others and from the watchdog: its role, what happened next.
+
+Roles follow from process facts only: a process with children (or whose pid is another capture's
+parent, on the same host) is a master; one whose parent was captured too is a pool child. The
+command line names the framework's words for them where it has its own (gunicorn: arbiter, worker).
+What the watchdog did next comes from its journal in the store (``watch/journal.jsonl``), which
+records the capture id it took and the signals it sent to that same process (pid and start time).
+"""
+from __future__ import annotations
+
+import json
+import os
+from collections import defaultdict
+
+from forensics.report.payload import Payload
+
+_WORDS = {"gunicorn": ("arbiter", "worker")}  # framework (a word of the command line) -> (parent, child)
+_GENERIC = ("master", "pool child")
+
+
+def roles(payload: Payload) -> list[str | None]:
+    """Per capture: master / pool child (or the framework's words), or None for a lone process."""
+    captured: dict[tuple[str, int], list[int]] = defaultdict(list)
+    for ci, c in enumerate(payload.captures):
+        if c[2] is not None:
+            captured[(payload.hosts[ci], c[2])].append(ci)
+    parents = set()
+    for ci, c in enumerate(payload.captures):
+        proc = c[7]
+        if proc is not None and proc[3] is not None and (payload.hosts[ci], proc[3]) in captured:
+            parents.add((payload.hosts[ci], proc[3]))
+    out: list[str | None] = []
+    for ci, c in enumerate(payload.captures):
+        proc = c[7]
+        host = payload.hosts[ci]
+        cmdline = payload.strings[proc[0]] if proc is not None and proc[0] != -1 else ""
+        parent_word, child_word = next((w for name, w in _WORDS.items() if name in cmdline), _GENERIC)
+        if (host, c[2]) in parents or (proc is not None and proc[14]):
+            out.append(parent_word)
+        elif proc is not None and proc[3] is not None and (host, proc[3]) in captured:
+            out.append(child_word)
+        else:
+            out.append(None)
+    return out
+
+
+def followups(store_root: str, ids: list[str]) -> dict[str, str]:
+    """Capture id -> what the watchdog did to that process after taking it ("signalled SIGTERM, then SIGKILL")."""
+    path = os.path.join(store_root, "watch", "journal.jsonl")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            lines = fh.read().splitlines()
+    except OSError:
+        return {}
+    wanted = set(ids)
+    taken: dict[tuple, str] = {}
+    done: dict[tuple, list[str]] = defaultdict(list)
+    for line in lines:
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue  # a line cut by a crash; the journal itself skips it too
+        if not isinstance(rec, dict):
+            continue
+        key = (rec.get("pid"), rec.get("start_ticks"))
+        what = rec.get("what")
+        if what == "captured" and rec.get("capture_id") in wanted:
+            taken[key] = rec["capture_id"]
+        elif what == "signal":
+            done[key].append(f"signalled {rec.get('signal') or 'it'}")
+        elif what == "kill":
+            done[key].append("killed it (SIGKILL)")
+    return {cid: ", then ".join(done[key]) for key, cid in taken.items() if done.get(key)}
