@@ -198,6 +198,9 @@ def _view(cl, payload: Payload, store: LocalStore, paths: list[Path], by_id: dic
             ta, thread = by_index[idx], rep.threads[idx]
             lines = []
             for i, f in enumerate(thread.frames):
+                if f.function == "??" and lines and lines[-1].frame.function == "??" and \
+                        lines[-1].frame.module == f.module and i != ta.blocking_frame:
+                    continue  # a run of unresolved frames of one library says no more than its first
                 nf = analysis.normalize_frame(f.kind, f.function, f.file, f.module)
                 lines.append(StackLine(f, blocking=i == ta.blocking_frame, app=nf.origin == "app",
                                        varies=i == ta.blocking_frame and nf.key in varying_keys))

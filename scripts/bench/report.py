@@ -174,7 +174,7 @@ def timings(python: str, root: Path, out: Path, rounds: int) -> tuple[list[float
 def browser_figures(out: Path, runs: int) -> dict:
     from playwright.sync_api import expect, sync_playwright
 
-    wall, ready, paint, text_filter, host_filter = [], [], [], [], []
+    wall, ready, paint, text_filter, host_filter, flame_filter = [], [], [], [], [], []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for _ in range(runs):
@@ -199,6 +199,14 @@ def browser_figures(out: Path, runs: int) -> dict:
             page.select_option("#f-host", index=1)
             expect(page.locator("body")).not_to_have_attribute("data-filter-ms", before, timeout=30000)
             host_filter.append(float(page.get_attribute("body", "data-filter-ms")))
+            # the flame graph of every stuck thread open: each filter redraws it from the matching captures
+            page.select_option("#f-host", "")
+            page.locator("#everything summary").click()
+            expect(page.locator("#everything .fbox").first).to_be_visible(timeout=30000)
+            before = page.get_attribute("body", "data-filter-ms")
+            page.fill("#f-text", "recv")
+            expect(page.locator("body")).not_to_have_attribute("data-filter-ms", before, timeout=30000)
+            flame_filter.append(float(page.get_attribute("body", "data-filter-ms")))
             if errors:
                 raise SystemExit(f"page errors: {errors}")
             page.close()
@@ -210,6 +218,7 @@ def browser_figures(out: Path, runs: int) -> dict:
         "first_paint_ms": med(paint) if paint else None,
         "text_filter_ms": med(text_filter),
         "host_filter_ms": med(host_filter),
+        "flame_filter_ms": med(flame_filter),
     }
 
 
@@ -254,6 +263,7 @@ def main() -> int:
                   f"({fig['load_to_ready_ms']:.0f} ms wall, from goto)")
             print(f"text filter         {fig['text_filter_ms']:.1f} ms (search 'recv' over every frame)")
             print(f"host filter         {fig['host_filter_ms']:.1f} ms")
+            print(f"text filter, every stuck thread's flame graph open  {fig['flame_filter_ms']:.1f} ms")
         if args.keep:
             print(f"kept {work}", file=sys.stderr)
     finally:

@@ -1,0 +1,76 @@
+"""What the report derives per capture: roles from process facts, the watchdog's follow-up, flame graph boxes."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from forensics.identity import ProcessIdentity
+from forensics.report import build, facts, flame
+from forensics.report.payload import Payload
+from forensics.watch.journal import Journal
+
+DATA = Path(__file__).parent.parent / "data"
+
+
+def _doc(ident: str, pid: int, ppid: int, cmdline: list[str], children=(), host: str = "vm") -> dict:
+    d = json.loads((DATA / "capture_deadlock_py311.json").read_text())
+    d.update(id=ident, pid=pid, host=host)
+    d["process"] = dict(d.get("process") or {}, ppid=ppid, cmdline=cmdline, children=list(children))
+    return d
+
+
+def test_roles_follow_ppid_relations_and_the_framework_of_the_command_line():
+    p = Payload()
+    celery = ["python", "-m", "celery", "-A", "app", "worker"]
+    gunicorn = ["python", "/venv/bin/gunicorn", "app:wsgi"]
+    for doc in (
+        _doc("a", 100, 1, celery, children=[101]),  # the master says it has children
+        _doc("b", 101, 100, celery),
+        _doc("c", 200, 1, gunicorn),  # its child was captured: a parent though its own capture lists none
+        _doc("d", 201, 200, gunicorn),
+        _doc("e", 300, 1, ["python", "job.py"]),
+        _doc("f", 201, 100, celery, host="other"),  # same pids on another host: no relation
+    ):
+        p.add(doc)
+    assert facts.roles(p) == ["master", "pool child", "arbiter", "worker", None, None]
+
+
+def test_followup_reads_what_the_watchdog_journaled_for_the_captured_process(tmp_path):
+    journal = Journal(str(tmp_path / "watch" / "journal.jsonl"))
+    hung, other = ProcessIdentity(100, 5000), ProcessIdentity(100, 9000)  # pid reused by a later process
+    journal.note(hung, "captured", capture_id="cap-1")
+    journal.note(hung, "signal", mono=12.0, signal="SIGTERM")
+    journal.note(hung, "kill", mono=22.0)
+    journal.note(other, "captured", capture_id="cap-2")
+    assert facts.followups(str(tmp_path), ["cap-1", "cap-2", "cap-3"]) == {
+        "cap-1": "signalled SIGTERM, then killed it (SIGKILL)"}
+    assert facts.followups(str(tmp_path / "nowhere"), ["cap-1"]) == {}
+
+
+def test_interpreter_frames_fold_and_unresolved_runs_collapse_per_library():
+    stack = [("?? [libc.so.6]", False), ("?? [libc.so.6]", False), ("take_gil [python3.11]", False),
+             ("_PyEval_EvalFrameDefault [python3.11]", True), ("acquire (app.py)", False),
+             ("?? [libfoo.so]", False), ("?? [libc.so.6]", False)]
+    assert flame.stack_labels(stack) == (
+        "?? [libc.so.6]", "take_gil [python3.11]", "acquire (app.py)", "?? [libfoo.so]", "?? [libc.so.6]")
+    assert "_PyEval_EvalFrameDefault [python3.11]" in flame.stack_labels(stack, interpreter=True)
+    for name in ("_PyEval_EvalFrameDefault", "PyObject_Vectorcall", "_PyObject_MakeTpCall", "method_vectorcall_NOARGS",
+                 "cfunction_vectorcall_O", "_PyFunction_Vectorcall", "slot_tp_call"):
+        assert flame.interpreter_frame("native", name), name
+    for name in ("take_gil", "clock_nanosleep", "recv", "PyThread_acquire_lock_timed", "lock_PyThread_acquire_lock"):
+        assert not flame.interpreter_frame("native", name), name
+    assert not flame.interpreter_frame("python", "_PyEval_EvalFrameDefault")
+
+
+def test_readable_representative_has_python_frames_and_does_not_start_unresolved():
+    p = Payload()
+    good = _doc("good", 1, 0, ["python"])
+    for t in good["threads"]:
+        t["frames"] = [f for f in t["frames"] if f.get("function") != "??"]
+    bad = json.loads(json.dumps(good))
+    bad.update(id="bad", pid=2)
+    for t in bad["threads"]:
+        t["frames"] = [{"kind": "native", "function": "??", "module": "/lib/libc.so.6", "address": 1}] + t["frames"]
+    first, second = p.add(bad), p.add(good)
+    assert build.readable_member(p, [first, second], preferred=first) == second
+    assert build.readable_member(p, [first, second], preferred=second) == second
