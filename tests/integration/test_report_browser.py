@@ -306,3 +306,22 @@ def test_timeline_of_a_ten_minute_incident_is_per_minute(browser, report, tmp_pa
     w.page.screenshot(path="/tmp/hangdump-report-overview.png", full_page=True)
     assert w.errors == []
     context.close()
+
+
+def test_flame_folds_interpreter_frames_until_asked_and_headlines_show_call_sites_as_code(page, report):
+    p = page.page
+    deadlock = _deadlock_cluster(p)
+    deadlock.locator("summary").click()
+    boxes = deadlock.locator(".flame .fbox")
+    expect(boxes.first).to_be_visible()
+    # py-spy --native already puts Python frames in place of the eval loop; the thread's C entry (thread_run) stays
+    assert not any("thread_run" in b or "_PyEval_" in b for b in boxes.all_inner_texts())
+    assert any("PyThread_acquire_lock_timed" in b for b in boxes.all_inner_texts())  # the wait itself is kept
+    p.check("#f-interp")
+    expect(deadlock.locator(".flame .fbox", has_text="thread_run")).not_to_have_count(0)
+    p.uncheck("#f-interp")
+    expect(deadlock.locator(".flame .fbox", has_text="thread_run")).to_have_count(0)
+    top = p.locator(".top-clusters li").first
+    assert top.locator("code").count() == 2  # the two call sites of the lock cycle
+    text = top.inner_text()
+    assert "transfer_a_to_b() at deadlock_ab.py:" in text and "`" not in text and "tid" not in text

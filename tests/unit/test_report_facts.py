@@ -74,3 +74,21 @@ def test_readable_representative_has_python_frames_and_does_not_start_unresolved
     first, second = p.add(bad), p.add(good)
     assert build.readable_member(p, [first, second], preferred=first) == second
     assert build.readable_member(p, [first, second], preferred=second) == second
+
+
+def test_a_report_shows_what_the_watchdog_did_after_a_capture(tmp_path):
+    from forensics.report import render
+    from forensics.store.local import LocalStore
+
+    store = LocalStore(tmp_path)
+    doc = _doc("x", 100, 1, ["python", "worker.py"])
+    doc["id"] = "20261124T000000.000Z-vm-100-000001"
+    store.captures_dir.mkdir(parents=True)
+    (store.captures_dir / f"{doc['id']}.json").write_text(json.dumps(doc))
+    journal = Journal(str(tmp_path / "watch" / "journal.jsonl"))
+    journal.note(ProcessIdentity(100, 7), "captured", capture_id=doc["id"])
+    journal.note(ProcessIdentity(100, 7), "signal", mono=1.0, signal="SIGTERM")
+    built = build.build_report(store, progress=False)
+    page = render.read_payload(built.html)
+    assert page["s"][page["c"][0][15]] == "signalled SIGTERM"
+    assert 'class="kill"' in built.html  # marked on the timeline
