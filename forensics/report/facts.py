@@ -1,8 +1,9 @@
 """What the report adds to each capture from the others and from the watchdog: its role, what happened next.
 
-Roles follow from process facts only: a process with children (or whose pid is another capture's
-parent, on the same host) is a master; one whose parent was captured too is a pool child. The
-command line names the framework's words for them where it has its own (gunicorn: arbiter, worker).
+Roles: what the capture's ``process.worker`` says (fleet/role.py: celery, gunicorn), else process facts:
+a process with children (or whose pid is another capture's parent, on the same host) is a master;
+one whose parent was captured too is a pool child. Each framework's own words are used (gunicorn:
+arbiter and worker).
 What the watchdog did next comes from its journal in the store (``watch/journal.jsonl``), which
 records the capture id it took and the signals it sent to that same process (pid and start time).
 """
@@ -12,10 +13,11 @@ import json
 import os
 from collections import defaultdict
 
+from forensics.fleet.role import framework
 from forensics.report.payload import Payload
 
-_WORDS = {"gunicorn": ("arbiter", "worker")}  # framework (a word of the command line) -> (parent, child)
-_GENERIC = ("master", "pool child")
+_WORDS = {"gunicorn": {"master": "arbiter", "child": "worker"}}  # framework -> its words for process.worker.role
+_GENERIC = {"master": "master", "child": "pool child"}
 
 
 def roles(payload: Payload) -> list[str | None]:
@@ -33,12 +35,17 @@ def roles(payload: Payload) -> list[str | None]:
     for ci, c in enumerate(payload.captures):
         proc = c[7]
         host = payload.hosts[ci]
-        cmdline = payload.strings[proc[0]] if proc is not None and proc[0] != -1 else ""
-        parent_word, child_word = next((w for name, w in _WORDS.items() if name in cmdline), _GENERIC)
-        if (host, c[2]) in parents or (proc is not None and proc[14]):
-            out.append(parent_word)
+        strings = payload.strings
+        cmdline = strings[proc[0]] if proc is not None and proc[0] != -1 else ""
+        kind = strings[proc[16]] if proc is not None and proc[16] != -1 else framework(cmdline)
+        words = _WORDS.get(kind or "", _GENERIC)
+        if proc is not None and proc[17] != -1:
+            told = strings[proc[17]]
+            out.append(words.get(told, told))
+        elif (host, c[2]) in parents or (proc is not None and proc[14]):
+            out.append(words["master"])
         elif proc is not None and proc[3] is not None and (host, proc[3]) in captured:
-            out.append(child_word)
+            out.append(words["child"])
         else:
             out.append(None)
     return out

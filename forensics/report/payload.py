@@ -10,7 +10,7 @@ The page's script renders members tables, flame graphs, capture views and filter
     k  stacks      [frame, ...] leaf first, deduplicated
     c  captures    [id, host, pid, taken_at, method, trigger, cluster (-1: none), process, threads, errors, extra]
                    process: [cmdline, exe, python, ppid, state, age_s, cpu_user_s, cpu_system_s, rss, pss, uss,
-                             shared, swap, num_threads, children, uid] or null
+                             shared, swap, num_threads, children, uid, framework, role (process.worker)] or null
                    threads: [[tid, name, flags 1=GIL 2=active 4=GIL known, kernel, stack], ...]
                    kernel:  [state, syscall text, wchan, running 0/1/-1, utime_s, stime_s, vcs, nvcs, fd text] or null
                    extra:   JSON text (string index) of duration, source, options, trigger evidence, tools
@@ -70,10 +70,12 @@ def _b(v: Any, what: str) -> bool | None:
     return v if v is None or type(v) is bool else _opt_bool(v, what)
 
 
-def _task(evidence: dict) -> str | None:
-    """The task a trigger names (a heartbeat's ``task``), as text."""
-    task = evidence.get("task")
-    return None if task is None or task == "" else str(task)
+def _task(evidence: dict, worker: dict) -> str | None:
+    """What the worker was running: the task (or request) ``process.worker`` names, else the trigger's evidence."""
+    for task in (worker.get("task"), worker.get("request"), evidence.get("task")):
+        if task is not None and task != "":
+            return str(task)
+    return None
 
 
 class Payload:
@@ -232,6 +234,7 @@ class Payload:
         if type(p) is not dict:
             _obj(p, "process")
         cmdline = " ".join(_t(a, "process.cmdline") or "" for a in _list(p.get("cmdline"), "process.cmdline"))
+        worker = _obj(p.get("worker") or {}, "process.worker")
         return [
             self.s(cmdline),
             self.s(_t(p.get("exe"), "process.exe")),
@@ -249,6 +252,8 @@ class Payload:
             _i(p.get("num_threads"), "process.num_threads"),
             [_i(c, "process.children") or 0 for c in _list(p.get("children"), "process.children")],
             _i(p.get("uid"), "process.uid"),
+            self.s(_t(worker.get("framework"), "process.worker.framework")),
+            self.s(_t(worker.get("role"), "process.worker.role")),
         ]
 
     def add(self, doc: Any, accept: Any = None) -> int | None:
@@ -324,7 +329,7 @@ class Payload:
                 [],
                 -1,
                 -1,
-                self.s(_task(evidence)),
+                self.s(_task(evidence, _obj(p.get("worker") or {}, "process.worker") if type(p) is dict else {})),
                 -1,
             ]
         )

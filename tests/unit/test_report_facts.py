@@ -12,10 +12,12 @@ from forensics.watch.journal import Journal
 DATA = Path(__file__).parent.parent / "data"
 
 
-def _doc(ident: str, pid: int, ppid: int, cmdline: list[str], children=(), host: str = "vm") -> dict:
+def _doc(ident: str, pid: int, ppid: int, cmdline: list[str], children=(), host: str = "vm", worker=None) -> dict:
     d = json.loads((DATA / "capture_deadlock_py311.json").read_text())
     d.update(id=ident, pid=pid, host=host)
     d["process"] = dict(d.get("process") or {}, ppid=ppid, cmdline=cmdline, children=list(children))
+    if worker:
+        d["process"]["worker"] = worker
     return d
 
 
@@ -33,6 +35,15 @@ def test_roles_follow_ppid_relations_and_the_framework_of_the_command_line():
     ):
         p.add(doc)
     assert facts.roles(p) == ["master", "pool child", "arbiter", "worker", None, None]
+
+
+def test_roles_and_tasks_the_capture_says_win():
+    p = Payload()
+    gunicorn = ["python", "/venv/bin/gunicorn", "app:wsgi"]
+    p.add(_doc("a", 10, 1, gunicorn, worker={"framework": "gunicorn", "role": "child", "request": "GET /slow"}))
+    p.add(_doc("b", 11, 1, ["celery", "beat"], worker={"framework": "celery", "role": "beat", "task": "t.nightly"}))
+    assert facts.roles(p) == ["worker", "beat"]
+    assert [p.strings[c[14]] for c in p.captures] == ["GET /slow", "t.nightly"]
 
 
 def test_followup_reads_what_the_watchdog_journaled_for_the_captured_process(tmp_path):
