@@ -23,7 +23,7 @@ after the frames a signature needs, and relies on the per-frame normalization ca
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterable
+import functools
 from dataclasses import dataclass
 
 from forensics.analysis.normalize import NFrame, is_comprehension, normalize_frame
@@ -298,24 +298,27 @@ class BenignRules:
     library: tuple[tuple[str, ...], ...] = DEFAULT_BENIGN
     user: tuple[str, ...] = ()
 
-    @staticmethod
-    def _match(rule: Iterable[str], keys: list[str]) -> bool:
-        for pat in rule:
-            if any(ch in pat for ch in "*?["):
-                if not fnmatch.filter(keys, pat):
-                    return False
-            elif pat not in keys:
-                return False
-        return True
-
     def matches(self, leaf_keys: list[str], all_keys: list[str]) -> bool:
-        for rule in self.library:
-            if self._match(rule, leaf_keys):
+        leaf = set(leaf_keys)
+        for plain, globs in _compiled(self.library):
+            if plain <= leaf and all(fnmatch.filter(leaf_keys, g) for g in globs):
                 return True
-        for pat in self.user:
-            if self._match(pat.split("+"), all_keys):
-                return True
+        if self.user:
+            every = set(all_keys)
+            for plain, globs in _compiled(tuple(tuple(p.split("+")) for p in self.user)):
+                if plain <= every and all(fnmatch.filter(all_keys, g) for g in globs):
+                    return True
         return False
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(rules: tuple[tuple[str, ...], ...]) -> tuple[tuple[frozenset[str], tuple[str, ...]], ...]:
+    """Each rule as (its plain patterns, its globs): a set test first, fnmatch only for the globs."""
+    out = []
+    for rule in rules:
+        globs = tuple(p for p in rule if any(ch in p for ch in "*?["))
+        out.append((frozenset(p for p in rule if p not in globs), globs))
+    return tuple(out)
 
 
 NO_RULES = BenignRules()
