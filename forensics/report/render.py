@@ -238,7 +238,7 @@ def render_payload(
         unit=time_unit(taken)[0],
         hosts=_hosts(payload),
         processes=len(payload.processes),
-        verdict_kinds=sorted({cl.kind for cl in clusters}),
+        verdict_kinds=sorted({cl.kind for cl in clusters} | {payload.strings[c[11][0][0]] for c in payload.captures if c[11]}),
         timelines=_timelines(taken, clusters),
         data=_encode(doc, compress),
     )

@@ -325,3 +325,11 @@ def test_flame_folds_interpreter_frames_until_asked_and_headlines_show_call_site
     assert top.locator("code").count() == 2  # the two call sites of the lock cycle
     text = top.inner_text()
     assert "transfer_a_to_b() at deadlock_ab.py:" in text and "`" not in text and "tid" not in text
+
+
+def test_verdict_filter_narrows_the_captures_table_to_that_category(page, report):
+    p = page.page
+    p.select_option("#f-verdict", "io")
+    expect(p.locator("#capture-list tbody tr")).to_have_count(1)
+    assert p.locator("#capture-list a.cap-link").inner_text() == report["socket"]
+    assert p.locator("details.cluster:visible").count() == 1

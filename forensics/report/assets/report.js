@@ -127,11 +127,12 @@
     var q = inputValue("f-text").trim().toLowerCase();
     var host = inputValue("f-host");
     var since = whenValue("f-since"), until = whenValue("f-until");
-    var verdict = inputValue("f-verdict");
+    var verdict = inputValue("f-verdict"), role = inputValue("f-role");
+    var roleIdx = role ? S.indexOf(role) : -1;
     // The "change" an input fires when it loses focus (to the click on a capture link) must not redraw
     // the list under the pointer: the click would land on a replaced node and go nowhere.
     var interp = document.getElementById("f-interp");
-    var key = [q, host, since, until, verdict, interp && interp.checked].join("\u0000");
+    var key = [q, host, since, until, verdict, role, interp && interp.checked].join("\u0000");
     if (key === filterKey) return;
     filterKey = key;
     var hostIdx = host ? S.indexOf(host) : -1;
@@ -149,7 +150,8 @@
       if (host && c[1] !== hostIdx) ok = 0;
       else if (since !== null && c[3] < since) ok = 0;
       else if (until !== null && c[3] > until) ok = 0;
-      else if (verdict && (c[6] === -1 || clusterKind[c[6]] !== verdict)) ok = 0;
+      else if (verdict && cVerdict(c) !== verdict && (c[6] === -1 || clusterKind[c[6]] !== verdict)) ok = 0;
+      else if (role && c[13] !== roleIdx) ok = 0;
       else if (q && capText[i].indexOf(q) === -1 && !(c[6] !== -1 && clusterText[c[6]] && clusterText[c[6]].indexOf(q) !== -1)) {
         ok = 0;
         for (j = 0; j < c[8].length; j++) if (stackHit[c[8][j][4]]) { ok = 1; break; }
@@ -537,8 +539,21 @@
     }
   }
 
+  // the roles the captures have, as options of the role filter (it stays hidden when no capture has one)
+  function roleOptions() {
+    var select = document.getElementById("f-role"), seen = {}, names = [];
+    if (!select) return;
+    for (var i = 0; i < D.c.length; i++) {
+      var r = s(D.c[i][13]);
+      if (r !== null && !seen[r]) { seen[r] = 1; names.push(r); }
+    }
+    names.sort().forEach(function (r) { select.appendChild(el("option", { value: r, text: r })); });
+    select.hidden = names.length === 0;
+  }
+
   function start() {
     index();
+    roleOptions();
     var details = document.querySelectorAll("details");
     for (var i = 0; i < details.length; i++) {
       (function (d) { d.addEventListener("toggle", function () { onToggle(d); }); })(details[i]);
@@ -548,7 +563,7 @@
       if (pending) return;
       pending = requestAnimationFrame(function () { pending = 0; applyFilters(); });
     }
-    ["f-text", "f-host", "f-since", "f-until", "f-verdict", "f-interp"].forEach(function (id) {
+    ["f-text", "f-host", "f-since", "f-until", "f-verdict", "f-role", "f-interp"].forEach(function (id) {
       var n = document.getElementById(id);
       if (n) { n.addEventListener("input", later); n.addEventListener("change", later); }
     });
