@@ -108,6 +108,10 @@ def header(c: Capture, verdicts: int | None = 5, rules=None) -> list[str]:
             f"  age {human_duration(p.age_s)} · {mem} · {cpu} · ppid {p.ppid} · state {p.state}"
             f" · {p.num_threads} threads{kids}"
         )
+    if p is not None and p.worker:
+        from forensics.fleet.role import worker_text
+
+        lines.append(f"  worker: {worker_text(p.worker)}")
     holder = c.gil_holder
     if holder is not None:
         lines.append(f"  GIL held by thread {holder.tid} {holder.name or ''} (kernel: {kernel_text(holder)})")

@@ -27,6 +27,7 @@ from forensics.cli.common import (
 def command(as_json, top, benign, threshold, since, until, host, pid, store_dir):
     """Group stored captures by hang cause and explain each group."""
     from forensics.analysis import cluster
+    from forensics.fleet.role import tally
     from forensics.store.local import Skipped
     from forensics.summary import local_time
 
@@ -35,14 +36,17 @@ def command(as_json, top, benign, threshold, since, until, host, pid, store_dir)
             if isinstance(item, Skipped):
                 warn_skipped(item)
             else:
+                workers[item[1].get("id")] = (item[1].get("process") or {}).get("worker") or {}
                 yield item[1]
 
+    workers: dict = {}  # capture id -> process.worker (celery/gunicorn role and task)
     rules = benign_rules(benign, store_dir)
     clusters = cluster(documents(), rules=rules, threshold=threshold)
     if top is not None:
         clusters = clusters[:top]
     if as_json:
-        click.echo(json.dumps([dict(rank=i + 1, **c.to_dict()) for i, c in enumerate(clusters)],
+        click.echo(json.dumps([dict(rank=i + 1, **c.to_dict(), workers=tally([workers.get(m.id) for m in c.members]))
+                               for i, c in enumerate(clusters)],
                               indent=2, ensure_ascii=False))
         return 0
     if not clusters:
@@ -66,6 +70,9 @@ def command(as_json, top, benign, threshold, since, until, host, pid, store_dir)
                 shown += 1
                 if shown >= 12:
                     break
+        roles = tally([workers.get(m.id) for m in c.members])
+        if roles:
+            click.echo(f"    workers: {', '.join(roles[:6])}")
         for k, v in c.varies.items():
             click.echo(f"    varies: {k}: {'; '.join(v[:4])}" + (f"; ... ({len(v)} values)" if len(v) > 4 else ""))
         click.echo(f"    representative: {c.representative}")

@@ -126,3 +126,32 @@ def with_worker(capture):
         return capture
     facts = worker_facts(capture)
     return replace(capture, process=replace(capture.process, worker=facts)) if facts else capture
+
+
+def worker_text(w: dict) -> str | None:
+    """'celery child · task hd.charge (id 6f1c) for 12.4s (heartbeat)' for summary and show."""
+    if not w:
+        return None
+    parts = [" ".join(x for x in (w.get("framework"), w.get("role")) if x) or "worker"]
+    if w.get("task"):
+        task = f"task {w['task']}" + (f" (id {w['task_id']})" if w.get("task_id") else "")
+        if w.get("task_age_s") is not None:
+            task += f" for {w['task_age_s']:g}s"
+        parts.append(task)
+    elif w.get("state") == "idle":
+        parts.append("idle, waiting for work")
+    if w.get("request"):
+        parts.append(f"request {w['request']}")
+    if w.get("request_from"):
+        parts.append(f"request from {w['request_from']}")
+    return " · ".join(parts) + (f"  ({w['source']})" if w.get("source") else "")
+
+
+def tally(workers: list[dict]) -> list[str]:
+    """Per cluster: how many of its captures were which role and task, most frequent first."""
+    counts: dict[str, int] = {}
+    for w in workers:
+        if w:
+            key = " ".join(x for x in (w.get("framework"), w.get("role"), w.get("task")) if x)
+            counts[key] = counts.get(key, 0) + 1
+    return [f"{k} x{n}" for k, n in sorted(counts.items(), key=lambda kv: -kv[1])]

@@ -81,6 +81,10 @@ def test_celery_pool_ratios_then_hung_task_captured_killed_and_replaced(redis_ur
         assert worker["framework"] == "celery" and worker["role"] == "child"
         assert worker["task"] == "hd_pool.hang" and worker["task_id"] == hung_id and worker["task_age_s"] >= 2
         assert cap.trigger.rule in ("heartbeat_stale", "blocked")
+        for cmd in (["show", cap.id], ["clusters"]):
+            out = subprocess.run([sys.executable, "-m", "forensics", *cmd, "--store", str(tmp_path / "store")],
+                                 capture_output=True, text=True, timeout=60, check=True).stdout
+            assert "celery child" in out and "hd_pool.hang" in out, out
         wait_until(lambda: len(procfs.children(master.pid)) == 2 and hung not in procfs.children(master.pid),
                    timeout=60, what="the pool replacing the ended child")
         before = len(records(hb))

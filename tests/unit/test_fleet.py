@@ -139,3 +139,16 @@ def test_task_log_rotates_past_its_cap(tmp_path):
     line = len(json.dumps({"task": "t", "i": 100, "wall_s": 0.1, "cpu_s": 0.1}, separators=(",", ":"))) + 1
     for path in tmp_path.glob("tasks.jsonl*"):
         assert path.stat().st_size <= 1000 + CHECK_EVERY * line
+
+
+def test_worker_text_and_tally():
+    from forensics.fleet.role import tally, worker_text
+
+    w = {"framework": "celery", "role": "child", "task": "hd.charge", "task_id": "6f1c", "task_age_s": 12.5,
+         "source": "heartbeat"}
+    assert worker_text(w) == "celery child · task hd.charge (id 6f1c) for 12.5s  (heartbeat)"
+    assert worker_text({"framework": "gunicorn", "role": "child", "request_from": "1.2.3.4:5"}) == \
+        "gunicorn child · request from 1.2.3.4:5"
+    assert worker_text({}) is None
+    assert tally([w, w, {"framework": "celery", "role": "master"}, {}, None]) == \
+        ["celery child hd.charge x2", "celery master x1"]
