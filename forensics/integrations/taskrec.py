@@ -30,10 +30,13 @@ class TaskLog:
         return self._fd
 
     def append(self, record: dict) -> None:
-        """Never raises OSError: a full tmpfs must not fail the task."""
+        self.write_line(json.dumps(record, separators=(",", ":")) + "\n")
+
+    def write_line(self, line: str) -> None:
+        """One JSON line, whole. Never raises OSError: a full tmpfs must not fail the task."""
         try:
             fd = self._open()
-            os.write(fd, (json.dumps(record, separators=(",", ":")) + "\n").encode())
+            os.write(fd, line.encode())
             self._n += 1
             if self._n % CHECK_EVERY == 0 and os.fstat(fd).st_size > self.cap:
                 os.replace(self.path, self.path + ".1")

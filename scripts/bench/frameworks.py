@@ -106,7 +106,7 @@ def bench_mem(bin_dir, procs: int, runs: int) -> None:
                             start_new_session=True)
     try:
         assert pool.stdout.readline().strip() == b"READY"
-        rx = f"-c .* {marker}$"
+        rx = f"{marker}$"
         check = subprocess.run([str(bin_dir / "hangdump"), "mem", "--match", rx, "--json"], check=True,
                                capture_output=True, text=True)
         (p,) = json.loads(check.stdout)["pools"]
