@@ -152,3 +152,13 @@ def test_worker_text_and_tally():
     assert worker_text({}) is None
     assert tally([w, w, {"framework": "celery", "role": "master"}, {}, None]) == \
         ["celery child hd.charge x2", "celery master x1"]
+
+
+def test_strip_plot_has_a_row_per_task_and_a_dot_per_run():
+    from forensics.fleet.taskplot import strip_svg
+    from forensics.fleet.tasks import summarize
+
+    stats = summarize([{"task": "<cpu>", "wall_s": 1.0, "cpu_s": 1.0}] * 3 + [{"task": "io", "wall_s": 1.0, "cpu_s": 0}])
+    svg = strip_svg(stats)
+    assert svg.startswith("<svg") and svg.count("<circle") == 4 and "&lt;cpu&gt;" in svg and "<cpu>" not in svg
+    assert strip_svg([]) == ""
