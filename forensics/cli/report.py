@@ -19,10 +19,12 @@ from forensics.cli.common import (
               help="HTML file to write ('-' for stdout).")
 @click.option("--title", default="hangdump report", show_default=True, help="Title of the page.")
 @click.option("--open", "open_it", is_flag=True, help="Open the report in the default browser.")
+@click.option("--event-log", type=click.Path(exists=True, dir_okay=False),
+              help="The watchdog's event log (watch --event-log): show which captured processes then exited.")
 @benign_option
 @filter_options
 @store_option
-def command(out, title, open_it, benign, since, until, host, pid, store_dir):
+def command(out, title, open_it, event_log, benign, since, until, host, pid, store_dir):
     """Write the hang report: overview, ranked clusters with verdicts and flame graphs, every capture.
 
     The file needs no network: CSS, script and data are inlined, so it can be mailed or archived.
@@ -37,7 +39,7 @@ def command(out, title, open_it, benign, since, until, host, pid, store_dir):
     started = time.monotonic()
     built = build.build_report(
         store, make_filter(since, until, host, pid), title=title, scope=_scope(store, since, until, host, pid),
-        rules=benign_rules(benign, store_dir),
+        rules=benign_rules(benign, store_dir), event_log=event_log,
     )
     for s in built.data.skipped:
         warn_skipped(s)

@@ -76,7 +76,7 @@ def _gc_paused() -> Iterator[None]:
 
 
 def collect(store: LocalStore, flt: Filter | None = None, progress: bool | None = None,
-            rules: BenignRules | None = None) -> ReportData:
+            rules: BenignRules | None = None, event_log: str | None = None) -> ReportData:
     """Read, check, encode and cluster the store in one pass over its files; no ``Capture`` object is built.
 
     Each document is encoded into the payload, handed to the clustering (which classifies its threads
@@ -117,7 +117,7 @@ def collect(store: LocalStore, flt: Filter | None = None, progress: bool | None 
     for ci, role in enumerate(facts.roles(payload)):
         payload.set_role(ci, role)
     by_id = {ident: i for i, ident in enumerate(payload.ids)}
-    for ident, text in facts.followups(str(store.root), payload.ids).items():
+    for ident, text in facts.followups(str(store.root), payload.ids, event_log).items():
         payload.set_followup(by_id[ident], text)
     views = tuple(_view(cl, payload, store, paths, by_id, rules) for cl in clusters)
     return ReportData(payload, views, skipped)
@@ -247,10 +247,11 @@ def build_report(
     scope: str = "",
     progress: bool | None = None,
     rules: BenignRules | None = None,
+    event_log: str | None = None,
 ) -> Built:
     """The whole report of a store (filtered): what `hangdump report` writes, `serve` shows and `demo` opens."""
     from forensics.report import render
 
-    data = collect(store, flt, progress, rules)
+    data = collect(store, flt, progress, rules, event_log)
     html = render.render_payload(data.payload, data.clusters, data.skipped, title=title, scope=scope)
     return Built(html, data)

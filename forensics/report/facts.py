@@ -5,7 +5,8 @@ a process with children (or whose pid is another capture's parent, on the same h
 one whose parent was captured too is a pool child. Each framework's own words are used (gunicorn:
 arbiter and worker).
 What the watchdog did next comes from its journal in the store (``watch/journal.jsonl``), which
-records the capture id it took and the signals it sent to that same process (pid and start time).
+records the capture id it took and the signals it sent to that same process (pid and start time), and,
+when given, its event log (``watch --event-log``), which also says whether the process then exited.
 """
 from __future__ import annotations
 
@@ -51,15 +52,22 @@ def roles(payload: Payload) -> list[str | None]:
     return out
 
 
-def followups(store_root: str, ids: list[str]) -> dict[str, str]:
-    """Capture id -> what the watchdog did to that process after taking it ("signalled SIGTERM, then SIGKILL")."""
-    path = os.path.join(store_root, "watch", "journal.jsonl")
+def _lines(path: str) -> list[str]:
     try:
         with open(path, encoding="utf-8") as fh:
-            lines = fh.read().splitlines()
+            return fh.read().splitlines()
     except OSError:
-        return {}
+        return []
+
+
+def followups(store_root: str, ids: list[str], event_log: str | None = None) -> dict[str, str]:
+    """Capture id -> what the watchdog did to that process after taking it ("signalled SIGTERM, then SIGKILL").
+
+    The journal knows the signals; whether the process then exited is only in the watchdog's event log
+    (``watch --event-log``), read when given: its ``captured`` and ``exited`` events carry pid and start time.
+    """
     wanted = set(ids)
+    lines = _lines(os.path.join(store_root, "watch", "journal.jsonl"))
     taken: dict[tuple, str] = {}
     done: dict[tuple, list[str]] = defaultdict(list)
     for line in lines:
@@ -74,7 +82,18 @@ def followups(store_root: str, ids: list[str]) -> dict[str, str]:
         if what == "captured" and rec.get("capture_id") in wanted:
             taken[key] = rec["capture_id"]
         elif what == "signal":
-            done[key].append(f"signalled {rec.get('signal') or 'it'}")
+            done[key].append(f"the watchdog signalled {rec.get('signal') or 'it'}")
         elif what == "kill":
-            done[key].append("killed it (SIGKILL)")
+            done[key].append("the watchdog killed it (SIGKILL)")
+    for line in _lines(event_log) if event_log else ():
+        try:
+            ev = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(ev, dict):
+            key = (ev.get("pid"), ev.get("start_ticks"))
+            if ev.get("event") == "captured" and ev.get("capture_id") in wanted:
+                taken[key] = ev["capture_id"]
+            elif ev.get("event") == "exited":
+                done[key].append(f"the process exited (after {ev.get('after') or 'a signal'})")
     return {cid: ", then ".join(done[key]) for key, cid in taken.items() if done.get(key)}

@@ -7,6 +7,7 @@ from pathlib import Path
 from forensics.identity import ProcessIdentity
 from forensics.report import build, facts, flame
 from forensics.report.payload import Payload
+from forensics.watch.events import Events
 from forensics.watch.journal import Journal
 
 DATA = Path(__file__).parent.parent / "data"
@@ -54,8 +55,16 @@ def test_followup_reads_what_the_watchdog_journaled_for_the_captured_process(tmp
     journal.note(hung, "kill", mono=22.0)
     journal.note(other, "captured", capture_id="cap-2")
     assert facts.followups(str(tmp_path), ["cap-1", "cap-2", "cap-3"]) == {
-        "cap-1": "signalled SIGTERM, then killed it (SIGKILL)"}
+        "cap-1": "the watchdog signalled SIGTERM, then the watchdog killed it (SIGKILL)"}
     assert facts.followups(str(tmp_path / "nowhere"), ["cap-1"]) == {}
+    # with the watchdog's event log (written by its Events), the exit is known too
+    events = Events(str(tmp_path / "events.jsonl"), quiet=True)
+    events.emit("captured", hung, capture_id="cap-1")
+    events.emit("exited", hung, after="SIGTERM")
+    events.emit("exited", other, after="SIGKILL")  # the later process with the same pid (cap-2), not signalled
+    assert facts.followups(str(tmp_path), ["cap-1", "cap-2"], str(tmp_path / "events.jsonl")) == {
+        "cap-1": "the watchdog signalled SIGTERM, then the watchdog killed it (SIGKILL), then the process exited (after SIGTERM)",
+        "cap-2": "the process exited (after SIGKILL)"}
 
 
 def test_interpreter_frames_fold_and_unresolved_runs_collapse_per_library():
@@ -101,5 +110,5 @@ def test_a_report_shows_what_the_watchdog_did_after_a_capture(tmp_path):
     journal.note(ProcessIdentity(100, 7), "signal", mono=1.0, signal="SIGTERM")
     built = build.build_report(store, progress=False)
     page = render.read_payload(built.html)
-    assert page["s"][page["c"][0][15]] == "signalled SIGTERM"
+    assert page["s"][page["c"][0][15]] == "the watchdog signalled SIGTERM"
     assert 'class="kill"' in built.html  # marked on the timeline

@@ -446,7 +446,7 @@
     kv(dl, "taken", utc(c[3]) + " UTC (" + ago(c[3]) + ")");
     kv(dl, "method", s(c[4]));
     kv(dl, "trigger", (s(c[5]) || "") + (extra.evidence ? " \u2014 " + readable(extra.evidence) : ""));
-    kv(dl, "then", c[15] !== -1 ? "the watchdog " + s(c[15]) : null);
+    kv(dl, "then", s(c[15]));
     if (c[6] !== -1 && D.g[c[6]]) kv(dl, "cluster", s(D.g[c[6]][0]));
     if (c[7]) {
       kv(dl, "command", s(cProc(c, 0)));
