@@ -291,17 +291,38 @@ class _Clusterer:
         self._resign()
         order = sorted(self._by_evidence(), key=lambda g: (-len(g.members), g.sig.key))
         leaders: list[_Group] = []
+        # Two thread signatures reach the threshold only with the same mechanism and the same innermost frame (it
+        # weighs 1 of at most 2.61 per side): a group is compared with the leaders sharing one, and with those
+        # caught running (their leaf moves). Below 0.65 that no longer holds, and every leader is a candidate.
+        by_key: dict[tuple[str, str], list[int]] = {}
+        running: list[int] = []
+        indexed = self.threshold >= 0.65
         for g in order:
+            if indexed and not g.sig.busy:
+                near = set(running)
+                for sig in g.sig.threads:
+                    near.update(by_key.get(_leaf_key(sig), ()))
+                candidates = [leaders[i] for i in sorted(near)]
+            else:
+                candidates = leaders
             best, best_score = None, -1.0
-            for lead in leaders:
+            for lead in candidates:
                 score = self.match(lead, g)
                 if score is not None and score > best_score:
                     best, best_score = lead, score
             if best is None:
+                for sig in g.sig.threads:
+                    by_key.setdefault(_leaf_key(sig), []).append(len(leaders))
+                if g.sig.busy:
+                    running.append(len(leaders))
                 leaders.append(g)
             else:
                 best.merged.append(g)
         return leaders
+
+
+def _leaf_key(sig: ThreadSignature) -> tuple[str, str]:
+    return sig.mechanism, sig.frames[0] if sig.frames else ""
 
 
 def _stack(raw: dict, index: int, blocking: int | None) -> tuple[StackLine, ...]:
