@@ -455,6 +455,8 @@ class LocalStore:
         """Delete cores older than max_age_s, then the oldest until the total fits the budget. Never ``keep``."""
         import time
 
+        from forensics.capture import core as corefile
+
         now = time.time() if now is None else now
         entries = []
         for p in self.core_paths():
@@ -465,7 +467,8 @@ class LocalStore:
             entries.append((st.st_mtime, st.st_blocks * 512, p))
         entries.sort()
         removed = []
-        total = sum(size for _, size, _ in entries)
+        # raw cores being written, or left by a capture killed mid-dump, take disk too (capture/core.py)
+        total = sum(size for _, size, _ in entries) + corefile.workdirs_bytes(str(self.cores_dir))
         for mtime, size, p in entries:
             if p == keep:
                 continue

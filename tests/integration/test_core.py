@@ -17,17 +17,17 @@ from forensics import procfs
 from forensics.capture import core as corefile
 from forensics.capture import deep, pyspy
 from forensics.capture import gdb as gdbmod
-from forensics.capture.live import CollectOptions, collect
+from forensics.capture.live import CollectOptions, collect, new_capture_id
 from forensics.cli import main
 from forensics.errors import CaptureFailed, GdbError, LowDiskSpace
 from forensics.store.local import LocalStore
 from tests.integration.test_gdb import (
     DEBIAN_311,
-    PYENV_311,
+    GDB_PYTHON,
     by_tid,
     native_funcs,
     needs_debian,
-    needs_pyenv,
+    needs_gdb_python,
     py_funcs,
 )
 from tests.support import assert_left_running, python_interpreters, spawn_hang, wait_blocked, wait_until
@@ -35,7 +35,7 @@ from tests.support import assert_left_running, python_interpreters, spawn_hang, 
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.skipif(shutil.which("gdb") is None, reason="gdb not installed"),
-    needs_pyenv,
+    needs_gdb_python,
 ]
 KEEP = CollectOptions(method="gdb", keep_core=True)
 
@@ -44,7 +44,7 @@ KEEP = CollectOptions(method="gdb", keep_core=True)
 def kept(tmp_path_factory):
     """One deadlocked target captured live with --keep-core; yields (live capture, store, fixture info, rss)."""
     store = LocalStore(tmp_path_factory.mktemp("store"))
-    with spawn_hang("deadlock_ab", python=PYENV_311, args=["--extra-idle-threads", "20"]) as hung:
+    with spawn_hang("deadlock_ab", python=GDB_PYTHON, args=["--extra-idle-threads", "20"]) as hung:
         wait_blocked(hung.pid, [hung.tid("worker-a"), hung.tid("worker-b")], syscalls={"futex"})
         with open(f"/proc/{hung.pid}/coredump_filter") as fh:
             filter_before = fh.read()
@@ -71,7 +71,7 @@ def test_core_analysis_matches_live_capture(kept):
     cap, _store, info, _rss, _ = kept
     post = deep.collect_core(cap.options["core"], None, CollectOptions(method="gdb"))
     assert post.method == "core" and post.pid == info["pid"]
-    assert post.process.exe == os.path.realpath(PYENV_311)  # read from the core itself
+    assert post.process.exe == os.path.realpath(GDB_PYTHON)  # read from the core itself
     live, dead = by_tid(cap), by_tid(post)
     assert set(live) == set(dead)
     for name in ("worker-a", "worker-b", "MainThread"):
@@ -85,7 +85,7 @@ def test_core_analysis_matches_live_capture(kept):
 
 def test_cli_core_round_trip(kept, tmp_path, capsys):
     cap, _store, info, _rss, _ = kept
-    code = main(["collect", "--core", cap.options["core"], "--exe", PYENV_311, "--json", "--store", str(tmp_path)])
+    code = main(["collect", "--core", cap.options["core"], "--exe", GDB_PYTHON, "--json", "--store", str(tmp_path)])
     out = capsys.readouterr().out
     assert code == 0
     doc = json.loads(out)
@@ -95,7 +95,8 @@ def test_cli_core_round_trip(kept, tmp_path, capsys):
 
 def test_core_with_the_wrong_exe_is_refused(kept):
     cap, _store, _info, _rss, _ = kept
-    other = next((p for v, p in python_interpreters().items() if v != "3.11" and "/.pyenv/" in p), None)
+    others = [p for v, p in python_interpreters().items() if v != "3.11"] + ["/usr/bin/python3.11d"]
+    other = next((p for p in others if os.path.isfile(p) and os.path.realpath(p) != os.path.realpath(GDB_PYTHON)), None)
     if other is None:
         pytest.skip("no second interpreter")
     with pytest.raises(GdbError, match="does not match") as err:
@@ -107,13 +108,13 @@ def test_not_a_core_is_one_clear_error(tmp_path):
     bogus = tmp_path / "core.1"
     bogus.write_bytes(b"hello")
     with pytest.raises(CaptureFailed, match="not an ELF core"):
-        deep.collect_core(str(bogus), PYENV_311, CollectOptions(method="gdb"))
+        deep.collect_core(str(bogus), GDB_PYTHON, CollectOptions(method="gdb"))
 
 
 def test_low_disk_refuses_before_attaching(tmp_path, monkeypatch):
     monkeypatch.setenv("HANGDUMP_MIN_FREE", "1000T")
     store = LocalStore(tmp_path)
-    with spawn_hang("deadlock_ab", python=PYENV_311) as hung:
+    with spawn_hang("deadlock_ab", python=GDB_PYTHON) as hung:
         wait_blocked(hung.pid, [hung.tid("worker-a")], syscalls={"futex"})
         with pytest.raises(LowDiskSpace) as err:
             deep.collect_gdb_one(hung.pid, KEEP, store)
@@ -125,7 +126,7 @@ def test_low_disk_refuses_before_attaching(tmp_path, monkeypatch):
 
 def test_gdb_killed_while_dumping_keeps_nothing(tmp_path):
     store = LocalStore(tmp_path)
-    with spawn_hang("deadlock_ab", python=PYENV_311, args=["--extra-idle-threads", "20"]) as hung:
+    with spawn_hang("deadlock_ab", python=GDB_PYTHON, args=["--extra-idle-threads", "20"]) as hung:
         wait_blocked(hung.pid, [hung.tid("worker-a")], syscalls={"futex"})
         result: dict = {}
 
@@ -151,7 +152,7 @@ def test_auto_falls_back_to_gdb_when_pyspy_fails(tmp_path):
     broken = tmp_path / "py-spy"
     broken.write_text("#!/bin/sh\necho 'Error: Failed to merge native and python frames' >&2\nexit 1\n")
     broken.chmod(broken.stat().st_mode | stat.S_IXUSR)
-    with spawn_hang("deadlock_ab", python=PYENV_311) as hung:
+    with spawn_hang("deadlock_ab", python=GDB_PYTHON) as hung:
         wait_blocked(hung.pid, [hung.tid("worker-a")], syscalls={"futex"})
         [o] = collect([hung.pid], CollectOptions(method="auto", pyspy_path=str(broken)))
         [strict] = collect([hung.pid], CollectOptions(method="py-spy", pyspy_path=str(broken)))
@@ -164,14 +165,14 @@ def test_auto_falls_back_to_gdb_when_pyspy_fails(tmp_path):
 
 def test_estimate_bounds_the_raw_core(tmp_path):
     """The disk check's estimate is an upper bound of what gcore really writes under the narrowed filter."""
-    with spawn_hang("deadlock_ab", python=PYENV_311) as hung:
+    with spawn_hang("deadlock_ab", python=GDB_PYTHON) as hung:
         wait_blocked(hung.pid, [hung.tid("worker-a")], syscalls={"futex"})
         estimate = corefile.estimate_core_size(hung.pid)
         ident = procfs.identity(hung.pid)
         notes: list[str] = []
         raw = str(tmp_path / "core")
         with corefile.narrowed_filter(hung.pid, notes):
-            gdbmod.attach_live(ident, PYENV_311, deep._libpython(hung.pid), gdbmod.GdbConfig(), core_out=raw)
+            gdbmod.attach_live(ident, GDB_PYTHON, deep._libpython(hung.pid), gdbmod.GdbConfig(), core_out=raw)
         assert_left_running(hung.pid)
     assert 0 < os.path.getsize(raw) <= estimate * 1.05 + (1 << 20), (os.path.getsize(raw), estimate)
 
@@ -241,7 +242,7 @@ def test_splice_that_does_not_fit_walks_that_thread_in_full(kept):
     with corefile.opened_core(cap.options["core"]) as raw:
         spy = deep._pyspy_core(raw, CollectOptions(), {}, [])
         doctored = tuple(replace(t, frames=t.frames[:-1]) if t.tid == wa_tid else t for t in spy)
-        stacks = gdbmod.open_core(raw, PYENV_311, None, gdbmod.GdbConfig(), deep.spliced_walk(doctored))
+        stacks = gdbmod.open_core(raw, GDB_PYTHON, None, gdbmod.GdbConfig(), deep.spliced_walk(doctored))
     [note] = [n for n in stacks.notes if "did not fit" in n]
     assert f"thread(s) {wa_tid};" in note
     wa = next(t for t in stacks.threads if t.tid == wa_tid)
@@ -253,11 +254,11 @@ def test_splice_that_does_not_fit_walks_that_thread_in_full(kept):
 def gil_core(tmp_path_factory):
     """A core of the GIL-holder fixture (one thread sleeps in C holding the GIL, two wait for it), with its tids."""
     raw = str(tmp_path_factory.mktemp("gil") / "core")
-    with spawn_hang("gil_held_ctypes", python=PYENV_311) as hung:
+    with spawn_hang("gil_held_ctypes", python=GDB_PYTHON) as hung:
         tids = {n: hung.tid(n) for n in ("gil-holder", "cruncher-1", "cruncher-2")}
         wait_blocked(hung.pid, list(tids.values()))
         with corefile.narrowed_filter(hung.pid, []):
-            gdbmod.attach_live(procfs.identity(hung.pid), PYENV_311, deep._libpython(hung.pid), gdbmod.GdbConfig(),
+            gdbmod.attach_live(procfs.identity(hung.pid), GDB_PYTHON, deep._libpython(hung.pid), gdbmod.GdbConfig(),
                                core_out=raw)
         assert_left_running(hung.pid)
     return raw, tids
@@ -287,12 +288,12 @@ def test_core_native_gil_holder_sleeps_in_c_under_its_python_frame(gil_core):
 def test_default_filter_core_is_read_by_pyspy(tmp_path):
     """A by-hand core (coredump_filter 0x33: no file-backed mappings) still goes through py-spy: the compact
     copy takes those mappings from the files on disk."""
-    with spawn_hang("deadlock_ab", python=PYENV_311) as hung:
+    with spawn_hang("deadlock_ab", python=GDB_PYTHON) as hung:
         wait_blocked(hung.pid, [hung.tid("worker-a")], syscalls={"futex"})
         raw = str(tmp_path / "core")
         notes: list[str] = []
         with corefile.narrowed_filter(hung.pid, notes, bits=0x33):
-            gdbmod.attach_live(procfs.identity(hung.pid), PYENV_311, deep._libpython(hung.pid), gdbmod.GdbConfig(),
+            gdbmod.attach_live(procfs.identity(hung.pid), GDB_PYTHON, deep._libpython(hung.pid), gdbmod.GdbConfig(),
                                core_out=raw)
         tid = hung.tid("worker-a")
     raw_pyspy = subprocess.run([pyspy.find_pyspy(), "dump", "--core", raw], check=False, capture_output=True, text=True)
@@ -344,3 +345,31 @@ def test_cli_core_carries_native_frames_by_default_and_gets_the_gil_verdict(gil_
     assert top.kind == "gil" and top.roles[0].tid == tids["gil-holder"], top.text
     assert top.roles[0].function == "call_native_codec"
     assert {r.tid for r in top.roles[1:]} >= {tids["cruncher-1"], tids["cruncher-2"]}
+
+
+def test_killed_keep_core_leaves_no_raw_core_behind(tmp_path, monkeypatch):
+    """hangdump SIGKILLed while gcore writes: the raw core it left in cores/.tmp-* counts against the budget
+    while it exists, is removed by the next --keep-core run, and kept cores are readable by their owner only."""
+    monkeypatch.setattr(corefile, "STALE_AFTER_S", 0.0)
+    store = LocalStore(tmp_path)
+    with spawn_hang("deadlock_ab", python=GDB_PYTHON, args=["--extra-idle-threads", "20"], canary=True) as hung:
+        wait_blocked(hung.pid, [hung.tid("worker-a")], syscalls={"futex"})
+        cli = subprocess.Popen([sys.executable, "-m", "forensics", "collect", "--pid", str(hung.pid), "--keep-core",
+                                "--store", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            raw = wait_until(lambda: next(iter(store.cores_dir.glob(".tmp-*/core")), None), timeout=30,
+                             interval=0.001, what="gcore writing")
+            wait_until(lambda: raw.stat().st_size > 0, timeout=30, interval=0.001, what="gcore wrote something")
+        finally:
+            cli.kill()
+            cli.wait()
+        assert_left_running(hung.pid)
+        assert raw.exists() and corefile.workdirs_bytes(str(store.cores_dir)) > 0
+        older = store.cores_dir / f"{new_capture_id(0.0, 'h', 1)}.core.zst"
+        older.write_bytes(b"x" * 4096)
+        # within budget alone; with the raw core counted, over it: the oldest kept core goes
+        assert store.prune_cores(budget=older.stat().st_blocks * 512 + 4096, max_age_s=1e12) == [older]
+        cap = deep.collect_gdb_one(hung.pid, KEEP, store)
+        assert_left_running(hung.pid)
+    assert not raw.exists() and not list(store.cores_dir.glob(".tmp-*"))
+    assert stat.S_IMODE(os.stat(cap.options["core"]).st_mode) == 0o600

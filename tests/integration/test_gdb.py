@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from forensics import procfs
+from forensics import identity, procfs, procraw
 from forensics.capture import deep
 from forensics.capture import gdb as gdbmod
 from forensics.capture.guard import target_guard
@@ -42,6 +42,15 @@ needs_debian = pytest.mark.skipif(
     reason="needs /usr/bin/python3.11 and python3.11-dbg",
 )
 GDB = CollectOptions(method="gdb")
+# Every interpreter gdb can decode here: pyenv's 3.11 and Debian's with python3.11-dbg (what setup.sh installs).
+PYENV_OK = PYENV_311 is not None and os.path.isfile(PYENV_311 + "-gdb.py")
+DEBIAN_OK = os.path.isfile(DEBIAN_311) and gdbmod.find_extension(DEBIAN_311) is not None
+GDB_PYTHONS = [pytest.param(p, id=i) for p, i, ok in ((PYENV_311, "pyenv-3.11", PYENV_OK),
+                                                      (DEBIAN_311, "debian-3.11", DEBIAN_OK)) if ok] or [
+    pytest.param(None, marks=pytest.mark.skip(reason="no CPython 3.11 gdb can decode (python3.11-dbg)"), id="none")]
+# One interpreter for the tests that need only one: pyenv's, else Debian's (a plain Debian 12 with setup.sh).
+GDB_PYTHON = PYENV_311 if PYENV_OK else DEBIAN_311 if DEBIAN_OK else None
+needs_gdb_python = pytest.mark.skipif(GDB_PYTHON is None, reason="no CPython 3.11 gdb can decode (python3.11-dbg)")
 
 
 def by_tid(capture):
@@ -230,28 +239,37 @@ def _gdb_child(parent: int) -> int | None:
     return None
 
 
-def _kill_mid_attach(parent: int, target: int) -> bool:
-    """Freeze gdb the instant it is the target's tracer, then SIGKILL it. Returns whether a SIGSTOP was in
-    flight at that moment: the case where, unguarded, the kernel's detach leaves the target in state T."""
+def _kill_mid_attach(parent: int, target: int, tid: int | None = None) -> bool:
+    """Freeze gdb the instant it traces thread ``tid`` (one it attaches late, while earlier attaches' stops
+    are still being taken), then SIGKILL it. Returns whether a SIGSTOP was in flight at that moment: the
+    case where, unguarded, the kernel's detach leaves the target in state T."""
     gdb_pid = wait_until(lambda: _gdb_child(parent), timeout=20, interval=0.001, what="gdb started")
-    wait_until(lambda: procfs.tracer_pid(target) == gdb_pid, timeout=20, interval=0.0005, what="gdb attached")
+    wait_until(lambda: identity.tracer_pid_of(target, tid or target) == gdb_pid, timeout=20, interval=0.0002,
+               what="gdb attached")
     os.kill(gdb_pid, signal.SIGSTOP)
-    dangerous = stop_pending(target)
+    dangerous = stop_pending(target) or _ptrace_stopped(target)
     os.kill(gdb_pid, signal.SIGKILL)
     return dangerous
 
 
-@needs_pyenv
-def test_gdb_killed_mid_attach_leaves_target_running():
+def _ptrace_stopped(pid: int) -> bool:
+    """Some thread held in a ptrace stop: after gdb's attach that is the signal-delivery-stop of its SIGSTOP,
+    which, if gdb dies before resuming it with no signal, the thread acts on once let go (state T)."""
+    return any(identity.read_stat(pid, tid).state == "t" for tid in procraw.thread_ids(pid))
+
+
+@pytest.mark.parametrize("python", GDB_PYTHONS)
+def test_gdb_killed_mid_attach_leaves_target_running(python):
     """gdb SIGKILLed mid-attach, several times: the capture fails with one clear error and the target runs within 1 s.
 
     50 idle threads make gdb's thread-by-thread attach long enough to catch a SIGSTOP in flight, which
-    (checked by hand without the guard) leaves the target stopped in 4 runs out of 5.
+    (checked by hand without the guard) leaves the target stopped in 4 runs out of 5. Retried until one
+    run caught it: a run that did not exercises nothing.
     """
     hits = 0
-    with spawn_hang("deadlock_ab", python=PYENV_311, args=["--extra-idle-threads", "50"]) as hung:
+    with spawn_hang("deadlock_ab", python=python, args=["--extra-idle-threads", "50"], canary=True) as hung:
         wait_blocked(hung.pid, [hung.tid("worker-a")], syscalls={"futex"})
-        for _ in range(4):
+        for _ in range(30):
             result: dict = {}
 
             def run(result=result):
@@ -262,7 +280,7 @@ def test_gdb_killed_mid_attach_leaves_target_running():
 
             worker = threading.Thread(target=run)
             worker.start()
-            hits += _kill_mid_attach(os.getpid(), hung.pid)
+            hits += _kill_mid_attach(os.getpid(), hung.pid, hung.tid("idle-25"))
             worker.join(timeout=10)
             assert_left_running(hung.pid)
             assert isinstance(result.get("error"), CaptureFailed), result
@@ -272,45 +290,64 @@ def test_gdb_killed_mid_attach_leaves_target_running():
         # still the hung program, and capturable again
         again = deep.collect_gdb_one(hung.pid, GDB)
         assert "transfer_a_to_b" in py_funcs(by_tid(again)[hung.tid("worker-a")])
-    if not hits:
-        pytest.skip("never caught a SIGSTOP in flight; the resume path was not exercised")
+    assert hits, "never caught a SIGSTOP in flight in 30 runs; the resume path was not exercised"
 
 
-@needs_pyenv
-def test_cli_gdb_killed_mid_attach(tmp_path):
-    """End to end: the CLI's gdb dies mid-attach; one error line, non-zero exit, target running within 1 s."""
-    with spawn_hang("deadlock_ab", python=PYENV_311, args=["--extra-idle-threads", "50"]) as hung:
+@pytest.mark.parametrize("python", GDB_PYTHONS)
+def test_cli_gdb_killed_mid_attach(tmp_path, python):
+    """End to end: the CLI's gdb dies mid-attach; one error line, non-zero exit, target running within 1 s.
+    Retried until gdb is caught with a SIGSTOP in flight (the case that needs the resume)."""
+    with spawn_hang("deadlock_ab", python=python, args=["--extra-idle-threads", "50"], canary=True) as hung:
         wait_blocked(hung.pid, [hung.tid("worker-a")], syscalls={"futex"})
-        cli = subprocess.Popen(
-            [sys.executable, "-m", "forensics", "collect", "--pid", str(hung.pid), "--method", "gdb",
-             "--store", str(tmp_path)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )
-        try:
-            _kill_mid_attach(cli.pid, hung.pid)
+        for _ in range(30):
+            cli = subprocess.Popen(
+                [sys.executable, "-m", "forensics", "collect", "--pid", str(hung.pid), "--method", "gdb",
+                 "--store", str(tmp_path)],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            )
+            try:
+                dangerous = _kill_mid_attach(cli.pid, hung.pid, hung.tid("idle-25"))
+                _out, err = cli.communicate(timeout=60)
+            finally:
+                if cli.poll() is None:
+                    cli.kill()
+                    cli.wait()
             assert_left_running(hung.pid)
-            _out, err = cli.communicate(timeout=20)
-        finally:
-            if cli.poll() is None:
-                cli.kill()
-                cli.wait()
-        assert cli.returncode != 0
-        lines = [ln for ln in err.splitlines() if ln.strip()]
-        assert len(lines) == 1 and lines[0].startswith("hangdump: error:") and "gdb" in lines[0], err
-        assert not list(tmp_path.rglob("*.json"))
+            assert cli.returncode != 0
+            lines = [ln for ln in err.splitlines() if ln.strip()]
+            assert len(lines) == 1 and lines[0].startswith("hangdump: error:") and "gdb" in lines[0], err
+            assert not list(tmp_path.rglob("*.json"))
+            if dangerous:
+                return
+    pytest.fail("never caught gdb with a SIGSTOP in flight in 30 runs; the resume path was not exercised")
 
 
-@needs_pyenv
-def test_gdb_timeout_resumes_target():
-    with deadlock(PYENV_311) as hung:
+@pytest.mark.parametrize("python", GDB_PYTHONS)
+def test_gdb_timeout_resumes_target(python):
+    """gdb stuck while it holds the target (frozen once attached): the session's deadline kills it, and the
+    guard resumes the target its attach SIGSTOPs would otherwise leave in state T."""
+    with spawn_hang("deadlock_ab", python=python, args=["--extra-idle-threads", "20"], canary=True) as hung:
         wait_blocked(hung.pid, [hung.tid("worker-a")], syscalls={"futex"})
         ident = procfs.identity(hung.pid)
         notes: list[str] = []
-        # Far too short for gdb to read the debug info and walk: it is killed wherever it is.
-        cfg = gdbmod.GdbConfig(timeout_s=0.3)
-        with pytest.raises(CaptureTimeout), target_guard(ident, notes):
-            gdbmod.attach_live(ident, PYENV_311, deep._libpython(hung.pid), cfg)
+        result: dict = {}
+
+        def run():
+            try:
+                with target_guard(ident, notes):
+                    gdbmod.attach_live(ident, python, deep._libpython(hung.pid), gdbmod.GdbConfig(timeout_s=3))
+            except CaptureTimeout as exc:
+                result["error"] = exc
+
+        worker = threading.Thread(target=run)
+        worker.start()
+        gdb_pid = wait_until(lambda: _gdb_child(os.getpid()), timeout=20, interval=0.001, what="gdb started")
+        wait_until(lambda: procfs.tracer_pid(hung.pid) == gdb_pid, timeout=20, interval=0.0005, what="gdb attached")
+        os.kill(gdb_pid, signal.SIGSTOP)
+        worker.join(timeout=30)
+        assert "error" in result, result
         assert_left_running(hung.pid)
+    assert any("resumed it with SIGCONT" in n for n in notes), notes
 
 
 def test_gdb_death_is_seen_even_when_a_child_of_gdb_holds_its_output(tmp_path):

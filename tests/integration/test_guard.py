@@ -21,7 +21,7 @@ DIE_MID_ATTACH = [sys.executable, str(REPO_ROOT / "fixtures" / "faults" / "die_m
 
 @pytest.fixture
 def hung():
-    with spawn_hang("deadlock_ab", args=["--extra-idle-threads", "20"]) as proc:
+    with spawn_hang("deadlock_ab", args=["--extra-idle-threads", "20"], canary=True) as proc:
         wait_blocked(proc.pid, [proc.tid("worker-a"), proc.tid("worker-b")], syscalls={"futex"})
         yield proc
 
