@@ -89,46 +89,73 @@ def parse_beat(text: bytes, mtime: Callable[[], float], now_mono: float, now_wal
     )
 
 
-def read_dir(directory: str, now_mono: float, required: bool = True) -> Beats:
-    """Every beat in ``directory``. A missing directory is unknown when the user named it (``required``),
-    and simply "no heartbeats in use" for the default location. Files are opened relative to the
-    directory's fd (no path walk per file: this runs for every worker every scan)."""
-    try:
-        dfd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    except FileNotFoundError:
-        if required:
-            return Beats(readable=False, reason=f"{directory} does not exist")
-        return Beats(readable=True)
-    except OSError as exc:
-        return Beats(readable=False, reason=f"cannot open {directory}: {exc.strerror or exc}")
-    try:
-        return _read_all(dfd, directory, now_mono)
-    finally:
-        os.close(dfd)
+class Reader:
+    """Reads the store scan after scan, parsing a file again only when its bytes changed: an idle or slow
+    writer's file is read (one read(2), as cheap as a stat) but not decoded again. Beats aged by the file's
+    mtime are never reused (the same bytes rewritten later are a newer beat)."""
 
+    def __init__(self) -> None:
+        self._parsed: dict[int, tuple[bytes, Beat]] = {}
 
-def _read_all(dfd: int, directory: str, now_mono: float) -> Beats:
-    try:
-        names = os.listdir(dfd)
-    except OSError as exc:
-        return Beats(readable=False, reason=f"cannot list {directory}: {exc.strerror or exc}")
-    now_wall = time.time()
-    beats, unknown = {}, set()
-    for name in names:
-        stem, _, ext = name.partition(".")
-        if ext != "json" or not stem.isdigit():
-            continue
-        pid = int(stem)
+    def read(self, directory: str, now_mono: float, required: bool = True) -> Beats:
+        """Every beat in ``directory``. A missing directory is unknown when the user named it (``required``),
+        and simply "no heartbeats in use" for the default location. Files are opened relative to the
+        directory's fd (no path walk per file: this runs for every worker every scan)."""
         try:
-            beat = parse_beat(read_once(name, dfd), lambda name=name: os.stat(name, dir_fd=dfd).st_mtime,
-                              now_mono, now_wall)
+            dfd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
         except FileNotFoundError:
-            continue  # replaced or removed between listdir and open
-        except (OSError, ValueError, KeyError, TypeError):
-            unknown.add(pid)
-            continue
-        if beat.pid == pid:
-            beats[pid] = beat
-        else:
-            unknown.add(pid)
-    return Beats(readable=True, by_pid=beats, unknown_pids=frozenset(unknown))
+            if required:
+                return Beats(readable=False, reason=f"{directory} does not exist")
+            return Beats(readable=True)
+        except OSError as exc:
+            return Beats(readable=False, reason=f"cannot open {directory}: {exc.strerror or exc}")
+        try:
+            return self._read_all(dfd, directory, now_mono)
+        finally:
+            os.close(dfd)
+
+    def _read_all(self, dfd: int, directory: str, now_mono: float) -> Beats:
+        try:
+            names = os.listdir(dfd)
+        except OSError as exc:
+            return Beats(readable=False, reason=f"cannot list {directory}: {exc.strerror or exc}")
+        now_wall = time.time()
+        beats, unknown, before, parsed = {}, set(), self._parsed, {}
+        for name in names:
+            stem, _, ext = name.partition(".")
+            if ext != "json" or not stem.isdigit():
+                continue
+            pid = int(stem)
+            try:
+                raw = read_once(name, dfd)
+                known = before.get(pid)
+                if known is not None and known[0] == raw:
+                    beat = known[1]
+                else:
+                    aged_by_mtime = []
+
+                    def mtime(name=name, aged_by_mtime=aged_by_mtime) -> float:
+                        aged_by_mtime.append(True)
+                        return os.stat(name, dir_fd=dfd).st_mtime
+
+                    beat = parse_beat(raw, mtime, now_mono, now_wall)
+                    if aged_by_mtime:
+                        raw = None
+            except FileNotFoundError:
+                continue  # replaced or removed between listdir and open
+            except (OSError, ValueError, KeyError, TypeError):
+                unknown.add(pid)
+                continue
+            if beat.pid == pid:
+                beats[pid] = beat
+                if raw is not None:
+                    parsed[pid] = (raw, beat)
+            else:
+                unknown.add(pid)
+        self._parsed = parsed
+        return Beats(readable=True, by_pid=beats, unknown_pids=frozenset(unknown))
+
+
+def read_dir(directory: str, now_mono: float, required: bool = True) -> Beats:
+    """One read of the store, with nothing remembered from an earlier one."""
+    return Reader().read(directory, now_mono, required)

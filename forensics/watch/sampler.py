@@ -63,7 +63,7 @@ def _voluntary(raw: bytes) -> int | None:
 def sample_thread(pid: int, tid: int) -> ThreadSample | None:
     base = f"/proc/{pid}/task/{tid}/"
     try:
-        f = read_once(base + "stat").rpartition(b")")[2].split()
+        f = read_once(base + "stat").rpartition(b")")[2].split(None, 13)
         syscall = _syscall(read_once(base + "syscall"))
         vol = _voluntary(read_once(base + "status"))
     except (OSError, ValueError, IndexError):
@@ -89,7 +89,7 @@ def _smaps(pid: int) -> tuple[int | None, int | None]:
 def sample(pid: int, at: float, smaps: bool = False) -> ProcSample | None:
     """The process-level sample, its identity read from the same stat; None when the pid is gone."""
     try:
-        f = read_once(f"/proc/{pid}/stat").rpartition(b")")[2].split()
+        f = read_once(f"/proc/{pid}/stat").rpartition(b")")[2].split(None, 22)  # rss is field 21: the rest unsplit
     except (OSError, IndexError):
         return None
     pss, uss = _smaps(pid) if smaps else (None, None)

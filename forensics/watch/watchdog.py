@@ -19,7 +19,7 @@ from forensics.watch.capture import capture_target
 from forensics.watch.clock import MonotonicClock
 from forensics.watch.events import Events
 from forensics.watch.gunicorn import worker_beat
-from forensics.watch.heartbeats import Beat, Beats, read_dir
+from forensics.watch.heartbeats import Beat, Beats, Reader
 from forensics.watch.journal import Journal
 from forensics.watch.metrics import Metrics
 from forensics.watch.policy import PolicyConfig, RateLimiter, Responder, breaker_tripped
@@ -27,6 +27,16 @@ from forensics.watch.sampler import ProcSample, sample, with_threads
 from forensics.watch.targets import Target, candidates, combined_pattern
 
 HISTORY = 16  # samples kept per target: enough for "no progress across samples", bounded memory
+
+
+STALE_MARGIN_S = 0.005  # wake this long after a staleness deadline: the rule needs the age strictly over it
+
+
+def next_stale_at(beats: Beats, stale_s: float, now: float) -> float | None:
+    """When the earliest heartbeat read fresh turns stale if it is not renewed (idle workers never do)."""
+    ahead = [b.mono + max(stale_s, 2 * b.resolution) for b in beats.by_pid.values() if b.state != "idle"]
+    ahead = [t for t in ahead if t > now]
+    return min(ahead) if ahead else None
 
 
 @dataclass(frozen=True)
@@ -79,6 +89,7 @@ class Watchdog:
         self.done: set[ProcessIdentity] = set()
         self.deferred: dict[ProcessIdentity, str | None] = {}  # capture only for now: None (breaker) or the pool
         self.breaker_open = False
+        self.beat_reader = Reader()
         self.store_unknown = False
         self._executor = ThreadPoolExecutor(max_workers=16, thread_name_prefix="hangdump-respond")
 
@@ -86,7 +97,7 @@ class Watchdog:
         from forensics.heartbeat import default_dir
 
         explicit = self.cfg.heartbeat_dir is not None
-        beats = read_dir(self.cfg.heartbeat_dir or default_dir(), now, required=explicit)
+        beats = self.beat_reader.read(self.cfg.heartbeat_dir or default_dir(), now, required=explicit)
         if not beats.readable and not self.store_unknown:
             self.events.emit("alert", reason="heartbeats_unknown",
                              why=f"heartbeat store unreadable ({beats.reason}): heartbeats are unknown, "
@@ -207,6 +218,17 @@ class Watchdog:
         self.flush_metrics()
         return result
 
+    def until_next_scan(self, result: ScanResult) -> float:
+        """Seconds to the next scan: one interval after this one began, or sooner, just after the earliest
+        fresh heartbeat would turn stale, so a hang is judged when its deadline passes, not up to an
+        interval later. Only deadlines still ahead count: the ones passed were judged by this scan."""
+        now = self.clock.now()
+        wake = now + self.cfg.interval_s - result.duration_s
+        deadline = next_stale_at(result.beats, self.cfg.rules.stale_s, now)
+        if deadline is not None:
+            wake = min(wake, deadline + STALE_MARGIN_S)
+        return wake - now
+
     def run(self, stop: threading.Event) -> None:
         """Scan every interval until ``stop`` is set; responses in flight are waited for at the end."""
         server = self.metrics.serve(self.cfg.metrics_port) if self.cfg.metrics_port is not None else None
@@ -215,7 +237,7 @@ class Watchdog:
                 result = self.scan()
                 self.act(result)
                 self.flush_metrics()
-                if self.clock.sleep(self.cfg.interval_s - result.duration_s, stop):
+                if self.clock.sleep(self.until_next_scan(result), stop):
                     break
         finally:
             self.close()

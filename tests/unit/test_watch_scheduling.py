@@ -1,0 +1,67 @@
+"""The scan loop's economies: heartbeat files decoded again only when they change, and the next scan
+scheduled for the moment the earliest fresh heartbeat would turn stale."""
+from __future__ import annotations
+
+import json
+import os
+import time
+
+from forensics.identity import read_stat
+from forensics.watch.clock import FakeClock
+from forensics.watch.events import Events
+from forensics.watch.heartbeats import Beat, Beats, Reader
+from forensics.watch.rules import RuleConfig
+from forensics.watch.watchdog import STALE_MARGIN_S, ScanResult, WatchConfig, Watchdog, next_stale_at
+
+
+def _write(directory, **fields) -> None:
+    pid = os.getpid()
+    payload = {"pid": pid, "start_ticks": read_stat(pid).start_ticks, "state": "task", **fields}
+    with open(os.path.join(directory, f"{pid}.json"), "w") as fh:
+        json.dump(payload, fh)
+
+
+def test_an_unchanged_file_is_not_decoded_again_and_a_changed_one_is(tmp_path):
+    reader, now = Reader(), time.monotonic()
+    _write(tmp_path, mono=now - 5, seq=1)
+    first = reader.read(str(tmp_path), now).by_pid[os.getpid()]
+    assert reader.read(str(tmp_path), now + 1).by_pid[os.getpid()] is first
+    _write(tmp_path, mono=now - 1, seq=2)
+    renewed = reader.read(str(tmp_path), now + 1).by_pid[os.getpid()]
+    assert (renewed.seq, renewed.mono) == (2, now - 1)
+
+
+def test_a_beat_aged_by_its_mtime_is_aged_again_when_the_same_bytes_are_rewritten(tmp_path):
+    reader, now = Reader(), time.monotonic()
+    _write(tmp_path, seq=1)  # no monotonic stamp: the file's mtime ages it
+    path = tmp_path / f"{os.getpid()}.json"
+    os.utime(path, (time.time() - 100, time.time() - 100))
+    old = reader.read(str(tmp_path), now).by_pid[os.getpid()]
+    os.utime(path)  # rewritten just now with the same bytes
+    new = reader.read(str(tmp_path), now).by_pid[os.getpid()]
+    assert old.age(now) > 90 > new.age(now)
+
+
+def _beat(mono: float, state: str = "task", resolution: float = 0.0) -> Beat:
+    return Beat(pid=100, start_ticks=1, mono=mono, state=state, resolution=resolution)
+
+
+def test_the_next_staleness_deadline_is_the_earliest_still_ahead_of_a_non_idle_beat():
+    beats = Beats(readable=True, by_pid={1: _beat(90.0), 2: _beat(95.0), 3: _beat(99.0, state="idle"),
+                                         4: _beat(70.0), 5: _beat(96.0, resolution=20.0)})
+    # 4 is already stale (judged by this scan), 3 is idle (never stale), 5's writer period widens its deadline
+    assert next_stale_at(beats, 30.0, now=100.0) == 120.0
+    assert next_stale_at(Beats(readable=True, by_pid={4: _beat(70.0)}), 30.0, now=100.0) is None
+
+
+def test_the_loop_wakes_at_a_deadline_before_the_interval_and_never_later_than_the_interval(tmp_path):
+    clock = FakeClock(1000.0)
+    dog = Watchdog(WatchConfig(interval_s=5.0, store=str(tmp_path), rules=RuleConfig(stale_s=2.0)), clock=clock,
+                   events=Events(quiet=True))
+    try:
+        soon = ScanResult((), (), Beats(readable=True, by_pid={1: _beat(999.5)}), False, 0.5)
+        assert abs(dog.until_next_scan(soon) - (1.5 + STALE_MARGIN_S)) < 1e-9
+        later = ScanResult((), (), Beats(readable=True, by_pid={1: _beat(1010.0)}), False, 0.5)
+        assert dog.until_next_scan(later) == 4.5  # the interval, counted from the scan's start
+    finally:
+        dog.close()
