@@ -55,16 +55,6 @@ def check_not_zombie(ident: ProcessIdentity, stat: Stat) -> None:
         )
 
 
-def process_label(pid: int) -> str:
-    """'pid 123 (strace -p 456)': a tracer named so the user can find it."""
-    raw = procraw.read_optional(f"/proc/{pid}/cmdline") or ""
-    words = [w for w in raw.split("\0") if w][:4]
-    if not words:
-        words = [(procraw.read_optional(f"/proc/{pid}/comm") or "?").strip()]
-    words[0] = os.path.basename(words[0])
-    return f"pid {pid} ({' '.join(words)[:80]})"
-
-
 def obstacles(pid: int, tasks: dict[int, tuple[str | None, ...]], ours: int | None = None) -> list[str]:
     """What stops a blocking capture of pid, from per-thread texts (see procraw.TASK_FILES; status is last).
 
@@ -81,6 +71,8 @@ def obstacles(pid: int, tasks: dict[int, tuple[str | None, ...]], ours: int | No
             wchan = (texts[procraw.TASK_FILES.index("wchan")] or "").strip()
             stuck.append(f"{tid}" + (f" in {wchan}" if wchan and wchan != "0" else ""))
     out = []
+    if tracers:
+        from forensics.procfs import process_label  # only then: procfs is not needed on the common path
     for tracer, tids in tracers.items():
         which = "every thread" if len(tids) == len(tasks) else f"thread(s) {', '.join(map(str, tids))}"
         out.append(f"pid {pid} is already traced by {process_label(tracer)} ({which}); a blocking "
