@@ -8,7 +8,10 @@ re-runs itself inside it. In the same run, against baselines measured there:
    (beats fresh, in a task: /proc/PID/stat per target) and /proc-only targets (`--tree`, `--blocked`: every
    thread's stat, syscall and status too). Targets: <= 2% of one core, <= 1.5x the floor.
 2. Detection latency: a real worker hangs (forensics.watch.worker, sleep_forever) among the 500; the time
-   from its last beat to its capture stored, against stale + one interval.
+   from its last beat (the payload's monotonic stamp: the hang starts there) to the watchdog's "detected"
+   event, and to its "captured" event (py-spy dump taken and the capture written to the store), against
+   stale + one interval. The watchdog wakes just after the earliest staleness deadline, so "detected" is
+   stale + the scan's own time; "captured" adds the capture itself.
 3. heartbeat: beat() and a task_started/task_finished pair, in us per call, and the overhead on 1 ms tasks
    (< 1%), measured directly (tasks with and without the calls, alternated) and as cost per task / 1 ms.
 Usage: python scripts/bench/watch.py [--targets 500] [--scans 20] [--trials 5] [--venv DIR]
@@ -203,7 +206,7 @@ def bench_latency(n: int, trials: int, work: str) -> None:
         for p in sleepers:
             p.wait()
     shown = ", ".join(f"{d:.2f}/{c:.2f}" for d, c in latencies)
-    print(f"2. latency from the last beat, detected/capture stored, {n} other targets, stale {stale:g}s, "
+    print(f"2. latency from the last beat to detected / to capture stored, {n} other targets, stale {stale:g}s, "
           f"interval {interval:g}s: [{shown}] s; max stored {max(c for _, c in latencies):.2f}s vs bound "
           f"{stale + interval:g}s ({len(latencies)}/{trials} captured)")
 
