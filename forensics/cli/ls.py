@@ -36,6 +36,5 @@ def command(as_json, since, until, host, pid, store_dir):
              str(r["threads"]), (r["cmdline"] or r["source"] or "")[:60])
         )
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]) - 1)]
-    for row in table:
-        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[-1])
+    click.echo("\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[-1] for row in table))
     return 0

@@ -19,7 +19,7 @@ from forensics.model import Capture
 from forensics.store.fileio import write_all
 
 NAME = ".index"
-_ROW_TYPES = {
+_ROW_TYPES = {  # exact types: a bool is not a pid
     "id": (str,), "host": (str,), "pid": (int, type(None)), "taken_at": (int, float), "method": (str,),
     "trigger": (str,), "threads": (int,), "source": (str, type(None)), "cmdline": (str, type(None)),
 }
@@ -53,27 +53,49 @@ def line(name: str, key: list[int], row: dict | None = None, skip: str | None = 
 
 
 def _valid_row(row: Any, name: str) -> bool:
-    return (isinstance(row, dict) and row.keys() == _ROW_TYPES.keys() and f"{row['id']}.json" == name
-            and all(isinstance(row[k], t) and not isinstance(row[k], bool) for k, t in _ROW_TYPES.items()))
+    if type(row) is not dict or row.keys() != _ROW_TYPES.keys() or f"{row['id']}.json" != name:
+        return False
+    for k, t in _ROW_TYPES.items():  # a loop, not all(<genexpr>): this runs for every capture of the store
+        if type(row[k]) not in t:
+            return False
+    return True
 
 
-def parse(data: bytes) -> tuple[dict[str, tuple[list[int], dict | str]], int]:
-    """The usable lines of an index by name (a later line for a name wins), and how many lines there were."""
-    entries: dict[str, tuple[list[int], dict | str]] = {}
-    lines = data.split(b"\n")
+def _entry(e: Any, raw: bytes, entries: dict[str, tuple[list, dict | str, bytes]]) -> None:
+    """Keep one parsed line if it is one of ours. Its key is only ever compared with a file's key (a foreign
+    key matches no file), so only the row, which `ls` prints and the filters test, is checked here."""
+    if type(e) is not dict:
+        return
+    name, key = e.get("name"), e.get("key")
+    if type(name) is not str or type(key) is not list:
+        return
+    skip = e.get("skip")
+    if type(skip) is str:
+        entries[name] = (key, skip, raw)
+    elif _valid_row(e.get("row"), name):
+        entries[name] = (key, e["row"], raw)
+
+
+def parse(data: bytes) -> tuple[dict[str, tuple[list, dict | str, bytes]], int]:
+    """The usable lines of an index by name, as (key, row or skip reason, the line itself); a later line for a
+    name wins. Also how many lines there were. One json.loads for the whole index when every line is whole
+    (100k small loads cost more than the stat of every file); line by line when one is torn."""
+    lines = [ln for ln in data.split(b"\n") if ln.strip()]
+    entries: dict[str, tuple[list, dict | str, bytes]] = {}
+    try:
+        parsed = json.loads(b"[" + b",".join(lines) + b"]")
+    except (ValueError, RecursionError):
+        parsed = None
+    if parsed is not None and len(parsed) == len(lines):
+        for raw, e in zip(lines, parsed):
+            _entry(e, raw, entries)
+        return entries, len(lines)
     for raw in lines:
         try:
             e = json.loads(raw)
-            name, key = e["name"], e["key"]
-        except (ValueError, TypeError, KeyError, RecursionError):
+        except (ValueError, RecursionError):
             continue
-        if not (isinstance(name, str) and isinstance(key, list) and len(key) == 4
-                and all(type(k) is int for k in key)):
-            continue
-        if isinstance(e.get("skip"), str):
-            entries[name] = (key, e["skip"])
-        elif _valid_row(e.get("row"), name):
-            entries[name] = (key, e["row"])
+        _entry(e, raw, entries)
     return entries, len(lines)
 
 

@@ -225,18 +225,19 @@ class LocalStore:
         file the other readers skip, with the same reason. Rows come from the index; only files new or changed
         since it was written are read (through ``_read_doc`` and ``Capture.from_dict``, as ``scan`` reads them)."""
         flt = flt or Filter()
-        for path, value, _ in self._indexed(flt):
-            yield Skipped(path, value) if isinstance(value, str) else value
+        for name, value, _ in self._indexed(flt):
+            yield Skipped(self.captures_dir / name, value) if isinstance(value, str) else value
 
     def scan_valid_docs(self, flt: Filter | None = None) -> Iterator[tuple[Path, dict] | Skipped]:
         """What ``scan_checked`` yields, as (path, document): the filter is decided from the index (files outside
         it are not read) and a document whose file is unchanged since the index checked it is not checked again."""
         flt = flt or Filter()
-        for path, value, doc in self._indexed(flt, docs=True):
+        for name, value, doc in self._indexed(flt, docs=True):
+            path = self.captures_dir / name
             yield Skipped(path, value) if isinstance(value, str) else (path, doc)
 
-    def _indexed(self, flt: Filter, docs: bool = False) -> Iterator[tuple[Path, dict | str, dict | None]]:
-        """(path, row or skip reason, document if ``docs``) of every file that passes the filter or is skipped.
+    def _indexed(self, flt: Filter, docs: bool = False) -> Iterator[tuple[str, dict | str, dict | None]]:
+        """(file name, row or skip reason, document if ``docs``) of every file that passes the filter or is skipped.
 
         The index is rewritten at the end (atomically) if a file had to be read or it holds many dead lines."""
         with self._captures_fd() as fd:
@@ -260,18 +261,19 @@ class LocalStore:
                 doc = None
                 if key is not None and hit is not None and hit[0] == key:
                     value = hit[1]
+                    text.append(hit[2] + b"\n")
                 else:  # stat first, read after: a file changed meanwhile has another key next time, and is read again
                     value, doc = self._checked(fd, name)
                     fresh += 1
-                if key is not None:
-                    text.append(index.line(name, key, *((None, value) if isinstance(value, str) else (value, None))))
+                    if key is not None:
+                        text.append(index.line(name, key, *((None, value) if isinstance(value, str) else (value, None))))
                 if not _accepts(flt, value):
                     continue
                 if docs and doc is None and not isinstance(value, str):
                     value, doc = self._recheck(fd, name, key, value)
                     if not _accepts(flt, value):
                         continue
-                yield self.captures_dir / name, value, doc
+                yield name, value, doc
             if fresh or lines > len(names) * 5 // 4 + 64:
                 self._rewrite_index(fd, b"".join(text))
 

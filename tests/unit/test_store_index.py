@@ -89,3 +89,6 @@ def test_rows_of_unchanged_files_come_from_the_index(tmp_path):
     entries[0]["row"]["method"] = "from-the-index"  # the key still matches the file: the row is taken as it is
     path.write_text("".join(json.dumps(e) + "\n" for e in entries))
     assert [r["method"] for r in store.rows()] == ["from-the-index"]
+    with open(path, "a") as fh:
+        fh.write('{"name": "20260101T00')  # a line torn by a writer that died: the whole lines still count
+    assert [r["method"] for r in store.rows()] == ["from-the-index"]
