@@ -21,10 +21,12 @@ from forensics.cli.common import (
 @click.option("--open", "open_it", is_flag=True, help="Open the report in the default browser.")
 @click.option("--event-log", type=click.Path(exists=True, dir_okay=False),
               help="The watchdog's event log (watch --event-log): show which captured processes then exited.")
+@click.option("--tasks-dir", help="Where forensics.integrations wrote tasks.jsonl, for the per-task CPU/wall plot "
+                                  "[the heartbeat directory].")
 @benign_option
 @filter_options
 @store_option
-def command(out, title, open_it, event_log, benign, since, until, host, pid, store_dir):
+def command(out, title, open_it, event_log, tasks_dir, benign, since, until, host, pid, store_dir):
     """Write the hang report: overview, ranked clusters with verdicts and flame graphs, every capture.
 
     The file needs no network: CSS, script and data are inlined, so it can be mailed or archived.
@@ -33,13 +35,14 @@ def command(out, title, open_it, event_log, benign, since, until, host, pid, sto
     import sys
     import time
 
+    from forensics.heartbeat import default_dir
     from forensics.report import build, render
 
     store = open_store(store_dir)
     started = time.monotonic()
     built = build.build_report(
         store, make_filter(since, until, host, pid), title=title, scope=_scope(store, since, until, host, pid),
-        rules=benign_rules(benign, store_dir), event_log=event_log,
+        rules=benign_rules(benign, store_dir), event_log=event_log, tasks_dir=tasks_dir or default_dir(),
     )
     for s in built.data.skipped:
         warn_skipped(s)

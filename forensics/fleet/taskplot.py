@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from forensics.fleet.tasks import TaskStats
+from forensics.fleet.tasks import TaskStats, read_records, summarize
 
 ROW, LABEL, PLOT, PAD = 22, 260, 420, 8
 
@@ -13,7 +13,7 @@ def strip_svg(stats: list[TaskStats]) -> str:
     if not stats:
         return ""
     height = PAD * 2 + ROW * len(stats) + 18
-    width = LABEL + PLOT + 150
+    width = LABEL + PLOT + 230
     out = [(f'<svg xmlns="http://www.w3.org/2000/svg" class="task-plot" width="{width}" height="{height}" '
             f'viewBox="0 0 {width} {height}" role="img" aria-label="CPU/wall ratio per task">')]
     x0 = LABEL
@@ -32,3 +32,8 @@ def strip_svg(stats: list[TaskStats]) -> str:
                    f'wall p95 {s.wall_p95_s:.3f}s</text>')
     out.append("</svg>")
     return "".join(out)
+
+
+def plot_of(directory: str) -> str:
+    """The plot of what ``directory``'s tasks.jsonl holds ("" when nothing was recorded there)."""
+    return strip_svg(summarize(read_records(directory)))

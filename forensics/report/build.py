@@ -248,10 +248,17 @@ def build_report(
     progress: bool | None = None,
     rules: BenignRules | None = None,
     event_log: str | None = None,
+    tasks_dir: str | None = None,
 ) -> Built:
-    """The whole report of a store (filtered): what `hangdump report` writes, `serve` shows and `demo` opens."""
+    """The whole report of a store (filtered): what `hangdump report` writes, `serve` shows and `demo` opens.
+    ``tasks_dir``: where forensics.integrations wrote tasks.jsonl (the per-task CPU/wall plot)."""
     from forensics.report import render
 
     data = collect(store, flt, progress, rules, event_log)
-    html = render.render_payload(data.payload, data.clusters, data.skipped, title=title, scope=scope)
+    plot = ""
+    if tasks_dir is not None:
+        from forensics.fleet.taskplot import plot_of
+
+        plot = plot_of(tasks_dir)
+    html = render.render_payload(data.payload, data.clusters, data.skipped, title=title, scope=scope, task_plot=plot)
     return Built(html, data)

@@ -207,8 +207,10 @@ def render_payload(
     generated_at: float | None = None,
     compress: bool | None = None,
     template: str = "report.html",
+    task_plot: str = "",
 ) -> str:
     """The whole report as one HTML document, from captures already encoded (oldest first) and ranked clusters.
+    ``task_plot``: the per-task CPU/wall SVG (forensics/fleet/taskplot.py), shown when given.
 
     Each cluster's members are indices into the payload's captures; the page's cost is the payload's
     (one JSON encoding, one compression), whatever the number of captures: nothing is rendered per capture.
@@ -241,6 +243,7 @@ def render_payload(
         verdict_kinds=sorted({cl.kind for cl in clusters} | {payload.strings[c[11][0][0]] for c in payload.captures if c[11]}),
         timelines=_timelines(taken, clusters),
         data=_encode(doc, compress),
+        task_plot=Markup(task_plot),
     )
 
 

@@ -162,3 +162,14 @@ def test_strip_plot_has_a_row_per_task_and_a_dot_per_run():
     svg = strip_svg(stats)
     assert svg.startswith("<svg") and svg.count("<circle") == 4 and "&lt;cpu&gt;" in svg and "<cpu>" not in svg
     assert strip_svg([]) == ""
+
+
+def test_report_shows_the_task_plot_only_when_tasks_were_recorded(tmp_path):
+    from forensics.report.build import build_report
+    from forensics.store.local import LocalStore
+
+    store = LocalStore(str(tmp_path / "store"))
+    assert 'id="tasks"' not in build_report(store, progress=False, tasks_dir=str(tmp_path)).html
+    (tmp_path / "tasks.jsonl").write_text(json.dumps({"task": "proj.resize", "wall_s": 1.0, "cpu_s": 0.9}) + "\n")
+    html = build_report(store, progress=False, tasks_dir=str(tmp_path)).html
+    assert 'id="tasks"' in html and "proj.resize" in html and "<circle" in html
