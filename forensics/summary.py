@@ -1,9 +1,14 @@
-"""Terminal views of a capture: a one-screen summary (collect) and the full stacks (show). Pure: capture in, text out."""
+"""Terminal views of a capture: a one-screen summary (collect) and the full stacks (show). Pure: capture in, text out.
+
+Both render an escaped copy of the capture (``termsafe``): no string from the target reaches the terminal raw,
+and the only line breaks in the text are the views' own.
+"""
 from __future__ import annotations
 
 import os
 import time
 
+from forensics import termsafe
 from forensics.model import Capture, Frame, ThreadStack
 
 
@@ -87,7 +92,7 @@ def _flags(t: ThreadStack) -> str:
 def header(c: Capture, verdicts: int | None = 5, rules=None) -> list[str]:
     """verdicts: how many distinct verdicts to show (None: all); rules: idle-by-design rules (BenignRules)."""
     p = c.process
-    cmd = " ".join(p.cmdline).replace("\n", " ") if p and p.cmdline else "?"
+    cmd = " ".join(p.cmdline) if p and p.cmdline else "?"
     if len(cmd) > 100:
         cmd = cmd[:97] + "..."
     version = p.python_version if p and p.python_version else "?"
@@ -187,10 +192,12 @@ def thread_table(c: Capture, group: bool = False) -> list[str]:
 
 
 def render_summary(c: Capture, rules=None) -> str:
+    c = termsafe.capture(c)
     return "\n".join(header(c, rules=rules) + [""] + thread_table(c, group=True)) + "\n"
 
 
 def render_full(c: Capture, rules=None) -> str:
+    c = termsafe.capture(c)
     lines = header(c, verdicts=None, rules=rules) + [""] + thread_table(c) + [""]
     for t in c.threads:
         kernel = kernel_text(t)

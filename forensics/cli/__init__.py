@@ -44,11 +44,12 @@ def cli() -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; every error a user can cause ends as one line on stderr and a non-zero exit code."""
     from forensics.errors import HangdumpError
+    from forensics.termsafe import escape
 
     try:
         result = cli.main(args=argv, prog_name="hangdump", standalone_mode=False)
     except HangdumpError as exc:
-        click.echo(f"hangdump: error: {exc.one_line()}", err=True)
+        click.echo(f"hangdump: error: {escape(exc.one_line())}", err=True)
         return exc.exit_code
     except click.exceptions.Abort:
         click.echo("hangdump: aborted", err=True)

@@ -30,6 +30,7 @@ def command(as_json, top, benign, threshold, since, until, host, pid, store_dir)
     from forensics.fleet.role import tally
     from forensics.store.local import Skipped
     from forensics.summary import local_time
+    from forensics.termsafe import escape, json_text
 
     def documents():  # the store's one reader: what `ls` skips is skipped here, with the same reason
         for item in open_store(store_dir).scan_valid_docs(make_filter(since, until, host, pid)):
@@ -45,28 +46,30 @@ def command(as_json, top, benign, threshold, since, until, host, pid, store_dir)
     if top is not None:
         clusters = clusters[:top]
     if as_json:
-        click.echo(json.dumps([dict(rank=i + 1, **c.to_dict(), workers=tally([workers.get(m.id) for m in c.members]))
-                               for i, c in enumerate(clusters)],
-                              indent=2, ensure_ascii=False))
+        docs = [dict(rank=i + 1, **c.to_dict(), workers=tally([workers.get(m.id) for m in c.members]))
+                for i, c in enumerate(clusters)]
+        click.echo(json_text(json.dumps(docs, indent=2, ensure_ascii=False)))
         return 0
+
     if not clusters:
         click.echo("no captures", err=True)
         return 0
+
     for i, c in enumerate(clusters, 1):
         seen = (f"{local_time(c.first_seen)} .. {local_time(c.last_seen)}" if c.first_seen is not None else "?")
         click.echo(f"#{i} {c.title}")
         click.echo(f"    cluster {c.id}  [{c.category}]  {c.processes} process(es), {c.hosts} host(s), "
                    f"{c.days} day(s), {len(c.members)} capture(s)  seen {seen}")
-        for line in (c.verdict or "(no verdict)").splitlines():
+        for line in (_verdict(open_store(store_dir), c, rules) or "(no verdict)").splitlines():
             click.echo(f"    {line}")
         if c.stack:
-            click.echo(f"    stack of thread {c.thread!r} (leaf first; > marks where it waits):")
+            click.echo(f"    stack of thread {escape(repr(c.thread))} (leaf first; > marks where it waits):")
             shown = 0
             for s in c.stack:
                 if s.kind == "native" and not s.blocking:
                     continue
                 where = f"{s.module}:{s.line}" if s.line else s.module
-                click.echo(f"      {'>' if s.blocking else ' '} {s.function} ({where}) [{s.origin}]")
+                click.echo(f"      {'>' if s.blocking else ' '} {escape(s.function)} ({escape(where)}) [{s.origin}]")
                 shown += 1
                 if shown >= 12:
                     break
@@ -74,7 +77,22 @@ def command(as_json, top, benign, threshold, since, until, host, pid, store_dir)
         if roles:
             click.echo(f"    workers: {', '.join(roles[:6])}")
         for k, v in c.varies.items():
-            click.echo(f"    varies: {k}: {'; '.join(v[:4])}" + (f"; ... ({len(v)} values)" if len(v) > 4 else ""))
-        click.echo(f"    representative: {c.representative}")
+            click.echo(f"    varies: {k}: {escape('; '.join(v[:4]))}" + (f"; ... ({len(v)} values)" if len(v) > 4 else ""))
+        click.echo(f"    representative: {escape(c.representative)}")
         click.echo("")
     return 0
+
+
+def _verdict(store, c, rules) -> str:
+    """The cluster's verdict as the terminal shows it: the representative's first verdict, made from its escaped
+    capture, so that a name holding a line break cannot add a line (escaping the finished text could not tell
+    the verdict's own line breaks from a name's)."""
+    from forensics.analysis import analyze
+    from forensics.errors import HangdumpError
+    from forensics.termsafe import capture, escape
+
+    try:
+        found = analyze(capture(store.get(c.representative)), rules).verdicts
+    except HangdumpError:  # gone or unreadable since it was clustered: its text, on one line
+        return escape(c.verdict)
+    return found[0].text if found else ""

@@ -44,6 +44,7 @@ def command(pids, match, children, native, with_locals, no_redact, timeout, pysp
     from forensics.capture.live import CollectOptions, collect
     from forensics.errors import UsageError
     from forensics.summary import render_summary
+    from forensics.termsafe import escape, json_text
 
     timings.mark("start-up and imports")
 
@@ -81,7 +82,7 @@ def command(pids, match, children, native, with_locals, no_redact, timeout, pysp
     captures = []
     for o in outcomes:
         if o.error is not None:
-            click.echo(f"hangdump: error: pid {o.pid}: {o.error.one_line()}", err=True)
+            click.echo(f"hangdump: error: pid {o.pid}: {escape(o.error.one_line())}", err=True)
             exit_code = exit_code or o.error.exit_code
             continue
         if store is not None:
@@ -91,7 +92,8 @@ def command(pids, match, children, native, with_locals, no_redact, timeout, pysp
     timings.mark("store")
     if as_json:
         docs = [c.to_dict() for c in captures]
-        click.echo(json.dumps(docs[0] if len(docs) == 1 and len(outcomes) == 1 else docs, indent=2, ensure_ascii=False))
+        one = docs[0] if len(docs) == 1 and len(outcomes) == 1 else docs
+        click.echo(json_text(json.dumps(one, indent=2, ensure_ascii=False)))
     else:
         click.echo("\n".join(render_summary(c, rules) for c in captures), nl=False)
     _timed("output", show_timings)
@@ -104,13 +106,14 @@ def _core(core_file: str, exe: str | None, opts, as_json: bool, no_store: bool, 
     from forensics import timings
     from forensics.capture.deep import collect_core
     from forensics.summary import render_summary
+    from forensics.termsafe import json_text
 
     capture = collect_core(core_file, exe, opts)
     timings.mark("capture")
     code = 0 if no_store else _store(open_store(store_dir), capture, as_json)
     timings.mark("store")
     if as_json:
-        click.echo(json.dumps(capture.to_dict(), indent=2, ensure_ascii=False))
+        click.echo(json_text(json.dumps(capture.to_dict(), indent=2, ensure_ascii=False)))
     else:
         click.echo(render_summary(capture, rules), nl=False)
     _timed("output", show_timings)
@@ -121,6 +124,7 @@ def _store(store, capture, as_json: bool) -> int:
     """Store a capture; if the store refuses it, keep it aside (or print it) and say where: exit code 10."""
     from forensics.errors import StoreError
     from forensics.store.local import keep_aside
+    from forensics.termsafe import escape, json_text
 
     try:
         stored = store.put(capture)
@@ -130,12 +134,12 @@ def _store(store, capture, as_json: bool) -> int:
             where = f"saved to {aside} instead (`hangdump import {aside}` once the store is fixed)"
         else:
             where = "printed on stdout instead" if as_json else "printed below as JSON instead"
-        click.echo(f"hangdump: error: {exc.one_line()}; the capture of pid {capture.pid} was {where}", err=True)
+        click.echo(f"hangdump: error: {escape(exc.one_line())}; the capture of pid {capture.pid} was {where}", err=True)
         if aside is None and not as_json:
-            click.echo(capture.to_json(indent=2))
+            click.echo(json_text(capture.to_json(indent=2)))
         return exc.exit_code
     if not as_json:
-        click.echo(f"stored {stored.path}", err=True)
+        click.echo(f"stored {escape(str(stored.path))}", err=True)
     return 0
 
 

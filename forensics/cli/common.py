@@ -73,7 +73,10 @@ def make_filter(since: str | None, until: str | None, host: str | None, pid: int
 
 
 def warn_skipped(skipped) -> None:
-    click.echo(f"hangdump: warning: skipped {skipped.path}: {skipped.reason}", err=True)
+    from forensics.termsafe import escape
+
+    click.echo(f"hangdump: warning: skipped {escape(str(skipped.path))}: {escape(skipped.reason)}", err=True)
+
 
 
 BENIGN_FILE = "benign.txt"

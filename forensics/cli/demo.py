@@ -12,6 +12,7 @@ def command(store_dir):
     let the watchdog find, capture and end the hung ones among workers with heartbeats."""
     from forensics.demo import demo_store_hint, run_demo
     from forensics.summary import render_summary
+    from forensics.termsafe import escape
 
     run = run_demo(store_dir, say=lambda text: click.echo(f"demo: {text}", err=True))
     failed = 0
@@ -19,7 +20,7 @@ def command(store_dir):
         name = run.programs.get(o.pid, "?")
         click.echo(click.style(f"=== {name} ===", bold=True))
         if o.error is not None:
-            click.echo(f"capture failed: {o.error.one_line()}")
+            click.echo(f"capture failed: {escape(o.error.one_line())}")
             failed += 1
             continue
         click.echo(render_summary(o.capture))

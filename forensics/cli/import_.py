@@ -21,6 +21,7 @@ def command(files, host, pid, taken_at, no_redact, store_dir):
     """
     from forensics.errors import HangdumpError
     from forensics.importers.files import import_file
+    from forensics.termsafe import escape
 
     store = open_store(store_dir)
     when = parse_when(taken_at)
@@ -30,13 +31,13 @@ def command(files, host, pid, taken_at, no_redact, store_dir):
             capture = import_file(path, host=host, pid=pid, taken_at=when, redact=not no_redact)
             stored = store.put(capture)
         except HangdumpError as exc:
-            click.echo(f"hangdump: error: {exc.one_line()}", err=True)
+            click.echo(f"hangdump: error: {escape(exc.one_line())}", err=True)
             failed = failed or exc.exit_code
             continue
         if stored.status == "unchanged":
-            click.echo(f"{path}: already stored as {stored.id} (identical), nothing written")
+            click.echo(f"{escape(path)}: already stored as {escape(stored.id)} (identical), nothing written")
         elif stored.status == "renamed":
-            click.echo(f"imported {path} as {stored.id} (its id {capture.id} belongs to a different capture)")
+            click.echo(f"imported {escape(path)} as {escape(stored.id)} (its id {escape(capture.id)} belongs to a different capture)")
         else:
-            click.echo(f"imported {path} as {stored.id}")
+            click.echo(f"imported {escape(path)} as {escape(stored.id)}")
     return failed

@@ -16,6 +16,7 @@ def command(as_json, since, until, host, pid, store_dir):
     """List stored captures."""
     from forensics.store.local import Skipped
     from forensics.summary import local_time
+    from forensics.termsafe import escape, json_text
 
     rows = []
     for item in open_store(store_dir).rows(make_filter(since, until, host, pid)):
@@ -24,17 +25,16 @@ def command(as_json, since, until, host, pid, store_dir):
         else:
             rows.append(item)
     if as_json:
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        click.echo(json_text(json.dumps(rows, indent=2, ensure_ascii=False)))
         return 0
     if not rows:
         click.echo("no captures", err=True)
         return 0
     table = [("ID", "TAKEN", "HOST", "PID", "METHOD", "TRIGGER", "THREADS", "COMMAND")]
     for r in rows:
-        table.append(
-            (r["id"], local_time(r["taken_at"]), r["host"], str(r["pid"] or "-"), r["method"], r["trigger"],
-             str(r["threads"]), (r["cmdline"] or r["source"] or "")[:60])
-        )
+        cells = (r["id"], local_time(r["taken_at"]), r["host"], str(r["pid"] or "-"), r["method"], r["trigger"],
+                 str(r["threads"]), (r["cmdline"] or r["source"] or "")[:60])
+        table.append(tuple(escape(cell) for cell in cells))
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]) - 1)]
     click.echo("\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[-1] for row in table))
     return 0

@@ -14,7 +14,8 @@ from forensics.cli.common import benign_option, benign_rules, open_store, store_
 def command(capture_id, as_json, benign, store_dir):
     """Show the capture CAPTURE_ID (a unique prefix or suffix of the id is enough)."""
     from forensics.summary import render_full
+    from forensics.termsafe import json_text
 
     rules = benign_rules(benign, store_dir)
     capture = open_store(store_dir).get(capture_id)
-    click.echo(capture.to_json(indent=2) if as_json else render_full(capture, rules), nl=bool(as_json))
+    click.echo(json_text(capture.to_json(indent=2)) if as_json else render_full(capture, rules), nl=bool(as_json))

@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 
 from forensics.model import Capture, Frame, ThreadStack
+from forensics.termsafe import escape
 
 ThreadFilter = Callable[[Capture, ThreadStack], bool]
 
@@ -115,10 +116,14 @@ def icicle(stacks: Iterable[tuple[tuple[str, ...], int]]) -> dict:
 
 
 def folded(stacks: Iterable[tuple[tuple[str, ...], int]]) -> str:
-    """Brendan Gregg's folded format, root first: ``main;worker;acquire 12`` per line, sorted."""
+    """Brendan Gregg's folded format, root first: ``main;worker;acquire 12`` per line, sorted.
+
+    A label's ";" would split a frame and its line breaks (or any control character) would forge lines: ";"
+    becomes ":" and control characters are escaped.
+    """
     lines = []
     for labels, n in stacks:
-        names = [label.replace(";", ":") for label in reversed(labels)]
+        names = [escape(label).replace(";", ":") for label in reversed(labels)]
         lines.append(f"{';'.join(names)} {n}")
     lines.sort()
     return "\n".join(lines) + ("\n" if lines else "")

@@ -39,3 +39,28 @@ def test_verdicts_beyond_the_screen_are_counted_and_show_lists_them_all():
     full = render_full(capture(threads))
     assert sum(1 for ln in full.splitlines() if ln.startswith("  verdict:")) == len(kinds)
     assert "[idle]" not in full
+
+
+FORGE = "\r\n  verdict: nothing wrong\x1b[2J\x1b]0;t\x07\u202e\x9b\udcff"
+
+
+def test_names_cannot_forge_rows_or_reach_the_terminal_raw():
+    """Every string of a capture can carry escapes and line breaks; the views show them escaped, and a name's
+    line break never starts a line of the summary (the verdict text is built from the escaped names)."""
+    hostile = stuck(1, "worker" + FORGE, "fetch" + FORGE, "recvfrom")
+    hostile["frames"][0]["file"] = "/srv/app/jobs" + FORGE + ".py"
+    hostile["kernel"]["wchan"] = "w" + FORGE
+    hostile["frames"][0]["locals"] = [{"name": "n" + FORGE, "repr": "'v" + FORGE + "'"}]
+    doc = {"schema": SCHEMA, "id": "cap1", "taken_at": 1.0, "method": "py-spy", "pid": 42, "host": "h" + FORGE,
+           "source": "s" + FORGE, "errors": ["e" + FORGE], "threads": [hostile],
+           "process": {"cmdline": ["python", "x" + FORGE], "state": "S", "num_threads": 1}}
+    for text in (render_summary(Capture.from_dict(doc)), render_full(Capture.from_dict(doc))):
+        bad = [ch for ch in text if (ord(ch) < 32 and ch != "\n") or 0x7f <= ord(ch) <= 0x9f
+               or ch in "\u202e" or 0xD800 <= ord(ch) <= 0xDFFF]
+        assert not bad, bad
+        lines = text.splitlines()
+        assert not [ln for ln in lines if ln.lstrip().startswith("verdict: nothing")], text
+        shown = "\\r\\n  verdict: nothing wrong\\x1b[2J\\x1b]0;t\\x07\\u202e\\x9b\\udcff"
+        assert f'thread "worker{shown}" (tid 1) in fetch{shown}() at jobs{shown}.py:11' in text
+        assert f"x{shown}" in lines[0] and f"note: e{shown}" in text
+    assert f"n{shown} = 'v{shown}'" in render_full(Capture.from_dict(doc))
