@@ -26,6 +26,11 @@ MUTANTS = [
     ("guard sends no SIGCONT", "forensics/capture/guard.py",
      "            os.kill(ident.pid, signal.SIGCONT)\n", "            pass\n",
      ["tests/integration/test_guard.py"]),
+    ("store put() writes in place: no temp file, fsync or link", "forensics/store/local.py",
+     "    tmp, tfd = _new_temp(tmp_fd)\n    try:\n        write_all(tfd, data)\n",
+     ("    out = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600, dir_fd=fd)\n    write_all(out, data)\n"
+     "    os.close(out)\n    return True\n    tmp, tfd = _new_temp(tmp_fd)\n    try:\n        write_all(tfd, data)\n"),
+     ["tests/integration/test_store_durability.py::test_a_writer_killed_at_random_points_leaves_only_complete_captures"]),
     ("terminal escaping does nothing", "forensics/termsafe.py",
      "    return _UNSAFE.sub(_shown, text)\n", "    return text\n",
      ["tests/unit/test_summary.py", "tests/integration/test_termsafe.py"]),
