@@ -4,7 +4,7 @@ Celery's master and children, like gunicorn's arbiter and workers, share one com
 them apart (a child's parent is a worker of the same framework). The task comes from the process's
 heartbeat file (forensics.integrations.celery writes name, id and start), else from the watchdog trigger's
 evidence, else from the frames' locals when ``--locals`` was taken: celery's tracer holds the task name
-and id (``_fast_trace_task(task, uuid, ...)``), a WSGI call its ``environ`` (method and path).
+and id (``fast_trace_task(task, uuid, ...)``; ``trace_task(uuid, args, kwargs, request)``), a WSGI call its ``environ`` (method and path).
 """
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ _CELERY = re.compile(r"\bcelery(d:|\b)")
 _CELERY_CHILD = re.compile(r"ForkPoolWorker|celeryd:")
 _CELERY_BEAT = re.compile(r"\bbeat\b")
 _GUNICORN = re.compile(r"\bgunicorn\b")
-_TRACERS = frozenset({"_fast_trace_task", "trace_task"})
+_TRACERS = frozenset({"fast_trace_task", "_fast_trace_task", "trace_task"})  # celery/app/trace.py, by version
+_REQUEST_TASK = re.compile(r"""["']task["']: ["']([^"']+)["']""")
 _ENV_FIELD = re.compile(r"""["'](REQUEST_METHOD|PATH_INFO)["']: ["']([^"']*)["']""")
 _ADDR = re.compile(r"""^\(["']([^"']+)["'], (\d+)\)$""")
 
@@ -80,8 +81,10 @@ def from_locals(threads) -> dict:
             if not f.locals:
                 continue
             values = {v.name: v.repr for v in f.locals if v.repr is not None}
-            if f.function in _TRACERS and ("uuid" in values or "task_id" in values):
-                name = _unquote(values.get("task") if values.get("task", "").startswith(("'", '"')) else values.get("name"))
+            if f.function.rpartition(".")[2] in _TRACERS and ("uuid" in values or "task_id" in values):
+                task = values.get("task", "")
+                named = _REQUEST_TASK.search(values.get("request", ""))
+                name = _unquote(task) if task[:1] in "'\"" and task else named.group(1) if named else None
                 return {"task": name, "task_id": _unquote(values.get("uuid") or values.get("task_id")),
                         "source": "locals"}
             if "environ" in values:

@@ -64,6 +64,14 @@ def test_celery_pool_ratios_then_hung_task_captured_killed_and_replaced(redis_ur
         hung = wait_until(lambda: next((k for k in kids if (beat(hb, k) or {}).get("task_id") == hung_id), None),
                           timeout=60, what="a child running the hanging task")
         other = next(k for k in kids if k != hung)
+        # without the heartbeat file, the task is read from the tracer's locals
+        res = subprocess.run([sys.executable, "-m", "forensics", "collect", "--pid", str(hung), "--locals", "--json",
+                              "--no-store"], capture_output=True, text=True, timeout=120, check=False,
+                             env=dict(os.environ, HANGDUMP_HEARTBEAT_DIR=str(tmp_path / "elsewhere")))
+        assert res.returncode == 0, res.stderr
+        from_locals = Capture.from_json(res.stdout).process.worker
+        assert from_locals == {"framework": "celery", "role": "child", "task": "hd_pool.hang", "task_id": hung_id,
+                               "source": "locals"}, from_locals
         cfg = WatchConfig(heartbeat_dir=str(hb), interval_s=0.5, store=str(tmp_path / "store"),
                           rules=RuleConfig(stale_s=2.0), policy=PolicyConfig(grace_s=2.0, capture_budget_s=60.0))
         dog = Watchdog(cfg)

@@ -96,6 +96,9 @@ def test_task_and_request_from_locals():
                    locals=(Local("task", "'proj.charge'", True), Local("uuid", "'6f1c-42'", True)))
     assert from_locals([ThreadStack(tid=1, frames=(tracer,))]) == {"task": "proj.charge", "task_id": "6f1c-42",
                                                                    "source": "locals"}
+    inner = Frame("python", "build_tracer.<locals>.trace_task", "celery/app/trace.py", 1, locals=(
+        Local("uuid", '"6f1c-42"', True), Local("request", '{"lang": "py", "task": "proj.charge", "id": "6f1c-42", ...}')))
+    assert from_locals([ThreadStack(tid=1, frames=(inner, tracer))])["task"] == "proj.charge"
     wsgi = Frame("python", "app", "app.py", 3, locals=(
         Local("environ", "{'wsgi.input': <x>, 'REQUEST_METHOD': 'POST', 'PATH_INFO': '/export'}", True),))
     assert from_locals([ThreadStack(tid=1, frames=(wsgi,))])["request"] == "POST /export"
