@@ -139,14 +139,14 @@ def _finish(job: _InFlight, opts: CollectOptions, host: str, tool_versions: dict
 def collect(
     pids: list[int], opts: CollectOptions, store=None, meanwhile: Callable[[], object] | None = None
 ) -> list[Outcome]:
-    """Capture every pid (see _collect); each capture knows its worker's role and task (forensics/fleet/role.py)."""
+    """Capture every pid (see _collect_locked); each capture knows its worker's role and task (forensics/fleet/role.py)."""
     from forensics.fleet.role import with_worker
 
     return [replace(o, capture=with_worker(o.capture)) if o.capture else o
-            for o in _collect(pids, opts, store, meanwhile)]
+            for o in _collect_locked(pids, opts, store, meanwhile)]
 
 
-def _collect(
+def _collect_locked(
     pids: list[int], opts: CollectOptions, store=None, meanwhile: Callable[[], object] | None = None
 ) -> list[Outcome]:
     """Capture every pid; each target's failure is its own Outcome, never the batch's.
