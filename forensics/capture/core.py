@@ -175,17 +175,6 @@ def compress(raw: str, dest: str, timeout_s: float = 600.0) -> str:
 
 
 WORKDIR_PREFIX = ".tmp-"
-STALE_AFTER_S = 10.0  # younger work dirs may be between their creation and their writer's claim
-
-
-def claim_workdir(path: str) -> int:
-    """Mark a raw-core work dir as being written: an flock on it, held (fd returned) until it is removed.
-    The lock dies with its holder, so the dir of a writer killed mid-gcore is then seen as stale."""
-    import fcntl
-
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
-    fcntl.flock(fd, fcntl.LOCK_EX)
-    return fd
 
 
 def _workdirs(cores_dir: str) -> list[str]:
@@ -195,31 +184,6 @@ def _workdirs(cores_dir: str) -> list[str]:
         return []
     return [os.path.join(cores_dir, n) for n in names if n.startswith(WORKDIR_PREFIX)
             and os.path.isdir(os.path.join(cores_dir, n)) and not os.path.islink(os.path.join(cores_dir, n))]
-
-
-def reap_stale_workdirs(cores_dir: str, now: float | None = None) -> list[str]:
-    """Remove the raw-core work dirs no live writer holds (a capture SIGKILLed during --keep-core)."""
-    import fcntl
-    import time
-
-    now = time.time() if now is None else now
-    reaped = []
-    for path in _workdirs(cores_dir):
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
-        except OSError:
-            continue
-        try:
-            if now - os.fstat(fd).st_ctime < STALE_AFTER_S:
-                continue
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:  # BlockingIOError: its writer is alive
-            continue
-        finally:
-            os.close(fd)
-        shutil.rmtree(path, ignore_errors=True)
-        reaped.append(path)
-    return reaped
 
 
 def workdirs_bytes(cores_dir: str) -> int:

@@ -146,9 +146,7 @@ def _gdb_one(ident, opts: CollectOptions, cfg: gdb.GdbConfig, store, analyser, s
     try:
         with _diagnosed_timeout(pid), target_guard(ident, notes):
             if keep:
-                corefile.reap_stale_workdirs(str(store.cores_dir))
-                workdir = store.core_workdir(capture_id)
-                claim = corefile.claim_workdir(workdir)
+                workdir = store.core_workdir(capture_id)  # locked while we live; stale ones removed first
                 raw = os.path.join(workdir, "core")
                 corefile.check_disk(workdir, corefile.estimate_core_size(pid), f"a core of pid {pid}")
                 with corefile.narrowed_filter(pid, notes):
@@ -160,7 +158,6 @@ def _gdb_one(ident, opts: CollectOptions, cfg: gdb.GdbConfig, store, analyser, s
     finally:
         if workdir is not None:
             shutil.rmtree(workdir, ignore_errors=True)
-            os.close(claim)
     if not procfs.same_process(ident):
         raise TargetGone(f"pid {pid} exited (or was reused) during the capture")
     options = {"native": True, "locals": False, "gdb_extension": stacks.extension}

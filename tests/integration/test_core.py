@@ -350,7 +350,6 @@ def test_cli_core_carries_native_frames_by_default_and_gets_the_gil_verdict(gil_
 def test_killed_keep_core_leaves_no_raw_core_behind(tmp_path, monkeypatch):
     """hangdump SIGKILLed while gcore writes: the raw core it left in cores/.tmp-* counts against the budget
     while it exists, is removed by the next --keep-core run, and kept cores are readable by their owner only."""
-    monkeypatch.setattr(corefile, "STALE_AFTER_S", 0.0)
     store = LocalStore(tmp_path)
     with spawn_hang("deadlock_ab", python=GDB_PYTHON, args=["--extra-idle-threads", "20"], canary=True) as hung:
         wait_blocked(hung.pid, [hung.tid("worker-a")], syscalls={"futex"})
