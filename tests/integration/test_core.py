@@ -347,7 +347,7 @@ def test_cli_core_carries_native_frames_by_default_and_gets_the_gil_verdict(gil_
     assert {r.tid for r in top.roles[1:]} >= {tids["cruncher-1"], tids["cruncher-2"]}
 
 
-def test_killed_keep_core_leaves_no_raw_core_behind(tmp_path, monkeypatch):
+def test_killed_keep_core_leaves_no_raw_core_behind(tmp_path):
     """hangdump SIGKILLed while gcore writes: the raw core it left in cores/.tmp-* counts against the budget
     while it exists, is removed by the next --keep-core run, and kept cores are readable by their owner only."""
     store = LocalStore(tmp_path)
