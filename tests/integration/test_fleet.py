@@ -55,7 +55,10 @@ def test_mem_then_orphans_of_a_killed_arbiter_found_and_reaped(tmp_path):
             assert roles == {arbiter.pid: "master", workers[0]: "child", workers[1]: "child"}
             for p in pool["processes"]:
                 kb = rollup_kb(p["pid"])
-                assert abs(p["pss"] / 1024 - kb["Pss"]) <= 1024, (p, kb)  # within 1 MB: a live process moves
+                # PSS divides each shared page among the processes mapping it, hangdump's own interpreter
+                # included while it ran: read afterwards, it is higher by up to hangdump's share of libpython
+                assert kb["Private_Clean"] + kb["Private_Dirty"] - 1024 <= p["pss"] / 1024 <= kb["Rss"] + 1024, (p, kb)
+                assert abs(p["pss"] / 1024 - kb["Pss"]) <= 4096, (p, kb)
                 assert abs(p["uss"] / 1024 - kb["Private_Clean"] - kb["Private_Dirty"]) <= 1024, (p, kb)
                 assert abs(p["rss"] / 1024 - kb["Rss"]) <= 1024, (p, kb)
             assert pool["pss"] == sum(p["pss"] for p in pool["processes"])

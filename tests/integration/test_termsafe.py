@@ -115,7 +115,8 @@ def test_collect_summary_shows_the_names_escaped(hostile):
     shown = escape(FORGE)
     assert f'thread "worker{shown}"' in text  # in the verdict, whole
     assert f"wait_here{shown}()" in text and f"jobs{shown}.py" in text
-    assert "/evil\\r\\n  verdict: noth" in text.splitlines()[1], text  # the command line (cut at 100)
+    # the command line, cut at 100 characters: where the cut falls depends on the interpreter's path
+    assert "/evil\\r\\n" in text.splitlines()[1], text
 
 
 def test_import_ls_show_and_clusters_show_them_escaped(hostile):
