@@ -17,7 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from forensics.capture.live import CollectOptions, Outcome, collect
+from forensics.capture.base import CollectOptions, Outcome
+from forensics.capture.orchestrate import collect
 from forensics.errors import UsageError
 from forensics.hangs import HANGS_DIR, spawn, wait_settled
 from forensics.store.local import LocalStore

@@ -396,8 +396,8 @@ class _Session:
         return replace(stacks, notes=self.notes + stacks.notes, gdb_version=self.gdb_version)
 
 
-# What to do with a loaded target: by default Session.walk(); deep.py passes one that walks native frames
-# only and splices py-spy's Python frames in (walking in full the threads where that does not fit).
+# What to do with a loaded target: by default Session.walk(); --deep passes merge.spliced_walk, which walks native
+# frames only and splices py-spy's Python frames in (walking in full the threads where that does not fit).
 Analyser = Callable[[_Session], GdbStacks]
 
 

@@ -159,7 +159,7 @@ class ToolRun:
     ``before`` is the target's stat just before the tool started, and ``tasks`` (with
     ``snapshot=True``) the raw per-thread /proc files, read in the tens of milliseconds a tool takes
     to start before it stops anything (py-spy: ~45 ms to its first attach, the read: ~15 ms for 200
-    threads). A thread already stopped by the tool when read shows state 't': see live.read_proc.
+    threads). A thread already stopped by the tool when read shows state 't': see pyspy_live.read_proc.
     """
 
     def __init__(

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import sys
 from collections import namedtuple
+from collections.abc import Callable
 
 from forensics.capture.guard import ToolResult, ToolRun
 from forensics.errors import (
@@ -88,8 +89,10 @@ class PyspyRun:
     """A ``py-spy dump --json`` in flight; ``finish`` parses it, falling back to ``--nonblocking`` when the
     target cannot be stopped (see capture/stoppable.py) or a blocking dump fails."""
 
-    def __init__(self, binary: str, ident: ProcessIdentity, native: bool = False, with_locals: bool = False) -> None:
-        from forensics.capture import prestart, stoppable
+    def __init__(self, binary: str, ident: ProcessIdentity, native: bool = False, with_locals: bool = False,
+                 adopt: Callable[[list[str], ProcessIdentity], ToolRun | None] | None = None) -> None:
+        """``adopt``: gives the run already started with this argv against ident, if any (capture/prestart.py)."""
+        from forensics.capture import stoppable
 
         self.ident = ident
         self.native, self.with_locals = native, with_locals
@@ -97,7 +100,8 @@ class PyspyRun:
         self.binary = binary
         self.env = self.tool_env()
         self.reasons: list[str] = [refusal] if refusal else []
-        self.tool = prestart.adopt(self.argv, ident) or ToolRun(self.argv, ident, self.env, snapshot=True)
+        early = adopt(self.argv, ident) if adopt is not None else None
+        self.tool = early or ToolRun(self.argv, ident, self.env, snapshot=True)
         try:
             stoppable.check_not_zombie(ident, self.tool.before)
         except TargetGone:
@@ -144,18 +148,23 @@ class PyspyRun:
     def _notes(self) -> list[str]:
         return [f"{r}; {NONBLOCKING_NOTE}" for r in self.reasons]
 
-    def finish(self, timeout_s: float = 10.0, redact: bool = True) -> PyspyDump:
+    def _wait(self, timeout_s: float | Callable[[float], float]) -> tuple[ToolResult, list[str]]:
+        return self.tool.finish(timeout_s(self.tool.started) if callable(timeout_s) else timeout_s)
+
+    def finish(self, timeout_s: float | Callable[[float], float] = 10.0, redact: bool = True) -> PyspyDump:
+        """Wait for the dump and parse it. ``timeout_s``: seconds per tool run, or a function of the run's
+        start (time.monotonic()) giving them (a retry with --nonblocking is a second run)."""
         from forensics.capture import stoppable
 
         try:
-            result, notes = self.tool.finish(timeout_s)
+            result, notes = self._wait(timeout_s)
         except CaptureTimeout:
             # A thread that went into D (or a tracer that came) after the snapshot: say so, read without a stop.
             found = [] if self.nonblocking else stoppable.current_obstacles(self.ident.pid)
             if not found:
                 raise
             self._go_nonblocking(found)
-            result, notes = self.tool.finish(timeout_s)
+            result, notes = self._wait(timeout_s)
         if result.returncode != 0 and not same_process(self.ident):
             raise TargetGone(f"pid {self.ident.pid} exited during the capture; nothing was stored for it")
         if result.returncode != 0 and not self.nonblocking:
@@ -169,7 +178,7 @@ class PyspyRun:
                 notes.append(f"blocking py-spy dump failed ({_error_line(result.stderr)}); "
                              "retried with --nonblocking")
             self._go_nonblocking(found)
-            result, more = self.tool.finish(timeout_s)
+            result, more = self._wait(timeout_s)
             notes += more
         if result.returncode != 0:
             raise classify_failure(self.ident.pid, result)

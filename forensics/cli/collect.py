@@ -41,7 +41,8 @@ def command(pids, match, children, native, with_locals, no_redact, timeout, pysp
     capture prints as one object, several as a JSON array.
     """
     from forensics import targets, timings
-    from forensics.capture.live import CollectOptions, collect
+    from forensics.capture.base import CollectOptions
+    from forensics.capture.orchestrate import collect
     from forensics.errors import UsageError
     from forensics.summary import render_summary
     from forensics.termsafe import escape, json_text
@@ -104,7 +105,7 @@ def _core(core_file: str, exe: str | None, opts, as_json: bool, no_store: bool, 
           rules=None, show_timings: bool = False) -> int:
     """collect --core: one capture from a core file (py-spy's reader, gdb for native frames), stored and shown like a live one."""
     from forensics import timings
-    from forensics.capture.deep import collect_core
+    from forensics.capture.orchestrate import collect_core
     from forensics.summary import render_summary
     from forensics.termsafe import json_text
 

@@ -76,7 +76,7 @@ def _imported(
     fmt: str = "py-spy json",
 ) -> Capture:
     """A capture of an imported py-spy dump; its id derives from the file's content, so a re-import is a no-op."""
-    from forensics.capture.live import new_capture_id
+    from forensics.capture.base import new_capture_id
 
     the_host = host or "unknown"
     return Capture(

@@ -1,4 +1,4 @@
-"""The watchdog's one call into the capture pipeline (capture/live.collect), under a time budget.
+"""The watchdog's one call into the capture pipeline (capture/orchestrate.collect), under a time budget.
 
 Kept to this one function so the call site can move when capture gets its orchestrator. The budget is a
 promise to the kill policy: after it the policy goes on whatever the capture is doing (the capture tools
@@ -26,7 +26,8 @@ class CaptureResult:
 def capture_target(ident: ProcessIdentity, rule: str, evidence: dict, store, budget_s: float,
                    pyspy_path: str | None = None) -> CaptureResult:
     """Capture ``ident`` with trigger {kind: watchdog, rule, evidence} and store it; at most ``budget_s`` s."""
-    from forensics.capture.live import CollectOptions, collect
+    from forensics.capture.base import CollectOptions
+    from forensics.capture.orchestrate import collect
     from forensics.errors import HangdumpError
 
     started = time.monotonic()

@@ -43,7 +43,8 @@ SKIP_FIXTURES = {"busy_spin"}  # captures fine, but burns a core for the whole r
 
 
 def capture_fixtures() -> list[dict]:
-    from forensics.capture.live import CollectOptions, collect
+    from forensics.capture.base import CollectOptions
+    from forensics.capture.orchestrate import collect
     from tests.support import fixture_names, spawn_hang, wait_blocked
 
     seeds = []

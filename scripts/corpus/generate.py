@@ -140,7 +140,8 @@ def pyspy_raw(pid: int, native: bool) -> bytes | None:
 def capture(pid: int, native: bool, raw: bool) -> bytes | None:
     if raw:
         return pyspy_raw(pid, native)
-    from forensics.capture.live import CollectOptions, collect
+    from forensics.capture.base import CollectOptions
+    from forensics.capture.orchestrate import collect
 
     out = collect([pid], CollectOptions(native=native, timeout_s=30))[0]
     return out.capture.to_json().encode() if out.capture else None

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from forensics.capture.live import CollectOptions, collect
+from forensics.capture.base import CollectOptions
+from forensics.capture.orchestrate import collect
 from forensics.errors import TargetNotFound
 from forensics.identity import read_stat, tracer_pid
 from forensics.model import Capture

@@ -15,9 +15,10 @@ import pytest
 
 from forensics import procfs
 from forensics.capture import core as corefile
-from forensics.capture import deep, pyspy
+from forensics.capture import core_read, gdb_live, merge, orchestrate, pyspy
 from forensics.capture import gdb as gdbmod
-from forensics.capture.live import CollectOptions, collect, new_capture_id
+from forensics.capture.base import CollectOptions, new_capture_id
+from forensics.capture.orchestrate import collect
 from forensics.cli import main
 from forensics.errors import CaptureFailed, GdbError, LowDiskSpace
 from forensics.store.local import LocalStore
@@ -48,7 +49,7 @@ def kept(tmp_path_factory):
         wait_blocked(hung.pid, [hung.tid("worker-a"), hung.tid("worker-b")], syscalls={"futex"})
         with open(f"/proc/{hung.pid}/coredump_filter") as fh:
             filter_before = fh.read()
-        cap = deep.collect_gdb_one(hung.pid, KEEP, store)
+        cap = gdb_live.collect_gdb_one(hung.pid, KEEP, store)
         with open(f"/proc/{hung.pid}/coredump_filter") as fh:
             filter_after = fh.read()
         assert_left_running(hung.pid)
@@ -69,7 +70,7 @@ def test_kept_core_is_compressed_and_small(kept):
 
 def test_core_analysis_matches_live_capture(kept):
     cap, _store, info, _rss, _ = kept
-    post = deep.collect_core(cap.options["core"], None, CollectOptions(method="gdb"))
+    post = orchestrate.collect_core(cap.options["core"], None, CollectOptions(method="gdb"))
     assert post.method == "core" and post.pid == info["pid"]
     assert post.process.exe == os.path.realpath(GDB_PYTHON)  # read from the core itself
     live, dead = by_tid(cap), by_tid(post)
@@ -100,7 +101,7 @@ def test_core_with_the_wrong_exe_is_refused(kept):
     if other is None:
         pytest.skip("no second interpreter")
     with pytest.raises(GdbError, match="does not match") as err:
-        deep.collect_core(cap.options["core"], os.path.realpath(other), CollectOptions(method="gdb"))
+        orchestrate.collect_core(cap.options["core"], os.path.realpath(other), CollectOptions(method="gdb"))
     assert "--exe" in err.value.one_line()
 
 
@@ -108,7 +109,7 @@ def test_not_a_core_is_one_clear_error(tmp_path):
     bogus = tmp_path / "core.1"
     bogus.write_bytes(b"hello")
     with pytest.raises(CaptureFailed, match="not an ELF core"):
-        deep.collect_core(str(bogus), GDB_PYTHON, CollectOptions(method="gdb"))
+        orchestrate.collect_core(str(bogus), GDB_PYTHON, CollectOptions(method="gdb"))
 
 
 def test_low_disk_refuses_before_attaching(tmp_path, monkeypatch):
@@ -117,7 +118,7 @@ def test_low_disk_refuses_before_attaching(tmp_path, monkeypatch):
     with spawn_hang("deadlock_ab", python=GDB_PYTHON) as hung:
         wait_blocked(hung.pid, [hung.tid("worker-a")], syscalls={"futex"})
         with pytest.raises(LowDiskSpace) as err:
-            deep.collect_gdb_one(hung.pid, KEEP, store)
+            gdb_live.collect_gdb_one(hung.pid, KEEP, store)
         assert procfs.tracer_pid(hung.pid) == 0
         assert_left_running(hung.pid)
     assert "must stay free" in err.value.one_line()
@@ -132,7 +133,7 @@ def test_gdb_killed_while_dumping_keeps_nothing(tmp_path):
 
         def run():
             try:
-                result["capture"] = deep.collect_gdb_one(hung.pid, KEEP, store)
+                result["capture"] = gdb_live.collect_gdb_one(hung.pid, KEEP, store)
             except CaptureFailed as exc:
                 result["error"] = exc
 
@@ -172,7 +173,7 @@ def test_estimate_bounds_the_raw_core(tmp_path):
         notes: list[str] = []
         raw = str(tmp_path / "core")
         with corefile.narrowed_filter(hung.pid, notes):
-            gdbmod.attach_live(ident, GDB_PYTHON, deep._libpython(hung.pid), gdbmod.GdbConfig(), core_out=raw)
+            gdbmod.attach_live(ident, GDB_PYTHON, gdb_live.libpython(hung.pid), gdbmod.GdbConfig(), core_out=raw)
         assert_left_running(hung.pid)
     assert 0 < os.path.getsize(raw) <= estimate * 1.05 + (1 << 20), (os.path.getsize(raw), estimate)
 
@@ -180,7 +181,7 @@ def test_estimate_bounds_the_raw_core(tmp_path):
 def test_core_reads_through_pyspy_first(kept):
     """The default (auto) reads the core with py-spy on a compact copy: deadlock frames, names, no gdb."""
     cap, _store, info, _rss, _ = kept
-    post = deep.collect_core(cap.options["core"], None, CollectOptions())
+    post = orchestrate.collect_core(cap.options["core"], None, CollectOptions())
     assert post.method == "core" and post.options["reader"] == "py-spy", post.options
     assert "py-spy" in post.tool_versions and "gdb" not in post.tool_versions and not post.errors, post.errors
     threads = by_tid(post)
@@ -199,7 +200,7 @@ def test_core_reads_through_pyspy_first(kept):
 
 def test_core_native_merges_gdb_frames(kept):
     cap, _store, info, _rss, _ = kept
-    post = deep.collect_core(cap.options["core"], None, CollectOptions(native=True))
+    post = orchestrate.collect_core(cap.options["core"], None, CollectOptions(native=True))
     assert post.options["reader"] == "py-spy+gdb" and post.options["native"], post.options
     assert {"py-spy", "gdb"} <= set(post.tool_versions) and not post.errors, post.errors
     wa = by_tid(post)[info["threads"]["worker-a"]]
@@ -218,8 +219,8 @@ def test_core_native_splices_pyspy_frames_like_the_full_walk(kept):
     """--core --native walks native frames only and splices py-spy's Python frames in at the eval frames: every
     thread's stack is the one the full gdb walk (Python frames through py-bt) gives, frame for frame."""
     cap, _store, info, _rss, _ = kept
-    spliced = deep.collect_core(cap.options["core"], None, CollectOptions(native=True))
-    full = deep.collect_core(cap.options["core"], None, CollectOptions(method="gdb"))
+    spliced = orchestrate.collect_core(cap.options["core"], None, CollectOptions(native=True))
+    full = orchestrate.collect_core(cap.options["core"], None, CollectOptions(method="gdb"))
     assert spliced.options["reader"] == "py-spy+gdb" and not spliced.errors, spliced.errors
     s, f = by_tid(spliced), by_tid(full)
     assert set(s) == set(f)
@@ -240,9 +241,9 @@ def test_splice_that_does_not_fit_walks_that_thread_in_full(kept):
     cap, _store, info, _rss, _ = kept
     wa_tid = info["threads"]["worker-a"]
     with corefile.opened_core(cap.options["core"]) as raw:
-        spy = deep._pyspy_core(raw, CollectOptions(), {}, [])
+        spy = core_read.pyspy_core(raw, CollectOptions(), {}, [])
         doctored = tuple(replace(t, frames=t.frames[:-1]) if t.tid == wa_tid else t for t in spy)
-        stacks = gdbmod.open_core(raw, GDB_PYTHON, None, gdbmod.GdbConfig(), deep.spliced_walk(doctored))
+        stacks = gdbmod.open_core(raw, GDB_PYTHON, None, gdbmod.GdbConfig(), merge.spliced_walk(doctored))
     [note] = [n for n in stacks.notes if "did not fit" in n]
     assert f"thread(s) {wa_tid};" in note
     wa = next(t for t in stacks.threads if t.tid == wa_tid)
@@ -258,7 +259,7 @@ def gil_core(tmp_path_factory):
         tids = {n: hung.tid(n) for n in ("gil-holder", "cruncher-1", "cruncher-2")}
         wait_blocked(hung.pid, list(tids.values()))
         with corefile.narrowed_filter(hung.pid, []):
-            gdbmod.attach_live(procfs.identity(hung.pid), GDB_PYTHON, deep._libpython(hung.pid), gdbmod.GdbConfig(),
+            gdbmod.attach_live(procfs.identity(hung.pid), GDB_PYTHON, gdb_live.libpython(hung.pid), gdbmod.GdbConfig(),
                                core_out=raw)
         assert_left_running(hung.pid)
     return raw, tids
@@ -266,7 +267,7 @@ def gil_core(tmp_path_factory):
 
 def test_core_native_gil_holder_sleeps_in_c_under_its_python_frame(gil_core):
     raw, tids = gil_core
-    post = deep.collect_core(raw, None, CollectOptions(native=True))
+    post = orchestrate.collect_core(raw, None, CollectOptions(native=True))
     assert post.options["reader"] == "py-spy+gdb" and not post.errors, post.errors
     threads = by_tid(post)
     h = threads[tids["gil-holder"]]
@@ -275,7 +276,7 @@ def test_core_native_gil_holder_sleeps_in_c_under_its_python_frame(gil_core):
     assert any("sleep" in f.function for f in h.frames[:first_py]), h.frames[:first_py]
     assert h.frames[first_py].function == "call_native_codec"
     assert not any(f.function == "_PyEval_EvalFrameDefault" for f in h.frames)  # every eval frame got its Python
-    full = by_tid(deep.collect_core(raw, None, CollectOptions(method="gdb")))
+    full = by_tid(orchestrate.collect_core(raw, None, CollectOptions(method="gdb")))
     for name in ("cruncher-1", "cruncher-2"):
         t = threads[tids[name]]
         assert t.owns_gil is False
@@ -293,12 +294,12 @@ def test_default_filter_core_is_read_by_pyspy(tmp_path):
         raw = str(tmp_path / "core")
         notes: list[str] = []
         with corefile.narrowed_filter(hung.pid, notes, bits=0x33):
-            gdbmod.attach_live(procfs.identity(hung.pid), GDB_PYTHON, deep._libpython(hung.pid), gdbmod.GdbConfig(),
+            gdbmod.attach_live(procfs.identity(hung.pid), GDB_PYTHON, gdb_live.libpython(hung.pid), gdbmod.GdbConfig(),
                                core_out=raw)
         tid = hung.tid("worker-a")
     raw_pyspy = subprocess.run([pyspy.find_pyspy(), "dump", "--core", raw], check=False, capture_output=True, text=True)
     assert raw_pyspy.returncode != 0  # py-spy alone cannot read it
-    post = deep.collect_core(raw, None, CollectOptions())
+    post = orchestrate.collect_core(raw, None, CollectOptions())
     assert post.options["reader"] == "py-spy" and py_funcs(by_tid(post)[tid])[0] == "transfer_a_to_b"
 
 
@@ -318,13 +319,13 @@ def test_core_pyspy_cannot_read_goes_through_gdb(tmp_path):
         tid = hung.tid("worker-a")
     os.unlink(doomed)
     copy = shutil.copy2(DEBIAN_311, str(tmp_path / "copy" / "python3.11"))
-    post = deep.collect_core(raw, copy, CollectOptions())
+    post = orchestrate.collect_core(raw, copy, CollectOptions())
     assert post.options["reader"] == "gdb", post.options
     assert post.errors[0].startswith("py-spy could not read the core"), post.errors
     wa = by_tid(post)[tid]
     assert py_funcs(wa)[0] == "transfer_a_to_b" and native_funcs(wa)
     with pytest.raises(CaptureFailed, match="py-spy could not read the core"):
-        deep.collect_core(raw, copy, CollectOptions(method="py-spy"))
+        orchestrate.collect_core(raw, copy, CollectOptions(method="py-spy"))
 
 
 if __name__ == "__main__":
@@ -368,7 +369,7 @@ def test_killed_keep_core_leaves_no_raw_core_behind(tmp_path):
         older.write_bytes(b"x" * 4096)
         # within budget alone; with the raw core counted, over it: the oldest kept core goes
         assert store.prune_cores(budget=older.stat().st_blocks * 512 + 4096, max_age_s=1e12) == [older]
-        cap = deep.collect_gdb_one(hung.pid, KEEP, store)
+        cap = gdb_live.collect_gdb_one(hung.pid, KEEP, store)
         assert_left_running(hung.pid)
     assert not raw.exists() and not list(store.cores_dir.glob(".tmp-*"))
     assert stat.S_IMODE(os.stat(cap.options["core"]).st_mode) == 0o600

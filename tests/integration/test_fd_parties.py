@@ -14,7 +14,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from forensics.capture.live import CollectOptions, collect
+from forensics.capture.base import CollectOptions
+from forensics.capture.orchestrate import collect
 from forensics.hangs import kill_group
 from tests.support import assert_left_running, read_ready, wait_blocked
 

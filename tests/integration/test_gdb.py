@@ -12,10 +12,11 @@ import time
 import pytest
 
 from forensics import identity, procfs, procraw
-from forensics.capture import deep
 from forensics.capture import gdb as gdbmod
+from forensics.capture import gdb_live
+from forensics.capture.base import CollectOptions
 from forensics.capture.guard import target_guard
-from forensics.capture.live import CollectOptions, collect
+from forensics.capture.orchestrate import collect
 from forensics.errors import CaptureFailed, CaptureTimeout, GdbError, ToolMissing
 from tests.support import (
     assert_left_running,
@@ -77,7 +78,7 @@ def test_deadlock_frames_and_locks(python):
     with deadlock(python) as hung:
         a, b = hung.tid("worker-a"), hung.tid("worker-b")
         wait_blocked(hung.pid, [a, b], syscalls={"futex"})
-        cap = deep.collect_gdb_one(hung.pid, GDB)
+        cap = gdb_live.collect_gdb_one(hung.pid, GDB)
         assert_left_running(hung.pid)
     assert cap.method == "gdb" and not cap.errors, cap.errors
     threads = by_tid(cap)
@@ -102,7 +103,7 @@ def test_gil_holder_sleeps_in_c_and_waiters_take_gil():
         holder = hung.tid("gil-holder")
         crunchers = [hung.tid("cruncher-1"), hung.tid("cruncher-2")]
         wait_blocked(hung.pid, [holder, *crunchers])
-        cap = deep.collect_gdb_one(hung.pid, GDB)
+        cap = gdb_live.collect_gdb_one(hung.pid, GDB)
         assert_left_running(hung.pid)
     threads = by_tid(cap)
     h = threads[holder]
@@ -125,7 +126,7 @@ def test_pyspy_and_gdb_agree_on_python_frames():
         tids = [hung.tid("worker-a"), hung.tid("worker-b"), hung.tid("MainThread")]
         wait_blocked(hung.pid, tids, syscalls={"futex"})
         [spy] = collect([hung.pid], CollectOptions(method="py-spy"))
-        g = deep.collect_gdb_one(hung.pid, GDB)
+        g = gdb_live.collect_gdb_one(hung.pid, GDB)
         [both] = collect([hung.pid], CollectOptions(method="auto", deep=True))
     assert spy.capture is not None, spy.error
     s, d = by_tid(spy.capture), by_tid(g)
@@ -168,7 +169,7 @@ def subprocess_wait_both(request):
         migrator, main = hung.tid("migrator"), hung.tid("MainThread")
         wait_blocked(hung.pid, [migrator, main], syscalls={"wait4", "futex"})
         [spy] = collect([hung.pid], CollectOptions(method="py-spy"))
-        g = deep.collect_gdb_one(hung.pid, GDB)
+        g = gdb_live.collect_gdb_one(hung.pid, GDB)
         [both] = collect([hung.pid], CollectOptions(method="auto", deep=True))
         assert_left_running(hung.pid)
     assert spy.capture is not None, spy.error
@@ -274,7 +275,7 @@ def test_gdb_killed_mid_attach_leaves_target_running(python):
 
             def run(result=result):
                 try:
-                    result["capture"] = deep.collect_gdb_one(hung.pid, GDB)
+                    result["capture"] = gdb_live.collect_gdb_one(hung.pid, GDB)
                 except (CaptureFailed, CaptureTimeout) as exc:
                     result["error"] = exc
 
@@ -288,7 +289,7 @@ def test_gdb_killed_mid_attach_leaves_target_running(python):
             if hits:
                 break
         # still the hung program, and capturable again
-        again = deep.collect_gdb_one(hung.pid, GDB)
+        again = gdb_live.collect_gdb_one(hung.pid, GDB)
         assert "transfer_a_to_b" in py_funcs(by_tid(again)[hung.tid("worker-a")])
     assert hits, "never caught a SIGSTOP in flight in 30 runs; the resume path was not exercised"
 
@@ -335,7 +336,7 @@ def test_gdb_timeout_resumes_target(python):
         def run():
             try:
                 with target_guard(ident, notes):
-                    gdbmod.attach_live(ident, python, deep._libpython(hung.pid), gdbmod.GdbConfig(timeout_s=3))
+                    gdbmod.attach_live(ident, python, gdb_live.libpython(hung.pid), gdbmod.GdbConfig(timeout_s=3))
             except CaptureTimeout as exc:
                 result["error"] = exc
 
@@ -371,7 +372,7 @@ def test_missing_gdb_is_one_clear_error(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.delenv("HANGDUMP_GDB", raising=False)
     with pytest.raises(ToolMissing) as err:
-        deep.collect_gdb_one(os.getpid(), GDB)
+        gdb_live.collect_gdb_one(os.getpid(), GDB)
     assert "apt-get install gdb" in err.value.one_line()
 
 
@@ -381,9 +382,9 @@ def test_broken_extension_degrades_to_native_frames(tmp_path):
     empty.write_text("# not an extension\n")
     with deadlock(PYENV_311) as hung:
         wait_blocked(hung.pid, [hung.tid("worker-a")], syscalls={"futex"})
-        cap = deep.collect_gdb_one(hung.pid, CollectOptions(method="gdb", gdb_ext=str(empty)))
+        cap = gdb_live.collect_gdb_one(hung.pid, CollectOptions(method="gdb", gdb_ext=str(empty)))
         with pytest.raises(GdbError, match="does not exist"):
-            deep.collect_gdb_one(hung.pid, CollectOptions(method="gdb", gdb_ext=str(tmp_path / "nope.py")))
+            gdb_live.collect_gdb_one(hung.pid, CollectOptions(method="gdb", gdb_ext=str(tmp_path / "nope.py")))
         assert_left_running(hung.pid)
     t = by_tid(cap)[hung.tid("worker-a")]
     assert not t.python_frames and "lock_PyThread_acquire_lock" in native_funcs(t)

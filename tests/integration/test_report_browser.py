@@ -51,7 +51,8 @@ def _need_browser():
 def report(tmp_path_factory) -> dict:
     """A store with captures of real hangs (2x deadlock_ab, GIL held in C, an idle pool), a hostile
     capture and a corrupt file, and the report `hangdump report` writes from it."""
-    from forensics.capture.live import CollectOptions, collect
+    from forensics.capture.base import CollectOptions
+    from forensics.capture.orchestrate import collect
 
     root = tmp_path_factory.mktemp("report")
     store = LocalStore(root / "store")

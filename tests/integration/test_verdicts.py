@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from forensics.analysis import analyze
-from forensics.capture.live import CollectOptions, collect
+from forensics.capture.base import CollectOptions
+from forensics.capture.orchestrate import collect
 from forensics.summary import render_summary
 from tests.support import spawn_hang, wait_blocked
 

@@ -9,7 +9,7 @@ import pytest
 
 from forensics.capture import core as corefile
 from forensics.capture import gdb as gdbmod
-from forensics.capture.deep import merge_deep, splice
+from forensics.capture.merge import merge_deep, splice
 from forensics.errors import GdbError, LowDiskSpace, UsageError
 from forensics.model import Capture, Frame, ThreadStack
 from forensics.store.local import LocalStore
@@ -116,17 +116,17 @@ def test_deep_merge_splices_and_reports_what_does_not_fit():
 
 
 def test_gdb_index_cache_lives_in_hangdumps_cache_and_can_be_turned_off(tmp_path, monkeypatch):
-    from forensics.capture import deep
+    from forensics.capture import gdb_live
 
     monkeypatch.setenv("HANGDUMP_HOME", str(tmp_path))
     monkeypatch.delenv("HANGDUMP_GDB_INDEX_CACHE", raising=False)
-    assert deep._index_cache() == [f"set index-cache directory {tmp_path}/cache/gdb-index", "set index-cache enabled on"]
+    assert gdb_live._index_cache() == [f"set index-cache directory {tmp_path}/cache/gdb-index", "set index-cache enabled on"]
     assert (tmp_path / "cache" / "gdb-index").is_dir()
     monkeypatch.setenv("HANGDUMP_GDB_INDEX_CACHE", "off")
-    assert deep._index_cache() == []
+    assert gdb_live._index_cache() == []
     monkeypatch.setenv("HANGDUMP_GDB_INDEX_CACHE", "")
     monkeypatch.setenv("HANGDUMP_HOME", str(tmp_path / "with blank"))
-    assert deep._index_cache() == []  # not a path gdb's set command takes bare
+    assert gdb_live._index_cache() == []  # not a path gdb's set command takes bare
 
 
 def _note(ntype: int, desc: bytes, name: bytes = b"CORE\0") -> bytes:

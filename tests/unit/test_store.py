@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from forensics.capture.live import new_capture_id
+from forensics.capture.base import new_capture_id
 from forensics.errors import CaptureFormatError, StoreError
 from forensics.model import Capture
 from forensics.store.ids import check_id, is_capture_id, with_tail
