@@ -68,7 +68,7 @@ from forensics.analysis.classify import (
     facts_cache,
     infer_gil_waits,
 )
-from forensics.analysis.culprit import blame
+from forensics.analysis.culprit import blame, supervise
 from forensics.analysis.normalize import NFrame, normalize_frame, normalize_thread_name
 from forensics.analysis.signature import ProcessSignature, ThreadSignature, frame_similarity, thread_similarity
 from forensics.analysis.verdict import LockRef, ThreadRole, Verdict, verdicts_from
@@ -111,7 +111,7 @@ def analyze_threads(raw: dict, rules: BenignRules | None = None) -> list[ThreadA
     r = rules or NO_RULES
     cache = facts_cache(r)
     out = [analyze_thread(i, t, r, cache) for i, t in enumerate(threads) if type(t) is dict]
-    return infer_gil_waits(out)
+    return supervise(infer_gil_waits(out))
 
 
 def blamed_threads(threads: list[ThreadAnalysis] | tuple[ThreadAnalysis, ...]) -> tuple[ThreadAnalysis, ...]:

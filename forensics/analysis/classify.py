@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import fnmatch
 import functools
+import re
 from dataclasses import dataclass
 
 from forensics.analysis.normalize import NFrame, is_comprehension, normalize_frame
@@ -173,6 +174,47 @@ _POLL_TIMEOUT = {"select": (4, True), "pselect6": (4, True), "ppoll": (2, True),
                  "epoll_wait": (3, False), "epoll_pwait": (3, False), "epoll_pwait2": (3, True)}
 
 
+# Condition.wait() (under Event.wait() too) blocks on one of two lines of threading.py: ``waiter.acquire()`` when
+# no timeout was given, ``waiter.acquire(True, timeout)`` when one was. The line of the innermost threading frame
+# tells a loop that wakes up by itself from a wait only notify() ends, with no kernel state at all (an imported
+# dump). Read off CPython's threading.py per minor version: (no-timeout line, timeout line); the source itself
+# decides when it is readable at the frame's path.
+_CONDITION_WAIT_LINES = {9: (312, 316), 10: (320, 324), 11: (327, 331), 12: (355, 359), 13: (359, 363)}
+_MINOR = re.compile(r"python3\.(\d+)")
+
+
+@functools.lru_cache(maxsize=256)
+def _source_line(file: str, line: int) -> str | None:
+    try:
+        with open(file, encoding="utf-8") as fh:
+            for n, text in enumerate(fh, 1):
+                if n == line:
+                    return text.strip()
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    return None
+
+
+def condition_timeout(frames: list) -> bool | None:
+    """Whether the innermost Python frame is Condition.wait() waiting with a timeout; None when it is not known."""
+    f = next((f for f in frames[:SCAN_LIMIT] if type(f) is dict and f.get("kind") != "native"), None)
+    if f is None or f.get("function") not in ("wait", "Condition.wait"):
+        return None
+    file, line = f.get("file"), f.get("line")
+    if not isinstance(file, str) or not file.endswith("threading.py") or not isinstance(line, int):
+        return None
+    text = _source_line(file, line)
+    if text is not None:
+        if "waiter.acquire(True, timeout)" in text:
+            return True
+        return False if text == "waiter.acquire()" else None
+    m = _MINOR.search(file)
+    lines = _CONDITION_WAIT_LINES.get(int(m.group(1))) if m else None
+    if lines is None or line not in lines:
+        return None
+    return line == lines[1]
+
+
 def restarted_syscall(name: str | None, wchan: object) -> str | None:
     if name != "restart_syscall" or not isinstance(wchan, str):
         return name
@@ -284,6 +326,10 @@ class ThreadAnalysis:
     bounded: bool = True  # the chain reaches the thread's entry (signature.entry is its end)
     timed: bool = False  # parked on a wait with a timeout (kernel: futex or poll timeout): a loop
     forever: bool = False  # polls (select, poll, epoll) with no timeout: only an event ends the wait
+    # how the thread's application code was started: "thread" (threading's Thread.run), "pool" (a pool's work item),
+    # "" (the main thread, a framework's loop, a chain too long to see the start); and its application depth
+    launched: str = ""
+    depth: int = 0
 
     @property
     def family(self) -> str | None:
@@ -550,6 +596,8 @@ def analyze_thread(index: int, t: dict, rules: BenignRules = NO_RULES, cache: di
         first = _int(raw_args[0])  # the futex word: threads sharing it wait for the same lock
         sc_args = (first,) if first is not None else ()
         timed = len(raw_args) > 3 and bool(_int(raw_args[3]))
+    if not timed and ff.py is not None and ff.py[0] == CONDITION_WAIT:
+        timed = condition_timeout(frames) is True
     running = kernel.get("running") is True or state == "R"
 
     ker = _SYSCALL_WAITS.get(sc_name) if sc_name else None
@@ -628,6 +676,8 @@ def analyze_thread(index: int, t: dict, rules: BenignRules = NO_RULES, cache: di
         bounded=ff.bounded,
         timed=not benign and (timed or bool(polls)),
         forever=polls is False and not benign,
+        launched=("thread" if ff.own_thread else "pool") if ff.entry is not None else "",
+        depth=ff.depth,
     )
 
 

@@ -12,6 +12,7 @@ reads the classification only, so clustering can call it for every capture.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from forensics.analysis import classify as C
 from forensics.analysis.classify import ThreadAnalysis
@@ -29,11 +30,10 @@ _TIER = {
     C.SLEEP: 5, C.SELECT: 5, C.UNKNOWN: 5,
     C.GIL_WAIT: 6,
 }
-_WAITS_FOR_THREAD = frozenset({C.JOIN, C.POOL_WAIT, C.CONDITION_WAIT})
-# Levels, below every tier: a helper-shaped thread (a short target parked on a wait), a join with no timeout (the
-# joined thread is alive in this very process: its own wait explains more), a wait known to have a timeout (a
-# loop that wakes up by itself, a join(timeout) in a loop included).
-HELPER, JOINING, TIMED = 1, 2, 3
+# Levels, below every tier: a helper-shaped thread (a short target parked on a wait), a thread that waits for
+# another thread of the process that is itself stuck (a consequence of it), a wait known to have a timeout (a loop
+# that wakes up by itself, a join(timeout) in a loop included).
+HELPER, DEPENDENT, TIMED = 1, 2, 3
 Rank = tuple[int, int, int]
 
 
@@ -43,30 +43,98 @@ def presumed_lock(t: ThreadAnalysis) -> bool:
     return t.category == C.UNKNOWN and t.syscall == "futex" and t.signature.mechanism == "" and bool(t.chain)
 
 
-def _main(t: ThreadAnalysis) -> bool:
-    return t.name == "MainThread"
+def awaits(t: ThreadAnalysis) -> frozenset[str]:
+    """How the threads its wait ends on were started (``ThreadAnalysis.launched``), for a thread whose wait ends when
+    another thread of the process finishes: Thread.join() (a Thread), Future.result() and the pools' result waits
+    (a pool's work item), Event.wait() with no timeout (how a runner waits for the thread that sets it when done:
+    either). Empty for every other wait, and for waits on processes (multiprocessing's Process/Pool join: the
+    children are elsewhere; a process pool's workers never run in this process)."""
+    if t.benign or t.timed:
+        return frozenset()
+    if t.category == C.JOIN:
+        return frozenset() if t.detail.startswith("multiprocessing") else frozenset({"thread"})
+    if t.category == C.POOL_WAIT:
+        return frozenset({"pool"})
+    if t.category == C.CONDITION_WAIT and t.detail == "Event.wait()":
+        return frozenset({"thread", "pool"})
+    return frozenset()
 
 
-def evidence_rank(t: ThreadAnalysis, supervised: bool = False) -> Rank:
-    """(level, tier), lower is more to blame. ``supervised``: other threads of the process are stuck, so a main
-    thread waiting on an event or a thread is most likely the runner waiting for them."""
+def _unseen(t: ThreadAnalysis) -> bool:
+    """A helper-shaped thread stopped in a call nothing can see into (no kernel state, no native frames)."""
+    return t.parked and t.category == C.UNKNOWN
+
+
+def _stuck(t: ThreadAnalysis) -> bool:
+    """Not idle by design and not a helper's timer loop (a sleep in a short target): it may be what a waiter waits
+    for. A short target stopped where nothing can see is counted too: nothing says it is a timer."""
+    return not t.benign and t.category != C.IDLE and not t.timed and not (t.parked and t.category == C.SLEEP)
+
+
+def _job(t: ThreadAnalysis) -> bool:
+    """A thread started to do a job: a pool's work item, or a Thread whose target calls further application code.
+    A one-function target (a heartbeat, a poller, a flusher loop) is a helper: it ends only when told to."""
+    return bool(t.launched) and bool(t.chain) and (t.launched == "pool" or t.depth >= 2)
+
+
+def stuck_awaited(t: ThreadAnalysis, threads: Sequence[ThreadAnalysis]) -> list[ThreadAnalysis]:
+    """For a thread that waits for other threads: the ones it may be waiting for that are stuck. Threads stopped
+    where nothing can see (an imported dump) count when nothing else is stuck and no job thread is idle by design:
+    they may be stuck, and they say less about the hang than what waits for them."""
+    kinds = awaits(t)
+    if not kinds:
+        return []
+    pool = [o for o in threads if o.index != t.index and o.launched in kinds]
+    stuck = [o for o in pool if _stuck(o) and not _unseen(o)]
+    if stuck:
+        return stuck
+    if any(_job(o) and (o.benign or o.timed) for o in pool):
+        return []
+    return [o for o in pool if _unseen(o)]
+
+
+def supervise(threads: list[ThreadAnalysis]) -> list[ThreadAnalysis]:
+    """A thread that waits for another thread of the process while no thread it could wait for is stuck, and a
+    thread started for a job is alive and idle by design (a service loop, a server, a pool), supervises that job:
+    the runner's main thread joining (or ``future.result()``-ing, ``done.wait()``-ing) a task that serves forever.
+    It is idle by design too. Waiting for nothing but helper loops (a heartbeat, a poller that is never told to
+    stop) stays a hang: such a thread ends only when told to. Repeated: a supervisor of a supervisor is one too."""
+    out = list(threads)
+    changed = True
+    while changed:
+        changed = False
+        for k, t in enumerate(out):
+            if not awaits(t) or stuck_awaited(t, out):
+                continue
+            served = [o for o in out if o.index != t.index and o.launched in awaits(t) and _job(o)
+                      and (o.benign or o.timed)]
+            if served:
+                o = served[0]
+                out[k] = replace(t, category=C.IDLE, benign=True,
+                                 detail=f'idle by design ({t.detail} for thread "{o.name}", which is idle by design: '
+                                        f"a runner supervising a service)")
+                changed = True
+    return out
+
+
+def evidence_rank(t: ThreadAnalysis, dependent: bool = False) -> Rank:
+    """(level, tier, ...), lower is more to blame. ``dependent``: the thread waits for another thread of the
+    process that is itself stuck: a consequence of it."""
     tier = _TIER[C.LOCK_WAIT] if presumed_lock(t) else _TIER.get(t.category, _TIER[C.UNKNOWN])
     if t.forever or (t.category == C.SLEEP and "sqlite" in t.detail.lower()):
         tier = 1  # a poll with no timeout, SQLite's busy handler (another connection holds the database)
     # more application code between the wait and the entry: more likely the work than a helper's loop
     deeper = -len(t.chain)
-    if t.category == C.JOIN and not t.timed:
-        return JOINING, tier, deeper
+    if dependent:
+        return DEPENDENT, tier, deeper
     if t.timed and tier > 1:
         return TIMED, deeper, tier  # loops all: the one with the most application code is the likeliest work
-    if (t.parked or t.timed) and tier > 1:
-        if t.timed or t.category == C.SLEEP:
-            return TIMED, deeper, tier
-        # a helper-shaped thread stopped in a C call or a select() of its own is more likely stuck than one on an
-        # Event (a flusher's stop.wait(interval) looks like that without kernel state)
-        return HELPER, 0 if t.category in (C.UNKNOWN, C.SELECT) else tier, deeper
-    if supervised and _main(t) and t.category in _WAITS_FOR_THREAD:
-        return 0, _TIER[C.JOIN], deeper
+    if t.parked and tier > 1:
+        if t.category == C.SLEEP:
+            return TIMED, deeper, tier  # a helper's timer
+        # a helper-shaped thread stopped in a select() of its own, on a queue or an event with no timeout, or (no
+        # kernel state) in a C call nothing can see into: after every thread with evidence
+        return HELPER, 0 if t.category == C.SELECT else tier, deeper
     return 0, tier, 0
 
 
@@ -77,8 +145,7 @@ def candidates(threads: Sequence[ThreadAnalysis]) -> list[ThreadAnalysis]:
 def ranks(threads: Sequence[ThreadAnalysis]) -> dict[int, Rank]:
     """thread index -> evidence rank, for every thread that is not idle by design."""
     live = candidates(threads)
-    stuck = any(not _main(t) and not t.parked and t.category not in (C.GIL_WAIT, C.JOIN) for t in live)
-    return {t.index: evidence_rank(t, supervised=stuck) for t in live}
+    return {t.index: evidence_rank(t, dependent=bool(stuck_awaited(t, threads))) for t in live}
 
 
 def blame(threads: Sequence[ThreadAnalysis]) -> tuple[ThreadAnalysis, ...]:

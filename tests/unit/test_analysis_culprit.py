@@ -151,3 +151,76 @@ def test_unknown_is_not_stopped_and_says_why():
         t.pop("kernel")  # an imported py-spy dump: no kernel state
     top = analyze(cap, read_source=False).verdicts[0]
     assert "is stopped" not in top.text and "no kernel state" in top.text
+
+
+# --- threads that wait for threads: a runner's main thread, a join on a helper, a future on a stuck work item ----
+
+PY312 = "/opt/cpython-3.12/lib/python3.12"  # not on disk: the line table decides, as for any other host's dump
+HANG_KINDS = {"deadlock", "gil", "lock", "io", "subprocess", "pool", "flock", "busy", "queue", "join", "wait"}
+JOIN = [py("Thread._wait_for_tstate_lock", f"{LIB}/threading.py", 1139), py("Thread.join", f"{LIB}/threading.py", 1119)]
+FUTURE = [py("Condition.wait", f"{LIB}/threading.py", 327), py("Future.result", f"{LIB}/concurrent/futures/_base.py",
+                                                                451)]
+POOL_ROOT = [py("_WorkItem.run", f"{LIB}/concurrent/futures/thread.py", 58),
+             py("_worker", f"{LIB}/concurrent/futures/thread.py", 83)] + THREAD_ROOT
+TIMED_FUTEX = ["0x7f00", "0x189", "0", "0x7ffc10", "0", "0"]
+
+
+def event_wait(line: int, root: str = PY312) -> list[dict]:
+    return [py("Condition.wait", f"{root}/threading.py", line), py("Event.wait", f"{root}/threading.py", 655)]
+
+
+def idle_service_thread() -> list[dict]:
+    """A task thread whose job serves until shutdown: ``while not stop.wait(timeout=5): ...`` two calls deep."""
+    return event_wait(359) + [py("serve_until_stopped", f"{APP}/services.py", 12),
+                              py("run_service", f"{APP}/tasks.py", 30)] + THREAD_ROOT
+
+
+def runner(frames: list[dict]) -> list[dict]:
+    return frames + [py("run_threaded", f"{APP}/cli.py", 20), py("main", f"{APP}/cli.py", 40),
+                     py("<module>", "/opt/quill-2.1/bin/quill", 8)]
+
+
+def test_the_condition_wait_line_tells_a_timeout_when_the_dump_has_no_kernel_state():
+    loop = [py("flush_forever", f"{APP}/metrics.py", 15)] + THREAD_ROOT
+    timed = {"tid": 2, "name": "flusher", "frames": event_wait(359) + loop}
+    forever = {"tid": 3, "name": "waiter", "frames": event_wait(355) + loop}
+    t, f = analyze({"threads": [timed, forever]}, read_source=False).threads
+    assert t.benign and t.category == "idle"  # Event.wait(timeout): a loop that wakes up by itself
+    assert not f.benign and f.category == "condition-wait"
+
+
+def test_a_runner_supervising_a_task_that_serves_until_shutdown_is_no_hang():
+    for waiter, wrap in ((JOIN, THREAD_ROOT), (FUTURE, POOL_ROOT), (event_wait(355, LIB), THREAD_ROOT)):
+        service = idle_service_thread()[:-len(THREAD_ROOT)] + wrap
+        cap = {"threads": [
+            {"tid": 1, "name": "MainThread", "frames": runner(waiter)},
+            {"tid": 2, "name": "task-runner-3", "frames": service},
+            {"tid": 3, "name": "heartbeat", "frames": [py("_beat", f"{APP}/health.py", 9)] + THREAD_ROOT},
+        ]}
+        pa = analyze(cap, read_source=False)
+        assert not any(v.kind in HANG_KINDS for v in pa.verdicts), [v.text for v in pa.verdicts]
+        assert pa.threads[0].benign and "supervising" in pa.threads[0].detail
+
+
+def test_a_join_on_a_helper_loop_never_told_to_stop_is_the_hang():
+    poller = event_wait(359) + [py("Poller.run", f"{APP}/pollers.py", 19)] + THREAD_ROOT[1:]
+    cap = {"threads": [
+        {"tid": 1, "name": "MainThread", "frames": runner(JOIN + [py("drain_and_stop", f"{APP}/pollers.py", 31)])},
+        {"tid": 2, "name": "poller-1", "frames": poller},
+        thread(3, "heartbeat", [py("_beat", f"{APP}/health.py", 9)] + THREAD_ROOT, "clock_nanosleep"),
+    ]}
+    top = analyze(cap, read_source=False).verdicts[0]
+    assert top.kind == "join" and top.roles[0].function == "drain_and_stop", top.text
+
+
+def test_a_future_waiter_ranks_below_the_stuck_work_item_and_says_so():
+    frames, syscall, natives, _ = JOBS["ledger"]
+    cap = {"threads": [
+        thread(1, "MainThread", runner(FUTURE), "futex"),
+        thread(2, "task_0", frames + POOL_ROOT, syscall, natives=natives, with_native=True),
+        thread(3, "heartbeat", [py("_beat", f"{APP}/health.py", 9)] + THREAD_ROOT, "clock_nanosleep"),
+    ]}
+    top, *rest = analyze(cap, read_source=False).verdicts
+    assert top.kind == "io" and top.roles[0].name == "task_0"
+    pool = next(v for v in rest if v.kind == "pool")
+    assert 'waits for thread "task_0"' in pool.text and "which is stuck: see above" in pool.text
