@@ -330,6 +330,7 @@ class ThreadAnalysis:
     # "" (the main thread, a framework's loop, a chain too long to see the start); and its application depth
     launched: str = ""
     depth: int = 0
+    serves: int | None = None  # a runner waiting for a job thread that is idle by design: that thread's index
 
     @property
     def family(self) -> str | None:

@@ -110,7 +110,7 @@ def supervise(threads: list[ThreadAnalysis]) -> list[ThreadAnalysis]:
                       and (o.benign or o.timed)]
             if served:
                 o = served[0]
-                out[k] = replace(t, category=C.IDLE, benign=True,
+                out[k] = replace(t, category=C.IDLE, benign=True, serves=o.index,
                                  detail=f'idle by design ({t.detail} for thread "{o.name}", which is idle by design: '
                                         f"a runner supervising a service)")
                 changed = True
@@ -148,14 +148,22 @@ def ranks(threads: Sequence[ThreadAnalysis]) -> dict[int, Rank]:
     return {t.index: evidence_rank(t, dependent=bool(stuck_awaited(t, threads))) for t in live}
 
 
+def _idle_work(t: ThreadAnalysis) -> bool:
+    """The process's work idle by design (a service loop, a wait with a timeout) in the main thread or a job thread;
+    neither a helper's loop (a flusher, an accept loop: bystanders) nor a runner supervising the work."""
+    return (t.benign or t.timed) and bool(t.chain) and t.serves is None and (not t.launched or _job(t))
+
+
 def blame(threads: Sequence[ThreadAnalysis]) -> tuple[ThreadAnalysis, ...]:
     """The threads of the best tier: a lock cycle's threads, the GIL holder, the blocked reader, the spinner."""
     r = ranks(threads)
     best = min(r.values(), default=(TIMED,))
-    if best[0] == TIMED:
-        # nothing but loops that wake up by themselves and threads idle by design: no thread is stuck, and the
-        # process is known by its main work loop (the most application code), never by a helper's heartbeat
-        idle = [t for t in threads if t.signature.frames or t.signature.mechanism]
+    top = [t for t in threads if r.get(t.index) == best]
+    if best[0] == TIMED or (all(_unseen(t) for t in top) and any(_idle_work(t) for t in threads)):
+        # nothing but loops that wake up by themselves, threads idle by design and (an imported dump) short helpers
+        # nothing can see into: no thread is known to be stuck, and the process is known by its main work (the
+        # most application code), never by a helper's heartbeat nor by the runner supervising the work
+        idle = [t for t in threads if (t.signature.frames or t.signature.mechanism) and t.serves is None]
         deepest = max((len(t.chain) for t in idle), default=0)
         return tuple(t for t in idle if len(t.chain) == deepest)
-    return tuple(t for t in threads if r.get(t.index) == best)
+    return tuple(top)
