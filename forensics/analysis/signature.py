@@ -113,8 +113,11 @@ def frame_similarity(a: tuple[str, ...], b: tuple[str, ...]) -> float:
 def thread_similarity(a: ThreadSignature, b: ThreadSignature) -> float:
     if a.mechanism != b.mechanism:
         return 0.0
-    if a.entry and b.entry and a.entry != b.entry:
-        return 0.0  # started for different jobs: similar helper frames above the wait do not make one bug
+    if a.entry and b.entry and a.entry != b.entry and a.entry not in b.frames and b.entry not in a.frames:
+        # started for different jobs: similar helper frames above the wait do not make one bug. A thread started
+        # on a function the other's path goes through (a worker thread on send_letters(), a task calling it
+        # inline) is the same path, started at a different depth.
+        return 0.0
     return frame_similarity(a.frames, b.frames)
 
 
