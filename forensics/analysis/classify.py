@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import fnmatch
 import functools
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -331,6 +332,7 @@ class ThreadAnalysis:
     launched: str = ""
     depth: int = 0
     serves: int | None = None  # a runner waiting for a job thread that is idle by design: that thread's index
+    importing: bool = False  # runs an application module's top-level code under an import (holds its import lock)
 
     @property
     def family(self) -> str | None:
@@ -448,6 +450,7 @@ class FrameFacts:
     own_thread: bool = False  # started by threading (not a pool's work item: that is a job, never a helper)
     depth: int = 0  # application frames from the wait to the entry (recursion counted once)
     in_event_loop: bool = False  # application code run by an asyncio event loop (a callback or a coroutine step)
+    importing: bool = False  # runs an application module's top-level code under an import (holds its import lock)
 
 
 def _entry_script(py: list[tuple[int, NFrame]]) -> int:
@@ -479,6 +482,8 @@ def scan_frames(frames: list, rules: BenignRules = NO_RULES) -> FrameFacts:
             continue
         if not is_comprehension(nf):
             py.append((i, nf))
+    importing = any(nf.function == "<module>" and nf.origin == "app" and outer.module.startswith("importlib")
+                    for (_, nf), (_, outer) in itertools.pairwise(py))
     root = _entry_script(py)
     if root > 0:
         py = py[:root]
@@ -541,6 +546,7 @@ def scan_frames(frames: list, rules: BenignRules = NO_RULES) -> FrameFacts:
         own_thread=own,
         depth=depth,
         in_event_loop=in_loop,
+        importing=importing,
     )
 
 
@@ -678,6 +684,7 @@ def analyze_thread(index: int, t: dict, rules: BenignRules = NO_RULES, cache: di
         timed=not benign and (timed or bool(polls)),
         forever=polls is False and not benign,
         launched=("thread" if ff.own_thread else "pool") if ff.entry is not None else "",
+        importing=ff.importing,
         depth=ff.depth,
     )
 

@@ -166,4 +166,8 @@ def blame(threads: Sequence[ThreadAnalysis]) -> tuple[ThreadAnalysis, ...]:
         idle = [t for t in threads if (t.signature.frames or t.signature.mechanism) and t.serves is None]
         deepest = max((len(t.chain) for t in idle), default=0)
         return tuple(t for t in idle if len(t.chain) == deepest)
+    if any(t.detail == C.IMPORT_LOCK for t in top):
+        # an import-lock wait: the thread running a module's top-level code under import holds that lock; its own
+        # wait (whatever the capture could see of it) is the other half of the deadlock
+        top += [t for t in threads if t.importing and not t.benign and t not in top]
     return tuple(top)

@@ -224,3 +224,29 @@ def test_a_future_waiter_ranks_below_the_stuck_work_item_and_says_so():
     assert top.kind == "io" and top.roles[0].name == "task_0"
     pool = next(v for v in rest if v.kind == "pool")
     assert 'waits for thread "task_0"' in pool.text and "which is stuck: see above" in pool.text
+
+
+def test_an_import_deadlock_is_known_by_both_halves_whatever_the_holder_was_caught_in():
+    """Recorded with py-spy on 3.11: a module joins, at import time, a thread that imports the same module. The
+    module body's thread holds the import lock: it is half of the hang, whether or not its own wait has evidence."""
+    import json
+    from pathlib import Path
+
+    doc = json.loads((Path(__file__).parent / "data" / "import_time_join-py3.11.json").read_text())
+    names = {t.index: t.name for t in analyze(doc, read_source=False).threads}
+    sig = analyze(doc, read_source=False).signature
+    assert len(sig.threads) == 2, sig.key
+    for t in doc["threads"]:
+        t.pop("kernel", None)  # imported: the module body's join is as visible, the lock wait too
+    assert analyze(doc, read_source=False).signature == sig, names
+
+
+def test_a_thread_started_on_a_function_of_the_others_path_is_the_same_path():
+    from forensics.analysis import ThreadSignature, thread_similarity
+
+    sender = ThreadSignature("threading:wait", ("dunning:await_slot", "dunning:send_letters"), "dunning:send_letters")
+    inline = ThreadSignature("threading:wait", ("dunning:await_slot", "dunning:send_letters", "tasks:dunning"),
+                             "tasks:dunning")
+    other_job = ThreadSignature("threading:wait", ("dunning:await_slot", "billing:remind"), "billing:remind")
+    assert thread_similarity(sender, inline) >= 0.8
+    assert thread_similarity(sender, other_job) == 0.0 and thread_similarity(inline, other_job) == 0.0
