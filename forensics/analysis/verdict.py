@@ -381,48 +381,42 @@ def fix_for(v: Verdict) -> str | None:
                 f"(Py_BEGIN_ALLOW_THREADS)")
     if r is None:
         return None
-    cat = r.category
-    if cat == C.SOCKET_READ:
-        if "HTTP" in text:
-            return f"pass a timeout to the HTTP call{at}: urlopen(..., timeout=), requests.get(..., timeout=)"
-        return f"set a timeout on the socket{at}: sock.settimeout(...) or socket.create_connection(..., timeout=)"
-    if cat == C.CONNECT:
-        return f"connect with a timeout{at}: socket.create_connection(addr, timeout=)"
-    if cat == C.PIPE_READ:
-        return (f"read with a timeout{at} (select/poll on the fd, Connection.poll(timeout)) and close unused pipe "
-                f"ends in every process, so the reader sees EOF")
-    if cat == C.LOCK_WAIT:
-        if "no thread in this process holds it" in text or "copied held into a forked child" in text:
-            return (f"release the lock on every path (`with lock:` rather than acquire()/release()); after fork(), "
-                    f"re-create or reset locks in the child (os.register_at_fork(after_in_child=...)); acquire"
-                    f"{at} with a timeout to fail loudly")
-        if " held by " in text:
-            return "do not hold the lock across blocking calls (I/O, waits); give the holder's call a timeout"
-        return f"acquire with a timeout{at} (lock.acquire(timeout=)), and release the lock on every path"
-    if cat == C.QUEUE_GET:
-        return (f"Queue.get(timeout=){at}, and have the producer put a sentinel (or the error) on its failure "
-                f"path")
-    if cat == C.QUEUE_PUT:
-        return f"Queue.put(timeout=){at}, and keep the consumer alive (or make the queue unbounded)"
-    if cat == C.CONDITION_WAIT:
-        return (f"wait with a timeout{at} (event.wait(timeout) / cond.wait_for(pred, timeout)), and set()/notify() "
-                f"on every path of the code that should wake it, the early-return and error paths too")
-    if cat == C.JOIN:
-        return f"join(timeout=){at}, and find why the joined thread never ends (its own verdict)"
-    if cat == C.SUBPROCESS_WAIT:
-        return (f"wait for the child with a timeout{at}: subprocess.run(..., timeout=), Popen.wait(timeout=) or "
-                f"communicate(timeout=), then kill it")
-    if cat == C.POOL_WAIT:
-        return f"wait for the result with a timeout{at}: future.result(timeout=), AsyncResult.get(timeout=)"
-    if cat == C.FLOCK:
-        return (f"take the file lock without blocking{at}: fcntl.flock(fd, LOCK_EX | LOCK_NB) in a loop with a "
-                f"deadline, and find the process holding it")
-    if cat == C.BUSY:
-        return f"the loop{at} never ends: check its exit condition, bound it (a deadline or an iteration cap)"
-    if cat == C.SLEEP and "SQLite" in text:
-        return (f"keep write transactions short and commit/close the other connection; give sqlite3.connect a "
-                f"busy timeout (timeout=) that fails{at} instead of waiting")
-    return None
+    return next((fix.format(at=at) for cat, phrase, fix in _FIXES if cat == r.category and phrase in text), None)
+
+
+_FORK_FIX = ("release the lock on every path (`with lock:` rather than acquire()/release()); after fork(), re-create "
+             "or reset locks in the child (os.register_at_fork(after_in_child=...)); acquire{at} with a timeout to "
+             "fail loudly")
+# The fix for one thread's wait: (its category, a phrase its verdict says or "" for any, the fix; ``{at}`` is
+# " in f() (file.py:41)"). The first row that matches is the fix: specific phrases before a category's default.
+_FIXES: tuple[tuple[str, str, str], ...] = (
+    (C.SOCKET_READ, "HTTP", "pass a timeout to the HTTP call{at}: urlopen(..., timeout=), requests.get(..., timeout=)"),
+    (C.SOCKET_READ, "", ("set a timeout on the socket{at}: sock.settimeout(...) or socket.create_connection(..., "
+                        "timeout=)")),
+    (C.CONNECT, "", "connect with a timeout{at}: socket.create_connection(addr, timeout=)"),
+    (C.PIPE_READ, "", ("read with a timeout{at} (select/poll on the fd, Connection.poll(timeout)) and close unused "
+                      "pipe ends in every process, so the reader sees EOF")),
+    (C.LOCK_WAIT, "no thread in this process holds it", _FORK_FIX),
+    (C.LOCK_WAIT, "copied held into a forked child", _FORK_FIX),
+    (C.LOCK_WAIT, " held by ", ("do not hold the lock across blocking calls (I/O, waits); give the holder's call a "
+                               "timeout")),
+    (C.LOCK_WAIT, "", "acquire with a timeout{at} (lock.acquire(timeout=)), and release the lock on every path"),
+    (C.QUEUE_GET, "", ("Queue.get(timeout=){at}, and have the producer put a sentinel (or the error) on its failure "
+                      "path")),
+    (C.QUEUE_PUT, "", "Queue.put(timeout=){at}, and keep the consumer alive (or make the queue unbounded)"),
+    (C.CONDITION_WAIT, "", ("wait with a timeout{at} (event.wait(timeout) / cond.wait_for(pred, timeout)), and "
+                           "set()/notify() on every path of the code that should wake it, the early-return and error "
+                           "paths too")),
+    (C.JOIN, "", "join(timeout=){at}, and find why the joined thread never ends (its own verdict)"),
+    (C.SUBPROCESS_WAIT, "", ("wait for the child with a timeout{at}: subprocess.run(..., timeout=), "
+                            "Popen.wait(timeout=) or communicate(timeout=), then kill it")),
+    (C.POOL_WAIT, "", "wait for the result with a timeout{at}: future.result(timeout=), AsyncResult.get(timeout=)"),
+    (C.FLOCK, "", ("take the file lock without blocking{at}: fcntl.flock(fd, LOCK_EX | LOCK_NB) in a loop with a "
+                  "deadline, and find the process holding it")),
+    (C.BUSY, "", "the loop{at} never ends: check its exit condition, bound it (a deadline or an iteration cap)"),
+    (C.SLEEP, "SQLite", ("keep write transactions short and commit/close the other connection; give sqlite3.connect a "
+                        "busy timeout (timeout=) that fails{at} instead of waiting")),
+)
 
 
 def _semaphore(ta: ThreadAnalysis | None) -> bool:
