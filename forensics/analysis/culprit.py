@@ -78,9 +78,10 @@ def _job(t: ThreadAnalysis) -> bool:
 
 
 def stuck_awaited(t: ThreadAnalysis, threads: Sequence[ThreadAnalysis]) -> list[ThreadAnalysis]:
-    """For a thread that waits for other threads: the ones it may be waiting for that are stuck. Threads stopped
-    where nothing can see (an imported dump) count when nothing else is stuck and no job thread is idle by design:
-    they may be stuck, and they say less about the hang than what waits for them."""
+    """For a thread that waits for other threads: the ones it may be waiting for that are stuck. Short targets
+    stopped where nothing can see (an imported dump) count when nothing else is stuck and no job thread is idle by
+    design, for a join (a thread that never ends may well be one stopped in a C call) and for a helper parked on an
+    event; a job's own wait on an event says more than a short target nothing can see into (most often a timer)."""
     kinds = awaits(t)
     if not kinds:
         return []
@@ -88,7 +89,7 @@ def stuck_awaited(t: ThreadAnalysis, threads: Sequence[ThreadAnalysis]) -> list[
     stuck = [o for o in pool if _stuck(o) and not _unseen(o)]
     if stuck:
         return stuck
-    if any(_job(o) and (o.benign or o.timed) for o in pool):
+    if not (t.category == C.JOIN or t.parked) or any(_job(o) and (o.benign or o.timed) for o in pool):
         return []
     return [o for o in pool if _unseen(o)]
 

@@ -250,3 +250,17 @@ def test_a_thread_started_on_a_function_of_the_others_path_is_the_same_path():
     other_job = ThreadSignature("threading:wait", ("dunning:await_slot", "billing:remind"), "billing:remind")
     assert thread_similarity(sender, inline) >= 0.8
     assert thread_similarity(sender, other_job) == 0.0 and thread_similarity(inline, other_job) == 0.0
+
+
+def test_in_an_imported_dump_a_job_waiting_on_an_event_outranks_a_helper_nothing_can_see_into():
+    heartbeat = {"tid": 3, "name": "heartbeat", "frames": [py("_beat", f"{APP}/health.py", 9)] + THREAD_ROOT}
+    main = {"tid": 1, "name": "MainThread",
+            "frames": runner(event_wait(355) + [py("await_config", f"{APP}/config.py", 22)])}
+    top = analyze({"threads": [main, heartbeat]}, read_source=False).verdicts[0]
+    assert top.kind == "wait" and top.roles[0].function == "await_config", top.text
+    # a join of short targets nothing can see into waits for them: they rank first, the join below
+    workers = [{"tid": 4 + i, "name": f"worker-{i}", "frames": [py(f"transfer_{i}", f"{APP}/bank.py", 30 + i)]
+                + THREAD_ROOT} for i in range(2)]
+    main = {"tid": 1, "name": "MainThread", "frames": runner(JOIN + [py("supervise", f"{APP}/bank.py", 90)])}
+    top = analyze({"threads": [main, *workers]}, read_source=False).verdicts[0]
+    assert top.roles[0].name.startswith("worker-"), top.text
