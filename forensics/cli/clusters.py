@@ -57,7 +57,7 @@ def command(as_json, top, benign, threshold, since, until, host, pid, store_dir)
 
     for i, c in enumerate(clusters, 1):
         seen = (f"{local_time(c.first_seen)} .. {local_time(c.last_seen)}" if c.first_seen is not None else "?")
-        click.echo(f"#{i} {c.title}")
+        click.echo(f"#{i} {escape(c.title)}")
         click.echo(f"    cluster {c.id}  [{c.category}]  {c.processes} process(es), {c.hosts} host(s), "
                    f"{c.days} day(s), {len(c.members)} capture(s)  seen {seen}")
         for line in (_verdict(open_store(store_dir), c, rules) or "(no verdict)").splitlines():
