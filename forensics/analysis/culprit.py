@@ -65,10 +65,22 @@ def _unseen(t: ThreadAnalysis) -> bool:
     return t.parked and t.category == C.UNKNOWN
 
 
+def _resting(t: ThreadAnalysis) -> bool:
+    """Idle by design, or in a wait that returns by itself: a timeout, a sleep (time.sleep() always returns; SQLite's
+    busy handler sleeping while another connection holds the database is a wait for it, not a rest)."""
+    return t.benign or t.timed or (t.category == C.SLEEP and "sqlite" not in t.detail.lower())
+
+
+def _serving(t: ThreadAnalysis) -> bool:
+    """Idle by design, or waiting with a timeout: how a service waits for work. A sleep is not: a heartbeat's
+    ``run() -> _tick()`` sleeps two calls deep, like a job."""
+    return t.benign or t.timed
+
+
 def _stuck(t: ThreadAnalysis) -> bool:
-    """Not idle by design and not a helper's timer loop (a sleep in a short target): it may be what a waiter waits
-    for. A short target stopped where nothing can see is counted too: nothing says it is a timer."""
-    return not t.benign and t.category != C.IDLE and not t.timed and not (t.parked and t.category == C.SLEEP)
+    """Not resting: it may be what a waiter waits for. A short target stopped where nothing can see is counted too:
+    nothing says it is a timer."""
+    return not _resting(t) and t.category != C.IDLE
 
 
 def _job(t: ThreadAnalysis) -> bool:
@@ -89,7 +101,7 @@ def stuck_awaited(t: ThreadAnalysis, threads: Sequence[ThreadAnalysis]) -> list[
     stuck = [o for o in pool if _stuck(o) and not _unseen(o)]
     if stuck:
         return stuck
-    if not (t.category == C.JOIN or t.parked) or any(_job(o) and (o.benign or o.timed) for o in pool):
+    if not (t.category == C.JOIN or t.parked) or any(_job(o) and _serving(o) for o in pool):
         return []
     return [o for o in pool if _unseen(o)]
 
@@ -108,7 +120,7 @@ def supervise(threads: list[ThreadAnalysis]) -> list[ThreadAnalysis]:
             if not awaits(t) or stuck_awaited(t, out):
                 continue
             served = [o for o in out if o.index != t.index and o.launched in awaits(t) and _job(o)
-                      and (o.benign or o.timed)]
+                      and _serving(o)]
             if served:
                 o = served[0]
                 out[k] = replace(t, category=C.IDLE, benign=True, serves=o.index,
@@ -152,7 +164,7 @@ def ranks(threads: Sequence[ThreadAnalysis]) -> dict[int, Rank]:
 def _idle_work(t: ThreadAnalysis) -> bool:
     """The process's work idle by design (a service loop, a wait with a timeout) in the main thread or a job thread;
     neither a helper's loop (a flusher, an accept loop: bystanders) nor a runner supervising the work."""
-    return (t.benign or t.timed) and bool(t.chain) and t.serves is None and (not t.launched or _job(t))
+    return _serving(t) and bool(t.chain) and t.serves is None and (not t.launched or _job(t))
 
 
 def blame(threads: Sequence[ThreadAnalysis]) -> tuple[ThreadAnalysis, ...]:

@@ -264,3 +264,12 @@ def test_in_an_imported_dump_a_job_waiting_on_an_event_outranks_a_helper_nothing
     main = {"tid": 1, "name": "MainThread", "frames": runner(JOIN + [py("supervise", f"{APP}/bank.py", 90)])}
     top = analyze({"threads": [main, *workers]}, read_source=False).verdicts[0]
     assert top.roles[0].name.startswith("worker-"), top.text
+
+
+def test_a_sleeping_thread_is_neither_what_a_waiter_is_stuck_on_nor_a_service_it_supervises():
+    sleeper = thread(2, "heartbeat-0", [py("_tick", f"{APP}/health.py", 9), py("run", f"{APP}/health.py", 14)]
+                     + THREAD_ROOT, "clock_nanosleep")
+    for waiter, kind in ((event_wait(355), "wait"), (JOIN, "join")):
+        main = thread(1, "MainThread", runner(waiter + [py("wait_until_loaded", f"{APP}/config.py", 27)]), "futex")
+        top = analyze({"threads": [main, sleeper]}, read_source=False).verdicts[0]
+        assert top.kind == kind and top.roles[0].function == "wait_until_loaded", top.text
