@@ -92,8 +92,9 @@ def _job(t: ThreadAnalysis) -> bool:
 def stuck_awaited(t: ThreadAnalysis, threads: Sequence[ThreadAnalysis]) -> list[ThreadAnalysis]:
     """For a thread that waits for other threads: the ones it may be waiting for that are stuck. Short targets
     stopped where nothing can see (an imported dump) count when nothing else is stuck and no job thread is idle by
-    design, for a join (a thread that never ends may well be one stopped in a C call) and for a helper parked on an
-    event; a job's own wait on an event says more than a short target nothing can see into (most often a timer)."""
+    design: for a join, any of them (a thread that never ends may well be one stopped in a C call); for an event,
+    only a job's thread (two calls deep or more): a one-function target nothing can see into is most often a
+    helper's timer, and a wait with evidence says more."""
     kinds = awaits(t)
     if not kinds:
         return []
@@ -101,9 +102,9 @@ def stuck_awaited(t: ThreadAnalysis, threads: Sequence[ThreadAnalysis]) -> list[
     stuck = [o for o in pool if _stuck(o) and not _unseen(o)]
     if stuck:
         return stuck
-    if not (t.category == C.JOIN or t.parked) or any(_job(o) and _serving(o) for o in pool):
+    if any(_job(o) and _serving(o) for o in pool):
         return []
-    return [o for o in pool if _unseen(o)]
+    return [o for o in pool if _unseen(o) and (t.category == C.JOIN or _job(o))]
 
 
 def supervise(threads: list[ThreadAnalysis]) -> list[ThreadAnalysis]:

@@ -258,6 +258,12 @@ def test_in_an_imported_dump_a_job_waiting_on_an_event_outranks_a_helper_nothing
             "frames": runner(event_wait(355) + [py("await_config", f"{APP}/config.py", 22)])}
     top = analyze({"threads": [main, heartbeat]}, read_source=False).verdicts[0]
     assert top.kind == "wait" and top.roles[0].function == "await_config", top.text
+    # the task as a thread's whole target (a threaded runner), its runner joining it: the event wait still leads
+    task = {"tid": 2, "name": "task-runner-7", "frames": event_wait(355) + [py("await_config", f"{APP}/config.py",
+                                                                              22)] + THREAD_ROOT}
+    main = {"tid": 1, "name": "MainThread", "frames": runner(JOIN)}
+    top = analyze({"threads": [main, task, heartbeat]}, read_source=False).verdicts[0]
+    assert top.kind == "wait" and top.roles[0].function == "await_config", top.text
     # a join of short targets nothing can see into waits for them: they rank first, the join below
     workers = [{"tid": 4 + i, "name": f"worker-{i}", "frames": [py(f"transfer_{i}", f"{APP}/bank.py", 30 + i)]
                 + THREAD_ROOT} for i in range(2)]
