@@ -3,13 +3,16 @@
 Opened from disk (file://): no console errors, nothing fetched, clusters render, filters narrow
 them, a cluster expands to its stack and flame graph, a capture link opens the full view. A capture
 full of hostile strings renders them as text and runs no script, with the page's CSP turned off so
-that only escaping protects it. Needs Debian's `chromium` and the `playwright` Python package (its
+that only escaping protects it. The page's own decoder inflates a compressed payload to the data
+encoded. Needs Debian's `chromium` and the `playwright` Python package (its
 browsers are never downloaded: we drive /usr/bin/chromium).
 """
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -334,3 +337,35 @@ def test_verdict_filter_narrows_the_captures_table_to_that_category(page, report
     expect(p.locator("#capture-list tbody tr")).to_have_count(1)
     assert p.locator("#capture-list a.cap-link").inner_text() == report["socket"]
     assert p.locator("details.cluster:visible").count() == 1
+
+
+def _pages_decoder(html: str) -> str:
+    """The page's own `load()` (read the data element, inflate it when compressed), cut from its inline script."""
+    js = html[html.rindex("<script>") + len("<script>") : html.rindex("</script>")]
+    found = re.search(r"\n(  function load\(\) \{\n.*?\n  \})\n", js, re.DOTALL)
+    assert found, "report.js has no `function load()`: update this test with the page's decoder"
+    return found.group(1)
+
+
+def test_the_pages_own_decoder_inflates_a_compressed_payload(browser, tmp_path):
+    from forensics.report import render
+
+    captures = [Capture.from_json((DATA / "capture_deadlock_py311.json").read_text()),
+                Capture.from_json((DATA / "capture_hostile.json").read_text())]
+    captures[0] = captures[0].with_changes(host="hôte-ünïcode-主机")  # multi-byte UTF-8 through gzip and atob
+    encoded = json.loads(json.dumps(render.encode_captures(captures).doc()))
+    context = browser.new_context()
+    try:
+        for compress in (True, False):
+            html = render.render_report(captures, compress=compress, generated_at=0)
+            assert ('<script id="hangdump-data" type="application/json">{"z":"' in html) == compress
+            path = tmp_path / f"compress-{compress}.html"
+            path.write_text(html, encoding="utf-8")
+            page = context.new_page()
+            page.goto(path.as_uri())
+            decoded = page.evaluate(f"() => {{\n{_pages_decoder(html)}\n  return load();\n}}")
+            assert decoded == encoded, compress
+            page.wait_for_selector("body[data-ready='1']", timeout=15000)  # and the page itself got there too
+            page.close()
+    finally:
+        context.close()

@@ -4,12 +4,13 @@ from __future__ import annotations
 import string
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from forensics.analysis import ThreadSignature, frame_similarity, normalize_frame, normalize_thread_name
 from forensics.analysis.classify import analyze_thread
 from forensics.analysis.normalize import library_name, python_location, short_function
+from forensics.analysis.signature import TOP_FRAMES
 
 
 @pytest.mark.parametrize(
@@ -64,7 +65,10 @@ def test_thread_name_counters():
 
 def test_odd_field_types_do_not_raise():
     assert normalize_frame("python", 42, ["not", "hashable"], None).function == "42"
-    assert normalize_frame("weird-kind", "\udcff", b"bytes").key  # surrogates from non-UTF-8 names
+    # a name undecodable as UTF-8 (a surrogate escape) is kept as it is; a file that is not text is no location
+    odd = normalize_frame("weird-kind", "\udcff", b"bytes")
+    assert (odd.key, odd.function, odd.module, odd.kind) == ("?:\udcff", "\udcff", "?", "python")
+    assert odd.key != normalize_frame("python", "\udcfe", None).key  # two such names stay two functions
 
 
 # --- properties -------------------------------------------------------------------------------------------
@@ -86,6 +90,8 @@ def _thread(funcs, mods, root, lines, version):
 
 
 @settings(max_examples=60, deadline=None)
+@example(funcs=["a", "b", "c", "d"], mods=["m", "n", "o", "p"], r1="/srv/app/releases/{n}/", r2="/home/u/checkout{n}/",
+         n=1, m=11, lines=[1, 2, 3, 4], shift=7, v1=11, v2=12)  # deeper than the signature keeps
 @given(
     funcs=st.lists(ident, min_size=1, max_size=4),
     mods=st.lists(ident, min_size=4, max_size=4),
@@ -97,7 +103,10 @@ def test_signature_stable_under_line_shifts_paths_and_versions(funcs, mods, r1, 
     a = analyze_thread(0, _thread(funcs, mods, r1.format(n=n, m=m), lines, v1))
     b = analyze_thread(0, _thread(funcs, mods, r2.format(n=n + 1, m=m), [x + shift for x in lines], v2))
     assert a.signature == b.signature
-    assert a.signature.frames
+    # what both keep is the application's own frames from the wait outwards (not the stdlib's Thread.run),
+    # recursion removed, the innermost TOP_FRAMES of them, and the outermost as the entry
+    chain = list(dict.fromkeys(f"{mod}:{fn}" for fn, mod in zip(funcs, mods)))
+    assert (a.signature.frames, a.signature.entry) == (tuple(chain[:TOP_FRAMES]), chain[-1])
 
 
 @settings(max_examples=60, deadline=None)

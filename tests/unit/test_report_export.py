@@ -57,13 +57,22 @@ def _store_with_corrupt_file(tmp_path) -> LocalStore:
 
 def test_export_cli_writes_both_formats(tmp_path, capsys):
     store = _store_with_corrupt_file(tmp_path)
+    again = Capture.from_json((DATA / "capture_deadlock_py311.json").read_text())
+    store.put(again.with_changes(id="20261124T000000.000Z-vm2-7000-bbbbbb", host="vm2"))  # each stack counts twice
     assert main(["export", "--store", str(store.root), "--format", "folded"]) == 0
     out, err = capsys.readouterr()
     assert "broken.json" in err
-    assert any(line.endswith(" 1") and "t1 (dl.py)" in line for line in out.splitlines())
+    folded = out.splitlines()
+    assert any(line.endswith(" 2") and "t1 (dl.py)" in line for line in folded)
     target = tmp_path / "out.speedscope.json"
     assert main(["export", "--store", str(store.root), "--format", "speedscope", "-o", str(target)]) == 0
-    assert json.loads(target.read_text())["profiles"][0]["samples"]
+    doc = json.loads(target.read_text())
+    names = [f["name"] for f in doc["shared"]["frames"]]
+    whole = doc["profiles"][0]
+    # the file's first profile is the folded lines' picture: the same stacks, root first, with the same counts
+    assert whole["name"] == "all captures"
+    assert sorted(f"{';'.join(names[i] for i in s)} {w}" for s, w in zip(whole["samples"], whole["weights"])) == sorted(
+        folded)
 
 
 def test_report_cli_lists_a_corrupt_capture_as_skipped(tmp_path, capsys):

@@ -1,11 +1,15 @@
-"""The HTML report without a browser: one cached autoescaping environment, the inlined payload, escaping."""
+"""The HTML report without a browser: templates compiled once, the inlined payload, escaping.
+
+The compressed payload's round trip goes through the page's own decoder in Chromium: test_report_browser.py."""
 import base64
 import hashlib
 import html as html_lib
 import re
 from pathlib import Path
 
+import jinja2
 import pytest
+from markupsafe import escape
 
 from forensics.model import Capture, Frame
 from forensics.report import render
@@ -33,11 +37,41 @@ def _cluster(members, frames, kind="deadlock", text="thread worker-a holds lock_
     )
 
 
-def test_one_cached_environment_with_autoescape():
-    env = render.environment()
-    assert env is render.environment()
-    assert env.autoescape is True
-    assert set(env.list_templates()) >= {"base.html", "report.html", "capture.html"}
+# each text Jinja puts in a page, with the hostile string it carries in the test below
+FIELDS = {"title": 0, "scope": 1, "host": 2, "kind": 0, "headline": 1, "explanation": 2, "thread": 0, "role": 1,
+          "what": 2, "values": 0, "function": 1, "file": 2, "path": 0, "reason": 1}
+
+
+def _bad(field: str) -> str:
+    return f"{field}={HOSTILE[FIELDS.get(field, 0)]}"
+
+
+def test_every_field_the_templates_render_comes_out_escaped():
+    """Each field carries a hostile string: each must be in the page HTML-escaped, none raw, nothing injected."""
+    lines = (StackLine(Frame("python", _bad("function"), "/srv/" + _bad("file"), 3), blocking=True, app=True),)
+    cluster = ClusterView(
+        id="c1", kind=_bad("kind"), headline=_bad("headline"), explanation=_bad("explanation"), members=(0,),
+        processes=1, hosts=(_bad("host"),), days=1, first_seen=1.0, last_seen=2.0,
+        threads=(RepresentativeThread(_bad("thread"), _bad("role"), lines),), varies=((_bad("what"), _bad("values")),),
+    )
+    capture = _deadlock(id=_bad("id"), host=_bad("host"))
+    page = render.render_report([capture], [cluster], [Skipped(Path("/s/" + _bad("path")), _bad("reason"))],
+                                title=_bad("title"), scope=_bad("scope"), compress=False)
+    for html, fields in ((page, FIELDS), (render.render_capture(capture), ("id",))):
+        assert html.count("<script") == 2 and "<img" not in html  # the data element and our script, nothing else
+        for field in fields:
+            assert str(escape(_bad(field))) in html and _bad(field) not in html, field
+
+
+def test_templates_compile_once_per_process_not_per_page(monkeypatch):
+    render.render_report([_deadlock()])
+    render.render_capture(_deadlock())
+    compiled = []
+    real = jinja2.Environment.compile
+    monkeypatch.setattr(jinja2.Environment, "compile", lambda env, *a, **k: compiled.append(a) or real(env, *a, **k))
+    render.render_report([_deadlock()])
+    render.render_capture(_deadlock())
+    assert compiled == []
 
 
 def test_report_is_self_contained_and_carries_every_capture():
@@ -63,14 +97,6 @@ def test_report_is_self_contained_and_carries_every_capture():
     assert 'data-unit="hour"' in html
     assert len(re.findall(r"<rect [^>]*><title>[^<]*: [1-9]", html)) == 2
     assert doc["a"][1] == sum(1 for c in (a, b) for t in c.threads if t.frames)
-
-
-def test_large_payload_is_compressed_and_decodes_the_same():
-    a = _deadlock()
-    plain = render.read_payload(render.render_report([a], compress=False, generated_at=0))
-    packed_html = render.render_report([a], compress=True, generated_at=0)
-    assert '{"z":"' in packed_html
-    assert render.read_payload(packed_html) == plain
 
 
 def test_inline_script_matches_the_content_security_policy_hash():
