@@ -80,9 +80,9 @@ def _take(directory: str, key: tuple[int, int]) -> bool:
         return True
 
 
-def acquire(idents: list[ProcessIdentity], wait: bool = True) -> bool:
+def acquire(idents: list[ProcessIdentity], wait: bool = True, until: float | None = None) -> bool:
     """Lock every target, in pid order. wait=False: all at once or none (returns False). Waits at most
-    LOCK_WAIT_S for a target another capture holds (CaptureTimeout)."""
+    LOCK_WAIT_S for a target another capture holds, and never past ``until`` (monotonic) (CaptureTimeout)."""
     directory = lock_dir()
     if directory is None:
         return True
@@ -90,13 +90,14 @@ def acquire(idents: list[ProcessIdentity], wait: bool = True) -> bool:
     taken: list[tuple[int, int]] = []
     try:
         for key in keys:
-            deadline = time.monotonic() + LOCK_WAIT_S
+            began = time.monotonic()
+            deadline = min(began + LOCK_WAIT_S, until if until is not None else float("inf"))
             while not _take(directory, key):
                 if not wait:
                     _drop(directory, taken)
                     return False
                 if time.monotonic() > deadline:
-                    raise CaptureTimeout(f"waited {LOCK_WAIT_S:g}s for another capture of pid {key[0]} to finish",
+                    raise CaptureTimeout(f"waited {deadline - began:.3g}s for another capture of pid {key[0]} to finish",
                                          help="see who holds it: fuser /run/hangdump/*.lock; retry later")
                 time.sleep(0.005)
             taken.append(key)

@@ -21,6 +21,7 @@ from forensics.capture.base import CollectOptions, Outcome, host_name, new_captu
 from forensics.capture.merge import merge_deep, merge_threads, spliced_walk
 from forensics.errors import (
     CaptureFailed,
+    CaptureTimeout,
     HangdumpError,
     NotPython,
     ToolMissing,
@@ -82,17 +83,31 @@ BACKENDS = Backends()
 
 
 def collect(pids: list[int], opts: CollectOptions, store=None, meanwhile: Callable[[], object] | None = None,
-            backends: Backends = BACKENDS) -> list[Outcome]:
+            backends: Backends = BACKENDS, budget_s: float | None = None) -> list[Outcome]:
     """Capture every pid; each target's failure is its own Outcome, never the batch's.
 
     Each capture knows its worker's role and task (forensics/fleet/role.py). ``store`` receives kept
     cores. ``meanwhile`` runs while the capture tools do (the CLI imports what it will render with:
-    that costs nothing then).
+    that costs nothing then). ``budget_s`` bounds the whole capture, lock wait included: a tool still
+    running at the deadline is stopped (its guard leaves the target running) and the outcome says so.
     """
     from forensics.fleet.role import with_worker
 
-    return [replace(o, capture=with_worker(o.capture)) if o.capture else o
-            for o in _collect_locked(pids, opts, store, meanwhile, backends)]
+    if budget_s is not None:
+        deadline = time.monotonic() + budget_s
+        opts = replace(opts, deadline=min(deadline, opts.deadline) if opts.deadline is not None else deadline)
+    outcomes = _collect_locked(pids, opts, store, meanwhile, backends)
+    if opts.past_deadline():
+        outcomes = [replace(o, error=_over_budget(o.pid, o.error, budget_s)) if isinstance(o.error, CaptureTimeout)
+                    else o for o in outcomes]
+    return [replace(o, capture=with_worker(o.capture)) if o.capture else o for o in outcomes]
+
+
+def _over_budget(pid: int, why: HangdumpError | None, budget_s: float | None) -> CaptureTimeout:
+    budget = f"its {budget_s:g}s budget" if budget_s is not None else "its deadline"
+    cause = f" ({why.one_line()})" if why is not None else ""
+    return CaptureTimeout(f"the capture of pid {pid} ran out of {budget}{cause}; stopped there, the target left "
+                          "running", help="give the capture a larger budget")
 
 
 def _collect_locked(pids: list[int], opts: CollectOptions, store, meanwhile, backends: Backends) -> list[Outcome]:
@@ -103,7 +118,7 @@ def _collect_locked(pids: list[int], opts: CollectOptions, store, meanwhile, bac
         except HangdumpError:
             continue  # its own Outcome says so, below
     try:
-        lock.acquire(idents)  # concurrent captures of a target queue here instead of failing
+        lock.acquire(idents, until=opts.deadline)  # concurrent captures of a target queue here instead of failing
     except HangdumpError as exc:
         return [Outcome(pid, error=exc) for pid in pids]
     try:
@@ -138,6 +153,8 @@ def _parallel(fn, items: list) -> list:
 
 
 def _gdb_outcome(pid: int, opts: CollectOptions, store, backends: Backends) -> Outcome:
+    if opts.past_deadline():
+        return Outcome(pid, error=CaptureTimeout(f"no time left for gdb on pid {pid}"))
     try:
         return Outcome(pid, capture=backends.gdb_live(pid, opts, store, None))
     except Unstoppable as exc:
@@ -161,6 +178,8 @@ def _follow(o: Outcome, opts: CollectOptions, store, backends: Backends) -> Outc
     if o.capture is not None:
         if not opts.deep:
             return o
+        if opts.past_deadline():
+            return Outcome(o.pid, capture=replace(o.capture, errors=o.capture.errors + ("gdb: no time left in the budget",)))
         try:
             return Outcome(o.pid, capture=_deepen(o.capture, opts, store, backends))
         except HangdumpError as exc:  # Unstoppable too: py-spy's capture already says why

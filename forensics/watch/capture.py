@@ -1,15 +1,15 @@
-"""The watchdog's one call into the capture pipeline (capture/orchestrate.collect), under a time budget.
+"""The watchdog's one call into capture: the orchestrator (capture/orchestrate.collect) under a time budget.
 
-Kept to this one function so the call site can move when capture gets its orchestrator. The budget is a
-promise to the kill policy: after it the policy goes on whatever the capture is doing (the capture tools
-have their own timeouts and leave the target running); the capture itself never blocks a kill for longer.
+The budget is a promise to the kill policy: the orchestrator stops whatever tool is still running at the
+deadline (its guard leaves the target running) and returns, so the policy goes on with no capture tool
+left attached to the target it is about to signal.
 """
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass
 
+from forensics.errors import CaptureTimeout, HangdumpError
 from forensics.identity import ProcessIdentity, same_process
 from forensics.model import Trigger
 
@@ -26,40 +26,32 @@ class CaptureResult:
 def capture_target(ident: ProcessIdentity, rule: str, evidence: dict, store, budget_s: float,
                    pyspy_path: str | None = None) -> CaptureResult:
     """Capture ``ident`` with trigger {kind: watchdog, rule, evidence} and store it; at most ``budget_s`` s."""
+    started = time.monotonic()
+
+    def result(**kw) -> CaptureResult:
+        return CaptureResult(seconds=round(time.monotonic() - started, 3), **kw)
+
+    try:
+        return _capture(ident, rule, evidence, store, budget_s, pyspy_path, result)
+    except HangdumpError as exc:
+        return result(error=exc.one_line(), timed_out=isinstance(exc, CaptureTimeout))
+    except Exception as exc:  # noqa: BLE001 - a failing capture must never stop the policy
+        return result(error=f"capture crashed: {type(exc).__name__}: {exc}")
+
+
+def _capture(ident: ProcessIdentity, rule: str, evidence: dict, store, budget_s: float, pyspy_path: str | None,
+             result) -> CaptureResult:
     from forensics.capture.base import CollectOptions
     from forensics.capture.orchestrate import collect
-    from forensics.errors import HangdumpError
 
-    started = time.monotonic()
-    box: dict = {}
-
-    def run() -> None:
-        try:
-            opts = CollectOptions(timeout_s=max(1.0, budget_s), pyspy_path=pyspy_path,
-                                  trigger=Trigger(kind="watchdog", rule=rule, evidence=evidence))
-            # Our process alive before and after the capture held its pid throughout: the capture is of it.
-            if not same_process(ident):
-                box["error"] = f"pid {ident.pid} no longer names the process decided about (exited or reused)"
-                return
-            outcome = collect([ident.pid], opts)[0]
-            if outcome.error is not None:
-                box["error"] = outcome.error.one_line()
-            elif not same_process(ident):
-                box["error"] = f"pid {ident.pid} exited or was reused during the capture; nothing stored"
-            else:
-                stored = store.put(outcome.capture)  # a new id if a different capture held this one
-                box["path"], box["capture_id"] = str(stored.path), stored.id
-        except HangdumpError as exc:
-            box["error"] = exc.one_line()
-        except Exception as exc:  # noqa: BLE001 - a failing capture must never stop the policy
-            box["error"] = f"capture crashed: {type(exc).__name__}: {exc}"
-
-    worker = threading.Thread(target=run, name=f"hangdump-capture-{ident.pid}", daemon=True)
-    worker.start()
-    worker.join(budget_s)
-    seconds = round(time.monotonic() - started, 3)
-    if worker.is_alive():
-        return CaptureResult(error=f"capture still running after its {budget_s:g}s budget", timed_out=True,
-                             seconds=seconds)
-    return CaptureResult(capture_id=box.get("capture_id"), path=box.get("path"), error=box.get("error"),
-                         seconds=seconds)
+    # Our process alive before and after the capture held its pid throughout: the capture is of it.
+    if not same_process(ident):
+        return result(error=f"pid {ident.pid} no longer names the process decided about (exited or reused)")
+    opts = CollectOptions(pyspy_path=pyspy_path, trigger=Trigger(kind="watchdog", rule=rule, evidence=evidence))
+    outcome = collect([ident.pid], opts, budget_s=budget_s)[0]
+    if outcome.error is not None:
+        return result(error=outcome.error.one_line(), timed_out=isinstance(outcome.error, CaptureTimeout))
+    if not same_process(ident):
+        return result(error=f"pid {ident.pid} exited or was reused during the capture; nothing stored")
+    stored = store.put(outcome.capture)  # a new id if a different capture held this one
+    return result(capture_id=stored.id, path=str(stored.path))
