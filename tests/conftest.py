@@ -31,3 +31,19 @@ def pytest_runtest_makereport(item: pytest.Item, call):
     reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
     report.outcome = "failed"
     report.longrepr = f"required group {group!r} skipped in CI: {reason}"
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    """A real redis-server for this test (tests/support.py: RedisServer); ``.kill()``/``.start()`` for an outage."""
+    from tests.support import RedisServer
+
+    d = tmp_path / "redis"
+    d.mkdir()
+    with RedisServer(d) as server:
+        yield server
+
+
+@pytest.fixture
+def redis_url(redis_server):
+    return redis_server.url

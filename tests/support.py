@@ -12,6 +12,8 @@ from __future__ import annotations
 import contextlib
 import os
 import select
+import signal
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -223,3 +225,116 @@ def assert_left_running(pid: int, allowed: str = "RS", progress_timeout: float =
     if canary is not None:
         assert canary.answers(progress_timeout), f"pid {pid} did not answer its canary: {problems()}"
         assert problems() == {}, problems()
+
+
+def free_port() -> int:
+    """A loopback TCP port free right now (a server started on it may still lose a race; then its start fails)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def started(argv: list[str], log: Path, **kw) -> Iterator[subprocess.Popen]:
+    """A process group of our own, ended (the whole group, by its id) whatever the test did."""
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, **kw)
+    try:
+        yield proc
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+
+
+class RedisServer:
+    """A real redis-server on a free loopback port, no persistence, for one test; ``kill`` and ``start`` again
+    keep the port (an outage, then the same Redis back: empty, or with ``persist`` as it was, an fsynced append-only
+    file surviving the SIGKILL). ``tls``: serve TLS only, with a throwaway CA
+    (``ca``) made by openssl; ``password``: requirepass. ``url`` is what a client passes to --store."""
+
+    def __init__(self, directory: Path, password: str | None = None, tls: bool = False, persist: bool = False) -> None:
+        import shutil
+
+        self.exe = shutil.which("redis-server")
+        if self.exe is None:
+            raise AssertionError("redis-server is not installed (scripts/setup.sh installs it)")
+        self.dir, self.password, self.tls, self.persist = directory, password, tls, persist
+        self.port = free_port()
+        self.ca: Path | None = self._make_certs() if tls else None
+        self._stack: contextlib.ExitStack | None = None
+
+    @property
+    def url(self) -> str:
+        auth = f":{self.password}@" if self.password else ""
+        if self.tls:
+            return f"rediss://{auth}127.0.0.1:{self.port}/0?ssl_ca_certs={self.ca}"
+        return f"redis://{auth}127.0.0.1:{self.port}/0"
+
+    def client(self):
+        import redis
+
+        return redis.Redis.from_url(self.url, socket_timeout=5, socket_connect_timeout=5)
+
+    def _make_certs(self) -> Path:
+        """A CA and a server certificate for 127.0.0.1 signed by it (openssl, real keys, thrown away)."""
+        d = self.dir / "tls"
+        d.mkdir(exist_ok=True)
+
+        def run(*args: str) -> None:
+            subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True, timeout=60)
+
+        run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+            "-subj", "/CN=hangdump test CA")
+        run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr",
+            "-subj", "/CN=127.0.0.1")
+        (d / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
+        run("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+            "-out", "server.pem", "-days", "2", "-extfile", "san.ext")
+        return d / "ca.pem"
+
+    def argv(self) -> list[str]:
+        argv = [self.exe, "--bind", "127.0.0.1", "--save", "", "--dir", str(self.dir)]
+        argv += ["--appendonly", "yes", "--appendfsync", "always"] if self.persist else ["--appendonly", "no"]
+        if self.tls:
+            d = self.dir / "tls"
+            argv += ["--port", "0", "--tls-port", str(self.port), "--tls-cert-file", str(d / "server.pem"),
+                     "--tls-key-file", str(d / "server.key"), "--tls-ca-cert-file", str(d / "ca.pem"),
+                     "--tls-auth-clients", "no"]
+        else:
+            argv += ["--port", str(self.port)]
+        if self.password:
+            argv += ["--requirepass", self.password]
+        return argv
+
+    def start(self) -> RedisServer:
+        import redis
+
+        assert self._stack is None, "already running"
+        self._stack = contextlib.ExitStack()
+        self.proc = self._stack.enter_context(started(self.argv(), self.dir / "redis.log"))
+        client = self.client()
+
+        def answers() -> bool:
+            try:
+                return bool(client.ping())
+            except redis.ConnectionError:
+                assert self.proc.poll() is None, (self.dir / "redis.log").read_text()[-2000:]
+                return False
+
+        wait_until(answers, timeout=30, what="redis-server answers PING")
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL, as an outage would: nothing saved, clients' connections reset."""
+        if self._stack is not None:
+            self._stack.close()
+            self._stack = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.kill()

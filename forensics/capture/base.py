@@ -53,7 +53,8 @@ class Outcome:
 
 
 def host_name() -> str:
-    return os.uname().nodename
+    """$HANGDUMP_HOST (the name a fleet knows this host by: a container's nodename is random), else the nodename."""
+    return os.environ.get("HANGDUMP_HOST") or os.uname().nodename
 
 
 def new_capture_id(taken_at: float, host: str, pid: int | None, salt: str | None = None) -> str:

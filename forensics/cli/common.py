@@ -21,14 +21,15 @@ def store_option(f: Callable[..., Any]) -> Callable[..., Any]:
         "store_dir",
         type=click.Path(file_okay=False),
         envvar="HANGDUMP_HOME",
-        help="Capture store directory (default: $HANGDUMP_HOME, else $XDG_DATA_HOME/hangdump).",
+        help="Capture store: a directory (default: $HANGDUMP_HOME, else $XDG_DATA_HOME/hangdump), or a fleet's "
+             "Redis, redis://[:password@]host:port/db (rediss:// for TLS).",
     )(f)
 
 
 def open_store(store_dir: str | None):
-    from forensics.store.local import LocalStore
+    from forensics.store.select import open_store
 
-    return LocalStore(store_dir)
+    return open_store(store_dir)
 
 
 def parse_when(text: str | None, now: float | None = None) -> float | None:
@@ -92,10 +93,10 @@ def benign_option(f: Callable[..., Any]) -> Callable[..., Any]:
 
 def benign_rules(patterns: tuple[str, ...], store_dir: str | None):
     """The shipped idle-by-design rules, extended by the store's benign.txt and --benign patterns (None: no extras)."""
-    from forensics.store.local import LocalStore
+    from forensics.store.select import local_root
 
     extra = list(patterns)
-    path = LocalStore(store_dir).root / BENIGN_FILE
+    path = local_root(store_dir) / BENIGN_FILE
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

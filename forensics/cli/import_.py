@@ -36,6 +36,8 @@ def command(files, host, pid, taken_at, no_redact, store_dir):
             continue
         if stored.status == "unchanged":
             click.echo(f"{escape(path)}: already stored as {escape(stored.id)} (identical), nothing written")
+        elif stored.status == "spooled":
+            click.echo(f"{escape(path)}: kept at {escape(str(stored.path))}")
         elif stored.status == "renamed":
             click.echo(f"imported {escape(path)} as {escape(stored.id)} (its id {escape(capture.id)} belongs to a different capture)")
         else:

@@ -15,15 +15,19 @@ from forensics.cli.common import filter_options, make_filter, open_store, store_
 def command(as_json, since, until, host, pid, store_dir):
     """List stored captures."""
     from forensics.store.local import Skipped
+    from forensics.store.select import notes
     from forensics.summary import local_time
     from forensics.termsafe import escape, json_text
 
     rows = []
-    for item in open_store(store_dir).rows(make_filter(since, until, host, pid)):
+    store = open_store(store_dir)
+    for item in store.rows(make_filter(since, until, host, pid)):
         if isinstance(item, Skipped):
             warn_skipped(item)
         else:
             rows.append(item)
+    for note in notes(store):
+        click.echo(f"hangdump: {escape(note)}", err=True)
     if as_json:
         click.echo(json_text(json.dumps(rows, indent=2, ensure_ascii=False)))
         return 0

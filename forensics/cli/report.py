@@ -62,7 +62,9 @@ def command(out, title, open_it, event_log, tasks_dir, benign, since, until, hos
 
 
 def _scope(store, since, until, host, pid) -> str:
-    parts = [f"store {store.root}"]
+    from forensics.store.select import label
+
+    parts = [f"store {label(store)}"]
     for name, value in (("since", since), ("until", until), ("host", host), ("pid", pid)):
         if value is not None:
             parts.append(f"{name} {value}")

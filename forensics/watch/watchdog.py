@@ -13,7 +13,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from forensics.identity import ProcessIdentity
-from forensics.store.local import LocalStore
+from forensics.store.select import open_store
 from forensics.watch import rules
 from forensics.watch.capture import capture_target
 from forensics.watch.clock import MonotonicClock
@@ -77,7 +77,7 @@ class Watchdog:
         self.clock = clock or MonotonicClock()
         self.events = events or Events(cfg.event_log, now=self.clock.now)
         self.metrics = Metrics()
-        self.store = LocalStore(cfg.store)
+        self.store = open_store(cfg.store)
         self.journal = Journal(os.path.join(str(self.store.root), "watch", "journal.jsonl"))
         self.limiter = RateLimiter(cfg.policy.max_kills, cfg.policy.window_s, self.clock)
         self.responder = Responder(cfg.policy, self.journal, self.events, self.metrics, self.store, capturer,

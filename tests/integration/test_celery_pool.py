@@ -17,8 +17,8 @@ from forensics.model import Capture
 from forensics.watch.policy import PolicyConfig
 from forensics.watch.rules import RuleConfig
 from forensics.watch.watchdog import WatchConfig, Watchdog
-from tests.integration.test_frameworks import APPS, redis_url, started  # noqa: F401 - redis_url is a fixture
-from tests.support import wait_until
+from tests.integration.test_frameworks import APPS
+from tests.support import started, wait_until
 
 pytestmark = pytest.mark.integration
 REPO = APPS.parents[2]
@@ -36,7 +36,7 @@ def beat(hb, pid: int) -> dict | None:
         return None
 
 
-def test_celery_pool_ratios_then_hung_task_captured_killed_and_replaced(redis_url, tmp_path):  # noqa: F811
+def test_celery_pool_ratios_then_hung_task_captured_killed_and_replaced(redis_url, tmp_path):
     from celery import Celery
 
     hb = tmp_path / "hb"

@@ -9,8 +9,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -22,30 +20,11 @@ import pytest
 from forensics import procfs
 from forensics.analysis import analyze, normalize_frame
 from forensics.model import Capture
-from tests.support import syscall_name, thread_syscalls, wait_until
+from tests.support import free_port, started, syscall_name, thread_syscalls, wait_until
 
 pytestmark = pytest.mark.integration
 
 APPS = Path(__file__).resolve().parents[1] / "data" / "frameworks"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
-def started(argv: list[str], log: Path, **kw) -> Iterator[subprocess.Popen]:
-    """A process group of our own, ended (the whole group, by its id) whatever the test did."""
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, **kw)
-    try:
-        yield proc
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
 
 
 @contextlib.contextmanager
@@ -86,29 +65,6 @@ def assert_blamed(cap: Capture, function: str, kind: str = "io") -> None:
     first = top.text.splitlines()[0]
     assert top.kind == kind and f"in {function}()" in first, first
     assert "urllib3" not in first and "http.client" not in first
-
-
-@pytest.fixture
-def redis_url(tmp_path):
-    exe = shutil.which("redis-server")
-    if exe is None:
-        pytest.fail("redis-server is not installed (scripts/setup.sh installs it)")
-    port = free_port()
-    argv = [exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-            "--dir", str(tmp_path)]
-    with started(argv, tmp_path / "redis.log"):
-        import redis
-
-        client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=2)
-
-        def answers() -> bool:
-            try:
-                return bool(client.ping())
-            except redis.ConnectionError:
-                return False
-
-        wait_until(answers, timeout=30, what="redis-server answers PING")
-        yield f"redis://127.0.0.1:{port}/0"
 
 
 @pytest.mark.parametrize("native", [False, True])

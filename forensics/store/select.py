@@ -1,0 +1,55 @@
+"""Which store a ``--store`` value names: a directory (the local store) or a ``redis://``/``rediss://`` URL (the
+fleet store, ``redis_store.py``). Both have the interface below, which is all the commands use.
+
+Only the selection lives here, so a command that never sees a URL never imports redis-py.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Protocol
+
+from forensics.model import Capture
+from forensics.store.local import Filter, LocalStore, Skipped, Stored, default_root
+from forensics.store.redisurl import is_redis_url
+
+
+class CaptureStore(Protocol):
+    """What the commands need of a store. ``root`` is a local directory either way (journal, benign.txt, cores,
+    and for Redis the spool); ``paths`` and the yielded locations need only ``stem`` (the id) and ``str``."""
+
+    root: Path
+
+    def put(self, capture: Capture) -> Stored: ...
+    def read(self, ident: str) -> tuple[dict, Capture]: ...
+    def get(self, ident: str) -> Capture: ...
+    def find(self, ident: str) -> Capture | None: ...
+    def paths(self) -> list: ...
+    def rows(self, flt: Filter | None = None) -> Iterator[dict | Skipped]: ...
+    def scan(self, flt: Filter | None = None) -> Iterator[Capture | Skipped]: ...
+    def scan_docs(self) -> Iterator[tuple | Skipped]: ...
+    def scan_valid_docs(self, flt: Filter | None = None) -> Iterator[tuple | Skipped]: ...
+
+
+def open_store(spec: str | None) -> CaptureStore:
+    """The store ``spec`` names (None: the default local directory)."""
+    if is_redis_url(spec):
+        from forensics.store.redis_store import RedisStore
+
+        return RedisStore(spec)  # type: ignore[arg-type]
+    return LocalStore(spec)
+
+
+def local_root(spec: str | None) -> Path:
+    """The local directory a store keeps its host-local files in (for a URL: $HANGDUMP_HOME or the default)."""
+    return default_root() if spec is None or is_redis_url(spec) else Path(spec)
+
+
+def label(store: CaptureStore) -> str:
+    """How a message names the store: its directory, or its URL without the password."""
+    return getattr(store, "shown", None) or str(store.root)
+
+
+def notes(store: CaptureStore) -> list[str]:
+    """What a store has to say after a listing (the Redis store: expired, evicted, spooled captures)."""
+    return list(getattr(store, "notes", list)())
