@@ -24,6 +24,7 @@ reach Redis fail with a StoreError naming the URL without its password.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import zlib
@@ -221,8 +222,6 @@ class RedisStore:
 
     def trim(self) -> None:
         """Drop index entries past the retention (what a put does first); best effort, for readers."""
-        import contextlib
-
         with contextlib.suppress(PushFailed, StoreError):
             self._run("")
 
@@ -272,40 +271,38 @@ class RedisStore:
         except redis.RedisError as exc:
             raise self._fail(exc) from None
 
-    def _docs(self, ids: list[str]) -> Iterator[tuple[KeyPath, dict] | Skipped]:
+    def _docs(self, ids: list[str], model: bool = False) -> Iterator[tuple[KeyPath, dict, Capture | None] | Skipped]:
+        """(where, document, its Capture if ``model``) of every id still stored; a Skipped per value that is not one.
+        The same checks as the local store's reader: a JSON object, with the key's id, and (``model``) the model's."""
         for ident, blob in self._fields(ids, "doc"):
-            where = self._where(ident)
             if blob is None:
                 continue  # expired or evicted since the index was read
+            where = self._where(ident)
             try:
                 doc = decode(blob)
                 if doc.get("id") != ident:
                     raise CaptureFormatError(f"its id {str(doc.get('id'))[:80]!r} is not the key's")
+                item = (where, doc, Capture.from_dict(doc) if model else None)
             except CaptureFormatError as exc:
-                yield Skipped(where, str(exc))  # type: ignore[arg-type]
-                continue
-            yield where, doc
+                item = Skipped(where, str(exc))  # type: ignore[arg-type]
+            yield item
 
     def scan_docs(self) -> Iterator[tuple[KeyPath, dict] | Skipped]:
         """Every capture's JSON object, oldest first; a Skipped per stored value that is not one."""
         self._prepare()
-        yield from self._docs(self._ids())
+        for item in self._docs(self._ids()):
+            yield item if isinstance(item, Skipped) else item[:2]
 
     def scan_checked(self, flt: Filter | None = None) -> Iterator[tuple[dict, Capture] | Skipped]:
+        """Every capture passing the filter as (document, model), oldest first; the host and time range are
+        decided by the indexes, so only those documents are fetched."""
         flt = flt or Filter()
         self._prepare()
-        for item in self._docs(self._ids(flt)):
+        for item in self._docs(self._ids(flt), model=True):
             if isinstance(item, Skipped):
                 yield item
-                continue
-            where, doc = item
-            try:
-                capture = Capture.from_dict(doc)
-            except CaptureFormatError as exc:
-                yield Skipped(where, str(exc))  # type: ignore[arg-type]
-                continue
-            if flt.accepts(capture):
-                yield doc, capture
+            elif flt.accepts(item[2]):
+                yield item[1], item[2]
 
     def scan(self, flt: Filter | None = None) -> Iterator[Capture | Skipped]:
         for item in self.scan_checked(flt):
@@ -335,33 +332,31 @@ class RedisStore:
     def read(self, ident: str) -> tuple[dict, Capture]:
         check_id(ident)
         self.drain()
-        item = next(iter(self._docs([ident])), None)
+        item = next(iter(self._docs([ident], model=True)), None)
         if item is None:
             raise self._missing(ident)
         if isinstance(item, Skipped):
             raise CaptureFormatError(f"capture {ident}: {item.reason}")
-        return item[1], Capture.from_dict(item[1])
+        return item[1], item[2]
 
     def find(self, ident: str) -> Capture | None:
-        try:
+        """The capture with exactly this id, or None (gone, unreadable, Redis unreachable)."""
+        with contextlib.suppress(CaptureFormatError, StoreError):
             return self.read(ident)[1]
-        except (CaptureFormatError, StoreError):
-            return None
+        return None
 
     def get(self, ident: str) -> Capture:
-        """A capture by id, or by a unique prefix or suffix of its id."""
-        if is_capture_id(ident):
-            try:
-                return self.read(ident)[1]
-            except StoreError as exc:
-                if "no capture" not in str(exc):
-                    raise
+        """A capture by id, or by a unique prefix or suffix of its id (the fleet's index is one ZRANGE)."""
+        exact = self.find(ident) if is_capture_id(ident) else None
+        if exact is not None:
+            return exact
         matches = [i for i in self._ids() if i.startswith(ident) or i.endswith(ident)]
-        if not matches:
-            raise self._missing(ident)
         if len(matches) > 1:
             raise StoreError(f"{ident!r} matches {len(matches)} captures; give more of the id")
-        return self.read(matches[0])[1]
+        return self.read(matches[0])[1] if matches else self._raise_missing(ident)
+
+    def _raise_missing(self, ident: str) -> Capture:
+        raise self._missing(ident)
 
     def _missing(self, ident: str) -> StoreError:
         return StoreError(f"no capture {ident!r} in {self.target.shown}",
