@@ -11,6 +11,11 @@ syscall: about a microsecond); a writer thread started on first use puts the lat
 at most once per ``resolution`` second, stamped with the time of the worker's own last call. It never beats
 by itself, so it cannot make a stuck worker look alive: a hang is seen at most ``resolution`` s later.
 
+With ``HANGDUMP_HEARTBEAT=redis://[:password@]host:port/db`` (or ``rediss://``) in the environment the emitter
+writes to Redis instead (``RedisBackend``: a fleet whose watchdogs read Redis); redis-py is imported then, and
+only then, in the writer thread. A Redis that is down or slow costs the worker nothing: the write is the
+writer thread's, bounded by a timeout, dropped on failure and retried with a backoff.
+
 The default backend writes one small JSON file per process into ``$HANGDUMP_HEARTBEAT_DIR``
 (default ``$XDG_RUNTIME_DIR/hangdump``, else ``/run/hangdump``: tmpfs, so no disk I/O), atomically
 (temp file + rename, so a reader never sees half a payload). The payload carries the CLOCK_MONOTONIC time
@@ -33,9 +38,11 @@ import time
 __all__ = [
     "FileBackend",
     "Heartbeat",
+    "RedisBackend",
     "beat",
     "configure",
     "default_dir",
+    "default_source",
     "start_thread",
     "task_finished",
     "task_started",
@@ -52,6 +59,21 @@ def default_dir() -> str:
         return explicit
     runtime = os.environ.get("XDG_RUNTIME_DIR")
     return os.path.join(runtime, "hangdump") if runtime else "/run/hangdump"
+
+
+def is_redis_url(text) -> bool:
+    return isinstance(text, str) and text.split("://", 1)[0].lower() in ("redis", "rediss") and "://" in text
+
+
+def default_source() -> str:
+    """Where heartbeats go by default: $HANGDUMP_HEARTBEAT when it is a redis:// URL, else ``default_dir()``."""
+    url = os.environ.get("HANGDUMP_HEARTBEAT")
+    return url if is_redis_url(url) else default_dir()
+
+
+def host_name() -> str:
+    """The name the fleet knows this host by: $HANGDUMP_HOST, else the nodename (as captures name it)."""
+    return os.environ.get("HANGDUMP_HOST") or os.uname().nodename
 
 
 def _start_ticks(pid: int) -> int:
@@ -90,6 +112,83 @@ class FileBackend:
         _unlink(self.path(pid))
 
 
+class RedisBackend:
+    """Each process's latest payload in one hash per host, ``<prefix>:hb:<host>`` (pid -> JSON), its TTL renewed
+    by every write: a host whose workers all died leaves nothing behind for long, and a live host's hash holds
+    one field per process (a dead process's field is removed by its host's watchdog). One pipelined round trip
+    per write, and the writer writes at most once per ``resolution`` s whatever the task rate.
+
+    ``write`` raises OSError when Redis cannot take the beat (the emitter keeps the beat and retries); after
+    a failure, writes are refused without a network call until a backoff (doubling, at most BACKOFF_MAX_S)
+    ends, so a down Redis costs one timed-out call per backoff, never one per beat."""
+
+    BACKOFF_MAX_S = 4.0
+    TTL_S = 86400
+
+    def __init__(self, url: str, host: str | None = None, timeout_s: float = 0.5) -> None:
+        from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+        parts = urlsplit(url)
+        query = dict(parse_qsl(parts.query))
+        self.prefix = query.pop("prefix", None) or "hangdump"
+        for ours in ("retention", "budget"):
+            query.pop(ours, None)
+        self._url = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))  # holds the password
+        self.host = host or host_name()
+        self.key = f"{self.prefix}:hb:{self.host}"
+        self.timeout_s = timeout_s
+        self._client = None
+        self._failures = 0
+        self._retry_at = 0.0
+
+    def __repr__(self) -> str:
+        return f"RedisBackend({self.key})"  # never the URL: it may hold a password
+
+    def _redis(self):
+        if self._client is None:
+            import redis
+            from redis.backoff import NoBackoff
+            from redis.retry import Retry
+
+            self._client = redis.Redis.from_url(self._url, socket_timeout=self.timeout_s,
+                                                socket_connect_timeout=self.timeout_s, retry=Retry(NoBackoff(), 1))
+        return self._client
+
+    def warm(self) -> None:
+        """Import redis-py and make the client (no network call); never raises: ``write`` reports failures."""
+        try:
+            self._redis()
+        except Exception:  # noqa: BLE001, S110 - redis-py missing or a bad URL: every write fails and is retried
+            pass
+
+    def _commands(self, pipe, payload: dict) -> None:
+        pipe.hset(self.key, str(payload["pid"]), json.dumps(payload, separators=(",", ":")))
+        pipe.expire(self.key, self.TTL_S)
+
+    def _call(self, build) -> None:
+        now = _monotonic()
+        if now < self._retry_at:
+            raise OSError("Redis unreachable a moment ago; retrying after a backoff")
+        try:
+            pipe = self._redis().pipeline(transaction=False)
+            build(pipe)
+            pipe.execute()
+        except Exception as exc:  # noqa: BLE001 - redis-py missing, refused, timed out: never the worker's problem
+            self._failures += 1
+            self._retry_at = now + min(self.BACKOFF_MAX_S, 0.25 * 2 ** self._failures)
+            raise OSError(f"heartbeat not written to Redis: {type(exc).__name__}") from None
+        self._failures = 0
+
+    def write(self, payload: dict) -> None:
+        self._call(lambda pipe: self._commands(pipe, payload))
+
+    def remove(self, pid: int) -> None:
+        try:
+            self._call(lambda pipe: pipe.hdel(self.key, str(pid)))
+        except OSError:
+            pass  # the host's watchdog removes the fields of processes that are gone
+
+
 def _unlink(path: str) -> None:
     try:
         os.unlink(path)
@@ -103,7 +202,7 @@ class Heartbeat:
     writer can never make a stuck worker look alive. Fork-aware: a child starts with its own identity."""
 
     def __init__(self, backend=None, resolution: float = RESOLUTION_S) -> None:
-        self.backend = backend if backend is not None else FileBackend()
+        self.backend = backend if backend is not None else default_backend()
         self.resolution = resolution
         self._reset()
 
@@ -166,11 +265,14 @@ class Heartbeat:
         with self._lock:
             if self._mono is None or self._mono == self._written:
                 return
+            warm = getattr(self.backend, "warm", None)
+            if warm is not None:
+                warm()  # a first import of the client can take a while: make the payload after it, not before
             self._written = self._mono
             try:
                 self.backend.write(self.payload())
             except OSError:
-                pass  # a heartbeat must never break the worker; the watchdog sees the beat go stale
+                self._written = None  # never break the worker: keep the beat, write it at the next chance
 
     def _start_writer(self) -> None:
         with self._lock:
@@ -200,6 +302,12 @@ class Heartbeat:
             self._writer.join()
             self._writer = None
         self.backend.remove(self._pid)
+
+
+def default_backend():
+    """A RedisBackend when $HANGDUMP_HEARTBEAT is a redis:// URL, else a FileBackend in ``default_dir()``."""
+    source = default_source()
+    return RedisBackend(source) if is_redis_url(source) else FileBackend(source)
 
 
 _default = None  # type: Heartbeat | None

@@ -8,8 +8,13 @@ from forensics.cli.common import store_option
 
 @click.command("watch")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="TOML file with the settings below.")
-@click.option("--heartbeat-dir", help="Directory of forensics.heartbeat files (default $HANGDUMP_HEARTBEAT_DIR, "
-                                      "else $XDG_RUNTIME_DIR/hangdump, else /run/hangdump).")
+@click.option("--heartbeat-dir", help="Directory of forensics.heartbeat files, or the fleet's redis:// URL (default "
+                                      "$HANGDUMP_HEARTBEAT if a URL, else $HANGDUMP_HEARTBEAT_DIR, else "
+                                      "$XDG_RUNTIME_DIR/hangdump, else /run/hangdump).")
+@click.option("--host", envvar="HANGDUMP_HOST", help="This host's name in the fleet: its captures and the "
+                                                     "heartbeats it reads from Redis [$HANGDUMP_HOST, else the nodename].")
+@click.option("--fleet", is_flag=True, help="Watch the watchdogs: list every host's watchdog from Redis and alert "
+                                            "on the silent ones (--once: exit 1 if any is silent).")
 @click.option("--stale", type=float, help="Seconds without a beat, in a task or a beating loop, that is a hang [30].")
 @click.option("--grace", type=float, help="Seconds from SIGTERM to SIGKILL [10].")
 @click.option("--interval", type=float, help="Seconds between scans [5].")
@@ -32,8 +37,9 @@ from forensics.cli.common import store_option
                                                    "heartbeat (its WorkerTmp file) is stale, above 0.5 [0.75].")
 @click.option("--event-log", type=click.Path(dir_okay=False), help="Append JSON-lines events here.")
 @store_option
-def command(config_path, once, store_dir, **flags):
+def command(config_path, once, store_dir, host, fleet, **flags):
     """Watch workers; capture each stuck one, then SIGTERM, grace, SIGKILL (identity checked by pidfd)."""
+    import os
     import signal
     import threading
 
@@ -41,16 +47,20 @@ def command(config_path, once, store_dir, **flags):
     from forensics.watch import config
     from forensics.watch.watchdog import Watchdog
 
+    if host:
+        os.environ["HANGDUMP_HOST"] = host  # read where captures and heartbeats name the host
     settings = config.load_toml(config_path) if config_path else {}
     for name, value in flags.items():
         if value not in (None, ()):
             settings[name] = value
     if store_dir is not None:
         settings["store"] = store_dir
+    if fleet:
+        return _fleet(settings, once)
     if not (settings.get("match") or settings.get("pidfile") or settings.get("tree") or settings.get("heartbeat_dir")):
-        from forensics.heartbeat import default_dir
+        from forensics.heartbeat import default_source
 
-        settings.setdefault("heartbeat_dir", default_dir())
+        settings.setdefault("heartbeat_dir", default_source())
     cfg = config.build(settings)
     if cfg.metrics_port is not None and once:
         raise UsageError("--metrics-port serves a running watchdog; with --once use --metrics-file")
@@ -64,3 +74,33 @@ def command(config_path, once, store_dir, **flags):
         signal.signal(sig, lambda *_: stop.set())
     dog.run(stop)
     return 0
+
+
+def _fleet(settings: dict, once: bool) -> int:
+    import signal
+    import threading
+
+    from forensics.errors import UsageError
+    from forensics.heartbeat import default_source, is_redis_url
+    from forensics.watch.events import Events
+    from forensics.watch.redis_beats import FleetWatch
+
+    url = next((u for u in (settings.get("heartbeat_dir"), settings.get("store"), default_source()) if is_redis_url(u)),
+               None)
+    if url is None:
+        raise UsageError("--fleet reads the watchdogs' beats from Redis",
+                         help="pass --store redis://host:port/db (or set HANGDUMP_HEARTBEAT to the URL)")
+    watch = FleetWatch(url, Events(settings.get("event_log")))
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    while True:
+        found = watch.check()
+        if once:
+            for d in found or ():
+                click.echo(d.line())
+            if found is None:
+                return 10
+            return 1 if any(d.state == "silent" for d in found) else 0
+        if stop.wait(float(settings.get("interval") or 5.0)):
+            return 0

@@ -4,9 +4,10 @@ bytes: ``256M``) and ``prefix`` (the key namespace). Every other query item (``s
 ``ssl_cert_reqs``, ...) goes to redis-py as it is.
 
 The URL can hold a password, so it is never shown: ``shown`` is what every message prints (scheme, host,
-port, db; the userinfo replaced by ``***``). Every client made here has connect and read timeouts and no
-retries of its own: a slow or absent Redis costs a caller at most ``timeout_s`` per call, and the caller
-decides what to do (spool, "unknown"), never redis-py's retry loop.
+port, db; the userinfo replaced by ``***``). Every client made here has connect and read timeouts and one
+immediate retry on a connection error only (a pooled connection the server closed when it restarted fails
+once, then a fresh one is made); timeouts are never retried: a slow Redis costs a caller at most ``timeout_s``
+per call, and the caller decides what to do (spool, "unknown"), never redis-py's retry loop.
 """
 from __future__ import annotations
 
@@ -54,14 +55,14 @@ class RedisTarget:
         return ":".join((self.prefix, *parts))
 
     def client(self, timeout_s: float = DEFAULT_TIMEOUT_S):
-        """A redis-py client with timeouts on connect and on every reply, and no retries."""
+        """A redis-py client with timeouts on connect and on every reply; see the module docstring on retries."""
         import redis
         from redis.backoff import NoBackoff
         from redis.retry import Retry
 
         try:
             return redis.Redis.from_url(self.url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s,
-                                        retry=Retry(NoBackoff(), 0), retry_on_timeout=False)
+                                        retry=Retry(NoBackoff(), 1), retry_on_timeout=False)
         except ValueError as exc:  # a bad query value; redis-py's message names the key, not the password
             raise UsageError(f"bad Redis URL {self.shown}: {exc}") from None
 

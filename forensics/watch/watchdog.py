@@ -12,6 +12,7 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
+from forensics.heartbeat import default_dir, default_source
 from forensics.identity import ProcessIdentity
 from forensics.store.select import open_store
 from forensics.watch import rules
@@ -19,10 +20,11 @@ from forensics.watch.capture import capture_target
 from forensics.watch.clock import MonotonicClock
 from forensics.watch.events import Events
 from forensics.watch.gunicorn import worker_beat
-from forensics.watch.heartbeats import Beat, Beats, Reader
+from forensics.watch.heartbeats import Beat, Beats
 from forensics.watch.journal import Journal
 from forensics.watch.metrics import Metrics
 from forensics.watch.policy import PolicyConfig, RateLimiter, Responder, breaker_tripped
+from forensics.watch.redis_beats import beat_reader_for, watchdog_heartbeat
 from forensics.watch.sampler import ProcSample, sample, with_threads
 from forensics.watch.targets import Target, candidates, combined_pattern
 
@@ -89,15 +91,15 @@ class Watchdog:
         self.done: set[ProcessIdentity] = set()
         self.deferred: dict[ProcessIdentity, str | None] = {}  # capture only for now: None (breaker) or the pool
         self.breaker_open = False
-        self.beat_reader = Reader()
+        self.beat_source = cfg.heartbeat_dir or default_source()
+        self.beat_reader = beat_reader_for(self.beat_source)
+        self.fleet_beat = watchdog_heartbeat(self.beat_source, cfg.store, cfg.interval_s, self.store)
         self.store_unknown = False
         self._executor = ThreadPoolExecutor(max_workers=16, thread_name_prefix="hangdump-respond")
 
     def read_beats(self, now: float) -> Beats:
-        from forensics.heartbeat import default_dir
-
-        explicit = self.cfg.heartbeat_dir is not None
-        beats = self.beat_reader.read(self.cfg.heartbeat_dir or default_dir(), now, required=explicit)
+        explicit = self.cfg.heartbeat_dir is not None or self.beat_source != default_dir()
+        beats = self.beat_reader.read(self.beat_source, now, required=explicit)
         if not beats.readable and not self.store_unknown:
             self.events.emit("alert", reason="heartbeats_unknown",
                              why=f"heartbeat store unreadable ({beats.reason}): heartbeats are unknown, "
@@ -173,6 +175,8 @@ class Watchdog:
         duration = self.clock.now() - started
         self.metrics.set("hangdump_watch_scan_duration_seconds", duration)
         self.metrics.set("hangdump_watch_targets", len(seen))
+        if self.fleet_beat is not None:
+            self.fleet_beat.beat()  # this watchdog scans: the fleet sees it alive (written by its own thread)
         return ScanResult(tuple(targets), tuple(decisions), beats, tripped, duration)
 
     def act(self, result: ScanResult) -> list[Future]:
@@ -247,3 +251,5 @@ class Watchdog:
     def close(self) -> None:
         self._executor.shutdown(wait=True)
         self.flush_metrics()
+        if self.fleet_beat is not None:
+            self.fleet_beat.close()
