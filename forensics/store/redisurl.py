@@ -56,10 +56,13 @@ class RedisTarget:
 
     def client(self, timeout_s: float = DEFAULT_TIMEOUT_S):
         """A redis-py client with timeouts on connect and on every reply; see the module docstring on retries."""
-        import redis
-        from redis.backoff import NoBackoff
-        from redis.retry import Retry
-
+        try:
+            import redis
+            from redis.backoff import NoBackoff
+            from redis.retry import Retry
+        except ImportError:
+            raise UsageError(f"{self.shown} needs redis-py, which is not installed",
+                             help="pip install 'hangdump[redis]' (or pip install redis)") from None
         try:
             return redis.Redis.from_url(self.url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s,
                                         retry=Retry(NoBackoff(), 1), retry_on_timeout=False)

@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 
 from forensics.errors import StoreError
+from forensics.heartbeat import host_name
 from forensics.model import Capture
 from forensics.store.redis_store import RedisStore
-from tests.support import REPO_ROOT, RedisServer, spawn_hang, wait_blocked, wait_until
+from tests.support import REPO_ROOT, RedisServer, read_ready, spawn_hang, wait_blocked, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -150,12 +151,27 @@ def test_the_byte_budget_evicts_oldest_first_and_bounds_what_redis_holds(redis_s
 
 
 def test_a_password_is_used_but_never_shown_or_stored(tmp_path):
+    """Including in the capture (with --locals) of a worker whose heartbeat backend holds the URL."""
     secret = "s3cr3t-" + os.urandom(4).hex()
     with RedisServer(_dir(tmp_path, "redis"), password=secret) as server:
         home = tmp_path / "home"
-        hangdump("import", "--store", server.url, *map(str, sorted(CORPUS.glob("*.json"))[:3]), home=home)
+        hangdump("import", "--store", server.url, *map(str, sorted(CORPUS.glob("*.json"))[:2]), home=home)
+        env = dict(os.environ, HANGDUMP_HEARTBEAT=server.url, PYTHONPATH=str(REPO_ROOT))
+        worker = subprocess.Popen([sys.executable, "-m", "forensics.watch.worker", "--mode", "sleep_forever",
+                                   "--resolution", "0.1"], stdout=subprocess.PIPE, env=env)
+        try:
+            assert read_ready(worker, time.monotonic() + 30)[0] is not None
+            wait_until(lambda: server.client().hlen(f"hangdump:hb:{host_name()}"), what="a beat in Redis")
+            res = hangdump("collect", "--pid", str(worker.pid), "--locals", "--store", server.url, home=home)
+            assert secret not in res.stdout + res.stderr
+        finally:
+            worker.kill()
+            worker.wait()
+            worker.stdout.close()
         res = hangdump("ls", "--store", server.url, home=home)
         assert res.stdout.count("\n") == 4 and secret not in res.stdout + res.stderr
+        docs = [json.dumps(doc) for _, doc in RedisStore(server.url, root=tmp_path / "r").scan_docs()]
+        assert len(docs) == 3 and any('"locals"' in d for d in docs) and not any(secret in d for d in docs)
         wrong = server.url.replace(secret, "nope")
         res = hangdump("ls", "--store", wrong, home=home, check=False)
         assert res.returncode == 10 and "nope" not in res.stderr and "***@" in res.stderr
