@@ -21,6 +21,7 @@ from forensics.watch.events import Events
 from forensics.watch.policy import PolicyConfig
 from forensics.watch.rules import RuleConfig
 from forensics.watch.watchdog import WatchConfig, Watchdog
+from tests.integration.test_redis_store import corpus_captures
 from tests.support import REPO_ROOT, RedisServer, wait_until
 
 pytestmark = pytest.mark.integration
@@ -216,3 +217,22 @@ def test_watch_fleet_names_the_host_whose_watchdog_went_silent(redis_server, tmp
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(p.pid, signal.SIGKILL)
             p.wait(timeout=10)
+
+
+def test_a_stopped_redis_never_stalls_the_scan_and_the_capture_is_spooled(fleet, redis_server, tmp_path, monkeypatch):
+    """SIGSTOP: connections are accepted by the kernel but never answered, the worst a Redis can do. Without a
+    timeout on every call, the scan and the put below would wait forever."""
+    proc = fleet.start("web-1", "sleep_forever")
+    wait_until(lambda: beat_in_redis(redis_server, "web-1", proc.pid), what="the worker's beat in Redis")
+    monkeypatch.setenv("HANGDUMP_HOST", "web-1")
+    dog = Watchdog(config(redis_server.url, redis_server.url), events=Events(quiet=True))
+    os.kill(redis_server.proc.pid, signal.SIGSTOP)
+    try:
+        result = dog.scan()
+        assert not result.beats.readable and "unreachable" in result.beats.reason and result.decisions == ()
+        store = RedisStore(redis_server.url, root=tmp_path / "home", timeout_s=0.5)
+        assert store.put(corpus_captures(1)[0]).status == "spooled"
+    finally:
+        os.kill(redis_server.proc.pid, signal.SIGCONT)
+        dog.close()
+    assert proc.poll() is None
