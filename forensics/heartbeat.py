@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
 import threading
 import time
@@ -174,6 +175,9 @@ class RedisBackend:
             build(pipe)
             pipe.execute()
         except Exception as exc:  # noqa: BLE001 - redis-py missing, refused, timed out: never the worker's problem
+            if isinstance(exc, ImportError) and not self._failures:
+                sys.stderr.write("hangdump heartbeat: redis-py is not installed (pip install redis): "
+                                 "heartbeats to Redis are dropped\n")
             self._failures += 1
             self._retry_at = now + min(self.BACKOFF_MAX_S, 0.25 * 2 ** self._failures)
             raise OSError(f"heartbeat not written to Redis: {type(exc).__name__}") from None
