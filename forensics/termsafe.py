@@ -44,30 +44,58 @@ def json_text(text: str) -> str:
     return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
-def document(value: Any) -> Any:
-    """A copy of a JSON value with every string (keys too) escaped; walked with an explicit stack."""
-    if not isinstance(value, (dict, list)):
-        return escape(value) if isinstance(value, str) else value
-    top = {} if isinstance(value, dict) else []
-    todo: list[tuple[Any, Any]] = [(value, top)]
-    while todo:
-        src, dst = todo.pop()
-        items = src.items() if isinstance(src, dict) else enumerate(src)
-        for key, item in items:
-            if isinstance(item, (dict, list)):
-                copy: Any = {} if isinstance(item, dict) else []
-                todo.append((item, copy))
-            else:
-                copy = escape(item) if isinstance(item, str) else item
-            if isinstance(dst, dict):
-                dst[escape(key) if isinstance(key, str) else key] = copy
-            else:
-                dst.append(copy)
-    return top
-
-
 def capture(c: Capture) -> Capture:
-    """The capture with every string escaped: what the terminal views render and analyse."""
-    from forensics.model import Capture
+    """The capture with every string escaped: what the terminal views render and analyse.
 
-    return Capture.from_dict(document(c.to_dict()))
+    Only what holds such a character is copied (``dataclasses.replace`` up the path to it): a capture from a
+    well-behaved process is returned as it is, its frames still shared between threads, with no copy made."""
+    return _escaped(c, {})
+
+
+_SCALARS = frozenset({int, float, bool, type(None)})
+_FIELDS: dict[type, tuple[str, ...] | None] = {}  # a class -> its dataclass fields (None: not a dataclass)
+
+
+def _escaped(value: Any, memo: dict[int, Any]) -> Any:
+    """``value`` with every string in it (dict keys too) escaped; the same object where nothing changed.
+
+    Generic over the model (each dataclass field is walked), so a field added later cannot slip through.
+    ``memo`` (id -> result) visits a dataclass shared between threads (a pool's frames) once."""
+    kind = type(value)
+    if kind is str:
+        return _UNSAFE.sub(_shown, value) if _UNSAFE.search(value) else value
+    if kind in _SCALARS:
+        return value
+    if kind is tuple or kind is list:
+        for i, item in enumerate(value):
+            if _escaped(item, memo) is not item:
+                return kind([*value[:i], *(_escaped(v, memo) for v in value[i:])])
+        return value
+    if kind is dict:
+        for k, v in value.items():
+            if _escaped(k, memo) is not k or _escaped(v, memo) is not v:
+                return {_escaped(k, memo): _escaped(v, memo) for k, v in value.items()}
+        return value
+    done = memo.get(id(value))
+    if done is not None:
+        return done
+    names = _FIELDS.get(kind, ())
+    if names == ():
+        fields = getattr(kind, "__dataclass_fields__", None)
+        names = _FIELDS[kind] = tuple(fields) if fields is not None else None
+    if names is None:
+        return value  # no string in it to show (what the JSON copy passed through unchanged)
+    changes = {}
+    for name in names:
+        old = getattr(value, name)
+        new = _escaped(old, memo)
+        if new is not old:
+            changes[name] = new
+    if changes:
+        from dataclasses import replace
+
+        done = replace(value, **changes)
+    else:
+        done = value
+    memo[id(value)] = done
+    return done
