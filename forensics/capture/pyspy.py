@@ -44,6 +44,12 @@ def find_pyspy(explicit: str | None = None) -> str:
 
 
 def pyspy_version(binary: str) -> str | None:
+    from forensics.toolversion import cached
+
+    return cached(binary, _ask_version)
+
+
+def _ask_version(binary: str) -> str | None:
     import subprocess
 
     try:
