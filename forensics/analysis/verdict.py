@@ -277,7 +277,8 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
     notes = tuple(f"source not readable for {loc}" for loc in sorted(unreadable))
     if notes:
         out = [Verdict(v.kind, v.text, v.roles, v.evidence + notes) for v in out]
-    waiting = [r for r in roles.values() if r.category == C.LOCK_WAIT and r.thread not in set(cycle or ())
+    in_cycle = set(cycle or ())
+    waiting = [r for r in roles.values() if r.category == C.LOCK_WAIT and r.thread not in in_cycle
                and not _semaphore(by_index.get(r.thread))]
     running = any(ta.category == C.BUSY for ta in threads)
     # a lock-order deadlock needs two different locks: waiters that all wait for one known lock (same identity,
@@ -287,11 +288,12 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
     one_lock = len(waiting) >= 2 and ((None not in keys and len(keys) == 1) or (len(words) == 1 and all(
         by_index[r.thread].syscall_args for r in waiting)))
     # a thread that holds locks while stuck elsewhere (I/O, a sleep, a queue) may be what the waiters wait for
-    held_elsewhere = _holding_besides(roles, {r.thread for r in waiting})
+    waiting_threads = {r.thread for r in waiting}
+    held_elsewhere = _holding_besides(roles, waiting_threads)
     # ... and nothing else is stuck on its own account (a blocked read holding the lock the others queue on)
     pre_rank = ranks(threads)
     stronger = any(pre_rank.get(ta.index, (9,))[0] == 0 and pre_rank[ta.index][1] < 3 for ta in threads
-                   if ta.index not in {r.thread for r in waiting})
+                   if ta.index not in waiting_threads)
     if not cycle and len(waiting) >= 2 and not running and not one_lock and not held_elsewhere and not stronger:
         why = "source files not readable to confirm" if unreadable else "the source does not name the locks"
         out.append(Verdict("deadlock", f"likely lock-order deadlock between {len(waiting)} threads: "
