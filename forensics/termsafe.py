@@ -32,8 +32,10 @@ def _shown(match: re.Match[str]) -> str:
 
 
 def escape(text: str) -> str:
-    """``text`` with every control, bidi and separator character written as a visible escape (``\\x1b``)."""
-    return _UNSAFE.sub(_shown, text)
+    """``text`` with every control, bidi and separator character written as a visible escape (``\\x1b``).
+
+    Every such character is one ``str.isprintable`` rejects (a check in C): printable text is returned itself."""
+    return text if text.isprintable() else _UNSAFE.sub(_shown, text)
 
 
 def json_text(text: str) -> str:
@@ -63,7 +65,7 @@ def _escaped(value: Any, memo: dict[int, Any]) -> Any:
     ``memo`` (id -> result) visits a dataclass shared between threads (a pool's frames) once."""
     kind = type(value)
     if kind is str:
-        return _UNSAFE.sub(_shown, value) if _UNSAFE.search(value) else value
+        return escape(value)
     if kind in _SCALARS:
         return value
     if kind is tuple or kind is list:
