@@ -1,5 +1,6 @@
-"""The `hangdump` entry point. For a live capture it starts py-spy first (see capture/prestart.py),
-then runs the click CLI, whose imports overlap py-spy's run."""
+"""The `hangdump` entry point. For a live capture it starts py-spy first (see capture/prestart.py); a plain one
+(``--pid``s and the flags prestart knows) then runs without click (cli/collecting.py), anything else through
+the click CLI, whose imports overlap py-spy's run."""
 from __future__ import annotations
 
 import os
@@ -14,11 +15,17 @@ def run() -> None:
     if prestarted:
         from forensics.capture import prestart
 
-        prestart.begin([a for a in argv[1:] if a != "--timings"])  # measuring must not change what is measured
+        prestart.begin(argv[1:])
     try:
-        from forensics.cli import main
+        code = None
+        if prestarted:
+            from forensics.cli.collecting import fast
 
-        code = main(argv)
+            code = fast(argv[1:])
+        if code is None:
+            from forensics.cli import main
+
+            code = main(argv)
     finally:
         if prestarted:
             prestart.abort_all()

@@ -13,7 +13,8 @@ from forensics.capture import lock
 from forensics.capture.guard import ToolRun
 from forensics.identity import ProcessIdentity, identity
 
-_FLAGS = {"--native", "--locals", "--no-redact", "--json", "--no-store", "--children"}
+# --timings only measures: it changes nothing of what is started
+_FLAGS = {"--native", "--locals", "--no-redact", "--json", "--no-store", "--children", "--timings"}
 _VALUED = {"--pid", "--store", "--timeout", "--py-spy", "--match", "--method"}
 _PYSPY_METHODS = {"py-spy", "auto"}
 _RUNS: dict[tuple[str, ...], ToolRun] = {}
@@ -37,7 +38,7 @@ def parse_collect_argv(args: list[str]) -> tuple[list[int], dict[str, str], set[
             else:
                 return None
             if name == "--pid":
-                if not value.isdigit():
+                if not value.isdecimal():  # what int() reads ("²" is a digit it does not)
                     return None
                 pids.append(int(value))
             else:

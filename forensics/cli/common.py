@@ -1,4 +1,5 @@
-"""Options and parsing shared by several subcommands."""
+"""Options and parsing shared by several subcommands (click is imported by the options, not here: the
+fast path of `collect` uses open_store and benign_rules without it, see cli/collecting.py)."""
 from __future__ import annotations
 
 import re
@@ -7,8 +8,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-import click
-
 from forensics.errors import UsageError
 
 _RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw])$")
@@ -16,6 +15,8 @@ _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
 def store_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    import click
+
     return click.option(
         "--store",
         "store_dir",
@@ -55,6 +56,8 @@ def parse_when(text: str | None, now: float | None = None) -> float | None:
 
 
 def filter_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    import click
+
     for opt in reversed(
         [
             click.option("--since", help="Only captures taken at/after this time (date, epoch, or age like 2h)."),
@@ -74,6 +77,8 @@ def make_filter(since: str | None, until: str | None, host: str | None, pid: int
 
 
 def warn_skipped(skipped) -> None:
+    import click
+
     from forensics.termsafe import escape
 
     click.echo(f"hangdump: warning: skipped {escape(str(skipped.path))}: {escape(skipped.reason)}", err=True)
@@ -84,6 +89,8 @@ BENIGN_FILE = "benign.txt"
 
 
 def benign_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    import click
+
     return click.option(
         "--benign", multiple=True, metavar="PATTERN",
         help="Extra idle-by-design stack: a module:function glob (join several with +); repeatable. "

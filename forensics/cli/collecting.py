@@ -1,0 +1,223 @@
+"""What `hangdump collect` does once its options are known, without click.
+
+The click command (cli/collect.py) calls ``run`` with what click parsed. The entry point (launch.py) calls it
+directly for a plain live capture, an argv of --pid, the flags and the options capture/prestart.py
+recognises: then neither click nor the CLI's other modules are imported at all (~20 ms of every capture).
+``from_argv`` takes only what it can read exactly as click would (values click would refuse, anything it does
+not know: None, and click runs), so both ways give the same capture, output and exit code.
+"""
+from __future__ import annotations
+
+import json
+import os
+import stat
+import sys
+from collections.abc import Callable
+
+from forensics.cli.common import benign_rules, open_store
+
+Echo = Callable[..., None]
+
+
+def echo(message: str = "", err: bool = False, nl: bool = True) -> None:
+    """click.echo for the fast path: the same bytes where they can differ in nothing (UTF-8 streams, see
+    ``from_argv``; what hangdump prints is escaped, so there is no ANSI sequence for click to strip)."""
+    stream = sys.stderr if err else sys.stdout
+    if stream is None:
+        return
+    text = message + "\n" if nl else message
+    if text:
+        stream.write(text)
+    stream.flush()
+
+
+def run(pids, match, children, native, with_locals, no_redact, timeout, pyspy_path, as_json, show_timings,
+        no_store, method, deep, core_file, exe, keep_core, gdb_ext, benign, store_dir, echo: Echo = echo) -> int:
+    """The collect command: validate, select the targets, capture, store, print the summary (or JSON); exit code."""
+    from forensics import targets, timings
+    from forensics.capture.base import CollectOptions
+    from forensics.capture.orchestrate import collect
+    from forensics.errors import UsageError
+    from forensics.summary import render_summary
+    from forensics.termsafe import escape, json_text
+
+    timings.mark("start-up and imports")
+
+    rules = benign_rules(benign, store_dir)
+    if core_file is not None:
+        if pids or match:
+            raise UsageError("--core analyses a core file; it does not go with --pid or --match")
+        if keep_core:
+            raise UsageError("--keep-core keeps the core of a live process; --core reads one that exists")
+        opts = CollectOptions(native=native is not False, with_locals=with_locals, redact=not no_redact,
+                              timeout_s=timeout, pyspy_path=pyspy_path, method=method, deep=deep, gdb_ext=gdb_ext)
+        return _core(core_file, exe, opts, as_json, no_store, store_dir, rules, show_timings, echo)
+    if exe is not None:
+        raise UsageError("--exe goes with --core", help="for a live process the executable is read from /proc")
+    if keep_core and no_store:
+        raise UsageError("--keep-core keeps the core in the store; it does not go with --no-store")
+    if keep_core and method == "py-spy":
+        raise UsageError("--keep-core needs gdb", help="use --method gdb (or auto) with --keep-core")
+    if keep_core and method == "auto" and not deep:
+        method = "gdb"
+    if not pids and not match:
+        raise UsageError("nothing to capture", help="give --pid PID or --match REGEX")
+    chosen = targets.select(list(pids), match, children)
+    timings.mark("targets")
+    if not chosen:
+        raise UsageError(f"no process matches {match!r}")
+    store = None if no_store else open_store(store_dir)
+    opts = CollectOptions(
+        native=bool(native), with_locals=with_locals, redact=not no_redact, timeout_s=timeout, pyspy_path=pyspy_path,
+        method=method, deep=deep, keep_core=keep_core, gdb_ext=gdb_ext,
+    )
+    outcomes = collect(chosen, opts, store=store if keep_core else None, meanwhile=None if as_json else _warm_up)
+    timings.mark("capture")
+    exit_code = 0
+    captures = []
+    for o in outcomes:
+        if o.error is not None:
+            echo(f"hangdump: error: pid {o.pid}: {escape(o.error.one_line())}", err=True)
+            exit_code = exit_code or o.error.exit_code
+            continue
+        if store is not None:
+            stored = _store(store, o.capture, as_json, echo)
+            exit_code = exit_code or stored
+        captures.append(o.capture)
+    timings.mark("store")
+    if as_json:
+        docs = [c.to_dict() for c in captures]
+        one = docs[0] if len(docs) == 1 and len(outcomes) == 1 else docs
+        echo(json_text(json.dumps(one, indent=2, ensure_ascii=False)))
+    else:
+        echo("\n".join(render_summary(c, rules) for c in captures), nl=False)
+    _timed("output", show_timings, echo)
+    return exit_code
+
+
+def _core(core_file: str, exe: str | None, opts, as_json: bool, no_store: bool, store_dir: str | None,
+          rules, show_timings: bool, echo: Echo) -> int:
+    """collect --core: one capture from a core file (py-spy's reader, gdb for native frames), stored and shown like a live one."""
+    from forensics import timings
+    from forensics.capture.orchestrate import collect_core
+    from forensics.summary import render_summary
+    from forensics.termsafe import json_text
+
+    capture = collect_core(core_file, exe, opts)
+    timings.mark("capture")
+    code = 0 if no_store else _store(open_store(store_dir), capture, as_json, echo)
+    timings.mark("store")
+    if as_json:
+        echo(json_text(json.dumps(capture.to_dict(), indent=2, ensure_ascii=False)))
+    else:
+        echo(render_summary(capture, rules), nl=False)
+    _timed("output", show_timings, echo)
+    return code
+
+
+def _store(store, capture, as_json: bool, echo: Echo) -> int:
+    """Store a capture; if the store refuses it, keep it aside (or print it) and say where: exit code 10."""
+    from forensics.errors import StoreError
+    from forensics.store.local import keep_aside
+    from forensics.termsafe import escape, json_text
+
+    try:
+        stored = store.put(capture)
+    except StoreError as exc:
+        aside = keep_aside(capture)
+        if aside is not None:
+            where = f"saved to {aside} instead (`hangdump import {aside}` once the store is fixed)"
+        else:
+            where = "printed on stdout instead" if as_json else "printed below as JSON instead"
+        echo(f"hangdump: error: {escape(exc.one_line())}; the capture of pid {capture.pid} was {where}", err=True)
+        if aside is None and not as_json:
+            echo(json_text(capture.to_json(indent=2)))
+        return exc.exit_code
+    if not as_json:
+        echo(f"stored {escape(str(stored.path))}", err=True)
+    return 0
+
+
+def _timed(last: str, show: bool, echo: Echo) -> None:
+    from forensics import timings
+
+    timings.mark(last)
+    if show:
+        echo(timings.text(), err=True)
+
+
+def _warm_up() -> None:
+    """Import what the summary needs while the capture tools run (their run is the wait anyway)."""
+    import forensics.analysis  # noqa: F401
+
+
+# --- the entry point's way in, without click ------------------------------------------------------------------
+
+
+def _utf8(stream) -> bool:
+    encoding = (getattr(stream, "encoding", None) or "").lower().replace("_", "-")
+    return stream is None or encoding in ("utf-8", "utf8")
+
+
+def _refused_path(value: str, file_okay: bool) -> bool:
+    """Whether click.Path(file_okay=..., dir_okay=not file_okay) would refuse an existing path (or fail on it)."""
+    try:
+        st = os.stat(value)
+    except OSError:
+        return False  # click takes a path that does not exist
+    except ValueError:  # a NUL in it: let click say what it says
+        return True
+    wrong = stat.S_ISDIR(st.st_mode) if file_okay else stat.S_ISREG(st.st_mode)
+    return wrong or not os.access(value, os.R_OK)
+
+
+def from_argv(args: list[str]) -> dict | None:
+    """``run``'s arguments for ``collect ARGS`` when click would read them the same way; else None."""
+    from forensics.capture.prestart import parse_collect_argv
+
+    if not (_utf8(sys.stdout) and _utf8(sys.stderr)) or os.environ.get("_HANGDUMP_COMPLETE"):
+        return None  # click's own stream wrappers or its shell completion would differ
+    parsed = parse_collect_argv(args)
+    if parsed is None:
+        return None
+    pids, values, flags = parsed
+    timeout = values.get("--timeout")
+    if timeout is not None:
+        try:
+            timeout = float(timeout)
+        except ValueError:
+            return None
+        if timeout <= 0:
+            return None
+    # click's envvar: HANGDUMP_HOME when --store is not given and it is not empty; both pass click.Path's checks
+    store_dir = values["--store"] if "--store" in values else os.environ.get("HANGDUMP_HOME") or None
+    pyspy_path = values.get("--py-spy")
+    if (store_dir is not None and _refused_path(store_dir, file_okay=False)) or (
+            pyspy_path is not None and _refused_path(pyspy_path, file_okay=True)):
+        return None
+    return {
+        "pids": tuple(pids), "match": values.get("--match"), "children": "--children" in flags,
+        "native": True if "--native" in flags else None, "with_locals": "--locals" in flags,
+        "no_redact": "--no-redact" in flags, "timeout": timeout, "pyspy_path": pyspy_path,
+        "as_json": "--json" in flags, "show_timings": "--timings" in flags, "no_store": "--no-store" in flags,
+        "method": values.get("--method", "auto"), "deep": False, "core_file": None, "exe": None, "keep_core": False,
+        "gdb_ext": None, "benign": (), "store_dir": store_dir,
+    }
+
+
+def fast(args: list[str]) -> int | None:
+    """``collect ARGS`` run without click when ``from_argv`` reads them; None: run the CLI instead."""
+    kwargs = from_argv(args)
+    if kwargs is None:
+        return None
+    from forensics.cli import guarded
+
+    def aborted_on_interrupt() -> int:
+        try:
+            return run(**kwargs)
+        except (EOFError, KeyboardInterrupt):  # what click does with them: a blank line, then "aborted"
+            echo(err=True)
+            echo("hangdump: aborted", err=True)
+            return 130
+
+    return guarded(aborted_on_interrupt, echo)
