@@ -32,7 +32,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 import threading
 import time
 
@@ -98,6 +97,8 @@ class FileBackend:
         if not self._made:
             os.makedirs(self.directory, mode=0o1777, exist_ok=True)
             self._made = True
+        import tempfile  # here, not at the top: every capture reads heartbeats (fleet/role.py), none writes one
+
         fd, tmp = tempfile.mkstemp(prefix=".hb-", dir=self.directory)
         try:
             try:

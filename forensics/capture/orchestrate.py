@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -148,6 +147,8 @@ def _has_pyspy(opts: CollectOptions) -> bool:
 def _parallel(fn, items: list) -> list:
     if len(items) <= 1:
         return [fn(i) for i in items]
+    from concurrent.futures import ThreadPoolExecutor  # here: a single py-spy capture never needs it
+
     with ThreadPoolExecutor(max_workers=min(len(items), os.cpu_count() or 2)) as pool:
         return list(pool.map(fn, items))
 
@@ -252,6 +253,8 @@ def collect_core(path: str, exe: str | None, opts: CollectOptions, backends: Bac
         if method != "gdb" and (opts.native or opts.deep):
             # Both readers: py-spy runs while gdb loads the core and walks its native frames; the walk then
             # takes py-spy's Python frames (or walks in full if py-spy failed). See merge.spliced_walk.
+            from concurrent.futures import ThreadPoolExecutor
+
             with ThreadPoolExecutor(max_workers=1) as pool:
                 pending = pool.submit(read_spy)
                 try:
