@@ -1,19 +1,23 @@
-"""Core files: narrowing coredump_filter, checking disk space, compressing, and reading a core's own notes.
+"""Core files: narrowing coredump_filter, writing a core of what the process touched, checking disk space,
+compressing, and reading a core's own notes.
 
-A default gcore of a small Python worker is mostly zeros (untouched 8 MiB thread stacks and
-64 MiB malloc reserves are dumped whole), so a core is only kept when asked, compressed.
-zstd (the CLI, when installed) is used because it compresses those zeros at GB/s with all
-cores and decompresses to a sparse file; gzip from the stdlib is the fallback (slower, but
-always there). lzma is far too slow for gigabytes.
+A plain gcore of a small Python worker is mostly zeros (untouched 8 MiB thread stacks and 64 MiB
+malloc reserves are dumped whole). write_core leaves untouched private anonymous memory out (a
+PT_LOAD with no file bytes reads as zeros, as in the kernel's own dumps) and streams the rest,
+from /proc/PID/mem, straight into the compressor: a kept core never exists uncompressed. zstd (the
+CLI, when installed) compresses with all cores and decompresses to a sparse file; gzip from the
+stdlib is the fallback (slower, but always there).
 """
 from __future__ import annotations
 
+import contextlib
 import gzip
 import os
 import shutil
 import struct
 import subprocess
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -85,41 +89,352 @@ def human(n: float) -> str:
     return f"{n:.1f} TiB"
 
 
-def estimate_core_size(pid: int, filter_bits: int = COREDUMP_FILTER) -> int:
-    """What gcore will write under filter_bits, from /proc/PID/smaps (an upper bound: untouched pages count)."""
+# Private anonymous memory that was never touched reads as zeros and is in no page table: a core leaves it out,
+# as the kernel's own dumps do, so a worker's untouched 8 MiB thread stacks cost nothing instead of gigabytes.
+PF_R, PF_X = 4, 1
+MAX_SEGMENTS = 60000  # program headers stay below 0xffff (PN_XNUM) with room for the notes
+# pagemap: a page is present in RAM or swapped out (bits 63, 62; readable without privileges)
+_PRESENT_BYTE = bytes(1 if b & 0xC0 else 0 for b in range(256))
+_ANON_NAMES = ("[heap]", "[stack]", "[anon:")
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """One PT_LOAD over [start, end): with data, its bytes follow in the file; without, it reads as zeros."""
+
+    start: int
+    end: int
+    flags: int
+    data: bool  # False: memory the process never touched (a PT_LOAD with no file bytes: reads as zeros)
+
+
+@dataclass(frozen=True, slots=True)
+class CorePlan:
+    segments: tuple[Segment, ...]
+    threads: int
+
+    @property
+    def data_bytes(self) -> int:
+        """Bytes of memory the core holds (what is read from the process and written, holes aside)."""
+        return sum(s.end - s.start for s in self.segments if s.data)
+
+    @property
+    def need(self) -> int:
+        """Disk the core takes at most: its memory (compression never grows data by more than a small fraction),
+        the notes (registers and more, under 8 KiB a thread) and headers."""
+        return self.data_bytes + self.data_bytes // 64 + self.threads * (8 << 10) + 56 * len(self.segments) + (1 << 20)
+
+
+def _smaps(pid: int) -> list[dict]:
     try:
         with open(f"/proc/{pid}/smaps", "rb") as fh:
             text = fh.read().decode("utf-8", "replace")
     except OSError:
-        return 0
-    total = 0
-
-    def account(m: dict) -> int:
-        if not m or "dd" in m.get("flags", ()):
-            return 0
-        size, path, shared = m["size"], m["path"], m["shared"]
-        anon = not path or path.startswith(("[", "/dev/zero", "/SYSV"))
-        if anon or (not shared and m.get("anonymous", 0) > 0):
-            bit = 1 if shared else 0
-            return size if filter_bits & (1 << bit) else 0
-        bit = 3 if shared else 2
-        if filter_bits & (1 << bit):
-            return size
-        return 4096 if filter_bits & (1 << 4) and m["offset"] == 0 else 0
-
-    cur: dict = {}
+        return []
+    maps: list[dict] = []
     for line in text.splitlines():
         head = line.split(None, 5)
         if head and "-" in head[0] and len(head) >= 5 and ":" not in head[0]:
-            total += account(cur)
             lo, hi = (int(x, 16) for x in head[0].split("-"))
-            cur = {"size": hi - lo, "shared": head[1][3:4] == "s", "offset": int(head[2], 16),
-                   "path": head[5].strip() if len(head) > 5 else ""}
-        elif line.startswith("Anonymous:"):
-            cur["anonymous"] = int(line.split()[1]) * 1024
-        elif line.startswith("VmFlags:"):
-            cur["flags"] = line.split()[1:]
-    return total + account(cur)
+            maps.append({"start": lo, "end": hi, "perms": head[1], "offset": int(head[2], 16),
+                         "path": head[5].strip() if len(head) > 5 else ""})
+        elif maps and line.startswith("Anonymous:"):
+            maps[-1]["anonymous"] = int(line.split()[1]) * 1024
+        elif maps and line.startswith("VmFlags:"):
+            maps[-1]["flags"] = line.split()[1:]
+    return maps
+
+
+def _dumped(m: dict, filter_bits: int) -> bool:
+    """Whether coredump_filter puts this mapping in a core (its ELF header page aside), as the kernel decides."""
+    if "dd" in m.get("flags", ()) or m["perms"].startswith("---") or m["start"] >= 1 << 63:
+        return False  # excluded by madvise, PROT_NONE (arena and guard reserves), or the vsyscall page
+    shared, path = m["perms"][3:4] == "s", m["path"]
+    anon = not path or path.startswith(("[", "/dev/zero", "/SYSV"))
+    if anon or (not shared and m.get("anonymous", 0) > 0):
+        return bool(filter_bits & (1 << (1 if shared else 0)))
+    return bool(filter_bits & (1 << (3 if shared else 2)))
+
+
+def _untouched_zeros(m: dict) -> bool:
+    """Private anonymous memory: a page in no page table was never touched and reads as zeros."""
+    return m["perms"][3:4] == "p" and (not m["path"] or m["path"].startswith(_ANON_NAMES))
+
+
+def _present_runs(pagemap: int, start: int, end: int) -> list[tuple[int, int]]:
+    """[lo, hi) address ranges of the pages in RAM or swap, from /proc/PID/pagemap (scanned with bytes methods:
+    a 1,000-thread worker maps millions of untouched stack pages)."""
+    runs: list[tuple[int, int]] = []
+    step = BLOCK // 8 * PAGE  # one read of pagemap covers 512 MiB of addresses
+    for base in range(start, end, step):
+        n = (min(end, base + step) - base) // PAGE
+        raw = os.pread(pagemap, n * 8, base // PAGE * 8)
+        flags = raw[7::8].translate(_PRESENT_BYTE)  # each entry's top byte (bits 56-63): 1 if present or swapped
+        i = flags.find(1)
+        while i >= 0:
+            j = flags.find(0, i)
+            j = len(flags) if j < 0 else j
+            lo, hi = base + i * PAGE, base + j * PAGE
+            if runs and runs[-1][1] == lo:
+                lo = runs.pop()[0]
+            runs.append((lo, hi))
+            i = flags.find(1, j)
+    return runs
+
+
+def _merged(runs: list[tuple[int, int]], gap: int) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for lo, hi in runs:
+        if out and lo - out[-1][1] <= gap:
+            out[-1] = (out[-1][0], hi)
+        else:
+            out.append((lo, hi))
+    return out
+
+
+def read_filter(pid: int) -> int:
+    """The target's /proc/PID/coredump_filter bits (the kernel's default, 0x33, if it cannot be read)."""
+    try:
+        with open(f"/proc/{pid}/coredump_filter") as fh:
+            return int(fh.read().strip(), 16)
+    except (OSError, ValueError):
+        return 0x33
+
+
+def plan_core(pid: int, filter_bits: int = COREDUMP_FILTER) -> CorePlan:
+    """What a core of pid holds under filter_bits: each dumped mapping as one segment of data, except private
+    anonymous ones, split into the pages the process touched and zero-filled gaps between them (gaps of up to a
+    few pages are kept as data, more when that is what keeps the segment count under MAX_SEGMENTS)."""
+    maps = [m for m in _smaps(pid) if _dumped(m, filter_bits)]
+    try:
+        threads = len(os.listdir(f"/proc/{pid}/task"))
+    except OSError:
+        threads = 1
+    try:
+        pagemap = os.open(f"/proc/{pid}/pagemap", os.O_RDONLY)
+    except OSError:
+        pagemap = -1
+    try:
+        touched = {i: _present_runs(pagemap, m["start"], m["end"]) for i, m in enumerate(maps)
+                   if pagemap >= 0 and _untouched_zeros(m)}
+    except OSError:
+        touched = {}
+    finally:
+        if pagemap >= 0:
+            os.close(pagemap)
+    gap = 4 * PAGE
+    while True:
+        segments: list[Segment] = []
+        for i, m in enumerate(maps):
+            flags = (PF_R if m["perms"][0] == "r" else 0) | (PF_W if m["perms"][1] == "w" else 0) | (
+                PF_X if m["perms"][2] == "x" else 0)
+            if i not in touched:
+                segments.append(Segment(m["start"], m["end"], flags, True))
+                continue
+            at = m["start"]
+            for lo, hi in _merged(touched[i], gap):
+                if lo > at:
+                    segments.append(Segment(at, lo, flags, False))
+                segments.append(Segment(lo, hi, flags, True))
+                at = hi
+            if at < m["end"]:
+                segments.append(Segment(at, m["end"], flags, False))
+        if len(segments) <= MAX_SEGMENTS:
+            return CorePlan(tuple(segments), threads)
+        gap *= 16
+
+
+def estimate_core_size(pid: int, filter_bits: int = COREDUMP_FILTER) -> int:
+    """Disk a kept core of pid needs at most (``CorePlan.need``), for the check before attaching."""
+    return plan_core(pid, filter_bits).need
+
+
+def write_core(pid: int, notes_core: str, plan: CorePlan, sink: CoreSink) -> int:
+    """Write a core into sink, in file order: the notes of ``notes_core`` (a gcore with no memory: every thread's
+    registers, the auxv, the mapped files), then plan's memory read from /proc/PID/mem while the process is
+    stopped. Returns the bytes of memory read."""
+    with open(notes_core, "rb") as fh:
+        _machine, _phdrs, notes = _elf_layout(fh)
+        fh.seek(0)
+        ehdr = bytearray(fh.read(64))
+    nph = len(notes) + len(plan.segments)
+    struct.pack_into("<Q", ehdr, 32, 64)  # e_phoff
+    struct.pack_into("<Q", ehdr, 40, 0)  # e_shoff: no sections
+    struct.pack_into("<HHHHH", ehdr, 52, 64, 56, nph, 0, 0)
+    phdrs, pos = [], 64 + 56 * nph
+    for blob in notes:
+        phdrs.append(struct.pack("<IIQQQQQQ", PT_NOTE, 0, pos, 0, 0, len(blob), 0, 1))
+        pos += len(blob)
+    head = pos
+    pos = (pos + PAGE - 1) & ~(PAGE - 1)
+    for s in plan.segments:
+        size = s.end - s.start
+        phdrs.append(struct.pack("<IIQQQQQQ", PT_LOAD, s.flags, pos, s.start, 0, size if s.data else 0, size, PAGE))
+        pos += size if s.data else 0
+    done = 0
+    try:
+        sink.write(bytes(ehdr) + b"".join(phdrs) + b"".join(notes) + bytes(-head % PAGE))
+        mem = os.open(f"/proc/{pid}/mem", os.O_RDONLY)
+        try:
+            for s in plan.segments:
+                if s.data:
+                    for addr in range(s.start, s.end, BLOCK):
+                        sink.write(_read_mem(mem, addr, min(BLOCK, s.end - addr)))
+                    done += s.end - s.start
+        finally:
+            os.close(mem)
+    except BaseException:
+        sink.abort()
+        raise
+    sink.close()
+    return done
+
+
+class _Limited:
+    """The core file on disk: a write that would take it past ``limit`` bytes fails (LowDiskSpace) unmade."""
+
+    def __init__(self, dest: str, limit: int | None) -> None:
+        self.dest, self.limit, self.size = dest, limit, 0
+        self.fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # the process's memory: secrets
+
+    def write(self, data: bytes) -> int:
+        if self.limit is not None and self.size + len(data) > self.limit:
+            raise LowDiskSpace(f"not writing more of the core {self.dest}: it would take over {human(self.limit)}")
+        os.write(self.fd, data)
+        self.size += len(data)
+        return len(data)
+
+    def flush(self) -> None:
+        """Nothing is buffered here (GzipFile calls it)."""
+
+
+class CoreSink:
+    """Where write_core's bytes go, in order: a sparse raw file, or a compressor (see ``to``)."""
+
+    def __init__(self, dest: str, limit: int | None = None) -> None:
+        self.out = _Limited(dest, limit)
+
+    def write(self, data: bytes) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Finish the file (raises if it could not be)."""
+        self.abort()
+
+    def abort(self) -> None:
+        """Stop where it is (the caller removes the file); safe to call again."""
+        if self.out.fd >= 0:
+            os.close(self.out.fd)
+            self.out.fd = -1
+
+    @staticmethod
+    def to(dest: str, limit: int | None = None) -> CoreSink:
+        """A compressed core for dest ending in .zst or .gz, else a raw one."""
+        return (_Zstd if dest.endswith(".zst") else _Gzip if dest.endswith(".gz") else _Sparse)(dest, limit)
+
+
+class _Sparse(CoreSink):
+    """A raw core whose all-zero blocks are holes: the disk holds only the memory that is not zero."""
+
+    length = 0
+
+    def write(self, data: bytes) -> None:
+        if data.count(0) == len(data):
+            os.lseek(self.out.fd, len(data), os.SEEK_CUR)
+        else:
+            self.out.write(data)
+        self.length += len(data)
+
+    def close(self) -> None:
+        try:
+            os.ftruncate(self.out.fd, self.length)
+        finally:
+            self.abort()
+
+
+class _Gzip(CoreSink):
+    def __init__(self, dest: str, limit: int | None = None) -> None:
+        super().__init__(dest, limit)
+        self.gz = gzip.GzipFile(fileobj=self.out, mode="wb", compresslevel=1, mtime=0)
+
+    def write(self, data: bytes) -> None:
+        self.gz.write(data)
+
+    def close(self) -> None:
+        try:
+            self.gz.close()
+        finally:
+            self.abort()
+
+    def abort(self) -> None:
+        self.gz.fileobj = None  # nothing more reaches the file, not even from the GzipFile's finalizer
+        super().abort()
+
+
+class _Zstd(CoreSink):
+    """zstd -T0 through pipes: what it compresses comes back to be counted before it is written."""
+
+    def __init__(self, dest: str, limit: int | None = None) -> None:
+        super().__init__(dest, limit)
+        self.failed: Exception | None = None
+        self.proc = subprocess.Popen([zstd_binary() or "zstd", "-q", "-1", "-T0", "-c"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.drain = threading.Thread(target=self._drain, daemon=True)
+        self.drain.start()
+
+    def _drain(self) -> None:
+        try:
+            while chunk := self.proc.stdout.read1(BLOCK):
+                self.out.write(chunk)
+        except (OSError, LowDiskSpace) as exc:
+            self.failed = exc
+            self.proc.kill()
+
+    def write(self, data: bytes) -> None:
+        try:
+            self.proc.stdin.write(data)
+        except BrokenPipeError:
+            self.close()  # raises why zstd stopped
+
+    def close(self) -> None:
+        with contextlib.suppress(BrokenPipeError):
+            self.proc.stdin.close()
+        self.proc.wait()
+        self.drain.join()
+        why = self.proc.stderr.read().decode(errors="replace").strip()
+        self.abort()
+        if self.failed is not None:
+            raise self.failed
+        if self.proc.returncode != 0:
+            raise CaptureFailed(f"zstd failed: {why or f'exit {self.proc.returncode}'}")
+
+    def abort(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.drain.join()
+        for pipe in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            with contextlib.suppress(OSError):
+                pipe.close()
+        super().abort()
+
+
+def _read_mem(mem: int, addr: int, n: int) -> bytes:
+    """n bytes of the process at addr; pages it cannot read (a mapping gone, an I/O error) as zeros."""
+    try:
+        data = os.pread(mem, n, addr)
+        if len(data) == n:
+            return data
+    except OSError:
+        pass
+    pages = []
+    for a in range(addr, addr + n, PAGE):
+        try:
+            page = os.pread(mem, PAGE, a)
+        except OSError:
+            page = b""
+        pages.append(page.ljust(PAGE, b"\0"))
+    return b"".join(pages)[:n]
 
 
 @contextmanager
@@ -149,8 +464,24 @@ def zstd_binary() -> str | None:
     return shutil.which("zstd")
 
 
+def compressed_suffix() -> str:
+    """How kept cores are compressed here: zstd when installed, else gzip."""
+    return ".zst" if zstd_binary() else ".gz"
+
+
+def core_budget() -> int:
+    """The most disk the store's kept cores may take together (HANGDUMP_CORE_BUDGET, default 2G)."""
+    return parse_size(os.environ.get("HANGDUMP_CORE_BUDGET", "2G"))
+
+
 def compress(raw: str, dest: str, timeout_s: float = 600.0) -> str:
-    """raw core -> dest + '.zst' (or '.gz'); atomic (temp name, then rename). Returns the final path."""
+    """raw core -> dest + '.zst' (or '.gz'); atomic (temp name, then rename). Returns the final path.
+    A core already compressed (written so by write_core) is moved into place as it is."""
+    if raw.endswith(COMPRESSED_SUFFIXES):
+        final = dest + os.path.splitext(raw)[1]
+        os.chmod(raw, 0o600)
+        os.replace(raw, final)
+        return final
     zstd = zstd_binary()
     final = dest + (".zst" if zstd else ".gz")
     directory = os.path.dirname(final) or "."

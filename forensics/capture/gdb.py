@@ -6,11 +6,10 @@ into gdb after the extension (see that file for why). Everything here is importe
 the py-spy path never loads it.
 
 Live targets: by default gdb attaches, walks, detaches. That keeps the target stopped for the
-walk (about a second for 200 threads) but writes nothing to disk; a gcore first would stop the
-target for the dump instead, and a default gcore of a 200-thread worker writes gigabytes (its
-8 MiB thread stacks and 64 MiB malloc reserves, untouched, are dumped as zeros). With
-``--keep-core`` the same gdb session dumps a core first (coredump_filter narrowed, disk space
-checked), detaches at once, and walks the core while the target runs again.
+walk (about a second for 200 threads) but writes nothing to disk. With ``--keep-core`` the same
+gdb session first dumps a core (dump_core: gdb writes the notes, we add the memory the process
+touched, compressed as it is written, never past the disk it was checked for; a plain gcore of a
+200-thread worker writes gigabytes of untouched 8 MiB stacks), then walks and detaches.
 """
 from __future__ import annotations
 
@@ -27,8 +26,9 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
+from forensics.capture import core as corefile
 from forensics.capture import keeper
-from forensics.errors import CaptureFailed, CaptureTimeout, GdbError, ToolMissing
+from forensics.errors import CaptureFailed, CaptureTimeout, GdbError, LowDiskSpace, ToolMissing
 from forensics.model import Frame, ThreadStack
 from forensics.procfs import ProcessIdentity
 
@@ -407,10 +407,12 @@ def attach_live(
     libpython: str | None,
     cfg: GdbConfig,
     core_out: str | None = None,
-    before_dump=None,
+    core_limit: int | None = None,
     analyser: Analyser | None = None,
 ) -> GdbStacks:
-    """Attach to a live process and walk it; with core_out, dump a core first, detach, and walk the core.
+    """Attach to a live process and walk it. With core_out, dump a core first (see dump_core): a raw one is walked
+    after detaching, while the target runs again; a compressed one (.zst, .gz) is never on disk uncompressed, so
+    the target is walked before. core_limit: the most disk the core may take (else LowDiskSpace).
 
     The caller wraps this in guard.target_guard so the target is resumed whatever happens to gdb.
     """
@@ -426,17 +428,51 @@ def attach_live(
                 raise PermissionDenied(f"gdb may not attach to pid {ident.pid}: {msg}" + (f" ({why})" if why else ""))
             raise GdbError(f"gdb could not attach to pid {ident.pid}: {msg}")
         if core_out is not None:
-            if before_dump is not None:
-                before_dump()
-            res, _ = gdb.mi.console(f"gcore {core_out}")
-            if res.get("message") == "error":
-                raise GdbError(f"gdb could not write a core: {error_message(res)}")
+            dump_core(gdb.mi, ident.pid, core_out, core_limit)
+        if core_out is not None and not core_out.endswith(corefile.COMPRESSED_SUFFIXES):
             expect_done(gdb.mi, "-target-detach", "detach")
             expect_done(gdb.mi, f"-target-select core {mi_path(core_out)}", "load the core it wrote")
             return (analyser or _Session.walk)(gdb)
         stacks = (analyser or _Session.walk)(gdb)
         expect_done(gdb.mi, "-target-detach", "detach")
         return stacks
+
+
+def dump_core(mi: MISession, pid: int, core_out: str, limit: int | None = None) -> None:
+    """A core of the attached (stopped) target at core_out (compressed for .zst or .gz), of the mappings its
+    coredump_filter selects.
+
+    A plain gcore writes every byte of every mapping, untouched memory as zeros, before anything can compress
+    it: gigabytes for a threaded worker (8 MiB stacks, malloc reserves) whose RSS is tens of MiB. So gdb writes
+    only the notes (every thread's registers, the auxv, the mapped files: coredump_filter 0 dumps no memory),
+    and core.write_core adds the memory, read from /proc/PID/mem while gdb holds the target stopped, leaving out
+    what was never touched as the kernel's own dumps do. Disk is checked against what that writes at most, and
+    the file is never let grow past it, nor past limit.
+    """
+    plan = corefile.plan_core(pid, corefile.read_filter(pid))
+    what = f"a core of pid {pid}"
+    directory = os.path.dirname(core_out) or "."
+    if limit is not None and plan.need > limit:
+        raise LowDiskSpace(f"not writing {what}: it needs up to {corefile.human(plan.need)}, more than the "
+                           f"{corefile.human(limit)} kept cores may take", help="raise HANGDUMP_CORE_BUDGET")
+    corefile.check_disk(directory, plan.need, what)
+    notes_core = core_out + ".notes"
+    try:
+        failed: list[str] = []
+        with corefile.narrowed_filter(pid, failed, 0):
+            if failed:  # gdb would dump all memory: the very size this avoids
+                raise GdbError(f"cannot write {what}: {failed[0]}")
+            res, _ = mi.console(f"gcore {notes_core}")
+        if res.get("message") == "error":
+            raise GdbError(f"gdb could not write a core: {error_message(res)}")
+        corefile.write_core(pid, notes_core, plan, corefile.CoreSink.to(core_out, plan.need))
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(core_out)
+        raise
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(notes_core)
 
 
 def open_core(core: str, exe: str, libpython: str | None, cfg: GdbConfig, analyser: Analyser | None = None) -> GdbStacks:

@@ -1,5 +1,5 @@
 """The gdb backend for live targets: attach, walk every thread (native frames, Python frames through the
-interpreter's gdb extension), detach; with --keep-core, gcore first and walk the core.
+interpreter's gdb extension), detach; with --keep-core, a compressed core of the stopped target first.
 
 Imported only when gdb is asked for, or when the orchestrator falls back to it: the py-spy path never pays for it.
 """
@@ -133,10 +133,11 @@ def _gdb_one(ident, opts: CollectOptions, cfg: gdb.GdbConfig, store, analyser, s
         with _diagnosed_timeout(pid), target_guard(ident, notes):
             if keep:
                 workdir = store.core_workdir(capture_id)  # locked while we live; stale ones removed first
-                raw = os.path.join(workdir, "core")
+                raw = os.path.join(workdir, "core" + corefile.compressed_suffix())  # compressed as it is written
                 corefile.check_disk(workdir, corefile.estimate_core_size(pid), f"a core of pid {pid}")
                 with corefile.narrowed_filter(pid, notes):
-                    stacks = gdb.attach_live(ident, exe, lib, cfg, core_out=raw, analyser=analyser)
+                    stacks = gdb.attach_live(ident, exe, lib, cfg, core_out=raw, core_limit=corefile.core_budget(),
+                                             analyser=analyser)
             else:
                 stacks = gdb.attach_live(ident, exe, lib, cfg, analyser=analyser)
         if keep:

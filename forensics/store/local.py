@@ -444,11 +444,12 @@ class LocalStore:
         return next((p for p in self.core_paths() if p.name.split(".core")[0] == capture_id), None)
 
     def put_core(self, capture_id: str, raw: str, rss: int | None = None) -> Path:
-        """Compress a raw core into the store, then prune older cores to the budget and retention."""
+        """Compress a raw core into the store (or move one already compressed), then prune older cores to the budget
+        and retention."""
         from forensics.capture import core as corefile
 
         check_id(capture_id)
-        budget = corefile.parse_size(os.environ.get("HANGDUMP_CORE_BUDGET", "2G"))
+        budget = corefile.core_budget()
         final = Path(corefile.compress(raw, str(self.cores_dir / f"{capture_id}.core")))
         self.prune_cores(budget, float(os.environ.get("HANGDUMP_CORE_DAYS", "14")) * 86400, keep=final)
         return final
