@@ -72,6 +72,10 @@ MUTANTS = [
     ("the page inflates its payload as deflate, not gzip", "forensics/report/assets/report.js",
      'new DecompressionStream("gzip")', 'new DecompressionStream("deflate")',
      ["tests/integration/test_report_browser.py::test_the_pages_own_decoder_inflates_a_compressed_payload"]),
+    # issue 10: a kept core no bigger on disk than twice the target's RSS
+    ("a kept core dumps untouched stack and heap pages too", "forensics/capture/core.py",
+     "if pagemap >= 0 and _untouched_zeros(m)}", "if pagemap >= 0 and not _untouched_zeros}",
+     ["tests/integration/test_core.py::test_keep_core_of_200_threads_never_takes_more_disk_than_twice_its_rss"]),
 ]
 
 
