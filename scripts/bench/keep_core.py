@@ -7,6 +7,7 @@ then zstd -1 -T0 of it. For each: wall time, bytes written (the process tree's b
 rusage) and the most disk the core took at any moment (sampled every 2 ms), against the target's RSS. Runs
 alternate (a shared, loaded machine); medians. Target: never more than 2x RSS on disk.
 The target runs on a pyenv CPython 3.11 when there is one, else /usr/bin/python3.11 (python3.11-dbg).
+hangdump runs with --timeout 600 (a loaded machine must not turn a slow walk into a failed run).
 Usage: python scripts/bench/keep_core.py [--runs 3] [--threads 200] [--ref COMMIT]
 """
 from __future__ import annotations
@@ -90,7 +91,7 @@ def ours(pid: int, work: str, bin_dir) -> tuple[float, int, int]:
     home = os.path.join(work, "store")
     os.makedirs(os.path.join(home, "cores"), exist_ok=True)
     env = dict(os.environ, HANGDUMP_HOME=home)
-    argv = [str(bin_dir / "hangdump"), "collect", "--pid", str(pid), "--method", "gdb", "--keep-core"]
+    argv = [str(bin_dir / "hangdump"), "collect", "--pid", str(pid), "--method", "gdb", "--keep-core", "--timeout", "600"]
     result = measured(argv, os.path.join(home, "cores"), env)
     shutil.rmtree(home)
     return result
