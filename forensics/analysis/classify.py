@@ -205,11 +205,11 @@ def condition_timeout(frames: list) -> bool | None:
     if not isinstance(file, str) or not file.endswith("threading.py") or not isinstance(line, int):
         return None
     text = _source_line(file, line)
-    if text is not None:
-        if "waiter.acquire(True, timeout)" in text:
-            return True
-        return False if text == "waiter.acquire()" else None
-    m = _MINOR.search(file)
+    if text is not None and "waiter.acquire(True, timeout)" in text:
+        return True
+    if text == "waiter.acquire()":
+        return False
+    m = _MINOR.search(file)  # not on disk, or another release of it: CPython's own lines
     lines = _CONDITION_WAIT_LINES.get(int(m.group(1))) if m else None
     if lines is None or line not in lines:
         return None
@@ -603,8 +603,8 @@ def analyze_thread(index: int, t: dict, rules: BenignRules = NO_RULES, cache: di
         first = _int(raw_args[0])  # the futex word: threads sharing it wait for the same lock
         sc_args = (first,) if first is not None else ()
         timed = len(raw_args) > 3 and bool(_int(raw_args[3]))
-    if not timed and ff.py is not None and ff.py[0] == CONDITION_WAIT:
-        timed = condition_timeout(frames) is True
+    if not timed and ff.py is not None and ff.py[0] in (CONDITION_WAIT, QUEUE_GET, QUEUE_PUT):
+        timed = condition_timeout(frames) is True  # Queue.get(timeout=) waits in Condition.wait(remaining)
     running = kernel.get("running") is True or state == "R"
 
     ker = _SYSCALL_WAITS.get(sc_name) if sc_name else None
@@ -648,8 +648,9 @@ def analyze_thread(index: int, t: dict, rules: BenignRules = NO_RULES, cache: di
         benign = True
         what = "waits for a connection in accept()" if category == SOCKET_ACCEPT else f"waits for a signal ({sc_name})"
         category, detail = IDLE, f"idle by design ({what})"
-    elif (category == SELECT and polls) or (category == CONDITION_WAIT and timed):
-        # Event.wait(5) in a loop, select() with a timeout: it wakes up by itself, the way it was written to
+    elif (category == SELECT and polls) or (category in (CONDITION_WAIT, QUEUE_GET, QUEUE_PUT) and timed):
+        # Event.wait(5) or Queue.get(timeout=1) in a loop, select() with a timeout: it wakes up by itself, the way
+        # it was written to
         benign = True
         category, detail = IDLE, f"idle by design ({detail} with a timeout: a loop that wakes up periodically)"
     # A helper thread: started by threading with a target of at most two functions of its own (a loop and the

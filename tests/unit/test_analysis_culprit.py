@@ -279,3 +279,14 @@ def test_a_sleeping_thread_is_neither_what_a_waiter_is_stuck_on_nor_a_service_it
         main = thread(1, "MainThread", runner(waiter + [py("wait_until_loaded", f"{APP}/config.py", 27)]), "futex")
         top = analyze({"threads": [main, sleeper]}, read_source=False).verdicts[0]
         assert top.kind == kind and top.roles[0].function == "wait_until_loaded", top.text
+
+
+def test_a_queue_polled_with_a_timeout_is_a_worker_waiting_for_work():
+    """Queue.get(timeout=) waits in Condition.wait(remaining): the same line as Event.wait(timeout)."""
+    get = [py("Condition.wait", f"{PY312}/threading.py", 359), py("Queue.get", f"{PY312}/queue.py", 180),
+           py("work_loop", f"{APP}/workers.py", 12)] + THREAD_ROOT
+    forever = [dict(get[0], line=355)] + get[1:]
+    polled, stuck = analyze({"threads": [{"tid": 2, "name": "w", "frames": get},
+                                         {"tid": 3, "name": "c", "frames": forever}]}, read_source=False).threads
+    assert polled.benign and polled.category == "idle"
+    assert stuck.category == "queue-get" and not stuck.benign
