@@ -613,7 +613,10 @@ def analyze_thread(index: int, t: dict, rules: BenignRules = NO_RULES, cache: di
     polls = _polls_with_timeout(sc_name, raw_args) if ker == SELECT else None
     blocked_evidence = (nat is not None and nat[0] != GIL_WAIT) or ker is not None or sc_name == "futex"
 
-    if owns_gil and not running and (blocked_evidence or active is False or state in ("S", "D")):
+    # py-spy saw it running Python code (active) while the kernel, read a moment apart, saw a syscall: it was
+    # between two calls, not blocked holding the GIL (native frames, read with the Python ones, would say so)
+    raced = active is True and nat is None
+    if owns_gil and not running and not raced and (blocked_evidence or active is False or state in ("S", "D")):
         category = GIL_HOLDER_BLOCKED
         how = (nat[1] if nat else None) or sc_name or (py[1] if py else None) or "a C call"
         detail = f"holds the GIL while blocked in {how}"

@@ -290,3 +290,15 @@ def test_a_queue_polled_with_a_timeout_is_a_worker_waiting_for_work():
                                          {"tid": 3, "name": "c", "frames": forever}]}, read_source=False).threads
     assert polled.benign and polled.category == "idle"
     assert stuck.category == "queue-get" and not stuck.benign
+
+
+def test_a_gil_owner_py_spy_saw_running_is_not_blocked_holding_it_whatever_the_kernel_read_after():
+    """py-spy samples the frames, the kernel state is read a moment apart: a thread between two calls (a celery
+    master packing a command before it polls) shows owns_gil and active with the next syscall."""
+    frames = [py("pack", "/venv/lib/python3.12/site-packages/redis/connection.py", 168),
+              py("loop", f"{APP}/consumer.py", 40)]
+    t = thread(1, "MainThread", frames, "epoll_wait", ["0x3", "0x7ff0", "0x40", "0xffffffff", "0", "0"])
+    t.update(owns_gil=True, active=True)
+    assert analyze({"threads": [t]}, read_source=False).threads[0].category != "gil-holder-blocked"
+    t["active"] = False  # py-spy saw it stopped holding the GIL: blocked in the call
+    assert analyze({"threads": [t]}, read_source=False).threads[0].category == "gil-holder-blocked"
