@@ -21,7 +21,10 @@ Public API (stable; the report and the CLI use only this)
     ``parked`` (a helper thread whose whole code is one wait), ``owns_gil``,
     ``signature: ThreadSignature(mechanism, frames, entry)`` (``entry``: the application function a
     thread or pool work item was started with, ``""`` for a main thread; signatures with different
-    entries never merge), ``syscall``, ``syscall_args``.
+    entries never merge, unless one lies on the other's path), ``syscall``, ``syscall_args``, ``launched``
+    (``"thread"``/``"pool"``: how its application code was started, ``""`` for the main thread), ``serves`` (a
+    runner waiting for a job thread idle by design: that thread's index; the runner is idle too), ``importing``
+    (runs a module body under import: holds that module's import lock).
 
 ``verdicts(capture, read_source=True, rules=None) -> tuple[Verdict, ...]``
     ``Verdict(kind, text, roles, evidence)``: ``kind`` in deadlock, gil, lock, io, subprocess,
