@@ -58,7 +58,21 @@ def harness_frames(harness: str, job: str) -> list[dict]:
         return [py("run_job", f"{APP}/runner.py", 52), py("main", f"{APP}/runner.py", 60),
                 py("<module>", f"{APP}/runner.py", 70), py("_run_code", f"{LIB}/runpy.py", 86),
                 py("_run_module_as_main", f"{LIB}/runpy.py", 196)]
+    if harness == "executor":  # submitted to a ThreadPoolExecutor: a pool's work item
+        return [py("_WorkItem.run", f"{LIB}/concurrent/futures/thread.py", 58),
+                py("_worker", f"{LIB}/concurrent/futures/thread.py", 83)] + THREAD_ROOT
+    if harness == "event":  # a thread whose wrapper sets a done event the main thread waits for
+        return [py("body", f"{APP}/threaded.py", 22)] + THREAD_ROOT
     return [py("_target", f"{APP}/threaded.py", 18)] + THREAD_ROOT
+
+
+# how the main thread of each threaded launcher waits for the job's thread (leaf first)
+MAIN_WAITS = {
+    "threaded": [py("wait", f"{LIB}/threading.py", 1100), py("_wait_for_tstate_lock", f"{LIB}/threading.py", 1132),
+                 py("join", f"{LIB}/threading.py", 1112)],
+    "executor": [py("wait", f"{LIB}/threading.py", 327), py("result", f"{LIB}/concurrent/futures/_base.py", 451)],
+    "event": [py("wait", f"{LIB}/threading.py", 327), py("wait", f"{LIB}/threading.py", 629)],
+}
 
 
 def capture(ident: str, job: str, harness: str, bystanders: frozenset[str], with_native: bool, counter: int,
@@ -67,13 +81,11 @@ def capture(ident: str, job: str, harness: str, bystanders: frozenset[str], with
     threads = []
     tid = itertools.count(100 + counter * 50)
     culprit = frames + harness_frames(harness, job)
-    name = "MainThread" if harness != "threaded" else f"job-{counter}"
+    name = "MainThread" if harness not in MAIN_WAITS else f"job-{counter}"
     threads.append(thread(next(tid), name, culprit, syscall, args, natives, with_native))
-    if harness == "threaded":
-        threads.append(thread(next(tid), "MainThread", [
-            py("wait", f"{LIB}/threading.py", 1100), py("_wait_for_tstate_lock", f"{LIB}/threading.py", 1132),
-            py("join", f"{LIB}/threading.py", 1112), py("main", f"{APP}/threaded.py", 30),
-            py("<module>", "/opt/quill-2.1/bin/quill-threaded", 5)], "futex"))
+    if harness in MAIN_WAITS:
+        threads.append(thread(next(tid), "MainThread", MAIN_WAITS[harness] + [
+            py("main", f"{APP}/threaded.py", 30), py("<module>", "/opt/quill-2.1/bin/quill-threaded", 5)], "futex"))
     if "heartbeat" in bystanders:
         threads.append(thread(next(tid), f"heartbeat-{counter}", [py("_beat", f"{APP}/health.py", 9)] + THREAD_ROOT,
                               "clock_nanosleep", natives=("clock_nanosleep",), with_native=with_native))
@@ -100,7 +112,7 @@ def capture(ident: str, job: str, harness: str, bystanders: frozenset[str], with
             "pid": 1000 + counter, "host": f"web-{counter % 3}", "threads": threads}
 
 
-HARNESSES = ("console", "runpy", "threaded")
+HARNESSES = ("console", "runpy", "threaded", "executor", "event")
 BYSTANDERS = ("heartbeat", "flusher", "pool")
 variant = st.tuples(st.sampled_from(sorted(JOBS)), st.sampled_from(HARNESSES),
                     st.frozensets(st.sampled_from(BYSTANDERS)), st.booleans(), st.integers(0, 3))
@@ -302,3 +314,22 @@ def test_a_gil_owner_py_spy_saw_running_is_not_blocked_holding_it_whatever_the_k
     assert analyze({"threads": [t]}, read_source=False).threads[0].category != "gil-holder-blocked"
     t["active"] = False  # py-spy saw it stopped holding the GIL: blocked in the call
     assert analyze({"threads": [t]}, read_source=False).threads[0].category == "gil-holder-blocked"
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.sampled_from(HARNESSES), st.frozensets(st.sampled_from(BYSTANDERS)), st.booleans(), st.booleans())
+def test_a_service_idle_by_design_gets_no_hang_verdict_under_any_launcher(harness, bystanders, with_native, imported):
+    """A task that serves until shutdown (``while not stop.wait(timeout=5)`` two calls deep), run by any launcher,
+    with any bystanders, captured live or imported (no kernel state: the line in threading.py says timeout)."""
+    service = event_wait(359) + [py("serve_until_stopped", f"{APP}/services.py", 12),
+                                 py("run_service", f"{APP}/tasks.py", 30)]
+    JOBS["service"] = (service, "futex", ("do_futex_wait",), TIMED_FUTEX)
+    try:
+        cap = capture("c", "service", harness, bystanders, with_native, 1)
+    finally:
+        del JOBS["service"]
+    if imported:
+        for t in cap["threads"]:
+            t.pop("kernel")
+    pa = analyze(cap, read_source=False)
+    assert not any(v.kind in HANG_KINDS for v in pa.verdicts), [v.text for v in pa.verdicts]
