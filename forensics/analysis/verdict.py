@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 from forensics.analysis import classify as C
 from forensics.analysis.classify import ThreadAnalysis
-from forensics.analysis.culprit import presumed_lock, ranks
+from forensics.analysis.culprit import awaits, presumed_lock, ranks, stuck_awaited
 from forensics.analysis.normalize import normalize_frame
 from forensics.analysis.source import LockFacts, lock_facts
 
@@ -409,6 +409,8 @@ _FIXES: tuple[tuple[str, str, str], ...] = (
     (C.CONDITION_WAIT, "", ("wait with a timeout{at} (event.wait(timeout) / cond.wait_for(pred, timeout)), and "
                            "set()/notify() on every path of the code that should wake it, the early-return and error "
                            "paths too")),
+    (C.JOIN, "when told to stop", ("tell the threads to stop before joining them{at} (set their stop event, put a "
+                                  "sentinel on their queue), and join(timeout=)")),
     (C.JOIN, "", "join(timeout=){at}, and find why the joined thread never ends (its own verdict)"),
     (C.SUBPROCESS_WAIT, "", ("wait for the child with a timeout{at}: subprocess.run(..., timeout=), "
                             "Popen.wait(timeout=) or communicate(timeout=), then kill it")),
@@ -534,9 +536,22 @@ def main_last(v: Verdict) -> int:
     return 1 if v.roles and v.roles[0].name == "MainThread" else 0
 
 
+def _loops_it_joins(ta: ThreadAnalysis, threads: list[ThreadAnalysis]) -> list[ThreadAnalysis]:
+    """For a join that no stuck thread explains: the threads it can be joining, alive in loops idle by design (a
+    poller, a flusher): a thread that ends only when told to, and nothing told it."""
+    if ta.category != C.JOIN or "thread" not in awaits(ta) or stuck_awaited(ta, threads):
+        return []
+    return [o for o in threads if o.index != ta.index and o.launched == "thread" and o.chain and (o.benign or o.timed)]
+
+
 def _thread_verdict(ta, r: ThreadRole, roles, holders, by_index, shared, peer: str | None = None) -> Verdict:
     """One thread's verdict, with the locks it holds meanwhile (what it makes others wait for)."""
     v = _wait_verdict(ta, r, roles, holders, shared, peer)
+    loops = _loops_it_joins(ta, list(by_index.values()))
+    if loops:
+        names = ", ".join(f'"{o.name}"' for o in loops[:4]) + (", ..." if len(loops) > 4 else "")
+        v = Verdict(v.kind, f"{v.text}; the threads it can wait for ({names}) are alive, in loops that end only "
+                            f"when told to stop", v.roles, v.evidence)
     if ta.blocks_event_loop:
         v = Verdict(v.kind, v.text + ", inside the asyncio event loop: a blocking call (or a loop) in a coroutine or "
                     "callback stops every other task of the loop; await an async equivalent or use "

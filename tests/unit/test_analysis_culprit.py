@@ -223,6 +223,8 @@ def test_a_join_on_a_helper_loop_never_told_to_stop_is_the_hang():
     ]}
     top = analyze(cap, read_source=False).verdicts[0]
     assert top.kind == "join" and top.roles[0].function == "drain_and_stop", top.text
+    assert '("poller-1") are alive, in loops that end only when told to stop' in top.text
+    assert "fix: tell the threads to stop before joining them in drain_and_stop()" in top.text
 
 
 def test_a_future_waiter_ranks_below_the_stuck_work_item_and_says_so():
