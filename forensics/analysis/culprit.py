@@ -34,6 +34,7 @@ _TIER = {
 # another thread of the process that is itself stuck (a consequence of it), a wait known to have a timeout (a loop
 # that wakes up by itself, a join(timeout) in a loop included).
 HELPER, DEPENDENT, TIMED = 1, 2, 3
+SUPERVISION_DEPTH = 3  # runners waiting for runners waiting for a service
 Rank = tuple[int, int, int]
 
 
@@ -112,10 +113,15 @@ def supervise(threads: list[ThreadAnalysis]) -> list[ThreadAnalysis]:
     thread started for a job is alive and idle by design (a service loop, a server, a pool), supervises that job:
     the runner's main thread joining (or ``future.result()``-ing, ``done.wait()``-ing) a task that serves forever.
     It is idle by design too. Waiting for nothing but helper loops (a heartbeat, a poller that is never told to
-    stop) stays a hang: such a thread ends only when told to. Repeated: a supervisor of a supervisor is one too."""
+    stop) stays a hang: such a thread ends only when told to. Repeated (a few rounds: a process of many waiters
+    costs no more than that): a supervisor of a supervisor is one too."""
     out = list(threads)
+    if not any(awaits(t) for t in out):
+        return out
     changed = True
-    while changed:
+    for _ in range(SUPERVISION_DEPTH):
+        if not changed:
+            break
         changed = False
         for k, t in enumerate(out):
             if not awaits(t) or stuck_awaited(t, out):
