@@ -61,7 +61,7 @@ class RedisBeatReader:
     argument is ignored: the URL names the source)."""
 
     def __init__(self, url: str | RedisTarget, host: str | None = None, timeout_s: float = READ_TIMEOUT_S,
-                 clock=time.monotonic) -> None:
+                 clock=time.monotonic, prune_every_s: float | None = PRUNE_EVERY_S) -> None:
         self.target = url if isinstance(url, RedisTarget) else parse(url)
         self.host = host or host_name()
         self.key = self.target.key("hb", self.host)
@@ -72,6 +72,7 @@ class RedisBeatReader:
         self._down = False
         self._first = True
         self._pruned_at: float | None = None
+        self.prune_every_s = prune_every_s  # None: never remove fields (a reader that is not the host's watchdog)
 
     def read(self, directory: str | None = None, now_mono: float | None = None, required: bool = True) -> Beats:
         import redis
@@ -120,8 +121,8 @@ class RedisBeatReader:
         return out
 
     def _prune(self, beats: dict[int, Beat], now: float) -> None:
-        """Every PRUNE_EVERY_S, remove the fields of processes that are gone (their pid is free or reused)."""
-        if self._pruned_at is not None and now - self._pruned_at < PRUNE_EVERY_S:
+        """Every ``prune_every_s``, remove the fields of processes that are gone (their pid is free or reused)."""
+        if self.prune_every_s is None or (self._pruned_at is not None and now - self._pruned_at < self.prune_every_s):
             return
         self._pruned_at = now
         gone = [str(pid) for pid, b in beats.items() if not _alive(pid, b.start_ticks)]
