@@ -22,19 +22,20 @@ from forensics.watch.policy import PolicyConfig
 from forensics.watch.rules import RuleConfig
 from forensics.watch.watchdog import WatchConfig, Watchdog
 from tests.integration.test_redis_store import corpus_captures
+from tests.integration.test_watch import Workers
 from tests.support import REPO_ROOT, RedisServer, wait_until
 
 pytestmark = pytest.mark.integration
 
 
-class Fleet:
+class Fleet(Workers):
     """forensics.watch.worker processes beating into Redis as some host; killed (by group) at the end."""
 
     def __init__(self, url: str, tmp: Path) -> None:
-        self.url, self.tmp = url, tmp
-        self.procs: list[subprocess.Popen] = []
+        super().__init__(tmp)
+        self.url = url
 
-    def start(self, host: str, mode: str, *args: str) -> subprocess.Popen:
+    def start(self, host: str, mode: str, *args: str) -> subprocess.Popen:  # type: ignore[override]
         env = dict(os.environ, HANGDUMP_HEARTBEAT=self.url, HANGDUMP_HOST=host, PYTHONPATH=str(REPO_ROOT))
         proc = subprocess.Popen([sys.executable, "-m", "forensics.watch.worker", "--mode", mode, "--resolution", "0.1",
                                  *args], stdout=subprocess.PIPE, env=env, start_new_session=True)
@@ -42,13 +43,6 @@ class Fleet:
         info, seen = read_ready(proc, time.monotonic() + 30)
         assert info is not None, f"worker {mode} never got ready: {seen!r}"
         return proc
-
-    def close(self) -> None:
-        for p in self.procs:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(p.pid, signal.SIGKILL)
-            p.wait(timeout=10)
-            p.stdout.close()
 
 
 @pytest.fixture
@@ -156,8 +150,6 @@ def test_redis_killed_mid_run_no_kill_while_unknown_then_the_real_hang_only(tmp_
 def test_the_store_down_spools_the_watchdogs_capture_which_arrives_once_after_the_restart(tmp_path, monkeypatch):
     """Heartbeats in files, captures in Redis: a hang during the outage is captured (spooled), killed, and its
     capture pushed by the watchdog's own beat thread once Redis is back; pushing again adds nothing."""
-    from tests.integration.test_watch import Workers
-
     server = RedisServer(tmp_path, persist=True)
     workers = Workers(tmp_path)
     try:
