@@ -72,6 +72,7 @@ class RedisBeatReader:
         self._down = False
         self._first = True
         self._pruned_at: float | None = None
+        self._parsed: dict[bytes, tuple[bytes, Beat]] = {}  # field -> (its bytes, the beat parsed from them)
         self.prune_every_s = prune_every_s  # None: never remove fields (a reader that is not the host's watchdog)
 
     def read(self, directory: str | None = None, now_mono: float | None = None, required: bool = True) -> Beats:
@@ -86,18 +87,22 @@ class RedisBeatReader:
             self._down = True
             return Beats(readable=False, reason=unreachable(self.target, exc))
         now_wall = time.time()
-        beats, unknown = {}, set()
+        beats, unknown, before, parsed = {}, set(), self._parsed, {}
         for raw_pid, raw in fields.items():
-            try:
-                pid = int(raw_pid)
-                beat = parse_beat(raw, _no_mtime, now, now_wall)
-            except (OSError, ValueError, KeyError, TypeError):
-                unknown.add(_int_or(raw_pid))
-                continue
-            if beat.pid != pid:
-                unknown.add(pid)
-                continue
-            beats[pid] = beat
+            known = before.get(raw_pid)
+            if known is not None and known[0] == raw:  # an idle or slow writer's beat: not decoded again
+                beat = known[1]
+            else:
+                try:
+                    beat = parse_beat(raw, _no_mtime, now, now_wall)
+                    if beat.pid != int(raw_pid):
+                        raise ValueError("the beat names another pid")
+                except (OSError, ValueError, KeyError, TypeError):
+                    unknown.add(_int_or(raw_pid))
+                    continue
+            beats[beat.pid] = beat
+            parsed[raw_pid] = (raw, beat)
+        self._parsed = parsed
         if self._down or self._first:
             self._recovered_at = now if self._down else now - up_s
             self._down = self._first = False
