@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import time
 from dataclasses import dataclass
 
@@ -109,7 +110,7 @@ class RedisBeatReader:
             self._seq_then = {pid: b.seq for pid, b in beats.items()}
         if self._recovered_at is not None:
             beats = self._settled(beats)
-        self._prune(beats, now)
+        self._prune(beats, unknown, now)
         return Beats(readable=True, by_pid=beats, unknown_pids=frozenset(p for p in unknown if p is not None))
 
     def _settled(self, beats: dict[int, Beat]) -> dict[int, Beat]:
@@ -125,12 +126,14 @@ class RedisBeatReader:
             self._recovered_at, self._seq_then = None, {}
         return out
 
-    def _prune(self, beats: dict[int, Beat], now: float) -> None:
-        """Every ``prune_every_s``, remove the fields of processes that are gone (their pid is free or reused)."""
+    def _prune(self, beats: dict[int, Beat], unknown: set, now: float) -> None:
+        """Every ``prune_every_s``, remove the fields of processes that are gone (their pid is free or reused), and
+        the unreadable fields of pids with no process at all."""
         if self.prune_every_s is None or (self._pruned_at is not None and now - self._pruned_at < self.prune_every_s):
             return
         self._pruned_at = now
         gone = [str(pid) for pid, b in beats.items() if not _alive(pid, b.start_ticks)]
+        gone += [str(pid) for pid in unknown if pid is not None and not os.path.exists(f"/proc/{pid}")]
         if gone:
             import redis
 

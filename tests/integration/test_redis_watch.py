@@ -228,3 +228,20 @@ def test_a_stopped_redis_never_stalls_the_scan_and_the_capture_is_spooled(fleet,
         os.kill(redis_server.proc.pid, signal.SIGCONT)
         dog.close()
     assert proc.poll() is None
+
+
+def test_the_hosts_reader_drops_dead_workers_fields_and_a_damaged_beat_is_unknown(fleet, redis_server):
+    from forensics.watch.redis_beats import RedisBeatReader
+
+    alive, damaged, dead, dead_damaged = (fleet.start("web-1", "idle") for _ in range(4))  # idle: written once
+    client = redis_server.client()
+    wait_until(lambda: client.hlen("hangdump:hb:web-1") == 4, what="the four beats in Redis")
+    for p in (dead, dead_damaged):
+        os.killpg(p.pid, signal.SIGKILL)  # no clean exit: their fields stay behind
+        p.wait(timeout=30)
+    for p in (damaged, dead_damaged):
+        client.hset("hangdump:hb:web-1", str(p.pid), "{not json")
+    beats = RedisBeatReader(redis_server.url, host="web-1").read(None, time.monotonic())
+    assert beats.readable and beats.known(alive.pid) and not beats.known(damaged.pid)
+    assert set(beats.by_pid) == {alive.pid, dead.pid}  # read this scan; removed from Redis for the next
+    assert sorted(client.hkeys("hangdump:hb:web-1")) == sorted(str(p.pid).encode() for p in (alive, damaged))
