@@ -35,7 +35,9 @@ def command(port, bind, idle_timeout, open_it, store_dir):
                    err=True)
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: server.stop())
-    click.echo(f"serving {store.root} at {url} (read-only; Ctrl-C stops)", err=True)
+    from forensics.store.select import label
+
+    click.echo(f"serving {label(store)} at {url} (read-only; Ctrl-C stops)", err=True)
     if open_it:
         click.launch(url)
     try:

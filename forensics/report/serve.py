@@ -33,6 +33,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from forensics.errors import HangdumpError, UsageError
 from forensics.report import build, export, render
 from forensics.store.local import Filter, LocalStore
+from forensics.store.select import label
 
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1", "[::1]"}
 NO_CAPTURE = "no such capture in this store"
@@ -62,7 +63,7 @@ class ReportCache:
             if hit is not None and hit[0] == fp:
                 return hit[1]
         html = build.build_report(
-            self.store, flt, title="hangdump: live store", scope=f"store {self.store.root}", progress=False
+            self.store, flt, title="hangdump: live store", scope=f"store {label(self.store)}", progress=False
         ).html
         with self._lock:
             self._cache = {k: v for k, v in self._cache.items() if v[0] == fp}
