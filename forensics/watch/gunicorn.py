@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+from typing import NamedTuple
 
 from forensics.watch.heartbeats import Beat
 
@@ -19,28 +20,45 @@ DEFAULT_TIMEOUT_S = 30.0  # gunicorn's default --timeout
 _TIMEOUT = re.compile(r"(?:^|\s)(?:--timeout[= ]|-t\s*)(\d+(?:\.\d+)?)")
 
 
-def _fds(pid: int):
-    """(fd, link, stat) of each open fd of pid that can still be read."""
+class Tmp(NamedTuple):
+    """The WorkerTmp file a worker holds (fd number in the worker, and the file's identity)."""
+
+    fd: int
+    dev: int
+    ino: int
+
+
+def tmp_files(pid: int) -> list[Tmp] | None:
+    """The ``wgunicorn-*`` files among pid's open fds (only those are stat'ed); None when pid's fds cannot be read."""
     try:
         names = os.listdir(f"/proc/{pid}/fd")
     except OSError:
-        return
+        return None
+    out = []
     for name in names:
+        path = f"/proc/{pid}/fd/{name}"
         try:
-            path = f"/proc/{pid}/fd/{name}"
-            yield int(name), os.readlink(path), os.stat(path)
+            if "/wgunicorn-" in os.readlink(path):
+                st = os.stat(path)
+                out.append(Tmp(int(name), st.st_dev, st.st_ino))
         except OSError:
             continue
+    return out
 
 
-def tmp_fd(pid: int) -> tuple[int, int, int] | None:
-    """(fd, st_dev, st_ino) of the WorkerTmp file pid holds, or None (exactly one: a worker)."""
-    found = [(fd, st.st_dev, st.st_ino) for fd, link, st in _fds(pid) if "/wgunicorn-" in link]
-    return found[0] if len(found) == 1 else None
-
-
-def parent_holds(ppid: int, dev: int, ino: int) -> bool:
-    return any(st.st_ino == ino and st.st_dev == dev for _, _, st in _fds(ppid))
+def probe(pid: int, ppid: int) -> Tmp | bool:
+    """pid's WorkerTmp when pid is a worker of ``ppid``. False when it cannot become one while ``ppid`` is its
+    parent: it holds no such file (a worker always does: the arbiter creates it before the fork), or none its
+    parent holds (an arbiter, under its supervisor). True when it may be one at the next look: a worker just
+    forked holds its siblings' files too, until it closes them."""
+    held = tmp_files(pid)
+    if not held:
+        return False
+    theirs = {(t.dev, t.ino) for t in tmp_files(ppid) or ()}
+    mine = [t for t in held if (t.dev, t.ino) in theirs]
+    if not mine:
+        return False
+    return mine[0] if len(held) == 1 else True
 
 
 def timeout_of(arbiter: int) -> tuple[float, str]:
@@ -64,14 +82,10 @@ def timeout_of(arbiter: int) -> tuple[float, str]:
     return DEFAULT_TIMEOUT_S, "gunicorn's default (a config file's timeout is not read)"
 
 
-def worker_beat(pid: int, ppid: int, start_ticks: int, share: float) -> Beat | None:
-    """The beat of a gunicorn worker (None when pid is not one), held to ``share`` of its arbiter's timeout."""
-    held = tmp_fd(pid)
-    if held is None or not parent_holds(ppid, held[1], held[2]):
-        return None
+def stamp(pid: int, ppid: int, start_ticks: int, tmp: Tmp, timeout: float, share: float) -> Beat | None:
+    """The beat of a gunicorn worker holding ``tmp``, held to ``share`` of its arbiter's ``timeout``."""
     try:
-        stamp = os.stat(f"/proc/{pid}/fd/{held[0]}").st_mtime
+        at = os.stat(f"/proc/{pid}/fd/{tmp.fd}").st_mtime
     except OSError:
         return None
-    timeout, _ = timeout_of(ppid)
-    return Beat(pid, start_ticks, stamp, "alive", ppid, resolution=timeout / 2, stale_s=share * timeout)
+    return Beat(pid, start_ticks, at, "alive", ppid, resolution=timeout / 2, stale_s=share * timeout)

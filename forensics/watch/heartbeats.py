@@ -14,9 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from forensics.watch.sampler import read_once
-
 _NO_TIDS: frozenset[int] = frozenset()
+_new = tuple.__new__  # a NamedTuple's own __new__ is a Python function: hundreds of beats are built per scan
 
 
 class Beat(NamedTuple):
@@ -24,7 +23,7 @@ class Beat(NamedTuple):
 
     pid: int
     start_ticks: int
-    mono: float  # the writer's monotonic time at its last beat
+    mono: float  # the writer's monotonic time at its last beat (on our clock)
     state: str  # "task" (in a task), "idle" (declared waiting for work), "alive" (beats, no task API used)
     ppid: int | None = None
     task: str | None = None
@@ -71,22 +70,44 @@ class Beats:
         return self.readable and pid not in self.unknown_pids
 
 
+_scan_json = json.JSONDecoder().scan_once  # json.loads' type checks and whitespace regexes cost as much again
+
+
+def decode_beat(text: bytes, now_mono: float) -> Beat:
+    """A payload as written by forensics.heartbeat; ValueError/KeyError/TypeError if it is not one. Its
+    ``mono`` is None when the payload's monotonic stamp is unusable (absent, or from another time namespace):
+    the caller ages such a beat otherwise (parse_beat: by the file's mtime)."""
+    s = text.decode()
+    try:
+        d, end = _scan_json(s, 0)
+    except StopIteration:
+        end = -1
+    if end != len(s):
+        d = json.loads(s)  # surrounded by whitespace, or not JSON at all: say so as json.loads does
+    if d.__class__ is not dict:
+        raise TypeError(f"a heartbeat is a JSON object, not {type(d).__name__}")
+    get = d.get
+    mono = get("mono")
+    if mono.__class__ is not float and not isinstance(mono, int) or mono > now_mono + 1.0:
+        mono = None
+    started = get("started_mono")
+    resolution = get("resolution")
+    return _new(Beat, (
+        int(d["pid"]), int(d["start_ticks"]), mono, str(get("state") or "alive"), get("ppid"),
+        get("task"), get("task_id"), get("started_at"),
+        float(started) if isinstance(started, (int, float)) else None,
+        get("beater_tid"), get("writer_tid"), float(resolution) if isinstance(resolution, (int, float)) else 0.0,
+        int(get("seq") or 0), None,
+    ))
+
+
 def parse_beat(text: bytes, mtime: Callable[[], float], now_mono: float, now_wall: float) -> Beat:
     """A payload as written by forensics.heartbeat; ValueError/KeyError/TypeError/OSError if it is not one.
     Without a usable monotonic stamp (absent, or from another time namespace) the file's ``mtime()`` ages it."""
-    d = json.loads(text.decode())
-    mono = d.get("mono")
-    if not isinstance(mono, (int, float)) or mono > now_mono + 1.0:
-        mono = now_mono - max(0.0, now_wall - mtime())
-    started = d.get("started_mono")
-    resolution = d.get("resolution")
-    return Beat(
-        int(d["pid"]), int(d["start_ticks"]), float(mono), str(d.get("state") or "alive"), d.get("ppid"),
-        d.get("task"), d.get("task_id"), d.get("started_at"),
-        float(started) if isinstance(started, (int, float)) else None,
-        d.get("beater_tid"), d.get("writer_tid"), float(resolution) if isinstance(resolution, (int, float)) else 0.0,
-        int(d.get("seq") or 0),
-    )
+    beat = decode_beat(text, now_mono)
+    if beat.mono is None:
+        beat = beat._replace(mono=now_mono - max(0.0, now_wall - mtime()))
+    return beat
 
 
 class Reader:
@@ -119,7 +140,6 @@ class Reader:
             names = os.listdir(dfd)
         except OSError as exc:
             return Beats(readable=False, reason=f"cannot list {directory}: {exc.strerror or exc}")
-        now_wall = time.time()
         beats, unknown, before, parsed = {}, set(), self._parsed, {}
         for name in names:
             stem, _, ext = name.partition(".")
@@ -127,20 +147,19 @@ class Reader:
                 continue
             pid = int(stem)
             try:
-                raw = read_once(name, dfd)
+                fd = os.open(name, os.O_RDONLY, dir_fd=dfd)
+                try:
+                    raw = os.read(fd, 65536)
+                finally:
+                    os.close(fd)
                 known = before.get(pid)
                 if known is not None and known[0] == raw:
                     beat = known[1]
                 else:
-                    aged_by_mtime = []
-
-                    def mtime(name=name, aged_by_mtime=aged_by_mtime) -> float:
-                        aged_by_mtime.append(True)
-                        return os.stat(name, dir_fd=dfd).st_mtime
-
-                    beat = parse_beat(raw, mtime, now_mono, now_wall)
-                    if aged_by_mtime:
-                        raw = None
+                    beat = decode_beat(raw, now_mono)
+                    if beat.mono is None:  # aged by the mtime: the same bytes rewritten later are a newer beat
+                        age = max(0.0, time.time() - os.stat(name, dir_fd=dfd).st_mtime)
+                        beat, raw = beat._replace(mono=now_mono - age), None
             except FileNotFoundError:
                 continue  # replaced or removed between listdir and open
             except (OSError, ValueError, KeyError, TypeError):

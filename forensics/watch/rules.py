@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from forensics.fleet.orphans import reparented
 from forensics.syscalls import syscall_name
 from forensics.watch.heartbeats import Beat
 from forensics.watch.sampler import ProcSample, ThreadSample
@@ -117,12 +116,6 @@ def no_progress(samples: tuple[ProcSample, ...], skip: frozenset[int] = frozense
             "ignored_tids": sorted(skip & {t.tid for t in latest.threads})}
 
 
-def orphan(latest: ProcSample, recorded_ppid: int | None) -> Detection | None:
-    """The same judgement as ``hangdump orphans`` (forensics.fleet.orphans)."""
-    evidence = reparented(latest.ppid, recorded_ppid)
-    return None if evidence is None else Detection("orphan", evidence)
-
-
 def memory(latest: ProcSample, cfg: RuleConfig) -> Detection | None:
     if cfg.rss_limit is None:
         return None
@@ -136,12 +129,17 @@ def with_heartbeat(beat: Beat, samples: tuple[ProcSample, ...], now: float, cfg:
     if beat.state == "idle":
         return None
     # A healthy worker's file lags its last call by up to the writer's period: never call that stale.
-    stale_s = beat.stale_s if beat.stale_s is not None else max(cfg.stale_s, 2 * beat.resolution)
+    stale_s = beat.stale_s
+    if stale_s is None:
+        stale_s = max(cfg.stale_s, 2 * beat.resolution)
+    fresh = now - beat.mono <= stale_s
+    if fresh and beat.beater_tid is None and (cfg.task_limit_s is None or beat.started_mono is None):
+        return None  # the common case, decided first: a fresh beat from the working code itself
 
     def base(**more) -> dict:
         return dict(beat.summary(now), stale_s=stale_s, **more)
 
-    if beat.age(now) > stale_s:
+    if not fresh:
         share = cpu_share(samples)
         if share is not None and share >= cfg.busy_share:
             return Detection("busy", base(cpu_share=round(share, 3)))
@@ -175,15 +173,17 @@ def evaluate(
     samples: tuple[ProcSample, ...],
     beat: Beat | None,
     beat_known: bool,
-    recorded_ppid: int | None,
+    orphaned: dict | None,
     now: float,
     cfg: RuleConfig,
 ) -> Detection | None:
-    """The one detection for a target, or None. ``beat_known`` False: the heartbeat store could not be read."""
+    """The one detection for a target, or None. ``beat_known`` False: the heartbeat store could not be read.
+    ``orphaned``: the evidence of forensics.fleet.orphans (the finder ``hangdump orphans`` uses) that the
+    target lost its parent."""
     latest = samples[-1]
     if latest.state in ("Z", "X"):
         return None
-    found = orphan(latest, recorded_ppid) or memory(latest, cfg)
+    found = (None if orphaned is None else Detection("orphan", orphaned)) or memory(latest, cfg)
     if found is not None or not beat_known:
         return found
     if beat is not None:

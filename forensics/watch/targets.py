@@ -5,14 +5,17 @@ why it is watched, and its pool (the parent: siblings of one master share a kill
 """
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 
-from forensics import procfs
-from forensics.errors import PermissionDenied, TargetNotFound, UsageError
+from forensics.errors import UsageError
 from forensics.identity import ProcessIdentity
 from forensics.targets import matching, self_and_ancestors
 from forensics.watch.heartbeats import Beats
+from forensics.watch.sampler import HeldFiles, read_once
+
+_HEARTBEAT = ("heartbeat",)
 
 
 @dataclass(frozen=True)
@@ -46,23 +49,47 @@ def read_pidfile(path: str) -> int | None:
     return int(text) if text.isdigit() else None
 
 
+def tree(root: int, files: HeldFiles | None = None) -> dict[int, list[str]]:
+    """Every process below ``root``, breadth first, each with its thread listing: read once per scan, for
+    the children files here (every thread can fork; held open in ``files``) and for the thread samples after."""
+    out: dict[int, list[str]] = {}
+    todo = [root]
+    for pid in todo:
+        try:
+            tids = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue  # exited meanwhile (or the root is not ours to read)
+        if pid != root:
+            out[pid] = tids
+        for tid in tids:
+            try:
+                kids = files.read(pid, f"task/{tid}/children") if files else read_once(f"/proc/{pid}/task/{tid}/children")
+            except OSError:
+                continue
+            todo.extend(k for k in map(int, kids.split()) if k not in out)
+    return out
+
+
 def candidates(
     beats: Beats,
     pattern: str | None = None,
     pidfiles: tuple[str, ...] = (),
     trees: tuple[int, ...] = (),
     known: tuple[int, ...] = (),
+    listed: dict[int, list[str]] | None = None,
+    files: HeldFiles | None = None,
 ) -> dict[int, tuple[str, ...]]:
-    """Every pid to look at, once, with all the reasons it is watched (the sampler then checks who it is)."""
+    """Every pid to look at, once, with all the reasons it is watched (the sampler then checks who it is).
+    ``listed`` receives the thread listings the tree walks read."""
     excluded = self_and_ancestors() | {0, 1}
-    found: dict[int, list[str]] = {}
+    found = dict.fromkeys((pid for pid in beats.by_pid if pid not in excluded), _HEARTBEAT)
 
     def add(pid: int, why: str) -> None:
         if pid not in excluded:
-            found.setdefault(pid, []).append(why)
+            had = found.get(pid, ())
+            if why not in had:
+                found[pid] = had + (why,)
 
-    for pid in beats.by_pid:
-        add(pid, "heartbeat")
     if pattern:
         for pid in matching(pattern):
             add(pid, "match")
@@ -71,12 +98,11 @@ def candidates(
         if pid is not None:
             add(pid, f"pidfile:{path}")
     for root in trees:
-        try:
-            below = procfs.descendants(root)
-        except (TargetNotFound, PermissionDenied):
-            continue
+        below = tree(root, files)
+        if listed is not None:
+            listed.update(below)
         for pid in below:
             add(pid, f"tree:{root}")
     for pid in known:
         add(pid, "known")
-    return {pid: tuple(dict.fromkeys(why)) for pid, why in found.items()}
+    return found

@@ -12,23 +12,24 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
+from forensics.fleet.orphans import reparented
 from forensics.heartbeat import default_dir, default_source
 from forensics.identity import ProcessIdentity
 from forensics.store.select import open_store
-from forensics.watch import rules
+from forensics.watch import gunicorn, rules
 from forensics.watch.capture import capture_target
 from forensics.watch.clock import MonotonicClock
 from forensics.watch.events import Events
-from forensics.watch.gunicorn import worker_beat
 from forensics.watch.heartbeats import Beat, Beats
 from forensics.watch.journal import Journal
 from forensics.watch.metrics import Metrics
 from forensics.watch.policy import PolicyConfig, RateLimiter, Responder, breaker_tripped
 from forensics.watch.redis_beats import beat_reader_for, watchdog_heartbeat
-from forensics.watch.sampler import ProcSample, sample, with_threads
+from forensics.watch.sampler import HeldFiles, ProcSample, sample, with_threads
 from forensics.watch.targets import Target, candidates, combined_pattern
 
 HISTORY = 16  # samples kept per target: enough for "no progress across samples", bounded memory
+_KNOWN_ONLY = ("known",)
 
 
 STALE_MARGIN_S = 0.005  # wake this long after a staleness deadline: the rule needs the age strictly over it
@@ -39,6 +40,21 @@ def next_stale_at(beats: Beats, stale_s: float, now: float) -> float | None:
     ahead = [b.mono + max(stale_s, 2 * b.resolution) for b in beats.by_pid.values() if b.state != "idle"]
     ahead = [t for t in ahead if t > now]
     return min(ahead) if ahead else None
+
+
+class _Tracked:
+    """What the watchdog keeps of a target between scans, while its pid names the same process: its samples,
+    the parent it was first seen with, its Target, what the gunicorn probe found (one record, no churn)."""
+
+    __slots__ = ("first_ppid", "gunicorn", "history", "ident", "seen", "target")
+
+    def __init__(self, ident: ProcessIdentity, ppid: int) -> None:
+        self.ident = ident
+        self.history: collections.deque[ProcSample] = collections.deque(maxlen=HISTORY)
+        self.first_ppid = ppid
+        self.target: Target | None = None
+        self.gunicorn: tuple[int, gunicorn.Tmp | bool, float] | None = None  # (ppid, probe, timeout)
+        self.seen = 0  # the number of the last scan that sampled it
 
 
 @dataclass(frozen=True)
@@ -85,8 +101,9 @@ class Watchdog:
         self.responder = Responder(cfg.policy, self.journal, self.events, self.metrics, self.store, capturer,
                                    self.limiter, self.clock)
         self.pattern = combined_pattern(cfg.match)
-        self.history: dict[ProcessIdentity, collections.deque[ProcSample]] = {}
-        self.first_ppid: dict[ProcessIdentity, int] = {}
+        self.tracked: dict[int, _Tracked] = {}
+        self.proc_files = HeldFiles()
+        self.scans = 0
         self.inflight: dict[ProcessIdentity, Future] = {}
         self.done: set[ProcessIdentity] = set()
         self.deferred: dict[ProcessIdentity, str | None] = {}  # capture only for now: None (breaker) or the pool
@@ -115,69 +132,92 @@ class Watchdog:
             return self.cfg.rules.blocked_s is not None
         if beat.state == "idle":
             return False
-        return beat.beater_tid is not None or beat.age(now) > self.cfg.rules.stale_s / 2
+        return beat.beater_tid is not None or now - beat.mono > self.cfg.rules.stale_s / 2
+
+    def _gunicorn_beat(self, tr: _Tracked, s: ProcSample) -> Beat | None:
+        """gunicorn's own heartbeat (watch/gunicorn.py), probed once per parent: only a worker's stamp is
+        read every scan."""
+        if tr.gunicorn is None or tr.gunicorn[0] != s.ppid or tr.gunicorn[1] is True:
+            found = gunicorn.probe(s.ident.pid, s.ppid)
+            timeout = gunicorn.timeout_of(s.ppid)[0] if isinstance(found, gunicorn.Tmp) else 0.0
+            tr.gunicorn = (s.ppid, found, timeout)
+        _, tmp, timeout = tr.gunicorn
+        if not isinstance(tmp, gunicorn.Tmp):
+            return None
+        beat = gunicorn.stamp(s.ident.pid, s.ppid, s.ident.start_ticks, tmp, timeout, self.cfg.gunicorn_share)
+        if beat is None:
+            tr.gunicorn = None  # the file is gone: look again next time
+        return beat
 
     def scan(self) -> ScanResult:
         started = self.clock.now()
+        self.scans += 1
         beats = self.read_beats(started)
-        found = candidates(beats, self.pattern, self.cfg.pidfiles, self.cfg.trees,
-                           tuple(ident.pid for ident in self.history))
-        targets, decisions, seen = [], [], set()
+        listed: dict[int, list[str]] = {}
+        found = candidates(beats, self.pattern, self.cfg.pidfiles, self.cfg.trees, tuple(self.tracked), listed,
+                           self.proc_files)
+        now_of, tracked, by_pid, unknown = self.clock.now, self.tracked, beats.by_pid, beats.unknown_pids
+        files, scan_no, readable, share = self.proc_files, self.scans, beats.readable, self.cfg.gunicorn_share
         smaps = self.cfg.rules.rss_limit is not None and self.cfg.rules.memory_metric != "rss"
+        looked: list[tuple[_Tracked, ProcSample, Beat | None, bool]] = []
         for pid, why in found.items():
-            now = self.clock.now()
-            s = sample(pid, now, smaps)
+            s = sample(pid, now_of(), smaps, files)
             if s is None:
                 continue
             ident = s.ident
-            beat = beats.by_pid.get(pid)
+            tr = tracked.get(pid)
+            if tr is not None and tr.ident != ident:
+                tr = None  # the pid we knew exited and was reused
+            if tr is None:
+                if why == _KNOWN_ONLY:
+                    continue  # ... by a stranger
+                tr = tracked[pid] = _Tracked(ident, s.ppid)
+            beat = by_pid.get(pid)
             if beat is not None and beat.start_ticks != ident.start_ticks:
                 beat, why = None, tuple(w for w in why if w != "heartbeat")  # left by an earlier process
-            if why == ("known",) and ident not in self.history:
-                continue  # the pid we knew exited and was reused by a stranger
-            known = beats.known(pid)
-            if beat is None and self.cfg.gunicorn_share is not None:  # gunicorn's own heartbeat (watch/gunicorn.py)
-                beat = worker_beat(pid, s.ppid, ident.start_ticks, self.cfg.gunicorn_share)
+            known = readable and pid not in unknown
+            if beat is None and share is not None:
+                beat = self._gunicorn_beat(tr, s)
                 known = known or beat is not None
-            if self._needs_threads(beat, known, now):
-                s = with_threads(s)
+            if self._needs_threads(beat, known, s.at):
+                s = with_threads(s, listed.get(pid), files)
                 if s is None:
                     continue
-            seen.add(ident)
-            target = Target(ident, why, s.ppid)
-            targets.append(target)
+            if tr.target is None or tr.target.sources != why or tr.target.ppid != s.ppid:
+                tr.target = Target(ident, why, s.ppid)
             if s.state in ("Z", "X") and ident not in self.done:
                 self.done.add(ident)  # reported once; nothing a signal could do
                 self.events.emit("skipped", ident, reason="zombie",
                                  why=f"pid {pid} has exited; its parent (pid {s.ppid}) has not reaped it")
-            hist = self.history.get(ident)
-            if hist is None:
-                hist = self.history[ident] = collections.deque(maxlen=HISTORY)
-                self.first_ppid[ident] = s.ppid
+            hist = tr.history
             if s.threads is not None:  # only a sample with threads can extend a no-progress run
                 s = rules.advance(hist[-1] if hist else None, s, beat.own_tids if beat else frozenset())
             hist.append(s)
-            recorded = beat.ppid if beat is not None and beat.ppid else self.first_ppid[ident]
-            det = rules.evaluate(tuple(hist), beat, known, recorded, now, self.cfg.rules)
+            tr.seen = scan_no
+            looked.append((tr, s, beat, known))
+        for pid in [pid for pid, tr in tracked.items() if tr.seen != scan_no]:
+            del tracked[pid]
+        files.keep(tracked.keys() | set(self.cfg.trees))  # a tree's root: its children files
+        decisions, evaluate, rcfg = [], rules.evaluate, self.cfg.rules
+        for tr, s, beat, known in looked:
+            recorded = beat.ppid if beat is not None and beat.ppid else tr.first_ppid
+            det = evaluate(tuple(tr.history), beat, known, reparented(s.ppid, recorded), s.at, rcfg)
             if det is not None:
-                decisions.append(Decision(target, det))
-        for ident in [i for i in self.history if i not in seen]:
-            del self.history[ident]
-            self.first_ppid.pop(ident, None)
+                decisions.append(Decision(tr.target, det))
         stuck = sum(d.detection.hang for d in decisions)
-        tripped = breaker_tripped(len(seen), stuck, self.cfg.policy)
+        tripped = breaker_tripped(len(looked), stuck, self.cfg.policy)
         if tripped and not self.breaker_open:
             self.metrics.inc("hangdump_watch_breaker_trips_total")
             self.events.emit("alert", reason="breaker",
-                             why=f"circuit breaker: {stuck} of {len(seen)} targets stuck at once "
+                             why=f"circuit breaker: {stuck} of {len(looked)} targets stuck at once "
                                  "(a shared dependency down?): capture only, no kills")
         self.breaker_open = tripped
         duration = self.clock.now() - started
         self.metrics.set("hangdump_watch_scan_duration_seconds", duration)
-        self.metrics.set("hangdump_watch_targets", len(seen))
+        self.metrics.set("hangdump_watch_targets", len(looked))
         if self.fleet_beat is not None:
             self.fleet_beat.beat()  # this watchdog scans: the fleet sees it alive (written by its own thread)
-        return ScanResult(tuple(targets), tuple(decisions), beats, tripped, duration)
+        return ScanResult(tuple([x[0].target for x in looked]), tuple(decisions), beats, tripped, duration)
 
     def act(self, result: ScanResult) -> list[Future]:
         """Start a response for every detection not already being (or been) handled."""
@@ -250,6 +290,7 @@ class Watchdog:
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
+        self.proc_files.close()
         self.flush_metrics()
         if self.fleet_beat is not None:
             self.fleet_beat.close()

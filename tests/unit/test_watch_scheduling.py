@@ -1,17 +1,24 @@
-"""The scan loop's economies: heartbeat files decoded again only when they change, and the next scan
+"""The scan loop's economies: heartbeat files decoded again only when they change, /proc files held open and
+re-read (closed when their target goes), one tree walk for children and threads, and the next scan
 scheduled for the moment the earliest fresh heartbeat would turn stale."""
 from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
 
+from forensics import procfs
 from forensics.identity import read_stat
 from forensics.watch.clock import FakeClock
 from forensics.watch.events import Events
 from forensics.watch.heartbeats import Beat, Beats, Reader
 from forensics.watch.rules import RuleConfig
+from forensics.watch.sampler import HeldFiles, sample, with_threads
+from forensics.watch.targets import tree
 from forensics.watch.watchdog import STALE_MARGIN_S, ScanResult, WatchConfig, Watchdog, next_stale_at
+from tests.support import wait_until
 
 
 def _write(directory, **fields) -> None:
@@ -65,3 +72,62 @@ def test_the_loop_wakes_at_a_deadline_before_the_interval_and_never_later_than_t
         assert dog.until_next_scan(later) == 4.5  # the interval, counted from the scan's start
     finally:
         dog.close()
+
+
+def test_a_payload_that_is_not_a_heartbeat_object_is_unknown_not_fatal(tmp_path):
+    pid, ticks = os.getpid(), read_stat(os.getpid()).start_ticks
+    reader, now = Reader(), time.monotonic()
+    for text in ("[1, 2]", f'{{"pid": {pid}, "start_ticks": {ticks}}} trailing', "", "{not json"):
+        (tmp_path / f"{pid}.json").write_text(text)
+        beats = reader.read(str(tmp_path), now)
+        assert beats.readable and pid in beats.unknown_pids and pid not in beats.by_pid, text
+    (tmp_path / f"{pid}.json").write_text(f'\n {{"pid": {pid}, "start_ticks": {ticks}, "mono": {now!r}}}\n')
+    assert reader.read(str(tmp_path), now).by_pid[pid].mono == now  # whitespace around an object is still JSON
+
+
+def _open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def test_held_proc_files_are_reread_through_one_fd_and_closed_when_the_target_goes():
+    code = "import threading, time; threading.Thread(target=time.sleep, args=(600,)).start(); time.sleep(600)"
+    proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE)
+    files = HeldFiles(limit=100)
+    before = _open_fds()
+    try:
+        wait_until(lambda: len(os.listdir(f"/proc/{proc.pid}/task")) == 2, what="two threads")
+        first = with_threads(sample(proc.pid, 1.0, files=files), files=files)
+        held = _open_fds()
+        assert held == before + 1 + 3 * 2  # the process's stat, and stat, syscall, status per thread
+        again = with_threads(sample(proc.pid, 2.0, files=files), files=files)
+        assert _open_fds() == held and again.ident == first.ident and len(again.threads) == 2
+    finally:
+        proc.kill()
+        proc.wait()
+    assert sample(proc.pid, 3.0, files=files) is None  # the held fd says ESRCH; a fresh open finds no process
+    files.keep(())
+    assert _open_fds() == before
+
+
+def test_no_file_is_held_beyond_the_limit():
+    files, before = HeldFiles(limit=1), _open_fds()
+    assert sample(os.getpid(), 1.0, files=files).ident.pid == os.getpid()
+    assert sample(os.getppid(), 1.0, files=files).ident.pid == os.getppid()  # read, not held
+    assert _open_fds() == before + 1
+    files.close()
+    assert _open_fds() == before
+
+
+def test_a_tree_walk_finds_grandchildren_with_their_thread_listings():
+    code = ("import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)']);"
+            "time.sleep(600)")
+    proc = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        kids = wait_until(lambda: procfs.descendants(proc.pid) or None, what="a grandchild")
+        found = tree(os.getpid())
+        assert proc.pid in found and kids[0] in found
+        assert found[kids[0]] == [str(kids[0])]
+    finally:
+        for pid in [*procfs.descendants(proc.pid), proc.pid]:
+            os.kill(pid, 9)
+        proc.wait()
