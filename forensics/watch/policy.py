@@ -160,6 +160,9 @@ class Responder:
             core_deadline = self.clock.now() + self.cfg.core_wait_s
             self.journal.note(ident, "kill", mono=self.clock.now())
             refusal = h.send(signal.SIGKILL)
+            if refusal is not None and refusal.reason == "core_dumping":
+                ev.emit("skipped", ident, rule=det.rule, reason="core_dumping",
+                        why=f"SIGKILL held back for up to {self.cfg.core_wait_s:g}s: {refusal.detail}")
             while refusal is not None and refusal.reason == "core_dumping" and self.clock.now() < core_deadline:
                 if h.exited(0.5):
                     break
@@ -168,7 +171,10 @@ class Responder:
                 if h.exited():
                     ev.emit("exited", ident, after=plan.first_signal.name)
                     return "exited"
-                ev.emit("skipped", ident, rule=det.rule, reason=refusal.reason, why=refusal.detail)
+                why = refusal.detail
+                if refusal.reason == "core_dumping":
+                    why = f"still writing a core after {self.cfg.core_wait_s:g}s; no SIGKILL sent"
+                ev.emit("skipped", ident, rule=det.rule, reason=refusal.reason, why=why)
                 return refusal.reason
             killed_at = self.clock.now()
             self._sent(ident, signal.SIGKILL, killed_at, f"still there {plan.grace_s:g}s after {plan.first_signal.name}")

@@ -5,7 +5,8 @@ reached (the heartbeat file already says so). Pure stdlib apart from forensics.h
 Modes: idle (waits for work, declared idle), working (1 ms tasks, forever), deadlock (a task whose two threads
 take two locks in opposite orders), busy (a task that spins), sleep_forever (a task stuck in one sleep),
 leak (holds --leak-mb then stays in a task that beats), parent (forks an idle child worker, then waits).
---thread: beat from a background thread too. --on-term: exit (default) or ignore; --signal-log records each SIGTERM.
+--thread: beat from a background thread too. --on-term: exit (default), ignore, or abort (SIGABRT: the kernel
+writes a core, as a worker whose handler aborts would); --signal-log records each SIGTERM.
 """
 from __future__ import annotations
 
@@ -34,6 +35,8 @@ def _on_term(mode: str, log: str | None) -> None:
                 fh.write(signal.Signals(signum).name + "\n")
         if mode == "exit":
             os._exit(0)
+        if mode == "abort":
+            os.abort()
 
     signal.signal(signal.SIGTERM, record)
 
@@ -64,7 +67,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--mode", required=True,
                    choices=["idle", "working", "deadlock", "busy", "sleep_forever", "leak", "parent"])
     p.add_argument("--thread", action="store_true", help="beat from a background thread as well")
-    p.add_argument("--on-term", choices=["exit", "ignore"], default="exit")
+    p.add_argument("--on-term", choices=["exit", "ignore", "abort"], default="exit")
     p.add_argument("--signal-log", help="append the name of each SIGTERM received here")
     p.add_argument("--leak-mb", type=int, default=64)
     p.add_argument("--resolution", type=float, default=heartbeat.RESOLUTION_S, help="seconds between writes")

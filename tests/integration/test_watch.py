@@ -28,6 +28,7 @@ from forensics.watch.watchdog import WatchConfig, Watchdog
 from tests.support import REPO_ROOT, wait_until
 
 pytestmark = pytest.mark.integration
+FAULTS = REPO_ROOT / "fixtures" / "faults"
 
 
 class Workers:
@@ -46,6 +47,14 @@ class Workers:
         self.procs.append(proc)
         info, seen = read_ready(proc, time.monotonic() + 30)
         assert info is not None, f"worker {mode} never got ready: {seen!r}"
+        return proc, info
+
+    def spawn(self, argv: list[str]) -> tuple[subprocess.Popen, dict]:
+        """Any real program that prints a READY line (fixtures/), in its own session, killed at the end."""
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, start_new_session=True)
+        self.procs.append(proc)
+        info, seen = read_ready(proc, time.monotonic() + 30)
+        assert info is not None, f"{argv} never got ready: {seen!r}"
         return proc, info
 
     def signal_log(self, name: str) -> Path:
@@ -432,3 +441,93 @@ def test_the_running_watchdog_acts_between_scans_and_stops_on_sigterm(workers):
     logged = [json.loads(line) for line in events.read_text().splitlines()]
     assert [e["event"] for e in logged if e.get("pid") == proc.pid] == ["detected", "captured", "signalled", "exited"]
     assert healthy.poll() is None and not [e for e in logged if e.get("pid") == healthy.pid]
+
+
+def _status_field(pid: int, name: str) -> str | None:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            return next((line.split(":", 1)[1].strip() for line in fh if line.startswith(name + ":")), None)
+    except OSError:
+        return None
+
+
+def test_a_d_state_target_is_reported_once_never_signalled_and_left_running(workers, tmp_path):
+    """dstate.py --main: the main thread waits in the kernel for a vfork'd child blocked opening a FIFO, so
+    the process's own state is D; no heartbeat, found by its pid file and the blocked rule."""
+    fifo = tmp_path / "vfork-fifo"
+    proc, _ = workers.spawn([sys.executable, str(FAULTS / "dstate.py"), "--main", str(fifo)])
+    assert read_stat(proc.pid).state == "D"
+    pidfile = tmp_path / "dstate.pid"  # not --match: the vfork'd child shares the parent's memory, argv too
+    pidfile.write_text(f"{proc.pid}\n")
+    cfg = replace(config(workers), pidfiles=(str(pidfile),), rules=RuleConfig(stale_s=0.5, blocked_s=0.2))
+    dog = watchdog(cfg)
+    wait_until(lambda: any(d.target.ident.pid == proc.pid for d in dog.scan().decisions), what="a decision")
+    for _ in range(3):  # the next scans see the same target in D again: nothing more is done or said
+        for fut in dog.act(dog.scan()):
+            assert fut.result(timeout=120) == "uninterruptible"
+    assert kinds(dog, proc.pid) == ["detected", "captured", "skipped"]
+    assert dog.events.of("skipped", proc.pid)[0]["reason"] == "uninterruptible"
+    assert dog.events.of("detected", proc.pid)[0]["rule"] == "blocked"
+    assert dog.metrics.value("hangdump_watch_kills_total", signal="SIGTERM") == 0
+    assert read_stat(proc.pid).state == "D"
+    os.close(os.open(fifo, os.O_WRONLY))  # the vfork child execs: the main thread goes on
+    wait_until(lambda: read_stat(proc.pid).state == "S", what="the main thread out of D")
+    assert _status_field(proc.pid, "TracerPid") == "0" and proc.poll() is None
+
+
+HOLDER = """#!/bin/sh
+# core_pattern helper: $1 is the dumping pid. The test's target's dump is held (the kernel waits, the
+# target shows CoreDumping: 1) until the test opens the release FIFO; anyone else's is drained at once.
+d=${0%/*}
+read target < "$d/target"
+if [ "$1" = "$target" ]; then
+    : > "$d/holding"
+    read go < "$d/release"
+fi
+exec /bin/cat > /dev/null
+"""
+
+
+@contextlib.contextmanager
+def held_core_dumps(directory: Path, target: int):
+    """The kernel's core_pattern piped to HOLDER for the duration (root only; restored after)."""
+    pattern = Path("/proc/sys/kernel/core_pattern")
+    try:
+        before = pattern.read_text()
+        pattern.write_text(before)  # writable at all?
+    except OSError as exc:
+        pytest.skip(f"cannot set the kernel's core_pattern ({exc.strerror}): needs root on a writable /proc/sys")
+    (directory / "holder.sh").write_text(HOLDER)
+    (directory / "target").write_text(f"{target}\n")
+    os.mkfifo(directory / "release")
+    pattern.write_text(f"|/bin/sh {directory / 'holder.sh'} %P")
+    try:
+        yield directory / "holding", directory / "release"
+    finally:
+        pattern.write_text(before)
+
+
+def test_no_sigkill_while_the_kernel_writes_a_core(workers, tmp_path):
+    """A stuck worker whose SIGTERM handler aborts: the kernel dumps its core into a pipe whose reader holds
+    it, so CoreDumping: 1 lasts until the test lets go. The grace passes, SIGKILL is held back (it would
+    truncate the core), and once the dump is through the process exits with its core whole."""
+    proc, _ = workers.start("sleep_forever", "--on-term", "abort")
+    wait_stale(workers, proc.pid)
+    dog = watchdog(config(workers, grace_s=0.5, core_wait_s=300.0))
+    holder = tmp_path / "core-holder"
+    holder.mkdir()
+    with held_core_dumps(holder, proc.pid) as (holding, release):
+        result = wait_until(lambda: (r := dog.scan()).decisions and r, what="a decision")
+        (fut,) = dog.act(result)
+        wait_until(lambda: holding.exists(), timeout=120, what="the core dump held by the pipe's reader")
+        assert _status_field(proc.pid, "CoreDumping") == "1"
+        wait_until(lambda: dog.events.of("skipped", proc.pid), timeout=60, what="the SIGKILL held back")
+        assert dog.events.of("skipped", proc.pid)[0]["reason"] == "core_dumping"
+        assert _status_field(proc.pid, "CoreDumping") == "1"  # nothing cut the dump short
+        os.close(os.open(release, os.O_WRONLY))
+        assert fut.result(timeout=120) == "exited"
+    _, status = os.waitpid(proc.pid, 0)
+    proc.returncode = -signal.SIGABRT
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGABRT
+    assert os.WCOREDUMP(status), "the core was cut short (a fatal signal during the dump)"
+    assert kinds(dog, proc.pid) == ["detected", "captured", "signalled:SIGTERM", "skipped", "exited"]
