@@ -5,16 +5,43 @@ nearest subreaper. With a recorded parent (a heartbeat's ppid, or the watchdog's
 proof. Without one, fork is the witness: a child keeps its master's process group, so a process whose
 group leader is gone and whose new parent sits outside its group and its session (init, or a subreaper
 such as ``systemd --user``; a shell pipeline's member keeps its shell, the session leader) was left behind
-by a master that died. Its pool is that group: the dead master's pid.
+by a master that died. Its pool is that group: the dead master's pid. One shape looks the same and is not
+an orphan: a daemon's double fork (fork, setsid, fork, the middle one exits: ``celery --detach``,
+``gunicorn --daemon``, python-daemon) leaves one process whose group leader, also its session's leader,
+is gone; its own workers keep it as their parent. So a group that was its own session counts as abandoned
+only when two or more of its processes were left behind, a pool; one alone is let be.
 """
 from __future__ import annotations
 
 import os
 import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
+from typing import NamedTuple
 
 from forensics import procfs
-from forensics.fleet.table import Proc, select, snapshot
+from forensics.fleet.table import select, snapshot
+from forensics.watch.sampler import read_once
+
+
+class Kin(NamedTuple):
+    """A process's family, from its /proc/PID/stat: what an orphan is judged by (fleet.table.Proc has the same
+    fields, so a process table serves as well)."""
+
+    pid: int
+    ppid: int
+    pgid: int
+    sid: int
+    state: str
+
+
+def read_kin(pid: int) -> Kin | None:
+    try:
+        f = read_once(f"/proc/{pid}/stat").rpartition(b")")[2].split(None, 4)
+        return Kin(pid, int(f[1]), int(f[2]), int(f[3]), f[0].decode())
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def reparented(ppid: int, recorded_ppid: int | None) -> dict | None:
@@ -24,19 +51,38 @@ def reparented(ppid: int, recorded_ppid: int | None) -> dict | None:
     return {"recorded_ppid": recorded_ppid, "ppid": ppid, "reparented_to": "init" if ppid == 1 else "subreaper"}
 
 
-def group_abandoned(p: Proc, procs: dict[int, Proc]) -> dict | None:
-    """Evidence from the process table alone: the group leader (the master that forked it) is gone."""
-    if p.pgid == p.pid or p.pgid in procs or _alive(p.pgid):
+def group_abandoned(p: Kin, kin_of: Callable[[int], Kin | None]) -> dict | None:
+    """Evidence from the process table alone: the group leader (the master that forked it) is gone (a zombie
+    is gone too). ``kin_of``: the Kin of a pid, None when there is no such process."""
+    if p.pgid == p.pid:
         return None
-    parent = procs.get(p.ppid)
-    if p.ppid != 1 and (parent is None or parent.pgid == p.pgid or parent.sid == p.sid):
+    if p.ppid != 1:
+        parent = kin_of(p.ppid)
+        if parent is None or parent.pgid == p.pgid or parent.sid == p.sid:
+            return None
+    leader = kin_of(p.pgid)
+    if leader is not None and leader.state not in ("Z", "X"):
         return None
     return {"recorded_ppid": None, "ppid": p.ppid, "reparented_to": "init" if p.ppid == 1 else "subreaper",
             "lost_group_leader": p.pgid}
 
 
-def _alive(pid: int) -> bool:
-    return os.path.exists(f"/proc/{pid}")
+def orphans_among(kins: Iterable[Kin], recorded: Mapping[int, int | None],
+                  kin_of: Callable[[int], Kin | None]) -> dict[int, dict]:
+    """pid -> evidence for each orphan among ``kins``, the processes looked at: its recorded parent
+    (``recorded``: pid -> the parent it was known to have) gone, or its group abandoned (see the module's
+    docstring for the daemon that is let be)."""
+    found, alone = {}, {}
+    for k in kins:
+        ev = reparented(k.ppid, recorded.get(k.pid))
+        if ev is None:
+            ev = group_abandoned(k, kin_of)
+            if ev is not None and k.sid == k.pgid:
+                alone[k.pid] = k.pgid
+        if ev is not None:
+            found[k.pid] = ev
+    left = Counter(alone.values())
+    return {pid: ev for pid, ev in found.items() if pid not in alone or left[alone[pid]] > 1}
 
 
 @dataclass(frozen=True)
@@ -89,11 +135,13 @@ def find(pattern: str | None = None, recorded: dict[int, tuple[int, int]] | None
     procs = snapshot()
     boot = procfs.boot_time()
     now = time.time()
+    parents = {pid: ppid for pid, (start, ppid) in (recorded or {}).items()
+               if pid in procs and procs[pid].start_ticks == start}
+    # judged over the whole table: a group's processes left behind count whether or not the pattern selects them
+    evidence = orphans_among(procs.values(), parents, lambda pid: procs.get(pid) or read_kin(pid))
     out = []
     for pid, p in sorted(select(procs, pattern).items()):
-        rec = (recorded or {}).get(pid)
-        ev = reparented(p.ppid, rec[1]) if rec is not None and rec[0] == p.start_ticks else None
-        ev = ev or group_abandoned(p, procs)
+        ev = evidence.get(pid)
         if ev is None:
             continue
         mem = read_mem(pid) or {}

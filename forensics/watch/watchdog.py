@@ -12,7 +12,7 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
-from forensics.fleet.orphans import reparented
+from forensics.fleet.orphans import Kin, orphans_among, read_kin
 from forensics.heartbeat import default_dir, default_source
 from forensics.identity import ProcessIdentity
 from forensics.store.select import open_store
@@ -149,6 +149,24 @@ class Watchdog:
             tr.gunicorn = None  # the file is gone: look again next time
         return beat
 
+    @staticmethod
+    def _orphans(looked: list[tuple[_Tracked, ProcSample, Beat | None, bool]]) -> dict[int, dict]:
+        """The targets that lost their parent, judged as ``hangdump orphans`` judges (fleet.orphans): the
+        parent its heartbeat recorded (else the one it was first seen with) gone, or its pool's master."""
+        kins = {s.ident.pid: Kin(s.ident.pid, s.ppid, s.pgid, s.sid, s.state) for _, s, _, _ in looked}
+        recorded = {tr.ident.pid: beat.ppid if beat is not None and beat.ppid else tr.first_ppid
+                    for tr, _, beat, _ in looked}
+        read: dict[int, Kin | None] = {}
+
+        def kin_of(pid: int) -> Kin | None:  # this scan's samples, else one read per pid per scan
+            if pid in kins:
+                return kins[pid]
+            if pid not in read:
+                read[pid] = read_kin(pid)
+            return read[pid]
+
+        return orphans_among(kins.values(), recorded, kin_of)
+
     def scan(self) -> ScanResult:
         started = self.clock.now()
         self.scans += 1
@@ -198,10 +216,10 @@ class Watchdog:
         for pid in [pid for pid, tr in tracked.items() if tr.seen != scan_no]:
             del tracked[pid]
         files.keep(tracked.keys() | set(self.cfg.trees))  # a tree's root: its children files
+        orphaned = self._orphans(looked)
         decisions, evaluate, rcfg = [], rules.evaluate, self.cfg.rules
         for tr, s, beat, known in looked:
-            recorded = beat.ppid if beat is not None and beat.ppid else tr.first_ppid
-            det = evaluate(tuple(tr.history), beat, known, reparented(s.ppid, recorded), s.at, rcfg)
+            det = evaluate(tuple(tr.history), beat, known, orphaned.get(tr.ident.pid), s.at, rcfg)
             if det is not None:
                 decisions.append(Decision(tr.target, det))
         stuck = sum(d.detection.hang for d in decisions)

@@ -88,3 +88,42 @@ def test_mem_then_orphans_of_a_killed_arbiter_found_and_reaped(tmp_path):
             assert any(str(w) in p.name for w in workers for p in captures), captures
             for c in clients + conns:
                 c.close()
+
+
+def test_idle_workers_of_a_killed_arbiter_are_orphans_to_the_watchdog_too_and_reaped(tmp_path):
+    """An idle sync worker notices that its parent changed only between waits of timeout / 2 s: with
+    --timeout 3600 the idle workers of a SIGKILLed arbiter stay, for half an hour. A watchdog started after the
+    arbiter died (no parent recorded) finds them by their abandoned process group, as `hangdump orphans`
+    does; --kill captures each first, then SIGTERM, the grace, SIGKILL through the pidfd-checked killer."""
+    from forensics.watch.events import Events
+    from forensics.watch.policy import PolicyConfig
+    from forensics.watch.watchdog import WatchConfig, Watchdog
+
+    port = free_port()
+    match = f"127\\.0\\.0\\.1:{port}"
+    argv = [sys.executable, "-m", "gunicorn", "-w", "2", "-k", "sync", "-b", f"127.0.0.1:{port}", "--chdir",
+            str(APPS), "--timeout", "3600", "hd_wsgi:app"]
+    with started(argv, tmp_path / "gunicorn.log") as arbiter:
+        wait_until(lambda: len(procfs.children(arbiter.pid)) == 2, timeout=90, what="2 gunicorn workers")
+        workers = procfs.children(arbiter.pid)
+        os.kill(arbiter.pid, signal.SIGKILL)
+        arbiter.wait(timeout=30)
+        wait_until(lambda: all(ppid(w) not in (None, arbiter.pid) for w in workers), timeout=30,
+                   what="workers re-parented")
+        dog = Watchdog(WatchConfig(match=(match,), store=str(tmp_path / "dry"), policy=PolicyConfig(dry_run=True)),
+                       events=Events(quiet=True))
+        try:
+            found = {d.target.ident.pid: d.detection for d in dog.scan().decisions}
+        finally:
+            dog.close()
+        assert sorted(found) == workers
+        assert {(d.rule, d.evidence["lost_group_leader"], d.evidence["recorded_ppid"]) for d in found.values()} == {
+            ("orphan", arbiter.pid, None)}
+        assert sorted(o["pid"] for o in hangdump("orphans", "--match", match)) == workers
+        reaped = hangdump("orphans", "--match", match, "--kill", "--grace", "1", store=tmp_path / "store")
+        assert {o["pid"]: o["outcome"] in ("exited", "killed") for o in reaped} == {w: True for w in workers}
+        for w in workers:
+            assert ppid(w) is None or procfs.read_stat(w).state == "Z"
+        journal = [json.loads(line) for line in (tmp_path / "store" / "watch" / "journal.jsonl").read_text().splitlines()]
+        for w in workers:  # each captured before its first signal
+            assert [e["what"] for e in journal if e["pid"] == w][:2] == ["captured", "signal"], journal

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 from forensics.fleet.memory import advise, cgroup_limit, prefork, suggest
-from forensics.fleet.orphans import group_abandoned, reparented
+from forensics.fleet.orphans import group_abandoned, orphans_among, reparented
 from forensics.fleet.table import Proc, pools
 
 CMD = "/usr/bin/python3 -m celery -A app worker"
@@ -26,21 +26,45 @@ def test_reparented_needs_a_changed_parent():
     assert reparented(7, 10)["reparented_to"] == "subreaper"
 
 
+def _table(*procs):
+    table = {p.pid: p for p in procs}
+    return table.get
+
+
 def test_group_abandoned_when_the_group_leader_died_and_the_parent_is_outside():
     orphan = proc(999_001, 1, pgid=999_000, sid=999_000)  # its master (the group leader) is gone
-    assert group_abandoned(orphan, {orphan.pid: orphan})["lost_group_leader"] == 999_000
+    assert group_abandoned(orphan, _table(orphan))["lost_group_leader"] == 999_000
+    zombie_master = Proc(999_000, 1, 999_000, 999_000, 1, "Z", "")
+    assert group_abandoned(orphan, _table(orphan, zombie_master))["lost_group_leader"] == 999_000
     leader_alive = proc(999_003, 999_002, pgid=999_002, sid=999_002)
-    assert group_abandoned(leader_alive, {999_002: proc(999_002, 1), 999_003: leader_alive}) is None
+    assert group_abandoned(leader_alive, _table(proc(999_002, 1), leader_alive)) is None
     # a shell pipeline member whose group leader exited keeps its shell (same session): not an orphan
     shell = proc(999_010, 1, pgid=999_010, sid=999_010)
     member = proc(999_012, 999_010, pgid=999_011, sid=999_010)
-    assert group_abandoned(member, {999_010: shell, 999_012: member}) is None
+    assert group_abandoned(member, _table(shell, member)) is None
     # a subreaper outside its session adopted it: an orphan
     reaper = proc(999_020, 1, pgid=999_020, sid=999_020)
     adopted = proc(999_022, 999_020, pgid=999_021, sid=999_021)
-    assert group_abandoned(adopted, {999_020: reaper, 999_022: adopted})["reparented_to"] == "subreaper"
+    assert group_abandoned(adopted, _table(reaper, adopted))["reparented_to"] == "subreaper"
     leader = proc(999_030, 1)
-    assert group_abandoned(leader, {999_030: leader}) is None
+    assert group_abandoned(leader, _table(leader)) is None
+
+
+def test_a_daemons_double_fork_is_let_be_but_the_pool_it_leaves_when_it_dies_is_not():
+    # fork, setsid (999_040 leads a new session and group), fork, exit: 999_041 is a daemon, not an orphan
+    daemon = proc(999_041, 1, pgid=999_040, sid=999_040)
+    workers = [proc(999_042 + i, 999_041, pgid=999_040, sid=999_040) for i in range(2)]
+    table = _table(daemon, *workers)
+    assert orphans_among([daemon, *workers], {}, table) == {}
+    # the daemon dies: its two workers, left behind in the same group, are a pool that lost its master
+    left = [w._replace(ppid=1) for w in workers]
+    found = orphans_among(left, {}, _table(*left))
+    assert sorted(found) == [999_042, 999_043] and {e["lost_group_leader"] for e in found.values()} == {999_040}
+    # a master that was a group leader inside a larger session (supervisord's setpgrp): one child is enough
+    child = proc(999_051, 1, pgid=999_050, sid=999_001)
+    assert list(orphans_among([child], {}, _table(child))) == [999_051]
+    # a recorded parent that is gone is proof enough, whatever the group
+    assert orphans_among([daemon], {999_041: 999_040}, table)[999_041]["recorded_ppid"] == 999_040
 
 
 def test_suggest_pays_shared_memory_once():
