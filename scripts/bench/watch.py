@@ -199,7 +199,7 @@ def bench_latency(n: int, trials: int, work: str) -> None:
 
     refresher = threading.Thread(target=keep_beating, daemon=True)
     refresher.start()
-    latencies = []
+    latencies, missed = [], []
     try:
         for i in range(trials):
             cfg = WatchConfig(heartbeat_dir=beats, interval_s=interval, store=os.path.join(work, f"lat{i}"),
@@ -228,6 +228,10 @@ def bench_latency(n: int, trials: int, work: str) -> None:
             if captured:
                 detected = events.of("detected", worker.pid)[0]["mono"] - hang_at
                 latencies.append((detected, captured[0]["mono"] - hang_at))
+            else:
+                failed = events.of("capture_failed", worker.pid)
+                missed.append(failed[0].get("error") if failed else
+                              "no capture within 60 s" + ("" if events.of("detected", worker.pid) else ", never detected"))
     finally:
         healthy.set()
         refresher.join()
@@ -239,6 +243,8 @@ def bench_latency(n: int, trials: int, work: str) -> None:
     print(f"2. latency from the last beat to detected / to capture stored, {n} other targets, stale {stale:g}s, "
           f"interval {interval:g}s: [{shown}] s; max stored {max(c for _, c in latencies):.2f}s vs bound "
           f"{stale + interval:g}s ({len(latencies)}/{trials} captured)")
+    for why in missed:
+        print(f"   a trial without a capture: {why}")
 
 
 def bench_heartbeat(work: str) -> None:
