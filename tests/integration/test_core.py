@@ -414,6 +414,9 @@ def _peak_disk(path) -> Iterator[list[int]]:
         sampler.join()
 
 
+SLOW_WALK = 600.0  # gdb walks 200 threads in seconds, in tens of them on a loaded machine: this test is about disk
+
+
 def test_keep_core_of_200_threads_never_takes_more_disk_than_twice_its_rss(tmp_path, monkeypatch):
     """A plain gcore of a 200-thread worker writes every thread's 8 MiB stack and each malloc reserve (gigabytes)
     before compressing them away. The kept core is made on a filesystem of twice the target's RSS (and the disk it
@@ -428,9 +431,10 @@ def test_keep_core_of_200_threads_never_takes_more_disk_than_twice_its_rss(tmp_p
         root = tmp_path / "limited"
         with _limited_dir(root, 2 * rss) as limited:
             with _peak_disk(root) as peak:
-                cap = gdb_live.collect_gdb_one(hung.pid, KEEP, LocalStore(root))
+                cap = gdb_live.collect_gdb_one(hung.pid, replace(KEEP, timeout_s=SLOW_WALK), LocalStore(root))
             assert_left_running(hung.pid)
-            post = orchestrate.collect_core(cap.options["core"], GDB_PYTHON, CollectOptions(method="gdb"))
+            post = orchestrate.collect_core(cap.options["core"], GDB_PYTHON,
+                                            CollectOptions(method="gdb", timeout_s=SLOW_WALK))
     tids = {t.tid for t in cap.threads}
     assert len(tids) == 200 and peak[0] <= 2 * rss, (peak[0], rss, limited)
     assert post.options["reader"] == "gdb" and not post.errors, post.errors
