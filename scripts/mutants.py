@@ -40,7 +40,7 @@ MUTANTS = [
      "parse_pyspy_text(text, redact=redact)", "parse_pyspy_text(text, redact=False)",
      ["tests/integration/test_redaction.py", "tests/unit/test_cli_store.py"]),
     ("terminal escaping does nothing", "forensics/termsafe.py",
-     "    return _UNSAFE.sub(_shown, text)\n", "    return text\n",
+     "    return text if text.isprintable() else _UNSAFE.sub(_shown, text)\n", "    return text\n",
      ["tests/unit/test_summary.py", "tests/integration/test_termsafe.py"]),
     # issue 9 item 5: each passed the weak assertion a test had before (non-empty, serializes, autoescape is on)
     ("a capture with no threads gets an 'idle' verdict", "forensics/analysis/verdict.py",
