@@ -35,10 +35,12 @@ def command(as_json, since, until, host, pid, store_dir):
         click.echo("no captures", err=True)
         return 0
     table = [("ID", "TAKEN", "HOST", "PID", "METHOD", "TRIGGER", "THREADS", "COMMAND")]
-    for r in rows:
-        cells = (r["id"], local_time(r["taken_at"]), r["host"], str(r["pid"] or "-"), r["method"], r["trigger"],
-                 str(r["threads"]), (r["cmdline"] or r["source"] or "")[:60])
-        table.append(tuple(escape(cell) for cell in cells))
-    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]) - 1)]
-    click.echo("\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[-1] for row in table))
+    table += [(r["id"], local_time(r["taken_at"]), r["host"], str(r["pid"] or "-"), r["method"], r["trigger"],
+               str(r["threads"]), (r["cmdline"] or r["source"] or "")[:60]) for r in rows]
+    text = "".join("".join(row) for row in table)
+    if escape(text) != text:  # one pass over the table's text, not one per cell
+        table = [tuple(escape(cell) for cell in row) for row in table]
+    widths = [max(map(len, column)) for column in list(zip(*table))[:-1]]
+    layout = "  ".join(f"{{:<{w}}}" for w in widths) + "  {}"
+    click.echo("\n".join(layout.format(*row) for row in table))
     return 0

@@ -84,6 +84,7 @@ def collect(store: LocalStore, flt: Filter | None = None, progress: bool | None 
     not the documents. The representatives' files are read again, one per cluster, for their stacks.
     """
     from forensics import analysis
+    from forensics.analysis.verdict import verdicts_from
 
     payload = Payload()
     skipped: list[Skipped] = []
@@ -110,7 +111,7 @@ def collect(store: LocalStore, flt: Filter | None = None, progress: bool | None 
             ci = len(paths) - 1
             payload.set_idle(ci, (t.index for t in threads if t.benign))
             # without reading source files: a fraction of the cost; the cluster's verdict (read with source) names locks
-            found = analysis.verdicts(raw, read_source=False, rules=rules)
+            found = verdicts_from(raw, threads, read_source=False)  # the threads just classified: not again
             payload.set_verdicts(ci, ((v.kind, v.text) for v in found[:3]), call_site(found[0]) if found else None)
 
         clusters = analysis.cluster(documents(), rules=rules, observe=observe)

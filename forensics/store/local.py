@@ -20,20 +20,31 @@ import fcntl
 import hashlib
 import os
 import stat
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from forensics.errors import CaptureFormatError, StoreError
-from forensics.model import Capture
 from forensics.store import index
 from forensics.store.fileio import parse_json, read_regular, write_all
 from forensics.store.ids import check_id, is_capture_id, with_tail
+
+if TYPE_CHECKING:
+    from forensics.model import Capture
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 TMP_DIR = ".tmp"
 _MAX_ATTEMPTS = 16
 _MAX_INDEX_BYTES = 1 << 30
+
+
+def _capture_type() -> type[Capture]:
+    """The model, imported when a capture is built: `ls` off the index needs none (the import is ~20 ms)."""
+    from forensics.model import Capture
+
+    return Capture
 
 
 def default_root() -> Path:
@@ -162,24 +173,26 @@ class LocalStore:
 
     # -- reading: the one reader of every command ---------------------------------------------------
 
-    @classmethod
-    def _read_doc(cls, fd: int, name: str) -> dict:
-        """The JSON object in the capture file ``name``; CaptureFormatError saying why it is not one."""
-        return cls._read_doc_stat(fd, name)[0]
+    @staticmethod
+    def _read_file(fd: int, name: str) -> tuple[bytes, os.stat_result]:
+        """The bytes and fstat of the capture file ``name``; CaptureFormatError if it cannot be one."""
+        if not is_capture_id(name[: -len(".json")]):
+            raise CaptureFormatError("the file name is not a capture id")
+        return read_regular(name, dir_fd=fd, shown="the file")
 
     @staticmethod
-    def _read_doc_stat(fd: int, name: str) -> tuple[dict, os.stat_result]:
-        """``_read_doc`` and the fstat of the file it read."""
-        stem = name[: -len(".json")]
-        if not is_capture_id(stem):
-            raise CaptureFormatError("the file name is not a capture id")
-        data, st = read_regular(name, dir_fd=fd, shown="the file")
+    def _doc_of(name: str, data: bytes) -> dict:
+        """The JSON object in a capture file's bytes; CaptureFormatError saying why it is not one."""
         doc = parse_json(data)
         if not isinstance(doc, dict):
             raise CaptureFormatError(f"not a capture (a JSON {type(doc).__name__})")
-        if doc.get("id") != stem:
+        if doc.get("id") != name[: -len(".json")]:
             raise CaptureFormatError(f"its id {str(doc.get('id'))[:80]!r} is not the file's name")
-        return doc, st
+        return doc
+
+    @classmethod
+    def _read_doc(cls, fd: int, name: str) -> dict:
+        return cls._doc_of(name, cls._read_file(fd, name)[0])
 
     def scan_docs(self) -> Iterator[tuple[Path, dict] | Skipped]:
         """Every capture file's JSON object with its path, oldest first; a Skipped per file that is not one.
@@ -208,7 +221,7 @@ class LocalStore:
                 continue
             path, doc = item
             try:
-                capture = Capture.from_dict(doc)
+                capture = _capture_type().from_dict(doc)
             except CaptureFormatError as exc:
                 yield Skipped(path, str(exc))
                 continue
@@ -222,78 +235,126 @@ class LocalStore:
 
     def rows(self, flt: Filter | None = None) -> Iterator[dict | Skipped]:
         """Every capture's short row (``index.row_of``) passing the filter, oldest first, and a Skipped for every
-        file the other readers skip, with the same reason. Rows come from the index; only files new or changed
-        since it was written are read (through ``_read_doc`` and ``Capture.from_dict``, as ``scan`` reads them)."""
+        file the other readers skip, with the same reason. Rows come from the index (``index.py``: with a current
+        stamp, no file is even listed); only files new or changed since it was written are read (through
+        ``_read_doc`` and ``Capture.from_dict``, as ``scan`` reads them)."""
         flt = flt or Filter()
-        for name, value, _ in self._indexed(flt):
+        for _, name, _, value, _, _ in self._indexed(flt):
             yield Skipped(self.captures_dir / name, value) if isinstance(value, str) else value
 
     def scan_valid_docs(self, flt: Filter | None = None) -> Iterator[tuple[Path, dict] | Skipped]:
         """What ``scan_checked`` yields, as (path, document): the filter is decided from the index (files outside
         it are not read) and a document whose file is unchanged since the index checked it is not checked again."""
+        for item in self.scan_bytes(flt):
+            if isinstance(item, Skipped):
+                yield item
+                continue
+            path, data, doc = item
+            if doc is None:
+                try:
+                    doc = self._doc_of(path.name, data)
+                except CaptureFormatError as exc:  # changed while keeping its key (within one mtime tick)
+                    yield Skipped(path, str(exc))
+                    continue
+            yield path, doc
+
+    def scan_bytes(self, flt: Filter | None = None) -> Iterator[tuple[Path, bytes, dict | None] | Skipped]:
+        """(path, the file's bytes, its document if it was checked just now, else None) of every capture passing
+        the filter, oldest first, and what ``scan_checked`` skips. None means the index checked this file as it
+        is (same inode, size, mtime, ctime): the bytes are a valid capture whose id is the file's name. For
+        callers that cache by content (``store/cache.py``) and need not parse what they have seen before."""
         flt = flt or Filter()
-        for name, value, doc in self._indexed(flt, docs=True):
+        for fd, name, key, value, doc, data in self._indexed(flt):
             path = self.captures_dir / name
-            yield Skipped(path, value) if isinstance(value, str) else (path, doc)
+            if isinstance(value, str):
+                yield Skipped(path, value)
+                continue
+            if doc is None:  # the index vouched for it: read it, and check it again only if it changed since
+                value, doc, data = self._reread(fd, name, key, value)
+                if isinstance(value, str):
+                    yield Skipped(path, value)
+                    continue
+                if not flt.accepts_values(value["taken_at"], value["host"], value["pid"]):
+                    continue
+            yield path, data, doc
 
-    def _indexed(self, flt: Filter, docs: bool = False) -> Iterator[tuple[str, dict | str, dict | None]]:
-        """(file name, row or skip reason, document if ``docs``) of every file that passes the filter or is skipped.
+    def _indexed(self, flt: Filter) -> Iterator[tuple[int, str, list[int] | None, dict | str, dict | None, bytes]]:
+        """(captures fd, file name, key, row or skip reason, document and bytes if it was read here) of every file
+        that passes the filter or is skipped, oldest first.
 
-        The index is rewritten at the end (atomically) if a file had to be read or it holds many dead lines."""
+        With a stamp matching the directory, the index alone answers. Otherwise every name is lstat-ed and the
+        index is rewritten at the end (atomically) if a file had to be read or a line is dead, or stamped if
+        every line matched a settled directory."""
         with self._captures_fd() as fd:
             if fd is None:
+                return
+            now = time.time_ns()
+            try:
+                here = os.fstat(fd)
+                known, lines, stamp = index.parse(read_regular(index.NAME, dir_fd=fd, limit=_MAX_INDEX_BYTES)[0])
+            except CaptureFormatError:
+                known, lines, stamp = {}, 0, None
+            except OSError as exc:
+                raise self._error(False, exc.strerror or str(exc)) from None
+            if stamp is not None and stamp == index.dir_state(here):
+                for name in sorted(known):
+                    key, value, _ = known[name]
+                    if _accepts(flt, value):
+                        yield fd, name, key, value, None, b""
                 return
             try:
                 names = self._names(fd)
             except OSError as exc:
                 raise self._error(False, exc.strerror or str(exc)) from None
-            try:
-                known, lines = index.parse(read_regular(index.NAME, dir_fd=fd, limit=_MAX_INDEX_BYTES)[0])
-            except CaptureFormatError:
-                known, lines = {}, 0
-            text, fresh = [], 0
+            text, fresh, matched = [], 0, 0
             for name in names:
                 try:
                     key = index.key_of(os.stat(name, dir_fd=fd, follow_symlinks=False))
                 except OSError:
                     key = None
                 hit = known.get(name)
-                doc = None
+                doc, data = None, b""
                 if key is not None and hit is not None and hit[0] == key:
                     value = hit[1]
                     text.append(hit[2] + b"\n")
+                    matched += 1
                 else:  # stat first, read after: a file changed meanwhile has another key next time, and is read again
-                    value, doc = self._checked(fd, name)
+                    value, doc, data = self._checked(fd, name)
                     fresh += 1
                     if key is not None:
                         text.append(index.line(name, key, *((None, value) if isinstance(value, str) else (value, None))))
-                if not _accepts(flt, value):
-                    continue
-                if docs and doc is None and not isinstance(value, str):
-                    value, doc = self._recheck(fd, name, key, value)
-                    if not _accepts(flt, value):
-                        continue
-                yield name, value, doc
-            if fresh or lines > len(names) * 5 // 4 + 64:
+                if _accepts(flt, value):
+                    yield fd, name, key, value, doc, data
+            if fresh or matched < len(known) or lines > len(names) * 5 // 4 + 64:
                 self._rewrite_index(fd, b"".join(text))
+            elif index.settled(here, now):  # every name matched its line, and no line is dead
+                index.append(fd, index.stamp_line(index.dir_state(here)))
 
     @classmethod
-    def _checked(cls, fd: int, name: str) -> tuple[dict | str, dict | None]:
-        """(index row, document) of one capture file, or (why every reader skips it, None)."""
+    def _checked(cls, fd: int, name: str) -> tuple[dict | str, dict | None, bytes]:
+        """(index row, document, bytes) of one capture file, or (why every reader skips it, None, b"")."""
         try:
-            doc = cls._read_doc(fd, name)
-            return index.row_of(Capture.from_dict(doc)), doc
+            data = cls._read_file(fd, name)[0]
+        except CaptureFormatError as exc:
+            return str(exc), None, b""
+        return (*cls._checked_data(name, data), data)
+
+    @classmethod
+    def _checked_data(cls, name: str, data: bytes) -> tuple[dict | str, dict | None]:
+        try:
+            doc = cls._doc_of(name, data)
+            return index.row_of(_capture_type().from_dict(doc)), doc
         except CaptureFormatError as exc:
             return str(exc), None
 
     @classmethod
-    def _recheck(cls, fd: int, name: str, key: list[int], row: dict) -> tuple[dict | str, dict | None]:
-        """The document of a file the index has checked; checked again only if it changed since (its key)."""
+    def _reread(cls, fd: int, name: str, key: list[int] | None, row: dict) -> tuple[dict | str, dict | None, bytes]:
+        """The bytes of a file the index has checked; parsed and checked again only if it changed since (its key)."""
         try:
-            doc, st = cls._read_doc_stat(fd, name)
+            data, st = cls._read_file(fd, name)
         except CaptureFormatError as exc:
-            return str(exc), None
-        return cls._checked(fd, name) if index.key_of(st) != key else (row, doc)
+            return str(exc), None, b""
+        return (*cls._checked_data(name, data), data) if index.key_of(st) != key else (row, None, data)
 
     @staticmethod
     def _rewrite_index(fd: int, data: bytes) -> None:
@@ -317,7 +378,7 @@ class LocalStore:
                 if not self._exists(fd, f"{ident}.json"):
                     raise self._missing(ident) from None
                 raise CaptureFormatError(f"capture {ident}: {exc}", help=self._skip_help) from None
-        return doc, Capture.from_dict(doc)
+        return doc, _capture_type().from_dict(doc)
 
     _skip_help = "the file is kept as it is; `hangdump ls` lists what every command skips"
 
@@ -372,7 +433,7 @@ class LocalStore:
                     remove_stale_temps(tmp_fd)
                     stored = self._place(fd, tmp_fd, capture)
                     if stored.status != "unchanged":
-                        index.append(fd, stored.path.name, {**index.row_of(capture), "id": stored.id})
+                        index.append_row(fd, stored.path.name, {**index.row_of(capture), "id": stored.id})
                     return stored
                 finally:
                     os.close(tmp_fd)

@@ -164,10 +164,9 @@ def test_report_of_a_store_uses_no_capture_objects_and_classifies_once(tmp_path,
     assert "taken_at must be a number" in data.skipped[0].reason
     # models: one for the corrupt file's message, one per cluster's representative (re-read for its stack)
     assert len(built_models) == 1 + len(data.clusters)
-    # threads classified once per capture by the clustering, once more for the capture's own verdicts (the analysis
-    # API gives verdicts of a document, not of threads already classified), plus the representatives' verdicts (one
-    # per cluster in the analysis, one in the report)
-    assert len(classified) == 2 * len(docs) + 2 * len(data.clusters)
+    # threads classified once per capture (the clustering's classification gives the capture's own verdicts too),
+    # plus the representatives' verdicts (one per cluster in the analysis, one in the report)
+    assert len(classified) == len(docs) + 2 * len(data.clusters)
     # the idle threads are the ones the clustering classified as benign
     for i, doc in enumerate(docs):
         assert data.payload.idle[i] == frozenset(t.index for t in real_analyze(doc) if t.benign)
