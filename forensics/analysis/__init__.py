@@ -50,6 +50,11 @@ clustering computed (what the report needs to pick stuck threads without classif
     ``python``, ``lines``, ``frames``, ``paths``, ``thread_names``, ``hosts``; only what differs
     between members), and ``to_dict()`` for JSON.
 
+``digest(raw, threads) -> Digest`` and ``cluster_digests(pairs, load, rules=None, threshold=0.8)``: clustering
+in two steps, so that what it keeps of each capture (``Digest``: plain values and ``ThreadAnalysis``) can be
+cached by content (``forensics/store/cache.py``) and a capture seen before is neither parsed nor classified again;
+``load(ref)`` reads the representatives. ``cluster(captures)`` is the two steps in one.
+
 ``BenignRules(user=("mod:func", "mod:a+mod:b"))``: extra idle-by-design stacks (globs on
     normalized frame keys, ``+`` for "all of"); the defaults cover stdlib pools and servers.
 ``normalize_frame(kind, function, file, module) -> NFrame`` (``key``, ``module``,
@@ -77,10 +82,11 @@ from forensics.analysis.signature import ProcessSignature, ThreadSignature, fram
 from forensics.analysis.verdict import LockRef, ThreadRole, Verdict, verdicts_from
 
 __all__ = [
-    "CATEGORIES", "DEFAULT_BENIGN", "BenignRules", "Cluster", "LockRef", "Member", "NFrame", "ProcessAnalysis",
-    "ProcessSignature", "StackLine", "ThreadAnalysis", "ThreadRole", "ThreadSignature", "Verdict", "analyze",
-    "analyze_threads", "cluster", "cluster_paths", "frame_similarity", "normalize_frame", "normalize_thread_name",
-    "process_signature", "thread_similarity", "verdicts",
+    "CATEGORIES", "DEFAULT_BENIGN", "BenignRules", "Cluster", "Digest", "LockRef", "Member", "NFrame",
+    "ProcessAnalysis", "ProcessSignature", "Spot", "StackLine", "ThreadAnalysis", "ThreadRole", "ThreadSignature",
+    "Verdict", "analyze", "analyze_threads", "cluster", "cluster_digests", "cluster_paths", "digest",
+    "frame_similarity", "normalize_frame", "normalize_thread_name", "process_signature", "thread_similarity",
+    "verdicts",
 ]
 
 
@@ -176,4 +182,14 @@ def verdicts(capture: Any, read_source: bool = True, rules: BenignRules | None =
     return verdicts_from(raw, analyze_threads(raw, rules), read_source=read_source)
 
 
-from forensics.analysis.cluster import Cluster, Member, StackLine, cluster, cluster_paths
+from forensics.analysis.cluster import (
+    Cluster,
+    Digest,
+    Member,
+    Spot,
+    StackLine,
+    cluster,
+    cluster_digests,
+    cluster_paths,
+    digest,
+)

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from forensics.analysis.classify import BenignRules
+from forensics.analysis.classify import BenignRules, ThreadAnalysis
 from forensics.analysis.normalize import normalize_frame
 from forensics.analysis.signature import TOP_FRAMES, ProcessSignature, Runners, ThreadSignature, thread_similarity
 from forensics.analysis.verdict import KIND_ORDER
@@ -106,6 +106,52 @@ class Cluster:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class Spot:
+    """Where one culprit thread waits: its innermost application frame's function key, line and directory."""
+
+    function: str
+    line: int | None
+    directory: str | None
+    name: str | None  # the thread's name
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """What clustering keeps of one capture (``digest``), so that a capture seen before need not be parsed or
+    classified again: plain values and analysis dataclasses only (``store/cache.py`` keeps them by content)."""
+
+    member: Member
+    start_time: float | None
+    richness: int
+    blamed: tuple[ThreadAnalysis, ...]  # the threads the hang is blamed on (``blamed_threads``)
+    spots: tuple[Spot, ...]  # the culprits' blocking frames, in thread order
+
+
+def digest(raw: dict, threads: list, ref: Any = None) -> Digest:
+    """One capture (its dict and ``analyze_threads`` of it) as clustering needs it; ``ref`` names it if it has no id."""
+    from forensics.analysis import blamed_threads
+
+    blamed = blamed_threads(threads)
+    culprits = {t.index for t in blamed}
+    raw_threads = raw.get("threads") if isinstance(raw.get("threads"), list) else []
+    spots = []
+    for ta in threads:
+        if ta.index not in culprits or ta.blocking_frame is None:
+            continue
+        f = raw_threads[ta.index]["frames"][ta.blocking_frame]
+        file = f.get("file")
+        spots.append(Spot(ta.signature.frames[0] if ta.signature.frames else "?", f.get("line"),
+                          os.path.dirname(file) if isinstance(file, str) else None, ta.name or None))
+    ident = raw.get("id") if isinstance(raw.get("id"), str) else str(ref)
+    host = raw.get("host") if isinstance(raw.get("host"), str) else None
+    pid = raw.get("pid") if isinstance(raw.get("pid"), int) else None
+    taken = raw.get("taken_at") if isinstance(raw.get("taken_at"), (int, float)) else None
+    src = raw.get("source") if isinstance(raw.get("source"), str) else None
+    member = Member(ident, src, host, pid, taken, _python_version(raw, raw_threads))
+    return Digest(member, raw.get("start_time"), _richness(raw, raw_threads), blamed, tuple(spots))
+
+
 class _Group:
     __slots__ = ("blamed", "evidence", "lines", "members", "merged", "names", "paths", "procs", "ref", "ref_score",
                  "rep_id", "sig")
@@ -150,10 +196,9 @@ def _richness(raw: dict, threads: list) -> int:
 
 class _Clusterer:
     def __init__(self, rules: BenignRules | None, threshold: float, observe: Observer | None = None) -> None:
-        from forensics.analysis import analyze_threads, blamed_threads, process_signature
+        from forensics.analysis import analyze_threads, process_signature
 
         self._analyze = analyze_threads
-        self._blamed = blamed_threads
         self._sign = process_signature
         self.rules = rules
         self.threshold = threshold
@@ -162,43 +207,34 @@ class _Clusterer:
 
     def add(self, raw: dict, ref: Any) -> None:
         threads = self._analyze(raw, self.rules)
-        blamed = self._blamed(threads)
+        self.add_digest(digest(raw, threads, ref), ref)
+        if self.observe is not None:
+            self.observe(raw, threads)
+
+    def add_digest(self, d: Digest, ref: Any) -> None:
+        blamed = d.blamed
         key = tuple(sorted({(t.signature, t.chain, t.parked, t.category == "busy", t.family or "",
                              t.category == "gil-holder-blocked") for t in blamed}))
         g = self.groups.get(key)
         if g is None:
-            g = self.groups[key] = _Group(self._sign(threads, blamed=blamed), ref, blamed)
-        culprits = {t.index for t in blamed}
-        raw_threads = raw.get("threads") if isinstance(raw.get("threads"), list) else []
-        ident = raw.get("id") if isinstance(raw.get("id"), str) else str(ref)
-        host = raw.get("host") if isinstance(raw.get("host"), str) else None
-        pid = raw.get("pid") if isinstance(raw.get("pid"), int) else None
-        taken = raw.get("taken_at") if isinstance(raw.get("taken_at"), (int, float)) else None
-        src = raw.get("source") if isinstance(raw.get("source"), str) else None
-        g.members.append(Member(ident, src, host, pid, taken, _python_version(raw, raw_threads)))
-        score = _richness(raw, raw_threads)
-        if score > g.ref_score:
-            g.ref, g.ref_score, g.rep_id = ref, score, ident
-        g.procs.add((host, pid, raw.get("start_time")) if pid is not None else ident)
+            g = self.groups[key] = _Group(self._sign(blamed, blamed=blamed), ref, blamed)
+        m = d.member
+        g.members.append(m)
+        if d.richness > g.ref_score:
+            g.ref, g.ref_score, g.rep_id = ref, d.richness, m.id
+        g.procs.add((m.host, m.pid, d.start_time) if m.pid is not None else m.id)
         if len(g.lines) < 64:
             names = set()
-            for ta in threads:
-                if ta.index not in culprits or ta.blocking_frame is None:
-                    continue
-                f = raw_threads[ta.index]["frames"][ta.blocking_frame]
-                line, file = f.get("line"), f.get("file")
-                fn = ta.signature.frames[0] if ta.signature.frames else "?"
-                s = g.lines.setdefault(fn, set())
+            for spot in d.spots:
+                s = g.lines.setdefault(spot.function, set())
                 if len(s) < _CAP:
-                    s.add(line)
-                if isinstance(file, str) and len(g.paths) < _CAP:
-                    g.paths.add(os.path.dirname(file))
-                if ta.name:
-                    names.add(ta.name)
+                    s.add(spot.line)
+                if spot.directory is not None and len(g.paths) < _CAP:
+                    g.paths.add(spot.directory)
+                if spot.name:
+                    names.add(spot.name)
             if len(g.names) < _CAP:
                 g.names.add(frozenset(names))  # per member: what varies is which names differ between members
-        if self.observe is not None:
-            self.observe(raw, threads)
 
     # -- stage 2 -------------------------------------------------------------------------------
     def _sim(self, a: ThreadSignature, b: ThreadSignature, busy: frozenset) -> float:
@@ -481,6 +517,16 @@ def cluster(captures: Iterable[Any], rules: BenignRules | None = None,
         raw = _as_dict(cap)
         c.add(raw, raw)
     return _rank(_unique_titles(_unique_ids([_finish(lead, lead.ref, rules) for lead in c.merge()])))
+
+
+def cluster_digests(digests: Iterable[tuple[Digest, Any]], load: Callable[[Any], dict | None],
+                    rules: BenignRules | None = None, threshold: float = DEFAULT_THRESHOLD) -> list[Cluster]:
+    """Cluster captures already digested, as (``digest``, ref) pairs; ``load(ref)`` gives the document of a
+    cluster's representative (None if it is gone), the one capture per cluster analysed in full."""
+    c = _Clusterer(rules, threshold)
+    for d, ref in digests:
+        c.add_digest(d, ref)
+    return _rank(_unique_titles(_unique_ids([_finish(lead, load(lead.ref), rules) for lead in c.merge()])))
 
 
 def _load(path: str) -> dict:

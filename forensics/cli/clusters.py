@@ -14,6 +14,7 @@ from forensics.cli.common import (
     store_option,
     warn_skipped,
 )
+from forensics.errors import HangdumpError
 
 
 @click.command("clusters")
@@ -26,23 +27,33 @@ from forensics.cli.common import (
 @store_option
 def command(as_json, top, benign, threshold, since, until, host, pid, store_dir):
     """Group stored captures by hang cause and explain each group."""
-    from forensics.analysis import cluster
+    from forensics.analysis import cluster_digests
     from forensics.fleet.role import tally
+    from forensics.store.cache import analysed
     from forensics.store.local import Skipped
     from forensics.summary import local_time
     from forensics.termsafe import escape, json_text
 
-    def documents():  # the store's one reader: what `ls` skips is skipped here, with the same reason
-        for item in open_store(store_dir).scan_valid_docs(make_filter(since, until, host, pid)):
+    store = open_store(store_dir)
+
+    def digests():  # the store's one reader: what `ls` skips is skipped here, with the same reason
+        for item in analysed(store, make_filter(since, until, host, pid), rules):
             if isinstance(item, Skipped):
                 warn_skipped(item)
             else:
-                workers[item[1].get("id")] = (item[1].get("process") or {}).get("worker") or {}
-                yield item[1]
+                found = item[3]
+                workers[found.digest.member.id] = {k: v for k, v in zip(("framework", "role", "task"), found.worker) if v}
+                yield found.digest, item[0]
+
+    def load(path):
+        try:
+            return store.read(path.stem)[0]
+        except HangdumpError:  # gone or unreadable since it was read
+            return None
 
     workers: dict = {}  # capture id -> process.worker (celery/gunicorn role and task)
     rules = benign_rules(benign, store_dir)
-    clusters = cluster(documents(), rules=rules, threshold=threshold)
+    clusters = cluster_digests(digests(), load, rules=rules, threshold=threshold)
     if top is not None:
         clusters = clusters[:top]
     if as_json:
@@ -60,7 +71,7 @@ def command(as_json, top, benign, threshold, since, until, host, pid, store_dir)
         click.echo(f"#{i} {escape(c.title)}")
         click.echo(f"    cluster {c.id}  [{c.category}]  {c.processes} process(es), {c.hosts} host(s), "
                    f"{c.days} day(s), {len(c.members)} capture(s)  seen {seen}")
-        for line in (_verdict(open_store(store_dir), c, rules) or "(no verdict)").splitlines():
+        for line in (_verdict(store, c, rules) or "(no verdict)").splitlines():
             click.echo(f"    {line}")
         if c.stack:
             click.echo(f"    stack of thread {escape(repr(c.thread))} (leaf first; > marks where it waits):")
@@ -88,7 +99,6 @@ def _verdict(store, c, rules) -> str:
     capture, so that a name holding a line break cannot add a line (escaping the finished text could not tell
     the verdict's own line breaks from a name's)."""
     from forensics.analysis import analyze
-    from forensics.errors import HangdumpError
     from forensics.termsafe import capture, escape
 
     try:

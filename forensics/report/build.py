@@ -21,6 +21,7 @@ from forensics.model import Capture
 from forensics.report import facts
 from forensics.report.payload import Payload
 from forensics.report.render import ClusterView, RepresentativeThread, StackLine
+from forensics.store.fileio import parse_json
 from forensics.store.local import Filter, LocalStore, Skipped
 
 if TYPE_CHECKING:
@@ -77,14 +78,14 @@ def _gc_paused() -> Iterator[None]:
 
 def collect(store: LocalStore, flt: Filter | None = None, progress: bool | None = None,
             rules: BenignRules | None = None, event_log: str | None = None) -> ReportData:
-    """Read, check, encode and cluster the store in one pass over its files; no ``Capture`` object is built.
+    """Read, encode and cluster the store in one pass over its files; no ``Capture`` object is built.
 
-    Each document is encoded into the payload, handed to the clustering (which classifies its threads
-    once, and tells us which ones are idle by design), then dropped: memory holds the compact tables,
-    not the documents. The representatives' files are read again, one per cluster, for their stacks.
+    Each capture comes with its analysis (``store/cache.py``: from the cache when its bytes were seen before, else
+    classified once and cached), is encoded into the payload and dropped: memory holds the compact tables and the
+    clustering's digests, not the documents. The representatives' files are read again, one per cluster.
     """
     from forensics import analysis
-    from forensics.analysis.verdict import verdicts_from
+    from forensics.store.cache import analysed
 
     payload = Payload()
     skipped: list[Skipped] = []
@@ -92,35 +93,36 @@ def collect(store: LocalStore, flt: Filter | None = None, progress: bool | None 
     enabled = sys.stderr.isatty() if progress is None else progress
     with _gc_paused(), progress_bar("reading captures", len(store.paths()) if enabled else 0, enabled) as wrap:
 
-        def documents() -> Iterator[dict]:
-            for item in wrap(store.scan_docs()):
+        def digests() -> Iterator[tuple[analysis.Digest, Path]]:
+            for item in wrap(analysed(store, flt, rules)):
                 if isinstance(item, Skipped):
                     skipped.append(item)
                     continue
-                path, doc = item
+                path, data, doc, found = item
                 try:
-                    ci = payload.add(doc, flt)
+                    ci = payload.add(doc if doc is not None else parse_json(data))
                 except CaptureFormatError as exc:
                     skipped.append(Skipped(path, str(exc)))
                     continue
-                if ci is not None:
-                    paths.append(path)
-                    yield doc
+                paths.append(path)
+                payload.set_idle(ci, found.idle)
+                payload.set_verdicts(ci, found.verdicts, found.site)
+                yield found.digest, path
 
-        def observe(raw: dict, threads: list) -> None:  # the document documents() just yielded
-            ci = len(paths) - 1
-            payload.set_idle(ci, (t.index for t in threads if t.benign))
-            # without reading source files: a fraction of the cost; the cluster's verdict (read with source) names locks
-            found = verdicts_from(raw, threads, read_source=False)  # the threads just classified: not again
-            payload.set_verdicts(ci, ((v.kind, v.text) for v in found[:3]), call_site(found[0]) if found else None)
+        loaded: dict[Path, tuple[Capture, dict] | None] = {}  # representatives, read once for the analysis and _view
 
-        clusters = analysis.cluster(documents(), rules=rules, observe=observe)
+        def load(path: Path) -> tuple[Capture, dict] | None:
+            if path not in loaded:
+                loaded[path] = _representative(store, path)
+            return loaded[path]
+
+        clusters = analysis.cluster_digests(digests(), lambda path: (load(path) or (None, None))[1], rules=rules)
     for ci, role in enumerate(facts.roles(payload)):
         payload.set_role(ci, role)
     by_id = {ident: i for i, ident in enumerate(payload.ids)}
     for ident, text in facts.followups(str(store.root), payload.ids, event_log).items():
         payload.set_followup(by_id[ident], text)
-    views = tuple(_view(cl, payload, store, paths, by_id, rules) for cl in clusters)
+    views = tuple(_view(cl, payload, load, paths, by_id, rules) for cl in clusters)
     return ReportData(payload, views, skipped)
 
 
@@ -132,17 +134,6 @@ VARIES_LABELS = {
     "thread_names": "thread names",
     "hosts": "hosts",
 }
-
-
-def call_site(verdict) -> str | None:
-    """Where the culprit threads of a verdict are in the application: ``settle() at billing.py:41`` (↔ for a cycle)."""
-    roles = verdict.roles if verdict.kind == "deadlock" else verdict.roles[:1]
-    sites: list[str] = []
-    for r in roles:
-        site = f"{r.function}() at {r.location}" if r.function else r.location
-        if site and site not in sites:
-            sites.append(site)
-    return " \u2194 ".join(sites) or None
 
 
 def readable_member(payload: Payload, members: Iterable[int], preferred: int | None, limit: int = 256) -> int | None:
@@ -175,15 +166,16 @@ def _representative(store: LocalStore, path: Path) -> tuple[Capture, dict] | Non
     return capture, doc
 
 
-def _view(cl, payload: Payload, store: LocalStore, paths: list[Path], by_id: dict[str, int],
-          rules: BenignRules | None = None) -> ClusterView:
+
+def _view(cl, payload: Payload, load: Callable[[Path], tuple[Capture, dict] | None], paths: list[Path],
+          by_id: dict[str, int], rules: BenignRules | None = None) -> ClusterView:
     from forensics import analysis
 
     members = tuple(by_id[m.id] for m in cl.members if m.id in by_id)
     rep_index = readable_member(payload, members, by_id.get(cl.representative, members[0] if members else None))
     threads: list[RepresentativeThread] = []
     varying_keys = {entry.split(": ", 1)[0] for entry in cl.varies.get("lines", ())}
-    loaded = _representative(store, paths[rep_index]) if rep_index is not None else None
+    loaded = load(paths[rep_index]) if rep_index is not None else None
     if loaded is not None:
         rep, raw = loaded
         pa = analysis.analyze(raw, rules)

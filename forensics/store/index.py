@@ -146,13 +146,14 @@ def append_row(fd: int, name: str, row: dict) -> None:
         append(fd, line(name, key_of(os.stat(name, dir_fd=fd, follow_symlinks=False)), row))
 
 
-def replace(fd: int, tmp_fd: int, temp: tuple[str, int], data: bytes) -> None:
-    """Put ``data`` in place of the index: written to the temp file ``temp`` (in ``tmp_fd``), then renamed."""
-    name, tfd = temp
+def replace(fd: int, tmp_fd: int, temp: tuple[str, int], data: bytes, name: str = NAME) -> None:
+    """Put ``data`` in place of the index (or of the file ``name`` in ``fd``): written to the temp file ``temp``
+    (in ``tmp_fd``), then renamed."""
+    tmp, tfd = temp
     try:
         write_all(tfd, data)
-        os.rename(name, NAME, src_dir_fd=tmp_fd, dst_dir_fd=fd)
+        os.rename(tmp, name, src_dir_fd=tmp_fd, dst_dir_fd=fd)
     finally:
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(name, dir_fd=tmp_fd)
+            os.unlink(tmp, dir_fd=tmp_fd)
         os.close(tfd)

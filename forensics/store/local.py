@@ -21,7 +21,7 @@ import hashlib
 import os
 import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -114,6 +114,7 @@ class LocalStore:
         self.root = Path(root) if root is not None else default_root()
         self.captures_dir = self.root / "captures"
         self.cores_dir = self.root / "cores"
+        self.cache_dir = self.root / "cache"  # store/cache.py: each capture's analysis, by content
         self._workdir_locks: dict[str, int] = {}  # core_workdir's directories and the descriptors that lock them
 
     # -- the captures directory -------------------------------------------------------------------
@@ -249,7 +250,7 @@ class LocalStore:
             if isinstance(item, Skipped):
                 yield item
                 continue
-            path, data, doc = item
+            path, data, _, doc = item
             if doc is None:
                 try:
                     doc = self._doc_of(path.name, data)
@@ -258,25 +259,36 @@ class LocalStore:
                     continue
             yield path, doc
 
-    def scan_bytes(self, flt: Filter | None = None) -> Iterator[tuple[Path, bytes, dict | None] | Skipped]:
-        """(path, the file's bytes, its document if it was checked just now, else None) of every capture passing
-        the filter, oldest first, and what ``scan_checked`` skips. None means the index checked this file as it
-        is (same inode, size, mtime, ctime): the bytes are a valid capture whose id is the file's name. For
-        callers that cache by content (``store/cache.py``) and need not parse what they have seen before."""
+    def scan_bytes(self, flt: Filter | None = None, known: Callable[[Path, bytes], bool] | None = None,
+                   ) -> Iterator[tuple[Path, bytes, dict, dict | None] | Skipped]:
+        """(path, the file's bytes, its index row, its document or None) of every capture passing the filter,
+        oldest first, and what ``scan_checked`` skips. For callers that cache by content (``store/cache.py``).
+
+        The document is None when the bytes need no parsing: ``known(path, data)`` said the caller already knows
+        them for a checked capture (its cache has them), or, without ``known``, the index checked this file as it
+        is (same inode, size, mtime, ctime). Any other file is parsed and checked here, as every reader checks it."""
         flt = flt or Filter()
         for fd, name, key, value, doc, data in self._indexed(flt):
             path = self.captures_dir / name
             if isinstance(value, str):
                 yield Skipped(path, value)
                 continue
-            if doc is None:  # the index vouched for it: read it, and check it again only if it changed since
-                value, doc, data = self._reread(fd, name, key, value)
+            if doc is None:  # the index knows it: read it, and check it again unless it is known as it is now
+                try:
+                    data, st = self._read_file(fd, name)
+                except CaptureFormatError as exc:
+                    yield Skipped(path, str(exc))
+                    continue
+                if known(path, data) if known is not None else index.key_of(st) == key:
+                    yield path, data, value, None
+                    continue
+                value, doc = self._checked_data(name, data)
                 if isinstance(value, str):
                     yield Skipped(path, value)
                     continue
                 if not flt.accepts_values(value["taken_at"], value["host"], value["pid"]):
                     continue
-            yield path, data, doc
+            yield path, data, value, doc
 
     def _indexed(self, flt: Filter) -> Iterator[tuple[int, str, list[int] | None, dict | str, dict | None, bytes]]:
         """(captures fd, file name, key, row or skip reason, document and bytes if it was read here) of every file
@@ -346,15 +358,6 @@ class LocalStore:
             return index.row_of(_capture_type().from_dict(doc)), doc
         except CaptureFormatError as exc:
             return str(exc), None
-
-    @classmethod
-    def _reread(cls, fd: int, name: str, key: list[int] | None, row: dict) -> tuple[dict | str, dict | None, bytes]:
-        """The bytes of a file the index has checked; parsed and checked again only if it changed since (its key)."""
-        try:
-            data, st = cls._read_file(fd, name)
-        except CaptureFormatError as exc:
-            return str(exc), None, b""
-        return (*cls._checked_data(name, data), data) if index.key_of(st) != key else (row, None, data)
 
     @staticmethod
     def _rewrite_index(fd: int, data: bytes) -> None:

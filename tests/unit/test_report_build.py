@@ -162,11 +162,17 @@ def test_report_of_a_store_uses_no_capture_objects_and_classifies_once(tmp_path,
     data = build.collect(store, progress=False)
     assert data.count == 2 and [s.path.name for s in data.skipped] == [f"{zz}.json"]
     assert "taken_at must be a number" in data.skipped[0].reason
-    # models: one for the corrupt file's message, one per cluster's representative (re-read for its stack)
-    assert len(built_models) == 1 + len(data.clusters)
-    # threads classified once per capture (the clustering's classification gives the capture's own verdicts too),
-    # plus the representatives' verdicts (one per cluster in the analysis, one in the report)
+    # models: one per new file, built once by the store's reader to check it (the corrupt one's gives its message),
+    # one per cluster's representative (re-read for its stack)
+    assert len(built_models) == len(docs) + 1 + len(data.clusters)
+    # threads classified once per capture, plus the representatives' verdicts (in the analysis and in the report)
     assert len(classified) == len(docs) + 2 * len(data.clusters)
+    built_models.clear()
+    classified.clear()
+    again = build.collect(store, progress=False)  # seen before: checked and analysed already, nothing is again
+    assert len(built_models) == len(again.clusters) and len(classified) == 2 * len(again.clusters)
+    assert again.payload.doc() == data.payload.doc() and again.clusters == data.clusters
+    assert [s.reason for s in again.skipped] == [s.reason for s in data.skipped]
     # the idle threads are the ones the clustering classified as benign
     for i, doc in enumerate(docs):
         assert data.payload.idle[i] == frozenset(t.index for t in real_analyze(doc) if t.benign)

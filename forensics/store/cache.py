@@ -1,0 +1,385 @@
+"""Each capture's analysis, cached by content beside the store: `report` and `clusters` classify a capture once in
+its life, not once per run, and do not even parse a capture they have seen before.
+
+``ROOT/cache/analysis-<namespace>.jsonl``: one line ``<key> <entry>`` per capture content, where
+
+* ``key`` = blake2b(namespace, then the capture file's bytes): a changed capture is another key;
+* ``namespace`` = blake2b of the cache format, hangdump's version, the source of every module that decides the
+  result (the analysis package, the model that checks a capture, this module) and the benign rule set (library
+  defaults, the store's ``benign.txt`` and ``--benign``). Changing any of them changes every key, so a stale entry
+  cannot even be looked up; the files of all but the newest few namespaces are removed.
+
+An entry is written only for bytes that were checked (the file name is the id, the model accepts them), so a hit
+means: a valid capture, already analysed; nothing is parsed or checked again. One file, not one per capture:
+creating a file costs about 1 ms on a journalled disk, 100 s for a store of 100k captures. Lines are appended in
+batches, each in one ``O_APPEND`` write (concurrent runs never interleave); a torn line is a miss. A run over every
+capture rewrites the file atomically (temp file, rename) when most of it is dead. Entries are read defensively
+(JSON, never pickle: anyone who can write the store could otherwise run code as the reader; every field checked):
+a damaged or foreign entry is a miss and is written again. The cache never fails a command: a store that cannot be
+written is analysed every time.
+"""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import json
+import os
+import typing
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import NoneType, UnionType
+from typing import TYPE_CHECKING, Any
+
+from forensics.errors import CaptureFormatError
+from forensics.store import index
+from forensics.store.fileio import parse_json, read_regular, write_all
+from forensics.store.local import TMP_DIR, Filter, Skipped, _new_temp, remove_stale_temps
+
+if TYPE_CHECKING:
+    from forensics.analysis import BenignRules, Digest, Verdict
+
+FORMAT = "hangdump.analysis-cache/1"
+_PREFIX = "analysis-"
+_KEEP = 4  # namespaces kept (several --benign sets in turn); older ones are removed
+_MAX_FILE = 4 << 30
+_KEY_LEN = 32
+_BATCH = 1 << 20
+_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_APPEND = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+
+
+@dataclass(frozen=True, slots=True)
+class Analysed:
+    """What `report` and `clusters` need of one capture besides its document."""
+
+    digest: Digest  # what the clustering keeps (analysis.digest)
+    idle: tuple[int, ...]  # threads idle by design (left out of flame graphs)
+    verdicts: tuple[tuple[str, str], ...]  # the first three verdicts, (kind, text), no source file read
+    site: str | None  # the first verdict's call site (``call_site``)
+    worker: tuple[str, str, str]  # process.worker's framework, role and task ("" when not known)
+
+
+def call_site(verdict: Verdict) -> str | None:
+    """Where the culprit threads of a verdict are in the application: ``settle() at billing.py:41`` (↔ for a cycle)."""
+    roles = verdict.roles if verdict.kind == "deadlock" else verdict.roles[:1]
+    sites: list[str] = []
+    for r in roles:
+        site = f"{r.function}() at {r.location}" if r.function else r.location
+        if site and site not in sites:
+            sites.append(site)
+    return " \u2194 ".join(sites) or None
+
+
+def analyse(doc: dict, rules: BenignRules | None) -> Analysed:
+    """One checked capture document, classified once: its digest, idle threads, verdicts and worker role."""
+    from forensics.analysis import analyze_threads, digest
+    from forensics.analysis.verdict import verdicts_from
+
+    threads = analyze_threads(doc, rules)
+    found = verdicts_from(doc, threads, read_source=False)
+    p = doc.get("process")
+    worker = (p.get("worker") if isinstance(p, dict) else None) or {}
+    return Analysed(
+        digest=digest(doc, threads),
+        idle=tuple(t.index for t in threads if t.benign),
+        verdicts=tuple((v.kind, v.text) for v in found[:3]),
+        site=call_site(found[0]) if found else None,
+        worker=tuple(str(worker.get(k) or "") for k in ("framework", "role", "task")),  # type: ignore[arg-type]
+    )
+
+
+# -- a JSON form of frozen dataclasses, checked field by field on the way back --------------------------------
+
+Decode = Callable[[Any], Any]
+
+
+def _bad(what: str) -> CaptureFormatError:
+    return CaptureFormatError(f"cache entry: {what}")
+
+
+def _decoder(t: Any, seen: dict[type, Decode]) -> Decode:
+    """A function turning the JSON form of a value of type ``t`` back into it; raises for anything else."""
+    if t in (str, bool, int):
+        def exact(v: Any) -> Any:
+            if type(v) is not t:
+                raise _bad(f"expected {t.__name__}")
+            return v
+        return exact
+    if t is float:
+        def number(v: Any) -> Any:
+            if type(v) is not float and type(v) is not int:
+                raise _bad("expected a number")
+            return v
+        return number
+    origin, args = typing.get_origin(t), typing.get_args(t)
+    if origin in (UnionType, typing.Union) and len(args) == 2 and NoneType in args:
+        inner = _decoder(next(a for a in args if a is not NoneType), seen)
+        return lambda v: None if v is None else inner(v)
+    if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
+        item = _decoder(args[0], seen)
+
+        def many(v: Any) -> tuple:
+            if type(v) is not list:
+                raise _bad("expected a list")
+            return tuple([item(x) for x in v])
+        return many
+    if origin is tuple and args:
+        items = [_decoder(a, seen) for a in args]
+
+        def fixed(v: Any) -> tuple:
+            if type(v) is not list or len(v) != len(items):
+                raise _bad(f"expected {len(items)} values")
+            return tuple([f(x) for f, x in zip(items, v)])
+        return fixed
+    if dataclasses.is_dataclass(t) and isinstance(t, type):
+        return _record(t, seen)
+    raise TypeError(f"no JSON form for {t!r}")  # a field type this cache does not know: the cache is off
+
+
+def _record(cls: type, seen: dict[type, Decode]) -> Decode:
+    """A dataclass is stored as the list of its fields' values, in field order (the namespace covers the order)."""
+    if cls in seen:
+        return seen[cls]
+    import forensics.analysis
+
+    hints = typing.get_type_hints(cls, localns=vars(forensics.analysis))  # Analysed names analysis types lazily
+    fields = [f.name for f in dataclasses.fields(cls)]
+    decoders: list[Decode] = []
+
+    def record(v: Any) -> Any:
+        if type(v) is not list or len(v) != len(decoders):
+            raise _bad(f"expected the {len(decoders)} fields of {cls.__name__}")
+        return cls(*[f(x) for f, x in zip(decoders, v)])
+    seen[cls] = record
+    decoders.extend(_decoder(hints[name], seen) for name in fields)
+    return record
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_encode(v) for v in value]
+    if dataclasses.is_dataclass(value):
+        return [_encode(getattr(value, f.name)) for f in dataclasses.fields(value)]
+    return value
+
+
+# -- the cache -------------------------------------------------------------------------------------------------
+
+def namespace(rules: BenignRules | None) -> str | None:
+    """What every key of this cache depends on besides the capture (None: a source could not be read, no cache)."""
+    import forensics.analysis
+    import forensics.model
+    from forensics.analysis import NO_RULES
+
+    h = hashlib.blake2b(digest_size=16)
+    h.update(f"{FORMAT}\0{forensics.__version__}\0".encode())
+    folder = os.path.dirname(forensics.analysis.__file__)
+    try:
+        sources = sorted(os.path.join(folder, n) for n in os.listdir(folder) if n.endswith(".py"))
+        for path in (*sources, forensics.model.__file__, __file__):
+            with open(path, "rb") as fh:
+                h.update(os.path.basename(path).encode() + b"\0" + fh.read() + b"\0")
+    except (OSError, TypeError):
+        return None
+    r = rules or NO_RULES
+    h.update(json.dumps([list(map(list, r.library)), list(r.user)]).encode())
+    return h.hexdigest()
+
+
+class Cache:
+    """Analyses by capture content, in one append-only file per namespace (``open``); any failure is a miss."""
+
+    def __init__(self, root_fd: int | None, ns: str, decode: Decode | None) -> None:
+        self._fd, self._decode = root_fd, decode
+        self._name = f"{_PREFIX}{ns}.jsonl"
+        self._prefix = hashlib.blake2b(ns.encode(), digest_size=16)
+        self._data = b""
+        self._at: dict[bytes, tuple[int, int]] = {}  # key -> where its entry is in _data
+        self._lines = 0
+        self._pending: list[bytes] = []
+        self._size = 0
+        self.used: set[bytes] = set()  # keys looked up with success or added
+
+    @classmethod
+    @contextlib.contextmanager
+    def open(cls, root: Path | None, rules: BenignRules | None) -> Iterator[Cache]:
+        """The cache under ``root`` (``ROOT/cache``) for these rules; one that keeps nothing if it cannot be used.
+        New entries are appended as they come (in batches) and when it closes."""
+        ns = namespace(rules) if root is not None else None
+        try:
+            decode = _record(Analysed, {})
+        except (TypeError, NameError):
+            decode = None
+        fd = _open_root(root) if root is not None and ns is not None and decode is not None else None
+        cache = cls(fd, ns or "", decode)
+        try:
+            if fd is not None:
+                cache._load()
+                with contextlib.suppress(OSError):
+                    os.utime(cache._name, dir_fd=fd, follow_symlinks=False)  # in use: the newest namespace
+                _prune(fd)
+            yield cache
+        finally:
+            if fd is not None:
+                cache._flush()
+                os.close(fd)
+
+    @property
+    def active(self) -> bool:
+        return self._fd is not None
+
+    def _load(self) -> None:
+        try:
+            self._data = read_regular(self._name, dir_fd=self._fd, limit=_MAX_FILE)[0]
+        except CaptureFormatError:  # none yet (or not a regular file: then writing it fails too)
+            return
+        data, at = self._data, self._at
+        pos, end = 0, len(data)
+        while pos < end:
+            nl = data.find(b"\n", pos)
+            if nl < 0:
+                nl = end  # a torn last line: its entry fails to parse, and is written again
+            if nl - pos > _KEY_LEN and data[pos + _KEY_LEN] == 32:  # "<key> <entry>"
+                at[data[pos:pos + _KEY_LEN]] = (pos + _KEY_LEN + 1, nl)
+            self._lines += 1
+            pos = nl + 1
+
+    def key(self, data: bytes) -> bytes:
+        h = self._prefix.copy()
+        h.update(data)
+        return h.hexdigest().encode()
+
+    def get(self, key: bytes, ident: str) -> tuple[list, Analysed] | None:
+        """(filter values, analysis) of the capture ``ident`` whose bytes have this key, or None."""
+        where = self._at.get(key)
+        if where is None or self._decode is None:
+            return None
+        try:
+            e = json.loads(self._data[where[0]:where[1]])
+            if type(e) is not list or len(e) != 3 or e[0] != ident or type(e[1]) is not list or len(e[1]) != 3:
+                return None
+            taken, host, pid = e[1]
+            if type(taken) not in (int, float) or type(host) is not str or (pid is not None and type(pid) is not int):
+                return None
+            found = e[1], self._decode(e[2])
+        except (CaptureFormatError, TypeError, ValueError, RecursionError):
+            return None
+        self.used.add(key)
+        return found
+
+    def put(self, key: bytes, ident: str, where: list, analysed: Analysed) -> None:
+        """Keep an analysis: one line, appended with the others of this batch in one write."""
+        if self._fd is None:
+            return
+        line = key + b" " + json.dumps([ident, where, _encode(analysed)], separators=(",", ":")).encode() + b"\n"
+        self._pending.append(line)  # ASCII (json's escapes): lone surrogates too
+        self._size += len(line)
+        self.used.add(key)
+        if self._size >= _BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        """Append the pending lines in one ``O_APPEND`` write (never interleaved with another writer's)."""
+        if not self._pending:
+            return
+        data, self._pending, self._size = b"".join(self._pending), [], 0
+        with contextlib.suppress(OSError):
+            fd = os.open(self._name, _APPEND, 0o600, dir_fd=self._fd)
+            try:
+                write_all(fd, data)
+            finally:
+                os.close(fd)
+
+    def compact(self) -> None:
+        """Drop the entries not used by this run (call after a run over every capture): rewritten whole, atomically,
+        when they are most of the file (captures removed, rewritten, or analysed before a change of namespace)."""
+        if self._fd is None or self._lines < 1024 or self._lines < 2 * len(self.used):
+            return
+        self._flush()
+        kept = [b"%s %s\n" % (k, self._data[a:b]) for k, (a, b) in self._at.items() if k in self.used]
+        with contextlib.suppress(OSError, CaptureFormatError):
+            kept += [ln + b"\n" for ln in read_regular(self._name, dir_fd=self._fd, limit=_MAX_FILE)[0]
+                     [len(self._data):].split(b"\n") if ln[:_KEY_LEN] in self.used]  # appended by this run
+            tmp_fd = os.open(TMP_DIR, _DIR, dir_fd=self._fd)
+            try:
+                index.replace(self._fd, tmp_fd, _new_temp(tmp_fd), b"".join(kept), self._name)
+            finally:
+                os.close(tmp_fd)
+
+
+def _open_root(root: Path) -> int | None:
+    """A descriptor of ``ROOT/cache`` (made if needed; never through a symbolic link) with its ``.tmp``; dead temp
+    files removed. None if the store cannot hold a cache."""
+    try:
+        os.makedirs(root, mode=0o700, exist_ok=True)
+        fd = os.open(root, _DIR)
+    except OSError:
+        return None
+    try:
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(TMP_DIR, 0o700, dir_fd=fd)
+        tmp_fd = os.open(TMP_DIR, _DIR, dir_fd=fd)
+        try:
+            remove_stale_temps(tmp_fd)
+        finally:
+            os.close(tmp_fd)
+    except OSError:
+        pass  # reading still works; compaction will not
+    return fd
+
+
+def _prune(base: int) -> None:
+    """Remove all but the newest namespaces' files."""
+    spaces = []
+    for name in os.listdir(base):
+        with contextlib.suppress(OSError):
+            st = os.stat(name, dir_fd=base, follow_symlinks=False)
+            if name.startswith(_PREFIX) and name.endswith(".jsonl"):
+                spaces.append((st.st_mtime_ns, name))
+    for _, name in sorted(spaces, reverse=True)[_KEEP:]:
+        with contextlib.suppress(OSError):
+            os.unlink(name, dir_fd=base)
+
+
+def analysed(store: Any, flt: Filter | None, rules: BenignRules | None,
+             ) -> Iterator[tuple[Path, bytes, dict | None, Analysed] | Skipped]:
+    """(path, bytes, document if it was parsed, analysis) of every capture passing the filter, oldest first, and
+    what the store's reader skips. A capture seen before (same bytes, same namespace) comes from the cache
+    unparsed; any other is checked by the store's reader, analysed once, and cached.
+
+    ``store``: one with ``scan_bytes`` and ``cache_dir`` (None: no cache, every capture is analysed)."""
+    flt = flt or Filter()
+    with Cache.open(store.cache_dir, rules) as cache:
+        hits: dict[str, tuple[list, Analysed]] = {}  # at most the one scan_bytes just asked about
+
+        def known(path: Path, data: bytes) -> bool:
+            hits.clear()
+            hit = cache.get(cache.key(data), path.stem)
+            if hit is not None:
+                hits[path.stem] = hit
+            return hit is not None
+
+        for item in store.scan_bytes(flt, known if cache.active else None):
+            if isinstance(item, Skipped):
+                yield item
+                continue
+            path, data, row, doc = item
+            hit = hits.pop(path.stem, None) if doc is None else None
+            if hit is not None:
+                if flt.accepts_values(*hit[0]):
+                    yield path, data, None, hit[1]
+                continue
+            if doc is None:  # no cache, and the store's index checked these bytes: only parsed
+                try:
+                    doc = parse_json(data)
+                except CaptureFormatError as exc:
+                    yield Skipped(path, str(exc))
+                    continue
+            found = analyse(doc, rules)
+            if cache.active:
+                cache.put(cache.key(data), path.stem, [row["taken_at"], row["host"], row["pid"]], found)
+            yield path, data, doc, found
+        if flt == Filter():  # every capture was looked up: what was not is dead
+            cache.compact()

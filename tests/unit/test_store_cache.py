@@ -1,0 +1,174 @@
+"""The analysis cache (store/cache.py): whatever happens to the captures, the rules or the cache file, what report
+and clusters get equals a fresh analysis of the captures as they are now; and a capture seen before is not
+analysed again."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from forensics import analysis
+from forensics.analysis import BenignRules
+from forensics.model import Capture
+from forensics.store import cache
+from forensics.store.local import Filter, LocalStore, Skipped
+
+DATA = Path(__file__).parent.parent / "data"
+
+
+def _doc(i: int, **changes) -> dict:
+    doc = json.loads((DATA / "capture_deadlock_py311.json").read_text())
+    doc.update(id=f"2026010{i}T000000.000Z-h{i}-{i}-aaaaaa", taken_at=1767225600.0 + i * 86400, host=f"h{i}", pid=i,
+               **changes)
+    return doc
+
+
+def _store(tmp_path, docs: list[dict]) -> LocalStore:
+    store = LocalStore(tmp_path)
+    for d in docs:
+        store.put(Capture.from_dict(d))
+    return store
+
+
+@pytest.fixture
+def analysed_ids(monkeypatch) -> list[str]:
+    """The ids of the captures whose threads get classified (the real classification, counted)."""
+    seen: list[str] = []
+    real = analysis.analyze_threads
+    monkeypatch.setattr(analysis, "analyze_threads", lambda raw, rules=None: seen.append(raw["id"]) or real(raw, rules))
+    return seen
+
+
+def _run(store: LocalStore, rules: BenignRules | None = None, flt: Filter | None = None) -> dict[str, cache.Analysed]:
+    out = {}
+    for item in cache.analysed(store, flt, rules):
+        assert not isinstance(item, Skipped), item
+        out[item[0].stem] = item[3]
+    return out
+
+
+def _fresh(store: LocalStore, rules: BenignRules | None = None) -> dict[str, cache.Analysed]:
+    """What the cache must agree with: every capture read and analysed now."""
+    return {c.id: cache.analyse(doc, rules) for doc, c in store.scan_checked()}
+
+
+def _cache_file(store: LocalStore) -> Path:
+    [path] = [p for p in store.cache_dir.iterdir() if p.name.endswith(".jsonl")]
+    return path
+
+
+def test_a_capture_seen_before_is_neither_parsed_nor_analysed_again(tmp_path, analysed_ids):
+    store = _store(tmp_path, [_doc(1), _doc(2)])
+    first = _run(store)
+    assert sorted(analysed_ids) == sorted(first) and first == _fresh(store)
+    analysed_ids.clear()
+    items = list(cache.analysed(store, None, None))
+    assert analysed_ids == [] and all(doc is None for _, _, doc, _ in items)  # from the cache, unparsed
+    assert {p.stem: a for p, _, _, a in items} == first
+    assert {p.stem for p, _, _, _ in cache.analysed(store, Filter(host="h2"), None)} == {_doc(2)["id"]}
+
+
+def test_a_changed_capture_never_gets_the_verdict_of_what_it_was(tmp_path, analysed_ids):
+    store = _store(tmp_path, [_doc(1), _doc(2)])
+    before = _run(store)
+    path = store.captures_dir / f"{_doc(1)['id']}.json"
+    doc = json.loads(path.read_text())
+    doc["threads"] = [t for t in doc["threads"] if t["name"] != "worker-b"]  # no more deadlock
+    path.write_text(json.dumps(doc))  # rewritten in place: same name, other bytes
+    analysed_ids.clear()
+    after = _run(store)
+    assert analysed_ids == [doc["id"]]
+    assert after == _fresh(store) and after[doc["id"]] != before[doc["id"]]
+    assert before[doc["id"]].verdicts[0][0] == "deadlock" != after[doc["id"]].verdicts[0][0]
+
+
+def test_other_benign_rules_never_get_the_verdicts_of_the_old_ones(tmp_path, analysed_ids):
+    store = _store(tmp_path, [_doc(1)])
+    plain = _run(store)
+    rules = BenignRules(user=("dl:t1",))  # worker-a's stack, now idle by design
+    ruled = _run(store, rules)
+    assert ruled == _fresh(store, rules) and ruled != plain
+    assert 1 in next(iter(ruled.values())).idle and 1 not in next(iter(plain.values())).idle
+    analysed_ids.clear()
+    assert _run(store) == plain and _run(store, rules) == ruled and analysed_ids == []  # both kept
+
+
+def test_benign_txt_of_the_store_changes_what_clusters_says(tmp_path):
+    import subprocess
+    import sys
+
+    store = _store(tmp_path, [_doc(1), _doc(2)])
+
+    def clusters() -> list[dict]:
+        res = subprocess.run([sys.executable, "-m", "forensics", "clusters", "--json", "--store", str(store.root)],
+                             capture_output=True, text=True, check=True)
+        return json.loads(res.stdout)
+
+    before = clusters()
+    assert clusters() == before
+    (store.root / "benign.txt").write_text("dl:t1\ndl:t2\n")
+    after = clusters()
+    assert [c["category"] for c in before] == ["deadlock"] and [c["category"] for c in after] != ["deadlock"]
+
+
+@pytest.mark.parametrize("damage", ["garbage", "torn", "wrong types", "other capture", "foreign key"])
+def test_a_damaged_cache_entry_is_ignored_and_written_again(tmp_path, analysed_ids, damage):
+    store = _store(tmp_path, [_doc(1), _doc(2)])
+    want = _run(store)
+    path = _cache_file(store)
+    lines = path.read_bytes().splitlines()
+    key, _, entry = lines[0].partition(b" ")
+    ident = json.loads(entry)[0]
+    e = json.loads(entry)
+    if damage == "garbage":
+        lines[0] = key + b" \x00{not json"
+    elif damage == "torn":
+        lines[0] = lines[0][: len(lines[0]) // 2]
+    elif damage == "wrong types":
+        e[2][2][0][0] = 7  # a verdict kind that is not a string
+        lines[0] = key + b" " + json.dumps(e).encode()
+    elif damage == "other capture":
+        e[0] = json.loads(lines[1].partition(b" ")[2])[0]  # an entry that claims another id
+        lines[0] = key + b" " + json.dumps(e).encode()
+    else:
+        lines[0] = b"0" * 32 + b" " + entry
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    analysed_ids.clear()
+    assert _run(store) == want and analysed_ids == [ident]
+    analysed_ids.clear()
+    assert _run(store) == want and analysed_ids == []  # the appended entry now answers
+
+
+def test_a_symlinked_or_unusable_cache_only_costs_time(tmp_path, analysed_ids):
+    import shutil
+
+    store = _store(tmp_path, [_doc(1)])
+    want = _fresh(store)
+    analysed_ids.clear()
+    store.cache_dir.mkdir()
+    victim = tmp_path / "victim"
+    victim.write_text("keep")
+    os.symlink(victim, store.cache_dir / f"analysis-{cache.namespace(None)}.jsonl")
+    assert _run(store) == want and _run(store) == want
+    assert victim.read_text() == "keep" and len(analysed_ids) == 2  # never read or written through the link
+    shutil.rmtree(store.cache_dir)
+    store.cache_dir.write_text("not a directory")
+    assert _run(store) == want
+
+
+def test_a_run_over_every_capture_drops_dead_entries(tmp_path):
+    store = _store(tmp_path, [_doc(1)])
+    capture = store.captures_dir / f"{_doc(1)['id']}.json"
+    for n in range(3):  # the capture rewritten again and again: each version's entry stays until compacted
+        capture.write_text(json.dumps(_doc(1, source=f"v{n}")))
+        _run(store)
+    path = _cache_file(store)
+    lines = path.read_bytes().splitlines(keepends=True)
+    assert len(lines) == 3
+    path.write_bytes(lines[0] * 2000 + b"".join(lines))  # many dead lines
+    _run(store, flt=Filter(host="h1"))  # not a run over every capture: nothing can be called dead
+    assert len(path.read_bytes().splitlines()) == 2003
+    assert _run(store) == _fresh(store)
+    assert path.read_bytes().splitlines(keepends=True) == lines[-1:]
