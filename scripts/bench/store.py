@@ -7,14 +7,19 @@ page cache, each command runs in a fresh process, alternating with its floor, --
   ls        against a plain directory listing (`ls -1 captures/`)           target <= 0.3 s
   report    against reading and json-parsing every file (a fresh python)   target <= 2x
   clusters  against the same parse                                         target <= 1.5x
-Usage: python scripts/bench/store.py [--ref HEAD] [--sizes 10000,100000] [--commands ls,report,clusters]
-                                     [--rounds 3]
+The store is one nobody wrote to in the last seconds (its index stamped, index.py), and its analysis cache
+(store/cache.py) holds every capture, as after the first report of the day; report-cold and clusters-cold remove
+the cache before each run (outside the timing): the first run after an upgrade, or over a month of new captures.
+Usage: python scripts/bench/store.py [--ref HEAD] [--sizes 10000,100000] [--rounds 3]
+                                     [--commands ls,report,clusters,report-cold,clusters-cold]
 """
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import tempfile
+import time
 
 from common import installed, paired, store_of, timed, versus
 
@@ -30,7 +35,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--ref", default="HEAD", help="git revision to install and measure")
     ap.add_argument("--sizes", default="10000,100000")
-    ap.add_argument("--commands", default="ls,report,clusters")
+    ap.add_argument("--commands", default="ls,report,clusters,report-cold,clusters-cold")
     ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
     bin_dir = installed(args.ref)
@@ -39,19 +44,23 @@ def main() -> None:
     print(f"hangdump {args.ref} installed in {bin_dir.parent}; medians of {args.rounds} alternating runs")
     for n in (int(s) for s in args.sizes.split(",")):
         root = str(store_of(n))
-        floors = {
-            "ls": ("directory listing", lambda root=root: timed(["ls", "-1", os.path.join(root, "captures")])),
-            "report": ("json parse", lambda root=root: timed([python, "-c", PARSE, root])),
-            "clusters": ("json parse", lambda root=root: timed([python, "-c", PARSE, root])),
-        }
+        parse = ("json parse", lambda root=root: timed([python, "-c", PARSE, root]))
+        floors = {"ls": ("directory listing", lambda root=root: timed(["ls", "-1", os.path.join(root, "captures")])),
+                  "report": parse, "clusters": parse, "report-cold": parse, "clusters-cold": parse}
         argv = {"ls": ["ls"], "report": ["report", "--out", out], "clusters": ["clusters"]}
+        timed([hangdump, "ls", "--store", root])  # the index of this version, built if it is not there
+        time.sleep(2.1)  # index.py stamps only a directory that has not changed for 2 s
         for cmd in args.commands.split(","):
             name, floor = floors[cmd]
-            m = paired({
-                "floor": floor,
-                "ours": lambda root=root, args=argv[cmd]: timed([hangdump, *args, "--store", root]),
-            }, args.rounds)
-            print(f"{cmd:8} {n:7} captures  {name:17} {m['floor']:8.3f} s  hangdump {m['ours']:8.3f} s  "
+            base = cmd.removesuffix("-cold")
+
+            def ours(root=root, cmd=cmd, run=(hangdump, *argv[base], "--store", root)) -> float:
+                if cmd.endswith("-cold"):
+                    shutil.rmtree(os.path.join(root, "cache"), ignore_errors=True)
+                return timed(list(run))
+
+            m = paired({"floor": floor, "ours": ours}, args.rounds)
+            print(f"{cmd:13} {n:7} captures  {name:17} {m['floor']:8.3f} s  hangdump {m['ours']:8.3f} s  "
                   f"{versus(m['ours'], m['floor'])}", flush=True)
 
 
