@@ -3,8 +3,8 @@ its life, not once per run, and do not even parse a capture they have seen befor
 
 ``ROOT/cache/analysis-<namespace>.jsonl``: one line ``<key> <entry>`` per capture content, where
 
-* ``key`` = blake2b(namespace, then the capture file's bytes): a changed capture is another key;
-* ``namespace`` = blake2b of the cache format, hangdump's version, the source of every module that decides the
+* ``key`` = sha256(namespace, then the capture file's bytes), 128 bits of it: a changed capture is another key;
+* ``namespace`` = sha256 of the cache format, hangdump's version, the source of every module that decides the
   result (the analysis package, the model that checks a capture, this module) and the benign rule set (library
   defaults, the store's ``benign.txt`` and ``--benign``). Changing any of them changes every key, so a stale entry
   cannot even be looked up; the files of all but the newest few namespaces are removed.
@@ -188,7 +188,7 @@ def namespace(rules: BenignRules | None) -> str | None:
     import forensics.model
     from forensics.analysis import NO_RULES
 
-    h = hashlib.blake2b(digest_size=16)
+    h = hashlib.sha256()
     h.update(f"{FORMAT}\0{forensics.__version__}\0".encode())
     folder = os.path.dirname(forensics.analysis.__file__)
     try:
@@ -200,7 +200,7 @@ def namespace(rules: BenignRules | None) -> str | None:
         return None
     r = rules or NO_RULES
     h.update(json.dumps([list(map(list, r.library)), list(r.user)]).encode())
-    return h.hexdigest()
+    return h.hexdigest()[:32]
 
 
 class Cache:
@@ -209,7 +209,7 @@ class Cache:
     def __init__(self, root_fd: int | None, ns: str, decode: Decode | None) -> None:
         self._fd, self._decode = root_fd, decode
         self._name = f"{_PREFIX}{ns}.jsonl"
-        self._prefix = hashlib.blake2b(ns.encode(), digest_size=16)
+        self._prefix = hashlib.sha256(ns.encode())
         self._data = b""
         self._at: dict[bytes, tuple[int, int]] = {}  # key -> where its entry is in _data
         self._lines = 0
@@ -264,7 +264,7 @@ class Cache:
     def key(self, data: bytes) -> bytes:
         h = self._prefix.copy()
         h.update(data)
-        return h.hexdigest().encode()
+        return h.hexdigest()[:_KEY_LEN].encode()  # sha256: with the CPU's SHA instructions, 2.5x blake2b's speed
 
     def get(self, key: bytes, ident: str) -> tuple[list, Analysed] | None:
         """(filter values, analysis) of the capture ``ident`` whose bytes have this key, or None."""

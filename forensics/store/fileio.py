@@ -67,13 +67,14 @@ def read_regular(name: str, dir_fd: int | None = None, limit: int = MAX_FILE_BYT
             raise _too_big(shown, st.st_size, limit)
         chunks, total = [], 0
         while True:
-            chunk = os.read(fd, min(1 << 20, limit + 1 - total))
-            if not chunk:
-                break
+            want = min(max(st.st_size + 1 - total, 1 << 16), 1 << 20, limit + 1 - total)
+            chunk = os.read(fd, want)
             chunks.append(chunk)
             total += len(chunk)
             if total > limit:  # grew while we read it
                 raise _too_big(shown, total, limit)
+            if len(chunk) < want:  # a regular file reads short only at its end: no read just to see nothing
+                break
         return b"".join(chunks), st
     except OSError as exc:
         raise CaptureFormatError(f"cannot read {shown}: {exc.strerror or exc}") from None

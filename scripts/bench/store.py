@@ -7,7 +7,8 @@ page cache, each command runs in a fresh process, alternating with its floor, --
   ls        against a plain directory listing (`ls -1 captures/`)           target <= 0.3 s
   report    against reading and json-parsing every file (a fresh python)   target <= 2x
   clusters  against the same parse                                         target <= 1.5x
-The store is one nobody wrote to in the last seconds (its index stamped, index.py), and its analysis cache
+Beside the wall times, the median CPU time (user + system) of hangdump's runs: on a loaded machine it is what
+the wall time would be on an idle one, near enough. The store is one nobody wrote to in the last seconds (its index stamped, index.py), and its analysis cache
 (store/cache.py) holds every capture, as after the first report of the day; report-cold and clusters-cold remove
 the cache before each run (outside the timing): the first run after an upgrade, or over a month of new captures.
 Usage: python scripts/bench/store.py [--ref HEAD] [--sizes 10000,100000] [--rounds 3]
@@ -17,7 +18,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
+import statistics
 import tempfile
 import time
 
@@ -29,6 +32,12 @@ PARSE = ("import json, os, sys\n"
          "    if n.endswith('.json') and not n.startswith('.'):\n"
          "        with open(os.path.join(d, n), 'rb') as fh:\n"
          "            json.loads(fh.read())\n")
+
+
+def _children_cpu() -> float:
+    """User + system seconds of the children waited for so far: on a loaded machine, what the wall time hides."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 
 
 def main() -> None:
@@ -54,14 +63,19 @@ def main() -> None:
             name, floor = floors[cmd]
             base = cmd.removesuffix("-cold")
 
-            def ours(root=root, cmd=cmd, run=(hangdump, *argv[base], "--store", root)) -> float:
+            cpu: list[float] = []
+
+            def ours(root=root, cmd=cmd, run=(hangdump, *argv[base], "--store", root), cpu=cpu) -> float:
                 if cmd.endswith("-cold"):
                     shutil.rmtree(os.path.join(root, "cache"), ignore_errors=True)
-                return timed(list(run))
+                before = _children_cpu()
+                wall = timed(list(run))
+                cpu.append(_children_cpu() - before)
+                return wall
 
             m = paired({"floor": floor, "ours": ours}, args.rounds)
             print(f"{cmd:13} {n:7} captures  {name:17} {m['floor']:8.3f} s  hangdump {m['ours']:8.3f} s  "
-                  f"{versus(m['ours'], m['floor'])}", flush=True)
+                  f"{versus(m['ours'], m['floor'])}  cpu {statistics.median(cpu[1:]):7.3f} s", flush=True)
 
 
 if __name__ == "__main__":
