@@ -96,7 +96,8 @@ def _entry(e: Any, raw: bytes, entries: dict[str, Entry]) -> list[int] | None:
         if shape in _ROW_SHAPES:
             name = e[0]
             if name.endswith(".json") and is_capture_id(name[:-5]):
-                entries[name] = (e[1:5], dict(zip(FIELDS, (name[:-5], *e[5:]))), raw)
+                entries[name] = (e[1:5], {"id": name[:-5], "host": e[5], "pid": e[6], "taken_at": e[7], "method": e[8],
+                                          "trigger": e[9], "threads": e[10], "source": e[11], "cmdline": e[12]}, raw)
         elif shape == _SKIP_SHAPE and e[0].endswith(".json") and not e[0].startswith(".") and "/" not in e[0]:
             entries[e[0]] = (e[1:5], e[5], raw)
     elif type(e) is dict and list(e) == ["dir"] and type(e["dir"]) is list and len(e["dir"]) == 3 \
@@ -110,7 +111,7 @@ def parse(data: bytes) -> tuple[dict[str, Entry], int, list[int] | None]:
     name wins. Also how many lines there were, and the stamp if the last line is one. One json.loads for the whole
     index when every line is whole (100k small loads cost more than the stat of every file); line by line when one
     is torn."""
-    lines = [ln for ln in data.split(b"\n") if ln.strip()]
+    lines = [ln for ln in data.split(b"\n") if ln]  # (a line of blanks makes the whole parse fail: then line by line)
     entries: dict[str, Entry] = {}
     stamp = None
     try:

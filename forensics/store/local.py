@@ -309,9 +309,10 @@ class LocalStore:
             except OSError as exc:
                 raise self._error(False, exc.strerror or str(exc)) from None
             if stamp is not None and stamp == index.dir_state(here):
+                everything = flt == Filter()
                 for name in sorted(known):
                     key, value, _ = known[name]
-                    if _accepts(flt, value):
+                    if everything or _accepts(flt, value):
                         yield fd, name, key, value, None, b""
                 return
             try:
