@@ -7,8 +7,8 @@ page cache, each command runs in a fresh process, alternating with its floor, --
   ls        against a plain directory listing (`ls -1 captures/`)           target <= 0.3 s
   report    against reading and json-parsing every file (a fresh python)   target <= 2x
   clusters  against the same parse                                         target <= 1.5x
-Beside the wall times, the median CPU time (user + system) of hangdump's runs: on a loaded machine it is what
-the wall time would be on an idle one, near enough. The store is one nobody wrote to in the last seconds (its index stamped, index.py), and its analysis cache
+Beside the wall times, the median CPU times (user + system) of the floor and of hangdump, and their ratio: on a
+loaded machine they are what the wall times would be on an idle one, near enough. The store is one nobody wrote to in the last seconds (its index stamped, index.py), and its analysis cache
 (store/cache.py) holds every capture, as after the first report of the day; report-cold and clusters-cold remove
 the cache before each run (outside the timing): the first run after an upgrade, or over a month of new captures.
 Usage: python scripts/bench/store.py [--ref HEAD] [--sizes 10000,100000] [--rounds 3]
@@ -34,10 +34,16 @@ PARSE = ("import json, os, sys\n"
          "            json.loads(fh.read())\n")
 
 
-def _children_cpu() -> float:
-    """User + system seconds of the children waited for so far: on a loaded machine, what the wall time hides."""
-    r = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return r.ru_utime + r.ru_stime
+def _with_cpu(fn, into: list[float]):
+    """``fn`` (a timed run), also adding the user + system seconds of the process it waited for to ``into``: on a
+    loaded machine, what the wall time hides."""
+    def run() -> float:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        wall = fn()
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        into.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+        return wall
+    return run
 
 
 def main() -> None:
@@ -63,19 +69,18 @@ def main() -> None:
             name, floor = floors[cmd]
             base = cmd.removesuffix("-cold")
 
-            cpu: list[float] = []
+            cpu: dict[str, list[float]] = {"floor": [], "ours": []}
 
-            def ours(root=root, cmd=cmd, run=(hangdump, *argv[base], "--store", root), cpu=cpu) -> float:
+            def ours(root=root, cmd=cmd, run=(hangdump, *argv[base], "--store", root)) -> float:
                 if cmd.endswith("-cold"):
                     shutil.rmtree(os.path.join(root, "cache"), ignore_errors=True)
-                before = _children_cpu()
-                wall = timed(list(run))
-                cpu.append(_children_cpu() - before)
-                return wall
+                return timed(list(run))
 
-            m = paired({"floor": floor, "ours": ours}, args.rounds)
+            m = paired({k: _with_cpu(fn, cpu[k]) for k, fn in (("floor", floor), ("ours", ours))}, args.rounds)
+            c = {k: statistics.median(v[1:]) for k, v in cpu.items()}  # without the warm-up round
             print(f"{cmd:13} {n:7} captures  {name:17} {m['floor']:8.3f} s  hangdump {m['ours']:8.3f} s  "
-                  f"{versus(m['ours'], m['floor'])}  cpu {statistics.median(cpu[1:]):7.3f} s", flush=True)
+                  f"{versus(m['ours'], m['floor'])}   cpu {c['floor']:7.3f} s / {c['ours']:7.3f} s  "
+                  + (f"{c['ours'] / c['floor']:5.2f}x" if c["floor"] >= 0.05 else "-"), flush=True)
 
 
 if __name__ == "__main__":
