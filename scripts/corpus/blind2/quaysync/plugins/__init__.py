@@ -1,0 +1,1 @@
+"""EDI codec plugins, imported by name."""
