@@ -29,9 +29,7 @@ import json
 import os
 import random
 import re
-import selectors
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -42,6 +40,10 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
+sys.path.insert(0, str(REPO))
+
+from forensics.hangs import kill_group, python_interpreters, read_ready
+
 APP = HERE / "quaysync"
 PY_SPY = Path(os.environ.get("PY_SPY") or REPO / ".venv" / "bin" / "py-spy")
 
@@ -91,6 +93,7 @@ CAUSES: dict[str, Cause] = {
 SYSCALLS = {"futex": {202}, "recv": {0, 45}, "connect": {42}, "poll": {7, 271}, "wait4": {61}, "flock": {73},
             "sleep": {35, 230}}
 
+SUPPORTED = ("3.9", "3.10", "3.11", "3.12", "3.13")
 RELEASES = {"3.2.0": 0, "3.2.1": 5, "3.3.0": 9, "3.3.2": 14}
 MODES = {"inline": 4, "threaded": 2, "threaded-event": 1, "supervised": 1, "executor": 2}
 ENTRIES = {"console-script": 4, "runpy": 3, "ops": 2}
@@ -127,20 +130,6 @@ class Variant:
         return f"{self.index:04d}-{self.cause}-py{self.python.replace('.', '')}{'-native' if self.native else ''}.json"
 
 
-def interpreters() -> dict[str, str]:
-    """"3.9" .. "3.13" -> the newest pyenv build of each (no free-threaded or dev builds)."""
-    root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "versions"
-    found: dict[str, tuple[tuple[int, ...], str]] = {}
-    for entry in root.iterdir() if root.is_dir() else ():
-        m = re.fullmatch(r"3\.(9|1[0-3])\.(\d+)", entry.name)
-        exe = entry / "bin" / f"python3.{m.group(1)}" if m else None
-        if exe and os.access(exe, os.X_OK):
-            key, version = f"3.{m.group(1)}", (int(m.group(1)), int(m.group(2)))
-            if key not in found or found[key][0] < version:
-                found[key] = (version, str(exe))
-    return {k: p for k, (_, p) in sorted(found.items(), key=lambda kv: kv[1][0])}
-
-
 def shifted(text: str, seed: int) -> str:
     """The same module with comment/blank lines inserted before some statements: only line numbers move."""
     if not seed:
@@ -156,22 +145,16 @@ def shifted(text: str, seed: int) -> str:
     return "".join(out)
 
 
+TOPS = ("opt/quaysync", "srv/quaysync", "var/lib/quaysync", "home/harbor")
+
+
 class Roots:
-    """Install roots made on demand under `prefix`; `cleanup()` removes what was created."""
+    """Install roots made on demand under `prefix`; `cleanup()` removes the top directories this run made."""
 
     def __init__(self, prefix: Path) -> None:
         self.prefix = prefix
         self.made: dict[tuple[str, str, str], tuple[str, Path, str | None, str]] = {}
-        self.created: list[Path] = []
-
-    def _mkdir(self, path: Path) -> Path:
-        top = path
-        while not top.parent.exists():
-            top = top.parent
-        if not top.exists():
-            self.created.append(top)
-        path.mkdir(parents=True, exist_ok=True)
-        return path
+        self.fresh = [prefix / top for top in TOPS if not (prefix / top).exists()]
 
     def get(self, kind: str, release: str, python: str, base: str) -> tuple[str, Path, str | None, str]:
         """(interpreter, bin directory of the console scripts, PYTHONPATH or None, import root) of one install."""
@@ -187,20 +170,21 @@ class Roots:
             site, exe = home / "app", base
         elif kind == "venv":
             home = p / "var" / "lib" / "quaysync" / "venvs" / f"qs-{tag}-cp{py}"
-            self._mkdir(home.parent)
+            home.parent.mkdir(parents=True, exist_ok=True)
             if not (home / "bin" / "python").exists():
                 subprocess.run([base, "-m", "venv", "--without-pip", str(home)], check=True)
             site, exe = home / "lib" / f"python{python}" / "site-packages", str(home / "bin" / "python")
         else:
             home = p / "home" / "harbor" / "deploy" / f"quaysync-{release}"
             site, exe = home / "src", base
-        self._mkdir(site)
+        site.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(site / "quaysync", ignore_errors=True)
         for src in APP.rglob("*.py"):
             target = site / "quaysync" / src.relative_to(APP)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(shifted(src.read_text(), RELEASES[release] * 101 + len(src.name)))
-        bindir = self._mkdir(home / "bin")
+        bindir = home / "bin"
+        bindir.mkdir(exist_ok=True)
         for name, module in SCRIPTS.items():
             (bindir / name).write_text(CONSOLE_SCRIPT.format(python=exe, module=module))
             (bindir / name).chmod(0o755)
@@ -209,7 +193,7 @@ class Roots:
         return self.made[key]
 
     def cleanup(self) -> None:
-        for path in self.created:
+        for path in self.fresh:
             shutil.rmtree(path, ignore_errors=True)
 
 
@@ -264,24 +248,6 @@ def plan(per_cause: int, pythons: list[str], seed: int, only: list[str]) -> list
     return [Variant(**{**asdict(v), "index": i + 1}) for i, v in enumerate(variants)]
 
 
-def read_ready(proc: subprocess.Popen, deadline: float) -> dict | None:
-    """The JSON of the first `READY {json}` line on the child's stdout, or None at EOF/deadline."""
-    seen = b""
-    with selectors.DefaultSelector() as sel:
-        sel.register(proc.stdout, selectors.EVENT_READ)
-        while time.monotonic() < deadline:
-            for line in seen.split(b"\n")[:-1]:
-                if line.startswith(b"READY "):
-                    return json.loads(line[6:])
-            if not sel.select(max(deadline - time.monotonic(), 0)):
-                continue
-            chunk = os.read(proc.stdout.fileno(), 65536)
-            if not chunk:
-                return None
-            seen += chunk
-    return None
-
-
 def _state(pid: int, tid: int) -> str:
     try:
         return Path(f"/proc/{pid}/task/{tid}/syscall").read_text().split()[0]
@@ -312,19 +278,6 @@ def wait_settled(info: dict, timeout: float = 30.0, polls: int = 3) -> None:
             raise NotSettled(f"threads did not settle: {states}")
         streak = streak + 1 if settled(info) else 0
         time.sleep(0.05)
-
-
-def kill_group(proc: subprocess.Popen) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=30)
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        try:
-            os.killpg(proc.pid, 0)
-        except (ProcessLookupError, PermissionError):
-            return
-        time.sleep(0.02)
 
 
 @contextlib.contextmanager
@@ -372,7 +325,7 @@ def run_variant(v: Variant, roots: Roots, pythons: dict[str, str], captures: Pat
             with open(tmp / "stderr.txt", "wb") as err:
                 proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err, env=env,
                                         cwd=str(tmp), start_new_session=True)
-            info = read_ready(proc, time.monotonic() + 90)
+            info, _ = read_ready(proc, time.monotonic() + 90)
             if info is None:
                 raise NotSettled(f"no READY: {(tmp / 'stderr.txt').read_text()[-600:]}")
             wait_settled(info)
@@ -408,9 +361,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root-prefix", type=Path, default=Path("/"),
                         help="where the /opt, /srv, /var/lib, /home install roots are made (removed afterwards)")
     args = parser.parse_args(argv)
-    pythons = interpreters()
-    if not pythons:
-        raise SystemExit("no CPython 3.9-3.13 under pyenv")
+    # realpath: a virtualenv's python (ours) stands for its base interpreter
+    pythons = {k: os.path.realpath(p) for k, p in python_interpreters((3, 9)).items() if k in SUPPORTED}
     variants = plan(args.per_cause, list(pythons), args.seed, args.only)
     captures = args.out / "captures"
     shutil.rmtree(captures, ignore_errors=True)
