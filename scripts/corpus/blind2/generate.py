@@ -154,7 +154,15 @@ class Roots:
     def __init__(self, prefix: Path) -> None:
         self.prefix = prefix
         self.made: dict[tuple[str, str, str], tuple[str, Path, str | None, str]] = {}
-        self.fresh = [prefix / top for top in TOPS if not (prefix / top).exists()]
+        self.fresh = {self._outermost_missing(prefix / top) for top in TOPS} - {None}
+
+    @staticmethod
+    def _outermost_missing(path: Path) -> Path | None:
+        if path.exists():
+            return None
+        while not path.parent.exists():
+            path = path.parent
+        return path
 
     def get(self, kind: str, release: str, python: str, base: str) -> tuple[str, Path, str | None, str]:
         """(interpreter, bin directory of the console scripts, PYTHONPATH or None, import root) of one install."""
