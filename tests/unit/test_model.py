@@ -91,3 +91,16 @@ def test_summary_groups_alike_threads_into_one_row():
     assert "worker-a +50 alike" in summary  # the 50 copies join the original thread's row
     assert len(summary.splitlines()) < 20
     assert "pool-49" in render_full(big)  # show keeps every thread
+
+
+def test_compact_text_is_exactly_what_json_dumps_writes():
+    """to_json builds the text from pieces (a shared frame encoded once): the bytes must be json.dumps' own."""
+    shared = {"name": "wait\u202e\x1b", "filename": "/srv/app/\u00e9t\u00e9.py", "line": 3}
+    own = {"name": "run", "filename": "/srv/app/jobs.py", "line": 9, "locals": [{"name": "k", "repr": "'\\udcff'"}]}
+    dump = [{"thread_id": i, "os_thread_id": 100 + i, "thread_name": ["", "w\n", None][i % 3], "owns_gil": False,
+             "frames": [shared, own, {"name": "0x7f00", "module": "/lib/libc.so.6"}]} for i in range(4)]
+    c = Capture(id="c", host="h", pid=1, taken_at=1.5, method="py-spy", threads=threads_from_pyspy(dump),
+                options={"native": True}, tool_versions={"py-spy": "0.4"})
+    assert c.threads[0].frames[0] is c.threads[3].frames[0]
+    for capture in (c, c.with_changes(threads=()), Capture.from_json((DATA / "capture_deadlock_py311.json").read_text())):
+        assert capture.to_json() == json.dumps(capture.to_dict(), separators=(",", ":"), ensure_ascii=False)
