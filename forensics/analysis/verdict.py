@@ -124,12 +124,21 @@ def _where(f: dict | None) -> str:
 
 
 def _role(
-    ta: ThreadAnalysis, t: dict, read_source: bool, facts_seen: dict[tuple[str | None, int | None], LockFacts]
+    ta: ThreadAnalysis, t: dict, read_source: bool, facts_seen: dict[tuple[str | None, int | None], LockFacts],
+    stacks_seen: dict[tuple, tuple] | None = None,
 ) -> tuple[ThreadRole, bool]:
     """The thread's role, with the locks the source says it holds and awaits; also whether the source was read.
 
     ``facts_seen`` memoizes lock_facts per (file, line) for one capture: a pool repeats the same frames.
+    ``stacks_seen`` memoizes the rest per stack and category: a pool's threads share their frame dicts (the
+    capture's to_dict), so a stack already seen is known by the identity of its frames.
     """
+    frames = t.get("frames")
+    key = (ta.blocking_frame, ta.category, tuple(map(id, frames))) if stacks_seen is not None and isinstance(
+        frames, list) else None
+    seen = stacks_seen.get(key) if key is not None else None
+    if seen is not None:
+        return ThreadRole(ta.index, ta.tid, ta.name, ta.category, *seen[0]), seen[1]
     f = _frame_at(t, ta.blocking_frame)
     function = normalize_frame(f.get("kind"), f.get("function"), f.get("file"), f.get("module")).function if f else None
     holds: list[LockRef] = []
@@ -160,8 +169,10 @@ def _role(
                 ref = LockRef(name, file, at, facts.ident.get(name))
                 if all(h.name != name or h.key() != ref.key() or ref.key() is None for h in holds):
                     holds.append(ref)
-    return ThreadRole(ta.index, ta.tid, ta.name, ta.category, function, _where(f), tuple(holds), waits,
-                      statement), readable
+    found = (function, _where(f), tuple(holds), waits, statement)
+    if key is not None:
+        stacks_seen[key] = (found, readable)
+    return ThreadRole(ta.index, ta.tid, ta.name, ta.category, *found), readable
 
 
 def _holding_besides(roles: dict[int, ThreadRole], threads: set[int]) -> list[ThreadRole]:
@@ -189,12 +200,13 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
     roles: dict[int, ThreadRole] = {}
     unreadable = set()
     facts_seen: dict[tuple[str | None, int | None], LockFacts] = {}
+    stacks_seen: dict[tuple, tuple] = {}
     for ta in threads:
         if ta.benign or ta.category in (C.IDLE,):
             continue
         t = raw_threads[ta.index] if isinstance(raw_threads[ta.index], dict) else {}
         # every thread's source is read: the holder of a lock is as often stuck in I/O or a loop as in a wait
-        role, readable = _role(ta, t, read_source, facts_seen)
+        role, readable = _role(ta, t, read_source, facts_seen, stacks_seen)
         if role.waits_for is not None and ta.category in (C.UNKNOWN, C.GIL_WAIT) and ta.syscall in (None, "futex"):
             # the source says the frame is on a `with lock:` / `lock.acquire()` line: a lock wait
             role = replace(role, category=C.LOCK_WAIT)
