@@ -64,7 +64,7 @@ def _leftovers(pid: int) -> tuple[int, bool, dict[int, int]]:
     tracer, stopped, running = 0, False, {}
     for tid in procraw.thread_ids(pid):
         try:
-            text = procraw.read_bytes(f"/proc/{pid}/task/{tid}/status")
+            text = procraw.read_record(f"/proc/{pid}/task/{tid}/status")
         except OSError:  # the thread just exited
             continue
         state = _field(text, b"\nState:")[:1]
