@@ -10,23 +10,27 @@
    would write instead: a sequential shell loop of py-spy dumps (target <= 0.6x) and `xargs -P <cores>`
    (target <= 1.1x).
 The package measured is a clean export of --ref installed with `pip install .` into a scratch venv.
-Usage: python scripts/bench/collect.py [--ref HEAD] [--runs 9] [--threads 5,200,1000] [--shapes deep,shallow]
-                                       [--native both|no|yes] [--pool 20] [--pool-only | --no-pool]
+Usage: python scripts/bench/collect.py [--ref HEAD] [--base REF,...] [--runs 9] [--threads 5,200,1000]
+                                       [--shapes deep,shallow] [--native both|no|yes] [--pool 20] [--pool-only | --no-pool]
+--base: other revisions measured in the same alternating runs (before/after on the same load).
 """
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shlex
 import shutil
+import statistics
 import sys
 import tempfile
 
 from common import cores, installed, paired, spawn, stop, timed, versus
 
 
-def single(bin_dir, shape: str, threads: int, natives: list[bool], runs: int, env: dict) -> None:
-    hangdump, pyspy, python = (str(bin_dir / n) for n in ("hangdump", "py-spy", "python"))
+def single(bin_dir, shape: str, threads: int, natives: list[bool], runs: int, env: dict, bases: dict) -> None:
+    """``bases``: ref -> bin dir of other installed revisions, measured in the same alternating runs."""
+    pyspy, python = (str(bin_dir / n) for n in ("py-spy", "python"))
     target = spawn(threads, python, shape)
     try:
         pid = str(target.pid)
@@ -34,15 +38,30 @@ def single(bin_dir, shape: str, threads: int, natives: list[bool], runs: int, en
             n = next(int(line.split()[1]) for line in fh if line.startswith("Threads:"))
         for native in natives:
             flag = ["--native"] if native else []
-            m = paired({
-                "py-spy": lambda flag=flag: timed([pyspy, "dump", "--json", "--pid", pid, *flag]),
-                "hangdump": lambda flag=flag: timed([hangdump, "collect", "--pid", pid, *flag], env),
-            }, runs)
+            cpu: dict[str, list[float]] = {}
+            commands = {"py-spy": ([pyspy, "dump", "--json", "--pid", pid, *flag], None)}
+            for name, where in [*bases.items(), ("hangdump", bin_dir)]:
+                commands[name] = ([str(where / "hangdump"), "collect", "--pid", pid, *flag], env)
+            fns = {name: lambda name=name, argv=argv, e=e, cpu=cpu: cpu_timed(cpu, name, argv, e)
+                   for name, (argv, e) in commands.items()}
+            m = paired(fns, runs)
+            spy_cpu = statistics.median(cpu["py-spy"])
             label = f"{shape:7} {n:5} threads{' --native' if native else '':9}"
-            print(f"{label}  py-spy {m['py-spy'] * 1000:8.1f} ms  hangdump {m['hangdump'] * 1000:8.1f} ms  "
-                  f"{versus(m['hangdump'], m['py-spy'])}", flush=True)
+            shown = [f"{name} {m[name] * 1000:8.1f} ms  {versus(m[name], m['py-spy'])}  "
+                     f"cpu {(statistics.median(cpu[name]) - spy_cpu) * 1000:+7.1f} ms" for name in [*bases, "hangdump"]]
+            print(f"{label}  py-spy {m['py-spy'] * 1000:8.1f} ms  " + "  |  ".join(shown), flush=True)
     finally:
         stop([target])
+
+
+def cpu_timed(cpu: dict[str, list[float]], name: str, argv: list[str], env: dict | None = None) -> float:
+    """timed(argv), also recording the user+sys CPU of the command and the children it waited for (py-spy under
+    hangdump) in cpu[name]: on a loaded machine the work done, where the wall time is also the wait for a core."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall = timed(argv, env)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu.setdefault(name, []).append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return wall
 
 
 def pool(bin_dir, size: int, runs: int, env: dict) -> None:
@@ -71,6 +90,7 @@ def pool(bin_dir, size: int, runs: int, env: dict) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--ref", default="HEAD", help="git revision to install and measure")
+    ap.add_argument("--base", default="", help="other revisions (comma-separated) measured in the same runs")
     ap.add_argument("--runs", type=int, default=9)
     ap.add_argument("--threads", default="5,200,1000")
     ap.add_argument("--shapes", default="deep,shallow")
@@ -81,16 +101,18 @@ def main() -> None:
     which.add_argument("--no-pool", action="store_true")
     args = ap.parse_args()
     bin_dir = installed(args.ref)
+    bases = {ref: installed(ref) for ref in args.base.split(",") if ref}
     store = tempfile.mkdtemp(prefix="hangdump-bench-")
     env = dict(os.environ, HANGDUMP_HOME=store)
     natives = {"both": [False, True], "no": [False], "yes": [True]}[args.native]
     print(f"hangdump {args.ref} installed in {bin_dir.parent}; {cores()} cores; medians of {args.runs} "
-          "alternating runs; ratio hangdump/py-spy (overhead)")
+          "alternating runs; ratio hangdump/py-spy (overhead); cpu: user+sys over py-spy's"
+          + (f"; also {', '.join(bases)} in the same runs" if bases else ""))
     try:
         if not args.pool_only:
             for shape in args.shapes.split(","):
                 for threads in (int(t) for t in args.threads.split(",")):
-                    single(bin_dir, shape, threads, natives, args.runs, env)
+                    single(bin_dir, shape, threads, natives, args.runs, env, bases)
         if not args.no_pool:
             pool(bin_dir, args.pool, args.runs, env)
     finally:
