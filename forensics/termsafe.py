@@ -70,7 +70,7 @@ def _escaped(value: Any, memo: dict[int, Any]) -> Any:
         return value
     if kind is tuple or kind is list:
         for i, item in enumerate(value):
-            if _escaped(item, memo) is not item:
+            if type(item) not in _SCALARS and _escaped(item, memo) is not item:  # (syscall args: no call each)
                 return kind([*value[:i], *(_escaped(v, memo) for v in value[i:])])
         return value
     if kind is dict:
@@ -90,6 +90,8 @@ def _escaped(value: Any, memo: dict[int, Any]) -> Any:
     changes = {}
     for name in names:
         old = getattr(value, name)
+        if type(old) in _SCALARS:  # most fields of a thread's kernel state: no call for them
+            continue
         new = _escaped(old, memo)
         if new is not old:
             changes[name] = new
