@@ -11,7 +11,7 @@ def reap(orphans: list[Orphan], store_dir: str | None, grace_s: float, capture_b
     """pid -> outcome (exited, killed, or why nothing was sent); responses run one after the other."""
     import os
 
-    from forensics.store.local import LocalStore
+    from forensics.store.select import open_store
     from forensics.watch.capture import capture_target
     from forensics.watch.clock import MonotonicClock
     from forensics.watch.events import Events
@@ -21,7 +21,7 @@ def reap(orphans: list[Orphan], store_dir: str | None, grace_s: float, capture_b
     from forensics.watch.rules import Detection
 
     clock = MonotonicClock()
-    store = LocalStore(store_dir)
+    store = open_store(store_dir)  # a directory or a fleet's redis:// URL, as for watch
     cfg = PolicyConfig(grace_s=grace_s, capture_budget_s=capture_budget_s, max_kills=max_kills)
     responder = Responder(cfg, Journal(os.path.join(str(store.root), "watch", "journal.jsonl")),
                           events or Events(now=clock.now), Metrics(), store, capture_target,

@@ -218,7 +218,10 @@ def reader_cost(url: str, workers: int = 500, reads: int = 30) -> None:
             str(pid): json.dumps({"pid": pid, "start_ticks": 1, "seq": seq, "mono": now, "state": "task",
                                   "task": "t", "resolution": 1.0}) for pid in range(10_000, 10_000 + workers)})
 
+    before = int(client.info("memory")["used_memory"])
     write(1)
+    grown = int(client.info("memory")["used_memory"]) - before
+    print(f"4. {workers} workers' beats in Redis: {grown / 1e3:.0f} kB ({grown / workers:.0f} B per worker)")
     reader = RedisBeatReader(url, prune_every_s=None)  # the pids are made up: /proc would say they are gone
     reader.read(None, time.monotonic())
     for label, rewrite in (("unchanged", False), ("all rewritten", True)):
