@@ -16,9 +16,13 @@ Every put runs one Lua script (one round trip, atomic): first it drops index ent
 (``unchanged`` if the same document is there: a replayed spool never duplicates), then evicts the oldest
 captures while the compressed bytes exceed the budget (never the one just stored). Index entries thus
 never outlive their capture by more than one put or one read, and memory is bounded by the byte budget
-plus ~150 bytes of index per capture.
+plus the per-capture index and row (scripts/bench/redis_fleet.py measures both).
 
-A put that cannot reach Redis (refused, timed out) spools the capture locally (``forensics/spool.py``) and
+The script starts with ``#!lua`` (Redis 7 or later): a script that declares no flags may write and is denied
+whole when Redis is over its maxmemory, instead of failing halfway through its writes.
+
+A put Redis does not take (connection refused, timed out, or a refusal such as out of memory, a read-only
+replica, a bad password) spools the capture locally (``forensics/spool.py``) and
 says so (status ``spooled``); the next put, read or watchdog tick pushes the spool. Readers that cannot
 reach Redis fail with a StoreError naming the URL without its password.
 """
@@ -45,7 +49,7 @@ BATCH = 500  # documents per pipelined read: bounded client memory, few round tr
 _MAX_ATTEMPTS = 16
 _ROW_KEYS = frozenset(index.row_of(Capture(id="", host="", pid=None, taken_at=0.0, method="")))
 
-_PUT = """
+_PUT = """#!lua
 local p, id, doc, sha, row = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local taken, host, retention, budget = tonumber(ARGV[6]), ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[9])
 local t = redis.call('TIME')
@@ -90,6 +94,10 @@ while total > budget do
 end
 return {'stored', #expired, evicted}
 """
+
+
+class Expired(StoreError):
+    """A capture older than the store's retention: Redis does not take it (it is kept in the local store)."""
 
 
 @dataclass(frozen=True)
@@ -165,9 +173,9 @@ class RedisStore:
         check_id(capture.id)
         try:
             stored = self._push(capture)
-        except PushFailed:
+        except PushFailed as exc:
             kept = self.spool.put(capture)
-            return Stored(kept.id, KeyPath(kept.id, f"{kept.path} (spooled: Redis unreachable; pushed once it is back)"),
+            return Stored(kept.id, KeyPath(kept.id, f"{kept.path} (spooled: {exc}; pushed once Redis takes it)"),
                           "spooled")
         self.drain()
         return stored
@@ -182,8 +190,8 @@ class RedisStore:
                                                      repr(t.retention_s), t.budget])
         except (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError) as exc:
             raise PushFailed(unreachable(t, exc)) from None
-        except redis.RedisError as exc:  # refused by the server: a reply, not an outage (no point spooling)
-            raise StoreError(f"Redis at {t.shown} refused the capture: {exc}") from None
+        except redis.RedisError as exc:  # a refusal (out of memory, a read-only replica, auth): spooled as well
+            raise PushFailed(f"Redis at {t.shown} refused the write: {str(exc)[:200]}") from None
         return [status.decode(), *counts]
 
     def _push(self, capture: Capture) -> Stored:
@@ -201,7 +209,7 @@ class RedisStore:
             if status == "expired":
                 kept = self.local.put(capture)
                 days = self.target.retention_s / 86400
-                raise StoreError(f"capture {capture.id} is older than the Redis store's {days:g}-day retention; "
+                raise Expired(f"capture {capture.id} is older than the Redis store's {days:g}-day retention; "
                                  f"kept in the local store instead ({kept.path})")
             status = "renamed" if capture.id != first.id and status == "stored" else status
             return Stored(capture.id, self._where(capture.id), status)
@@ -215,14 +223,16 @@ class RedisStore:
         def push(capture: Capture) -> None:
             try:
                 self._push(capture)
-            except StoreError:  # past the retention: _push kept it in the local store
+            except Expired:  # past the retention: _push kept it in the local store
                 pass
+            except StoreError as exc:  # not placed: it stays in the spool
+                raise PushFailed(str(exc)) from None
 
         return self.spool.drain(push)
 
     def trim(self) -> None:
         """Drop index entries past the retention (what a put does first); best effort, for readers."""
-        with contextlib.suppress(PushFailed, StoreError):
+        with contextlib.suppress(PushFailed):
             self._run("")
 
     # -- reading ---------------------------------------------------------------------------------------

@@ -79,10 +79,13 @@ class Server:
             self.proc = None
 
 
-def used_memory(python: str, url: str) -> int:
-    code = "import redis, sys; print(redis.Redis.from_url(sys.argv[1]).info('memory')['used_memory'])"
+def used_memory(python: str, url: str) -> tuple[int, int]:
+    """Redis's used_memory, and the compressed capture bytes the store counts (hangdump:bytes)."""
+    code = ("import redis, sys; r = redis.Redis.from_url(sys.argv[1]); "
+            "print(r.info('memory')['used_memory'], int(r.get('hangdump:bytes') or 0))")
     out = subprocess.run([python, "-c", code, url], capture_output=True, text=True, check=True)
-    return int(out.stdout)
+    used, docs = out.stdout.split()
+    return int(used), int(docs)
 
 
 def outer(args) -> None:
@@ -116,16 +119,17 @@ def store_part(args, python: str, hangdump: str, url: str, work: str) -> None:
 
     root = store_of(args.captures)
     on_disk = sum(e.stat().st_size for e in os.scandir(root / "captures") if e.name.endswith(".json"))
-    before = used_memory(python, url)
+    before, _ = used_memory(python, url)
     # the synthetic store spans 30 days from a fixed date: a retention that keeps all of it
     fleet = f"{url}?retention=10000d&budget=4G"
     n, seconds = subprocess.run([python, "-c", LOAD, fleet, str(root), os.path.join(work, "home")],
                                 capture_output=True, text=True, check=True).stdout.split()
-    after = used_memory(python, url)
+    after, docs = used_memory(python, url)
     n = int(n)
     print(f"1. load: {n} captures put in {float(seconds):.1f} s ({n / float(seconds):.0f}/s); Redis used_memory "
           f"{before / 1e6:.1f} MB -> {after / 1e6:.1f} MB: {(after - before) / n:.0f} B per capture "
-          f"(JSON on disk {on_disk / n:.0f} B per capture, {on_disk / max(1, after - before):.1f}x)")
+          f"(JSON on disk {on_disk / n:.0f} B per capture, {on_disk / max(1, after - before):.1f}x): compressed "
+          f"documents {docs / n:.0f} B, index + row + key overhead {(after - before - docs) / n:.0f} B")
     out = os.path.join(work, "hangs.html")
     env = dict(os.environ, HANGDUMP_HOME=os.path.join(work, "home"))
     for cmd, extra in (("report", ["--out", out]), ("ls", [])):

@@ -110,6 +110,21 @@ def test_an_outage_spools_captures_that_arrive_once_after_the_restart(tmp_path):
         assert store.put(during).status == "unchanged"
 
 
+def test_a_write_redis_refuses_is_spooled_too_and_pushed_once_it_is_taken(redis_server, tmp_path):
+    """A real refusal: maxmemory below what Redis already uses, no eviction policy: every write is OOM."""
+    client = redis_server.client()
+    store = RedisStore(redis_server.url, root=tmp_path / "home")
+    first, second = corpus_captures(2)
+    client.config_set("maxmemory-policy", "noeviction")
+    client.config_set("maxmemory", str(int(client.info("memory")["used_memory"]) // 2))
+    refused = store.put(first)
+    assert refused.status == "spooled" and "refused the write" in str(refused.path) and "maxmemory" in str(refused.path)
+    assert store.put(second).status == "spooled" and store.spool.pending() == 2
+    client.config_set("maxmemory", "0")
+    assert store.drain().pushed == 2 and store.spool.pending() == 0
+    assert sorted(r["id"] for r in store.rows()) == sorted([first.id, second.id])
+
+
 def test_retention_expires_old_captures_and_ls_says_so(redis_server, tmp_path):
     url = redis_server.url + "?retention=1h"
     home = tmp_path / "home"
