@@ -101,6 +101,8 @@ def _fleet(settings: dict, once: bool) -> int:
                 click.echo(d.line())
             if found is None:
                 return 10
+            if not found:
+                click.echo(f"no watchdog has beaten into {watch.target.shown} this week", err=True)
             return 1 if any(d.state == "silent" for d in found) else 0
         if stop.wait(float(settings.get("interval") or 5.0)):
             return 0
