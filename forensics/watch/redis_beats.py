@@ -26,6 +26,7 @@ import time
 from dataclasses import dataclass
 
 from forensics.heartbeat import RedisBackend, host_name, is_redis_url
+from forensics.identity import ProcessIdentity, same_process
 from forensics.store.redisurl import RedisTarget, parse, unreachable
 from forensics.watch.heartbeats import Beat, Beats, Reader, parse_beat
 
@@ -34,7 +35,7 @@ PRUNE_EVERY_S = 30.0
 DOG_KEEP_S = 7 * 86400
 SILENT_PERIODS = 3  # a watchdog is silent after this many of its (interval + writer period) without a beat
 
-_DOG_BEAT = """
+_DOG_BEAT = """#!lua
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
 redis.call('ZADD', KEYS[1], now, ARGV[1])
@@ -47,14 +48,6 @@ return tostring(now)
 def beat_reader_for(source: str):
     """The reader of a heartbeat source: a directory (``Reader``) or a redis:// URL (``RedisBeatReader``)."""
     return RedisBeatReader(source) if is_redis_url(source) else Reader()
-
-
-def _alive(pid: int, start_ticks: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            return int(fh.read().rpartition(b")")[2].split()[19]) == start_ticks
-    except (OSError, ValueError, IndexError):
-        return False
 
 
 class RedisBeatReader:
@@ -132,7 +125,7 @@ class RedisBeatReader:
         if self.prune_every_s is None or (self._pruned_at is not None and now - self._pruned_at < self.prune_every_s):
             return
         self._pruned_at = now
-        gone = [str(pid) for pid, b in beats.items() if not _alive(pid, b.start_ticks)]
+        gone = [str(pid) for pid, b in beats.items() if not same_process(ProcessIdentity(pid, b.start_ticks))]
         gone += [str(pid) for pid in unknown if pid is not None and not os.path.exists(f"/proc/{pid}")]
         if gone:
             import redis
