@@ -135,7 +135,12 @@ def test_redis_killed_mid_run_no_kill_while_unknown_then_the_real_hang_only(tmp_
                 assert [e["reason"] for e in dog.events.of("alert")] == ["heartbeats_unknown"]
 
                 server.start()  # the same data back (fsynced AOF); the healthy writer may still be in backoff
-                result = wait_until(lambda: (r := dog.scan()).decisions and r, timeout=60, what="the hang decided")
+
+                def decided():
+                    assert hung.poll() is None, "the hung worker exited: something else signalled it"
+                    return (r := dog.scan()).decisions and r
+
+                result = wait_until(decided, timeout=60, what="the hang decided")
                 assert [d.target.ident.pid for d in result.decisions] == [hung.pid], result.decisions
                 for fut in dog.act(result):
                     fut.result(timeout=120)
