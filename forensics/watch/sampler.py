@@ -42,6 +42,10 @@ class ProcSample(NamedTuple):
     pgid: int = 0
     sid: int = 0
 
+    @property
+    def pid(self) -> int:  # with ppid, pgid, sid and state: what fleet.orphans judges a process by
+        return self.ident.pid
+
 
 def read_once(path: str, dir_fd: int | None = None) -> bytes:
     """One read(2): /proc files this small come whole (procraw.read_bytes loops to EOF: one more syscall)."""

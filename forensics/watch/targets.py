@@ -70,6 +70,12 @@ def tree(root: int, files: HeldFiles | None = None) -> dict[int, list[str]]:
     return out
 
 
+def never_targets() -> frozenset[int]:
+    """pid 0 and 1, ourselves and our ancestors. The ancestors can only shrink while we run (an orphan is
+    adopted by init or a subreaper that was an ancestor already), so a set read once stays a safe superset."""
+    return frozenset(self_and_ancestors() | {0, 1})
+
+
 def candidates(
     beats: Beats,
     pattern: str | None = None,
@@ -78,10 +84,12 @@ def candidates(
     known: tuple[int, ...] = (),
     listed: dict[int, list[str]] | None = None,
     files: HeldFiles | None = None,
+    excluded: frozenset[int] | None = None,
 ) -> dict[int, tuple[str, ...]]:
     """Every pid to look at, once, with all the reasons it is watched (the sampler then checks who it is).
-    ``listed`` receives the thread listings the tree walks read."""
-    excluded = self_and_ancestors() | {0, 1}
+    ``listed`` receives the thread listings the tree walks read; ``excluded``: never_targets()."""
+    if excluded is None:
+        excluded = never_targets()
     found = dict.fromkeys((pid for pid in beats.by_pid if pid not in excluded), _HEARTBEAT)
 
     def add(pid: int, why: str) -> None:

@@ -26,7 +26,7 @@ from forensics.watch.metrics import Metrics
 from forensics.watch.policy import PolicyConfig, RateLimiter, Responder, breaker_tripped
 from forensics.watch.redis_beats import beat_reader_for, watchdog_heartbeat
 from forensics.watch.sampler import HeldFiles, ProcSample, sample, with_threads
-from forensics.watch.targets import Target, candidates, combined_pattern
+from forensics.watch.targets import Target, candidates, combined_pattern, never_targets
 
 HISTORY = 16  # samples kept per target: enough for "no progress across samples", bounded memory
 _KNOWN_ONLY = ("known",)
@@ -102,6 +102,7 @@ class Watchdog:
                                    self.limiter, self.clock)
         self.pattern = combined_pattern(cfg.match)
         self.tracked: dict[int, _Tracked] = {}
+        self._parent, self._excluded = os.getppid(), never_targets()
         self.proc_files = HeldFiles()
         self.scans = 0
         self.inflight: dict[ProcessIdentity, Future] = {}
@@ -153,27 +154,28 @@ class Watchdog:
     def _orphans(looked: list[tuple[_Tracked, ProcSample, Beat | None, bool]]) -> dict[int, dict]:
         """The targets that lost their parent, judged as ``hangdump orphans`` judges (fleet.orphans): the
         parent its heartbeat recorded (else the one it was first seen with) gone, or its pool's master."""
-        kins = {s.ident.pid: Kin(s.ident.pid, s.ppid, s.pgid, s.sid, s.state) for _, s, _, _ in looked}
+        samples = {x[1].ident.pid: x[1] for x in looked}
         recorded = {tr.ident.pid: beat.ppid if beat is not None and beat.ppid else tr.first_ppid
                     for tr, _, beat, _ in looked}
         read: dict[int, Kin | None] = {}
 
-        def kin_of(pid: int) -> Kin | None:  # this scan's samples, else one read per pid per scan
-            if pid in kins:
-                return kins[pid]
-            if pid not in read:
+        def kin_of(pid: int) -> Kin | ProcSample | None:  # this scan's samples, else one read per pid per scan
+            found = samples.get(pid)
+            if found is None and pid not in read:
                 read[pid] = read_kin(pid)
-            return read[pid]
+            return found if found is not None else read[pid]
 
-        return orphans_among(kins.values(), recorded, kin_of)
+        return orphans_among(samples.values(), recorded, kin_of)
 
     def scan(self) -> ScanResult:
         started = self.clock.now()
         self.scans += 1
         beats = self.read_beats(started)
         listed: dict[int, list[str]] = {}
+        if self._parent != os.getppid():  # re-read when we were adopted (see targets.never_targets)
+            self._parent, self._excluded = os.getppid(), never_targets()
         found = candidates(beats, self.pattern, self.cfg.pidfiles, self.cfg.trees, tuple(self.tracked), listed,
-                           self.proc_files)
+                           self.proc_files, self._excluded)
         now_of, tracked, by_pid, unknown = self.clock.now, self.tracked, beats.by_pid, beats.unknown_pids
         files, scan_no, readable, share = self.proc_files, self.scans, beats.readable, self.cfg.gunicorn_share
         smaps = self.cfg.rules.rss_limit is not None and self.cfg.rules.memory_metric != "rss"

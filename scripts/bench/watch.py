@@ -56,17 +56,18 @@ def spawn_sleepers(n: int) -> list[subprocess.Popen]:
 
 
 def fake_beats(directory: str, pids: list[int]) -> None:
-    """A fresh beat, in a task, for each sleeper: what a fleet of healthy workers' files look like."""
+    """A fresh beat, in a task, for each sleeper: what a fleet of healthy workers' files look like (the
+    payload forensics.heartbeat writes, keys in its order, compact), each task new since the last write."""
     from forensics.identity import read_stat
 
     now = time.monotonic()
     for pid in pids:
         payload = {"pid": pid, "ppid": os.getpid(), "start_ticks": read_stat(pid).start_ticks, "seq": 1,
                    "mono": now, "wall": time.time(), "state": "task", "task": "work", "task_id": "1",
-                   "started_at": time.time(), "started_mono": now, "writer_tid": None, "beater_tid": None,
-                   "resolution": 1.0}
+                   "started_at": time.time(), "started_mono": now, "writer_tid": pid, "resolution": 1.0,
+                   "beater_tid": None}
         with open(os.path.join(directory, f"{pid}.json"), "w") as fh:
-            json.dump(payload, fh)
+            fh.write(json.dumps(payload, separators=(",", ":")))
 
 
 def read(path: str) -> bytes:
