@@ -67,6 +67,8 @@ def tree(root: int, files: HeldFiles | None = None) -> dict[int, list[str]]:
             except OSError:
                 continue
             todo.extend(k for k in map(int, kids.split()) if k not in out)
+        if files:
+            files.keep_threads(pid, tids)  # the files of threads that ended since the last walk
     return out
 
 

@@ -131,3 +131,25 @@ def test_a_tree_walk_finds_grandchildren_with_their_thread_listings():
         for pid in [*procfs.descendants(proc.pid), proc.pid]:
             os.kill(pid, 9)
         proc.wait()
+
+
+def test_the_files_of_threads_that_ended_are_closed_by_the_next_walk():
+    code = ("import threading, time\n"
+            "t = threading.Thread(target=input); t.start(); print('two', flush=True); t.join(); print('one', flush=True)\n"
+            "time.sleep(600)\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    files, before = HeldFiles(limit=100), _open_fds()
+    try:
+        assert proc.stdout.readline() == "two\n"
+        tree(proc.pid, files)
+        assert _open_fds() == before + 2  # each of its threads' children file
+        proc.stdin.write("\n")
+        proc.stdin.flush()
+        assert proc.stdout.readline() == "one\n"
+        wait_until(lambda: len(os.listdir(f"/proc/{proc.pid}/task")) == 1, what="the thread gone")
+        tree(proc.pid, files)
+        assert _open_fds() == before + 1
+    finally:
+        proc.kill()
+        proc.wait()
+        files.close()
