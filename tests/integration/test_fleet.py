@@ -13,7 +13,7 @@ import pytest
 
 from forensics import procfs
 from tests.integration.test_frameworks import APPS, free_port, silent_backend, started
-from tests.support import wait_until
+from tests.support import syscall_name, thread_syscalls, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -37,6 +37,11 @@ def ppid(pid: int) -> int | None:
         return procfs.read_stat(pid).ppid
     except Exception:  # noqa: BLE001 - gone
         return None
+
+
+def waiting_for_work(pid: int) -> bool:
+    """The sync worker's main thread in its select() between accepts (timeout / 2 s long)."""
+    return syscall_name(thread_syscalls(pid).get(pid, "")) in ("select", "pselect6")
 
 
 def test_mem_then_orphans_of_a_killed_arbiter_found_and_reaped(tmp_path):
@@ -106,10 +111,13 @@ def test_idle_workers_of_a_killed_arbiter_are_orphans_to_the_watchdog_too_and_re
     with started(argv, tmp_path / "gunicorn.log") as arbiter:
         wait_until(lambda: len(procfs.children(arbiter.pid)) == 2, timeout=90, what="2 gunicorn workers")
         workers = procfs.children(arbiter.pid)
+        # each in its long wait: a worker still booting checks its parent first and would exit at once
+        wait_until(lambda: all(waiting_for_work(w) for w in workers), timeout=90, what="both workers idle")
         os.kill(arbiter.pid, signal.SIGKILL)
         arbiter.wait(timeout=30)
         wait_until(lambda: all(ppid(w) not in (None, arbiter.pid) for w in workers), timeout=30,
                    what="workers re-parented")
+        assert all(waiting_for_work(w) for w in workers)  # alive, not a zombie left to init
         dog = Watchdog(WatchConfig(match=(match,), store=str(tmp_path / "dry"), policy=PolicyConfig(dry_run=True)),
                        events=Events(quiet=True))
         try:
