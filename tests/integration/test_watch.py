@@ -427,20 +427,27 @@ def test_the_running_watchdog_acts_between_scans_and_stops_on_sigterm(workers):
     proc, _ = workers.start("sleep_forever")
     healthy, _ = workers.start("working")
     events, metrics = workers.tmp / "events.jsonl", workers.tmp / "metrics.prom"
+
+    def logged() -> list[dict]:
+        return [json.loads(line) for line in events.read_text().splitlines()] if events.exists() else []
+
+    # --stale 2: the healthy worker's writer thread must be starved that long to look stale (on a loaded
+    # machine 0.5 s happened); the hung one is judged 2 s after its last beat either way
     dog = subprocess.Popen(
-        [sys.executable, "-m", "forensics", "watch", "--heartbeat-dir", str(workers.dir), "--stale", "0.5",
+        [sys.executable, "-m", "forensics", "watch", "--heartbeat-dir", str(workers.dir), "--stale", "2",
          "--interval", "0.2", "--grace", "1", "--store", str(workers.tmp / "store"), "--event-log", str(events),
          "--metrics-file", str(metrics)], stderr=subprocess.DEVNULL)
     try:
-        assert proc.wait(timeout=60) == 0  # captured, then its SIGTERM handler exited
+        wait_until(lambda: proc.poll() is not None, timeout=60, what="the hung worker ended")
+        assert proc.returncode == 0, logged()  # captured, then its SIGTERM handler exited
         wait_until(lambda: metrics.exists() and "hangdump_watch_kills_total{signal=\"SIGTERM\"} 1" in metrics.read_text(),
                    what="the kill counted in the metrics file")
     finally:
         dog.send_signal(signal.SIGTERM)
         assert dog.wait(timeout=30) == 0
-    logged = [json.loads(line) for line in events.read_text().splitlines()]
-    assert [e["event"] for e in logged if e.get("pid") == proc.pid] == ["detected", "captured", "signalled", "exited"]
-    assert healthy.poll() is None and not [e for e in logged if e.get("pid") == healthy.pid]
+    assert [e["event"] for e in logged() if e.get("pid") == proc.pid] == ["detected", "captured", "signalled",
+                                                                         "exited"], logged()
+    assert healthy.poll() is None and not [e for e in logged() if e.get("pid") == healthy.pid], logged()
 
 
 def _status_field(pid: int, name: str) -> str | None:
