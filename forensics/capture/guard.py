@@ -157,9 +157,9 @@ class ToolRun:
     flight at once without anyone draining pipes; ``finish`` waits (bounded) and leaves the target running.
 
     ``before`` is the target's stat just before the tool started, and ``tasks`` (with
-    ``snapshot=True``) the raw per-thread /proc files, read in the tens of milliseconds a tool takes
-    to start before it stops anything (py-spy: ~45 ms to its first attach, the read: ~15 ms for 200
-    threads). A thread already stopped by the tool when read shows state 't': see pyspy_live.read_proc.
+    ``snapshot=True``) the raw per-thread /proc files, read just before the tool starts (~40 us a thread).
+    Read after it, they race the tool: on a loaded machine py-spy can attach, dump and let go before the
+    read, and an interrupted sleep then shows as 'restart_syscall' (seen in CI).
     """
 
     def __init__(
@@ -171,6 +171,7 @@ class ToolRun:
         if self.before is None:
             raise TargetNotFound(f"no process with pid {ident.pid} (it exited or the pid was reused)")
         self.was_stopped = procid.is_stopped(self.before.state)
+        self.tasks = procraw.snapshot_tasks(ident.pid) if snapshot else {}
         keeper.watch(ident.pid, ident.start_ticks, self.was_stopped)
         self.started_at = time.time()
         self.started = time.monotonic()
@@ -194,7 +195,6 @@ class ToolRun:
             self._pidfd = os.pidfd_open(self.pid)
         except OSError:
             self._pidfd = None
-        self.tasks = procraw.snapshot_tasks(ident.pid) if snapshot else {}
 
     def _close(self) -> None:
         for fd in (self._out, self._err, self._pidfd):

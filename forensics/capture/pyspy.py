@@ -115,7 +115,7 @@ class PyspyRun:
             raise
         if not refusal:
             found = stoppable.obstacles(ident.pid, self.tool.tasks, self.tool.pid)
-            if found:  # seen in the snapshot taken as py-spy started: stop it before it waits on them
+            if found:  # seen in the snapshot taken before py-spy started: stop it before it waits on them
                 self.tool.abort()
                 self._go_nonblocking(found)
 

@@ -5,9 +5,9 @@ else: (1) start py-spy for every target at once (or adopt the run the entry poin
 (2) while they run, read each thread's kernel state and the process facts from /proc; (3) collect each
 dump, check the target was left running, build the capture.
 
-The per-thread /proc files are read (raw) in the ~45 ms py-spy takes from its start to its first
-ptrace stop (see procraw): a thread py-spy holds shows state 't', and a sleep it interrupted comes
-back as 'restart_syscall', so reading after it would not say what the thread was doing.
+The per-thread /proc files are read (raw) just before py-spy starts (see procraw and guard.ToolRun): a
+thread py-spy holds shows state 't', and a sleep it interrupted comes back as 'restart_syscall', so reading
+after it would not say what the thread was doing. They are parsed while it runs.
 """
 from __future__ import annotations
 
@@ -34,17 +34,9 @@ class _InFlight:
     facts: ProcessFacts | None = None
 
     def read_proc(self) -> None:
-        """Parse the snapshot taken as py-spy started and read the process facts, while py-spy runs.
-
-        A thread py-spy had already stopped when it was read shows state 't' and wchan 'ptrace_stop';
-        its syscall is still the one it was in, but its state and wchan are not its own: they become unknown.
-        """
+        """Parse the snapshot taken before py-spy started and read the process facts, while py-spy runs."""
         tool = self.dump.tool
-        kernel = procfs.parse_tasks(tool.tasks)
-        if not tool.was_stopped:
-            kernel = {tid: (comm, replace(ks, state=None, wchan=None) if ks.state == "t" else ks)
-                      for tid, (comm, ks) in kernel.items()}
-        self.kernel = procfs.resolve_fds(self.ident.pid, kernel)
+        self.kernel = procfs.resolve_fds(self.ident.pid, procfs.parse_tasks(tool.tasks))
         try:
             self.facts = procfs.read_process_facts(self.ident.pid, tool.started_at)
         except HangdumpError:

@@ -7,7 +7,7 @@ a thread sits in uninterruptible sleep, state D (the stop is queued until the ke
 tool waits that long, and the queued stop fires later); or the target is pid 1, ourselves or one of our
 ancestors (stopping them can wedge the machine or hangdump itself). py-spy's --nonblocking read needs no
 stop at all, so it is the fallback for all but the zombie. Read from /proc only; cheap enough for the
-critical path (the per-thread files come from the snapshot taken as the tool starts).
+critical path (the per-thread files come from the snapshot taken just before the tool starts).
 """
 from __future__ import annotations
 
