@@ -386,7 +386,7 @@ def test_a_capture_that_hangs_gets_its_budget_and_never_holds_the_kill_back(work
     dog = watchdog(config(workers, capture_budget_s=1.0),
                    capturer=functools.partial(capture_target, pyspy_path=str(tool)))
     dog.run_once()
-    assert kinds(dog, proc.pid) == ["detected", "capture_failed", "signalled:SIGTERM", "exited"]
+    assert kinds(dog, proc.pid) == ["detected", "capture_failed", "signalled:SIGTERM", "exited"], dog.events.history
     detected, failed = dog.events.of("detected", proc.pid)[0], dog.events.of("capture_failed", proc.pid)[0]
     assert failed["timed_out"] or "timed out" in failed["error"] or "did not answer" in failed["error"]
     assert dog.events.of("signalled", proc.pid)[0]["sent_mono"] - detected["mono"] >= 1.0
