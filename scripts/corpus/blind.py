@@ -41,6 +41,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
+from realrun import NotSettled, capture_all, launch, program_env, write_console_script
+
 from forensics import procraw
 from forensics.hangs import kill_group, python_interpreters, read_ready
 
@@ -82,19 +84,6 @@ SETTLED_SYSCALLS = {
 
 RELEASES = {"1.4.2": 0, "1.4.3": 3, "1.5.0": 7, "1.5.1": 11}
 MODES = {"inline": 4, "threaded": 2, "threaded-event": 1, "executor": 2}  # quillbill-worker --mode -> weight
-CONSOLE_SCRIPT = """#!{python}
-# -*- coding: utf-8 -*-
-import re
-import sys
-from quillbill.cli import main
-if __name__ == '__main__':
-    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])
-    sys.exit(main())
-"""
-
-
-class NotSettled(RuntimeError):
-    """The variant did not reach its hang (no READY, or threads never settled)."""
 
 
 @dataclass(frozen=True)
@@ -176,8 +165,7 @@ class Roots:
         self._fresh_dir(site)
         self._install(site / "quillbill", RELEASES[release])
         script = self._fresh_dir(home / "bin") / "quillbill-worker"
-        script.write_text(CONSOLE_SCRIPT.format(python=exe))
-        script.chmod(0o755)
+        write_console_script(script, exe, "quillbill.cli")
         self.made[key] = (exe, str(script), path, str(site))
         return self.made[key]
 
@@ -283,16 +271,12 @@ def run_variant(v: Variant, roots: Roots, interpreters: dict[str, str], out: Pat
     options = dict(v.options, port=listener.getsockname()[1], lock_path=str(lock_path))
     args = [v.task, "--mode", v.mode, "--opts", json.dumps(options)]
     cmd = [exe, script, *args] if v.entry == "console-script" else [exe, "-m", "quillbill.runner", *args]
-    env = {k: val for k, val in os.environ.items()
-           if not k.lower().endswith("_proxy") and not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
-    env.update(TMPDIR=str(tmp), QUILLBILL_SUPERVISOR_PID=str(os.getpid()))
+    env = program_env(TMPDIR=str(tmp), QUILLBILL_SUPERVISOR_PID=str(os.getpid()))
     if pythonpath:
         env["PYTHONPATH"] = pythonpath
     proc = None
     try:
-        with open(tmp / "stderr.txt", "wb") as err:
-            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err, env=env,
-                                    cwd=str(tmp), start_new_session=True)
+        proc = launch(cmd, env, tmp)
         info, _ = read_ready(proc, time.monotonic() + 60)
         if info is None:
             raise NotSettled(f"no READY: {(tmp / 'stderr.txt').read_text()[-800:]}")
@@ -340,21 +324,11 @@ def main(argv: list[str] | None = None) -> int:
     shutil.rmtree(captures, ignore_errors=True)
     captures.mkdir(parents=True)
     roots = Roots(args.root_prefix)
-    labels: dict[str, dict] = {}
     try:
-        for v in variants:
-            started = time.monotonic()
-            for attempt in range(3):
-                try:
-                    labels[v.file_name] = run_variant(v, roots, interpreters, args.out)
-                    break
-                except (NotSettled, subprocess.TimeoutExpired) as exc:
-                    print(f"{v.file_name}: attempt {attempt + 1}: {exc}", file=sys.stderr)
-            print(f"[{len(labels)}/{len(variants)}] {v.file_name} {time.monotonic() - started:.1f}s", file=sys.stderr)
+        complete = capture_all(variants, lambda v: run_variant(v, roots, interpreters, args.out), args.out / "labels.json")
     finally:
         roots.cleanup()
-        (args.out / "labels.json").write_text(json.dumps(labels, indent=1, sort_keys=True) + "\n")
-    return 0 if len(labels) == len(variants) else 1
+    return 0 if complete else 1
 
 
 if __name__ == "__main__":

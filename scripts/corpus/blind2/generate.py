@@ -40,9 +40,10 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
-sys.path.insert(0, str(REPO))
+sys.path[:0] = [str(REPO), str(HERE.parent)]
 
 from forensics.hangs import kill_group, python_interpreters, read_ready
+from realrun import NotSettled, capture_all, launch, program_env, write_console_script
 
 APP = HERE / "quaysync"
 PY_SPY = Path(os.environ.get("PY_SPY") or REPO / ".venv" / "bin" / "py-spy")
@@ -98,21 +99,6 @@ RELEASES = {"3.2.0": 0, "3.2.1": 5, "3.3.0": 9, "3.3.2": 14}
 MODES = {"inline": 4, "threaded": 2, "threaded-event": 1, "supervised": 1, "executor": 2}
 ENTRIES = {"console-script": 4, "runpy": 3, "ops": 2}
 SCRIPTS = {"quaysync-agent": "quaysync.cli", "quaysync-ops": "quaysync.ops"}
-CONSOLE_SCRIPT = """#!{python}
-# -*- coding: utf-8 -*-
-import re
-import sys
-from {module} import main
-if __name__ == '__main__':
-    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])
-    sys.exit(main())
-"""
-
-
-class NotSettled(RuntimeError):
-    """The variant did not reach its hang (no READY, threads never settled, or the dump failed)."""
-
-
 @dataclass(frozen=True)
 class Variant:
     index: int
@@ -194,8 +180,7 @@ class Roots:
         bindir = home / "bin"
         bindir.mkdir(exist_ok=True)
         for name, module in SCRIPTS.items():
-            (bindir / name).write_text(CONSOLE_SCRIPT.format(python=exe, module=module))
-            (bindir / name).chmod(0o755)
+            write_console_script(bindir / name, exe, module)
         # a virtualenv finds its own site-packages; the other roots are put on PYTHONPATH, as their units do
         self.made[key] = (exe, bindir, None if kind == "venv" else str(site), str(site))
         return self.made[key]
@@ -325,14 +310,8 @@ def run_variant(v: Variant, roots: Roots, pythons: dict[str, str], captures: Pat
             cmd = {"console-script": [str(bindir / "quaysync-agent"), *args],
                    "runpy": [exe, "-m", "quaysync.runner", *args],
                    "ops": [str(bindir / "quaysync-ops"), *args]}[v.entry]
-            env = {k: val for k, val in os.environ.items()
-                   if not k.lower().endswith("_proxy") and not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
-            env["TMPDIR"] = str(tmp)
-            if pythonpath:
-                env["PYTHONPATH"] = pythonpath
-            with open(tmp / "stderr.txt", "wb") as err:
-                proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err, env=env,
-                                        cwd=str(tmp), start_new_session=True)
+            env = program_env(TMPDIR=str(tmp), **({"PYTHONPATH": pythonpath} if pythonpath else {}))
+            proc = launch(cmd, env, tmp)
             info, _ = read_ready(proc, time.monotonic() + 90)
             if info is None:
                 raise NotSettled(f"no READY: {(tmp / 'stderr.txt').read_text()[-600:]}")
@@ -388,22 +367,11 @@ def main(argv: list[str] | None = None) -> int:
     shutil.rmtree(captures, ignore_errors=True)
     captures.mkdir(parents=True)
     roots = Roots(args.root_prefix)
-    labels: dict[str, dict] = {}
     try:
-        for v in variants:
-            started = time.monotonic()
-            for attempt in range(3):
-                try:
-                    labels[v.file_name] = run_variant(v, roots, pythons, captures)
-                    break
-                except (NotSettled, subprocess.TimeoutExpired) as exc:
-                    print(f"{v.file_name}: attempt {attempt + 1}: {exc}", file=sys.stderr)
-            print(f"[{len(labels)}/{len(variants)}] {v.file_name} {time.monotonic() - started:.1f}s", file=sys.stderr)
+        complete = capture_all(variants, lambda v: run_variant(v, roots, pythons, captures), args.out / "labels.json")
     finally:
         roots.cleanup()
-        (args.out / "labels.json").write_text(json.dumps(labels, indent=1, sort_keys=True) + "\n")
-    return 0 if len(labels) == len(variants) else 1
-
+    return 0 if complete else 1
 
 if __name__ == "__main__":
     sys.exit(main())
