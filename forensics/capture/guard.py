@@ -152,6 +152,34 @@ def _wait_exit(pid: int, pidfd: int | None, timeout_s: float) -> int | None:
     return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
 
 
+def usable_cores() -> int:
+    """How many tool runs make progress at once: the CPUs this process may run on (its affinity mask)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _has_exited(pid: int) -> bool:
+    """Whether child pid has exited, leaving it unreaped (WNOWAIT): finish() reaps it."""
+    return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+
+
+def wait_any(runs: list[ToolRun], timeout_s: float) -> list[ToolRun]:
+    """Of runs not finished yet, those whose tool has exited, waiting up to timeout_s for the first one; [] when
+    the time passed first."""
+    fds = {r._pidfd: r for r in runs if r._pidfd is not None}
+    if len(fds) == len(runs):
+        ready, _, _ = select.select(list(fds), [], [], max(timeout_s, 0.0))
+        return [fds[fd] for fd in ready]
+    deadline = time.monotonic() + timeout_s  # kernel < 5.3, no pidfds: poll
+    while True:
+        done = [r for r in runs if _has_exited(r.pid)]
+        if done or time.monotonic() >= deadline:
+            return done
+        time.sleep(0.005)
+
+
 class ToolRun:
     """A capture tool started against a target. Output goes to memory files, so many runs can be in
     flight at once without anyone draining pipes; ``finish`` waits (bounded) and leaves the target running.

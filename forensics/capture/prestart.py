@@ -10,7 +10,7 @@ guard leaves the target running either way.
 from __future__ import annotations
 
 from forensics.capture import lock
-from forensics.capture.guard import ToolRun
+from forensics.capture.guard import ToolRun, usable_cores
 from forensics.identity import ProcessIdentity, identity
 
 # --timings only measures: it changes nothing of what is started
@@ -54,7 +54,7 @@ def parse_collect_argv(args: list[str]) -> tuple[list[int], dict[str, str], set[
 
 
 def begin(args: list[str]) -> None:
-    """Start one py-spy per --pid, if argv is plainly a live py-spy capture. Never raises."""
+    """Start py-spy for the first --pids (one per usable core), if argv is plainly a live py-spy capture. Never raises."""
     from forensics.capture.pyspy import PyspyRun, find_pyspy
     from forensics.errors import HangdumpError
 
@@ -76,7 +76,7 @@ def begin(args: list[str]) -> None:
     if not lock.acquire(idents, wait=False):
         return
     _LOCKED.extend(idents)
-    for ident in idents:
+    for ident in idents[:usable_cores()]:  # the runs the capture's queue starts first (see pyspy_live)
         pid = ident.pid
         try:
             argv, _refusal = PyspyRun.plan(binary, pid, "--native" in flags, "--locals" in flags)

@@ -1,9 +1,9 @@
 """The py-spy backend for live targets: /proc facts without ptrace, stacks from py-spy, many targets at once.
 
-Three phases, so that the slow part (py-spy, mostly CPU in a separate process) overlaps everything
-else: (1) start py-spy for every target at once (or adopt the run the entry point already started);
-(2) while they run, read each thread's kernel state and the process facts from /proc; (3) collect each
-dump, check the target was left running, build the capture.
+py-spy (a separate process, mostly CPU) is the slow part, so everything else overlaps it: a queue keeps
+as many py-spy runs in flight as there are usable cores (or adopts the runs the entry point already
+started); while they run, each new run's threads' kernel state and the process facts are read from /proc,
+and each finished run is parsed, checked (the target left running) and built into its capture.
 
 The per-thread /proc files are read (raw) just before py-spy starts (see procraw and guard.ToolRun): a
 thread py-spy holds shows state 't', and a sleep it interrupted comes back as 'restart_syscall', so reading
@@ -12,14 +12,16 @@ after it would not say what the thread was doing. They are parsed while it runs.
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from forensics import __version__, procfs
 from forensics.capture import prestart, pyspy
 from forensics.capture.base import CollectOptions, Outcome, host_name, new_capture_id
+from forensics.capture.guard import usable_cores, wait_any
 from forensics.capture.merge import host_tids, merge_threads
-from forensics.errors import HangdumpError, TargetGone
+from forensics.errors import CaptureTimeout, HangdumpError, TargetGone
 from forensics.identity import ProcessIdentity
 from forensics.model import Capture, KernelState, ProcessFacts
 
@@ -66,47 +68,88 @@ def _finish(job: _InFlight, opts: CollectOptions, host: str, tool_versions: dict
     )
 
 
-def collect(pids: list[int], opts: CollectOptions, meanwhile: Callable[[], object] | None = None) -> list[Outcome]:
-    """py-spy on every pid; each target's failure is its own Outcome. ``meanwhile`` runs while py-spy does."""
-    binary = pyspy.find_pyspy(opts.pyspy_path)
-    jobs: dict[int, _InFlight | HangdumpError] = {}
+def collect(pids: list[int], opts: CollectOptions, meanwhile: Callable[[], object] | None = None,
+            on_outcome: Callable[[Outcome], None] | None = None, width: int | None = None) -> list[Outcome]:
+    """py-spy on every pid, ``width`` runs at a time (default: the usable cores); each target's failure is its
+    own Outcome. ``meanwhile`` runs while the first py-spys do; ``on_outcome`` gets each outcome as soon as
+    its py-spy is done, while the next ones run."""
+    queue = _Queue(pyspy.find_pyspy(opts.pyspy_path), opts, width or usable_cores(), on_outcome)
     try:
-        for pid in pids:
-            try:
-                ident = procfs.identity(pid)
-                run = pyspy.PyspyRun(binary, ident, opts.native, opts.with_locals, adopt=prestart.adopt)
-                jobs[pid] = _InFlight(ident, run)
-            except HangdumpError as exc:
-                jobs[pid] = exc
-        return _complete(jobs, opts, binary, meanwhile)
+        return queue.run(list(dict.fromkeys(pids)), meanwhile)
     except BaseException:
         # Interrupted (Ctrl-C): no tool may outlive us holding a target stopped.
-        for job in jobs.values():
-            if isinstance(job, _InFlight):
-                job.dump.tool.abort()
+        for job in queue.running:
+            job.dump.tool.abort()
         raise
 
 
-def _complete(
-    jobs: dict[int, _InFlight | HangdumpError],
-    opts: CollectOptions,
-    binary: str,
-    meanwhile: Callable[[], object] | None,
-) -> list[Outcome]:
-    for job in jobs.values():
-        if isinstance(job, _InFlight):
-            job.read_proc()
-    if meanwhile is not None:
-        meanwhile()
-    tool_versions = {"hangdump": __version__, "py-spy": pyspy.pyspy_version(binary)}
-    host = host_name()
-    outcomes = []
-    for pid, job in jobs.items():
+class _Queue:
+    """A queue of py-spy runs, ``width`` in flight: more at once on fewer cores only slows each one (every
+    run keeps its target stopped while it waits for a CPU). While they run: each new run's /proc, and the
+    finished runs' captures (parsed, checked, built)."""
+
+    def __init__(self, binary: str, opts: CollectOptions, width: int,
+                 on_outcome: Callable[[Outcome], None] | None) -> None:
+        self.binary, self.opts, self.width, self.on_outcome = binary, opts, width, on_outcome
+        self.running: list[_InFlight] = []
+        self.outcomes: dict[int, Outcome] = {}
+        self.host = host_name()
+        self.versions: dict | None = None
+
+    def run(self, pids: list[int], meanwhile: Callable[[], object] | None) -> list[Outcome]:
+        waiting = deque(pids)
+        done: list[_InFlight] = []
+        while waiting or self.running or done:
+            for job in self._fill(waiting):
+                job.read_proc()
+            if meanwhile is not None:
+                meanwhile()
+                meanwhile = None
+            if self.versions is None:
+                self.versions = {"hangdump": __version__, "py-spy": pyspy.pyspy_version(self.binary)}
+            for job in done:
+                self._settle(job.ident.pid, job)
+            done = self._wait()
+        return [self.outcomes[pid] for pid in pids]
+
+    def _fill(self, waiting: deque[int]) -> list[_InFlight]:
+        """Start runs until width are in flight; the started ones."""
+        started = []
+        while waiting and len(self.running) < self.width:
+            pid = waiting.popleft()
+            if self.opts.past_deadline():
+                self._settle(pid, CaptureTimeout(f"no time left to start py-spy on pid {pid}"))
+                continue
+            try:
+                ident = procfs.identity(pid)
+                job = _InFlight(ident, pyspy.PyspyRun(self.binary, ident, self.opts.native, self.opts.with_locals,
+                                                      adopt=prestart.adopt))
+            except HangdumpError as exc:
+                self._settle(pid, exc)
+                continue
+            self.running.append(job)
+            started.append(job)
+        return started
+
+    def _wait(self) -> list[_InFlight]:
+        """The runs that are done (their tool exited, or their time is up), waiting for the first one."""
+        if not self.running:
+            return []
+        ends = [job.dump.tool.started + self.opts.timeout_for("py-spy", job.dump.tool.started) for job in self.running]
+        exited = wait_any([job.dump.tool for job in self.running], min(ends) - time.monotonic())
+        now = time.monotonic()
+        done = [job for job, end in zip(self.running, ends) if job.dump.tool in exited or end <= now]
+        self.running = [job for job in self.running if job not in done]
+        return done
+
+    def _settle(self, pid: int, job: _InFlight | HangdumpError) -> None:
         if isinstance(job, HangdumpError):
-            outcomes.append(Outcome(pid, error=job))
-            continue
-        try:
-            outcomes.append(Outcome(pid, capture=_finish(job, opts, host, tool_versions)))
-        except HangdumpError as exc:
-            outcomes.append(Outcome(pid, error=exc))
-    return outcomes
+            outcome = Outcome(pid, error=job)
+        else:
+            try:
+                outcome = Outcome(pid, capture=_finish(job, self.opts, self.host, self.versions or {}))
+            except HangdumpError as exc:
+                outcome = Outcome(pid, error=exc)
+        self.outcomes[pid] = outcome
+        if self.on_outcome is not None:
+            self.on_outcome(outcome)

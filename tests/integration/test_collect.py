@@ -1,6 +1,7 @@
 """`hangdump collect` on real hung processes, with the real py-spy, through the real CLI."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -473,3 +474,29 @@ def test_ten_concurrent_collects_of_one_target_all_succeed(tmp_path):
         assert thread(c, "worker-a").python_frames[0].function == "transfer_a_to_b"
     if os.geteuid() == 0:  # the last holder removed the lock file
         assert not [n for n in os.listdir("/run/hangdump") if n.startswith(f"{hung.pid}-")]
+
+
+def test_a_pool_is_a_queue_of_py_spy_runs_width_at_a_time(tmp_path):
+    """Many targets: a queue of py-spy runs, width (by default the usable cores) at a time, not all at once."""
+    from forensics.capture import pyspy_live
+    from forensics.capture.pyspy import find_pyspy
+
+    log = tmp_path / "runs.log"
+    wrapper = tmp_path / "py-spy"  # the real py-spy, each dump's start and end appended to the log
+    wrapper.write_text(f"#!/bin/sh\n[ \"$1\" = dump ] && echo + >> {log}\n{find_pyspy()} \"$@\"\nrc=$?\n"
+                       f"[ \"$1\" = dump ] && echo - >> {log}\nexit $rc\n")
+    wrapper.chmod(0o755)
+    width = 2
+    with contextlib.ExitStack() as stack:
+        hung = [stack.enter_context(spawn_hang("deadlock_ab")) for _ in range(5)]
+        pids = [h.pid for h in hung]
+        outcomes = pyspy_live.collect(pids, CollectOptions(method="py-spy", pyspy_path=str(wrapper)), width=width)
+        for p in pids:
+            assert_left_running(p)
+    assert [o.pid for o in outcomes] == pids
+    assert all(o.capture is not None for o in outcomes), [o.error for o in outcomes]
+    in_flight, most = 0, 0
+    for mark in log.read_text().split():
+        in_flight += 1 if mark == "+" else -1
+        most = max(most, in_flight)
+    assert in_flight == 0 and most == width
