@@ -37,10 +37,11 @@ if TYPE_CHECKING:
 FALLBACK_ERRORS = (CaptureFailed, NotPython, ToolMissing)
 
 
-def _pyspy_live(pids: list[int], opts: CollectOptions, meanwhile: Callable[[], object] | None) -> list[Outcome]:
+def _pyspy_live(pids: list[int], opts: CollectOptions, meanwhile: Callable[[], object] | None,
+                on_outcome: Callable[[Outcome], None] | None = None) -> list[Outcome]:
     from forensics.capture import pyspy_live
 
-    return pyspy_live.collect(pids, opts, meanwhile)
+    return pyspy_live.collect(pids, opts, meanwhile, on_outcome)
 
 
 def _gdb_live(pid: int, opts: CollectOptions, store, analyser: Analyser | None) -> Capture:
@@ -66,13 +67,14 @@ def _gdb_core(raw: str, path: str, exe: str | None, info, opts: CollectOptions,
 class Backends:
     """The capture tools the orchestrator runs, each a plain function of the layers below.
 
-    pyspy_live(pids, opts, meanwhile) -> [Outcome]: every target at once; ``meanwhile`` runs while py-spy does.
+    pyspy_live(pids, opts, meanwhile, on_outcome) -> [Outcome]: every target, a queue of runs; ``meanwhile`` runs
+    while py-spy does, ``on_outcome`` gets each target's outcome as soon as its run is done.
     gdb_live(pid, opts, store, analyser) -> Capture: one target; ``analyser`` replaces gdb's full walk (--deep).
     pyspy_core(raw, opts, versions, notes) -> threads; gdb_core(raw, path, exe, info, opts, spy) ->
     (GdbStacks, exe, libpython), where ``spy`` waits for py-spy's threads to splice in (or None).
     """
 
-    pyspy_live: Callable[[list[int], CollectOptions, Callable[[], object] | None], list[Outcome]] = _pyspy_live
+    pyspy_live: Callable[..., list[Outcome]] = _pyspy_live
     gdb_live: Callable[[int, CollectOptions, object, Analyser | None], Capture] = _gdb_live
     pyspy_core: Callable[[str, CollectOptions, dict, list[str]], tuple[ThreadStack, ...]] = _pyspy_core
     gdb_core: Callable[..., tuple] = _gdb_core
@@ -82,24 +84,34 @@ BACKENDS = Backends()
 
 
 def collect(pids: list[int], opts: CollectOptions, store=None, meanwhile: Callable[[], object] | None = None,
-            backends: Backends = BACKENDS, budget_s: float | None = None) -> list[Outcome]:
+            backends: Backends = BACKENDS, budget_s: float | None = None,
+            on_outcome: Callable[[Outcome], None] | None = None) -> list[Outcome]:
     """Capture every pid; each target's failure is its own Outcome, never the batch's.
 
     Each capture knows its worker's role and task (forensics/fleet/role.py). ``store`` receives kept
     cores. ``meanwhile`` runs while the capture tools do (the CLI imports what it will render with:
     that costs nothing then). ``budget_s`` bounds the whole capture, lock wait included: a tool still
     running at the deadline is stopped (its guard leaves the target running) and the outcome says so.
+    ``on_outcome`` gets each target's outcome once it is final, while other targets' tools may still run
+    (the CLI stores each capture then); the list returned holds the same outcomes, in the order of pids.
     """
     from forensics.fleet.role import with_worker
 
     if budget_s is not None:
         deadline = time.monotonic() + budget_s
         opts = replace(opts, deadline=min(deadline, opts.deadline) if opts.deadline is not None else deadline)
-    outcomes = _collect_locked(pids, opts, store, meanwhile, backends)
-    if opts.past_deadline():
-        outcomes = [replace(o, error=_over_budget(o.pid, o.error, budget_s)) if isinstance(o.error, CaptureTimeout)
-                    else o for o in outcomes]
-    return [replace(o, capture=with_worker(o.capture)) if o.capture else o for o in outcomes]
+    final: dict[int, Outcome] = {}
+
+    def settle(o: Outcome) -> Outcome:
+        if o.pid not in final:
+            if isinstance(o.error, CaptureTimeout) and opts.past_deadline():
+                o = replace(o, error=_over_budget(o.pid, o.error, budget_s))
+            final[o.pid] = replace(o, capture=with_worker(o.capture)) if o.capture else o
+            if on_outcome is not None:
+                on_outcome(final[o.pid])
+        return final[o.pid]
+
+    return [settle(o) for o in _collect_locked(pids, opts, store, meanwhile, backends, settle)]
 
 
 def _over_budget(pid: int, why: HangdumpError | None, budget_s: float | None) -> CaptureTimeout:
@@ -109,7 +121,8 @@ def _over_budget(pid: int, why: HangdumpError | None, budget_s: float | None) ->
                           "running", help="give the capture a larger budget")
 
 
-def _collect_locked(pids: list[int], opts: CollectOptions, store, meanwhile, backends: Backends) -> list[Outcome]:
+def _collect_locked(pids: list[int], opts: CollectOptions, store, meanwhile, backends: Backends,
+                    settle: Callable[[Outcome], Outcome]) -> list[Outcome]:
     idents = []
     for pid in pids:
         try:
@@ -121,16 +134,23 @@ def _collect_locked(pids: list[int], opts: CollectOptions, store, meanwhile, bac
     except HangdumpError as exc:
         return [Outcome(pid, error=exc) for pid in pids]
     try:
-        return _collect(pids, opts, store, meanwhile, backends)
+        return _collect(pids, opts, store, meanwhile, backends, settle)
     finally:
         lock.release(idents)
 
 
-def _collect(pids: list[int], opts: CollectOptions, store, meanwhile, backends: Backends) -> list[Outcome]:
+def _collect(pids: list[int], opts: CollectOptions, store, meanwhile, backends: Backends,
+             settle: Callable[[Outcome], Outcome]) -> list[Outcome]:
     # An explicit --py-spy that does not work is an error to report, not a reason to switch tools.
     if opts.method == "gdb" or (opts.method == "auto" and not opts.pyspy_path and not _has_pyspy(opts)):
         return _parallel(lambda pid: _gdb_outcome(pid, opts, store, backends), pids)
-    outcomes = backends.pyspy_live(pids, opts, meanwhile)
+
+    def early(o: Outcome) -> None:
+        """py-spy's outcome, settled at once when no gdb step follows it."""
+        if not opts.deep and (o.error is None or opts.method != "auto"):
+            settle(o)
+
+    outcomes = backends.pyspy_live(pids, opts, meanwhile, early)
     if opts.deep or (opts.method == "auto" and any(o.error is not None for o in outcomes)):
         outcomes = _parallel(lambda o: _follow(o, opts, store, backends), outcomes)
     return outcomes

@@ -71,8 +71,13 @@ def run(pids, match, children, native, with_locals, no_redact, timeout, pyspy_pa
         native=bool(native), with_locals=with_locals, redact=not no_redact, timeout_s=timeout, pyspy_path=pyspy_path,
         method=method, deep=deep, keep_core=keep_core, gdb_ext=gdb_ext,
     )
-    outcomes = collect(chosen, opts, store=store if keep_core else None, meanwhile=None if as_json else _warm_up)
-    timings.mark("capture")
+    storer = _Storer(store, as_json, echo, threaded=len(chosen) > 1)
+    try:
+        outcomes = collect(chosen, opts, store=store if keep_core else None,
+                           meanwhile=None if as_json else _warm_up, on_outcome=storer.put)
+    finally:
+        stored = storer.close()
+    timings.mark("store")
     exit_code = 0
     captures = []
     for o in outcomes:
@@ -80,11 +85,8 @@ def run(pids, match, children, native, with_locals, no_redact, timeout, pyspy_pa
             echo(f"hangdump: error: pid {o.pid}: {escape(o.error.one_line())}", err=True)
             exit_code = exit_code or o.error.exit_code
             continue
-        if store is not None:
-            stored = _store(store, o.capture, as_json, echo)
-            exit_code = exit_code or stored
+        exit_code = exit_code or stored.get(o.pid, 0)
         captures.append(o.capture)
-    timings.mark("store")
     if as_json:
         docs = [c.to_dict() for c in captures]
         one = docs[0] if len(docs) == 1 and len(outcomes) == 1 else docs
@@ -113,6 +115,41 @@ def _core(core_file: str, exe: str | None, opts, as_json: bool, no_store: bool, 
         echo(render_summary(capture, rules), nl=False)
     _timed("output", show_timings, echo)
     return code
+
+
+class _Storer:
+    """Each capture stored as soon as it is final, while the other targets' tools still run: with several
+    targets in a writer thread (a put waits on fsync; the queue of py-spy runs must not). For --timings,
+    the capture phase ends with the first outcome and the store phase is the rest (one target: its put)."""
+
+    def __init__(self, store, as_json: bool, echo: Echo, threaded: bool) -> None:
+        self.store, self.as_json, self.echo = store, as_json, echo
+        self.codes: dict = {}  # pid -> _store's exit code, or the writer's future of it
+        self.first = True
+        self.writer = None
+        if threaded and store is not None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hangdump-store")
+
+    def put(self, outcome) -> None:
+        from forensics import timings
+
+        if self.first:
+            timings.mark("capture")
+            self.first = False
+        if self.store is None or outcome.capture is None:
+            return
+        if self.writer is None:
+            self.codes[outcome.pid] = _store(self.store, outcome.capture, self.as_json, self.echo)
+        else:
+            self.codes[outcome.pid] = self.writer.submit(_store, self.store, outcome.capture, self.as_json, self.echo)
+
+    def close(self) -> dict[int, int]:
+        """Wait for the writes; pid -> exit code of each stored capture."""
+        if self.writer is not None:
+            self.writer.shutdown(wait=True)
+        return {pid: code if isinstance(code, int) else code.result() for pid, code in self.codes.items()}
 
 
 def _store(store, capture, as_json: bool, echo: Echo) -> int:

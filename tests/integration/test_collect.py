@@ -490,13 +490,21 @@ def test_a_pool_is_a_queue_of_py_spy_runs_width_at_a_time(tmp_path):
     with contextlib.ExitStack() as stack:
         hung = [stack.enter_context(spawn_hang("deadlock_ab")) for _ in range(5)]
         pids = [h.pid for h in hung]
-        outcomes = pyspy_live.collect(pids, CollectOptions(method="py-spy", pyspy_path=str(wrapper)), width=width)
+
+        def settled(o) -> None:  # each outcome as soon as its run is done, while later runs go on
+            with log.open("a") as fh:
+                fh.write("s\n")
+
+        outcomes = pyspy_live.collect(pids, CollectOptions(method="py-spy", pyspy_path=str(wrapper)), width=width,
+                                      on_outcome=settled)
         for p in pids:
             assert_left_running(p)
     assert [o.pid for o in outcomes] == pids
     assert all(o.capture is not None for o in outcomes), [o.error for o in outcomes]
+    marks = log.read_text().split()
     in_flight, most = 0, 0
-    for mark in log.read_text().split():
-        in_flight += 1 if mark == "+" else -1
+    for mark in marks:
+        in_flight += {"+": 1, "-": -1}.get(mark, 0)
         most = max(most, in_flight)
     assert in_flight == 0 and most == width
+    assert marks.count("s") == len(pids) and marks.index("s") < len(marks) - 1 - marks[::-1].index("+")
