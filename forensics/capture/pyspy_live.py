@@ -26,7 +26,7 @@ from forensics.identity import ProcessIdentity
 from forensics.model import Capture, KernelState, ProcessFacts
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity: the queue takes finished runs out of the running ones
 class _InFlight:
     """A target whose py-spy is running."""
 
@@ -98,18 +98,24 @@ class _Queue:
 
     def run(self, pids: list[int], meanwhile: Callable[[], object] | None) -> list[Outcome]:
         waiting = deque(pids)
-        done: list[_InFlight] = []
-        while waiting or self.running or done:
-            for job in self._fill(waiting):
-                job.read_proc()
-            if meanwhile is not None:
+        started: deque[_InFlight] = deque()  # running, its /proc not read yet
+        done: deque[_InFlight] = deque()  # its tool exited (or its time is up), its capture not built yet
+        while waiting or self.running or started or done:
+            # Between any two pieces of our own work, a run that ended makes room for the next one at once.
+            done.extend(self._wait(0.0))
+            started.extend(self._fill(waiting))
+            if started:
+                started.popleft().read_proc()
+            elif meanwhile is not None:
                 meanwhile()
                 meanwhile = None
-            if self.versions is None:
+            elif self.versions is None:
                 self.versions = {"hangdump": __version__, "py-spy": pyspy.pyspy_version(self.binary)}
-            for job in done:
+            elif done:
+                job = done.popleft()
                 self._settle(job.ident.pid, job)
-            done = self._wait()
+            else:
+                done.extend(self._wait(None))
         return [self.outcomes[pid] for pid in pids]
 
     def _fill(self, waiting: deque[int]) -> list[_InFlight]:
@@ -131,14 +137,16 @@ class _Queue:
             started.append(job)
         return started
 
-    def _wait(self) -> list[_InFlight]:
-        """The runs that are done (their tool exited, or their time is up), waiting for the first one."""
+    def _wait(self, timeout_s: float | None) -> list[_InFlight]:
+        """The runs that are done (their tool exited, or their time is up), taken out of the running ones;
+        waiting up to timeout_s (None: until the first is done)."""
         if not self.running:
             return []
         ends = [job.dump.tool.started + self.opts.timeout_for("py-spy", job.dump.tool.started) for job in self.running]
-        exited = wait_any([job.dump.tool for job in self.running], min(ends) - time.monotonic())
+        wait_s = min(ends) - time.monotonic() if timeout_s is None else timeout_s
+        exited = wait_any([job.dump.tool for job in self.running], wait_s)
         now = time.monotonic()
-        done = [job for job, end in zip(self.running, ends) if job.dump.tool in exited or end <= now]
+        done = [job for job, end in zip(self.running, ends, strict=True) if job.dump.tool in exited or end <= now]
         self.running = [job for job in self.running if job not in done]
         return done
 
