@@ -149,11 +149,13 @@ def test_summary_names_gil_owner_and_waits(tmp_path):
 
 
 def test_match_and_children_capture_the_tree_in_one_call(tmp_path):
-    with spawn_hang("subprocess_wait") as hung:
+    tag = f"-{os.getpid()}x{time.monotonic_ns()}"  # ours alone: other runs' fixtures on this machine must not match
+    with spawn_hang("subprocess_wait", args=[f"--name-suffix={tag}"]) as hung:
         child = hung.info["child_pid"]
         wait_blocked(hung.pid, [hung.tid("migrator")], syscalls={"wait4"})
         res = hangdump(
-            "collect", "--match", "fixtures/hangs/subprocess_wait.py", "--children", "--json", store=tmp_path
+            "collect", "--match", f"fixtures/hangs/subprocess_wait.py --name-suffix={tag}", "--children", "--json",
+            store=tmp_path,
         )
         assert res.returncode == 0, res.stderr
     docs = json.loads(res.stdout)
@@ -162,7 +164,7 @@ def test_match_and_children_capture_the_tree_in_one_call(tmp_path):
     assert {hung.pid, child} <= pids
     parent = Capture.from_dict(next(d for d in docs if d["pid"] == hung.pid))
     assert child in parent.process.children
-    assert thread(parent, "migrator").kernel.syscall.name == "wait4"
+    assert thread(parent, "migrator" + tag).kernel.syscall.name == "wait4"
 
 
 def test_locals_are_redacted_by_default(tmp_path):
