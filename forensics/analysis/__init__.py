@@ -76,7 +76,7 @@ from forensics.analysis.classify import (
     facts_cache,
     infer_gil_waits,
 )
-from forensics.analysis.culprit import blame, supervise
+from forensics.analysis.culprit import blame, supervise, unsure
 from forensics.analysis.normalize import NFrame, normalize_frame, normalize_thread_name
 from forensics.analysis.signature import ProcessSignature, ThreadSignature, frame_similarity, thread_similarity
 from forensics.analysis.verdict import LockRef, ThreadRole, Verdict, verdicts_from
@@ -138,7 +138,8 @@ def process_signature(threads: list[ThreadAnalysis] | tuple[ThreadAnalysis, ...]
     live = blamed_threads(threads) if blamed is None else blamed
     of = {t.index: (sign(t) if sign is not None else t.signature) for t in live}
     sigs = tuple(sorted(set(of.values())))
-    parked = frozenset(s for s in sigs if all(t.parked for t in live if of[t.index] == s))
+    soft = unsure(live)
+    parked = frozenset(s for s in sigs if all(t.parked or t.index in soft for t in live if of[t.index] == s))
     flags = set()
     if any(t.category == "gil-holder-blocked" for t in live):
         flags.add("gil-held-blocked")

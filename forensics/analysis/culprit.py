@@ -91,21 +91,14 @@ def _job(t: ThreadAnalysis) -> bool:
 
 
 def stuck_awaited(t: ThreadAnalysis, threads: Sequence[ThreadAnalysis]) -> list[ThreadAnalysis]:
-    """For a thread that waits for other threads: the ones it may be waiting for that are stuck. Short targets
-    stopped where nothing can see (an imported dump) count when nothing else is stuck and no job thread is idle by
-    design: for a join, any of them (a thread that never ends may well be one stopped in a C call); for an event,
-    only a job's thread (two calls deep or more): a one-function target nothing can see into is most often a
-    helper's timer, and a wait with evidence says more."""
+    """For a thread that waits for other threads: the ones it may be waiting for that are stuck. A short target
+    stopped where nothing can see (an imported dump: a heartbeat's sleep looks the same as a lock wait) is no
+    evidence that anything is stuck: the waiter's own wait (a join, an event, a future with no timeout) is, and it
+    ranks above it."""
     kinds = awaits(t)
     if not kinds:
         return []
-    pool = [o for o in threads if o.index != t.index and o.launched in kinds]
-    stuck = [o for o in pool if _stuck(o) and not _unseen(o)]
-    if stuck:
-        return stuck
-    if any(_job(o) and _serving(o) for o in pool):
-        return []
-    return [o for o in pool if _unseen(o) and (t.category == C.JOIN or _job(o))]
+    return [o for o in threads if o.index != t.index and o.launched in kinds and _stuck(o) and not _unseen(o)]
 
 
 def supervise(threads: list[ThreadAnalysis]) -> list[ThreadAnalysis]:
@@ -190,4 +183,15 @@ def blame(threads: Sequence[ThreadAnalysis]) -> tuple[ThreadAnalysis, ...]:
         # an import-lock wait: the thread running a module's top-level code under import holds that lock; its own
         # wait (whatever the capture could see of it) is the other half of the deadlock
         top += [t for t in threads if t.importing and not t.benign and t not in top]
+    elif all(awaits(t) for t in top):
+        # a thread that waits for threads leads, and threads nothing can see into may be the ones it waits for: the
+        # hang is known by both (a capture with kernel state or native frames says which is stuck; ``unsure``)
+        top += [o for o in threads if _unseen(o) and o not in top and any(o.launched in awaits(t) for t in top)]
     return tuple(top)
+
+
+def unsure(blamed: Sequence[ThreadAnalysis]) -> frozenset[int]:
+    """Of a capture's blamed threads, the waiters blamed beside threads nothing can see into that they may wait for:
+    which of the two is the hang this capture cannot say, so another capture of it may show either alone."""
+    unseen = [o for o in blamed if _unseen(o)]
+    return frozenset(t.index for t in blamed if awaits(t) and any(o.launched in awaits(t) for o in unseen))

@@ -278,12 +278,25 @@ def test_in_an_imported_dump_a_job_waiting_on_an_event_outranks_a_helper_nothing
     main = {"tid": 1, "name": "MainThread", "frames": runner(JOIN)}
     top = analyze({"threads": [main, task, heartbeat]}, read_source=False).verdicts[0]
     assert top.kind == "wait" and top.roles[0].function == "await_config", top.text
-    # a join of short targets nothing can see into waits for them: they rank first, the join below
+    # a join of short targets nothing can see into: the join (evidence) leads; the hang is known by both, so that
+    # it clusters with a live capture of the same processes, where the workers are seen stuck on their locks
     workers = [{"tid": 4 + i, "name": f"worker-{i}", "frames": [py(f"transfer_{i}", f"{APP}/bank.py", 30 + i)]
                 + THREAD_ROOT} for i in range(2)]
     main = {"tid": 1, "name": "MainThread", "frames": runner(JOIN + [py("supervise", f"{APP}/bank.py", 90)])}
-    top = analyze({"threads": [main, *workers]}, read_source=False).verdicts[0]
-    assert top.roles[0].name.startswith("worker-"), top.text
+    dump = {"id": "dump", "threads": [main, *workers]}
+    pa = analyze(dump, read_source=False)
+    assert pa.verdicts[0].kind == "join" and pa.verdicts[0].roles[0].function == "supervise", pa.verdicts[0].text
+    assert len(pa.signature.threads) == 3
+    lock = ["0x55e0c0", "0x189", "0", "0", "0", "0"]
+    live = {"id": "live", "threads": [thread(1, "MainThread", main["frames"], "futex")] + [
+        thread(4 + i, f"worker-{i}", w["frames"], "futex", [f"0x55e0{i}0", *lock[1:]], ("do_futex_wait",), True)
+        for i, w in enumerate(workers)]}
+    [one] = cluster([dump, live, dict(live, id="live2")])
+    assert len(one.members) == 3
+    # ... and a dump of another job waiting the same way, beside the same helpers, is another hang
+    other = {"id": "other", "threads": [
+        {"tid": 1, "name": "MainThread", "frames": runner(JOIN + [py("drain", f"{APP}/pollers.py", 12)])}, *workers]}
+    assert len(cluster([dump, other])) == 2
 
 
 def test_a_sleeping_thread_is_neither_what_a_waiter_is_stuck_on_nor_a_service_it_supervises():
