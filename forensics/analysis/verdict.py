@@ -212,6 +212,11 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
             role = replace(role, category=C.LOCK_WAIT)
         elif presumed_lock(ta) and not (read_source and readable):
             role = replace(role, category=C.LOCK_WAIT)  # a futex wait right under application code
+        elif ta.category == C.UNKNOWN and not ta.syscall and role.statement:
+            # nothing but the source says what the C call on that line is (an imported dump): sock.recv() reads
+            called = _called(role.statement)
+            if called is not None:
+                role = replace(role, category=called)
         if read_source and not readable:
             unreadable.add(role.location)
         roles[ta.index] = role
@@ -303,7 +308,9 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
     waiting_threads = {r.thread for r in waiting}
     held_elsewhere = _holding_besides(roles, waiting_threads)
     # ... and nothing else is stuck on its own account (a blocked read holding the lock the others queue on)
-    pre_rank = ranks(threads)
+    # ranked by what the source taught too (a lock wait, a read the frames alone could not show)
+    pre_rank = ranks([replace(ta, category=roles[ta.index].category) if ta.index in roles
+                      and roles[ta.index].category != ta.category else ta for ta in threads])
     stronger = any(pre_rank.get(ta.index, (9,))[0] == 0 and pre_rank[ta.index][1] < 3 for ta in threads
                    if ta.index not in waiting_threads)
     if not cycle and len(waiting) >= 2 and not running and not one_lock and not held_elsewhere and not stronger:
@@ -323,11 +330,36 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
             first = (-1, 0, 0)
         elif v.roles and v.roles[0].category == C.LOCK_WAIT and first[0] == 0:
             first = (0, 3, 0)  # the source (or a futex) says lock: it ranks as one
-        return first, KIND_ORDER.index(v.kind) if v.kind in KIND_ORDER else len(KIND_ORDER), main_last(v)
+        behind = 0
+        owner = _owner(v, holders)
+        if owner is not None and owner in rank:
+            # waits for a lock a thread holds while stuck itself (a read, a child): right after that thread's verdict
+            first, behind = max(first, rank[owner]), 1
+        return first, behind, KIND_ORDER.index(v.kind) if v.kind in KIND_ORDER else len(KIND_ORDER), main_last(v)
 
     out.sort(key=order)
     out = _consequences(out, by_index)
     return tuple(_with_fix(v) for v in out)
+
+
+# C calls a source line names, when the capture has neither kernel state nor native frames to show them
+_CALLS = tuple((re.compile(p), cat) for p, cat in (
+    (r"\.recv(?:_into|from|from_into|msg)?\(", C.SOCKET_READ), (r"\.connect(?:_ex)?\(", C.CONNECT),
+    (r"\b(?:fcntl\.)?(?:flock|lockf)\(", C.FLOCK), (r"\btime\.sleep\(|^sleep\(", C.SLEEP),
+    (r"\bos\.read\(", C.PIPE_READ), (r"\bos\.wait(?:pid|4)?\(", C.SUBPROCESS_WAIT),
+))
+
+
+def _called(statement: str) -> str | None:
+    return next((cat for rx, cat in _CALLS if rx.search(statement)), None)
+
+
+def _owner(v: Verdict, holders: dict) -> int | None:
+    """The thread holding the one lock a single-thread lock verdict waits for, when the source names its holder."""
+    if v.kind != "lock" or len(v.roles) != 1 or v.roles[0].waits_for is None:
+        return None
+    owner = holders.get(v.roles[0].waits_for.key())
+    return owner if owner != v.roles[0].thread else None
 
 
 def _sites(roles) -> str:
@@ -641,4 +673,6 @@ def _wait_verdict(ta, r: ThreadRole, roles, holders, shared, peer: str | None) -
         C.GIL_WAIT: "waits for the GIL",
     }
     text = f"{who} {texts.get(cat, ta.detail)}"
+    if cat == C.SLEEP and "sqlite" in ta.detail.lower():
+        kind = "lock"  # SQLite's busy handler sleeps while another connection holds the database lock
     return Verdict(kind, text, (r,))

@@ -348,3 +348,25 @@ def test_a_service_idle_by_design_gets_no_hang_verdict_under_any_launcher(harnes
             t.pop("kernel")
     pa = analyze(cap, read_source=False)
     assert not any(v.kind in HANG_KINDS for v in pa.verdicts), [v.text for v in pa.verdicts]
+
+
+def test_with_the_source_a_dump_says_what_the_c_call_is_and_a_lock_waiter_follows_the_holder(tmp_path):
+    """An imported dump (no kernel state, no native frames): the source line says the reader is in sock.recv()
+    holding the session lock; the job waiting for that lock is its consequence and comes after it."""
+    src = tmp_path / "plc.py"
+    src.write_text("import threading\nsession_lock = threading.Lock()\n\n\ndef read_frame(sock):\n"
+                   "    with session_lock:\n        return sock.recv(4)\n\n\ndef poll_registers():\n"
+                   "    with session_lock:\n        pass\n")
+    reader = {"tid": 2, "name": "plc-reader", "frames": [py("read_frame", str(src), 7)] + THREAD_ROOT}
+    job = {"tid": 3, "name": "job", "frames": [py("poll_registers", str(src), 11), py("run_job", f"{APP}/jobs.py", 9)]
+           + THREAD_ROOT}
+    first, second = analyze({"threads": [job, reader]}).verdicts[:2]
+    assert first.kind == "io" and first.roles[0].name == "plc-reader" and "`session_lock`" in first.text, first.text
+    assert second.kind == "lock" and 'held by thread "plc-reader"' in second.text, second.text
+
+
+def test_sqlites_busy_handler_is_a_wait_for_the_database_lock():
+    busy = native("sqlite3InvokeBusyHandler", "sqliteDefaultBusyCallback") + [
+        py("save", f"{APP}/orders.py", 28), py("record", f"{APP}/orders.py", 40)] + THREAD_ROOT
+    top = analyze({"threads": [{"tid": 2, "name": "writer", "frames": busy}]}, read_source=False).verdicts[0]
+    assert top.kind == "lock" and "SQLite" in top.text and "busy timeout" in top.text, top.text
