@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 TOP_FRAMES = 3
 DISPATCH_CALLEES = 2
+FAN_OUT = 3  # a runner called from several launchers calls at least this many times as many different jobs
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -127,8 +128,9 @@ class Runners:
 
     How a job was started (a console script, ``python -m pkg.runner TASK``, a threaded runner) is not the
     bug, but its frames are application frames like the job's own. Across a corpus they show: a runner calls
-    many different functions (``DISPATCH_CALLEES`` or more) and is itself called from at most one place, where a
-    shared helper (``run_step(first, second)``) is called from several. A chain is cut below its innermost
+    many different functions (``DISPATCH_CALLEES`` or more) and is itself called from at most one place, or from a
+    few launchers (a console script and ``python -m``) while it fans out to ``FAN_OUT`` times as many jobs, where a
+    shared helper (``run_step(first, second)``) is called from several and calls few. A chain is cut below its innermost
     runner; in a store too small to show one, nothing is cut, and the same job under two runners stays split
     (splitting one bug is the lesser error).
     """
@@ -143,8 +145,8 @@ class Runners:
             for inner, outer in itertools.pairwise(chain):
                 callees.setdefault(outer, set()).add(inner)
                 callers.setdefault(inner, set()).add(outer)
-        return cls(frozenset(f for f, c in callees.items()
-                             if len(c) >= DISPATCH_CALLEES and len(callers.get(f, ())) <= 1))
+        return cls(frozenset(f for f, c in callees.items() if len(c) >= DISPATCH_CALLEES and (
+            len(callers.get(f, ())) <= 1 or len(c) >= FAN_OUT * len(callers[f]))))
 
     def cut(self, chain: tuple[str, ...]) -> tuple[str, ...] | None:
         """The chain up to (not including) its innermost runner, or None when it has none."""

@@ -370,3 +370,16 @@ def test_sqlites_busy_handler_is_a_wait_for_the_database_lock():
         py("save", f"{APP}/orders.py", 28), py("record", f"{APP}/orders.py", 40)] + THREAD_ROOT
     top = analyze({"threads": [{"tid": 2, "name": "writer", "frames": busy}]}, read_source=False).verdicts[0]
     assert top.kind == "lock" and "SQLite" in top.text and "busy timeout" in top.text, top.text
+
+
+def test_a_runner_called_by_two_launchers_is_still_a_runner_and_a_shared_helper_is_not():
+    from forensics.analysis.signature import Runners
+
+    jobs = [f"tasks:job_{i}" for i in range(6)]
+    chains = [(f"mod:wait_{i}", job, "cli:run_task", launcher)
+              for i, job in enumerate(jobs) for launcher in ("cli:main", "runner:main")]
+    # a helper two jobs share, stopped in two different waits: called from several places, calls few
+    chains += [("pairs:_take", "pairs:run_step", "sync:users"), ("pairs:_release", "pairs:run_step", "sync:orders")]
+    runners = Runners.learn(chains)
+    assert "cli:run_task" in runners.dispatchers and "pairs:run_step" not in runners.dispatchers
+    assert runners.cut(("mod:wait_0", "tasks:job_0", "cli:run_task", "runner:main")) == ("mod:wait_0", "tasks:job_0")
