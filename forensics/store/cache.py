@@ -386,10 +386,13 @@ def analysed(store: Any, flt: Filter | None, rules: BenignRules | None,
                 yield item
                 continue
             path, data, row, doc = item
-            hit = hits.pop(path.stem, None) if doc is None else None
+            if doc is None:
+                hit = hits.pop(path.stem, None)
+            else:  # new to the store's index (or its index was rebuilt), perhaps not to the cache
+                hit = cache.get(cache.key(data), path.stem) if cache.active else None
             if hit is not None:
                 if flt.accepts_values(*hit[0]):
-                    yield path, data, None, hit[1]
+                    yield path, data, doc, hit[1]
                 continue
             if doc is None:  # no cache, and the store's index checked these bytes: only parsed
                 try:

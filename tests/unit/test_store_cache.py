@@ -172,3 +172,11 @@ def test_a_run_over_every_capture_drops_dead_entries(tmp_path):
     assert len(path.read_bytes().splitlines()) == 2003
     assert _run(store) == _fresh(store)
     assert path.read_bytes().splitlines(keepends=True) == lines[-1:]
+
+
+def test_a_lost_index_does_not_lose_the_analyses(tmp_path, analysed_ids):
+    store = _store(tmp_path, [_doc(1), _doc(2)])
+    want = _run(store)
+    (store.captures_dir / ".index").unlink()  # every capture is new to the index again, not to the cache
+    analysed_ids.clear()
+    assert _run(store) == want and analysed_ids == []
