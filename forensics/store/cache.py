@@ -9,8 +9,9 @@ its life, not once per run, and do not even parse a capture they have seen befor
   defaults, the store's ``benign.txt`` and ``--benign``). Changing any of them changes every key, so a stale entry
   cannot even be looked up; the files of all but the newest few namespaces are removed.
 
-An entry is written only for bytes that were checked (the file name is the id, the model accepts them), so a hit
-means: a valid capture, already analysed; nothing is parsed or checked again. One file, not one per capture:
+An entry is written only for bytes the store's reader checked (the file name is the id, the model accepts them;
+checked now, or by its index when the file has not changed since), so a hit means: a valid capture, already
+analysed; nothing is parsed or checked again. One file, not one per capture:
 creating a file costs about 1 ms on a journalled disk, 100 s for a store of 100k captures. Lines are appended in
 batches, each in one ``O_APPEND`` write (concurrent runs never interleave); a torn line is a miss. A run over every
 capture rewrites the file atomically (temp file, rename) when most of it is dead. Entries are read defensively
@@ -172,12 +173,20 @@ def _shaped(t: Any, types: list, build: Callable, seen: dict) -> Decode:
     return shaped
 
 
+_SCALARS = (str, int, float, bool, NoneType)
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
 def _encode(value: Any) -> Any:
-    if isinstance(value, tuple):
+    t = type(value)
+    if t in _SCALARS:
+        return value
+    if t is tuple:
         return [_encode(v) for v in value]
-    if dataclasses.is_dataclass(value):
-        return [_encode(getattr(value, f.name)) for f in dataclasses.fields(value)]
-    return value
+    names = _FIELDS.get(t)
+    if names is None:
+        names = _FIELDS[t] = tuple(f.name for f in dataclasses.fields(value))  # raises for anything else
+    return [_encode(getattr(value, n)) for n in names]
 
 
 # -- the cache -------------------------------------------------------------------------------------------------

@@ -266,7 +266,8 @@ class LocalStore:
 
         The document is None when the bytes need no parsing: ``known(path, data)`` said the caller already knows
         them for a checked capture (its cache has them), or, without ``known``, the index checked this file as it
-        is (same inode, size, mtime, ctime). Any other file is parsed and checked here, as every reader checks it."""
+        is (same inode, size, mtime, ctime). Any other file is parsed here, and checked unless the index checked
+        it as it is (as ``scan_valid_docs`` does), as every reader checks it."""
         flt = flt or Filter()
         for fd, name, key, value, doc, data in self._indexed(flt):
             path = self.captures_dir / name
@@ -279,8 +280,15 @@ class LocalStore:
                 except CaptureFormatError as exc:
                     yield Skipped(path, str(exc))
                     continue
-                if known(path, data) if known is not None else index.key_of(st) == key:
+                same = index.key_of(st) == key
+                if known(path, data) if known is not None else same:
                     yield path, data, value, None
+                    continue
+                if same:  # checked by the index: parsed only
+                    try:
+                        yield path, data, value, self._doc_of(name, data)
+                    except CaptureFormatError as exc:  # changed while keeping its key (within one mtime tick)
+                        yield Skipped(path, str(exc))
                     continue
                 value, doc = self._checked_data(name, data)
                 if isinstance(value, str):
