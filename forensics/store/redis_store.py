@@ -123,16 +123,30 @@ def encode(capture: Capture) -> tuple[bytes, str, str]:
     return zlib.compress(data, 6), hashlib.sha1(data).hexdigest(), row
 
 
-def decode(blob: bytes) -> dict:
-    """The JSON object of one stored document; CaptureFormatError if it is not one."""
+def inflate(blob: bytes) -> bytes:
+    """The JSON bytes of one stored document (what a local store's file holds); CaptureFormatError if none."""
     try:
-        data = zlib.decompress(blob)
+        return zlib.decompress(blob)
     except zlib.error as exc:
         raise CaptureFormatError(f"not a compressed capture ({exc})") from None
+
+
+def document(data: bytes, ident: str) -> dict:
+    """The JSON object in ``data``, which must name ``ident``; CaptureFormatError if it is not one."""
     doc = parse_json(data)
     if not isinstance(doc, dict):
         raise CaptureFormatError(f"not a capture (a JSON {type(doc).__name__})")
+    if doc.get("id") != ident:
+        raise CaptureFormatError(f"its id {str(doc.get('id'))[:80]!r} is not the key's")
     return doc
+
+
+def ls_row(raw: bytes, ident: str) -> dict:
+    """The ls row stored beside a capture; CaptureFormatError if it is damaged."""
+    row = parse_json(raw)
+    if type(row) is not dict or row.keys() != _ROW_KEYS or row.get("id") != ident:
+        raise CaptureFormatError("its ls row is damaged")
+    return row
 
 
 class RedisStore:
@@ -145,6 +159,7 @@ class RedisStore:
         self.local = LocalStore(self.root)
         tag = hashlib.sha1(self.target.place.encode()).hexdigest()[:12]
         self.spool = Spool(self.root / "spool" / tag)
+        self.cache_dir = self.root / "cache" / f"redis-{tag}"  # store/cache.py: analyses by content, on this host
         self._client = self.target.client(timeout_s)
         self._put_script = self._client.register_script(_PUT)
 
@@ -250,15 +265,15 @@ class RedisStore:
         except redis.RedisError as exc:
             raise self._fail(exc) from None
 
-    def _fields(self, ids: list[str], field: str) -> Iterator[tuple[str, bytes | None]]:
-        """(id, the field's value or None when the capture is gone) for every id, in pipelined batches."""
+    def _fields(self, ids: list[str], *names: str) -> Iterator[tuple[str, list[bytes | None]]]:
+        """(id, the values of those fields, None where the capture is gone) for every id, in pipelined batches."""
         import redis
 
         for start in range(0, len(ids), BATCH):
             chunk = ids[start:start + BATCH]
             pipe = self._client.pipeline(transaction=False)
             for ident in chunk:
-                pipe.hget(self._key("cap", ident), field)
+                pipe.hmget(self._key("cap", ident), names)
             try:
                 values = pipe.execute()
             except redis.RedisError as exc:
@@ -284,14 +299,12 @@ class RedisStore:
     def _docs(self, ids: list[str], model: bool = False) -> Iterator[tuple[KeyPath, dict, Capture | None] | Skipped]:
         """(where, document, its Capture if ``model``) of every id still stored; a Skipped per value that is not one.
         The same checks as the local store's reader: a JSON object, with the key's id, and (``model``) the model's."""
-        for ident, blob in self._fields(ids, "doc"):
+        for ident, (blob,) in self._fields(ids, "doc"):
             if blob is None:
                 continue  # expired or evicted since the index was read
             where = self._where(ident)
             try:
-                doc = decode(blob)
-                if doc.get("id") != ident:
-                    raise CaptureFormatError(f"its id {str(doc.get('id'))[:80]!r} is not the key's")
+                doc = document(inflate(blob), ident)
                 item = (where, doc, Capture.from_dict(doc) if model else None)
             except CaptureFormatError as exc:
                 item = Skipped(where, str(exc))  # type: ignore[arg-type]
@@ -314,6 +327,31 @@ class RedisStore:
             elif flt.accepts(item[2]):
                 yield item[1], item[2]
 
+    def scan_bytes(self, flt: Filter | None = None, known=None) -> Iterator[tuple[KeyPath, bytes, dict, dict | None] | Skipped]:
+        """(where, the capture's JSON bytes, its ls row, its document or None) of every capture passing the filter,
+        oldest first, as the local store's ``scan_bytes`` (for ``store/cache.py``): the document is None when
+        ``known(where, data)`` says the caller already knows these bytes for a checked capture; any other is
+        parsed and checked here, as every reader checks it."""
+        flt = flt or Filter()
+        self._prepare()
+        for ident, (blob, raw_row) in self._fields(self._ids(flt), "doc", "row"):
+            if blob is None or raw_row is None:
+                continue  # expired or evicted since the index was read
+            where = self._where(ident)
+            try:
+                data, row = inflate(blob), ls_row(raw_row, ident)
+                if not flt.accepts_values(row["taken_at"], row["host"], row["pid"]):
+                    continue
+                if known is not None and known(where, data):
+                    item = (where, data, row, None)
+                else:
+                    doc = document(data, ident)
+                    Capture.from_dict(doc)
+                    item = (where, data, row, doc)
+            except CaptureFormatError as exc:
+                item = Skipped(where, str(exc))  # type: ignore[assignment]
+            yield item
+
     def scan(self, flt: Filter | None = None) -> Iterator[Capture | Skipped]:
         for item in self.scan_checked(flt):
             yield item if isinstance(item, Skipped) else item[1]
@@ -326,13 +364,11 @@ class RedisStore:
         """Every capture's ls row passing the filter, oldest first, from the rows stored beside the documents."""
         flt = flt or Filter()
         self._prepare()
-        for ident, raw in self._fields(self._ids(flt), "row"):
+        for ident, (raw,) in self._fields(self._ids(flt), "row"):
             if raw is None:
                 continue
             try:
-                row = parse_json(raw)
-                if type(row) is not dict or row.keys() != _ROW_KEYS or row.get("id") != ident:
-                    raise CaptureFormatError("its ls row is damaged")
+                row = ls_row(raw, ident)
             except CaptureFormatError as exc:
                 yield Skipped(self._where(ident), str(exc))  # type: ignore[arg-type]
                 continue
