@@ -299,15 +299,18 @@ PARTY_SHOWN = 3
 CMDLINE_WIDTH = 60
 
 
-def resolve_fds(pid: int, kernel: dict[int, tuple[str, KernelState]]) -> dict[int, tuple[str, KernelState]]:
+def resolve_fds(pid: int, kernel: dict[int, tuple[str, KernelState]],
+                scans: Scans | None = None) -> dict[int, tuple[str, KernelState]]:
     """Say what each blocked thread's file descriptor is and, where cheap to know, who is at the other end.
 
     TCP sockets get both addresses; a pipe read (write) the process(es) holding its write (read) end; a
     flock or fcntl(F_SETLKW) wait the holder of the lock (see pipe_parties, lock_parties). Read at capture
     time on purpose: the fd table and sockets are gone with the process. Never raises: unknown stays None.
+    ``scans``: what the other captures of the same call already read of the host (see Scans).
     """
     from dataclasses import replace
 
+    scans = scans or Scans()
     sockets: dict[int, tuple[str, str | None]] | None = None
     out = dict(kernel)
     pipes: dict[int, tuple[int, bool, int]] = {}  # tid -> (pipe inode, wants a writer, its fd)
@@ -324,16 +327,14 @@ def resolve_fds(pid: int, kernel: dict[int, tuple[str, KernelState]]) -> dict[in
         local = peer = None
         if target.startswith("socket:[") and target.endswith("]"):
             if sockets is None:
-                sockets = {}
-                for name in ("tcp", "tcp6"):
-                    sockets.update(parse_net_tcp(_optional(f"/proc/{pid}/net/{name}") or ""))
+                sockets = scans.tcp(pid)
             local, peer = sockets.get(int(target[8:-1]), (None, None))
         elif (inode := pipe_inode(target)) is not None and sc.name in _PIPE_READS | _PIPE_WRITES:
             pipes[tid] = (inode, sc.name in _PIPE_READS, fd)
         elif sc.name == "flock" or (sc.name == "fcntl" and len(sc.args) > 1 and sc.args[1] in (F_SETLKW, F_OFD_SETLKW)):
             locks[tid] = fd
         out[tid] = (comm, replace(ks, fd_target=target, local=local, peer=peer))
-    peers = {**pipe_parties(pid, pipes), **lock_parties(pid, locks)}
+    peers = {**pipe_parties(pid, pipes, scans), **lock_parties(pid, locks, scans)}
     for tid, peer in peers.items():
         if peer is not None:
             comm, ks = out[tid]
@@ -505,18 +506,20 @@ def find_pipe_ends(
     return {key: (pids, key in self_held) for key, pids in found.items()}
 
 
-def pipe_parties(pid: int, pipes: dict[int, tuple[int, bool, int]]) -> dict[int, str | None]:
+def pipe_parties(pid: int, pipes: dict[int, tuple[int, bool, int]], scans: Scans | None = None) -> dict[int, str | None]:
     """tid -> peer for threads blocked on a pipe (tid -> (inode, wants a writer, fd)); None where unknown."""
     if not pipes:
         return {}
+    scans = scans or Scans()
     try:
-        ends = find_pipe_ends(pid, {(inode, w) for inode, w, _ in pipes.values()}, {fd for _, _, fd in pipes.values()})
+        ends = find_pipe_ends(pid, {(inode, w) for inode, w, _ in pipes.values()}, {fd for _, _, fd in pipes.values()},
+                              links=scans.links, access=scans.access)
     except (OSError, ValueError, TargetNotFound, PermissionDenied):
         return {}
     out: dict[int, str | None] = {}
     for tid, (inode, wants_writer, _) in pipes.items():
         others, self_held = ends.get((inode, wants_writer), ([], False))
-        out[tid] = party_text(others, self_held, pid)
+        out[tid] = party_text(others, self_held, pid, scans.label)
     return out
 
 
@@ -586,20 +589,78 @@ def lock_holders(entries: list[LockEntry], dev: tuple[int, int], inode: int, wai
     return [p for p in pids if p > 0 and p != waiter], waiter in pids
 
 
-def lock_parties(pid: int, locks: dict[int, int]) -> dict[int, str | None]:
+def lock_parties(pid: int, locks: dict[int, int], scans: Scans | None = None) -> dict[int, str | None]:
     """tid -> peer for threads waiting in flock/fcntl(F_SETLKW) on the file behind fd (tid -> fd)."""
     if not locks:
         return {}
+    scans = scans or Scans()
     out: dict[int, str | None] = {}
     try:
-        entries = parse_locks(_optional("/proc/locks") or "")
+        entries = scans.locks()
         for tid, fd in locks.items():
             try:
                 st = os.stat(f"/proc/{pid}/fd/{fd}")
             except OSError:
                 continue
             others, self_held = lock_holders(entries, (os.major(st.st_dev), os.minor(st.st_dev)), st.st_ino, pid)
-            out[tid] = party_text(others, self_held, pid)
+            out[tid] = party_text(others, self_held, pid, scans.label)
     except ValueError:
         return {}
     return out
+
+
+class Scans:
+    """What the captures of one call read about the rest of the host, read once for all of them: other
+    processes' fd tables, fd modes and labels, /proc/locks, each network namespace's TCP sockets. The
+    workers of one pool share a master and siblings, so each capture would otherwise read all of them
+    again. Each capture's FdBudget is still charged as if it had read them itself."""
+
+    def __init__(self) -> None:
+        self._links: dict[int, dict[int, str]] = {}
+        self._access: dict[tuple[int, int], int | None] = {}
+        self._labels: dict[int, str] = {}
+        self._locks: list[LockEntry] | None = None
+        self._tcp: dict[int, dict[int, tuple[str, str | None]]] = {}
+
+    def links(self, pid: int, budget: FdBudget) -> dict[int, str]:
+        """fd_links, each process's table read once (in full, up to PARTY_MAX_FDS) and cut to the budget."""
+        if budget.procs <= 0 or budget.fds <= 0:
+            return {}
+        if pid not in self._links:
+            self._links[pid] = fd_links(pid, FdBudget(1, PARTY_MAX_FDS))
+        budget.procs -= 1
+        table = self._links[pid]
+        if len(table) > budget.fds:
+            table = dict(list(table.items())[:budget.fds])
+        budget.fds -= len(table)
+        return table
+
+    def access(self, pid: int, fd: int) -> int | None:
+        if (pid, fd) not in self._access:
+            self._access[(pid, fd)] = fd_access(pid, fd)
+        return self._access[(pid, fd)]
+
+    def label(self, pid: int) -> str:
+        if pid not in self._labels:
+            self._labels[pid] = process_label(pid)
+        return self._labels[pid]
+
+    def locks(self) -> list[LockEntry]:
+        if self._locks is None:
+            self._locks = parse_locks(_optional("/proc/locks") or "")
+        return self._locks
+
+    def tcp(self, pid: int) -> dict[int, tuple[str, str | None]]:
+        """inode -> (local, peer) of the TCP sockets of pid's network namespace."""
+        try:
+            netns = os.stat(f"/proc/{pid}/ns/net").st_ino
+        except OSError:
+            netns = None
+        if netns is not None and netns in self._tcp:
+            return self._tcp[netns]
+        sockets: dict[int, tuple[str, str | None]] = {}
+        for name in ("tcp", "tcp6"):
+            sockets.update(parse_net_tcp(_optional(f"/proc/{pid}/net/{name}") or ""))
+        if netns is not None:
+            self._tcp[netns] = sockets
+        return sockets

@@ -35,10 +35,10 @@ class _InFlight:
     kernel: dict[int, tuple[str, KernelState]] = field(default_factory=dict)
     facts: ProcessFacts | None = None
 
-    def read_proc(self) -> None:
+    def read_proc(self, scans: procfs.Scans | None = None) -> None:
         """Parse the snapshot taken before py-spy started and read the process facts, while py-spy runs."""
         tool = self.dump.tool
-        self.kernel = procfs.resolve_fds(self.ident.pid, procfs.parse_tasks(tool.tasks))
+        self.kernel = procfs.resolve_fds(self.ident.pid, procfs.parse_tasks(tool.tasks), scans)
         try:
             self.facts = procfs.read_process_facts(self.ident.pid, tool.started_at)
         except HangdumpError:
@@ -95,6 +95,7 @@ class _Queue:
         self.outcomes: dict[int, Outcome] = {}
         self.host = host_name()
         self.versions: dict | None = None
+        self.scans = procfs.Scans()  # the host as the targets' fd waits see it, read once for all of them
 
     def run(self, pids: list[int], meanwhile: Callable[[], object] | None) -> list[Outcome]:
         waiting = deque(pids)
@@ -105,7 +106,7 @@ class _Queue:
             done.extend(self._wait(0.0))
             started.extend(self._fill(waiting))
             if started:
-                started.popleft().read_proc()
+                started.popleft().read_proc(self.scans)
             elif meanwhile is not None:
                 meanwhile()
                 meanwhile = None

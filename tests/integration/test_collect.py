@@ -18,7 +18,15 @@ from forensics.capture.orchestrate import collect
 from forensics.errors import TargetNotFound
 from forensics.identity import read_stat, tracer_pid
 from forensics.model import Capture
-from tests.support import HANGS_DIR, assert_left_running, python_interpreters, spawn_hang, wait_blocked, wait_until
+from tests.support import (
+    HANGS_DIR,
+    assert_left_running,
+    python_interpreters,
+    read_ready,
+    spawn_hang,
+    wait_blocked,
+    wait_until,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -510,3 +518,50 @@ def test_a_pool_is_a_queue_of_py_spy_runs_width_at_a_time(tmp_path):
         most = max(most, in_flight)
     assert in_flight == 0 and most == width
     assert marks.count("s") == len(pids) and marks.index("s") < len(marks) - 1 - marks[::-1].index("+")
+
+
+# A pool: two forked workers, each blocked reading the task pipe whose write end only their parent holds.
+POOL = """
+import ctypes, json, os, signal, sys, time
+ctypes.CDLL(None).prctl(1, int(signal.SIGKILL), 0, 0, 0)
+r, w = os.pipe()
+kids = []
+for _ in range(2):
+    pid = os.fork()
+    if pid == 0:
+        ctypes.CDLL(None).prctl(1, int(signal.SIGKILL), 0, 0, 0)
+        os.close(w)
+        os.read(r, 1)
+        os._exit(0)
+    kids.append(pid)
+os.close(r)
+print("READY " + json.dumps({"kids": kids}), flush=True)
+time.sleep(3600)
+"""
+
+
+def test_a_pool_captured_in_one_call_names_each_workers_pipe_writer():
+    """The peer scans (the parent's and siblings' fd tables) are shared by the captures of one call: each worker
+    still names its own pipe's writer, as a capture of it alone would."""
+    from forensics.hangs import kill_group
+
+    proc = subprocess.Popen([sys.executable, "-c", POOL], stdout=subprocess.PIPE, start_new_session=True)
+    try:
+        info, seen = read_ready(proc, time.monotonic() + 30)
+        assert info is not None, seen
+        kids = info["kids"]
+        for kid in kids:
+            wait_blocked(kid, [kid], syscalls={"read"})
+        outcomes = collect(kids, CollectOptions(method="py-spy"))
+        alone = collect(kids[:1], CollectOptions(method="py-spy"))[0]
+        for kid in kids:
+            assert_left_running(kid)
+    finally:
+        kill_group(proc)
+        proc.stdout.close()
+    assert all(o.error is None for o in outcomes), [o.error for o in outcomes]
+    def peer(o):
+        return next(t for t in o.capture.threads if t.tid == o.pid).kernel.peer
+
+    assert [peer(o) for o in outcomes] == [peer(alone)] * 2
+    assert peer(alone).startswith(f"pid {proc.pid} (")  # the parent, not a sibling (they hold read ends only)
