@@ -64,27 +64,34 @@ def cpu_timed(cpu: dict[str, list[float]], name: str, argv: list[str], env: dict
     return wall
 
 
-def pool(bin_dir, size: int, runs: int, env: dict) -> None:
-    hangdump, pyspy, python = (str(bin_dir / n) for n in ("hangdump", "py-spy", "python"))
+def pool(bin_dir, size: int, runs: int, env: dict, bases: dict, ref: str = "HEAD") -> None:
+    """``bases``: as for single(), each one's collect of the pool measured in the same alternating runs."""
+    pyspy, python = (str(bin_dir / n) for n in ("py-spy", "python"))
     procs = [spawn(5, python, "deep") for _ in range(size)]
+    cpu: dict[str, list[float]] = {}
     try:
         pids = [str(p.pid) for p in procs]
         listed = " ".join(pids)
         loop = f"for p in {listed}; do {shlex.quote(pyspy)} dump --json --pid $p; done"
         xargs = f"printf '%s\\n' {listed} | xargs -P {cores()} -I@ {shlex.quote(pyspy)} dump --json --pid @"
-        m = paired({
-            "loop": lambda: timed(["sh", "-c", loop]),
-            "xargs": lambda: timed(["sh", "-c", xargs]),
-            "hangdump": lambda: timed([hangdump, "collect", *[a for p in pids for a in ("--pid", p)]], env),
-        }, runs)
+        commands = {"loop": (["sh", "-c", loop], None), "xargs": (["sh", "-c", xargs], None)}
+        for name, where in [*bases.items(), ("hangdump", bin_dir)]:
+            commands[name] = ([str(where / "hangdump"), "collect", *[a for p in pids for a in ("--pid", p)]], env)
+        m = paired({name: lambda name=name, argv=argv, e=e: cpu_timed(cpu, name, argv, e)
+                    for name, (argv, e) in commands.items()}, runs)
     finally:
         stop(procs)
-    print(f"pool of {size} hung processes (5 threads each), medians of {runs} alternating runs:")
-    print(f"  one hangdump collect        {m['hangdump'] * 1000:8.1f} ms")
-    print(f"  sequential py-spy loop      {m['loop'] * 1000:8.1f} ms   hangdump/loop  {versus(m['hangdump'], m['loop'])}"
-          "   (target <= 0.6x)")
-    print(f"  xargs -P {cores()} py-spy           {m['xargs'] * 1000:8.1f} ms   hangdump/xargs {versus(m['hangdump'], m['xargs'])}"
-          "   (target <= 1.1x)")
+
+    def shown(name: str) -> str:
+        return f"{m[name] * 1000:8.1f} ms  cpu {statistics.median(cpu[name]) * 1000:7.1f} ms"
+
+    print(f"pool of {size} hung processes (5 threads each), medians of {runs} alternating runs (cpu: user+sys, "
+          "py-spy included):")
+    for name in [*bases, "hangdump"]:
+        print(f"  one hangdump collect {name if name in bases else ref:9} {shown(name)}   /loop {versus(m[name], m['loop'])}   "
+              f"/xargs {versus(m[name], m['xargs'])}")
+    print(f"  sequential py-spy loop         {shown('loop')}   (target: hangdump/loop <= 0.6x)")
+    print(f"  xargs -P {cores()} py-spy              {shown('xargs')}   (target: hangdump/xargs <= 1.1x)")
 
 
 def main() -> None:
@@ -114,7 +121,7 @@ def main() -> None:
                 for threads in (int(t) for t in args.threads.split(",")):
                     single(bin_dir, shape, threads, natives, args.runs, env, bases)
         if not args.no_pool:
-            pool(bin_dir, args.pool, args.runs, env)
+            pool(bin_dir, args.pool, args.runs, env, bases, args.ref)
     finally:
         shutil.rmtree(store, ignore_errors=True)
     sys.stdout.flush()
