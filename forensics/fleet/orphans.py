@@ -51,6 +51,11 @@ def reparented(ppid: int, recorded_ppid: int | None) -> dict | None:
     return {"recorded_ppid": recorded_ppid, "ppid": ppid, "reparented_to": "init" if ppid == 1 else "subreaper"}
 
 
+def kept_by(p: Kin, parent: Kin) -> bool:
+    """The parent shares p's group or session: the master (or the shell) that forked it, not an adopter."""
+    return parent.pgid == p.pgid or parent.sid == p.sid
+
+
 def group_abandoned(p: Kin, kin_of: Callable[[int], Kin | None]) -> dict | None:
     """Evidence from the process table alone: the group leader (the master that forked it) is gone (a zombie
     is gone too). ``kin_of``: the Kin of a pid, None when there is no such process."""
@@ -58,7 +63,7 @@ def group_abandoned(p: Kin, kin_of: Callable[[int], Kin | None]) -> dict | None:
         return None
     if p.ppid != 1:
         parent = kin_of(p.ppid)
-        if parent is None or parent.pgid == p.pgid or parent.sid == p.sid:
+        if parent is None or kept_by(p, parent):
             return None
     leader = kin_of(p.pgid)
     if leader is not None and leader.state not in ("Z", "X"):

@@ -12,7 +12,7 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
-from forensics.fleet.orphans import Kin, orphans_among, read_kin
+from forensics.fleet.orphans import Kin, kept_by, orphans_among, read_kin
 from forensics.heartbeat import default_dir, default_source
 from forensics.identity import ProcessIdentity
 from forensics.store.select import open_store
@@ -46,7 +46,7 @@ class _Tracked:
     """What the watchdog keeps of a target between scans, while its pid names the same process: its samples,
     the parent it was first seen with, its Target, what the gunicorn probe found (one record, no churn)."""
 
-    __slots__ = ("first_ppid", "gunicorn", "history", "ident", "seen", "target")
+    __slots__ = ("first_ppid", "gunicorn", "history", "ident", "kept_by", "seen", "target")
 
     def __init__(self, ident: ProcessIdentity, ppid: int) -> None:
         self.ident = ident
@@ -55,6 +55,7 @@ class _Tracked:
         self.target: Target | None = None
         self.gunicorn: tuple[int, gunicorn.Tmp | bool, float] | None = None  # (ppid, probe, timeout)
         self.seen = 0  # the number of the last scan that sampled it
+        self.kept_by: int | None = None  # the parent it was seen kept by: not judged again while it stays
 
 
 @dataclass(frozen=True)
@@ -153,10 +154,16 @@ class Watchdog:
     @staticmethod
     def _orphans(looked: list[tuple[_Tracked, ProcSample, Beat | None, bool]]) -> dict[int, dict]:
         """The targets that lost their parent, judged as ``hangdump orphans`` judges (fleet.orphans): the
-        parent its heartbeat recorded (else the one it was first seen with) gone, or its pool's master."""
-        samples = {x[1].ident.pid: x[1] for x in looked}
-        recorded = {tr.ident.pid: beat.ppid if beat is not None and beat.ppid else tr.first_ppid
-                    for tr, _, beat, _ in looked}
+        parent its heartbeat recorded (else the one it was first seen with) gone, or its pool's master. A
+        target once seen kept by its parent (same group or session) is not judged again while that parent
+        stays: a process's parent changes only when the parent dies."""
+        samples, judged, recorded = {}, [], {}
+        for tr, s, beat, _ in looked:
+            samples[s.pid] = s
+            rec = beat.ppid if beat is not None and beat.ppid else tr.first_ppid
+            if tr.kept_by is None or tr.kept_by != s.ppid or rec != s.ppid:
+                judged.append(s)
+                recorded[s.pid] = rec
         read: dict[int, Kin | None] = {}
 
         def kin_of(pid: int) -> Kin | ProcSample | None:  # this scan's samples, else one read per pid per scan
@@ -165,7 +172,13 @@ class Watchdog:
                 read[pid] = read_kin(pid)
             return found if found is not None else read[pid]
 
-        return orphans_among(samples.values(), recorded, kin_of)
+        found = orphans_among(judged, recorded, kin_of)
+        for tr, s, _, _ in looked:
+            if s.pid in recorded and s.pid not in found and s.ppid != 1:
+                parent = kin_of(s.ppid)
+                if parent is not None and kept_by(s, parent):
+                    tr.kept_by = s.ppid
+        return found
 
     def scan(self) -> ScanResult:
         started = self.clock.now()

@@ -153,3 +153,16 @@ def test_the_files_of_threads_that_ended_are_closed_by_the_next_walk():
         proc.kill()
         proc.wait()
         files.close()
+
+
+def test_a_target_kept_by_its_parent_is_not_judged_again_until_its_parent_changes():
+    from forensics.fleet.orphans import kept_by, read_kin
+    from forensics.watch.watchdog import _Tracked
+
+    me = sample(os.getpid(), 1.0)
+    tr = _Tracked(me.ident, me.ppid)
+    assert Watchdog._orphans([(tr, me, None, True)]) == {}
+    parent = read_kin(me.ppid)
+    assert tr.kept_by == (me.ppid if me.ppid != 1 and kept_by(me, parent) else None)
+    adopted = me._replace(ppid=1)  # as after the parent's death: judged again, and its recorded parent is gone
+    assert Watchdog._orphans([(tr, adopted, None, True)])[os.getpid()]["recorded_ppid"] == me.ppid
