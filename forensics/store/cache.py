@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
 FORMAT = "hangdump.analysis-cache/1"
 _PREFIX = "analysis-"
-_KEEP = 4  # namespaces kept (several --benign sets in turn); older ones are removed
+_KEEP = 2  # namespaces kept (two --benign sets in turn); older ones are removed (each is ~2.4 KB per capture)
 _MAX_FILE = 4 << 30
 _KEY_LEN = 32
 _BATCH = 1 << 20

@@ -180,3 +180,16 @@ def test_a_lost_index_does_not_lose_the_analyses(tmp_path, analysed_ids):
     (store.captures_dir / ".index").unlink()  # every capture is new to the index again, not to the cache
     analysed_ids.clear()
     assert _run(store) == want and analysed_ids == []
+
+
+def test_only_the_newest_namespaces_are_kept(tmp_path):
+    store = _store(tmp_path, [_doc(1)])
+    _run(store)
+    ours = _cache_file(store)
+    for age, name in enumerate(("analysis-old1.jsonl", "analysis-old2.jsonl", "analysis-old3.jsonl"), 1):
+        (store.cache_dir / name).write_text("")
+        os.utime(store.cache_dir / name, (ours.stat().st_mtime - 60 * age,) * 2)
+    (store.cache_dir / "gdb-index").mkdir()  # what else lives in cache/ is left alone
+    assert _run(store) == _fresh(store)
+    assert sorted(p.name for p in store.cache_dir.iterdir()) == sorted(
+        [".tmp", "gdb-index", "analysis-old1.jsonl", ours.name])
