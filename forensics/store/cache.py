@@ -373,13 +373,8 @@ def analysed(store: Any, flt: Filter | None, rules: BenignRules | None,
     what the store's reader skips. A capture seen before (same bytes, same namespace) comes from the cache
     unparsed; any other is checked by the store's reader, analysed once, and cached.
 
-    ``store``: one with ``scan_bytes`` and ``cache_dir`` (None: no cache); any other store's checked documents
-    (``scan_valid_docs``) are analysed every time."""
+    ``store``: a store with ``scan_bytes`` and ``cache_dir`` (None: no cache, every capture is analysed)."""
     flt = flt or Filter()
-    if not hasattr(store, "scan_bytes"):
-        for item in store.scan_valid_docs(flt):
-            yield item if isinstance(item, Skipped) else (item[0], b"", item[1], analyse(item[1], rules))
-        return
     with Cache.open(store.cache_dir, rules) as cache:
         hits: dict[str, tuple[list, Analysed]] = {}  # at most the one scan_bytes just asked about
 
