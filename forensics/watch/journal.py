@@ -71,7 +71,8 @@ class Journal:
             return self._records.get((ident.pid, ident.start_ticks), Record())
 
     def note(self, ident: ProcessIdentity, what: str, mono: float | None = None, **extra) -> None:
-        """Record ``captured``, ``signal`` (the first, soft one) or ``kill``, durably, before acting on it."""
+        """Record ``captured``, ``signal`` (the first, soft one: before it is sent) or ``kill`` (the SIGKILL: once
+        it was sent, never while held back), durably."""
         key = (ident.pid, ident.start_ticks)
         line = json.dumps({"pid": ident.pid, "start_ticks": ident.start_ticks, "what": what, "mono": mono, **extra})
         with self._lock:

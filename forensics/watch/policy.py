@@ -157,8 +157,10 @@ class Responder:
             if self._exits_by(h, first_at + plan.grace_s):
                 ev.emit("exited", ident, after=plan.first_signal.name)
                 return "exited"
+            # Journaled once sent, not before: a SIGKILL held back (a core being written) or refused was never
+            # sent, and a restarted watchdog must still send it. A watchdog killed between the send and the
+            # note sends it again to the same identity (pidfd), which is harmless to a process already dying.
             core_deadline = self.clock.now() + self.cfg.core_wait_s
-            self.journal.note(ident, "kill", mono=self.clock.now())
             refusal = h.send(signal.SIGKILL)
             if refusal is not None and refusal.reason == "core_dumping":
                 ev.emit("skipped", ident, rule=det.rule, reason="core_dumping",
@@ -177,6 +179,7 @@ class Responder:
                 ev.emit("skipped", ident, rule=det.rule, reason=refusal.reason, why=why)
                 return refusal.reason
             killed_at = self.clock.now()
+            self.journal.note(ident, "kill", mono=killed_at)
             self._sent(ident, signal.SIGKILL, killed_at, f"still there {plan.grace_s:g}s after {plan.first_signal.name}")
             if h.exited(self.cfg.kill_wait_s):
                 ev.emit("exited", ident, after="SIGKILL")

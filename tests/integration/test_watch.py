@@ -541,3 +541,42 @@ def test_no_sigkill_while_the_kernel_writes_a_core(workers, tmp_path):
     assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGABRT
     assert os.WCOREDUMP(status), "the core was cut short (a fatal signal during the dump)"
     assert kinds(dog, proc.pid) == ["detected", "captured", "signalled:SIGTERM", "skipped", "exited"]
+
+
+def test_a_sigkill_held_back_for_a_core_is_not_journaled_so_a_restarted_watchdog_holds_it_again(workers, tmp_path):
+    """The first watchdog holds its SIGKILL back while the core is written and dies meanwhile: its journal
+    must not say the SIGKILL went out (it never did). The restarted one finds the SIGTERM journaled, waits out
+    the rest of the grace, and holds the SIGKILL back again; the dump ends and the process exits on its own
+    (the abort it was dumping for), so no SIGKILL is sent by either."""
+    proc, _ = workers.start("sleep_forever", "--on-term", "abort")
+    wait_stale(workers, proc.pid)
+    store, log = workers.tmp / "store", tmp_path / "first-events.jsonl"
+    holder = tmp_path / "core-holder"
+    holder.mkdir()
+    with held_core_dumps(holder, proc.pid) as (holding, release):
+        first = subprocess.Popen([sys.executable, "-m", "forensics", "watch", "--once", "--heartbeat-dir",
+                                  str(workers.dir), "--stale", "0.5", "--interval", "0.3", "--grace", "0.5",
+                                  "--store", str(store), "--event-log", str(log)], stderr=subprocess.DEVNULL)
+        try:
+            wait_until(lambda: log.exists() and any(json.loads(line).get("reason") == "core_dumping"
+                                                    for line in log.read_text().splitlines()),
+                       timeout=120, what="the first watchdog holding its SIGKILL back")
+        finally:
+            first.kill()  # the watchdog dies during the hold
+            first.wait(timeout=10)
+        journal = [json.loads(line) for line in (store / "watch" / "journal.jsonl").read_text().splitlines()]
+        assert [j["what"] for j in journal if j["pid"] == proc.pid] == ["captured", "signal"]
+        dog = watchdog(config(workers, grace_s=0.5, core_wait_s=300.0))
+        result = wait_until(lambda: (r := dog.scan()).decisions and r, what="a decision")
+        (fut,) = dog.act(result)
+        wait_until(lambda: any(e["reason"] == "core_dumping" for e in dog.events.of("skipped", proc.pid)),
+                   timeout=60, what="the restarted watchdog holding the SIGKILL back")
+        assert holding.exists() and _status_field(proc.pid, "CoreDumping") == "1"
+        os.close(os.open(release, os.O_WRONLY))
+        assert fut.result(timeout=120) == "exited"
+    _, status = os.waitpid(proc.pid, 0)
+    proc.returncode = -signal.SIGABRT
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGABRT and os.WCOREDUMP(status)
+    assert [e["reason"] for e in dog.events.of("skipped", proc.pid)] == ["journaled", "core_dumping"]
+    assert kinds(dog, proc.pid) == ["detected", "skipped", "skipped", "exited"]
+    assert dog.metrics.value("hangdump_watch_kills_total", signal="SIGKILL") == 0
