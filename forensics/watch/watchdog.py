@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from forensics.fleet.orphans import Kin, kept_by, orphans_among, read_kin
 from forensics.heartbeat import default_dir, default_source
 from forensics.identity import ProcessIdentity
+from forensics.sharedmm import shares_parent_mm
 from forensics.store.select import open_store
 from forensics.watch import gunicorn, rules
 from forensics.watch.capture import capture_target
@@ -107,6 +108,7 @@ class Watchdog:
         self.proc_files = HeldFiles()
         self.scans = 0
         self.inflight: dict[ProcessIdentity, Future] = {}
+        self._shared: dict[ProcessIdentity, int] = {}  # vfork children skipped (reported once) -> last scan seen
         self.done: set[ProcessIdentity] = set()
         self.deferred: dict[ProcessIdentity, str | None] = {}  # capture only for now: None (breaker) or the pool
         self.breaker_open = False
@@ -180,6 +182,20 @@ class Watchdog:
                     tr.kept_by = s.ppid
         return found
 
+    def _shares_parent_mm(self, s: ProcSample) -> bool:
+        """A vfork'd (CLONE_VM) child before its exec matches its parent's command line but is the parent's
+        memory under another pid: not a target (a signal would fail the parent's spawn). Asked once per new
+        process (one kcmp; sharing ends only with an exec, which never makes a process share again); one that
+        shares is never tracked (after its exec it is a stranger), asked each scan, and reported once."""
+        if not shares_parent_mm(s.pid, s.ppid):
+            return False
+        if s.ident not in self._shared:
+            self.events.emit("skipped", s.ident, reason="shares_memory",
+                             why=f"pid {s.pid} runs in the address space of its parent {s.ppid} (a vfork/CLONE_VM "
+                                 "child before exec): not a separate process; never judged or signalled")
+        self._shared[s.ident] = self.scans
+        return True
+
     def scan(self) -> ScanResult:
         started = self.clock.now()
         self.scans += 1
@@ -204,6 +220,8 @@ class Watchdog:
             if tr is None:
                 if why == _KNOWN_ONLY:
                     continue  # ... by a stranger
+                if self._shares_parent_mm(s):
+                    continue
                 tr = tracked[pid] = _Tracked(ident, s.ppid)
             beat = by_pid.get(pid)
             if beat is not None and beat.start_ticks != ident.start_ticks:
@@ -230,6 +248,8 @@ class Watchdog:
             looked.append((tr, s, beat, known))
         for pid in [pid for pid, tr in tracked.items() if tr.seen != scan_no]:
             del tracked[pid]
+        if self._shared:
+            self._shared = {ident: n for ident, n in self._shared.items() if n == scan_no}
         files.keep(tracked.keys() | set(self.cfg.trees))  # a tree's root: its children files
         orphaned = self._orphans(looked)
         decisions, evaluate, rcfg = [], rules.evaluate, self.cfg.rules

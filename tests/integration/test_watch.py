@@ -482,6 +482,37 @@ def test_a_d_state_target_is_reported_once_never_signalled_and_left_running(work
     assert _status_field(proc.pid, "TracerPid") == "0" and proc.poll() is None
 
 
+def _children(pid: int) -> list[int]:
+    return [int(k) for tid in os.listdir(f"/proc/{pid}/task")
+            for k in Path(f"/proc/{pid}/task/{tid}/children").read_text().split()]
+
+
+def test_a_vfork_child_matching_its_parents_command_line_is_skipped_once_never_signalled(workers, tmp_path):
+    """dstate.py --main under --match: posix_spawn's vfork'd child, blocked opening a FIFO before its exec,
+    shows the parent's command line and would be judged blocked; it is the parent's memory under another pid,
+    so it is skipped (said once) and never captured or signalled, while the parent is handled as before."""
+    fifo = tmp_path / "vfork-fifo"
+    proc, _ = workers.spawn([sys.executable, str(FAULTS / "dstate.py"), "--main", str(fifo)])
+    (child,) = _children(proc.pid)
+    assert Path(f"/proc/{child}/cmdline").read_bytes() == Path(f"/proc/{proc.pid}/cmdline").read_bytes()
+    cfg = replace(config(workers), match=(re.escape(str(fifo)),), rules=RuleConfig(stale_s=0.5, blocked_s=0.2))
+    dog = watchdog(cfg)
+    wait_until(lambda: any(d.target.ident.pid == proc.pid for d in dog.scan().decisions), what="a decision")
+    for _ in range(3):
+        result = dog.scan()
+        assert child not in [t.ident.pid for t in result.targets]
+        for fut in dog.act(result):
+            assert fut.result(timeout=120) == "uninterruptible"
+    assert kinds(dog, child) == ["skipped"]
+    assert dog.events.of("skipped", child)[0]["reason"] == "shares_memory"
+    assert kinds(dog, proc.pid) == ["detected", "captured", "skipped"]
+    assert dog.metrics.value("hangdump_watch_kills_total", signal="SIGTERM") == 0
+    assert _status_field(child, "TracerPid") == "0" and read_stat(child).state == "S"
+    os.close(os.open(fifo, os.O_WRONLY))  # the child opens it and execs: the spawn succeeded
+    wait_until(lambda: read_stat(proc.pid).state == "S", what="the main thread out of D")
+    assert proc.poll() is None
+
+
 HOLDER = """#!/bin/sh
 # core_pattern helper: $1 is the dumping pid. The test's target's dump is held (the kernel waits, the
 # target shows CoreDumping: 1) until the test opens the release FIFO, 300 s at most (a test killed before
