@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import hashlib
 import os
 import stat
 import time
@@ -454,8 +453,8 @@ class LocalStore:
 
     def _place(self, fd: int, tmp_fd: int, capture: Capture) -> Stored:
         first = capture.to_json().encode("utf-8")
-        tails = iter([hashlib.sha1(first).hexdigest()[:10]] + [os.urandom(5).hex() for _ in range(_MAX_ATTEMPTS)])
         ident, data = capture.id, first
+        tails = _tails(first)
         for _ in range(_MAX_ATTEMPTS):
             name = f"{ident}.json"
             status = "stored" if ident == capture.id else "renamed"
@@ -621,6 +620,16 @@ def remove_stale_workdirs(cores_dir: Path) -> list[str]:
         finally:
             os.close(fd)
     return removed
+
+
+def _tails(data: bytes) -> Iterator[str]:
+    """The id tails to try when a capture's id is taken: first one from its content (the same capture imported
+    again finds itself under it: a no-op), then random ones. Hashed only on a collision, which few puts meet."""
+    import hashlib
+
+    yield hashlib.sha1(data).hexdigest()[:10]
+    for _ in range(_MAX_ATTEMPTS):
+        yield os.urandom(5).hex()
 
 
 def _link_new(fd: int, tmp_fd: int, name: str, data: bytes) -> bool:
