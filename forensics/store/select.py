@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
+from forensics.heartbeat import is_redis_url
 from forensics.model import Capture
 from forensics.store.local import Filter, LocalStore, Skipped, Stored, default_root
-from forensics.store.redisurl import is_redis_url
 
 
 class CaptureStore(Protocol):
