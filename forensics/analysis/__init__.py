@@ -92,6 +92,8 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class ProcessAnalysis:
+    """Everything ``analyze`` learns of one capture: per-thread classification, the hang's signature, verdicts."""
+
     capture_id: str | None
     threads: tuple[ThreadAnalysis, ...]
     signature: ProcessSignature

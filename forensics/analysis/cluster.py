@@ -37,6 +37,8 @@ Observer = Callable[[dict, list], None]  # (raw capture dict, its ThreadAnalysis
 
 @dataclass(frozen=True, slots=True)
 class Member:
+    """One capture of a cluster, as the report lists it (without its threads: a cluster keeps no capture)."""
+
     id: str
     source: str | None
     host: str | None
@@ -51,6 +53,8 @@ class Member:
 
 @dataclass(frozen=True, slots=True)
 class StackLine:
+    """One frame of a cluster's representative stack, normalized, as the report and ``clusters`` show it."""
+
     function: str
     module: str
     file: str | None
@@ -67,6 +71,8 @@ class StackLine:
 
 @dataclass(frozen=True, slots=True)
 class Cluster:
+    """Captures of one hang cause, ranked by how widely it struck (processes, hosts, days, captures)."""
+
     id: str
     signature: ProcessSignature
     category: str

@@ -36,6 +36,9 @@ FAN_OUT = 3  # a runner called from several launchers calls at least this many t
 
 @dataclass(frozen=True, slots=True, order=True)
 class ThreadSignature:
+    """What stays the same when the same bug is captured again: how the thread waits, the application frames near
+    the wait (``module:function``, no line numbers) and what started it (see the module docstring)."""
+
     mechanism: str
     frames: tuple[str, ...]
     entry: str = ""

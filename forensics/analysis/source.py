@@ -34,6 +34,8 @@ _MAX_SOURCE = 4 << 20
 
 @dataclass(frozen=True, slots=True)
 class LockFacts:
+    """What the source line of a blocking frame says about locks: the ones held there and the one it waits for."""
+
     readable: bool
     holds: tuple[tuple[str, int], ...] = ()  # (expression, line where it was taken)
     waits_for: str | None = None

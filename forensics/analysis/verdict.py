@@ -46,6 +46,8 @@ class LockRef:
 
 @dataclass(frozen=True, slots=True)
 class ThreadRole:
+    """One thread's part in a verdict (which lock it holds and waits for, and where), so text and JSON agree."""
+
     thread: int  # index in capture.threads
     tid: int | None
     name: str | None

@@ -16,6 +16,8 @@ TOOL_TIMEOUT_S = {"py-spy": 10.0, "gdb": 30.0}
 
 @dataclass(frozen=True)
 class CollectOptions:
+    """How one capture is taken (the collect flags), passed unchanged to every backend the orchestrator runs."""
+
     native: bool = False
     with_locals: bool = False
     redact: bool = True

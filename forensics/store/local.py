@@ -74,6 +74,8 @@ class Stored:
 
 @dataclass(frozen=True, slots=True)
 class Filter:
+    """Which captures a store command lists (--since, --until, --host, --pid); tests a row as well as a capture."""
+
     since: float | None = None
     until: float | None = None
     host: str | None = None
