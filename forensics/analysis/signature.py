@@ -24,7 +24,6 @@ do not split a cluster.
 """
 from __future__ import annotations
 
-import hashlib
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -81,6 +80,9 @@ class ProcessSignature:
 
 
 def _digest(text: str) -> str:
+    """A short stable id; hashlib is imported here, not at the top: a capture's summary names no signature."""
+    import hashlib
+
     return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:12]
 
 
