@@ -2,6 +2,7 @@
 opening a FIFO before its exec) and a real forked one (the fixture itself, forked by subprocess)."""
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -30,6 +31,8 @@ def vforked(tmp_path):
                     for k in Path(f"/proc/{proc.pid}/task/{tid}/children").read_text().split()]
         yield proc.pid, child
     finally:
+        with contextlib.suppress(OSError):  # the child opens the FIFO and execs /bin/true (killing the parent
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))  # alone would leave it blocked, orphaned)
         proc.kill()
         proc.wait(timeout=10)
         proc.stdout.close()
