@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from forensics import procfs
-from tests.integration.test_frameworks import APPS, free_port, silent_backend, started
+from tests.integration.test_frameworks import free_port, gunicorn_sync_argv, silent_backend, started
 from tests.support import syscall_name, thread_syscalls, wait_until
 
 pytestmark = pytest.mark.integration
@@ -48,8 +48,7 @@ def test_mem_then_orphans_of_a_killed_arbiter_found_and_reaped(tmp_path):
     port = free_port()
     with silent_backend() as backend:
         env = dict(os.environ, HD_BACKEND_PORT=str(backend.getsockname()[1]))
-        argv = [sys.executable, "-m", "gunicorn", "-w", "2", "-k", "sync", "-b", f"127.0.0.1:{port}", "--chdir",
-                str(APPS), "--timeout", "3600", "hd_wsgi:app"]
+        argv = gunicorn_sync_argv(port)
         with started(argv, tmp_path / "gunicorn.log", env=env) as arbiter:
             wait_until(lambda: len(procfs.children(arbiter.pid)) == 2, timeout=90, what="2 gunicorn workers")
             workers = procfs.children(arbiter.pid)
@@ -106,8 +105,7 @@ def test_idle_workers_of_a_killed_arbiter_are_orphans_to_the_watchdog_too_and_re
 
     port = free_port()
     match = f"127\\.0\\.0\\.1:{port}"
-    argv = [sys.executable, "-m", "gunicorn", "-w", "2", "-k", "sync", "-b", f"127.0.0.1:{port}", "--chdir",
-            str(APPS), "--timeout", "3600", "hd_wsgi:app"]
+    argv = gunicorn_sync_argv(port)
     with started(argv, tmp_path / "gunicorn.log") as arbiter:
         wait_until(lambda: len(procfs.children(arbiter.pid)) == 2, timeout=90, what="2 gunicorn workers")
         workers = procfs.children(arbiter.pid)

@@ -27,6 +27,12 @@ pytestmark = pytest.mark.integration
 APPS = Path(__file__).resolve().parents[1] / "data" / "frameworks"
 
 
+def gunicorn_sync_argv(port: int, timeout_s: float = 3600) -> list[str]:
+    """A real gunicorn with two sync workers serving tests/data/frameworks/hd_wsgi.py on a loopback port."""
+    return [sys.executable, "-m", "gunicorn", "-w", "2", "-k", "sync", "-b", f"127.0.0.1:{port}", "--chdir", str(APPS),
+            "--timeout", str(timeout_s), "hd_wsgi:app"]
+
+
 @contextlib.contextmanager
 def silent_backend() -> Iterator[socket.socket]:
     """A service that accepts connections and never says a word."""
@@ -98,8 +104,7 @@ def test_gunicorn_sync_idle_worker_and_arbiter_are_benign_hung_worker_blames_the
     port = free_port()
     with silent_backend() as backend:
         env = dict(os.environ, HD_BACKEND_PORT=str(backend.getsockname()[1]))
-        argv = [sys.executable, "-m", "gunicorn", "-w", "2", "-k", "sync", "-b", f"127.0.0.1:{port}", "--chdir",
-                str(APPS), "--timeout", "3600", "hd_wsgi:app"]
+        argv = gunicorn_sync_argv(port)
         with started(argv, tmp_path / "gunicorn.log", env=env) as arbiter:
 
             def serving() -> bool:

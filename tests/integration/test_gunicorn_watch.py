@@ -16,7 +16,7 @@ from forensics import procfs
 from forensics.model import Capture
 from forensics.watch.policy import PolicyConfig
 from forensics.watch.watchdog import WatchConfig, Watchdog
-from tests.integration.test_frameworks import APPS, blocked_in_recv, free_port, silent_backend, started
+from tests.integration.test_frameworks import blocked_in_recv, free_port, gunicorn_sync_argv, silent_backend, started
 from tests.support import wait_until
 
 pytestmark = pytest.mark.integration
@@ -28,8 +28,7 @@ def test_hung_gunicorn_worker_captured_before_its_timeout(tmp_path):
     log = tmp_path / "gunicorn.log"
     with silent_backend() as backend:
         env = dict(os.environ, HD_BACKEND_PORT=str(backend.getsockname()[1]))
-        argv = [sys.executable, "-m", "gunicorn", "-w", "2", "-k", "sync", "-b", f"127.0.0.1:{port}", "--chdir",
-                str(APPS), "--timeout", str(TIMEOUT_S), "hd_wsgi:app"]
+        argv = gunicorn_sync_argv(port, TIMEOUT_S)
         with started(argv, log, env=env) as arbiter:
             wait_until(lambda: len(procfs.children(arbiter.pid)) == 2, timeout=90, what="2 gunicorn workers")
             kids = procfs.children(arbiter.pid)
