@@ -1,0 +1,2 @@
+"""hivewatch: an apiary telemetry agent (hive scales, brood thermals, harvest ledger)."""
+__version__ = "0.7.2"
