@@ -61,7 +61,7 @@ class DemoRun:
     programs: dict[int, str]  # pid -> fixture name
     report: Path
     watched: tuple[Watched, ...] = ()
-    watch_clusters: tuple[tuple[str, str, str], ...] = ()  # (cluster id, category, verdict) with watchdog captures
+    watch_clusters: tuple[tuple[str, str, str], ...] = ()  # (cluster id, category, headline) with watchdog captures
 
 
 def run_demo(
@@ -102,8 +102,7 @@ def watchdog_clusters(store: LocalStore) -> tuple[tuple[str, str, str], ...]:
 
     captures = [c for c in store.scan() if isinstance(c, Capture)]
     by_watchdog = {c.id for c in captures if c.trigger.kind == "watchdog"}
-    return tuple((c.id, c.category, c.verdict.splitlines()[0] if c.verdict else "")
-                 for c in cluster(captures) if any(m.id in by_watchdog for m in c.members))
+    return tuple((c.id, c.category, c.title) for c in cluster(captures) if any(m.id in by_watchdog for m in c.members))
 
 
 def watch_stage(store: LocalStore, say: Callable[[str], None], timeout_s: float = 90.0) -> tuple[Watched, ...]:

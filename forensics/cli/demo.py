@@ -40,7 +40,7 @@ def command(store_dir):
         failed += not ok
         click.echo(f"  pid {w.pid:<7} {w.label:<42} {what}")
     click.echo(click.style("=== clusters of the watchdog's captures (see the report) ===", bold=True))
-    for cid, category, verdict in run.watch_clusters:
-        click.echo(f"  cluster {cid} [{category}] {verdict}")
+    for cid, category, title in run.watch_clusters:
+        click.echo(f"  cluster {cid} [{category}] {title}")
     click.echo(demo_store_hint(run.store.root))
     return 1 if failed else 0

@@ -36,6 +36,8 @@ def test_demo_captures_every_hang_and_cleans_up(tmp_path):
     assert rules[0] == "blocked" and rules[-1] == "busy"  # the deadlock (beating thread) and the spinner
     assert rules[1] in ("blocked", "heartbeat_stale")  # the sleeper: blocked once two samples show no progress
     assert "=== clusters of the watchdog's captures" in res.stdout and "[deadlock]" in watch_section
+    headlines = [line for line in watch_section.splitlines() if line.startswith("  cluster ")]
+    assert len(headlines) == 3 and not any("tid " in line for line in headlines), headlines  # per cluster, not member
     report = (store / "report.html").read_text()
     assert report.lower().startswith("<!doctype html>")
     assert "transfer_a_to_b" in report and "lock-order deadlock between" in report
