@@ -1,0 +1,288 @@
+#!/usr/bin/env python3
+"""Generate the fourth held-out corpus (fixtures/corpus_blind4/) from real hangs of domeops.
+
+domeops (scripts/corpus/blind4/domeops/) is the night-operations agent of a robotic observatory (mount, dome,
+filter wheel, CCD, guider, weather mast, archive), written without reading the analysis rules. Each capture
+runs one of its tasks for real in a fresh process, with the variation of a fleet:
+
+* CPython 3.9 .. 3.13 (pyenv builds); install roots under /opt, /srv, a virtualenv under /var/lib and a
+  user site under /home; releases 2.4.0 and 2.4.1 (2.4.1 = the same code with comment lines inserted);
+* entry: the `domeops-night` console script, `python -m domeops.runner`, or the `domeops-ctl` console
+  script (retry and timing decorators); the task runs in the main thread, in a task thread the main thread
+  joins, `Event.wait`s for or polls with `join(timeout)`, or in a one-worker executor;
+* bystanders: lease keepalive sleep loops, a metrics flusher on Event.wait(timeout), an idle upload pool,
+  spent threads (moving the Thread-N counters), queued jobs and extra waiters behind the culprit.
+
+Once the READY line arrived and every thread it names sits in its expected syscall for 3 polls of
+/proc/PID/task/TID/syscall, the process is dumped with the real `py-spy dump --json --pid P [--native]`
+(about 30% native). What is shared with the second corpus's generator (settling, the black-hole upstreams,
+the release line shifts) is imported from it; realrun.py has the launch and capture loop.
+
+    python scripts/corpus/blind4/generate.py                                  # -> fixtures/corpus_blind4/
+    python scripts/corpus/blind4/generate.py --per-cause 1 --out /tmp/b4 --only observing-log-flock
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[2]
+sys.path[:0] = [str(REPO), str(HERE.parent)]
+
+from realrun import NotSettled, capture_all, launch, program_env, write_console_script
+
+
+def _blind2_generator():
+    spec = importlib.util.spec_from_file_location("blind2_generate", HERE.parent / "blind2" / "generate.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+_b2 = _blind2_generator()
+kill_group, python_interpreters, read_ready = _b2.kill_group, _b2.python_interpreters, _b2.read_ready
+wait_settled, upstreams, shifted = _b2.wait_settled, _b2.upstreams, _b2.shifted
+
+APP = HERE / "domeops"
+PY_SPY = Path(os.environ.get("PY_SPY") or "/work/main/.venv/bin/py-spy")
+
+
+@dataclass(frozen=True)
+class Cause:
+    task: str
+    category: str
+    culprits: tuple[str, ...]  # the innermost application frame(s) of the thread to blame first
+
+
+CAUSES: dict[str, Cause] = {
+    "mount-dome-lock-order": Cause("night-slew", "deadlock", ("align_slit", "park_axes", "slew_mount", "rotate_dome")),
+    "filter-wheel-never-notified": Cause("filter-change", "condition-wait", ("await_filter_position",)),
+    "adc-readout-died": Cause("ccd-readout", "queue-wait", ("assemble_frames",)),
+    "weather-mast-recv": Cause("weather-sample", "io-read", ("read_wind_sample",)),
+    "guider-readline-restart-join": Cause("guider-restart", "io-read", ("read_guide_packet",)),
+    "archive-put-no-response": Cause("archive-push", "io-read", ("push_night_manifest",)),
+    "solver-connect-backlog": Cause("plate-solve", "io-read", ("open_solver_session",)),
+    "flat-stacker-never-exits": Cause("build-flats", "subprocess-wait", ("build_master_flat",)),
+    "observing-log-flock": Cause("log-observation", "flock", ("append_observing_log",)),
+    "pointing-model-diverges": Cause("pointing-refine", "busy", ("pointing_residual", "refine_pointing_model")),
+    "tec-driver-holds-gil": Cause("cooler-setpoint", "gil", ("set_ccd_setpoint",)),
+    "seeing-pool-worker-stuck": Cause("seeing-estimate", "pool-wait", ("estimate_seeing",)),
+    "ephemeris-await-never-answers": Cause("ephemeris-refresh", "io-read", ("refresh_ephemeris", "fetch_ephemeris")),
+    "healthy-exposure-pool": Cause("exposure-service", "idle", ()),
+    "healthy-frame-consumers": Cause("frame-consumers", "idle", ()),
+    "healthy-telemetry-asyncio": Cause("telemetry-bus", "idle", ()),
+    "healthy-dome-watchdog": Cause("dome-watchdog", "idle", ()),
+}
+
+SUPPORTED = ("3.9", "3.10", "3.11", "3.12", "3.13")
+RELEASES = {"2.4.0": 0, "2.4.1": 7}  # shift seed: 2.4.1 has comment/blank lines inserted
+HARNESSES = {"inline": 4, "threaded": 2, "threaded-event": 1, "supervised": 1, "executor": 1}
+ENTRIES = {"console-script": 4, "runpy": 3, "ctl": 2}
+SCRIPTS = {"domeops-night": "domeops.cli", "domeops-ctl": "domeops.ctl"}
+TOPS = ("opt/domeops", "srv/observatory", "var/lib/domeops", "home/astro")
+
+
+@dataclass(frozen=True)
+class Variant:
+    index: int
+    cause: str
+    python: str
+    native: bool
+    how: str
+    entry: str
+    root_kind: str
+    release: str
+    options: tuple[tuple[str, object], ...]
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.index:04d}-{self.cause}-py{self.python.replace('.', '')}{'-native' if self.native else ''}.json"
+
+
+class Roots:
+    """Install roots made on demand under `prefix`; `cleanup()` removes the top directories this run made."""
+
+    def __init__(self, prefix: Path) -> None:
+        self.prefix = prefix
+        self.made: dict[tuple[str, str, str], tuple[str, Path, str | None, str]] = {}
+        self.fresh = [prefix / top for top in TOPS if not (prefix / top).exists()]
+
+    def get(self, kind: str, release: str, python: str, base: str) -> tuple[str, Path, str | None, str]:
+        """(interpreter, bin directory of the console scripts, PYTHONPATH or None, import root) of one install."""
+        key = (kind, release, python)
+        if key in self.made:
+            return self.made[key]
+        p, py = self.prefix, python.replace(".", "")
+        exe = base
+        if kind == "opt":
+            home = p / "opt" / "domeops" / release
+            site = home / "lib" / f"python{python}" / "site-packages"
+        elif kind == "srv":
+            home = p / "srv" / "observatory" / "releases" / f"domeops-{release}+cp{py}"
+            site = home / "app"
+        elif kind == "venv":
+            home = p / "var" / "lib" / "domeops" / "venvs" / f"night-{release}-cp{py}"
+            home.parent.mkdir(parents=True, exist_ok=True)
+            if not (home / "bin" / "python").exists():
+                subprocess.run([base, "-m", "venv", "--without-pip", str(home)], check=True)
+            site, exe = home / "lib" / f"python{python}" / "site-packages", str(home / "bin" / "python")
+        else:
+            home = p / "home" / "astro" / ".local" / f"domeops-{release}"
+            site = home / "lib" / f"python{python}" / "site-packages"
+        site.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(site / "domeops", ignore_errors=True)
+        for src in sorted(APP.glob("*.py")):
+            target = site / "domeops" / src.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            seed = RELEASES[release]
+            target.write_text(shifted(src.read_text(), seed * 131 + len(src.name) if seed else 0))
+        bindir = home / "bin"
+        bindir.mkdir(exist_ok=True)
+        for name, module in SCRIPTS.items():
+            write_console_script(bindir / name, exe, module)
+        # a virtualenv finds its own site-packages; the other roots are put on PYTHONPATH by their units
+        self.made[key] = (exe, bindir, None if kind == "venv" else str(site), str(site))
+        return self.made[key]
+
+    def cleanup(self) -> None:
+        for path in self.fresh:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def noise(rng: random.Random) -> dict[str, object]:
+    """The bystanders and counters of one variant."""
+    return {
+        "spent_threads": rng.choice([0, 0, 2, 4, 9, 17]),
+        "keepalives": rng.choice([0, 1, 1, 2, 3]),
+        "keepalive_name": rng.choice(["lease", "keepalive", "hb", "presence"]),
+        "keepalive_every": rng.choice([0.5, 3.0, 15.0]),
+        "metrics": rng.random() < 0.65,
+        "metrics_name": rng.choice(["metrics", "influx-flush", "statsd", f"Thread-{rng.randint(2, 45)}"]),
+        "metrics_every": rng.choice([1.0, 10.0, 30.0]),
+        "upload_pool": rng.choice([0, 0, 1, 2, 4]),
+        "upload_prefix": rng.choice(["", "fits-upload", "s3", "ThreadPoolExecutor-9"]),
+        "queued": rng.randint(0, 4),
+        "waiters": rng.randint(0, 3),
+        "workers": rng.randint(2, 5),
+        "stackers": rng.randint(1, 3),
+        "rows": rng.randint(1, 4),
+        "unit": rng.randint(1, 64),
+        "pool_prefix": rng.choice(["", "expose", "cam", "w"]),
+        "task_thread": rng.choice(["", f"task-{rng.randint(1, 40)}", "night-task", f"Thread-{rng.randint(1, 70)}"]),
+        "task_prefix": rng.choice(["", "tasks", "night"]),
+        "supervise_every": rng.choice([0.5, 2.0, 5.0]),
+        "poll_interval": rng.choice([0.5, 1.0, 2.0]),
+        "housekeeping_every": rng.choice([1.0, 5.0, 30.0]),
+        "status_every": rng.choice([5.0, 30.0]),
+        "band": rng.choice(["OIII", "SII"]),
+    }
+
+
+def plan(per_cause: int, pythons: list[str], seed: int, only: list[str]) -> list[Variant]:
+    """Every variant, spread evenly over the interpreters; 30% native."""
+    rng = random.Random(seed)
+    variants = []
+    for cause in only or list(CAUSES):
+        natives = set(rng.sample(range(per_cause), round(per_cause * 0.3)))
+        offset = rng.randrange(len(pythons))
+        for k in range(per_cause):
+            variants.append(Variant(
+                index=0, cause=cause, python=pythons[(k + offset) % len(pythons)], native=k in natives,
+                how=rng.choices(list(HARNESSES), list(HARNESSES.values()))[0],
+                entry=rng.choices(list(ENTRIES), list(ENTRIES.values()))[0],
+                root_kind=rng.choices(["opt", "srv", "venv", "home"], [30, 25, 30, 15])[0],
+                release=rng.choice(list(RELEASES)), options=tuple(sorted(noise(rng).items())),
+            ))
+    rng.shuffle(variants)
+    return [Variant(**{**asdict(v), "index": i + 1}) for i, v in enumerate(variants)]
+
+
+def run_variant(v: Variant, roots: Roots, pythons: dict[str, str], captures: Path) -> dict:
+    """Run one variant, dump it into captures/, return its label."""
+    cause = CAUSES[v.cause]
+    exe, bindir, pythonpath, site = roots.get(v.root_kind, v.release, v.python, pythons[v.python])
+    tmp = Path(tempfile.mkdtemp(prefix="domeops-"))
+    proc = None
+    try:
+        with upstreams(tmp) as ends:
+            args = [cause.task, "--how", v.how, "--opts", json.dumps(dict(v.options, **ends))]
+            cmd = {"console-script": [str(bindir / "domeops-night"), *args],
+                   "runpy": [exe, "-m", "domeops.runner", *args],
+                   "ctl": [str(bindir / "domeops-ctl"), *args]}[v.entry]
+            env = program_env(TMPDIR=str(tmp), **({"PYTHONPATH": pythonpath} if pythonpath else {}))
+            proc = launch(cmd, env, tmp)
+            info, _ = read_ready(proc, time.monotonic() + 60)
+            if info is None:
+                raise NotSettled(f"no READY: {(tmp / 'stderr.txt').read_text()[-600:]}")
+            wait_settled(info)
+            dump = [str(PY_SPY), "dump", "--json", "--pid", str(info["capture_pid"]), *(["--native"] if v.native else [])]
+            done = subprocess.run(dump, check=False, capture_output=True, timeout=120)
+            text = done.stdout.decode()
+            if done.returncode != 0 or not text.strip():
+                raise NotSettled(f"py-spy failed ({done.returncode}): {done.stderr.decode()[-600:]}")
+            names = {fr["name"].rsplit(".", 1)[-1] for t in json.loads(text) for fr in t.get("frames", [])}
+            if cause.culprits and not names & set(cause.culprits):
+                raise NotSettled(f"none of {cause.culprits} is on a captured stack")
+            (captures / v.file_name).write_text(text)
+    finally:
+        if proc is not None:
+            kill_group(proc)
+            proc.stdout.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return {
+        "cause": v.cause, "category": cause.category, "culprit_function": cause.culprits[0] if cause.culprits else None,
+        "culprit_functions": list(cause.culprits), "healthy": not cause.culprits, "kind": "py-spy",
+        "native": v.native, "python": v.python, "python_version": info["python"],
+        "harness": v.entry if v.how == "inline" else v.how, "entry": v.entry, "mode": v.how,
+        "install_root": site, "release": v.release, "role": info.get("role", "main"),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=REPO / "fixtures" / "corpus_blind4")
+    parser.add_argument("--per-cause", type=int, default=6)
+    parser.add_argument("--seed", type=int, default=20261202)
+    parser.add_argument("--only", action="append", default=[], choices=sorted(CAUSES))
+    parser.add_argument("--root-prefix", type=Path, default=Path("/"),
+                        help="where the /opt, /srv, /var/lib, /home install roots are made (removed afterwards)")
+    parser.add_argument("--sources", choices=["install", "remove"],
+                        help="only recreate (or remove) the install roots the dumps point at, and exit")
+    args = parser.parse_args(argv)
+    # realpath: a virtualenv's python (ours) stands for its base interpreter
+    pythons = {k: os.path.realpath(p) for k, p in python_interpreters((3, 9)).items() if k in SUPPORTED}
+    variants = plan(args.per_cause, list(pythons), args.seed, args.only)
+    if args.sources == "install":
+        roots = Roots(args.root_prefix)
+        for v in variants:
+            roots.get(v.root_kind, v.release, v.python, pythons[v.python])
+        return 0
+    if args.sources == "remove":
+        for top in TOPS:
+            shutil.rmtree(args.root_prefix / top, ignore_errors=True)
+        return 0
+    captures = args.out / "captures"
+    shutil.rmtree(captures, ignore_errors=True)
+    captures.mkdir(parents=True)
+    roots = Roots(args.root_prefix)
+    try:
+        complete = capture_all(variants, lambda v: run_variant(v, roots, pythons, captures), args.out / "labels.json")
+    finally:
+        roots.cleanup()
+    return 0 if complete else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
