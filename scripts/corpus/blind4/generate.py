@@ -258,21 +258,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", action="append", default=[], choices=sorted(CAUSES))
     parser.add_argument("--root-prefix", type=Path, default=Path("/"),
                         help="where the /opt, /srv, /var/lib, /home install roots are made (removed afterwards)")
-    parser.add_argument("--sources", choices=["install", "remove"],
-                        help="only recreate (or remove) the install roots the dumps point at, and exit")
     args = parser.parse_args(argv)
     # realpath: a virtualenv's python (ours) stands for its base interpreter
     pythons = {k: os.path.realpath(p) for k, p in python_interpreters((3, 9)).items() if k in SUPPORTED}
     variants = plan(args.per_cause, list(pythons), args.seed, args.only)
-    if args.sources == "install":
-        roots = Roots(args.root_prefix)
-        for v in variants:
-            roots.get(v.root_kind, v.release, v.python, pythons[v.python])
-        return 0
-    if args.sources == "remove":
-        for top in TOPS:
-            shutil.rmtree(args.root_prefix / top, ignore_errors=True)
-        return 0
     captures = args.out / "captures"
     shutil.rmtree(captures, ignore_errors=True)
     captures.mkdir(parents=True)

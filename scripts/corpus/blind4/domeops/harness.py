@@ -5,52 +5,55 @@ from concurrent.futures import ThreadPoolExecutor
 from . import fleetside, tasks
 
 
-def _inline(call, opts):
-    call()
+class TaskRunner:
+    """One task run the way the night scheduler configured it (`how`)."""
+
+    def __init__(self, call, opts):
+        self.call = call
+        self.opts = opts
+
+    def _task_thread(self, target, daemon):
+        worker = threading.Thread(target=target, name=self.opts.get("task_thread") or None, daemon=daemon)
+        worker.start()
+        return worker
+
+    def inline(self):
+        self.call()
+
+    def joined(self):
+        self._task_thread(self.call, daemon=False).join()
+
+    def until_done(self):
+        done = threading.Event()
+
+        def then_signal():
+            try:
+                self.call()
+            finally:
+                done.set()
+
+        self._task_thread(then_signal, daemon=True)
+        done.wait()
+
+    def supervised(self):
+        worker = self._task_thread(self.call, daemon=True)
+        while worker.is_alive():
+            worker.join(self.opts.get("supervise_every", 2.0))
+
+    def pooled(self):
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix=self.opts.get("task_prefix", "")) as pool:
+            pool.submit(self.call).result()
 
 
-def _threaded(call, opts):
-    worker = threading.Thread(target=call, name=opts.get("task_thread") or None)
-    worker.start()
-    worker.join()
-
-
-def _signalled(call, opts):
-    finished = threading.Event()
-
-    def body():
-        try:
-            call()
-        finally:
-            finished.set()
-
-    threading.Thread(target=body, name=opts.get("task_thread") or None, daemon=True).start()
-    finished.wait()
-
-
-def _supervised(call, opts):
-    worker = threading.Thread(target=call, name=opts.get("task_thread") or None, daemon=True)
-    worker.start()
-    while worker.is_alive():
-        worker.join(opts.get("supervise_every", 2.0))
-
-
-def _pooled(call, opts):
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix=opts.get("task_prefix", "")) as pool:
-        pool.submit(call).result()
-
-
-HARNESSES = {"inline": _inline, "threaded": _threaded, "threaded-event": _signalled, "supervised": _supervised,
-             "executor": _pooled}
+HARNESSES = {"inline": TaskRunner.inline, "threaded": TaskRunner.joined, "threaded-event": TaskRunner.until_done,
+             "supervised": TaskRunner.supervised, "executor": TaskRunner.pooled}
 
 
 def run_task(name, how, opts, around=None):
     fleetside.start(opts)
     task = tasks.lookup(name)
-    if around is None:
-        def call():
-            return task(opts)
-    else:
-        def call():
-            return around(task, opts)
-    HARNESSES[how](call, opts)
+
+    def call():
+        return task(opts) if around is None else around(task, opts)
+
+    HARNESSES[how](TaskRunner(call, opts))
