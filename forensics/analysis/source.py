@@ -122,6 +122,15 @@ def _local_names(func: ast.AST) -> set[str]:
     return names
 
 
+def _parameter(func: ast.AST, name: str) -> tuple[bool, ast.expr | None]:
+    """Whether ``name`` is a parameter of ``func``, and its type annotation (None: not annotated)."""
+    args = func.args  # type: ignore[attr-defined]
+    for a in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]:
+        if a is not None and a.arg == name:
+            return True, a.annotation
+    return False, None
+
+
 def _identity(expr: ast.AST, cls: ast.ClassDef | None, func: ast.AST | None) -> str:
     root, attrs = _root(expr)
     if root is None:
@@ -153,8 +162,10 @@ def _is_lock(expr: ast.AST, tree: ast.Module, cls: ast.ClassDef | None, func: as
     named = bool(_LOCKISH.search(text))
     if not values:
         # made elsewhere: a lock if its name says so, or if it is a parameter (transfer(src, dst): `with first:`,
-        # which lock depends on the caller); never a context (click's `with ctx:`) or a file by default
-        return named or (func is not None and root in _local_names(func))
+        # which lock depends on the caller) whose annotation, if any, names a lock type (click's
+        # `invoke(self, ctx: Context)`: `with ctx:` is a context); never a context or a file by default
+        param, hint = _parameter(func, root) if func is not None and not named else (False, None)
+        return named or (param and (hint is None or bool(_LOCKISH.search(_text(hint)))))
     if len(calls) < len(values):
         return named  # also assigned from something that is not a call (`ctx = self`): only its name can tell
     return any(_LOCKISH.search(_text(v.func)) for v in calls)

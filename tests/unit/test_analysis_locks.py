@@ -136,3 +136,32 @@ def test_a_click_context_or_a_file_is_not_a_held_lock(tmp_path):
     assert [name for name, _ in inner.holds] == ["registry_lock"]
     assert lock_facts(str(src), 9).waits_for is None  # `with ctx:` waits for no lock
     assert [name for name, _ in lock_facts(str(src), 17).holds] == ["first"]  # a parameter may be a lock
+
+
+def test_a_parameter_annotated_with_a_non_lock_type_is_not_a_held_lock(tmp_path):
+    """click's `Group.invoke(self, ctx: Context)` does `with ctx:` (celery's CLI frames on every worker's stack)."""
+    from forensics.analysis.source import lock_facts
+
+    src = tmp_path / "core.py"
+    src.write_text(textwrap.dedent("""\
+        import threading
+
+
+        def invoke(self, ctx: "Context", callback):
+            with ctx:
+                return callback()
+
+
+        def locked(guard: threading.Lock, callback):
+            with guard:
+                return callback()
+
+
+        def entered(self, callback):
+            with self.make_context() as ctx:
+                with ctx:
+                    return callback()
+        """))
+    assert lock_facts(str(src), 6).holds == ()  # annotated Context: a context manager, not a lock
+    assert [name for name, _ in lock_facts(str(src), 11).holds] == ["guard"]  # annotated Lock: a lock
+    assert lock_facts(str(src), 17).holds == ()  # bound by `as`, not lock-like by name: not a lock
