@@ -4,10 +4,11 @@ its life, not once per run, and do not even parse a capture they have seen befor
 ``ROOT/cache/analysis-<namespace>.jsonl``: one line ``<key> <entry>`` per capture content, where
 
 * ``key`` = sha256(namespace, then the capture file's bytes), 128 bits of it: a changed capture is another key;
-* ``namespace`` = sha256 of the cache format, hangdump's version, the source of every module that decides the
-  result (the analysis package, the model that checks a capture, this module) and the benign rule set (library
-  defaults, the store's ``benign.txt`` and ``--benign``). Changing any of them changes every key, so a stale entry
-  cannot even be looked up; the files of all but the newest few namespaces are removed.
+* ``namespace`` = sha256 of the cache format, hangdump's version, the files that decide the result (``SOURCES``:
+  every file of the analysis package, subpackages and data files included; the model that checks a capture; this
+  module) and the benign rule set (library defaults, the store's ``benign.txt`` and ``--benign``). Changing any of
+  them changes every key, so a stale entry cannot even be looked up, not even in an editable install whose rules
+  change without a version bump; the files of all but the newest few namespaces are removed.
 
 An entry is written only for bytes the store's reader checked (the file name is the id, the model accepts them;
 checked now, or by its index when the file has not changed since), so a hit means: a valid capture, already
@@ -148,6 +149,7 @@ def _decoder(t: Any, seen: dict) -> Decode:
         if t not in seen:
             import forensics.analysis
 
+            forensics.analysis.Digest  # noqa: B018 - the clustering names are bound on first use (analysis.__getattr__)
             hints = typing.get_type_hints(t, localns=vars(forensics.analysis))  # Analysed names them lazily
             seen[t] = None  # a recursive type: refused below
             seen[t] = _shaped(t, [hints[f.name] for f in dataclasses.fields(t)], t, seen)
@@ -191,20 +193,41 @@ def _encode(value: Any) -> Any:
 
 # -- the cache -------------------------------------------------------------------------------------------------
 
-def namespace(rules: BenignRules | None) -> str | None:
-    """What every key of this cache depends on besides the capture (None: a source could not be read, no cache)."""
-    import forensics.analysis
-    import forensics.model
+# What decides an entry besides the capture, as paths in the forensics package: a directory is every file under it
+# (rules may live in data files or subpackages). Hashed from the files themselves, so an editable install whose rules
+# change between runs without a version bump never reuses an entry of the old rules.
+SOURCES = ("analysis", "model.py", "store/cache.py")
+
+
+def source_files(base: str, sources: tuple[str, ...] = SOURCES) -> list[str]:
+    """The files under ``base`` (the package directory) that ``sources`` names, as sorted relative paths."""
+    out = []
+    for rel in sources:
+        top = os.path.join(base, rel)
+        if not os.path.isdir(top):
+            out.append(rel)
+            continue
+        for folder, dirs, names in os.walk(top):
+            dirs[:] = [d for d in dirs if d != "__pycache__" and not d.startswith(".")]
+            out += [os.path.relpath(os.path.join(folder, n), base) for n in names
+                    if not n.endswith((".pyc", ".pyo")) and not n.startswith(".")]
+    return sorted(out)
+
+
+def namespace(rules: BenignRules | None, base: str | None = None) -> str | None:
+    """What every key of this cache depends on besides the capture (None: a source could not be read, no cache).
+    ``base``: the package directory (the installed one by default)."""
+    import forensics
     from forensics.analysis import NO_RULES
 
+    base = base or os.path.dirname(forensics.__file__)
     h = hashlib.sha256()
     h.update(f"{FORMAT}\0{forensics.__version__}\0".encode())
-    folder = os.path.dirname(forensics.analysis.__file__)
     try:
-        sources = sorted(os.path.join(folder, n) for n in os.listdir(folder) if n.endswith(".py"))
-        for path in (*sources, forensics.model.__file__, __file__):
-            with open(path, "rb") as fh:
-                h.update(os.path.basename(path).encode() + b"\0" + fh.read() + b"\0")
+        for rel in source_files(base):
+            with open(os.path.join(base, rel), "rb") as fh:  # ~300 KB: well under a millisecond
+                data = fh.read()
+            h.update(b"%s\0%d\0%s" % (rel.encode(), len(data), data))
     except (OSError, TypeError):
         return None
     r = rules or NO_RULES

@@ -193,3 +193,138 @@ def test_only_the_newest_namespaces_are_kept(tmp_path):
     assert _run(store) == _fresh(store)
     assert sorted(p.name for p in store.cache_dir.iterdir()) == sorted(
         [".tmp", "gdb-index", "analysis-old1.jsonl", ours.name])
+
+
+_VERDICTS = """
+import sys
+from forensics.store import cache
+from forensics.store.local import LocalStore
+import forensics
+print(forensics.__file__)
+for item in cache.analysed(LocalStore(sys.argv[1]), None, None):
+    print(item[3].verdicts[0][1].splitlines()[0])
+"""
+
+
+def _verdicts_with(package: Path, store: LocalStore) -> list[str]:
+    """The first verdict line of every capture, as ``cache.analysed`` gives it in a fresh interpreter that imports
+    hangdump from ``package`` (a copy of its source tree, as an editable install is)."""
+    import subprocess
+    import sys
+
+    res = subprocess.run([sys.executable, "-c", _VERDICTS, str(store.root)], capture_output=True, text=True,
+                         check=True, cwd=package, env={**os.environ, "PYTHONPATH": str(package)})
+    where, *lines = res.stdout.splitlines()
+    assert Path(where).is_relative_to(package)  # the copy ran, not the checkout
+    return lines
+
+
+def test_a_change_of_the_rules_source_without_a_version_bump_is_never_served_old_verdicts(tmp_path):
+    """An editable install: the analysis rules change between two runs, hangdump's version does not."""
+    import shutil
+
+    import forensics
+
+    package = tmp_path / "src"
+    shutil.copytree(Path(forensics.__file__).parent, package / "forensics",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    store = _store(tmp_path / "store", [_doc(1), _doc(2)])
+    before = _verdicts_with(package, store)
+    assert len(before) == 2 and _verdicts_with(package, store) == before
+    with open(package / "forensics" / "analysis" / "verdict.py", "a") as fh:  # a rule that words verdicts otherwise
+        fh.write("\n_plain = verdicts_from\n\n\ndef verdicts_from(*args, **kwargs):\n"
+                 "    return tuple(replace(v, text='reworded: ' + v.text) for v in _plain(*args, **kwargs))\n"
+                 "\n\nfrom dataclasses import replace  # noqa: E402\n")
+    assert _verdicts_with(package, store) == ["reworded: " + v for v in before]
+
+
+def test_a_rules_file_anywhere_under_the_analysis_package_is_part_of_the_namespace(tmp_path):
+    import shutil
+
+    import forensics
+
+    base = tmp_path / "forensics"
+    shutil.copytree(Path(forensics.__file__).parent, base, ignore=shutil.ignore_patterns("__pycache__"))
+    seen = {cache.namespace(None, str(base))}
+    for rel in ("analysis/rules/extra.toml", "analysis/rules/__init__.py", "analysis/benign.txt"):
+        (base / rel).parent.mkdir(exist_ok=True)
+        (base / rel).write_text("x = 1\n")
+        seen.add(cache.namespace(None, str(base)))
+    (base / "analysis" / "benign.txt").write_text("x = 2\n")
+    seen.add(cache.namespace(None, str(base)))
+    (base / "analysis" / "__pycache__").mkdir()
+    (base / "analysis" / "__pycache__" / "classify.cpython-311.pyc").write_bytes(b"compiled")  # not a source
+    assert cache.namespace(None, str(base)) in seen and len(seen) == 5
+
+
+def test_the_cache_is_used_by_a_fresh_interpreter_whatever_it_imported_before(tmp_path):
+    """The entry type names the clustering's classes, which the analysis package binds on first use."""
+    import subprocess
+    import sys
+
+    store = _store(tmp_path, [_doc(1)])
+    code = ("import sys\nfrom forensics.store import cache\n"
+            "with cache.Cache.open(cache.Path(sys.argv[1]), None) as c:\n    print(c.active)\n")
+    res = subprocess.run([sys.executable, "-c", code, str(store.cache_dir)], capture_output=True, text=True, check=True)
+    assert res.stdout.split() == ["True"]
+
+
+def _report(store: LocalStore) -> tuple:
+    from forensics.report import build
+
+    data = build.collect(store, progress=False)
+    return data.payload.doc(), data.clusters, [(s.path, s.reason) for s in data.skipped]
+
+
+@pytest.mark.parametrize("damage", ["truncated", "cut mid-line", "garbage", "garbage lines", "empty", "zeros",
+                                    "a directory"])
+def test_a_damaged_cache_file_is_ignored_and_rebuilt(tmp_path, analysed_ids, damage):
+    """The whole file damaged (a full disk, a crash, a stray write): the report is what a fresh analysis gives, no
+    error, and the next run has every capture cached again."""
+    import random
+    import shutil
+    import subprocess
+    import sys
+
+    store = _store(tmp_path, [_doc(1), _doc(2), _doc(3, threads=[])])
+    uncached = LocalStore(tmp_path)
+    uncached.cache_dir = None  # type: ignore[assignment]
+    want = _report(uncached)
+    assert _report(store) == want
+
+    def clusters() -> str:
+        res = subprocess.run([sys.executable, "-m", "forensics", "clusters", "--json", "--store", str(store.root)],
+                             check=False, capture_output=True, text=True)
+        assert res.returncode == 0 and "Traceback" not in res.stderr, res.stderr
+        return res.stdout
+
+    listed = clusters()
+    path = _cache_file(store)
+    data, rng = path.read_bytes(), random.Random(damage)
+    if damage == "truncated":
+        path.write_bytes(data[: data.index(b"\n") + 1 + 40])
+    elif damage == "cut mid-line":
+        path.write_bytes(data[: len(data) // 2])
+    elif damage == "garbage":
+        path.write_bytes(rng.randbytes(len(data)))
+    elif damage == "garbage lines":  # lines that look like entries: a key, a space, then anything
+        path.write_bytes(b"".join(ln[:33] + rng.randbytes(len(ln) - 34).replace(b"\n", b" ") + b"\n"
+                                  for ln in data.splitlines(keepends=True)))
+    elif damage == "empty":
+        path.write_bytes(b"")
+    elif damage == "zeros":
+        path.write_bytes(b"\0" * len(data))
+    else:
+        path.unlink()
+        path.mkdir()
+    analysed_ids.clear()
+    assert _report(store) == want
+    assert clusters() == listed
+    if damage == "a directory":
+        analysed_ids.clear()
+        assert _run(store) == _fresh(store) and len(analysed_ids) == 6  # analysed each time, cached never
+        shutil.rmtree(path)
+        assert _report(store) == want
+    fresh = _fresh(store)
+    analysed_ids.clear()
+    assert _run(store) == fresh and analysed_ids == []  # rebuilt: every capture answered by the cache
