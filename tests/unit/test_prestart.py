@@ -1,12 +1,14 @@
 """The entry point's early py-spy start: what argv it trusts, and that a run is adopted only when it matches."""
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
 
 import pytest
 
 from forensics.capture import prestart
+from forensics.capture.guard import usable_cores, wait_any
 from forensics.capture.pyspy import PyspyRun, find_pyspy
 from forensics.identity import identity, read_stat, tracer_pid
 
@@ -74,3 +76,59 @@ def test_a_run_for_a_reused_pid_is_not_adopted(target):
     argv = PyspyRun.build_argv(find_pyspy(), target.pid, False, False)
     assert prestart.adopt(argv, reused) is None
     assert read_stat(target.pid).state not in ("T", "t")
+
+
+@pytest.fixture
+def pool(tmp_path):
+    """One more live Python process than there are usable cores, and a directory of modules never imported yet."""
+    procs = [subprocess.Popen([sys.executable, "-c", "import time; print('ok', flush=True); time.sleep(60)"],
+                              stdout=subprocess.PIPE, text=True) for _ in range(usable_cores() + 1)]
+    sys.path.insert(0, str(tmp_path))
+    try:
+        for p in procs:
+            assert p.stdout.readline().strip() == "ok"
+        yield procs, tmp_path
+    finally:
+        sys.path.remove(str(tmp_path))
+        prestart.abort_all()
+        for p in procs:
+            p.kill()
+            p.wait()
+
+
+def _import_new(where, name: str) -> None:
+    (where / f"{name}.py").write_text("")
+    importlib.import_module(name)
+
+
+def _argv(pid: int) -> list[str]:
+    return PyspyRun.build_argv(find_pyspy(), pid, False, False)
+
+
+def test_more_targets_than_cores_start_as_earlier_runs_end_at_each_import(pool):
+    procs, where = pool
+    prestart.begin([a for p in procs for a in ("--pid", str(p.pid))])
+    first, last = procs[:-1], procs[-1]
+    assert not prestart._RUNS.get(tuple(_argv(last.pid)))  # one run per core to begin with
+    for p in first:  # each early run's tool ends (py-spy exits once it has dumped)
+        run = prestart._RUNS[tuple(_argv(p.pid))]
+        assert wait_any([run], 30.0) == [run]
+    _import_new(where, "prestart_probe_a")  # the CLI's next import starts the last target's run
+    run = prestart.adopt(_argv(last.pid), identity(last.pid))
+    assert run is not None
+    result, _ = run.finish(30.0)
+    assert result.returncode == 0 and b'"thread_name"' in result.stdout
+    assert read_stat(last.pid).state not in ("T", "t") and tracer_pid(last.pid) == 0
+
+
+def test_once_a_run_is_adopted_the_queue_starts_the_rest(pool):
+    procs, where = pool
+    prestart.begin([a for p in procs for a in ("--pid", str(p.pid))])
+    early = prestart.adopt(_argv(procs[0].pid), identity(procs[0].pid))
+    assert early is not None
+    early.finish(30.0)
+    for p in procs[1:-1]:
+        run = prestart._RUNS[tuple(_argv(p.pid))]
+        assert wait_any([run], 30.0) == [run]
+    _import_new(where, "prestart_probe_b")
+    assert prestart.adopt(_argv(procs[-1].pid), identity(procs[-1].pid)) is None  # handed over: never started here
