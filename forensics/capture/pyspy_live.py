@@ -71,7 +71,7 @@ def _finish(job: _InFlight, opts: CollectOptions, host: str, tool_versions: dict
 def collect(pids: list[int], opts: CollectOptions, meanwhile: Callable[[], object] | None = None,
             on_outcome: Callable[[Outcome], None] | None = None, width: int | None = None) -> list[Outcome]:
     """py-spy on every pid, ``width`` runs at a time (default: the usable cores); each target's failure is its
-    own Outcome. ``meanwhile`` runs while the first py-spys do; ``on_outcome`` gets each outcome as soon as
+    own Outcome. ``meanwhile`` runs while the last py-spys do; ``on_outcome`` gets each outcome as soon as
     its py-spy is done, while the next ones run."""
     queue = _Queue(pyspy.find_pyspy(opts.pyspy_path), opts, width or usable_cores(), on_outcome)
     try:
@@ -107,7 +107,7 @@ class _Queue:
             started.extend(self._fill(waiting))
             if started:
                 started.popleft().read_proc(self.scans)
-            elif meanwhile is not None:
+            elif meanwhile is not None and not waiting:  # a long piece: once every run has started
                 meanwhile()
                 meanwhile = None
             elif self.versions is None:
