@@ -38,11 +38,24 @@ def _ancestors(pid: int) -> set[int]:
     return out
 
 
+_OURS: dict[int, set[int]] = {}  # our pid -> ourselves and our ancestors
+
+
+def _ourselves_and_ancestors() -> set[int]:
+    """Walked once per process (a pool asks for every target): ancestors only ever leave the set by dying,
+    and an orphan is adopted by one that is in it already (a subreaper or init), so it never misses one."""
+    me = os.getpid()  # a fork (the keeper) walks its own
+    found = _OURS.get(me)
+    if found is None:
+        found = _OURS[me] = _ancestors(me)
+    return found
+
+
 def never_stop(pid: int) -> str | None:
     """Why this pid must never be stopped, whatever its threads do (None: it may be)."""
     if pid == 1:
         return "pid 1 is init: hangdump never stops it"
-    if pid in _ancestors(os.getpid()):
+    if pid in _ourselves_and_ancestors():
         return f"pid {pid} is hangdump itself or one of its ancestors: stopping it could wedge the capture"
     return None
 
