@@ -13,6 +13,7 @@ same way as one on the host. Masking is idempotent: redacting twice changes noth
 """
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
@@ -252,6 +253,11 @@ def redact_argv(argv: tuple[str, ...] | list[str]) -> tuple[str, ...]:
 
     An argument is one value, so an assignment to a secret-named key is masked whole, spaces and commas included.
     """
+    return _redacted_argv(tuple(argv))
+
+
+@functools.lru_cache(maxsize=32)  # the workers of one pool share their command line: one capture call redacts it once
+def _redacted_argv(argv: tuple[str, ...]) -> tuple[str, ...]:
     out: list[str] = []
     hide_next = False
     for arg in argv:
