@@ -18,8 +18,10 @@ writer thread's, bounded by a timeout, dropped on failure and retried with a bac
 
 The default backend writes one small JSON file per process into ``$HANGDUMP_HEARTBEAT_DIR``
 (default ``$XDG_RUNTIME_DIR/hangdump``, else ``/run/hangdump``: tmpfs, so no disk I/O), atomically
-(temp file + rename, so a reader never sees half a payload). The payload carries the CLOCK_MONOTONIC time
-of the worker's last call: the watchdog ages beats by it, so a wall-clock jump cannot make a beat look old.
+(temp file + rename, so a reader never sees half a payload). The payload names the process (pid, start
+time) and the parent it had when the emitter was made (pid and start time, read once: the watchdog's orphan
+rule needs that parent gone), and carries the CLOCK_MONOTONIC time of the worker's last call: the watchdog
+ages beats by it, so a wall-clock jump cannot make a beat look old.
 
 Why a beating background thread is opt-in (``start_thread``) and not the default: a thread that beats
 by itself beats whatever the main loop does, so a worker whose main loop is deadlocked keeps looking alive. The
@@ -81,6 +83,17 @@ def _start_ticks(pid: int) -> int:
     with open(f"/proc/{pid}/stat", "rb") as fh:
         tail = fh.read().rpartition(b")")[2].split()
     return int(tail[19])
+
+
+def _parent_start_ticks(ppid: int) -> int | None:
+    """The start time of ``ppid`` while it is still our parent, else None. Read first, checked after: a parent
+    is never reaped (its pid free for reuse) before its children are re-parented, so a ``getppid()`` still
+    equal to ``ppid`` after the read proves the read was of our parent."""
+    try:
+        ticks = _start_ticks(ppid)
+    except (OSError, IndexError, ValueError):
+        return None  # no /proc/0 (a parent in another pid namespace), or gone already
+    return ticks if os.getppid() == ppid else None
 
 
 class FileBackend:
@@ -216,6 +229,7 @@ class Heartbeat:
         self._pid = os.getpid()
         self._ppid = os.getppid()
         self._start = None
+        self._parent_start = None
         self._mono = None  # monotonic time of the working code's last call (or the beater's, if opted in)
         self._written = None  # the _mono last written
         self._task = None
@@ -248,15 +262,17 @@ class Heartbeat:
         self.beat()
 
     def payload(self) -> dict:
-        if self._start is None:
+        if self._start is None:  # read once, by the writer thread: never on a beat
             self._start = _start_ticks(self._pid)
+            self._parent_start = _parent_start_ticks(self._ppid)
         self._seq += 1
-        return {
-            "pid": self._pid, "ppid": self._ppid, "start_ticks": self._start, "seq": self._seq,
-            "mono": self._mono, "wall": time.time(), "state": self._state(),
-            "task": self._task, "task_id": self._task_id, "started_at": self._task_wall,
-            "started_mono": self._task_mono, "writer_tid": self._writer_tid, "resolution": self.resolution,
+        return {  # what never changes (beater_tid: rarely) first, then what does (watch/heartbeats.py reads it so)
+            "pid": self._pid, "ppid": self._ppid, "start_ticks": self._start,
+            "parent_start_ticks": self._parent_start, "writer_tid": self._writer_tid, "resolution": self.resolution,
             "beater_tid": self._writer_tid if self._autobeat else None,
+            "seq": self._seq, "mono": self._mono, "wall": time.time(), "state": self._state(),
+            "task": self._task, "task_id": self._task_id, "started_at": self._task_wall,
+            "started_mono": self._task_mono,
         }
 
     def _state(self) -> str:

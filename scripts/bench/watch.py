@@ -55,17 +55,20 @@ def spawn_sleepers(n: int) -> list[subprocess.Popen]:
     return [subprocess.Popen(["sleep", "100000"], stdin=subprocess.DEVNULL) for _ in range(n)]
 
 
+_writes = iter(range(1, 1 << 62))
+
+
 def fake_beats(directory: str, pids: list[int]) -> None:
     """A fresh beat, in a task, for each sleeper: what a fleet of healthy workers' files look like (the
     payload forensics.heartbeat writes, keys in its order, compact), each task new since the last write."""
     from forensics.identity import read_stat
 
-    now = time.monotonic()
+    now, me, n = time.monotonic(), read_stat(os.getpid()).start_ticks, next(_writes)
     for pid in pids:
-        payload = {"pid": pid, "ppid": os.getpid(), "start_ticks": read_stat(pid).start_ticks, "seq": 1,
-                   "mono": now, "wall": time.time(), "state": "task", "task": "work", "task_id": "1",
-                   "started_at": time.time(), "started_mono": now, "writer_tid": pid, "resolution": 1.0,
-                   "beater_tid": None}
+        payload = {"pid": pid, "ppid": os.getpid(), "start_ticks": read_stat(pid).start_ticks,
+                   "parent_start_ticks": me, "writer_tid": pid, "resolution": 1.0, "beater_tid": None, "seq": n,
+                   "mono": now, "wall": time.time(), "state": "task", "task": "work", "task_id": str(n),
+                   "started_at": time.time(), "started_mono": now}
         with open(os.path.join(directory, f"{pid}.json"), "w") as fh:
             fh.write(json.dumps(payload, separators=(",", ":")))
 

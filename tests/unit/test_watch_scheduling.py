@@ -38,6 +38,38 @@ def test_an_unchanged_file_is_not_decoded_again_and_a_changed_one_is(tmp_path):
     assert (renewed.seq, renewed.mono) == (2, now - 1)
 
 
+def test_a_rewritten_payload_is_read_by_a_regex_as_the_json_decode_reads_it_or_decoded_fully(tmp_path):
+    """forensics.heartbeat's own files, written with plain and awkward task names and a head that changes
+    (start_thread adds the beating thread): every read equals a full JSON decode; plain ones skip it."""
+    from forensics import heartbeat
+    from forensics.watch.heartbeats import decode_beat, decode_changed, head_of
+
+    hb = heartbeat.Heartbeat(heartbeat.FileBackend(str(tmp_path)), resolution=3600)
+    path, reader, pid = tmp_path / f"{os.getpid()}.json", Reader(), os.getpid()
+    last = head = None
+    for name, task_id in [("work", 1), ("work", None), (None, None), ('say "hi", then go', 7), ("café", 8),
+                          ("a\\b", 9), ("thread", 10), ("idle", 11), ("work", 12)]:
+        if name == "thread":
+            hb._autobeat = 3600  # as start_thread() does (its thread's own beats are not wanted here)
+        if name == "idle":
+            hb.task_finished()
+        elif name is None:
+            hb.beat()
+        else:
+            hb.task_started(name, id=task_id)
+        hb.flush()
+        raw, now = path.read_bytes(), time.monotonic()
+        full = decode_beat(raw, now)
+        assert reader.read(str(tmp_path), now).by_pid[pid] == full, raw
+        escaped = b"\\" in raw
+        if head is not None:  # the last payload had plain values
+            assert decode_changed(raw, head, last, now) == (None if escaped or name == "thread" else full), raw
+        last, head = full, head_of(raw, full, now)
+        assert (head is None) == escaped and (head is None or raw.startswith(head))
+    assert last.state == "task" and last.task == "work" and last.task_id == "12" and last.beater_tid is not None
+    hb.close()
+
+
 def test_a_beat_aged_by_its_mtime_is_aged_again_when_the_same_bytes_are_rewritten(tmp_path):
     reader, now = Reader(), time.monotonic()
     _write(tmp_path, seq=1)  # no monotonic stamp: the file's mtime ages it
