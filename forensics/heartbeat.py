@@ -19,9 +19,11 @@ writer thread's, bounded by a timeout, dropped on failure and retried with a bac
 The default backend writes one small JSON file per process into ``$HANGDUMP_HEARTBEAT_DIR``
 (default ``$XDG_RUNTIME_DIR/hangdump``, else ``/run/hangdump``: tmpfs, so no disk I/O), atomically
 (temp file + rename, so a reader never sees half a payload). The payload names the process (pid, start
-time) and the parent it had when the emitter was made (pid and start time, read once: the watchdog's orphan
-rule needs that parent gone), and carries the CLOCK_MONOTONIC time of the worker's last call: the watchdog
-ages beats by it, so a wall-clock jump cannot make a beat look old.
+time) and its parent at the first write (pid and start time, read once): the watchdog ends a worker as an
+orphan when that parent is gone and the worker has another (a daemon that double-forks records its adopter
+if its first beat comes after its middle process exited; a worker meant to outlive the shell that started
+it, ``nohup``, is an orphan by that test). It carries the CLOCK_MONOTONIC time of the worker's last call: the
+watchdog ages beats by it, so a wall-clock jump cannot make a beat look old.
 
 Why a beating background thread is opt-in (``start_thread``) and not the default: a thread that beats
 by itself beats whatever the main loop does, so a worker whose main loop is deadlocked keeps looking alive. The
@@ -85,15 +87,20 @@ def _start_ticks(pid: int) -> int:
     return int(tail[19])
 
 
-def _parent_start_ticks(ppid: int) -> int | None:
-    """The start time of ``ppid`` while it is still our parent, else None. Read first, checked after: a parent
-    is never reaped (its pid free for reuse) before its children are re-parented, so a ``getppid()`` still
-    equal to ``ppid`` after the read proves the read was of our parent."""
-    try:
-        ticks = _start_ticks(ppid)
-    except (OSError, IndexError, ValueError):
-        return None  # no /proc/0 (a parent in another pid namespace), or gone already
-    return ticks if os.getppid() == ppid else None
+def _parent() -> tuple[int, int | None]:
+    """Our parent: its pid and start time (None: unreadable, e.g. no /proc/0 for a parent in another pid
+    namespace). The start time is read, then ``getppid()`` checked again: a parent is never reaped (its pid
+    free for reuse) before its children are re-parented, so an unchanged ``getppid()`` proves the read was
+    of our parent; a parent that died meanwhile is read again as the new one."""
+    for _ in range(3):
+        ppid = os.getppid()
+        try:
+            ticks = _start_ticks(ppid)
+        except (OSError, IndexError, ValueError):
+            ticks = None
+        if os.getppid() == ppid:
+            return ppid, ticks
+    return os.getppid(), None
 
 
 class FileBackend:
@@ -227,7 +234,7 @@ class Heartbeat:
     def _reset(self) -> None:
         self._lock = threading.Lock()  # new in a forked child too: the parent's writer may have held it
         self._pid = os.getpid()
-        self._ppid = os.getppid()
+        self._ppid = None  # with _parent_start: recorded at the first write (see payload)
         self._start = None
         self._parent_start = None
         self._mono = None  # monotonic time of the working code's last call (or the beater's, if opted in)
@@ -263,8 +270,10 @@ class Heartbeat:
 
     def payload(self) -> dict:
         if self._start is None:  # read once, by the writer thread: never on a beat
+            # The parent at the first write, not at the fork: a daemon's double fork ends in its middle
+            # process's exit, by design, before the daemon works (and beats).
             self._start = _start_ticks(self._pid)
-            self._parent_start = _parent_start_ticks(self._ppid)
+            self._ppid, self._parent_start = _parent()
         self._seq += 1
         return {  # what never changes (beater_tid: rarely) first, then what does (watch/heartbeats.py reads it so)
             "pid": self._pid, "ppid": self._ppid, "start_ticks": self._start,

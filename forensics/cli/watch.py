@@ -31,6 +31,10 @@ from forensics.cli.common import store_option
 @click.option("--blocked", type=float, help="Seconds of no progress that count for targets without heartbeats [off].")
 @click.option("--rss-limit", help="Memory limit per process (bytes, or 512M, 2G): soft kill, then hard [off].")
 @click.option("--memory-metric", type=click.Choice(["rss", "pss", "uss"]), help="What --rss-limit measures [rss].")
+@click.option("--kill-orphans", type=click.Choice(["never", "proven", "all"]),
+              help="Which orphans to capture and end: proven (the parent the worker's heartbeat recorded is gone), "
+                   "all (also on the watchdog's first sight or a dead process-group leader), never (report only) "
+                   "[proven].")
 @click.option("--metrics-file", type=click.Path(dir_okay=False), help="Write Prometheus metrics here after each scan.")
 @click.option("--metrics-port", type=int, help="Serve Prometheus metrics on 127.0.0.1:PORT.")
 @click.option("--gunicorn-share", type=float, help="Share of gunicorn's --timeout after which a worker's own "

@@ -1,15 +1,26 @@
 """Pool children whose parent is gone: the one finder behind ``hangdump orphans`` and the watchdog's rule.
 
 Linux changes a process's parent only when the parent dies: it is re-parented to init (pid 1) or the
-nearest subreaper. With a recorded parent (a heartbeat's ppid, or the watchdog's first sample) that is
-proof. Without one, fork is the witness: a child keeps its master's process group, so a process whose
-group leader is gone and whose new parent sits outside its group and its session (init, or a subreaper
-such as ``systemd --user``; a shell pipeline's member keeps its shell, the session leader) was left behind
-by a master that died. Its pool is that group: the dead master's pid. One shape looks the same and is not
-an orphan: a daemon's double fork (fork, setsid, fork, the middle one exits: ``celery --detach``,
-``gunicorn --daemon``, python-daemon) leaves one process whose group leader, also its session's leader,
-is gone; its own workers keep it as their parent. So a group that was its own session counts as abandoned
-only when two or more of its processes were left behind, a pool; one alone is let be.
+nearest subreaper. The evidence, strongest first (each orphan's ``basis``):
+
+- ``heartbeat``: the parent the worker recorded itself (forensics.heartbeat: its pid and start time) is no
+  longer alive (no such pid, a zombie, or the pid now names a process started at another time) and the
+  worker's parent is now another process. The worker said who its master is: this is the issue's orphan,
+  and the only evidence the watchdog acts on by default. A worker with a heartbeat whose recorded parent is
+  still its parent is never an orphan, whatever its process group says (a daemon that double-forked before
+  it made its emitter recorded init, or its subreaper, from the start).
+- ``first_seen``: the same test of the parent the watchdog first saw the process with (pid and start time).
+  It proves the re-parenting, not that the process was a pool's worker: ``nohup cmd &`` from a shell that
+  has since exited looks the same.
+- ``process_group``: never seen with another parent, fork is the witness: a child keeps its master's process
+  group, so a process whose group leader is gone and whose new parent sits outside its group and its session
+  (init, or a subreaper such as ``systemd --user``; a shell pipeline's member keeps its shell, the session
+  leader) was left behind by a master that died. Its pool is that group: the dead master's pid. A daemon's
+  double fork (fork, setsid, fork, the middle one exits: ``celery --detach``, ``gunicorn --daemon``,
+  python-daemon) leaves one process whose group leader, also its session's leader, is gone; its own workers
+  keep it as their parent. So a group that was its own session counts as abandoned only when two or more of
+  its processes were left behind, a pool; one alone is let be. A group leader that died inside a larger
+  session (``(cmd &)`` from a script that has exited) still looks abandoned: this basis is the weakest.
 """
 from __future__ import annotations
 
@@ -24,31 +35,59 @@ from forensics import procfs
 from forensics.fleet.table import select, snapshot
 from forensics.watch.sampler import read_once
 
+HEARTBEAT, FIRST_SEEN, PROCESS_GROUP = "heartbeat", "first_seen", "process_group"
+
 
 class Kin(NamedTuple):
-    """A process's family, from its /proc/PID/stat: what an orphan is judged by (fleet.table.Proc has the same
-    fields, so a process table serves as well)."""
+    """A process's family, from its /proc/PID/stat: what an orphan is judged by (fleet.table.Proc and
+    watch.sampler.ProcSample have the same fields, so a process table or this scan's samples serve as well)."""
 
     pid: int
     ppid: int
     pgid: int
     sid: int
     state: str
+    start_ticks: int
+
+
+class Parent(NamedTuple):
+    """The parent a process was known to have, and who recorded it (HEARTBEAT or FIRST_SEEN)."""
+
+    pid: int
+    start_ticks: int | None  # None: not known (an older emitter, or a parent gone before it could be read)
+    basis: str
 
 
 def read_kin(pid: int) -> Kin | None:
     try:
-        f = read_once(f"/proc/{pid}/stat").rpartition(b")")[2].split(None, 4)
-        return Kin(pid, int(f[1]), int(f[2]), int(f[3]), f[0].decode())
+        f = read_once(f"/proc/{pid}/stat").rpartition(b")")[2].split(None, 20)
+        return Kin(pid, int(f[1]), int(f[2]), int(f[3]), f[0].decode(), int(f[19]))
     except (OSError, IndexError, ValueError):
         return None
 
 
-def reparented(ppid: int, recorded_ppid: int | None) -> dict | None:
-    """Evidence that a process with a known original parent lost it (None: it did not)."""
-    if recorded_ppid is None or ppid == recorded_ppid:
+def parent_gone(parent: Parent, kin_of: Callable[[int], Kin | None]) -> str | None:
+    """How the recorded parent is gone ("exited": no such pid, or a zombie; "pid reused": the pid names a
+    process that started at another time), or None while it is alive."""
+    p = kin_of(parent.pid)
+    if p is None or p.state in ("Z", "X"):
+        return "exited"
+    if parent.start_ticks is not None and p.start_ticks != parent.start_ticks:
+        return "pid reused"
+    return None
+
+
+def reparented(p: Kin, parent: Parent, kin_of: Callable[[int], Kin | None]) -> dict | None:
+    """Evidence that p lost the parent recorded for it: p's parent is now another process AND the recorded
+    one is no longer alive (both, since only a parent's death re-parents). None: it did not. A recorded pid 0
+    (a parent outside our pid namespace) says nothing."""
+    if parent.pid <= 0 or p.ppid == parent.pid:
         return None
-    return {"recorded_ppid": recorded_ppid, "ppid": ppid, "reparented_to": "init" if ppid == 1 else "subreaper"}
+    gone = parent_gone(parent, kin_of)
+    if gone is None:
+        return None
+    return {"basis": parent.basis, "recorded_ppid": parent.pid, "recorded_parent_start_ticks": parent.start_ticks,
+            "recorded_parent": gone, "ppid": p.ppid, "reparented_to": "init" if p.ppid == 1 else "subreaper"}
 
 
 def kept_by(p: Kin, parent: Kin) -> bool:
@@ -68,19 +107,20 @@ def group_abandoned(p: Kin, kin_of: Callable[[int], Kin | None]) -> dict | None:
     leader = kin_of(p.pgid)
     if leader is not None and leader.state not in ("Z", "X"):
         return None
-    return {"recorded_ppid": None, "ppid": p.ppid, "reparented_to": "init" if p.ppid == 1 else "subreaper",
-            "lost_group_leader": p.pgid}
+    return {"basis": PROCESS_GROUP, "recorded_ppid": None, "ppid": p.ppid,
+            "reparented_to": "init" if p.ppid == 1 else "subreaper", "lost_group_leader": p.pgid}
 
 
-def orphans_among(kins: Iterable[Kin], recorded: Mapping[int, int | None],
+def orphans_among(kins: Iterable[Kin], recorded: Mapping[int, Parent],
                   kin_of: Callable[[int], Kin | None]) -> dict[int, dict]:
-    """pid -> evidence for each orphan among ``kins``, the processes looked at: its recorded parent
-    (``recorded``: pid -> the parent it was known to have) gone, or its group abandoned (see the module's
-    docstring for the daemon that is let be)."""
+    """pid -> evidence for each orphan among ``kins``, the processes looked at (see the module's docstring):
+    its recorded parent (``recorded``: pid -> Parent) gone; else, unless a heartbeat recorded that parent, its
+    group abandoned (a daemon alone in its group is let be)."""
     found, alone = {}, {}
     for k in kins:
-        ev = reparented(k.ppid, recorded.get(k.pid))
-        if ev is None:
+        parent = recorded.get(k.pid)
+        ev = None if parent is None else reparented(k, parent, kin_of)
+        if ev is None and (parent is None or parent.basis != HEARTBEAT):
             ev = group_abandoned(k, kin_of)
             if ev is not None and k.sid == k.pgid:
                 alone[k.pid] = k.pgid
@@ -132,15 +172,15 @@ def listening_sockets(pid: int) -> tuple[str, ...]:
     return tuple(sorted(set(out)))
 
 
-def find(pattern: str | None = None, recorded: dict[int, tuple[int, int]] | None = None) -> list[Orphan]:
-    """Orphans among the processes ``pattern`` selects; ``recorded``: pid -> (start_ticks, original ppid),
-    e.g. from heartbeat files."""
+def find(pattern: str | None = None, recorded: dict[int, tuple[int, Parent]] | None = None) -> list[Orphan]:
+    """Orphans among the processes ``pattern`` selects; ``recorded``: pid -> (its start_ticks, the parent
+    recorded for it), e.g. from heartbeat files."""
     from forensics.fleet.memory import read_mem
 
     procs = snapshot()
     boot = procfs.boot_time()
     now = time.time()
-    parents = {pid: ppid for pid, (start, ppid) in (recorded or {}).items()
+    parents = {pid: parent for pid, (start, parent) in (recorded or {}).items()
                if pid in procs and procs[pid].start_ticks == start}
     # judged over the whole table: a group's processes left behind count whether or not the pattern selects them
     evidence = orphans_among(procs.values(), parents, lambda pid: procs.get(pid) or read_kin(pid))
@@ -156,9 +196,10 @@ def find(pattern: str | None = None, recorded: dict[int, tuple[int, int]] | None
     return out
 
 
-def recorded_parents(heartbeat_dir: str) -> dict[int, tuple[int, int]]:
-    """pid -> (start_ticks, ppid) as the workers' heartbeat files recorded them."""
+def recorded_parents(heartbeat_dir: str) -> dict[int, tuple[int, Parent]]:
+    """pid -> (start_ticks, parent) as the workers' heartbeat files recorded them."""
     from forensics.watch.heartbeats import read_dir
 
     beats = read_dir(heartbeat_dir, time.monotonic(), required=False)
-    return {pid: (b.start_ticks, b.ppid) for pid, b in beats.by_pid.items() if b.ppid}
+    return {pid: (b.start_ticks, Parent(b.ppid, b.parent_start, HEARTBEAT)) for pid, b in beats.by_pid.items()
+            if b.ppid}

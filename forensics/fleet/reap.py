@@ -22,10 +22,11 @@ def reap(orphans: list[Orphan], store_dir: str | None, grace_s: float, capture_b
 
     clock = MonotonicClock()
     store = open_store(store_dir)  # a directory or a fleet's redis:// URL, as for watch
-    cfg = PolicyConfig(grace_s=grace_s, capture_budget_s=capture_budget_s, max_kills=max_kills)
+    # every orphan listed, whatever its evidence: the user asked for these
+    cfg = PolicyConfig(grace_s=grace_s, capture_budget_s=capture_budget_s, max_kills=max_kills, kill_orphans="all")
     responder = Responder(cfg, Journal(os.path.join(str(store.root), "watch", "journal.jsonl")),
                           events or Events(now=clock.now), Metrics(), store, capture_target,
                           RateLimiter(cfg.max_kills, cfg.window_s, clock), clock)
     return {o.pid: responder.handle(ProcessIdentity(o.pid, o.start_ticks), f"pgid:{o.pool}",
-                                    Detection("orphan", o.evidence), capture=True)
+                                    Detection("orphan", o.evidence))
             for o in orphans}

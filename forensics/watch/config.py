@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from forensics.errors import UsageError
-from forensics.watch.policy import PolicyConfig
+from forensics.watch.policy import KILL_ORPHANS, PolicyConfig
 from forensics.watch.rules import RuleConfig
 from forensics.watch.watchdog import WatchConfig
 
@@ -20,7 +20,7 @@ SETTINGS: dict[str, str] = {
     "max_kills": "count", "window": "seconds", "breaker_share": "share", "breaker_min": "count",
     "rss_limit": "size", "memory_metric": "metric", "memory_grace": "seconds0", "task_limit": "seconds",
     "blocked": "seconds", "metrics_file": "path", "metrics_port": "port", "event_log": "path",
-    "gunicorn_share": "share",
+    "gunicorn_share": "share", "kill_orphans": "orphans",
 }
 
 
@@ -95,6 +95,10 @@ def _check(name: str, value: Any) -> Any:
         return tuple(items)
     if kind == "size":
         return parse_size(value, name)
+    if kind == "orphans":
+        if value not in KILL_ORPHANS:
+            raise UsageError(f"kill_orphans: {value!r} is not one of {', '.join(KILL_ORPHANS)}")
+        return value
     if kind == "metric":
         if value not in ("rss", "pss", "uss"):
             raise UsageError(f"memory_metric: {value!r} is not rss, pss or uss")
@@ -108,7 +112,8 @@ def build(settings: dict[str, Any]) -> WatchConfig:
                                rss_limit="rss_limit", memory_metric="memory_metric"))
     policy = PolicyConfig(**_pick(s, grace="grace_s", capture_budget="capture_budget_s", dry_run="dry_run",
                                   max_kills="max_kills", window="window_s", breaker_share="breaker_share",
-                                  breaker_min="breaker_min", memory_grace="memory_grace_s"))
+                                  breaker_min="breaker_min", memory_grace="memory_grace_s",
+                                  kill_orphans="kill_orphans"))
     cfg = WatchConfig(rules=rules, policy=policy, **_pick(
         s, gunicorn_share="gunicorn_share", heartbeat_dir="heartbeat_dir", interval="interval_s", match="match", pidfile="pidfiles", tree="trees",
         store="store", event_log="event_log", metrics_file="metrics_file", metrics_port="metrics_port"))

@@ -82,10 +82,11 @@ def timeout_of(arbiter: int) -> tuple[float, str]:
     return DEFAULT_TIMEOUT_S, "gunicorn's default (a config file's timeout is not read)"
 
 
-def stamp(pid: int, ppid: int, start_ticks: int, tmp: Tmp, timeout: float, share: float) -> Beat | None:
+def stamp(pid: int, start_ticks: int, tmp: Tmp, timeout: float, share: float) -> Beat | None:
     """The beat of a gunicorn worker holding ``tmp``, held to ``share`` of its arbiter's ``timeout``."""
     try:
         at = os.stat(f"/proc/{pid}/fd/{tmp.fd}").st_mtime
     except OSError:
         return None
-    return Beat(pid, start_ticks, at, "alive", ppid, resolution=timeout / 2, stale_s=share * timeout)
+    # no ppid: the worker did not record its parent (the watchdog's first sight of it does, for orphans)
+    return Beat(pid, start_ticks, at, "alive", None, resolution=timeout / 2, stale_s=share * timeout)

@@ -35,6 +35,7 @@ class PolicyConfig:
     memory_grace_s: float = 60.0  # soft signal (the worker finishes its task and exits) to SIGKILL
     kill_wait_s: float = 10.0  # how long to see a SIGKILLed process go before reporting it
     core_wait_s: float = 120.0  # how long a core dump in progress holds a SIGKILL back
+    kill_orphans: str = "proven"  # never, proven (the parent its heartbeat recorded is gone), all (any evidence)
 
 
 @dataclass(frozen=True)
@@ -44,13 +45,28 @@ class Plan:
     grace_s: float
 
 
+KILL_ORPHANS = ("never", "proven", "all")
+
+
 def plan_for(rule: str, cfg: PolicyConfig) -> Plan:
-    """Hangs are captured first; a leak gets a soft kill with a long grace; an orphan is simply ended."""
+    """Hangs and orphans are captured first (what an orphan was doing when its master died: often stuck, not
+    noticing); a leak gets a soft kill with a long grace and no capture (its stack says nothing of the leak)."""
     if rule == "memory":
         return Plan(False, signal.SIGTERM, cfg.memory_grace_s)
-    if rule == "orphan":
-        return Plan(False, signal.SIGTERM, cfg.grace_s)
     return Plan(True, signal.SIGTERM, cfg.grace_s)
+
+
+def report_only(det: Detection, cfg: PolicyConfig) -> str | None:
+    """Why this detection is only reported (no capture, no signal), or None. By default an orphan is ended only
+    on its heartbeat's evidence (fleet.orphans: the parent the worker recorded is gone): the watchdog's own
+    first sight, or a process group, proves a re-parenting, not that the process was a pool's worker."""
+    if det.rule != "orphan" or cfg.kill_orphans == "all":
+        return None
+    basis = det.evidence.get("basis")
+    if cfg.kill_orphans == "proven" and basis == "heartbeat":
+        return None
+    return (f"orphan on {basis} evidence: reported, not signalled (kill_orphans={cfg.kill_orphans}; "
+            "'all' ends orphans on any evidence)")
 
 
 def breaker_tripped(targets: int, stuck: int, cfg: PolicyConfig) -> bool:
@@ -96,10 +112,8 @@ class Responder:
         self.cfg, self.journal, self.events, self.metrics = cfg, journal, events, metrics
         self.store, self.capturer, self.limiter, self.clock = store, capturer, limiter, clock
 
-    def handle(self, ident: ProcessIdentity, pool: str, det: Detection, capture_only: str | None = None,
-               capture: bool | None = None) -> str:
-        """Returns the outcome: exited, killed, captured-only reasons, or the refusal that stopped it.
-        ``capture`` overrides the rule's plan (``hangdump orphans --kill`` captures an orphan first)."""
+    def handle(self, ident: ProcessIdentity, pool: str, det: Detection, capture_only: str | None = None) -> str:
+        """Returns the outcome: exited, killed, reported, captured-only reasons, or the refusal that stopped it."""
         ev = self.events
         ev.emit("detected", ident, rule=det.rule, evidence=det.evidence, pool=pool)
         self.metrics.inc("hangdump_watch_hangs_detected_total", rule=det.rule)
@@ -108,8 +122,12 @@ class Responder:
             ev.emit("skipped", ident, rule=det.rule, reason="journaled",
                     why="SIGKILL already sent by an earlier watchdog run (journal)")
             return "journaled"
+        reported = report_only(det, self.cfg)
+        if reported is not None:
+            ev.emit("skipped", ident, rule=det.rule, reason="report_only", why=reported)
+            return "reported"
         plan = plan_for(det.rule, self.cfg)
-        if (plan.capture if capture is None else capture) and not rec.captured:
+        if plan.capture and not rec.captured:
             self._capture(ident, det)
         why_not = capture_only or ("--dry-run: capture only" if self.cfg.dry_run else None)
         if why_not is None and rec.first_signal_at is None and not self.limiter.allow(pool):

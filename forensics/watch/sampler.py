@@ -43,8 +43,12 @@ class ProcSample(NamedTuple):
     sid: int = 0
 
     @property
-    def pid(self) -> int:  # with ppid, pgid, sid and state: what fleet.orphans judges a process by
+    def pid(self) -> int:  # with ppid, pgid, sid, state and start_ticks: what fleet.orphans judges a process by
         return self.ident.pid
+
+    @property
+    def start_ticks(self) -> int:
+        return self.ident.start_ticks
 
 
 def read_once(path: str, dir_fd: int | None = None) -> bytes:

@@ -12,7 +12,7 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
-from forensics.fleet.orphans import Kin, kept_by, orphans_among, read_kin
+from forensics.fleet.orphans import FIRST_SEEN, HEARTBEAT, Kin, Parent, kept_by, orphans_among, read_kin
 from forensics.heartbeat import default_dir, default_source
 from forensics.identity import ProcessIdentity
 from forensics.sharedmm import shares_parent_mm
@@ -47,12 +47,12 @@ class _Tracked:
     """What the watchdog keeps of a target between scans, while its pid names the same process: its samples,
     the parent it was first seen with, its Target, what the gunicorn probe found (one record, no churn)."""
 
-    __slots__ = ("first_ppid", "gunicorn", "history", "ident", "kept_by", "seen", "target")
+    __slots__ = ("first_parent", "gunicorn", "history", "ident", "kept_by", "seen", "target")
 
-    def __init__(self, ident: ProcessIdentity, ppid: int) -> None:
+    def __init__(self, ident: ProcessIdentity, parent: Parent) -> None:
         self.ident = ident
         self.history: collections.deque[ProcSample] = collections.deque(maxlen=HISTORY)
-        self.first_ppid = ppid
+        self.first_parent = parent
         self.target: Target | None = None
         self.gunicorn: tuple[int, gunicorn.Tmp | bool, float] | None = None  # (ppid, probe, timeout)
         self.seen = 0  # the number of the last scan that sampled it
@@ -148,7 +148,7 @@ class Watchdog:
         _, tmp, timeout = tr.gunicorn
         if not isinstance(tmp, gunicorn.Tmp):
             return None
-        beat = gunicorn.stamp(s.ident.pid, s.ppid, s.ident.start_ticks, tmp, timeout, self.cfg.gunicorn_share)
+        beat = gunicorn.stamp(s.ident.pid, s.ident.start_ticks, tmp, timeout, self.cfg.gunicorn_share)
         if beat is None:
             tr.gunicorn = None  # the file is gone: look again next time
         return beat
@@ -162,10 +162,10 @@ class Watchdog:
         samples, judged, recorded = {}, [], {}
         for tr, s, beat, _ in looked:
             samples[s.pid] = s
-            rec = beat.ppid if beat is not None and beat.ppid else tr.first_ppid
-            if tr.kept_by is None or tr.kept_by != s.ppid or rec != s.ppid:
+            own = beat is not None and beat.ppid
+            if tr.kept_by is None or tr.kept_by != s.ppid or (beat.ppid if own else tr.first_parent.pid) != s.ppid:
                 judged.append(s)
-                recorded[s.pid] = rec
+                recorded[s.pid] = Parent(beat.ppid, beat.parent_start, HEARTBEAT) if own else tr.first_parent
         read: dict[int, Kin | None] = {}
 
         def kin_of(pid: int) -> Kin | ProcSample | None:  # this scan's samples, else one read per pid per scan
@@ -209,6 +209,7 @@ class Watchdog:
         files, scan_no, readable, share = self.proc_files, self.scans, beats.readable, self.cfg.gunicorn_share
         smaps = self.cfg.rules.rss_limit is not None and self.cfg.rules.memory_metric != "rss"
         looked: list[tuple[_Tracked, ProcSample, Beat | None, bool]] = []
+        parents: dict[int, int | None] = {}  # the start time of each new target's parent, read once per scan
         for pid, why in found.items():
             s = sample(pid, now_of(), smaps, files)
             if s is None:
@@ -222,7 +223,10 @@ class Watchdog:
                     continue  # ... by a stranger
                 if self._shares_parent_mm(s):
                     continue
-                tr = tracked[pid] = _Tracked(ident, s.ppid)
+                if s.ppid not in parents:
+                    kin = read_kin(s.ppid)  # after our sample: a parent that died since is gone all the same
+                    parents[s.ppid] = None if kin is None else kin.start_ticks
+                tr = tracked[pid] = _Tracked(ident, Parent(s.ppid, parents[s.ppid], FIRST_SEEN))
             beat = by_pid.get(pid)
             if beat is not None and beat.start_ticks != ident.start_ticks:
                 beat, why = None, tuple(w for w in why if w != "heartbeat")  # left by an earlier process

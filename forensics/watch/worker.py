@@ -4,7 +4,8 @@ reached (the heartbeat file already says so). Pure stdlib apart from forensics.h
 
 Modes: idle (waits for work, declared idle), working (1 ms tasks, forever), deadlock (a task whose two threads
 take two locks in opposite orders), busy (a task that spins), sleep_forever (a task stuck in one sleep),
-leak (holds --leak-mb then stays in a task that beats), parent (forks an idle child worker, then waits).
+leak (holds --leak-mb then stays in a task that beats), parent (forks an idle child worker, then waits),
+daemon (double-forks into an idle daemon, its emitter made before: READY names the daemon, not this process).
 --thread: beat from a background thread too. --on-term: exit (default), ignore, or abort (SIGABRT: the kernel
 writes a core, as a worker whose handler aborts would); --signal-log records each SIGTERM.
 """
@@ -62,10 +63,28 @@ def deadlock() -> None:
     take(a, b, False)
 
 
+def daemon() -> None:
+    """A daemon's double fork: fork, setsid, fork, the middle process exits; the daemon is adopted by init
+    (or a subreaper) and beats once it is a daemon, as a daemon does its work only then. The launching
+    process reaps the middle one and stays (the caller's handle); the daemon is no child of it."""
+    middle = os.fork()
+    if middle:
+        os.waitpid(middle, 0)
+        _forever()
+    os.setsid()
+    if os.fork():
+        os._exit(0)
+    while os.getppid() == middle:  # the middle process's exit is what makes it a daemon
+        time.sleep(0.001)
+    heartbeat.task_finished()
+    _ready(behaviour="daemon", ppid=os.getppid())
+    _forever()
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--mode", required=True,
-                   choices=["idle", "working", "deadlock", "busy", "sleep_forever", "leak", "parent"])
+                   choices=["idle", "working", "deadlock", "busy", "sleep_forever", "leak", "parent", "daemon"])
     p.add_argument("--thread", action="store_true", help="beat from a background thread as well")
     p.add_argument("--on-term", choices=["exit", "ignore", "abort"], default="exit")
     p.add_argument("--signal-log", help="append the name of each SIGTERM received here")
@@ -109,11 +128,14 @@ def main(argv: list[str] | None = None) -> None:
         while True:
             heartbeat.beat()
             time.sleep(0.05)
+    elif mode == "daemon":
+        daemon()
     elif mode == "parent":
         ready_r, ready_w = os.pipe()
         child = os.fork()
         if child == 0:
             heartbeat.task_finished()  # its own file, with this process as its recorded parent
+            heartbeat.flush()  # written (and its parent recorded) before the parent says READY
             os.write(ready_w, b"1")
             _forever()
         heartbeat.task_finished()

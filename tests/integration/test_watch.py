@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from forensics.hangs import read_ready
-from forensics.identity import ProcessIdentity, identity, read_stat
+from forensics.identity import ProcessIdentity, identity, read_stat, same_process
 from forensics.store.local import LocalStore
 from forensics.watch.capture import capture_target
 from forensics.watch.events import Events
@@ -326,20 +326,74 @@ def test_memory_rule_soft_kill_then_hard_kill(workers):
     assert small.poll() is None and kinds(dog, small.pid) == []
 
 
-def test_orphans_are_found_after_their_parent_is_sigkilled(workers):
+def test_orphans_are_found_after_their_parent_is_sigkilled_by_the_parent_their_heartbeat_recorded(workers):
     parent, info = workers.start("parent")
-    child = info["child"]
+    stays, stays_info = workers.start("parent")  # another pool, whose master lives on
+    child, parent_start = info["child"], read_stat(parent.pid).start_ticks
     dog = watchdog(config(workers))
-    assert dog.run_once().decisions == ()
+    assert dog.run_once().decisions == ()  # every parent alive: no orphan
     os.kill(parent.pid, signal.SIGKILL)
     parent.wait(timeout=10)
     wait_until(lambda: read_stat(child).ppid != parent.pid, what="child re-parented")
     dog.run_once()
-    det = dog.events.of("detected", child)[0]
-    assert det["rule"] == "orphan"
-    assert det["evidence"]["recorded_ppid"] == parent.pid and det["evidence"]["ppid"] != parent.pid
-    assert kinds(dog, child) == ["detected", "signalled:SIGTERM", "exited"]
+    [det] = dog.events.of("detected", child)
+    ev = det["evidence"]
+    assert det["rule"] == "orphan" and ev["basis"] == "heartbeat"
+    assert (ev["recorded_ppid"], ev["recorded_parent_start_ticks"], ev["recorded_parent"]) == (
+        parent.pid, parent_start, "exited")
+    assert ev["ppid"] not in (parent.pid, child)
+    assert kinds(dog, child) == ["detected", "captured", "signalled:SIGTERM", "exited"]
+    [capture] = [c for c in LocalStore(dog.cfg.store).scan() if c.pid == child]
+    assert capture.trigger.rule == "orphan" and capture.trigger.evidence == ev  # the evidence, in the trigger
     wait_until(lambda: not alive(child), what="orphan reaped")
+    assert kinds(dog, stays_info["child"]) == [] and kinds(dog, stays.pid) == []
+
+
+def test_an_orphan_without_a_heartbeat_is_reported_and_ended_only_when_configured(workers):
+    """Its parent as the watchdog first saw it (pid + start time) died: that proves a re-parenting, not a
+    pool's worker (nohup from a shell that exited looks the same), so by default it is only reported."""
+    marker = f"hangdump-orphan-{os.getpid()}-{workers.tmp.name}"
+    sleeper = f"import time; time.sleep(10**6)  # {marker}"
+    code = ("import json, subprocess, sys\n"
+            f"c = subprocess.Popen([sys.executable, '-c', {sleeper!r}])\n"
+            "print('READY ' + json.dumps({'child': c.pid}), flush=True)\nc.wait()\n")
+    parent, info = workers.spawn([sys.executable, "-c", code])
+    child = info["child"]
+    wait_until(lambda: marker in Path(f"/proc/{child}/cmdline").read_bytes().decode(), what="the child's exec")
+    reporting = watchdog(replace(config(workers), match=(re.escape(marker),)))
+    ending = watchdog(replace(config(workers, kill_orphans="all"), match=(re.escape(marker),),
+                              store=str(workers.tmp / "store-all")))
+    assert reporting.run_once().decisions == () and ending.run_once().decisions == ()
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait(timeout=10)
+    wait_until(lambda: read_stat(child).ppid != parent.pid, what="child re-parented")
+    reporting.run_once()
+    [det] = reporting.events.of("detected", child)
+    assert det["rule"] == "orphan" and det["evidence"]["basis"] == "first_seen"
+    assert det["evidence"]["recorded_ppid"] == parent.pid and det["evidence"]["recorded_parent"] == "exited"
+    assert kinds(reporting, child) == ["detected", "skipped"]
+    assert reporting.events.of("skipped", child)[0]["reason"] == "report_only" and alive(child)
+    reporting.run_once()
+    assert kinds(reporting, child) == ["detected", "skipped"]  # reported once
+    ending.run_once()
+    assert kinds(ending, child) == ["detected", "captured", "signalled:SIGTERM", "exited"]
+
+
+def test_a_daemon_that_double_forked_by_design_is_no_orphan(workers):
+    launcher, info = workers.start("daemon")
+    daemon = identity(info["pid"])
+    try:
+        from forensics.watch.heartbeats import read_dir
+
+        beat = read_dir(str(workers.dir), time.monotonic()).by_pid[daemon.pid]
+        # adopted from its first write on: the parent it recorded is the one it has, never the middle process
+        assert beat.ppid == info["ppid"] == read_stat(daemon.pid).ppid != launcher.pid
+        dog = watchdog(replace(config(workers), match=(r"forensics\.watch\.worker --mode daemon",)))
+        assert dog.run_once().decisions == ()
+        assert kinds(dog, daemon.pid) == [] and alive(daemon.pid)
+    finally:
+        if same_process(daemon):  # it left the launcher's session: killed here, by identity
+            os.kill(daemon.pid, signal.SIGKILL)
 
 
 def test_a_restarted_watchdog_never_kills_twice(workers):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 from forensics.fleet.memory import advise, cgroup_limit, prefork, suggest
-from forensics.fleet.orphans import group_abandoned, orphans_among, reparented
+from forensics.fleet.orphans import FIRST_SEEN, HEARTBEAT, Parent, group_abandoned, orphans_among, reparented
 from forensics.fleet.table import Proc, pools
 
 CMD = "/usr/bin/python3 -m celery -A app worker"
@@ -20,10 +20,30 @@ def test_pools_root_is_the_topmost_selected_parent():
     assert pools(table) == {10: [10, 11, 12, 13], 20: [20]}
 
 
-def test_reparented_needs_a_changed_parent():
-    assert reparented(10, 10) is None and reparented(1, None) is None
-    assert reparented(1, 10) == {"recorded_ppid": 10, "ppid": 1, "reparented_to": "init"}
-    assert reparented(7, 10)["reparented_to"] == "subreaper"
+def test_reparented_needs_a_changed_parent_and_the_recorded_one_no_longer_alive():
+    parent = Proc(10, 1, 10, 10, 500, "S", "master")
+    worker = proc(11, 1, pgid=10, sid=10)  # its parent is init now
+    recorded = Parent(10, 500, HEARTBEAT)
+    assert reparented(worker, recorded, _table(parent)) is None  # that parent still lives: no re-parenting
+    assert reparented(worker, recorded, _table()) == {
+        "basis": HEARTBEAT, "recorded_ppid": 10, "recorded_parent_start_ticks": 500, "recorded_parent": "exited",
+        "ppid": 1, "reparented_to": "init"}
+    assert reparented(worker, recorded, _table(parent._replace(state="Z")))["recorded_parent"] == "exited"
+    reused = parent._replace(start_ticks=900, cmdline="someone else")
+    assert reparented(worker, recorded, _table(reused))["recorded_parent"] == "pid reused"
+    assert reparented(worker, Parent(10, None, FIRST_SEEN), _table(reused)) is None  # no start time: by pid only
+    assert reparented(worker._replace(ppid=10), recorded, _table()) is None  # its parent did not change
+    assert reparented(worker, Parent(0, None, HEARTBEAT), _table()) is None  # a parent outside our namespace
+    assert reparented(worker._replace(ppid=7), recorded, _table())["reparented_to"] == "subreaper"
+
+
+def test_a_heartbeats_unchanged_parent_outweighs_the_process_group():
+    # `(cmd &)` from a script that has exited: its group leader is gone and init is its parent from the start
+    detached = proc(999_061, 1, pgid=999_060, sid=999_001)
+    table = _table(detached)
+    assert orphans_among([detached], {999_061: Parent(1, 1, HEARTBEAT)}, table) == {}
+    found = orphans_among([detached], {999_061: Parent(1, 1, FIRST_SEEN)}, table)[999_061]
+    assert found["basis"] == "process_group" and found["lost_group_leader"] == 999_060
 
 
 def _table(*procs):
@@ -64,7 +84,8 @@ def test_a_daemons_double_fork_is_let_be_but_the_pool_it_leaves_when_it_dies_is_
     child = proc(999_051, 1, pgid=999_050, sid=999_001)
     assert list(orphans_among([child], {}, _table(child))) == [999_051]
     # a recorded parent that is gone is proof enough, whatever the group
-    assert orphans_among([daemon], {999_041: 999_040}, table)[999_041]["recorded_ppid"] == 999_040
+    found = orphans_among([daemon], {999_041: Parent(999_040, 7, HEARTBEAT)}, table)[999_041]
+    assert (found["basis"], found["recorded_ppid"]) == (HEARTBEAT, 999_040)
 
 
 def test_suggest_pays_shared_memory_once():

@@ -49,7 +49,20 @@ def test_plans():
     cfg = PolicyConfig(grace_s=7, memory_grace_s=90)
     assert plan_for("blocked", cfg).capture and plan_for("blocked", cfg).grace_s == 7
     assert not plan_for("memory", cfg).capture and plan_for("memory", cfg).grace_s == 90
-    assert not plan_for("orphan", cfg).capture
+    assert plan_for("orphan", cfg).capture  # what it was doing when its master died
+
+
+def test_only_an_orphan_proven_by_its_own_heartbeat_is_ended_unless_configured():
+    from forensics.watch.policy import report_only
+    from forensics.watch.rules import Detection
+
+    proven, seen, group = (Detection("orphan", {"basis": b}) for b in ("heartbeat", "first_seen", "process_group"))
+    default = PolicyConfig()
+    assert report_only(proven, default) is None
+    assert "first_seen" in report_only(seen, default) and "process_group" in report_only(group, default)
+    assert all(report_only(d, PolicyConfig(kill_orphans="all")) is None for d in (proven, seen, group))
+    assert all(report_only(d, PolicyConfig(kill_orphans="never")) for d in (proven, seen, group))
+    assert report_only(Detection("blocked", {}), PolicyConfig(kill_orphans="never")) is None
 
 
 def test_journal_survives_a_restart_and_forgets_processes_that_are_gone(tmp_path):
@@ -83,13 +96,15 @@ def test_metrics_text_format():
 
 def test_settings_from_toml_and_their_errors(tmp_path):
     good = tmp_path / "good.toml"
-    good.write_text('[watch]\nstale = 45\nmatch = "celery worker"\nrss-limit = "2G"\ntree = [10, 11]\ndry_run = true\n')
+    good.write_text('[watch]\nstale = 45\nmatch = "celery worker"\nrss-limit = "2G"\ntree = [10, 11]\ndry_run = true\n'
+                    'kill-orphans = "all"\n')
     cfg = config.build(config.load_toml(str(good)))
     assert cfg.rules.stale_s == 45 and cfg.match == ("celery worker",) and cfg.rules.rss_limit == 2 << 30
-    assert cfg.trees == (10, 11) and cfg.policy.dry_run
+    assert cfg.trees == (10, 11) and cfg.policy.dry_run and cfg.policy.kill_orphans == "all"
     for text, needle in (("stale = -1", "out of range"), ('stale = "x"', "stale"), ("bogus = 1", "unknown setting"),
                          ("stale = ", "not valid TOML"), ('match = "("', "regular expression"),
-                         ("breaker_share = 2", "out of range"), ('rss_limit = "lots"', "not a size")):
+                         ("breaker_share = 2", "out of range"), ('rss_limit = "lots"', "not a size"),
+                         ('kill_orphans = "some"', "not one of never, proven, all")):
         bad = tmp_path / "bad.toml"
         bad.write_text(text + "\n")
         with pytest.raises(UsageError, match=needle):

@@ -1,7 +1,7 @@
 """The watchdog's rules, pure functions over samples: given exactly what /proc and a heartbeat would say."""
 from __future__ import annotations
 
-from forensics.fleet.orphans import reparented
+from forensics.fleet.orphans import Parent, reparented
 from forensics.identity import ProcessIdentity
 from forensics.syscalls import syscall_name
 from forensics.watch.heartbeats import Beat
@@ -122,10 +122,14 @@ def test_without_a_heartbeat_blocked_is_opt_in_and_needs_its_duration():
 
 
 def test_orphan_when_the_recorded_parent_is_gone():
-    samples = hist(proc(1, th(1), ppid=1))
-    det = evaluate(samples, beat(mono=1, state="idle", ppid=77), True, reparented(1, 77), 1, CFG)
-    assert det.rule == "orphan" and det.evidence == {"recorded_ppid": 77, "ppid": 1, "reparented_to": "init"}
-    assert evaluate((proc(1, th(1), ppid=77),), None, True, reparented(77, 77), 1, CFG) is None
+    samples, recorded, no_process = hist(proc(1, th(1), ppid=1)), Parent(77, 123, "heartbeat"), {}.get
+    det = evaluate(samples, beat(mono=1, state="idle", ppid=77), True, reparented(samples[-1], recorded, no_process),
+                   1, CFG)
+    assert det.rule == "orphan" and det.evidence == {
+        "basis": "heartbeat", "recorded_ppid": 77, "recorded_parent_start_ticks": 123, "recorded_parent": "exited",
+        "ppid": 1, "reparented_to": "init"}
+    kept = proc(1, th(1), ppid=77)
+    assert evaluate((kept,), None, True, reparented(kept, recorded, no_process), 1, CFG) is None
 
 
 def test_memory_by_the_chosen_metric():

@@ -188,13 +188,15 @@ def test_the_files_of_threads_that_ended_are_closed_by_the_next_walk():
 
 
 def test_a_target_kept_by_its_parent_is_not_judged_again_until_its_parent_changes():
-    from forensics.fleet.orphans import kept_by, read_kin
+    from forensics.fleet.orphans import FIRST_SEEN, Parent, kept_by, read_kin
     from forensics.watch.watchdog import _Tracked
 
     me = sample(os.getpid(), 1.0)
-    tr = _Tracked(me.ident, me.ppid)
-    assert Watchdog._orphans([(tr, me, None, True)]) == {}
     parent = read_kin(me.ppid)
+    tr = _Tracked(me.ident, Parent(me.ppid, parent.start_ticks, FIRST_SEEN))
+    assert Watchdog._orphans([(tr, me, None, True)]) == {}
     assert tr.kept_by == (me.ppid if me.ppid != 1 and kept_by(me, parent) else None)
-    adopted = me._replace(ppid=1)  # as after the parent's death: judged again, and its recorded parent is gone
-    assert Watchdog._orphans([(tr, adopted, None, True)])[os.getpid()]["recorded_ppid"] == me.ppid
+    # as after the parent's death: judged again, and the parent it was first seen with is no longer its parent
+    tr.first_parent = tr.first_parent._replace(start_ticks=parent.start_ticks - 1)  # so "gone": a pid reused
+    found = Watchdog._orphans([(tr, me._replace(ppid=1), None, True)])[os.getpid()]
+    assert (found["basis"], found["recorded_ppid"], found["recorded_parent"]) == (FIRST_SEEN, me.ppid, "pid reused")
