@@ -127,7 +127,55 @@ def supervise(threads: list[ThreadAnalysis]) -> list[ThreadAnalysis]:
                                  detail=f'idle by design ({t.detail} for thread "{o.name}", which is idle by design: '
                                         f"a runner supervising a service)")
                 changed = True
+            elif _joins_a_service(t, out):
+                loops = [o for o in out if o.index != t.index and o.launched == "thread"]
+                names = ", ".join(f'"{o.name}"' for o in loops[:4]) + (", ..." if len(loops) > 4 else "")
+                out[k] = replace(t, category=C.IDLE, benign=True,
+                                 detail=f"idle by design ({t.detail} of threads idle by design ({names}): a consumer "
+                                        f"pool or a service its supervisor joins; if this join is a shutdown, those "
+                                        f"loops end only when told to stop)")
+                changed = True
     return out
+
+
+# Where a consumer waits for its next piece of work (the outermost standard-library frame of its wait): a queue, a
+# server's accept or selector loop. A loop on ``Event.wait(timeout)`` or a sleep is a timer instead: that event is,
+# by the idiom (``while not stop.wait(interval)``), how the loop is told to stop.
+_WORK_WAITS = frozenset({"queue:get", "multiprocessing.queues:get", "socket:accept", "selectors:select",
+                         "socketserver:serve_forever"})
+
+
+def _joins_a_service(t: ThreadAnalysis, threads: Sequence[ThreadAnalysis]) -> bool:
+    """A Thread.join() whose every candidate rests (idle by design, a wait with a timeout, a sleep) and at least one
+    of them is a consumer waiting for work (``Queue.get(timeout=)``, an accept loop): the main thread (or a
+    supervisor) joining a consumer pool that serves until the process is stopped, a standard healthy design.
+
+    Which thread a join waits for is not in any capture (py-spy shows no join target), nor whether a thread is a
+    daemon (a heartbeat or a flusher cannot be ruled out as the one it joins): any live thread started by threading
+    may be it, and the joiner rests with them when they all rest and the process has work to wait for. When the
+    only loops it can be joining are timers on an event (``while not stop.wait(5)``: the event is their stop
+    signal), a join is a shutdown that waits for loops nothing told to stop: a hang (the verdict says so). A
+    candidate nothing can see into (an imported dump) may be stuck: no claim either way (``unseen_joined``)."""
+    if t.category != C.JOIN or "thread" not in awaits(t):
+        return False
+    joinable = [o for o in threads if o.index != t.index and o.launched == "thread"]
+    return (all(_resting(o) for o in joinable)
+            and any(o.benign and o.signature.mechanism in _WORK_WAITS for o in joinable))
+
+
+def unseen_joined(t: ThreadAnalysis, threads: Sequence[ThreadAnalysis],
+                  depth: int = SUPERVISION_DEPTH) -> list[ThreadAnalysis]:
+    """For a Thread.join() that no thread with evidence explains: the threads it may be joining that nothing can see
+    into (an imported dump: no kernel state, no native frames). One of them may be the stuck thread it waits for, or
+    it may wait for a loop idle by design: the join's own state is unknown, and it ranks below them (whichever is
+    stuck, the joined thread is the culprit, never the joiner). A join of such a join is as unsure (a runner joining
+    the job thread that joins them)."""
+    if t.category != C.JOIN or "thread" not in awaits(t):
+        return []
+    stuck = stuck_awaited(t, threads)
+    if any(not (depth and unseen_joined(o, threads, depth - 1)) for o in stuck):
+        return []
+    return [o for o in threads if o.index != t.index and o.launched == "thread" and (_unseen(o) or o in stuck)]
 
 
 def evidence_rank(t: ThreadAnalysis, dependent: bool = False) -> Rank:
@@ -148,7 +196,9 @@ def evidence_rank(t: ThreadAnalysis, dependent: bool = False) -> Rank:
         # a helper-shaped thread stopped in a select() of its own, on a queue or an event with no timeout, or (no
         # kernel state) in a C call nothing can see into: after every thread with evidence
         return HELPER, 0 if t.category == C.SELECT else tier, deeper
-    return 0, tier, 0
+    # a thread with application frames says where the application waits; one whose target is a library call (a
+    # Thread(target=event.wait)) is only the mechanism
+    return 0, tier, 0 if t.chain else 1
 
 
 def candidates(threads: Sequence[ThreadAnalysis]) -> list[ThreadAnalysis]:
@@ -158,7 +208,63 @@ def candidates(threads: Sequence[ThreadAnalysis]) -> list[ThreadAnalysis]:
 def ranks(threads: Sequence[ThreadAnalysis]) -> dict[int, Rank]:
     """thread index -> evidence rank, for every thread that is not idle by design."""
     live = candidates(threads)
-    return {t.index: evidence_rank(t, dependent=bool(stuck_awaited(t, threads))) for t in live}
+    dependent = consequences(threads)
+    return {t.index: evidence_rank(t, dependent=t.index in dependent) for t in live}
+
+
+def consequences(threads: Sequence[ThreadAnalysis]) -> frozenset[int]:
+    """The threads that wait for a stuck thread of the process (``stuck_awaited``): consequences of it. A join of a
+    stuck thread always is (that thread never ends). Waiters that wait only for one another are not: the waiters of
+    one event (none of them sets it: the setter is gone), pool work items waiting for each other's futures (a pool
+    that waits on itself). They form a wait cycle nothing outside it ends: a strongly connected component of the
+    waits-for graph with no edge leaving it, and they are the hang itself."""
+    edges = {t.index: [o.index for o in stuck_awaited(t, threads)] for t in threads if awaits(t)}
+    edges = {k: v for k, v in edges.items() if v}
+    if not edges:
+        return frozenset()
+    closed = _closed_cycles(edges)
+    kind = {t.index: t.category for t in threads}
+    return frozenset(k for k in edges if kind[k] == C.JOIN or k not in closed)
+
+
+def _closed_cycles(edges: dict[int, list[int]]) -> set[int]:
+    """Nodes whose strongly connected component (Tarjan, iterative) has no edge leaving it."""
+    index: dict[int, int] = {}
+    low: dict[int, int] = {}
+    comp: dict[int, int] = {}
+    stack: list[int] = []
+    on: set[int] = set()
+    for root in edges:
+        if root in index:
+            continue
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on.add(root)
+        work = [(root, iter(edges.get(root, ())))]
+        while work:
+            v, it = work[-1]
+            for w in it:
+                if w not in index:
+                    index[w] = low[w] = len(index)
+                    stack.append(w)
+                    on.add(w)
+                    work.append((w, iter(edges.get(w, ()))))
+                    break
+                if w in on:
+                    low[v] = min(low[v], index[w])
+            else:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[v])
+                if low[v] == index[v]:  # v roots a component: name it after v
+                    while True:
+                        x = stack.pop()
+                        on.discard(x)
+                        comp[x] = v
+                        if x == v:
+                            break
+    leaving = {comp[v] for v, outs in edges.items() for w in outs if comp[w] != comp[v]}
+    return {v for v, c in comp.items() if c not in leaving}
 
 
 def _idle_work(t: ThreadAnalysis) -> bool:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 from forensics.analysis import classify as C
 from forensics.analysis.classify import ThreadAnalysis
-from forensics.analysis.culprit import awaits, presumed_lock, ranks, stuck_awaited
+from forensics.analysis.culprit import DEPENDENT, awaits, presumed_lock, ranks, stuck_awaited, unseen_joined
 from forensics.analysis.normalize import normalize_frame
 from forensics.analysis.source import LockFacts, lock_facts
 
@@ -117,6 +117,29 @@ def _frame_at(t: dict, i: int | None) -> dict | None:
     return None
 
 
+_ANONYMOUS = frozenset({"<genexpr>", "<listcomp>", "<dictcomp>", "<setcomp>"})
+
+
+def _named_frame(t: dict, i: int | None) -> dict | None:
+    """The frame a verdict names: the blocking frame, or for a generator expression or comprehension the function it
+    runs in (3.12+ inlines comprehensions, so only that function is there on every version; ``<genexpr>()`` names no
+    call site a reader can find)."""
+    f = _frame_at(t, i)
+    frames = t.get("frames") if f is not None else None
+    k = i
+    while f is not None and f.get("function") in _ANONYMOUS and frames is not None and k is not None:
+        k += 1
+        outer = next((j for j in range(k, len(frames)) if isinstance(frames[j], dict)
+                      and frames[j].get("kind") != "native"), None)
+        if outer is None:
+            break
+        nf = frames[outer]
+        if normalize_frame(nf.get("kind"), nf.get("function"), nf.get("file"), nf.get("module")).origin != "app":
+            break
+        f, k = nf, outer
+    return f
+
+
 def _where(f: dict | None) -> str:
     if not f:
         return "?"
@@ -141,7 +164,7 @@ def _role(
     seen = stacks_seen.get(key) if key is not None else None
     if seen is not None:
         return ThreadRole(ta.index, ta.tid, ta.name, ta.category, *seen[0]), seen[1]
-    f = _frame_at(t, ta.blocking_frame)
+    f = _named_frame(t, ta.blocking_frame)
     function = normalize_frame(f.get("kind"), f.get("function"), f.get("file"), f.get("module")).function if f else None
     holds: list[LockRef] = []
     waits: LockRef | None = None
@@ -330,6 +353,8 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
         first = rank.get(v.roles[0].thread, (9, 9, 9)) if v.roles else (9, 9, 9)
         if v.kind == "deadlock" or holder_blocked:
             first = (-1, 0, 0)
+        elif UNSEEN_JOIN in v.evidence:
+            first = (DEPENDENT, 9, 0)  # after the threads it may be joining
         elif v.roles and v.roles[0].category == C.LOCK_WAIT and first[0] == 0:
             first = (0, 3, 0)  # the source (or a futex) says lock: it ranks as one
         behind = 0
@@ -401,7 +426,7 @@ def _consequences(out: list[Verdict], by_index: dict[int, ThreadAnalysis]) -> li
 
 def _with_fix(v: Verdict) -> Verdict:
     fix = fix_for(v)
-    if not fix or "consequence of the verdict above" in v.evidence:
+    if not fix or "consequence of the verdict above" in v.evidence or UNSEEN_JOIN in v.evidence:
         return v
     return Verdict(v.kind, f"{v.text}\n  fix: {fix}", v.roles, v.evidence)
 
@@ -582,6 +607,9 @@ def main_last(v: Verdict) -> int:
     return 1 if v.roles and v.roles[0].name == "MainThread" else 0
 
 
+UNSEEN_JOIN = "joins threads the capture cannot see into"
+
+
 def _loops_it_joins(ta: ThreadAnalysis, threads: list[ThreadAnalysis]) -> list[ThreadAnalysis]:
     """For a join that no stuck thread explains: the threads it can be joining, alive in loops idle by design (a
     poller, a flusher): a thread that ends only when told to, and nothing told it."""
@@ -590,10 +618,24 @@ def _loops_it_joins(ta: ThreadAnalysis, threads: list[ThreadAnalysis]) -> list[T
     return [o for o in threads if o.index != ta.index and o.launched == "thread" and o.chain and (o.benign or o.timed)]
 
 
+def _unsure_join(v: Verdict, ta: ThreadAnalysis, threads: list[ThreadAnalysis]) -> Verdict:
+    """A join that only threads nothing can see into may explain: its state is theirs (unknown), said after them."""
+    unseen = unseen_joined(ta, threads)
+    if not unseen:
+        return v
+    names = ", ".join(f'"{o.name}"' for o in unseen[:4]) + (", ..." if len(unseen) > 4 else "")
+    lead, _, rest = v.text.partition("\n")
+    lead = lead.replace(" for a thread that never finishes", " for a thread that has not finished")
+    return Verdict("unknown", f"{lead}; the threads it can wait for that are not idle by design ({names}) are in "
+                              f"calls the capture cannot see into: if one of them is stuck (see above), this join "
+                              f"is its consequence" + (f"\n{rest}" if rest else ""), v.roles,
+                   v.evidence + (UNSEEN_JOIN,))
+
+
 def _thread_verdict(ta, r: ThreadRole, roles, holders, by_index, shared, peer: str | None = None) -> Verdict:
     """One thread's verdict, with the locks it holds meanwhile (what it makes others wait for)."""
-    v = _wait_verdict(ta, r, roles, holders, shared, peer)
-    loops = _loops_it_joins(ta, list(by_index.values()))
+    v = _unsure_join(_wait_verdict(ta, r, roles, holders, shared, peer), ta, list(by_index.values()))
+    loops = _loops_it_joins(ta, list(by_index.values())) if v.kind == "join" else []
     if loops:
         names = ", ".join(f'"{o.name}"' for o in loops[:4]) + (", ..." if len(loops) > 4 else "")
         v = Verdict(v.kind, f"{v.text}; the threads it can wait for ({names}) are alive, in loops that end only "

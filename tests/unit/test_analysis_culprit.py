@@ -278,14 +278,16 @@ def test_in_an_imported_dump_a_job_waiting_on_an_event_outranks_a_helper_nothing
     main = {"tid": 1, "name": "MainThread", "frames": runner(JOIN)}
     top = analyze({"threads": [main, task, heartbeat]}, read_source=False).verdicts[0]
     assert top.kind == "wait" and top.roles[0].function == "await_config", top.text
-    # a join of short targets nothing can see into: the join (evidence) leads; the hang is known by both, so that
-    # it clusters with a live capture of the same processes, where the workers are seen stuck on their locks
+    # a join of short targets nothing can see into: whichever of them it joins is the culprit, never the joiner, so
+    # the joined threads lead and the join says its state is theirs (unknown, no hang claimed); the hang is known by
+    # both, so that it clusters with a live capture of the same processes, where the workers are seen on their locks
     workers = [{"tid": 4 + i, "name": f"worker-{i}", "frames": [py(f"transfer_{i}", f"{APP}/bank.py", 30 + i)]
                 + THREAD_ROOT} for i in range(2)]
     main = {"tid": 1, "name": "MainThread", "frames": runner(JOIN + [py("supervise", f"{APP}/bank.py", 90)])}
     dump = {"id": "dump", "threads": [main, *workers]}
     pa = analyze(dump, read_source=False)
-    assert pa.verdicts[0].kind == "join" and pa.verdicts[0].roles[0].function == "supervise", pa.verdicts[0].text
+    assert [v.roles[0].function for v in pa.verdicts] == ["transfer_0", "transfer_1", "supervise"]
+    assert pa.verdicts[-1].kind == "unknown" and "worker-0" in pa.verdicts[-1].text, pa.verdicts[-1].text
     assert len(pa.signature.threads) == 3
     lock = ["0x55e0c0", "0x189", "0", "0", "0", "0"]
     live = {"id": "live", "threads": [thread(1, "MainThread", main["frames"], "futex")] + [
