@@ -360,6 +360,10 @@ class _Clusterer:
                 leaders.append(g)
             else:
                 best.merged.append(g)
+                if g.ref_score > best.ref_score:
+                    # the cluster is shown by its richest member: a live or native capture says what an imported
+                    # dump of the same hang cannot (a lock wait, a recv), so its headline names the category
+                    best.ref, best.ref_score, best.rep_id = g.ref, g.ref_score, g.rep_id
         return leaders
 
 

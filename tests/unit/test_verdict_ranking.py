@@ -124,3 +124,13 @@ def test_waiters_for_one_another_and_a_join_of_them():
     assert [v.roles[0].function for v in vs[:2]] == ["await_signal", "await_signal"], [v.text for v in vs]
     assert {v.roles[0].function for v in vs[2:]} == {"main", "shutdown"}
     assert all("see above" in v.text for v in vs[2:])
+
+
+def test_a_cluster_is_headed_by_its_richest_member():
+    """Imported dumps and native captures of one hang share a cluster; its headline is the native capture's verdict
+    (the lock cycle, the blocked recv), never the imported dump's 'cause unknown'."""
+    for cause, kind in (("supers-frames-lock-order", "deadlock"), ("thermal-join-on-recv", "io")):
+        caps = captures("corpus_blind3", cause)
+        assert {lab["native"] for _, lab, _ in caps} == {True, False}
+        [one] = cluster([c for _, _, c in caps])
+        assert one.category == kind, (cause, one.title)
