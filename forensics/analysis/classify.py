@@ -635,7 +635,10 @@ def analyze_thread(index: int, t: dict, rules: BenignRules = NO_RULES, cache: di
     elif not frames:
         category, detail = UNKNOWN, "no frames"
     elif not kernel and not ff.lead_native:
-        category, detail = UNKNOWN, "state unknown: the capture has no kernel state or native frames (an imported dump)"
+        # py-spy's `active: false` says the thread was not running Python code: a fact, not what it waits for
+        idle = "; not running (py-spy: idle)" if active is False else ""
+        category, detail = UNKNOWN, ("state unknown: the capture has no kernel state or native frames (an imported "
+                                     f"dump){idle}")
     else:
         category, detail = UNKNOWN, "no evidence of what it waits for"
 

@@ -127,7 +127,7 @@ def _named_frame(t: dict, i: int | None) -> dict | None:
     f = _frame_at(t, i)
     frames = t.get("frames") if f is not None else None
     k = i
-    while f is not None and f.get("function") in _ANONYMOUS and frames is not None and k is not None:
+    while f is not None and _function(f) in _ANONYMOUS and frames is not None and k is not None:
         k += 1
         outer = next((j for j in range(k, len(frames)) if isinstance(frames[j], dict)
                       and frames[j].get("kind") != "native"), None)
@@ -138,6 +138,10 @@ def _named_frame(t: dict, i: int | None) -> dict | None:
             break
         f, k = nf, outer
     return f
+
+
+def _function(f: dict) -> str:
+    return normalize_frame(f.get("kind"), f.get("function"), f.get("file"), f.get("module")).function
 
 
 def _where(f: dict | None) -> str:
@@ -338,7 +342,13 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
                       and roles[ta.index].category != ta.category else ta for ta in threads])
     stronger = any(pre_rank.get(ta.index, (9,))[0] == 0 and pre_rank[ta.index][1] < 3 for ta in threads
                    if ta.index not in waiting_threads)
-    if not cycle and len(waiting) >= 2 and not running and not one_lock and not held_elsewhere and not stronger:
+    # ... and a cycle with no source to name the locks needs two call sites, or distinct futex words: waiters all on
+    # one line, nothing else known, wait for the lock that line takes (one lock kept by a thread that is gone or
+    # stuck) as likely as for locks from its arguments taken in opposite orders; that they wait for a lock is sure
+    one_site = len({(r.function, r.location) for r in waiting}) == 1 and not all(
+        by_index[r.thread].syscall_args for r in waiting)
+    if (not cycle and len(waiting) >= 2 and not running and not one_lock and not held_elsewhere and not stronger
+            and not one_site):
         why = "source files not readable to confirm" if unreadable else "the source does not name the locks"
         out.append(Verdict("deadlock", f"likely lock-order deadlock between {len(waiting)} threads: "
                                        f"{_sites(waiting)} (no thread runs; {why})",

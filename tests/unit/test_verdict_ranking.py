@@ -104,7 +104,7 @@ def test_a_generator_expression_is_named_by_the_function_it_runs_in():
     item = {"tid": 3, "name": "planner_0", "frames": [
         py("Condition.wait", f"{PY312}/threading.py", 355), py("Future.result", f"{PY312}/concurrent/futures/_base.py",
                                                               451),
-        py("<genexpr>", f"{APP}/stowage.py", 25), py("plan_bay", f"{APP}/stowage.py", 25),
+        py("Planner.plan_bay.<locals>.<genexpr>", f"{APP}/stowage.py", 25), py("Planner.plan_bay", f"{APP}/stowage.py", 25),
         py("_WorkItem.run", f"{PY312}/concurrent/futures/thread.py", 58),
         py("_worker", f"{PY312}/concurrent/futures/thread.py", 89)] + THREAD_ROOT}
     top = analyze({"threads": [item]}, read_source=False).verdicts[0]
@@ -134,3 +134,23 @@ def test_a_cluster_is_headed_by_its_richest_member():
         assert {lab["native"] for _, lab, _ in caps} == {True, False}
         [one] = cluster([c for _, _, c in caps])
         assert one.category == kind, (cause, one.title)
+
+
+def test_waiters_on_one_line_with_nothing_else_known_wait_for_a_lock_not_a_guessed_cycle():
+    """An RLock kept by a pool thread, the waiters all on one `with` line, native frames but no kernel state and no
+    source: a lock wait (sure), not a 'likely lock-order deadlock' (a cycle needs two locks: two call sites, or
+    distinct futex words, or the source)."""
+    caps = captures("corpus_blind2", "manifest-rlock-kept-by-pool-thread", native=True)
+    assert caps
+    for f, _, cap in caps:
+        top = analyze(cap, read_source=False).verdicts[0]
+        assert top.kind == "lock" and top.roles[0].function == "seal_manifest", (f, top.text)
+
+
+def test_unknown_says_what_py_spy_saw_and_names_the_application_frame():
+    """A dump with no kernel state whose application frame calls sock.recv directly: unknown, honestly, with the
+    one fact the dump has (py-spy saw the thread idle), at the application frame."""
+    for f, lab, cap in captures("corpus_blind3", "scale-gateway-silent", native=False):
+        top = analyze(cap, read_source=False).verdicts[0]
+        assert top.kind == "unknown" and top.roles[0].function == lab["culprit_function"], (f, top.text)
+        assert "not running (py-spy: idle)" in top.text.split("\n")[0]
