@@ -46,14 +46,16 @@ def presumed_lock(t: ThreadAnalysis) -> bool:
 
 def awaits(t: ThreadAnalysis) -> frozenset[str]:
     """How the threads its wait ends on were started (``ThreadAnalysis.launched``), for a thread whose wait ends when
-    another thread of the process finishes: Thread.join() (a Thread), Future.result() and the pools' result waits
-    (a pool's work item), Event.wait() with no timeout (how a runner waits for the thread that sets it when done:
+    another thread of the process finishes: Thread.join() (a Thread or a pool's worker), Future.result() and the
+    pools' result waits (a pool's work item), Event.wait() with no timeout (how a runner waits for the thread that sets it when done:
     either). Empty for every other wait, and for waits on processes (multiprocessing's Process/Pool join: the
     children are elsewhere; a process pool's workers never run in this process)."""
     if t.benign or t.timed:
         return frozenset()
     if t.category == C.JOIN:
-        return frozenset() if t.detail.startswith("multiprocessing") else frozenset({"thread"})
+        # any thread of the process: one the application started, or a pool's worker running a job (the pools'
+        # shutdown(wait=True) and join() join their workers)
+        return frozenset() if t.detail.startswith("multiprocessing") else frozenset({"thread", "pool"})
     if t.category == C.POOL_WAIT:
         return frozenset({"pool"})
     if t.category == C.CONDITION_WAIT and t.detail == "Event.wait()":
@@ -128,7 +130,7 @@ def supervise(threads: list[ThreadAnalysis]) -> list[ThreadAnalysis]:
                                         f"a runner supervising a service)")
                 changed = True
             elif _joins_a_service(t, out):
-                loops = [o for o in out if o.index != t.index and o.launched == "thread"]
+                loops = [o for o in out if o.index != t.index and o.launched in awaits(t)]
                 names = ", ".join(f'"{o.name}"' for o in loops[:4]) + (", ..." if len(loops) > 4 else "")
                 out[k] = replace(t, category=C.IDLE, benign=True,
                                  detail=f"idle by design ({t.detail} of threads idle by design ({names}): a consumer "
@@ -156,9 +158,9 @@ def _joins_a_service(t: ThreadAnalysis, threads: Sequence[ThreadAnalysis]) -> bo
     only loops it can be joining are timers on an event (``while not stop.wait(5)``: the event is their stop
     signal), a join is a shutdown that waits for loops nothing told to stop: a hang (the verdict says so). A
     candidate nothing can see into (an imported dump) may be stuck: no claim either way (``unseen_joined``)."""
-    if t.category != C.JOIN or "thread" not in awaits(t):
+    if t.category != C.JOIN or not awaits(t):
         return False
-    joinable = [o for o in threads if o.index != t.index and o.launched == "thread"]
+    joinable = [o for o in threads if o.index != t.index and o.launched in awaits(t)]
     return (all(_resting(o) for o in joinable)
             and any(o.benign and o.signature.mechanism in _WORK_WAITS for o in joinable))
 
@@ -168,14 +170,16 @@ def unseen_joined(t: ThreadAnalysis, threads: Sequence[ThreadAnalysis],
     """For a Thread.join() that no thread with evidence explains: the threads it may be joining that nothing can see
     into (an imported dump: no kernel state, no native frames). One of them may be the stuck thread it waits for, or
     it may wait for a loop idle by design: the join's own state is unknown, and it ranks below them (whichever is
-    stuck, the joined thread is the culprit, never the joiner). A join of such a join is as unsure (a runner joining
-    the job thread that joins them)."""
-    if t.category != C.JOIN or "thread" not in awaits(t):
+    stuck, the joined thread is the culprit, never the joiner). So is a join whose only stuck candidates are in that
+    state (a pool's worker running a job), and a join of such a join (a runner joining the job thread that joins
+    them)."""
+    if t.category != C.JOIN or not awaits(t):
         return []
     stuck = stuck_awaited(t, threads)
-    if any(not (depth and unseen_joined(o, threads, depth - 1)) for o in stuck):
+    if any(not (o.category == C.UNKNOWN and o.syscall is None or depth and unseen_joined(o, threads, depth - 1))
+           for o in stuck):
         return []
-    return [o for o in threads if o.index != t.index and o.launched == "thread" and (_unseen(o) or o in stuck)]
+    return [o for o in threads if o.index != t.index and o.launched in awaits(t) and (_unseen(o) or o in stuck)]
 
 
 def evidence_rank(t: ThreadAnalysis, dependent: bool = False) -> Rank:

@@ -623,9 +623,10 @@ UNSEEN_JOIN = "joins threads the capture cannot see into"
 def _loops_it_joins(ta: ThreadAnalysis, threads: list[ThreadAnalysis]) -> list[ThreadAnalysis]:
     """For a join that no stuck thread explains: the threads it can be joining, alive in loops idle by design (a
     poller, a flusher): a thread that ends only when told to, and nothing told it."""
-    if ta.category != C.JOIN or "thread" not in awaits(ta) or stuck_awaited(ta, threads):
+    if ta.category != C.JOIN or not awaits(ta) or stuck_awaited(ta, threads):
         return []
-    return [o for o in threads if o.index != ta.index and o.launched == "thread" and o.chain and (o.benign or o.timed)]
+    return [o for o in threads if o.index != ta.index and o.launched in awaits(ta) and o.chain
+            and (o.benign or o.timed)]
 
 
 def _unsure_join(v: Verdict, ta: ThreadAnalysis, threads: list[ThreadAnalysis]) -> Verdict:

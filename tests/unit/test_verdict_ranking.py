@@ -154,3 +154,16 @@ def test_unknown_says_what_py_spy_saw_and_names_the_application_frame():
         top = analyze(cap, read_source=False).verdicts[0]
         assert top.kind == "unknown" and top.roles[0].function == lab["culprit_function"], (f, top.text)
         assert "not running (py-spy: idle)" in top.text.split("\n")[0]
+
+
+def test_an_executor_shutdown_joining_its_stuck_worker_ranks_below_it():
+    """``executor.shutdown(wait=True)`` joins the pool's worker threads: a worker running a job nothing can see into
+    (an imported dump) is what it waits for, and leads."""
+    worker = {"tid": 2, "name": "ThreadPoolExecutor-0_0", "frames": [
+        py("fetch_rates", f"{APP}/rates.py", 12), py("_WorkItem.run", f"{PY312}/concurrent/futures/thread.py", 58),
+        py("_worker", f"{PY312}/concurrent/futures/thread.py", 89)] + THREAD_ROOT}
+    main = {"tid": 1, "name": "MainThread", "frames": JOIN + [
+        py("ThreadPoolExecutor.shutdown", f"{PY312}/concurrent/futures/thread.py", 235), py("main", f"{APP}/cli.py",
+                                                                                            40)]}
+    vs = analyze({"threads": [main, worker]}, read_source=False).verdicts
+    assert [(v.kind, v.roles[0].function) for v in vs] == [("unknown", "fetch_rates"), ("unknown", "main")], vs
