@@ -24,11 +24,15 @@ the release line shifts) is imported from it; realrun.py has the launch and capt
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import os
 import random
+import select
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -64,6 +68,8 @@ class Cause:
     task: str
     category: str
     culprits: tuple[str, ...]  # the innermost application frame(s) of the thread to blame first
+    framework: str = ""  # "gunicorn" / "celery": a real server of that framework, one of its processes dumped
+    role: str = "main"  # the process dumped: for a framework, "master" (arbiter / celery master) or its worker
 
 
 CAUSES: dict[str, Cause] = {
@@ -84,9 +90,19 @@ CAUSES: dict[str, Cause] = {
     "healthy-frame-consumers": Cause("frame-consumers", "idle", ()),
     "healthy-telemetry-asyncio": Cause("telemetry-bus", "idle", ()),
     "healthy-dome-watchdog": Cause("dome-watchdog", "idle", ()),
+    "gunicorn-target-lookup-silent": Cause("/targets/ngc7000", "io-read", ("resolve_target",), "gunicorn",
+                                           "gunicorn-worker"),
+    "healthy-gunicorn-sync-worker": Cause("", "idle", (), "gunicorn", "gunicorn-worker"),
+    "healthy-gunicorn-arbiter": Cause("", "idle", (), "gunicorn", "gunicorn-arbiter"),
+    "celery-reduction-slot-blpop": Cause("domeops.reduce_night", "io-read", ("claim_reduction_slot",), "celery",
+                                         "pool-child"),
+    "healthy-celery-pool-child": Cause("", "idle", (), "celery", "pool-child"),
+    "healthy-celery-master": Cause("", "idle", (), "celery", "celery-master"),
 }
 
 SUPPORTED = ("3.9", "3.10", "3.11", "3.12", "3.13")
+# gunicorn, celery and redis-py are installed in the checkout's virtualenv only: the framework cases run on it
+FRAMEWORK_PYTHON = REPO / ".venv" / "bin" / "python"
 RELEASES = {"2.4.0": 0, "2.4.1": 7}  # shift seed: 2.4.1 has comment/blank lines inserted
 HARNESSES = {"inline": 4, "threaded": 2, "threaded-event": 1, "supervised": 1, "executor": 1}
 ENTRIES = {"console-script": 4, "runpy": 3, "ctl": 2}
@@ -190,40 +206,137 @@ def noise(rng: random.Random) -> dict[str, object]:
     }
 
 
-def plan(per_cause: int, pythons: list[str], seed: int, only: list[str]) -> list[Variant]:
-    """Every variant, spread evenly over the interpreters; 30% native."""
+def plan(per_cause: int, framework_per_cause: int, pythons: list[str], framework_python: str, seed: int,
+         only: list[str]) -> list[Variant]:
+    """Every variant, spread evenly over the interpreters (the framework ones on the virtualenv's); 30% native."""
     rng = random.Random(seed)
     variants = []
     for cause in only or list(CAUSES):
-        natives = set(rng.sample(range(per_cause), round(per_cause * 0.3)))
+        framework = CAUSES[cause].framework
+        n = framework_per_cause if framework else per_cause
+        natives = set(rng.sample(range(n), round(n * 0.3)))
         offset = rng.randrange(len(pythons))
-        for k in range(per_cause):
+        for k in range(n):
             variants.append(Variant(
-                index=0, cause=cause, python=pythons[(k + offset) % len(pythons)], native=k in natives,
-                how=rng.choices(list(HARNESSES), list(HARNESSES.values()))[0],
-                entry=rng.choices(list(ENTRIES), list(ENTRIES.values()))[0],
-                root_kind=rng.choices(["opt", "srv", "venv", "home"], [30, 25, 30, 15])[0],
+                index=0, cause=cause, python=framework_python if framework else pythons[(k + offset) % len(pythons)],
+                native=k in natives, how=framework or rng.choices(list(HARNESSES), list(HARNESSES.values()))[0],
+                entry=framework or rng.choices(list(ENTRIES), list(ENTRIES.values()))[0],
+                # a new virtualenv would not have the framework: its roots are on PYTHONPATH
+                root_kind=rng.choices(["opt", "srv", "venv", "home"], [30, 25, 0 if framework else 30, 15])[0],
                 release=rng.choice(list(RELEASES)), options=tuple(sorted(noise(rng).items())),
             ))
     rng.shuffle(variants)
     return [Variant(**{**asdict(v), "index": i + 1}) for i, v in enumerate(variants)]
 
 
-def run_variant(v: Variant, roots: Roots, pythons: dict[str, str], captures: Path) -> dict:
+def ready_reports(proc: subprocess.Popen, deadline: float):
+    """Every READY report on the program's stdout (a framework's worker processes share it), as they come."""
+    fd, pending = proc.stdout.fileno(), b""
+    while time.monotonic() < deadline:
+        if not select.select([fd], [], [], 0.2)[0]:
+            continue
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            break
+        pending += chunk
+        while b"\n" in pending:
+            line, pending = pending.split(b"\n", 1)
+            if line.startswith(b"READY "):
+                yield json.loads(line[len(b"READY "):])
+    raise NotSettled("no READY report before the deadline (or the program exited)")
+
+
+class Broker:
+    """A real redis-server on a free loopback port (no persistence) for the celery cases, started on first use."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.proc: subprocess.Popen | None = None
+        self.url = ""
+
+    def get(self) -> str:
+        if self.proc is None:
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                port = s.getsockname()[1]
+            self.proc = subprocess.Popen(["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "",
+                                          "--appendonly", "no", "--dir", str(self.workdir)], stdout=subprocess.DEVNULL,
+                                         start_new_session=True)
+            deadline = time.monotonic() + 30
+            while True:
+                with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1) as c:
+                    c.sendall(b"PING\r\n")
+                    if c.recv(16).startswith(b"+PONG"):
+                        break
+                if time.monotonic() > deadline or self.proc.poll() is not None:
+                    raise RuntimeError("redis-server did not answer PING")
+                time.sleep(0.1)
+            self.url = f"redis://127.0.0.1:{port}/0"
+        return self.url
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=30)
+
+
+def start_framework(v: Variant, cause: Cause, exe: str, env: dict[str, str], ends: dict, tmp: Path,
+                    broker: Broker) -> tuple[subprocess.Popen, dict]:
+    """A real gunicorn (sync workers) or celery (prefork pool) serving domeops; once every worker reported in,
+    the hanging request or task is sent. (program, READY report of the process to dump)."""
+    opts = dict(v.options)
+    workers = opts["workers"]
+    if cause.framework == "gunicorn":
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        cmd = [exe, "-m", "gunicorn", "-c", "python:domeops.gunicorn_conf", "-w", str(workers), "-b",
+               f"127.0.0.1:{port}", "domeops.webapi:app"]
+        env.update(DOMEOPS_CATALOG_PORT=str(ends["port"]))
+    else:
+        cmd = [exe, "-m", "celery", "-A", "domeops.nightqueue", "worker", "--pool=prefork", f"--concurrency={workers}",
+               "--without-heartbeat", "--without-mingle", "--without-gossip", "--loglevel=INFO"]
+        env.update(DOMEOPS_BROKER=broker.get())
+    env.update(DOMEOPS_OPTS=json.dumps(opts))
+    proc = launch(cmd, env, tmp)
+    reports = ready_reports(proc, time.monotonic() + 90)
+    first = [next(reports) for _ in range(workers)][opts["unit"] % workers]
+    if cause.role in ("gunicorn-arbiter", "celery-master"):
+        return proc, {**first, "capture_pid": proc.pid, "settle": [[proc.pid, proc.pid, "blocked"]]}
+    if not cause.culprits:
+        return proc, first
+    if cause.framework == "gunicorn":
+        client = socket.create_connection(("127.0.0.1", port), timeout=30)
+        client.sendall(f"GET {cause.task} HTTP/1.1\r\nHost: domeops\r\n\r\n".encode())
+        ends["client"] = client
+    else:
+        from celery import Celery
+
+        Celery(broker=env["DOMEOPS_BROKER"]).send_task(cause.task, args=[f"2026-12-{v.index:04d}"],
+                                                       kwargs={"frames": [f"f{n}" for n in range(opts["rows"])]})
+    return proc, next(reports)
+
+
+def run_variant(v: Variant, roots: Roots, pythons: dict[str, str], captures: Path, broker: Broker) -> dict:
     """Run one variant, dump it into captures/, return its label."""
     cause = CAUSES[v.cause]
-    exe, bindir, pythonpath, site = roots.get(v.root_kind, v.release, v.python, pythons[v.python])
+    base = str(FRAMEWORK_PYTHON) if cause.framework else pythons[v.python]
+    exe, bindir, pythonpath, site = roots.get(v.root_kind, v.release, v.python, base)
     tmp = Path(tempfile.mkdtemp(prefix="domeops-"))
     proc = None
     try:
         with upstreams(tmp) as ends:
-            args = [cause.task, "--how", v.how, "--opts", json.dumps(dict(v.options, **ends))]
-            cmd = {"console-script": [str(bindir / "domeops-night"), *args],
-                   "runpy": [exe, "-m", "domeops.runner", *args],
-                   "ctl": [str(bindir / "domeops-ctl"), *args]}[v.entry]
             env = program_env(TMPDIR=str(tmp), **({"PYTHONPATH": pythonpath} if pythonpath else {}))
-            proc = launch(cmd, env, tmp)
-            info, _ = read_ready(proc, time.monotonic() + 60)
+            if cause.framework:
+                proc, info = start_framework(v, cause, exe, env, ends, tmp, broker)
+            else:
+                args = [cause.task, "--how", v.how, "--opts", json.dumps(dict(v.options, **ends))]
+                cmd = {"console-script": [str(bindir / "domeops-night"), *args],
+                       "runpy": [exe, "-m", "domeops.runner", *args],
+                       "ctl": [str(bindir / "domeops-ctl"), *args]}[v.entry]
+                proc = launch(cmd, env, tmp)
+                info, _ = read_ready(proc, time.monotonic() + 60)
             if info is None:
                 raise NotSettled(f"no READY: {(tmp / 'stderr.txt').read_text()[-600:]}")
             wait_settled(info)
@@ -236,6 +349,8 @@ def run_variant(v: Variant, roots: Roots, pythons: dict[str, str], captures: Pat
             if cause.culprits and not names & set(cause.culprits):
                 raise NotSettled(f"none of {cause.culprits} is on a captured stack")
             (captures / v.file_name).write_text(text)
+            with contextlib.suppress(KeyError):
+                ends["client"].close()
     finally:
         if proc is not None:
             kill_group(proc)
@@ -246,7 +361,7 @@ def run_variant(v: Variant, roots: Roots, pythons: dict[str, str], captures: Pat
         "culprit_functions": list(cause.culprits), "healthy": not cause.culprits, "kind": "py-spy",
         "native": v.native, "python": v.python, "python_version": info["python"],
         "harness": v.entry if v.how == "inline" else v.how, "entry": v.entry, "mode": v.how,
-        "install_root": site, "release": v.release, "role": info.get("role", "main"),
+        "install_root": site, "release": v.release, "role": cause.role,
     }
 
 
@@ -254,6 +369,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=REPO / "fixtures" / "corpus_blind4")
     parser.add_argument("--per-cause", type=int, default=6)
+    parser.add_argument("--framework-per-cause", type=int, default=3)
     parser.add_argument("--seed", type=int, default=20261202)
     parser.add_argument("--only", action="append", default=[], choices=sorted(CAUSES))
     parser.add_argument("--root-prefix", type=Path, default=Path("/"),
@@ -261,15 +377,21 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # realpath: a virtualenv's python (ours) stands for its base interpreter
     pythons = {k: os.path.realpath(p) for k, p in python_interpreters((3, 9)).items() if k in SUPPORTED}
-    variants = plan(args.per_cause, list(pythons), args.seed, args.only)
+    framework_python = subprocess.run([FRAMEWORK_PYTHON, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                                      check=True, capture_output=True, text=True).stdout.strip()
+    variants = plan(args.per_cause, args.framework_per_cause, list(pythons), framework_python, args.seed, args.only)
     captures = args.out / "captures"
     shutil.rmtree(captures, ignore_errors=True)
     captures.mkdir(parents=True)
-    roots = Roots(args.root_prefix)
+    broker_dir = Path(tempfile.mkdtemp(prefix="domeops-broker-"))
+    roots, broker = Roots(args.root_prefix), Broker(broker_dir)
     try:
-        complete = capture_all(variants, lambda v: run_variant(v, roots, pythons, captures), args.out / "labels.json")
+        complete = capture_all(variants, lambda v: run_variant(v, roots, pythons, captures, broker),
+                               args.out / "labels.json")
     finally:
+        broker.stop()
         roots.cleanup()
+        shutil.rmtree(broker_dir, ignore_errors=True)
     return 0 if complete else 1
 
 
