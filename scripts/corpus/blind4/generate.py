@@ -11,15 +11,19 @@ runs one of its tasks for real in a fresh process, with the variation of a fleet
   script (retry and timing decorators); the task runs in the main thread, in a task thread the main thread
   joins, `Event.wait`s for or polls with `join(timeout)`, or in a one-worker executor;
 * bystanders: lease keepalive sleep loops, a metrics flusher on Event.wait(timeout), an idle upload pool,
-  spent threads (moving the Thread-N counters), queued jobs and extra waiters behind the culprit.
+  spent threads (moving the Thread-N counters), queued jobs and extra waiters behind the culprit;
+* frameworks: a real gunicorn (sync workers, the operator web API) and a real celery prefork worker (a
+  redis-server broker the generator starts), on the checkout's virtualenv interpreter (the one with gunicorn,
+  celery and redis-py; so run this generator with it): a worker or pool child dumped idle or hung in a
+  handler/task, or the arbiter / celery master.
 
 Once the READY line arrived and every thread it names sits in its expected syscall for 3 polls of
 /proc/PID/task/TID/syscall, the process is dumped with the real `py-spy dump --json --pid P [--native]`
 (about 30% native). What is shared with the second corpus's generator (settling, the black-hole upstreams,
 the release line shifts) is imported from it; realrun.py has the launch and capture loop.
 
-    python scripts/corpus/blind4/generate.py                                  # -> fixtures/corpus_blind4/
-    python scripts/corpus/blind4/generate.py --per-cause 1 --out /tmp/b4 --only observing-log-flock
+    .venv/bin/python scripts/corpus/blind4/generate.py                          # -> fixtures/corpus_blind4/
+    .venv/bin/python scripts/corpus/blind4/generate.py --per-cause 1 --out /tmp/b4 --only observing-log-flock
 """
 from __future__ import annotations
 
@@ -60,7 +64,7 @@ kill_group, python_interpreters, read_ready = _b2.kill_group, _b2.python_interpr
 wait_settled, upstreams, shifted = _b2.wait_settled, _b2.upstreams, _b2.shifted
 
 APP = HERE / "domeops"
-PY_SPY = Path(os.environ.get("PY_SPY") or "/work/main/.venv/bin/py-spy")
+PY_SPY = Path(os.environ.get("PY_SPY") or REPO / ".venv" / "bin" / "py-spy")
 
 
 @dataclass(frozen=True)
@@ -69,7 +73,8 @@ class Cause:
     category: str
     culprits: tuple[str, ...]  # the innermost application frame(s) of the thread to blame first
     framework: str = ""  # "gunicorn" / "celery": a real server of that framework, one of its processes dumped
-    role: str = "main"  # the process dumped: for a framework, "master" (arbiter / celery master) or its worker
+    role: str = "main"  # the process dumped: main, or a framework's gunicorn-worker / gunicorn-arbiter / pool-child /
+    # celery-master
 
 
 CAUSES: dict[str, Cause] = {
@@ -132,21 +137,22 @@ class Roots:
 
     def __init__(self, prefix: Path) -> None:
         self.prefix = prefix
-        self.made: dict[tuple[str, str, str], tuple[str, Path, str | None, str]] = {}
+        self.made: dict[tuple[str, str, str, bool], tuple[str, Path, str | None, str]] = {}
         self.fresh = [prefix / top for top in TOPS if not (prefix / top).exists()]
 
-    def get(self, kind: str, release: str, python: str, base: str) -> tuple[str, Path, str | None, str]:
-        """(interpreter, bin directory of the console scripts, PYTHONPATH or None, import root) of one install."""
-        key = (kind, release, python)
+    def get(self, kind: str, release: str, python: str, base: str, web: bool = False) -> tuple[str, Path, str | None, str]:
+        """(interpreter, bin directory of the console scripts, PYTHONPATH or None, import root) of one install;
+        `web`: the web/queue tier, deployed apart on the interpreter that has the frameworks."""
+        key = (kind, release, python, web)
         if key in self.made:
             return self.made[key]
-        p, py = self.prefix, python.replace(".", "")
+        p, py, tier = self.prefix, python.replace(".", ""), "web-" if web else ""
         exe = base
         if kind == "opt":
-            home = p / "opt" / "domeops" / release
+            home = p / "opt" / "domeops" / f"{tier}{release}"
             site = home / "lib" / f"python{python}" / "site-packages"
         elif kind == "srv":
-            home = p / "srv" / "observatory" / "releases" / f"domeops-{release}+cp{py}"
+            home = p / "srv" / "observatory" / "releases" / f"domeops-{tier}{release}+cp{py}"
             site = home / "app"
         elif kind == "venv":
             home = p / "var" / "lib" / "domeops" / "venvs" / f"night-{release}-cp{py}"
@@ -155,7 +161,7 @@ class Roots:
                 subprocess.run([base, "-m", "venv", "--without-pip", str(home)], check=True)
             site, exe = home / "lib" / f"python{python}" / "site-packages", str(home / "bin" / "python")
         else:
-            home = p / "home" / "astro" / ".local" / f"domeops-{release}"
+            home = p / "home" / "astro" / ".local" / f"domeops-{tier}{release}"
             site = home / "lib" / f"python{python}" / "site-packages"
         site.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(site / "domeops", ignore_errors=True)
@@ -322,14 +328,17 @@ def run_variant(v: Variant, roots: Roots, pythons: dict[str, str], captures: Pat
     """Run one variant, dump it into captures/, return its label."""
     cause = CAUSES[v.cause]
     base = str(FRAMEWORK_PYTHON) if cause.framework else pythons[v.python]
-    exe, bindir, pythonpath, site = roots.get(v.root_kind, v.release, v.python, base)
+    exe, bindir, pythonpath, site = roots.get(v.root_kind, v.release, v.python, base, web=bool(cause.framework))
     tmp = Path(tempfile.mkdtemp(prefix="domeops-"))
     proc = None
     try:
         with upstreams(tmp) as ends:
             env = program_env(TMPDIR=str(tmp), **({"PYTHONPATH": pythonpath} if pythonpath else {}))
             if cause.framework:
-                proc, info = start_framework(v, cause, exe, env, ends, tmp, broker)
+                try:
+                    proc, info = start_framework(v, cause, exe, env, ends, tmp, broker)
+                except NotSettled as exc:
+                    raise NotSettled(f"{exc}: {(tmp / 'stderr.txt').read_text()[-600:]}") from None
             else:
                 args = [cause.task, "--how", v.how, "--opts", json.dumps(dict(v.options, **ends))]
                 cmd = {"console-script": [str(bindir / "domeops-night"), *args],
