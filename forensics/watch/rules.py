@@ -9,6 +9,7 @@ so ``blocked`` is checked even then, ignoring that thread. A worker that declare
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from forensics.syscalls import syscall_name
@@ -43,11 +44,12 @@ class Detection:
         return self.rule in HANG_RULES
 
 
-def cpu_share(samples: tuple[ProcSample, ...]) -> float | None:
+def cpu_share(samples: Sequence[ProcSample]) -> float | None:
     """Share of one core the process used since the latest sample at least CPU_WINDOW_TICKS clock ticks old
     (CPU time moves in whole ticks: over a shorter span a spinning process can look idle)."""
     b = samples[-1]
-    for a in reversed(samples[:-1]):
+    for i in range(len(samples) - 2, -1, -1):  # a Sequence: the watchdog passes its deque as it is
+        a = samples[i]
         dt = b.at - a.at
         if dt * CLK_TCK >= CPU_WINDOW_TICKS:
             return (b.cpu_ticks - a.cpu_ticks) / CLK_TCK / dt
@@ -94,7 +96,7 @@ def advance(prev: ProcSample | None, new: ProcSample, skip: frozenset[int] = fro
     return new._replace(still_since=prev.still_since if prev.still_since is not None else prev.at)
 
 
-def no_progress(samples: tuple[ProcSample, ...], skip: frozenset[int] = frozenset(),
+def no_progress(samples: Sequence[ProcSample], skip: frozenset[int] = frozenset(),
                 at_least: float = 0.0) -> dict | None:
     """Evidence that no thread (but ``skip``) progressed over >= 2 samples (see ``advance``) lasting at
     least ``at_least`` s; the evidence is only built for a detection."""
@@ -125,7 +127,7 @@ def memory(latest: ProcSample, cfg: RuleConfig) -> Detection | None:
     return Detection("memory", {"metric": cfg.memory_metric, "value": value, "limit": cfg.rss_limit})
 
 
-def with_heartbeat(beat: Beat, samples: tuple[ProcSample, ...], now: float, cfg: RuleConfig) -> Detection | None:
+def with_heartbeat(beat: Beat, samples: Sequence[ProcSample], now: float, cfg: RuleConfig) -> Detection | None:
     if beat.state == "idle":
         return None
     # A healthy worker's file lags its last call by up to the writer's period: never call that stale.
@@ -161,7 +163,7 @@ def with_heartbeat(beat: Beat, samples: tuple[ProcSample, ...], now: float, cfg:
     return Detection("blocked", base(heartbeat_from_thread=beat.beater_tid, **stuck))
 
 
-def without_heartbeat(samples: tuple[ProcSample, ...], cfg: RuleConfig) -> Detection | None:
+def without_heartbeat(samples: Sequence[ProcSample], cfg: RuleConfig) -> Detection | None:
     """Only /proc to go by: blocked for at least ``blocked_s`` (opt-in: an idle worker looks the same)."""
     if cfg.blocked_s is None:
         return None
@@ -170,7 +172,7 @@ def without_heartbeat(samples: tuple[ProcSample, ...], cfg: RuleConfig) -> Detec
 
 
 def evaluate(
-    samples: tuple[ProcSample, ...],
+    samples: Sequence[ProcSample],
     beat: Beat | None,
     beat_known: bool,
     orphaned: dict | None,

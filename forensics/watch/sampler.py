@@ -161,7 +161,8 @@ def _read(files: HeldFiles | None, pid: int, rel: str) -> bytes:
 def sample(pid: int, at: float, smaps: bool = False, files: HeldFiles | None = None) -> ProcSample | None:
     """The process-level sample, its identity read from the same stat; None when the pid is gone."""
     try:
-        f = _read(files, pid, "stat").rpartition(b")")[2].split(None, 22)  # rss is field 21: the rest unsplit
+        raw = files.read(pid, "stat") if files is not None else read_once(f"/proc/{pid}/stat")
+        f = raw.rpartition(b")")[2].split(None, 22)  # rss is field 21: the rest unsplit
         ident = _new(ProcessIdentity, (pid, int(f[19])))
     except (OSError, IndexError):
         return None

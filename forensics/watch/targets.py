@@ -15,13 +15,13 @@ from forensics.targets import matching, self_and_ancestors
 from forensics.watch.heartbeats import Beats
 from forensics.watch.sampler import HeldFiles, read_once
 
-_HEARTBEAT = ("heartbeat",)
+_HEARTBEAT, _KNOWN = ("heartbeat",), ("known",)
 
 
 @dataclass(frozen=True)
 class Target:
     ident: ProcessIdentity
-    sources: tuple[str, ...]  # heartbeat, match, pidfile:PATH, tree:PID, known
+    sources: tuple[str, ...]  # heartbeat, match, pidfile:PATH, tree:PID; or known (tracked, no reason now)
     ppid: int
 
     @property
@@ -113,6 +113,7 @@ def candidates(
             listed.update(below)
         for pid in below:
             add(pid, f"tree:{root}")
-    for pid in known:
-        add(pid, "known")
+    for pid in known:  # tracked since an earlier scan, and no other reason now
+        if pid not in found and pid not in excluded:
+            found[pid] = _KNOWN
     return found

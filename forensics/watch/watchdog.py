@@ -159,13 +159,15 @@ class Watchdog:
         parent its heartbeat recorded (else the one it was first seen with) gone, or its pool's master. A
         target once seen kept by its parent (same group or session) is not judged again while that parent
         stays: a process's parent changes only when the parent dies."""
-        samples, judged, recorded = {}, [], {}
+        judged, recorded = [], {}
         for tr, s, beat, _ in looked:
-            samples[s.pid] = s
             own = beat is not None and beat.ppid
-            if tr.kept_by is None or tr.kept_by != s.ppid or (beat.ppid if own else tr.first_parent.pid) != s.ppid:
-                judged.append(s)
-                recorded[s.pid] = Parent(beat.ppid, beat.parent_start, HEARTBEAT) if own else tr.first_parent
+            if tr.kept_by != s.ppid or (beat.ppid if own else tr.first_parent.pid) != s.ppid:
+                judged.append((tr, s))
+                recorded[s.ident.pid] = Parent(beat.ppid, beat.parent_start, HEARTBEAT) if own else tr.first_parent
+        if not judged:
+            return {}
+        samples = {s.ident.pid: s for _, s, _, _ in looked}
         read: dict[int, Kin | None] = {}
 
         def kin_of(pid: int) -> Kin | ProcSample | None:  # this scan's samples, else one read per pid per scan
@@ -174,9 +176,9 @@ class Watchdog:
                 read[pid] = read_kin(pid)
             return found if found is not None else read[pid]
 
-        found = orphans_among(judged, recorded, kin_of)
-        for tr, s, _, _ in looked:
-            if s.pid in recorded and s.pid not in found and s.ppid != 1:
+        found = orphans_among([s for _, s in judged], recorded, kin_of)
+        for tr, s in judged:
+            if s.ident.pid not in found and s.ppid != 1:
                 parent = kin_of(s.ppid)
                 if parent is not None and kept_by(s, parent):
                     tr.kept_by = s.ppid
@@ -258,7 +260,7 @@ class Watchdog:
         orphaned = self._orphans(looked)
         decisions, evaluate, rcfg = [], rules.evaluate, self.cfg.rules
         for tr, s, beat, known in looked:
-            det = evaluate(tuple(tr.history), beat, known, orphaned.get(tr.ident.pid), s.at, rcfg)
+            det = evaluate(tr.history, beat, known, orphaned.get(s.ident.pid), s.at, rcfg)
             if det is not None:
                 decisions.append(Decision(tr.target, det))
         stuck = sum(d.detection.hang for d in decisions)

@@ -308,6 +308,22 @@ def test_busy_loop_is_busy_not_blocked(workers):
     assert det.evidence["cpu_share"] >= 0.1
 
 
+def test_a_task_past_its_limit_overruns_though_it_beats(workers):
+    from forensics.watch.heartbeats import read_dir
+
+    long, _ = workers.start("leak", "--leak-mb", "1")  # one task ("grow") that beats every 50 ms, never ends
+    idle, _ = workers.start("idle")
+    wait_until(lambda: read_dir(str(workers.dir), time.monotonic()).by_pid[long.pid].task_age(time.monotonic()) > 1.0,
+               what="the task older than its limit")
+    dog = watchdog(replace(config(workers), rules=RuleConfig(stale_s=30, task_limit_s=1.0)))
+    dog.run_once()
+    [det] = dog.events.of("detected", long.pid)
+    assert det["rule"] == "task_overrun" and det["evidence"]["task"] == "grow"
+    assert det["evidence"]["task_age_s"] > 1.0 and det["evidence"]["last_beat_age_s"] < 30
+    assert kinds(dog, long.pid) == ["detected", "captured", "signalled:SIGTERM", "exited"]
+    assert kinds(dog, idle.pid) == [] and idle.poll() is None
+
+
 def test_memory_rule_soft_kill_then_hard_kill(workers):
     log = workers.signal_log("leak")
     leak, _ = workers.start("leak", "--leak-mb", "96", "--on-term", "ignore", "--signal-log", str(log))
