@@ -17,7 +17,9 @@ from forensics.cli.common import store_option
 @click.option("--json", "as_json", is_flag=True, help="The orphans as a JSON list.")
 @store_option
 def command(match, heartbeat_dir, kill, grace, as_json, store_dir):
-    """Find orphaned pool children (re-parented to init or a subreaper): age, memory, sockets, pool."""
+    """Find orphaned pool children (re-parented to init or a subreaper): age, memory, sockets, pool, and the
+    basis of the finding (heartbeat: the parent the worker recorded is gone; process_group: its group's
+    leader is gone, the weaker evidence)."""
     from forensics.errors import UsageError
     from forensics.fleet.orphans import find, recorded_parents
     from forensics.heartbeat import default_dir
@@ -37,11 +39,12 @@ def command(match, heartbeat_dir, kill, grace, as_json, store_dir):
     if not found:
         click.echo("no orphans", err=True)
         return 0
-    click.echo(f"{'PID':>7}  {'POOL':>7}  {'PPID':>5}  {'AGE S':>8}  {'RSS MB':>7}  {'USS MB':>7}  LISTENING  COMMAND")
+    click.echo(f"{'PID':>7}  {'POOL':>7}  {'PPID':>5}  {'AGE S':>8}  {'RSS MB':>7}  {'USS MB':>7}  {'BASIS':<13}  "
+               "LISTENING  COMMAND")
     for o in found:
         mb = (lambda n: "-" if n is None else f"{n / 2**20:.1f}")
         listen = ",".join(o.listening) or "-"
         tail = f"  -> {outcomes[o.pid]}" if o.pid in outcomes else ""
         click.echo(f"{o.pid:>7}  {o.pool:>7}  {o.ppid:>5}  {o.age_s:>8}  {mb(o.rss):>7}  {mb(o.uss):>7}  "
-                   f"{listen}  {o.cmdline[:50]}{tail}")
+                   f"{o.evidence['basis']:<13}  {listen}  {o.cmdline[:50]}{tail}")
     return 0

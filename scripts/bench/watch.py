@@ -16,7 +16,7 @@ re-runs itself inside it. In the same run, against baselines measured there:
    stale + one interval. The watchdog wakes just after the earliest staleness deadline, so "detected" is
    stale + the scan's own time; "captured" adds the capture itself.
 3. heartbeat: beat() and a task_started/task_finished pair, in us per call, and the overhead on 1 ms tasks
-   (< 1%), measured directly (tasks with and without the calls, alternated) and as cost per task / 1 ms.
+   (< 1%), measured directly (batches of tasks with and without the calls, paired) and as cost per task / 1 ms.
 Usage: python scripts/bench/watch.py [--targets 500] [--scans 20] [--trials 5] [--venv DIR]
 """
 from __future__ import annotations
@@ -273,34 +273,42 @@ def bench_heartbeat(work: str) -> None:
             s += i * i
         return s
 
-    k = 1000
-    while True:  # calibrate ~1 ms of pure-Python work
-        t = time.perf_counter()
-        task(k)
-        if time.perf_counter() - t >= 1e-3:
-            break
-        k = int(k * 1.3)
-    per_variant = {"plain": [], "beat per task": [], "task_started/finished per task": []}
-    tasks = 300
-    for _ in range(15):
-        for label, runs in per_variant.items():
-            t = time.process_time()  # CPU time: being preempted on a busy machine is not overhead
-            for i in range(tasks):
-                if label == "task_started/finished per task":
-                    hb.task_started("work", i)
+    def run(variant: str, n: int) -> float:
+        """CPU seconds of n tasks with the variant's calls around each (CPU time: preemption is not overhead)."""
+        t = time.process_time()
+        if variant == "plain":
+            for _ in range(n):
                 task(k)
-                if label == "beat per task":
-                    hb.beat()
-                elif label != "plain":
-                    hb.task_finished()
-            runs.append(time.process_time() - t)
-    base = min(per_variant["plain"])
+        elif variant == "beat per task":
+            for _ in range(n):
+                task(k)
+                hb.beat()
+        else:
+            for i in range(n):
+                hb.task_started("work", i)
+                task(k)
+                hb.task_finished()
+        return time.process_time() - t
+
+    k = 1000
+    while run("plain", 5) / 5 < 1e-3:  # calibrate ~1 ms of pure-Python CPU work per task
+        k = int(k * 1.3)
+    # Paired: a batch of plain tasks and one with the calls, the order swapped every round, so load that comes
+    # and goes on the machine hits both halves of a pair alike; the median of the pairs' ratios.
+    rounds, batch = 150, 10
     print(f"3. heartbeat: beat() {beat_us:.2f} us/call; task_started+task_finished {pair_us:.2f} us/pair; "
           f"writer writes at most 1/s")
     for label, cost in (("beat per task", beat_us), ("task_started/finished per task", pair_us)):
-        measured = (min(per_variant[label]) - base) / base * 100
-        print(f"   on a 1 ms task, {label}: {cost / 10:.3f}% (cost/1 ms), measured {measured:+.2f}% "
-              f"(CPU time, best of 15 x {tasks} tasks, alternated) (target < 1%)")
+        ratios = []
+        for r in range(rounds):
+            if r % 2:  # left to right: the order of the runs
+                with_calls, plain = run(label, batch), run("plain", batch)
+            else:
+                plain, with_calls = run("plain", batch), run(label, batch)
+            ratios.append(with_calls / plain - 1)
+        print(f"   on a 1 ms task, {label}: {cost / 10:.3f}% (cost/1 ms), measured "
+              f"{statistics.median(ratios) * 100:+.2f}% (CPU time, median of {rounds} paired batches of {batch} "
+              "tasks, order alternated) (target < 1%)")
     hb.close()
 
 

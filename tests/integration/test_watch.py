@@ -351,6 +351,12 @@ def test_orphans_are_found_after_their_parent_is_sigkilled_by_the_parent_their_h
     os.kill(parent.pid, signal.SIGKILL)
     parent.wait(timeout=10)
     wait_until(lambda: read_stat(child).ppid != parent.pid, what="child re-parented")
+    listed = subprocess.run([sys.executable, "-m", "forensics", "orphans", "--heartbeat-dir", str(workers.dir),
+                             "--match", r"forensics\.watch\.worker --mode parent"],
+                            capture_output=True, text=True, timeout=120, check=True).stdout.splitlines()
+    assert "  BASIS  " in listed[0]
+    assert [line.split()[6] for line in listed[1:] if int(line.split()[0]) == child] == ["heartbeat"]
+    assert all(int(line.split()[0]) not in (stays.pid, stays_info["child"]) for line in listed[1:])
     dog.run_once()
     [det] = dog.events.of("detected", child)
     ev = det["evidence"]
