@@ -71,28 +71,29 @@ def run(pids, match, children, native, with_locals, no_redact, timeout, pyspy_pa
         native=bool(native), with_locals=with_locals, redact=not no_redact, timeout_s=timeout, pyspy_path=pyspy_path,
         method=method, deep=deep, keep_core=keep_core, gdb_ext=gdb_ext,
     )
-    storer = _Storer(store, as_json, echo, threaded=len(chosen) > 1)
+    storer = _Storer(store, as_json, echo)
     try:
         outcomes = collect(chosen, opts, store=store if keep_core else None,
                            meanwhile=None if as_json else _warm_up, on_outcome=storer.put)
+        captures = [o.capture for o in outcomes if o.error is None]
+        # what is printed, made while the writers wait on their fsyncs
+        if as_json:
+            docs = [c.to_dict() for c in captures]
+            one = docs[0] if len(docs) == 1 and len(outcomes) == 1 else docs
+            text = json_text(json.dumps(one, indent=2, ensure_ascii=False)) + "\n"
+        else:
+            text = "\n".join(render_summary(c, rules) for c in captures)
     finally:
         stored = storer.close()
     timings.mark("store")
     exit_code = 0
-    captures = []
     for o in outcomes:
         if o.error is not None:
             echo(f"hangdump: error: pid {o.pid}: {escape(o.error.one_line())}", err=True)
             exit_code = exit_code or o.error.exit_code
-            continue
-        exit_code = exit_code or stored.get(o.pid, 0)
-        captures.append(o.capture)
-    if as_json:
-        docs = [c.to_dict() for c in captures]
-        one = docs[0] if len(docs) == 1 and len(outcomes) == 1 else docs
-        echo(json_text(json.dumps(one, indent=2, ensure_ascii=False)))
-    else:
-        echo("\n".join(render_summary(c, rules) for c in captures), nl=False)
+        else:
+            exit_code = exit_code or stored.get(o.pid, 0)
+    echo(text, nl=False)
     _timed("output", show_timings, echo)
     return exit_code
 
@@ -118,23 +119,26 @@ def _core(core_file: str, exe: str | None, opts, as_json: bool, no_store: bool, 
 
 
 class _Storer:
-    """Each capture stored as soon as it is final, while the other targets' tools still run: with several
-    targets in writer threads (a put waits on two fsyncs; the queue of py-spy runs must not). Several of
-    them, because the fsyncs of puts under way together share the filesystem's journal commits: 20 puts
-    one after the other took 114-160 ms on a busy ext4, 29-66 ms four at a time. For --timings, the capture
-    phase ends with the first outcome and the store phase is the rest (one target: its put)."""
+    """Each capture stored as soon as it is final, in a writer thread of its own, while the other targets'
+    tools still run and the summaries are rendered (a put waits on two fsyncs; the queue of py-spy runs and
+    the rendering must not). Up to WRITERS at once, because the fsyncs of puts under way together share the
+    filesystem's journal commits: 20 puts one after the other took 114-160 ms on a busy ext4, 29-66 ms four
+    at a time. For --timings, the capture phase ends with the first outcome and the store phase is the rest:
+    the writes, with the output rendered beside them."""
 
     WRITERS = 4
 
-    def __init__(self, store, as_json: bool, echo: Echo, threaded: bool) -> None:
+    def __init__(self, store, as_json: bool, echo: Echo) -> None:
         self.store, self.as_json, self.echo = store, as_json, echo
-        self.codes: dict = {}  # pid -> _store's exit code, or the writer's future of it
+        self.codes: dict[int, int] = {}  # pid -> _store's exit code
+        self.failed: list[BaseException] = []  # what a writer raised, raised again by close()
+        self.writers: list = []
         self.first = True
-        self.writer = None
-        if threaded and store is not None:
-            from concurrent.futures import ThreadPoolExecutor
+        if store is not None:
+            import threading  # loaded with the store already (heartbeat); concurrent.futures would cost ~5 ms
 
-            self.writer = ThreadPoolExecutor(max_workers=self.WRITERS, thread_name_prefix="hangdump-store")
+            self.slots = threading.BoundedSemaphore(self.WRITERS)
+            self.thread = threading.Thread
 
     def put(self, outcome) -> None:
         from forensics import timings
@@ -144,16 +148,24 @@ class _Storer:
             self.first = False
         if self.store is None or outcome.capture is None:
             return
-        if self.writer is None:
-            self.codes[outcome.pid] = _store(self.store, outcome.capture, self.as_json, self.echo)
-        else:
-            self.codes[outcome.pid] = self.writer.submit(_store, self.store, outcome.capture, self.as_json, self.echo)
+        writer = self.thread(target=self._write, args=(outcome.pid, outcome.capture), name="hangdump-store")
+        writer.start()
+        self.writers.append(writer)
+
+    def _write(self, pid: int, capture) -> None:
+        with self.slots:
+            try:
+                self.codes[pid] = _store(self.store, capture, self.as_json, self.echo)
+            except BaseException as exc:  # noqa: BLE001 - not lost in the thread: close() raises it
+                self.failed.append(exc)
 
     def close(self) -> dict[int, int]:
         """Wait for the writes; pid -> exit code of each stored capture."""
-        if self.writer is not None:
-            self.writer.shutdown(wait=True)
-        return {pid: code if isinstance(code, int) else code.result() for pid, code in self.codes.items()}
+        for writer in self.writers:
+            writer.join()
+        if self.failed:
+            raise self.failed[0]
+        return self.codes
 
 
 def _store(store, capture, as_json: bool, echo: Echo) -> int:
