@@ -9,6 +9,7 @@ verdict) is built from an escaped capture (``capture``), never escaped after the
 """
 from __future__ import annotations
 
+import functools
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -18,8 +19,14 @@ if TYPE_CHECKING:
 # C0 and C1 controls and DEL; bidi embeddings, overrides, isolates and marks; line and paragraph separators;
 # lone surrogates (a name read with surrogateescape), which a UTF-8 terminal stream cannot even encode
 _BEYOND_C0 = "\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff"
-_UNSAFE = re.compile(f"[\x00-\x1f{_BEYOND_C0}]")
-_UNSAFE_IN_JSON = re.compile(f"[{_BEYOND_C0}]")  # json.dumps escapes C0 itself; a raw LF is the layout's
+_CLASSES = {"unsafe": f"[\x00-\x1f{_BEYOND_C0}]", "json": f"[{_BEYOND_C0}]"}  # json.dumps escapes C0 itself
+
+
+@functools.cache
+def _pattern(which: str) -> re.Pattern[str]:
+    """Compiled on first use: the two classes cost ~9 M instructions to compile, on every capture's start-up,
+    and a summary of well-behaved names never needs the first."""
+    return re.compile(_CLASSES[which])
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x1b": "\\x1b"}
 
 
@@ -35,7 +42,7 @@ def escape(text: str) -> str:
     """``text`` with every control, bidi and separator character written as a visible escape (``\\x1b``).
 
     Every such character is one ``str.isprintable`` rejects (a check in C): printable text is returned itself."""
-    return text if text.isprintable() else _UNSAFE.sub(_shown, text)
+    return text if text.isprintable() else _pattern("unsafe").sub(_shown, text)
 
 
 def json_text(text: str) -> str:
@@ -43,7 +50,7 @@ def json_text(text: str) -> str:
     surrogates) written as JSON's ``\\uXXXX`` escapes. They occur only inside strings, where an escape means
     the same character: the document is unchanged.
     """
-    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return _pattern("json").sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def capture(c: Capture) -> Capture:
