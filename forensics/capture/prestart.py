@@ -131,7 +131,10 @@ class _RefillAtImports:
 
     @staticmethod
     def find_spec(name, path=None, target=None):
-        refill()
+        try:
+            refill()
+        except Exception:  # noqa: BLE001 - an early start is only a head start: never fail an import for it
+            _handed_over()
 
 
 def _handed_over() -> None:

@@ -132,3 +132,20 @@ def test_once_a_run_is_adopted_the_queue_starts_the_rest(pool):
         assert wait_any([run], 30.0) == [run]
     _import_new(where, "prestart_probe_b")
     assert prestart.adopt(_argv(procs[-1].pid), identity(procs[-1].pid)) is None  # handed over: never started here
+
+
+def test_a_refill_that_fails_unexpectedly_fails_no_import_and_stops_the_early_starts(pool, monkeypatch):
+    procs, where = pool
+    prestart.begin([a for p in procs for a in ("--pid", str(p.pid))])
+
+    def broken() -> None:  # a mock: a bug in the early start, which no real target produces
+        raise ValueError("unexpected")
+
+    monkeypatch.setattr(prestart, "refill", broken)
+    _import_new(where, "prestart_probe_c")  # the import itself succeeds
+    monkeypatch.undo()
+    for p in procs[:-1]:
+        run = prestart._RUNS[tuple(_argv(p.pid))]
+        assert wait_any([run], 30.0) == [run]
+    _import_new(where, "prestart_probe_d")
+    assert prestart.adopt(_argv(procs[-1].pid), identity(procs[-1].pid)) is None  # no more early starts
