@@ -124,9 +124,9 @@ def ticks_to_epoch(ticks: int) -> float:
     return boot_time() + ticks / CLK_TCK
 
 
-def read_status(pid: int) -> dict[str, str]:
+def read_status_text(pid: int) -> str:
     try:
-        return parse_status(_read(f"/proc/{pid}/status"))
+        return _read(f"/proc/{pid}/status")
     except OSError as exc:
         raise proc_error(pid, exc) from None
 
@@ -202,7 +202,7 @@ def descendants(pid: int, limit: int | None = None) -> list[int]:
 def read_process_facts(pid: int, now: float) -> ProcessFacts:
     """Process-level facts; raises TargetNotFound if the process is gone."""
     st = read_stat(pid)
-    status = read_status(pid)
+    status = read_status_text(pid)  # two fields of its ~55: found, not parsed (a pool reads one per target)
     cmdline = read_cmdline(pid)
     try:
         exe: str | None = os.readlink(f"/proc/{pid}/exe")
@@ -213,7 +213,7 @@ def read_process_facts(pid: int, now: float) -> ProcessFacts:
         _optional(f"/proc/{pid}/maps") or "", exe
     )
     mem = parse_smaps_rollup(_optional(f"/proc/{pid}/smaps_rollup") or "")
-    uid = status.get("Uid", "").split()
+    uid = (status_field(status, "Uid") or "").split()
     try:
         kids = tuple(children(pid))
     except (TargetNotFound, PermissionDenied):
@@ -227,7 +227,7 @@ def read_process_facts(pid: int, now: float) -> ProcessFacts:
         age_s=round(now - ticks_to_epoch(st.start_ticks), 3),
         cpu_user_s=st.utime_ticks / CLK_TCK,
         cpu_system_s=st.stime_ticks / CLK_TCK,
-        rss=mem["rss"] or _kb(status.get("VmRSS")),
+        rss=mem["rss"] or _kb(status_field(status, "VmRSS")),
         pss=mem["pss"] or None,
         uss=mem["uss"] or None,
         shared=mem["shared"] or None,
