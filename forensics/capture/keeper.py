@@ -9,13 +9,19 @@ is about to stop and when each was checked and released. When the pipe reaches E
 keeper then runs guard.ensure_running on every target not released (which waits for the tools' tracing
 to end and SIGCONTs a target left stopped or with a stop queued) and exits. It has its own session, so a
 Ctrl-C or a hangup of hangdump's terminal does not reach it.
+
+The keeper does not wake for each line (two per target: on a busy machine each wake-up could preempt the
+capture): it sleeps until the pipe hangs up, and reads what is buffered every DRAIN_S meanwhile, so a
+long call never fills the pipe.
 """
 from __future__ import annotations
 
 import os
+import select
 
 SETPRIV = ("/usr/bin/setpriv", "/bin/setpriv")  # util-linux: sets PR_SET_PDEATHSIG, then execs the tool
 KEEPER_SETTLE_S = 10.0  # the tools die with us at once; a dying gdb may take a moment to let go
+DRAIN_S = 0.1  # a pipe holds 64 KiB: thousands of lines, far more than a call writes in this time
 
 _state: dict[str, int] = {}  # "pipe": our write end, "pid": the keeper, "for": the pid it watches for
 
@@ -74,11 +80,21 @@ def _serve(read_end: int, write_end: int) -> None:
         os.closerange(low + 1, high)
     watched: dict[tuple[int, int], list[int]] = {}  # target -> [watch count, was it stopped]
     pending = b""
-    while True:
-        chunk = os.read(read_end, 4096)
-        if not chunk:
-            break
-        pending += chunk
+    os.set_blocking(read_end, False)
+    hangup = select.poll()
+    hangup.register(read_end, 0)  # no POLLIN: only POLLHUP (every writer gone) ends the sleep early
+    gone = False
+    while not gone:
+        hangup.poll(DRAIN_S * 1000)
+        while True:
+            try:
+                chunk = os.read(read_end, 65536)
+            except BlockingIOError:  # all read, writers still there
+                break
+            if not chunk:  # EOF: hangdump is gone
+                gone = True
+                break
+            pending += chunk
         *lines, pending = pending.split(b"\n")
         for line in lines:
             op, pid, start, stopped = line.split()
