@@ -8,6 +8,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from forensics.analysis import analyze, cluster
 from forensics.importers.files import import_file
 
@@ -167,3 +170,57 @@ def test_an_executor_shutdown_joining_its_stuck_worker_ranks_below_it():
                                                                                             40)]}
     vs = analyze({"threads": [main, worker]}, read_source=False).verdicts
     assert [(v.kind, v.roles[0].function) for v in vs] == [("unknown", "fetch_rates"), ("unknown", "main")], vs
+
+
+def _kernel(t: dict, syscall: str, args: list[str] | None = None) -> dict:
+    return dict(t, owns_gil=False, active=False, kernel={"state": "S", "syscall": {
+        "nr": 0, "name": syscall, "args": args or ["0x3", "0", "0", "0", "0", "0"]}})
+
+
+CONSUMER = [py("Condition.wait", f"{PY312}/threading.py", 359), py("Queue.get", f"{PY312}/queue.py", 180),
+            py("_consume", f"{APP}/nectar.py", 12)] + THREAD_ROOT
+FLUSHER = [py("Condition.wait", f"{PY312}/threading.py", 359), py("Event.wait", f"{PY312}/threading.py", 655),
+           py("_flush", f"{APP}/metrics.py", 12)] + THREAD_ROOT
+HEARTBEAT = [py("_beat", f"{APP}/health.py", 8)] + THREAD_ROOT
+STUCK = [py("read_probe", f"{APP}/probe.py", 13), py("probe_loop", f"{APP}/probe.py", 30)] + THREAD_ROOT
+
+
+def fleet_process(consumers: int, flushers: int, heartbeats: int, stuck: bool, live: bool, joiner_in_thread: bool):
+    """A process whose main thread (or a job thread main joins) joins threads: consumers on Queue.get(timeout=),
+    flushers on Event.wait(timeout), heartbeats in time.sleep, and maybe a thread blocked in recv; captured live
+    (kernel state) or imported (no kernel state, nothing to see the C calls by)."""
+    def t(tid: int, name: str, frames: list[dict], syscall: str) -> dict:
+        base = {"tid": tid, "name": name, "frames": frames}
+        return _kernel(base, syscall) if live else dict(base, owns_gil=False, active=False)
+
+    join_at = JOIN + [py("consume_flow", f"{APP}/nectar.py", 30)]
+    threads = [t(10 + i, f"nectar-{i}", CONSUMER, "futex") for i in range(consumers)]
+    threads += [t(30 + i, f"metrics-{i}", FLUSHER, "futex") for i in range(flushers)]
+    threads += [t(50 + i, f"heartbeat-{i}", HEARTBEAT, "clock_nanosleep") for i in range(heartbeats)]
+    if stuck:
+        threads.append(t(70, "probe-3", STUCK, "recvfrom"))
+    if joiner_in_thread:
+        threads.append(t(2, "job-7", join_at + [py("run_job", f"{APP}/runner.py", 24)] + THREAD_ROOT, "futex"))
+        threads.append(t(1, "MainThread", JOIN + [py("main", f"{APP}/runner.py", 38)], "futex"))
+    else:
+        threads.append(t(1, "MainThread", join_at + [py("main", f"{APP}/runner.py", 38)], "futex"))
+    return {"threads": threads}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 4), st.integers(0, 2), st.integers(0, 2), st.booleans(), st.booleans(), st.booleans())
+def test_a_join_never_leads_and_a_joined_consumer_pool_is_never_a_hang(consumers, flushers, heartbeats, stuck, live,
+                                                                      joiner_in_thread):
+    vs = analyze(fleet_process(consumers, flushers, heartbeats, stuck, live, joiner_in_thread),
+                 read_source=False).verdicts
+    top = vs[0]
+    assert not (top.roles and top.roles[0].category == "join"), top.text  # whatever the bystanders, never the joiner
+    hang = [v for v in vs if v.kind in HANG_KINDS]
+    if stuck and live:
+        assert top.kind == "io" and top.roles[0].function == "read_probe", top.text
+    elif stuck:  # imported: the blocked reader is unknown, and leads (more application code than a heartbeat)
+        assert top.kind == "unknown" and top.roles[0].function == "read_probe", top.text
+    if not stuck and (live or not heartbeats):
+        assert not hang, [v.text for v in hang]  # consumers waiting for work, timers: a healthy pool
+    if not live:
+        assert not any(v.kind == "join" for v in vs), [v.text for v in vs]  # what it waits for is not known
