@@ -20,6 +20,7 @@ from forensics.errors import CaptureFormatError, StoreError
 from forensics.model import Capture
 from forensics.report import facts
 from forensics.report.payload import Payload
+from forensics.report.pieces import Pieces
 from forensics.report.render import ClusterView, RepresentativeThread, StackLine
 from forensics.store.fileio import parse_json
 from forensics.store.local import Filter, LocalStore, Skipped
@@ -48,18 +49,21 @@ def progress_bar(label: str, length: int, enabled: bool | None = None) -> Iterat
 
 @dataclass
 class ReportData:
-    """Every capture passing the filter, encoded for the page (oldest first), the ranked clusters, the skipped files."""
+    """Every capture passing the filter, encoded for the page (oldest first), the ranked clusters, the skipped files.
+    ``payload``: the captures' tables (``Payload``), or only their cached pieces of the page (``Pieces``)."""
 
-    payload: Payload
+    payload: Payload | Pieces
     clusters: tuple[ClusterView, ...] = ()
     skipped: list[Skipped] = field(default_factory=list)
 
     @property
     def count(self) -> int:
-        return len(self.payload.captures)
+        return len(self.payload.ids)
 
     def stacks(self, members: Iterable[int] | None = None, all_threads: bool = False) -> Counter[tuple[str, ...]]:
-        """Weighted label stacks (leaf first) of the stuck threads, or of every thread with frames, of some captures."""
+        """Weighted label stacks (leaf first) of the stuck threads, or of every thread with frames, of some captures
+        (of a ``collect`` with its tables)."""
+        assert isinstance(self.payload, Payload), "collect(pieces=True) keeps no stacks"
         return self.payload.weighted(members, all_threads)
 
 
@@ -77,36 +81,42 @@ def _gc_paused() -> Iterator[None]:
 
 
 def collect(store: LocalStore, flt: Filter | None = None, progress: bool | None = None,
-            rules: BenignRules | None = None, event_log: str | None = None) -> ReportData:
+            rules: BenignRules | None = None, event_log: str | None = None, pieces: bool = False) -> ReportData:
     """Read, encode and cluster the store in one pass over its files; no ``Capture`` object is built.
 
     Each capture comes with its analysis (``store/cache.py``: from the cache when its bytes were seen before, else
     classified once and cached), is encoded into the payload and dropped: memory holds the compact tables and the
-    clustering's digests, not the documents. The representatives' files are read again, one per cluster.
+    clustering's digests, not the documents. With ``pieces`` (the page alone: ``report``), each capture's part of
+    the page also comes from the cache, encoded once in its life (``pieces.py``), and no tables are built. The
+    representatives' files are read again, one per cluster.
     """
     from forensics import analysis
     from forensics.store.cache import analysed
 
-    payload = Payload()
+    payload: Payload | Pieces = Pieces() if pieces else Payload()
     skipped: list[Skipped] = []
     paths: list[Path] = []
     enabled = sys.stderr.isatty() if progress is None else progress
     with _gc_paused(), progress_bar("reading captures", len(store.paths()) if enabled else 0, enabled) as wrap:
 
         def digests() -> Iterator[tuple[analysis.Digest, Path]]:
-            for item in wrap(analysed(store, flt, rules)):
+            for item in wrap(analysed(store, flt, rules, pieces)):
                 if isinstance(item, Skipped):
                     skipped.append(item)
                     continue
-                path, data, doc, found = item
-                try:
-                    ci = payload.add(doc if doc is not None else parse_json(data))
-                except CaptureFormatError as exc:
-                    skipped.append(Skipped(path, str(exc)))
-                    continue
+                path, data, doc, found, page = item
+                if isinstance(payload, Pieces):
+                    taken_at, host, pid, part = page  # type: ignore[misc]
+                    payload.add(path.stem, host, pid, taken_at, found.verdicts[0][0] if found.verdicts else None, part)
+                else:
+                    try:
+                        ci = payload.add(doc if doc is not None else parse_json(data))
+                    except CaptureFormatError as exc:
+                        skipped.append(Skipped(path, str(exc)))
+                        continue
+                    payload.set_idle(ci, found.idle)
+                    payload.set_verdicts(ci, found.verdicts, found.site)
                 paths.append(path)
-                payload.set_idle(ci, found.idle)
-                payload.set_verdicts(ci, found.verdicts, found.site)
                 yield found.digest, path
 
         loaded: dict[Path, tuple[Capture, dict] | None] = {}  # representatives, read once for the analysis and _view
@@ -117,7 +127,7 @@ def collect(store: LocalStore, flt: Filter | None = None, progress: bool | None 
             return loaded[path]
 
         clusters = analysis.cluster_digests(digests(), lambda path: (load(path) or (None, None))[1], rules=rules)
-    for ci, role in enumerate(facts.roles(payload)):
+    for ci, role in enumerate(facts.roles([payload.role_facts(ci) for ci in range(len(payload.ids))])):
         payload.set_role(ci, role)
     by_id = {ident: i for i, ident in enumerate(payload.ids)}
     for ident, text in facts.followups(str(store.root), payload.ids, event_log).items():
@@ -136,23 +146,16 @@ VARIES_LABELS = {
 }
 
 
-def readable_member(payload: Payload, members: Iterable[int], preferred: int | None, limit: int = 256) -> int | None:
-    """The member whose stuck threads read best: Python frames, and no thread starting in an unresolved ``??``
-    frame; the analysis's choice (richest evidence) among equals. Looks at the first ``limit`` members only."""
+def readable_member(payload: Payload | Pieces, members: Iterable[int], preferred: int | None,
+                    limit: int = 256) -> int | None:
+    """The member whose stuck threads read best (``Payload.readability``): Python frames, and no thread starting in
+    an unresolved ``??`` frame; the analysis's choice (richest evidence) among equals. Looks at the first ``limit``
+    members only."""
     best, best_score = preferred, None
     for ci in [preferred, *members][: limit + 1]:
         if ci is None:
             continue
-        idle = payload.idle[ci] or frozenset()
-        python, unresolved = False, False
-        for ti, k in enumerate(payload.thread_stacks[ci]):
-            stack = payload.stacks[k]
-            if ti in idle or not stack:
-                continue
-            python = python or any(payload.frames[f][0] == 0 for f in stack)
-            fn = payload.frames[stack[0]][2]
-            unresolved = unresolved or (fn != -1 and payload.strings[fn] == "??")
-        score = (python, not unresolved)
+        score = payload.readability(ci)
         if best_score is None or score > best_score:
             best, best_score = ci, score
     return best
@@ -167,7 +170,7 @@ def _representative(store: LocalStore, path: Path) -> tuple[Capture, dict] | Non
 
 
 
-def _view(cl, payload: Payload, load: Callable[[Path], tuple[Capture, dict] | None], paths: list[Path],
+def _view(cl, payload: Payload | Pieces, load: Callable[[Path], tuple[Capture, dict] | None], paths: list[Path],
           by_id: dict[str, int], rules: BenignRules | None = None) -> ClusterView:
     from forensics import analysis
 
@@ -247,7 +250,7 @@ def build_report(
     ``tasks_dir``: where forensics.integrations wrote tasks.jsonl (the per-task CPU/wall plot)."""
     from forensics.report import render
 
-    data = collect(store, flt, progress, rules, event_log)
+    data = collect(store, flt, progress, rules, event_log, pieces=True)
     plot = ""
     if tasks_dir is not None:
         from forensics.fleet.taskplot import plot_of

@@ -13,39 +13,25 @@ from __future__ import annotations
 import json
 import os
 from collections import defaultdict
-
-from forensics.fleet.role import framework
-from forensics.report.payload import Payload
+from collections.abc import Sequence
 
 _WORDS = {"gunicorn": {"master": "arbiter", "child": "worker"}}  # framework -> its words for process.worker.role
 _GENERIC = {"master": "master", "child": "pool child"}
 
 
-def roles(payload: Payload) -> list[str | None]:
-    """Per capture: master / pool child (or the framework's words), or None for a lone process."""
-    captured: dict[tuple[str, int], list[int]] = defaultdict(list)
-    for ci, c in enumerate(payload.captures):
-        if c[2] is not None:
-            captured[(payload.hosts[ci], c[2])].append(ci)
-    parents = set()
-    for ci, c in enumerate(payload.captures):
-        proc = c[7]
-        if proc is not None and proc[3] is not None and (payload.hosts[ci], proc[3]) in captured:
-            parents.add((payload.hosts[ci], proc[3]))
+def roles(captures: Sequence[tuple]) -> list[str | None]:
+    """Per capture (``Payload.role_facts``: host, pid, ppid, framework, role the worker told, has children): master /
+    pool child (or the framework's words), or None for a lone process."""
+    captured = {(host, pid) for host, pid, *_ in captures if pid is not None}
+    parents = {(host, ppid) for host, _, ppid, *_ in captures if ppid is not None and (host, ppid) in captured}
     out: list[str | None] = []
-    for ci, c in enumerate(payload.captures):
-        proc = c[7]
-        host = payload.hosts[ci]
-        strings = payload.strings
-        cmdline = strings[proc[0]] if proc is not None and proc[0] != -1 else ""
-        kind = strings[proc[16]] if proc is not None and proc[16] != -1 else framework(cmdline)
+    for host, pid, ppid, kind, told, children in captures:
         words = _WORDS.get(kind or "", _GENERIC)
-        if proc is not None and proc[17] != -1:
-            told = strings[proc[17]]
+        if told is not None:
             out.append(words.get(told, told))
-        elif (host, c[2]) in parents or (proc is not None and proc[14]):
+        elif (host, pid) in parents or children:
             out.append(words["master"])
-        elif proc is not None and proc[3] is not None and (host, proc[3]) in captured:
+        elif ppid is not None and (host, ppid) in captured:
             out.append(words["child"])
         else:
             out.append(None)

@@ -363,6 +363,39 @@ class Payload:
     def set_cluster(self, capture: int, cluster: int) -> None:
         self.captures[capture][6] = cluster
 
+    def has_followup(self, capture: int) -> bool:
+        return self.captures[capture][15] != -1
+
+    def first_verdict(self, capture: int) -> str | None:
+        verdicts = self.captures[capture][11]
+        return self.strings[verdicts[0][0]] if verdicts else None
+
+    def role_facts(self, capture: int) -> tuple:
+        """What ``facts.roles`` decides a capture's role from: (host, pid, ppid, framework, role the worker told,
+        has children)."""
+        from forensics.fleet.role import framework
+
+        c, strings = self.captures[capture], self.strings
+        proc = c[7]
+        if proc is None:
+            return self.hosts[capture], c[2], None, framework(""), None, False
+        kind = strings[proc[16]] if proc[16] != -1 else framework(strings[proc[0]] if proc[0] != -1 else "")
+        told = strings[proc[17]] if proc[17] != -1 else None
+        return self.hosts[capture], c[2], proc[3], kind, told, bool(proc[14])
+
+    def readability(self, capture: int) -> tuple[bool, bool]:
+        """How well a capture's stuck threads read: (some Python frames, no thread starting in an unresolved ``??``)."""
+        idle = self.idle[capture] or frozenset()
+        python, unresolved = False, False
+        for ti, k in enumerate(self.thread_stacks[capture]):
+            stack = self.stacks[k]
+            if ti in idle or not stack:
+                continue
+            python = python or any(self.frames[f][0] == 0 for f in stack)
+            fn = self.frames[stack[0]][2]
+            unresolved = unresolved or (fn != -1 and self.strings[fn] == "??")
+        return python, not unresolved
+
     def weighted(self, captures: Iterable[int] | None = None, all_threads: bool = False) -> Counter[tuple[str, ...]]:
         """How many threads show each stack of labels (leaf first): the stuck ones, or all with frames."""
         by_stack: Counter[int] = Counter()
@@ -380,6 +413,67 @@ class Payload:
                 out[self.stack_labels[k]] += n
         return out
 
+    # -- a capture encoded on its own (report/pieces.py), and back -------------------------------------
+    def alone(self) -> list:
+        """The only capture of this payload with its own tables: ``[strings, frames, locals, stacks, capture]``."""
+        return [self.strings, self.frames, self.locals, self.stacks, self.captures[0]]
+
+    def absorb(self, piece: list) -> int:
+        """Add a capture encoded ``alone``, its indices turned into this payload's; its index."""
+        strings, frames, locs, stacks, c = piece
+        smap = [self.s(t) for t in strings]
+
+        def s(i: int) -> int:
+            return -1 if i == -1 else smap[i]
+
+        lmap = []
+        for values in locs:
+            vs = [[s(n), s(r), flags] for n, r, flags in values]
+            lmap.append(self._intern(self._l, self.locals, ("piece", json.dumps(vs)), vs))
+        fmap = []
+        for f in frames:
+            g = [f[0], s(f[1]), s(f[2]), s(f[3]), f[4], s(f[5]), -1 if f[6] == -1 else lmap[f[6]], f[7]]
+            fmap.append(self._intern(self._f, self.frames, ("piece", *g), g))
+        kmap = []
+        for stack in stacks:
+            ids = [fmap[i] for i in stack]
+            k = self._k.get(tuple(ids))
+            if k is None:
+                k = self._k[tuple(ids)] = len(self.stacks)
+                self.stacks.append(ids)
+                self.stack_labels.append(flame.stack_labels((self.strings[self.frames[i][1]], self.frames[i][7] == 1)
+                                                            for i in ids))
+            kmap.append(k)
+        for n in (0, 1, 4, 5, 10, 12, 13, 14, 15):
+            c[n] = s(c[n])
+        if c[7] is not None:
+            for n in (0, 1, 2, 4, 16, 17):
+                c[7][n] = s(c[7][n])
+        for t in c[8]:
+            t[1], t[4] = s(t[1]), kmap[t[4]]
+            if t[3] is not None:
+                for n in (0, 1, 2, 8):
+                    t[3][n] = s(t[3][n])
+        c[9] = [s(e) for e in c[9]]
+        c[11] = [[s(kind), s(text)] for kind, text in c[11]]
+        ci = len(self.captures)
+        self.captures.append(c)
+        self.ids.append(self.strings[c[0]])
+        self.hosts.append(self.strings[c[1]])
+        self.taken.append(c[3])
+        self.thread_stacks.append(tuple(t[4] for t in c[8]))
+        self.idle.append(frozenset(i for i, t in enumerate(c[8]) if t[2] & 8))
+        self.processes.add((self.hosts[-1], c[2], None))
+        return ci
+
+    @staticmethod
+    def _intern(at: dict, table: list, key: Any, value: list) -> int:
+        i = at.get(key)
+        if i is None:
+            i = at[key] = len(table)
+            table.append(value)
+        return i
+
     def tree(self, root: dict) -> list[int]:
         """An icicle tree flattened in preorder: label, value, number of children per node (no recursion)."""
         out: list[int] = []
@@ -393,6 +487,10 @@ class Payload:
 
     def flame(self, captures: Iterable[int] | None = None) -> list[int]:
         return self.tree(flame.icicle(self.weighted(captures).items()))
+
+    def encoded(self, clusters: Iterable[tuple[str, Iterable[int]]] = ()) -> bytes:
+        """The page's JSON text (``doc``)."""
+        return json.dumps(self.doc(clusters), separators=(",", ":")).encode()
 
     def doc(self, clusters: Iterable[tuple[str, Iterable[int]]] = ()) -> dict:
         """The page's JSON value; ``clusters``: (id, member capture indices), ranked."""

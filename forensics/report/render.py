@@ -29,6 +29,7 @@ from markupsafe import Markup
 from forensics import __version__
 from forensics.model import Capture, Frame, ThreadStack
 from forensics.report.payload import Payload
+from forensics.report.pieces import Pieces, expand
 from forensics.summary import human_bytes, human_duration
 
 COMPRESS_ABOVE = 256 * 1024  # bytes of JSON; below this the payload stays readable in the page source
@@ -47,9 +48,11 @@ def asset(name: str) -> str:
     return resources.files("forensics.report").joinpath("assets", name).read_text(encoding="utf-8")
 
 
-def _json_for_script(obj: Any) -> Markup:
-    """JSON safe inside <script type=application/json>: no '<', '>', '&' or quote can end the element."""
-    return jinja2.utils.htmlsafe_json_dumps(obj, dumps=functools.partial(json.dumps, separators=(",", ":")))
+def _json_for_script(text: bytes) -> Markup:
+    """JSON text safe inside <script type=application/json>: no '<', '>', '&' or quote can end the element (as
+    jinja's htmlsafe_json_dumps escapes them; outside a string they cannot occur in JSON)."""
+    out = text.decode("utf-8", errors="replace")
+    return Markup(out.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").replace("'", "\\u0027"))
 
 
 @functools.cache
@@ -115,14 +118,13 @@ class ClusterView:
     extra: dict = field(default_factory=dict)
 
 
-def _encode(doc: dict, compress: bool | None) -> dict:
-    text = json.dumps(doc, separators=(",", ":"))
+def _encode(text: bytes, compress: bool | None) -> bytes:
+    """The payload's JSON text as the page carries it: as it is, or gzip-compressed in base64 (``{"z": ...}``)."""
     if compress is None:
         compress = len(text) > COMPRESS_ABOVE
     if not compress:
-        return doc
-    packed = gzip.compress(text.encode("utf-8"), compresslevel=4, mtime=0)
-    return {"z": base64.b64encode(packed).decode("ascii")}
+        return text
+    return b'{"z":"%s"}' % base64.b64encode(gzip.compress(text, compresslevel=4, mtime=0))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -198,7 +200,7 @@ def _page(template: str, js_name: str, **context: Any) -> str:
 
 
 def render_payload(
-    payload: Payload,
+    payload: Payload | Pieces,
     clusters: Sequence[ClusterView] = (),
     skipped: Iterable[Any] = (),
     *,
@@ -219,10 +221,11 @@ def render_payload(
     for ci, cl in enumerate(clusters):
         for m in cl.members:
             payload.set_cluster(m, ci)
-    doc = payload.doc((cl.id, cl.members) for cl in clusters)
+    text = payload.encoded((cl.id, cl.members) for cl in clusters)
     taken = payload.taken
     skipped_views = [SkippedView(str(getattr(s, "path", s)), str(getattr(s, "reason", ""))) for s in skipped]
-    bars = _buckets(taken, [c[15] != -1 for c in payload.captures])
+    bars = _buckets(taken, [payload.has_followup(ci) for ci in range(len(taken))])
+    kinds = {payload.first_verdict(ci) for ci in range(len(taken))} - {None}
     return _page(
         template,
         "report.js",
@@ -240,9 +243,9 @@ def render_payload(
         unit=time_unit(taken)[0],
         hosts=_hosts(payload),
         processes=len(payload.processes),
-        verdict_kinds=sorted({cl.kind for cl in clusters} | {payload.strings[c[11][0][0]] for c in payload.captures if c[11]}),
+        verdict_kinds=sorted({cl.kind for cl in clusters} | kinds),
         timelines=_timelines(taken, clusters),
-        data=_encode(doc, compress),
+        data=_encode(text, compress),
         task_plot=Markup(task_plot),
     )
 
@@ -291,13 +294,13 @@ def render_capture(capture: Capture, *, generated_at: float | None = None) -> st
 
 
 def read_payload(html: str) -> dict:
-    """The data a report page carries, decoded (for tests and benchmarks; the page does the same in JS)."""
+    """The data a report page carries, decoded to version 1 (for tests and benchmarks; the page does the same in JS)."""
     start = html.index('<script id="hangdump-data" type="application/json">')
     start = html.index(">", start) + 1
     doc = json.loads(html[start : html.index("</script>", start)])
     if "z" in doc:
         doc = json.loads(gzip.decompress(base64.b64decode(doc["z"])))
-    return doc
+    return expand(doc) if doc.get("v") == 2 else doc
 
 
 def write(path: str, html: str) -> None:

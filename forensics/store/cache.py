@@ -42,8 +42,9 @@ from forensics.store.local import TMP_DIR, Filter, Skipped, _new_temp, remove_st
 
 if TYPE_CHECKING:
     from forensics.analysis import BenignRules, Digest, Verdict
+    from forensics.report.pieces import Piece
 
-FORMAT = "hangdump.analysis-cache/1"
+FORMAT = "hangdump.analysis-cache/2"
 _PREFIX = "analysis-"
 _KEEP = 2  # namespaces kept (two --benign sets in turn); older ones are removed (each is ~2.4 KB per capture)
 _MAX_FILE = 4 << 30
@@ -196,7 +197,8 @@ def _encode(value: Any) -> Any:
 # What decides an entry besides the capture, as paths in the forensics package: a directory is every file under it
 # (rules may live in data files or subpackages). Hashed from the files themselves, so an editable install whose rules
 # change between runs without a version bump never reuses an entry of the old rules.
-SOURCES = ("analysis", "model.py", "store/cache.py")
+SOURCES = ("analysis", "model.py", "store/cache.py", "report/payload.py", "report/pieces.py", "report/flame.py",
+           "fleet/role.py")
 
 
 def source_files(base: str, sources: tuple[str, ...] = SOURCES) -> list[str]:
@@ -298,29 +300,34 @@ class Cache:
         h.update(data)
         return h.hexdigest()[:_KEY_LEN].encode()  # sha256: with the CPU's SHA instructions, 2.5x blake2b's speed
 
-    def get(self, key: bytes, ident: str) -> tuple[list, Analysed] | None:
-        """(filter values, analysis) of the capture ``ident`` whose bytes have this key, or None."""
+    def get(self, key: bytes, ident: str, want_piece: bool = False) -> tuple[list, Analysed, Piece | None] | None:
+        """(filter values, analysis, and if wanted the report's piece, None if it has none) of the capture ``ident``
+        whose bytes have this key, or None."""
         where = self._at.get(key)
         if where is None or self._decode is None:
             return None
+        start, end = where
+        tab = self._data.find(b"\t", start, end)  # "<entry>\t<piece>": the piece is joined into pages unparsed
         try:
-            e = json.loads(self._data[where[0]:where[1]])
-            if type(e) is not list or len(e) != 3 or e[0] != ident or type(e[1]) is not list or len(e[1]) != 3:
+            e = json.loads(self._data[start:end if tab < 0 else tab])
+            if type(e) is not list or len(e) != 4 or e[0] != ident or type(e[1]) is not list or len(e[1]) != 3:
                 return None
             taken, host, pid = e[1]
             if type(taken) not in (int, float) or type(host) is not str or (pid is not None and type(pid) is not int):
                 return None
-            found = e[1], self._decode(e[2])
+            found = e[1], self._decode(e[2]), _piece(e[3], self._data[tab + 1:end]) if want_piece and tab >= 0 else None
         except (CaptureFormatError, TypeError, ValueError, RecursionError):
             return None
         self.used.add(key)
         return found
 
-    def put(self, key: bytes, ident: str, where: list, analysed: Analysed) -> None:
-        """Keep an analysis: one line, appended with the others of this batch in one write."""
+    def put(self, key: bytes, ident: str, where: list, analysed: Analysed, piece: Piece | None = None) -> None:
+        """Keep an analysis (and the report's piece): one line, appended with the others of this batch in one
+        write."""
         if self._fd is None:
             return
-        line = key + b" " + json.dumps([ident, where, _encode(analysed)], separators=(",", ":")).encode() + b"\n"
+        entry = json.dumps([ident, where, _encode(analysed), piece and piece.meta()], separators=(",", ":")).encode()
+        line = b"%s %s%s\n" % (key, entry, b"\t" + piece.text if piece is not None else b"")
         self._pending.append(line)  # ASCII (json's escapes): lone surrogates too
         self._size += len(line)
         self.used.add(key)
@@ -354,6 +361,24 @@ class Cache:
                 index.replace(self._fd, tmp_fd, _new_temp(tmp_fd), b"".join(kept), self._name)
             finally:
                 os.close(tmp_fd)
+
+
+def _piece(meta: Any, text: bytes) -> Piece | None:
+    """The piece of an entry if its form is right and its text the one written (``pieces.checksum``), else None."""
+    from forensics.report.pieces import Piece, checksum
+
+    if type(meta) is not list or len(meta) != 4:
+        return None
+    start, facts, readable, sha = meta
+    if start is not None and type(start) not in (int, float) or type(facts) is not list or len(facts) != 4 \
+            or type(readable) is not list or len(readable) != 2 or type(sha) is not str:
+        return None
+    ppid, kind, told, children = facts
+    if ppid is not None and type(ppid) is not int or kind is not None and type(kind) is not str \
+            or told is not None and type(told) is not str or type(children) is not bool \
+            or {type(x) for x in readable} != {bool} or checksum(text) != sha:
+        return None
+    return Piece(text, start, (ppid, kind, told, children), (readable[0], readable[1]))
 
 
 def _open_root(root: Path) -> int | None:
@@ -390,46 +415,66 @@ def _prune(base: int) -> None:
             os.unlink(name, dir_fd=base)
 
 
-def analysed(store: Any, flt: Filter | None, rules: BenignRules | None,
-             ) -> Iterator[tuple[Path, bytes, dict | None, Analysed] | Skipped]:
-    """(path, bytes, document if it was parsed, analysis) of every capture passing the filter, oldest first, and
-    what the store's reader skips. A capture seen before (same bytes, same namespace) comes from the cache
-    unparsed; any other is checked by the store's reader, analysed once, and cached.
+Page = tuple[float, str, "int | None", "Piece"]  # a capture's filter values (taken_at, host, pid) and its piece
+
+
+def analysed(store: Any, flt: Filter | None, rules: BenignRules | None, pieces: bool = False,
+             ) -> Iterator[tuple[Path, bytes, dict | None, Analysed, Page | None] | Skipped]:
+    """(path, bytes, document if it was parsed, analysis, and with ``pieces`` the report's piece) of every capture
+    passing the filter, oldest first, and what the store's reader skips. A capture seen before (same bytes, same
+    namespace) comes from the cache unparsed; any other is checked by the store's reader, analysed once (encoded
+    once for the report), and cached. A capture the report's encoder rejects is skipped with its message.
 
     ``store``: a store with ``scan_bytes`` and ``cache_dir`` (None: no cache, every capture is analysed)."""
+    from forensics.report.pieces import piece
+
     flt = flt or Filter()
     with Cache.open(store.cache_dir, rules) as cache:
-        hits: dict[str, tuple[list, Analysed]] = {}  # at most the one scan_bytes just asked about
+        last: dict[str, tuple[bytes, Any]] = {}  # the one lookup ``known`` just made: (key, hit)
+
+        def lookup(path: Path, data: bytes) -> tuple[bytes, Any]:
+            found = last.pop(path.stem, None)
+            if found is None:
+                key = cache.key(data)
+                found = key, cache.get(key, path.stem, pieces)
+            return found
+
+        def whole(hit: Any) -> bool:
+            return hit is not None and (not pieces or hit[2] is not None)
 
         def known(path: Path, data: bytes) -> bool:
-            hits.clear()
-            hit = cache.get(cache.key(data), path.stem)
-            if hit is not None:
-                hits[path.stem] = hit
-            return hit is not None
+            last.clear()
+            last[path.stem] = found = lookup(path, data)
+            return whole(found[1])
 
         for item in store.scan_bytes(flt, known if cache.active else None):
             if isinstance(item, Skipped):
                 yield item
                 continue
             path, data, row, doc = item
-            if doc is None:
-                hit = hits.pop(path.stem, None)
-            else:  # new to the store's index (or its index was rebuilt), perhaps not to the cache
-                hit = cache.get(cache.key(data), path.stem) if cache.active else None
-            if hit is not None:
+            key, hit = lookup(path, data) if cache.active else (b"", None)
+            if whole(hit):
                 if flt.accepts_values(*hit[0]):
-                    yield path, data, doc, hit[1]
+                    yield path, data, doc, hit[1], (*hit[0], hit[2]) if pieces else None
                 continue
-            if doc is None:  # no cache, and the store's index checked these bytes: only parsed
+            if doc is None:  # no cache, or a piece to make, and the store's index checked these bytes: only parsed
                 try:
                     doc = parse_json(data)
                 except CaptureFormatError as exc:
                     yield Skipped(path, str(exc))
                     continue
-            found = analyse(doc, rules)
+            where = hit[0] if hit is not None else [row["taken_at"], row["host"], row["pid"]]
+            found = hit[1] if hit is not None else analyse(doc, rules)
+            part = None
+            if pieces:
+                try:
+                    part = piece(doc, found.idle, found.verdicts, found.site)
+                except CaptureFormatError as exc:
+                    yield Skipped(path, str(exc))
+                    continue
             if cache.active:
-                cache.put(cache.key(data), path.stem, [row["taken_at"], row["host"], row["pid"]], found)
-            yield path, data, doc, found
+                cache.put(key, path.stem, where, found, part)
+            if hit is None or flt.accepts_values(*where):
+                yield path, data, doc, found, (*where, part) if part is not None else None
         if flt == Filter():  # every capture was looked up: what was not is dead
             cache.compact()

@@ -35,7 +35,7 @@ def test_roles_follow_ppid_relations_and_the_framework_of_the_command_line():
         _doc("f", 201, 100, celery, host="other"),  # same pids on another host: no relation
     ):
         p.add(doc)
-    assert facts.roles(p) == ["master", "pool child", "arbiter", "worker", None, None]
+    assert facts.roles([p.role_facts(i) for i in range(len(p.ids))]) == ["master", "pool child", "arbiter", "worker", None, None]
 
 
 def test_roles_and_tasks_the_capture_says_win():
@@ -43,7 +43,7 @@ def test_roles_and_tasks_the_capture_says_win():
     gunicorn = ["python", "/venv/bin/gunicorn", "app:wsgi"]
     p.add(_doc("a", 10, 1, gunicorn, worker={"framework": "gunicorn", "role": "child", "request": "GET /slow"}))
     p.add(_doc("b", 11, 1, ["celery", "beat"], worker={"framework": "celery", "role": "beat", "task": "t.nightly"}))
-    assert facts.roles(p) == ["worker", "beat"]
+    assert facts.roles([p.role_facts(i) for i in range(len(p.ids))]) == ["worker", "beat"]
     assert [p.strings[c[14]] for c in p.captures] == ["GET /slow", "t.nightly"]
 
 

@@ -65,9 +65,9 @@ def test_a_capture_seen_before_is_neither_parsed_nor_analysed_again(tmp_path, an
     assert sorted(analysed_ids) == sorted(first) and first == _fresh(store)
     analysed_ids.clear()
     items = list(cache.analysed(store, None, None))
-    assert analysed_ids == [] and all(doc is None for _, _, doc, _ in items)  # from the cache, unparsed
-    assert {p.stem: a for p, _, _, a in items} == first
-    assert {p.stem for p, _, _, _ in cache.analysed(store, Filter(host="h2"), None)} == {_doc(2)["id"]}
+    assert analysed_ids == [] and all(doc is None for _, _, doc, _, _ in items)  # from the cache, unparsed
+    assert {p.stem: a for p, _, _, a, _ in items} == first
+    assert {p.stem for p, *_ in cache.analysed(store, Filter(host="h2"), None)} == {_doc(2)["id"]}
 
 
 def test_a_changed_capture_never_gets_the_verdict_of_what_it_was(tmp_path, analysed_ids):

@@ -68,15 +68,93 @@
 
   /* ------------------------------------------------------------------ loading */
   function load() {
+    // version 2 (forensics/report/pieces.py): one piece per capture in its own indices, interned here into the
+    // version 1 tables the page reads, and the flame graphs drawn as the writer's Payload.flame draws them
+    function expand(P) {
+      if (P.v !== 2) return P;
+      var S = P.s.slice(), F = [], L = [], K = [], C = [], at = new Map(), fAt = new Map(), lAt = new Map(),
+        kAt = new Map(), labels = [], i;
+      function intern(map, list, key, value) {
+        var n = map.get(key);
+        if (n === undefined) { n = list.length; list.push(value); map.set(key, n); }
+        return n;
+      }
+      for (i = 0; i < S.length; i++) if (!at.has(S[i])) at.set(S[i], i);
+      P.p.forEach(function (piece, ci) {
+        var ss = piece[0].map(function (t) { return intern(at, S, t, t); });
+        function s(x) { return x === -1 ? -1 : ss[x]; }
+        var ls = piece[2].map(function (vars) {
+          var v = vars.map(function (x) { return [s(x[0]), s(x[1]), x[2]]; });
+          return intern(lAt, L, JSON.stringify(v), v);
+        });
+        var fs = piece[1].map(function (f) {
+          var g = [f[0], s(f[1]), s(f[2]), s(f[3]), f[4], s(f[5]), f[6] === -1 ? -1 : ls[f[6]], f[7]];
+          return intern(fAt, F, JSON.stringify(g), g);
+        });
+        var ks = piece[3].map(function (k) {
+          var g = k.map(function (x) { return fs[x]; }), n = kAt.get(g.join(","));
+          if (n === undefined) {
+            n = K.length; K.push(g); kAt.set(g.join(","), n);
+            var out = [];  // flame.stack_labels
+            g.forEach(function (fi) {
+              var label = S[F[fi][1]];
+              if (F[fi][7] === 1 || (out.length && out[out.length - 1] === label && label.indexOf("??") === 0)) return;
+              out.push(label);
+            });
+            labels.push(out);
+          }
+          return n;
+        });
+        var c = piece[4], p = c[7], x = P.x[ci];
+        [0, 1, 4, 5, 10, 12, 14].forEach(function (n) { c[n] = s(c[n]); });
+        if (p) [0, 1, 2, 4, 16, 17].forEach(function (n) { p[n] = s(p[n]); });
+        c[8].forEach(function (t) {
+          t[1] = s(t[1]); t[4] = ks[t[4]];
+          if (t[3]) [0, 1, 2, 8].forEach(function (n) { t[3][n] = s(t[3][n]); });
+        });
+        c[9] = c[9].map(s);
+        c[11] = c[11].map(function (v) { return [s(v[0]), s(v[1])]; });
+        c[6] = x[0]; c[13] = x[1]; c[15] = x[2];
+        C.push(c);
+      });
+      function flame(members) {  // Payload.flame: weighted label stacks of the stuck threads, an icicle, preorder
+        var perStack = new Map(), root = { name: "all", value: 0, kids: new Map() }, out = [], todo = [root];
+        members.forEach(function (ci) {
+          C[ci][8].forEach(function (t) {
+            if (!(t[2] & 8) && K[t[4]].length) perStack.set(t[4], (perStack.get(t[4]) || 0) + 1);
+          });
+        });
+        perStack.forEach(function (n, k) {
+          var node = root;
+          root.value += n;
+          labels[k].forEach(function (label) {
+            var child = node.kids.get(label);
+            if (!child) { child = { name: label, value: 0, kids: new Map() }; node.kids.set(label, child); }
+            child.value += n;
+            node = child;
+          });
+        });
+        while (todo.length) {
+          var node = todo.pop(), kids = Array.from(node.kids.values());
+          kids.sort(function (a, b) { return b.value - a.value || (a.name < b.name ? -1 : 1); });
+          out.push(intern(at, S, node.name, node.name), node.value, kids.length);
+          for (var j = kids.length - 1; j >= 0; j--) todo.push(kids[j]);
+        }
+        return out;
+      }
+      var groups = P.g.map(function (g) { return [g[0], g[1], flame(g[1])]; }), every = [];
+      for (i = 0; i < C.length; i++) every.push(i);
+      return { v: 1, s: S, f: F, l: L, k: K, c: C, g: groups, a: flame(every) };
+    }
     var raw = JSON.parse(document.getElementById("hangdump-data").textContent);
-    if (!raw.z) return Promise.resolve(raw);
+    if (!raw.z) return Promise.resolve(expand(raw));
     if (typeof DecompressionStream === "undefined") {
       return Promise.reject(new Error("this browser cannot inflate the report data (no DecompressionStream)"));
     }
     var bin = atob(raw.z), buf = new Uint8Array(bin.length);
     for (var i = 0; i < bin.length; i++) buf[i] = bin.charCodeAt(i);
     var stream = new Blob([buf]).stream().pipeThrough(new DecompressionStream("gzip"));
-    return new Response(stream).text().then(JSON.parse);
+    return new Response(stream).text().then(JSON.parse).then(expand);
   }
 
   function index() {
