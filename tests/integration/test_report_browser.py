@@ -369,3 +369,27 @@ def test_the_pages_own_decoder_inflates_a_compressed_payload(browser, tmp_path):
             page.close()
     finally:
         context.close()
+
+
+def test_the_pages_own_decoder_rebuilds_the_tables_from_the_cached_pieces(browser, report, tmp_path):
+    """A report of a store carries one piece per capture (report/pieces.py, version 2): the page's load() interns
+    them into the tables and flame graphs ``render.read_payload`` rebuilds (version 1), compressed or not."""
+    from forensics.report import build, render
+
+    data = build.collect(report["store"], progress=False, pieces=True)
+    context = browser.new_context()
+    try:
+        for compress in (True, False):
+            html = render.render_payload(data.payload, data.clusters, data.skipped, compress=compress, generated_at=0)
+            path = tmp_path / f"pieces-{compress}.html"
+            path.write_text(html, encoding="utf-8")
+            page = context.new_page()
+            page.goto(path.as_uri())
+            decoded = page.evaluate(f"() => {{\n{_pages_decoder(html)}\n  return load();\n}}")
+            want = render.read_payload(html)
+            assert want["v"] == 1 and len(want["c"]) == report["count"] and want["a"][1] > 0
+            assert decoded == want, compress
+            page.wait_for_selector("body[data-ready='1']", timeout=15000)
+            page.close()
+    finally:
+        context.close()

@@ -204,3 +204,62 @@ def test_what_a_blocked_fd_is_reaches_the_page():
     p = Payload()
     p.add(doc)
     assert "socket:[4242] local 127.0.0.1:41652 peer 127.0.0.1:8081" in p.doc()["s"]
+
+
+def resolved(doc: dict) -> dict:
+    """A version 1 payload with every index replaced by what it points to: two encodings of the same captures
+    compare equal whatever order their tables were filled in."""
+    import copy
+
+    strings = doc["s"]
+
+    def s(i: int):
+        return None if i == -1 else strings[i]
+
+    def frame(fi: int) -> list:
+        f = doc["f"][fi]
+        local = None if f[6] == -1 else [[s(n), s(r), flags] for n, r, flags in doc["l"][f[6]]]
+        return [f[0], s(f[1]), s(f[2]), s(f[3]), f[4], s(f[5]), local, f[7]]
+
+    captures = []
+    for c in copy.deepcopy(doc["c"]):
+        for n in (0, 1, 4, 5, 10, 12, 13, 14, 15):
+            c[n] = s(c[n])
+        for n in (0, 1, 2, 4, 16, 17) if c[7] is not None else ():
+            c[7][n] = s(c[7][n])
+        for t in c[8]:
+            t[1], t[4] = s(t[1]), [frame(fi) for fi in doc["k"][t[4]]]
+            for n in (0, 1, 2, 8) if t[3] is not None else ():
+                t[3][n] = s(t[3][n])
+        c[9], c[11] = [s(e) for e in c[9]], [[s(kind), s(text)] for kind, text in c[11]]
+        captures.append(c)
+
+    def flame(flat: list) -> list:
+        return [s(x) if i % 3 == 0 else x for i, x in enumerate(flat)]
+
+    return {"c": captures, "g": [[s(g[0]), g[1], flame(g[2])] for g in doc["g"]], "a": flame(doc["a"])}
+
+
+def test_the_page_of_cached_pieces_shows_what_the_captures_encoded_together_show(tmp_path):
+    """`report` joins each capture's cached piece (version 2); what the page rebuilds from them is the version 1
+    payload of the same captures, and a warm report writes the very page a cold one wrote."""
+    from forensics.report import build, render
+
+    docs = _docs()
+    docs[0]["process"]["children"] = [4242]  # a role (master) and a follow-up-free capture: every column is used
+    store = _store_with(tmp_path, docs)
+
+    def page(pieces: bool) -> tuple[str, build.ReportData]:
+        data = build.collect(store, progress=False, pieces=pieces)
+        return render.render_payload(data.payload, data.clusters, data.skipped, generated_at=0), data
+
+    cold, data = page(pieces=True)
+    assert render.read_payload(cold)["v"] == 1 and data.count == 2 and not data.skipped
+    warm, again = page(pieces=True)
+    assert warm == cold and again.clusters == data.clusters
+    tables, _ = page(pieces=False)
+    assert '"v":2' in cold and '"v":2' not in tables
+    assert resolved(render.read_payload(cold)) == resolved(render.read_payload(tables))
+    assert resolved(render.read_payload(cold))["c"][0][13] == "master"
+    squeezed = render.render_payload(data.payload, data.clusters, data.skipped, generated_at=0, compress=True)
+    assert '{"z":"' in squeezed and render.read_payload(squeezed) == render.read_payload(cold)

@@ -328,3 +328,40 @@ def test_a_damaged_cache_file_is_ignored_and_rebuilt(tmp_path, analysed_ids, dam
     fresh = _fresh(store)
     analysed_ids.clear()
     assert _run(store) == fresh and analysed_ids == []  # rebuilt: every capture answered by the cache
+
+
+@pytest.mark.parametrize("damage", ["a byte", "cut", "meta", "no piece"])
+def test_a_damaged_piece_of_the_page_is_made_again_from_the_capture(tmp_path, analysed_ids, damage):
+    """The report joins cached pieces unparsed: one that is not the text written (its checksum) is never joined."""
+    from forensics.report import build, render
+
+    store = _store(tmp_path, [_doc(1), _doc(2)])
+
+    def page() -> str:
+        data = build.collect(store, progress=False, pieces=True)
+        return render.render_payload(data.payload, data.clusters, data.skipped, generated_at=0)
+
+    want = page()
+    analysed_ids.clear()
+    assert page() == want
+    warm = list(analysed_ids)  # the representatives' analyses: every capture's own is cached
+    path = _cache_file(store)
+    lines = path.read_bytes().splitlines()
+    entry, _, text = lines[0].partition(b"\t")
+    if damage == "a byte":
+        at = text.index(b"MainThread")
+        lines[0] = entry + b"\t" + text[:at] + b"X" + text[at + 1:]
+    elif damage == "cut":
+        lines[0] = entry + b"\t" + text[: len(text) // 2]
+    elif damage == "meta":
+        key, _, e = entry.partition(b" ")
+        parsed = json.loads(e)
+        parsed[3][1][0] = "not a pid"
+        lines[0] = key + b" " + json.dumps(parsed).encode() + b"\t" + text
+    else:
+        lines[0] = entry
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    analysed_ids.clear()
+    assert page() == want and analysed_ids == warm  # its piece made again, its analysis (intact) not
+    assert len(path.read_bytes().splitlines()) == 3
+    assert page() == want and len(path.read_bytes().splitlines()) == 3
