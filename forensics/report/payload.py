@@ -78,12 +78,28 @@ def _task(evidence: dict, worker: dict) -> str | None:
     return None
 
 
-class Payload:
-    """Captures added one document at a time; ``doc()`` is the page's JSON value."""
+class Strings:
+    """A payload's string table: every other field refers to a string by its index (-1: none)."""
 
     def __init__(self) -> None:
         self.strings: list[str] = []
         self._s: dict[str, int] = {}
+
+    def s(self, text: str | None) -> int:
+        if text is None:
+            return -1
+        i = self._s.get(text)
+        if i is None:
+            i = self._s[text] = len(self.strings)
+            self.strings.append(text)
+        return i
+
+
+class Payload(Strings):
+    """Captures added one document at a time; ``doc()`` is the page's JSON value."""
+
+    def __init__(self) -> None:
+        super().__init__()
         self.frames: list[list] = []
         self._f: dict[tuple, int] = {}  # a checked Frame's fields -> frame index
         self._raw_f: dict[tuple, int] = {}  # a frame document's (kind, function, file, line, module) -> frame index
@@ -104,15 +120,6 @@ class Payload:
         self.fallbacks = 0  # documents the model read but this encoder did not (should stay 0)
 
     # -- tables --------------------------------------------------------------------------------------
-    def s(self, text: str | None) -> int:
-        if text is None:
-            return -1
-        i = self._s.get(text)
-        if i is None:
-            i = self._s[text] = len(self.strings)
-            self.strings.append(text)
-        return i
-
     def _locals(self, values: tuple[Local, ...] | None) -> int:
         if values is None:
             return -1

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from forensics.report.payload import Payload
+from forensics.report.payload import Payload, Strings
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,12 +54,12 @@ def piece(doc: dict, idle: Iterable[int], verdicts: Iterable[tuple[str, str]], s
                  p.readability(0))
 
 
-class Pieces:
-    """A report's captures, one ``Piece`` each: what ``render.render_payload`` needs of a ``Payload``, no tables."""
+class Pieces(Strings):
+    """A report's captures, one ``Piece`` each: what ``render.render_payload`` needs of a ``Payload``, no tables
+    (its strings are the report's own)."""
 
     def __init__(self) -> None:
-        self.strings: list[str] = []
-        self._s: dict[str, int] = {}
+        super().__init__()
         self.ids: list[str] = []
         self.hosts: list[str] = []
         self.taken: list[float] = []
@@ -69,15 +69,6 @@ class Pieces:
         self.readable: list[tuple[bool, bool]] = []
         self.texts: list[bytes] = []
         self.extra: list[list[int]] = []  # [cluster, role, follow-up]
-
-    def s(self, text: str | None) -> int:
-        if text is None:
-            return -1
-        i = self._s.get(text)
-        if i is None:
-            i = self._s[text] = len(self.strings)
-            self.strings.append(text)
-        return i
 
     def add(self, ident: str, host: str, pid: int | None, taken_at: float, kind: str | None, p: Piece) -> int:
         self.ids.append(ident)
