@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import wait
 from dataclasses import replace
 from pathlib import Path
 
@@ -306,6 +307,32 @@ def test_busy_loop_is_busy_not_blocked(workers):
     [det] = wait_until(judged, interval=0.05, what="busy or blocked")
     assert det.rule == "busy"
     assert det.evidence["cpu_share"] >= 0.1
+
+
+def test_a_pool_below_a_pid_is_watched_without_heartbeats_its_blocked_child_caught_its_busy_one_left(workers):
+    """--tree PID with --blocked: /proc alone; a child stuck in one sleep is blocked, a spinning one is not."""
+    code = ("import json, subprocess, sys\n"
+            "kids = [subprocess.Popen([sys.executable, '-c', c]) for c in ('import time; time.sleep(10**6)',"
+            " 'while True: pass')]\n"
+            "print('READY ' + json.dumps({'sleeper': kids[0].pid, 'spinner': kids[1].pid}), flush=True)\n"
+            "[k.wait() for k in kids]\n")
+    master, info = workers.spawn([sys.executable, "-c", code])
+    sleeper, spinner = info["sleeper"], info["spinner"]
+    dog = watchdog(replace(config(workers), trees=(master.pid,), rules=RuleConfig(stale_s=30, blocked_s=0.5)))
+
+    def blocked():
+        result = dog.scan()
+        assert spinner in {t.ident.pid for t in result.targets}
+        return result if result.decisions else None
+
+    result = wait_until(blocked, timeout=30, interval=0.1, what="a child of the pool judged blocked")
+    [d] = result.decisions
+    assert d.target.ident.pid == sleeper and d.detection.rule == "blocked"
+    assert d.target.sources == (f"tree:{master.pid}",) and d.target.pool == f"ppid:{master.pid}"
+    assert d.detection.evidence["window_s"] >= 0.5 and "sleep" in d.detection.evidence["threads"][0]["syscall"]
+    wait(dog.act(result))
+    assert kinds(dog, sleeper) == ["detected", "captured", "signalled:SIGTERM", "exited"]
+    assert kinds(dog, spinner) == [] and alive(spinner) and master.poll() is None
 
 
 def test_a_task_past_its_limit_overruns_though_it_beats(workers):
