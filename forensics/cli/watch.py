@@ -27,10 +27,12 @@ from forensics.cli.common import store_option
 @click.option("--max-kills", type=int, help="Kills allowed per pool (same parent) and window [5].")
 @click.option("--window", type=float, help="The rate-limit window in seconds [60].")
 @click.option("--breaker-share", type=float, help="Share of targets stuck at once that trips the breaker [0.5].")
+@click.option("--breaker-min", type=int, help="Fewer targets than this never trip the breaker [4].")
 @click.option("--task-limit", type=float, help="Seconds a task may run before it overruns [off].")
 @click.option("--blocked", type=float, help="Seconds of no progress that count for targets without heartbeats [off].")
 @click.option("--rss-limit", help="Memory limit per process (bytes, or 512M, 2G): soft kill, then hard [off].")
 @click.option("--memory-metric", type=click.Choice(["rss", "pss", "uss"]), help="What --rss-limit measures [rss].")
+@click.option("--memory-grace", type=float, help="Seconds from --rss-limit's SIGTERM to its SIGKILL [60].")
 @click.option("--kill-orphans", type=click.Choice(["never", "proven", "all"]),
               help="Which orphans to capture and end: proven (the parent the worker's heartbeat recorded is gone), "
                    "all (also on the watchdog's first sight or a dead process-group leader), never (report only) "

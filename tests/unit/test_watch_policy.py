@@ -111,6 +111,13 @@ def test_settings_from_toml_and_their_errors(tmp_path):
             config.build(config.load_toml(str(bad)))
 
 
+def test_every_setting_of_the_config_is_a_flag_too():
+    from forensics.cli.watch import command
+
+    flags = {p.name for p in command.params} | {"store"}  # --store is the common store option (store_dir)
+    assert set(config.SETTINGS) <= flags, set(config.SETTINGS) - flags
+
+
 def test_a_bad_config_is_one_line_and_exit_2(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("grace = -3\n")
