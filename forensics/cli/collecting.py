@@ -71,7 +71,7 @@ def run(pids, match, children, native, with_locals, no_redact, timeout, pyspy_pa
         native=bool(native), with_locals=with_locals, redact=not no_redact, timeout_s=timeout, pyspy_path=pyspy_path,
         method=method, deep=deep, keep_core=keep_core, gdb_ext=gdb_ext,
     )
-    storer = _Storer(store, as_json, echo)
+    storer = _Storer(store, as_json, echo, threaded=len(chosen) > 1)
     try:
         outcomes = collect(chosen, opts, store=store if keep_core else None,
                            meanwhile=None if as_json else _warm_up, on_outcome=storer.put)
@@ -119,22 +119,25 @@ def _core(core_file: str, exe: str | None, opts, as_json: bool, no_store: bool, 
 
 
 class _Storer:
-    """Each capture stored as soon as it is final, in a writer thread of its own, while the other targets'
-    tools still run and the summaries are rendered (a put waits on two fsyncs; the queue of py-spy runs and
-    the rendering must not). Up to WRITERS at once, because the fsyncs of puts under way together share the
-    filesystem's journal commits: 20 puts one after the other took 114-160 ms on a busy ext4, 29-66 ms four
-    at a time. For --timings, the capture phase ends with the first outcome and the store phase is the rest:
-    the writes, with the output rendered beside them."""
+    """Each capture stored as soon as it is final. With several targets, in a writer thread of its own while
+    the other targets' tools still run and the summaries are rendered (a put waits on two fsyncs; the queue
+    of py-spy runs must not), up to WRITERS at once: the fsyncs of puts under way together share the
+    filesystem's journal commits (20 puts one after the other took 114-160 ms on a busy ext4, 29-66 ms four
+    at a time). One target's put is made at once, in this thread: beside the rendering of its summary, the
+    two threads' hand-offs of the GIL cost more than the overlap gains (200 threads: 219 ms against 204 ms).
+    For --timings, the capture phase ends with the first outcome and the store phase is the rest: the
+    writes, with the output rendered beside them."""
 
     WRITERS = 4
 
-    def __init__(self, store, as_json: bool, echo: Echo) -> None:
+    def __init__(self, store, as_json: bool, echo: Echo, threaded: bool) -> None:
         self.store, self.as_json, self.echo = store, as_json, echo
         self.codes: dict[int, int] = {}  # pid -> _store's exit code
         self.failed: list[BaseException] = []  # what a writer raised, raised again by close()
         self.writers: list = []
         self.first = True
-        if store is not None:
+        self.threaded = threaded and store is not None
+        if self.threaded:
             import threading  # loaded with the store already (heartbeat); concurrent.futures would cost ~5 ms
 
             self.slots = threading.BoundedSemaphore(self.WRITERS)
@@ -147,6 +150,9 @@ class _Storer:
             timings.mark("capture")
             self.first = False
         if self.store is None or outcome.capture is None:
+            return
+        if not self.threaded:
+            self.codes[outcome.pid] = _store(self.store, outcome.capture, self.as_json, self.echo)
             return
         writer = self.thread(target=self._write, args=(outcome.pid, outcome.capture), name="hangdump-store")
         writer.start()
