@@ -19,11 +19,15 @@ runs one of its tasks for real in a fresh process, with the variation of a fleet
 
 Once the READY line arrived and every thread it names sits in its expected syscall for 3 polls of
 /proc/PID/task/TID/syscall, the process is dumped with the real `py-spy dump --json --pid P [--native]`
-(about 30% native). What is shared with the second corpus's generator (settling, the black-hole upstreams,
-the release line shifts) is imported from it; realrun.py has the launch and capture loop.
+(about 30% native); with `--capture hangdump` it is captured live the way a hangdump user does, with the
+real `hangdump collect --pid P --json --no-store [--native]` (a hangdump.capture/1 document: the py-spy stacks
+and each thread's kernel state), into fixtures/corpus_blind4_live/. What is shared with the second corpus's
+generator (settling, the black-hole upstreams, the release line shifts) is imported from it; realrun.py has the
+launch and capture loop.
 
     .venv/bin/python scripts/corpus/blind4/generate.py                          # -> fixtures/corpus_blind4/
     .venv/bin/python scripts/corpus/blind4/generate.py --per-cause 1 --out /tmp/b4 --only observing-log-flock
+    .venv/bin/python scripts/corpus/blind4/generate.py --capture hangdump --hangdump /tmp/venv/bin/hangdump
 """
 from __future__ import annotations
 
@@ -324,8 +328,30 @@ def start_framework(v: Variant, cause: Cause, exe: str, env: dict[str, str], end
     return proc, next(reports)
 
 
-def run_variant(v: Variant, roots: Roots, pythons: dict[str, str], captures: Path, broker: Broker) -> dict:
-    """Run one variant, dump it into captures/, return its label."""
+@dataclass(frozen=True)
+class Capturer:
+    """How a settled process is captured: a raw py-spy dump (`kind` py-spy: what `hangdump import` takes from
+    another host) or a live `hangdump collect` of the whole process (`kind` collect: stacks and kernel state)."""
+
+    kind: str
+    tool: str
+
+    def command(self, pid: int, native: bool) -> list[str]:
+        flag = ["--native"] if native else []
+        if self.kind == "collect":
+            return [self.tool, "collect", "--pid", str(pid), "--json", "--no-store", *flag]
+        return [self.tool, "dump", "--json", "--pid", str(pid), *flag]
+
+    def function_names(self, text: str) -> set[str]:
+        """The function names on every captured stack (py-spy's frames say `name`, a capture's `function`)."""
+        doc = json.loads(text)
+        threads, key = (doc["threads"], "function") if self.kind == "collect" else (doc, "name")
+        return {fr[key].rsplit(".", 1)[-1] for t in threads for fr in t.get("frames", [])}
+
+
+def run_variant(v: Variant, roots: Roots, pythons: dict[str, str], captures: Path, broker: Broker,
+                capturer: Capturer) -> dict:
+    """Run one variant, capture it into captures/, return its label."""
     cause = CAUSES[v.cause]
     base = str(FRAMEWORK_PYTHON) if cause.framework else pythons[v.python]
     exe, bindir, pythonpath, site = roots.get(v.root_kind, v.release, v.python, base, web=bool(cause.framework))
@@ -349,12 +375,12 @@ def run_variant(v: Variant, roots: Roots, pythons: dict[str, str], captures: Pat
             if info is None:
                 raise NotSettled(f"no READY: {(tmp / 'stderr.txt').read_text()[-600:]}")
             wait_settled(info)
-            dump = [str(PY_SPY), "dump", "--json", "--pid", str(info["capture_pid"]), *(["--native"] if v.native else [])]
-            done = subprocess.run(dump, check=False, capture_output=True, timeout=120)
+            done = subprocess.run(capturer.command(info["capture_pid"], v.native), check=False, capture_output=True,
+                                  timeout=120)
             text = done.stdout.decode()
             if done.returncode != 0 or not text.strip():
-                raise NotSettled(f"py-spy failed ({done.returncode}): {done.stderr.decode()[-600:]}")
-            names = {fr["name"].rsplit(".", 1)[-1] for t in json.loads(text) for fr in t.get("frames", [])}
+                raise NotSettled(f"{capturer.kind} failed ({done.returncode}): {done.stderr.decode()[-600:]}")
+            names = capturer.function_names(text)
             if cause.culprits and not names & set(cause.culprits):
                 raise NotSettled(f"none of {cause.culprits} is on a captured stack")
             (captures / v.file_name).write_text(text)
@@ -367,7 +393,7 @@ def run_variant(v: Variant, roots: Roots, pythons: dict[str, str], captures: Pat
         shutil.rmtree(tmp, ignore_errors=True)
     return {
         "cause": v.cause, "category": cause.category, "culprit_function": cause.culprits[0] if cause.culprits else None,
-        "culprit_functions": list(cause.culprits), "healthy": not cause.culprits, "kind": "py-spy",
+        "culprit_functions": list(cause.culprits), "healthy": not cause.culprits, "kind": capturer.kind,
         "native": v.native, "python": v.python, "python_version": info["python"],
         "harness": v.entry if v.how == "inline" else v.how, "entry": v.entry, "mode": v.how,
         "install_root": site, "release": v.release, "role": cause.role,
@@ -376,7 +402,12 @@ def run_variant(v: Variant, roots: Roots, pythons: dict[str, str], captures: Pat
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=REPO / "fixtures" / "corpus_blind4")
+    parser.add_argument("--out", type=Path, help="default: fixtures/corpus_blind4, or corpus_blind4_live with "
+                        "--capture hangdump")
+    parser.add_argument("--capture", choices=["py-spy", "hangdump"], default="py-spy",
+                        help="py-spy: a raw `py-spy dump --json` per capture; hangdump: a live `hangdump collect "
+                        "--json --no-store` of the process, as a hangdump user captures")
+    parser.add_argument("--hangdump", default="hangdump", help="the hangdump executable for --capture hangdump")
     parser.add_argument("--per-cause", type=int, default=6)
     parser.add_argument("--framework-per-cause", type=int, default=3)
     parser.add_argument("--seed", type=int, default=20261202)
@@ -384,19 +415,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root-prefix", type=Path, default=Path("/"),
                         help="where the /opt, /srv, /var/lib, /home install roots are made (removed afterwards)")
     args = parser.parse_args(argv)
+    live = args.capture == "hangdump"
+    capturer = Capturer("collect", args.hangdump) if live else Capturer("py-spy", str(PY_SPY))
+    out = args.out or REPO / "fixtures" / ("corpus_blind4_live" if live else "corpus_blind4")
     # realpath: a virtualenv's python (ours) stands for its base interpreter
     pythons = {k: os.path.realpath(p) for k, p in python_interpreters((3, 9)).items() if k in SUPPORTED}
     framework_python = subprocess.run([FRAMEWORK_PYTHON, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
                                       check=True, capture_output=True, text=True).stdout.strip()
     variants = plan(args.per_cause, args.framework_per_cause, list(pythons), framework_python, args.seed, args.only)
-    captures = args.out / "captures"
+    captures = out / "captures"
     shutil.rmtree(captures, ignore_errors=True)
     captures.mkdir(parents=True)
     broker_dir = Path(tempfile.mkdtemp(prefix="domeops-broker-"))
     roots, broker = Roots(args.root_prefix), Broker(broker_dir)
     try:
-        complete = capture_all(variants, lambda v: run_variant(v, roots, pythons, captures, broker),
-                               args.out / "labels.json")
+        complete = capture_all(variants, lambda v: run_variant(v, roots, pythons, captures, broker, capturer),
+                               out / "labels.json")
     finally:
         broker.stop()
         roots.cleanup()
