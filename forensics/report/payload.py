@@ -95,11 +95,20 @@ class Strings:
         return i
 
 
-class Payload(Strings):
-    """Captures added one document at a time; ``doc()`` is the page's JSON value."""
+def _shown(f: Frame) -> tuple:
+    """A checked frame as the page shows it, locals aside: kind (1: native), label, function, file, line, module,
+    interpreter frame."""
+    return (1 if f.kind == "native" else 0, flame.frame_label(f), f.function, f.file, f.line or 0, f.module,
+            1 if flame.interpreter_frame(f.kind, f.function) else 0)
 
-    def __init__(self) -> None:
+
+class Payload(Strings):
+    """Captures added one document at a time; ``doc()`` is the page's JSON value. ``checked``: frame documents
+    already checked and labelled (``_shown``), shared by payloads made one after the other (``pieces.piece``)."""
+
+    def __init__(self, checked: dict[tuple, tuple] | None = None) -> None:
         super().__init__()
+        self._checked = {} if checked is None else checked
         self.frames: list[list] = []
         self._f: dict[tuple, int] = {}  # a checked Frame's fields -> frame index
         self._raw_f: dict[tuple, int] = {}  # a frame document's (kind, function, file, line, module) -> frame index
@@ -132,22 +141,16 @@ class Payload(Strings):
         return i
 
     def frame(self, f: Frame) -> int:
-        key = (f.kind, f.function, f.file, f.line, f.module, f.locals)
+        return self._frame(_shown(f), f.locals)
+
+    def _frame(self, shown: tuple, values: tuple[Local, ...] | None = None) -> int:
+        key = (shown, values)
         i = self._f.get(key)
         if i is None:
+            native, label, function, file, line, module, interpreter = shown
             i = self._f[key] = len(self.frames)
-            self.frames.append(
-                [
-                    1 if f.kind == "native" else 0,
-                    self.s(flame.frame_label(f)),
-                    self.s(f.function),
-                    self.s(f.file),
-                    f.line or 0,
-                    self.s(f.module),
-                    self._locals(f.locals),
-                    1 if flame.interpreter_frame(f.kind, f.function) else 0,
-                ]
-            )
+            self.frames.append([native, self.s(label), self.s(function), self.s(file), line, self.s(module),
+                                self._locals(values), interpreter])
         return i
 
     def _stack(self, frames: list) -> int:
@@ -163,10 +166,11 @@ class Payload(Strings):
                         i = cached.get(key)
                     except TypeError:  # an unhashable field: the model says what is wrong
                         key = None
-                    if i is None:
-                        i = self.frame(Frame.from_dict(f))
-                        if key is not None:
-                            cached[key] = i
+                    if i is None and key is not None:
+                        shown = self._checked.get(key)
+                        if shown is None:
+                            shown = self._checked[key] = _shown(Frame.from_dict(f))
+                        i = cached[key] = self._frame(shown)
             if i is None:  # locals (rare), or a field of the wrong type (raises)
                 i = self.frame(Frame.from_dict(f))
             ids.append(i)

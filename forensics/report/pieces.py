@@ -43,9 +43,11 @@ def checksum(text: bytes) -> str:
     return hashlib.sha256(text).hexdigest()[:16]
 
 
-def piece(doc: dict, idle: Iterable[int], verdicts: Iterable[tuple[str, str]], site: str | None) -> Piece:
-    """One checked capture document with its analysis, encoded alone; CaptureFormatError as ``Payload.add``."""
-    p = Payload()
+def piece(doc: dict, idle: Iterable[int], verdicts: Iterable[tuple[str, str]], site: str | None,
+          checked: dict[tuple, tuple] | None = None) -> Piece:
+    """One checked capture document with its analysis, encoded alone; CaptureFormatError as ``Payload.add``.
+    ``checked``: the frames the pieces made before this one checked (a month of captures repeats most frames)."""
+    p = Payload(checked)
     p.add(doc)
     p.set_idle(0, idle)
     p.set_verdicts(0, verdicts, site)

@@ -1,7 +1,9 @@
 """Each capture's analysis, cached by content beside the store: `report` and `clusters` classify a capture once in
 its life, not once per run, and do not even parse a capture they have seen before.
 
-``ROOT/cache/analysis-<namespace>.jsonl``: one line ``<key> <entry>`` per capture content, where
+``ROOT/cache/analysis-<namespace>.jsonl``: one line ``<key> <entry>`` per capture content (and for `report`,
+``page-<namespace>.jsonl``: ``<key> <meta>\t<piece>``, the capture's part of the page, report/pieces.py, kept apart
+so that `clusters` never reads them), where
 
 * ``key`` = sha256(namespace, then the capture file's bytes), 128 bits of it: a changed capture is another key;
 * ``namespace`` = sha256 of the cache format, hangdump's version, the files that decide the result (``SOURCES``:
@@ -45,7 +47,7 @@ if TYPE_CHECKING:
     from forensics.report.pieces import Piece
 
 FORMAT = "hangdump.analysis-cache/2"
-_PREFIX = "analysis-"
+ANALYSES, PAGES = "analysis-", "page-"  # the two kinds of file: analyses (report, clusters), pieces (report)
 _KEEP = 2  # namespaces kept (two --benign sets in turn); older ones are removed (each is ~2.4 KB per capture)
 _MAX_FILE = 4 << 30
 _KEY_LEN = 32
@@ -240,9 +242,9 @@ def namespace(rules: BenignRules | None, base: str | None = None) -> str | None:
 class Cache:
     """Analyses by capture content, in one append-only file per namespace (``open``); any failure is a miss."""
 
-    def __init__(self, root_fd: int | None, ns: str, decode: Decode | None) -> None:
+    def __init__(self, root_fd: int | None, ns: str, decode: Decode | None, kind: str = ANALYSES) -> None:
         self._fd, self._decode = root_fd, decode
-        self._name = f"{_PREFIX}{ns}.jsonl"
+        self._name = f"{kind}{ns}.jsonl"
         self._prefix = hashlib.sha256(ns.encode())
         self._data = b""
         self._at: dict[bytes, tuple[int, int]] = {}  # key -> where its entry is in _data
@@ -253,22 +255,23 @@ class Cache:
 
     @classmethod
     @contextlib.contextmanager
-    def open(cls, root: Path | None, rules: BenignRules | None) -> Iterator[Cache]:
+    def open(cls, root: Path | None, rules: BenignRules | None, kind: str = ANALYSES) -> Iterator[Cache]:
         """The cache under ``root`` (``ROOT/cache``) for these rules; one that keeps nothing if it cannot be used.
-        New entries are appended as they come (in batches) and when it closes."""
+        New entries are appended as they come (in batches) and when it closes. ``kind``: ``ANALYSES`` (``get``,
+        ``put``) or ``PAGES`` (``piece``, ``put_piece``)."""
         ns = namespace(rules) if root is not None else None
         try:
             decode = _decoder(Analysed, {})
         except (TypeError, NameError):
             decode = None
         fd = _open_root(root) if root is not None and ns is not None and decode is not None else None
-        cache = cls(fd, ns or "", decode)
+        cache = cls(fd, ns or "", decode, kind)
         try:
             if fd is not None:
                 cache._load()
                 with contextlib.suppress(OSError):
                     os.utime(cache._name, dir_fd=fd, follow_symlinks=False)  # in use: the newest namespace
-                _prune(fd)
+                _prune(fd, kind)
             yield cache
         finally:
             if fd is not None:
@@ -300,35 +303,53 @@ class Cache:
         h.update(data)
         return h.hexdigest()[:_KEY_LEN].encode()  # sha256: with the CPU's SHA instructions, 2.5x blake2b's speed
 
-    def get(self, key: bytes, ident: str, want_piece: bool = False) -> tuple[list, Analysed, Piece | None] | None:
-        """(filter values, analysis, and if wanted the report's piece, None if it has none) of the capture ``ident``
-        whose bytes have this key, or None."""
+    def get(self, key: bytes, ident: str) -> tuple[list, Analysed] | None:
+        """(filter values, analysis) of the capture ``ident`` whose bytes have this key, or None."""
         where = self._at.get(key)
         if where is None or self._decode is None:
             return None
-        start, end = where
-        tab = self._data.find(b"\t", start, end)  # "<entry>\t<piece>": the piece is joined into pages unparsed
         try:
-            e = json.loads(self._data[start:end if tab < 0 else tab])
-            if type(e) is not list or len(e) != 4 or e[0] != ident or type(e[1]) is not list or len(e[1]) != 3:
+            e = json.loads(self._data[where[0]:where[1]])
+            if type(e) is not list or len(e) != 3 or e[0] != ident or type(e[1]) is not list or len(e[1]) != 3:
                 return None
             taken, host, pid = e[1]
             if type(taken) not in (int, float) or type(host) is not str or (pid is not None and type(pid) is not int):
                 return None
-            found = e[1], self._decode(e[2]), _piece(e[3], self._data[tab + 1:end]) if want_piece and tab >= 0 else None
+            found = e[1], self._decode(e[2])
         except (CaptureFormatError, TypeError, ValueError, RecursionError):
             return None
         self.used.add(key)
         return found
 
-    def put(self, key: bytes, ident: str, where: list, analysed: Analysed, piece: Piece | None = None) -> None:
-        """Keep an analysis (and the report's piece): one line, appended with the others of this batch in one
-        write."""
+    def put(self, key: bytes, ident: str, where: list, analysed: Analysed) -> None:
+        """Keep an analysis: one line, appended with the others of this batch in one write."""
+        self._append(key, json.dumps([ident, where, _encode(analysed)], separators=(",", ":")).encode())
+
+    def piece(self, key: bytes, ident: str) -> Piece | None:
+        """The report's piece of the capture ``ident`` whose bytes have this key, or None."""
+        where = self._at.get(key)
+        if where is None:
+            return None
+        start, end = where
+        tab = self._data.find(b"\t", start, end)  # "<meta>\t<text>": the text is joined into pages unparsed
+        try:
+            found = _piece(json.loads(self._data[start:tab]), ident, self._data[tab + 1:end]) if tab >= 0 else None
+        except (ValueError, RecursionError):
+            return None
+        if found is not None:
+            self.used.add(key)
+        return found
+
+    def put_piece(self, key: bytes, ident: str, piece: Piece) -> None:
+        self._append(key, json.dumps([ident, *piece.meta()], separators=(",", ":")).encode() + b"\t" + piece.text)
+
+    def _append(self, key: bytes, entry: bytes) -> None:
+        """One line, appended with the others of this batch in one write (JSON and the piece's text are ASCII and
+        hold no line break: json's escapes, lone surrogates too)."""
         if self._fd is None:
             return
-        entry = json.dumps([ident, where, _encode(analysed), piece and piece.meta()], separators=(",", ":")).encode()
-        line = b"%s %s%s\n" % (key, entry, b"\t" + piece.text if piece is not None else b"")
-        self._pending.append(line)  # ASCII (json's escapes): lone surrogates too
+        line = b"%s %s\n" % (key, entry)
+        self._pending.append(line)
         self._size += len(line)
         self.used.add(key)
         if self._size >= _BATCH:
@@ -363,13 +384,13 @@ class Cache:
                 os.close(tmp_fd)
 
 
-def _piece(meta: Any, text: bytes) -> Piece | None:
+def _piece(meta: Any, ident: str, text: bytes) -> Piece | None:
     """The piece of an entry if its form is right and its text the one written (``pieces.checksum``), else None."""
     from forensics.report.pieces import Piece, checksum
 
-    if type(meta) is not list or len(meta) != 4:
+    if type(meta) is not list or len(meta) != 5 or meta[0] != ident:
         return None
-    start, facts, readable, sha = meta
+    _, start, facts, readable, sha = meta
     if start is not None and type(start) not in (int, float) or type(facts) is not list or len(facts) != 4 \
             or type(readable) is not list or len(readable) != 2 or type(sha) is not str:
         return None
@@ -402,13 +423,13 @@ def _open_root(root: Path) -> int | None:
     return fd
 
 
-def _prune(base: int) -> None:
-    """Remove all but the newest namespaces' files."""
+def _prune(base: int, kind: str) -> None:
+    """Remove all but the newest namespaces' files of this kind."""
     spaces = []
     for name in os.listdir(base):
         with contextlib.suppress(OSError):
             st = os.stat(name, dir_fd=base, follow_symlinks=False)
-            if name.startswith(_PREFIX) and name.endswith(".jsonl"):
+            if name.startswith(kind) and name.endswith(".jsonl"):
                 spaces.append((st.st_mtime_ns, name))
     for _, name in sorted(spaces, reverse=True)[_KEEP:]:
         with contextlib.suppress(OSError):
@@ -429,14 +450,17 @@ def analysed(store: Any, flt: Filter | None, rules: BenignRules | None, pieces: 
     from forensics.report.pieces import piece
 
     flt = flt or Filter()
-    with Cache.open(store.cache_dir, rules) as cache:
+    with Cache.open(store.cache_dir, rules) as cache, \
+            Cache.open(store.cache_dir if pieces else None, rules, PAGES) as pages:
         last: dict[str, tuple[bytes, Any]] = {}  # the one lookup ``known`` just made: (key, hit)
+        checked: dict[tuple, tuple] = {}  # frames checked by the pieces made so far
 
         def lookup(path: Path, data: bytes) -> tuple[bytes, Any]:
             found = last.pop(path.stem, None)
             if found is None:
                 key = cache.key(data)
-                found = key, cache.get(key, path.stem, pieces)
+                hit = cache.get(key, path.stem)
+                found = key, hit and (*hit, pages.piece(key, path.stem) if pieces else None)
             return found
 
         def whole(hit: Any) -> bool:
@@ -465,16 +489,18 @@ def analysed(store: Any, flt: Filter | None, rules: BenignRules | None, pieces: 
                     continue
             where = hit[0] if hit is not None else [row["taken_at"], row["host"], row["pid"]]
             found = hit[1] if hit is not None else analyse(doc, rules)
+            if hit is None:
+                cache.put(key, path.stem, where, found)
             part = None
             if pieces:
                 try:
-                    part = piece(doc, found.idle, found.verdicts, found.site)
+                    part = piece(doc, found.idle, found.verdicts, found.site, checked)
                 except CaptureFormatError as exc:
                     yield Skipped(path, str(exc))
                     continue
-            if cache.active:
-                cache.put(key, path.stem, where, found, part)
+                pages.put_piece(key, path.stem, part)
             if hit is None or flt.accepts_values(*where):
                 yield path, data, doc, found, (*where, part) if part is not None else None
         if flt == Filter():  # every capture was looked up: what was not is dead
             cache.compact()
+            pages.compact()

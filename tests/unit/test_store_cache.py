@@ -54,8 +54,8 @@ def _fresh(store: LocalStore, rules: BenignRules | None = None) -> dict[str, cac
     return {c.id: cache.analyse(doc, rules) for doc, c in store.scan_checked()}
 
 
-def _cache_file(store: LocalStore) -> Path:
-    [path] = [p for p in store.cache_dir.iterdir() if p.name.endswith(".jsonl")]
+def _cache_file(store: LocalStore, kind: str = cache.ANALYSES) -> Path:
+    [path] = [p for p in store.cache_dir.iterdir() if p.name.startswith(kind) and p.name.endswith(".jsonl")]
     return path
 
 
@@ -345,7 +345,7 @@ def test_a_damaged_piece_of_the_page_is_made_again_from_the_capture(tmp_path, an
     analysed_ids.clear()
     assert page() == want
     warm = list(analysed_ids)  # the representatives' analyses: every capture's own is cached
-    path = _cache_file(store)
+    path = _cache_file(store, cache.PAGES)
     lines = path.read_bytes().splitlines()
     entry, _, text = lines[0].partition(b"\t")
     if damage == "a byte":
@@ -356,7 +356,7 @@ def test_a_damaged_piece_of_the_page_is_made_again_from_the_capture(tmp_path, an
     elif damage == "meta":
         key, _, e = entry.partition(b" ")
         parsed = json.loads(e)
-        parsed[3][1][0] = "not a pid"
+        parsed[2][0] = "not a pid"
         lines[0] = key + b" " + json.dumps(parsed).encode() + b"\t" + text
     else:
         lines[0] = entry
