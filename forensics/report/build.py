@@ -100,7 +100,7 @@ def collect(store: LocalStore, flt: Filter | None = None, progress: bool | None 
     with _gc_paused(), progress_bar("reading captures", len(store.paths()) if enabled else 0, enabled) as wrap:
 
         def digests() -> Iterator[tuple[analysis.Digest, Path]]:
-            for item in wrap(analysed(store, flt, rules, pieces)):
+            for item in wrap(analysed(store, flt, rules, pieces, need_bytes=not pieces)):
                 if isinstance(item, Skipped):
                     skipped.append(item)
                     continue

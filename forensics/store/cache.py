@@ -30,6 +30,7 @@ import hashlib
 import itertools
 import json
 import os
+import time
 import typing
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -52,6 +53,7 @@ _KEEP = 2  # namespaces kept (two --benign sets in turn); older ones are removed
 _MAX_FILE = 4 << 30
 _KEY_LEN = 32
 _BATCH = 1 << 20
+_SETTLED_NS = 2_000_000_000
 _DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _APPEND = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
@@ -243,11 +245,12 @@ class Cache:
     """Analyses by capture content, in one append-only file per namespace (``open``); any failure is a miss."""
 
     def __init__(self, root_fd: int | None, ns: str, decode: Decode | None, kind: str = ANALYSES) -> None:
-        self._fd, self._decode = root_fd, decode
+        self._fd, self._decode, self._kind = root_fd, decode, kind
         self._name = f"{kind}{ns}.jsonl"
         self._prefix = hashlib.sha256(ns.encode())
         self._data = b""
-        self._at: dict[bytes, tuple[int, int]] = {}  # key -> where its entry is in _data
+        self._at: dict[bytes, tuple[int, int]] = {}  # key -> where its line (after the key) is in _data
+        self._files: dict[bytes, bytes] = {}  # an analysis's file token (``token``) -> its key
         self._lines = 0
         self._pending: list[bytes] = []
         self._size = 0
@@ -294,9 +297,19 @@ class Cache:
             if nl < 0:
                 nl = end  # a torn last line: its entry fails to parse, and is written again
             if nl - pos > _KEY_LEN and data[pos + _KEY_LEN] == 32:  # "<key> <entry>"
-                at[data[pos:pos + _KEY_LEN]] = (pos + _KEY_LEN + 1, nl)
+                key = data[pos:pos + _KEY_LEN]
+                at[key] = (pos + _KEY_LEN + 1, nl)
+                if self._kind == ANALYSES:  # "<key> <file token> <entry>"
+                    sp = data.find(b" ", pos + _KEY_LEN + 1, nl)
+                    if sp > 0 and data[sp - 1] != 45:  # "-": none
+                        self._files[data[pos + _KEY_LEN + 1:sp]] = key
             self._lines += 1
             pos = nl + 1
+
+    def by_file(self, ident: str, st: os.stat_result) -> bytes | None:
+        """The key of the bytes the capture file ``ident`` held when it was last read, if it has not changed since:
+        the same inode, size, mtime and ctime (``token``)."""
+        return self._files.get(token(ident, st))
 
     def key(self, data: bytes) -> bytes:
         h = self._prefix.copy()
@@ -308,8 +321,9 @@ class Cache:
         where = self._at.get(key)
         if where is None or self._decode is None:
             return None
+        sp = self._data.find(b" ", where[0], where[1])  # after the file token
         try:
-            e = json.loads(self._data[where[0]:where[1]])
+            e = json.loads(self._data[sp + 1:where[1]])
             if type(e) is not list or len(e) != 3 or e[0] != ident or type(e[1]) is not list or len(e[1]) != 3:
                 return None
             taken, host, pid = e[1]
@@ -321,9 +335,15 @@ class Cache:
         self.used.add(key)
         return found
 
-    def put(self, key: bytes, ident: str, where: list, analysed: Analysed) -> None:
-        """Keep an analysis: one line, appended with the others of this batch in one write."""
-        self._append(key, json.dumps([ident, where, _encode(analysed)], separators=(",", ":")).encode())
+    def put(self, key: bytes, ident: str, where: list, analysed: Analysed, file: bytes = b"-") -> None:
+        """Keep an analysis (``file``: the token of the file its bytes were read from, ``token``): one line, appended
+        with the others of this batch in one write."""
+        self._append(key, file + b" " + json.dumps([ident, where, _encode(analysed)], separators=(",", ":")).encode())
+
+    def file_of(self, key: bytes) -> bytes | None:
+        """The file token an analysis was kept with (``-``: none), None for none."""
+        where = self._at.get(key)
+        return None if where is None else self._data[where[0]:self._data.find(b" ", where[0], where[1])]
 
     def piece(self, key: bytes, ident: str) -> Piece | None:
         """The report's piece of the capture ``ident`` whose bytes have this key, or None."""
@@ -384,6 +404,20 @@ class Cache:
                 os.close(tmp_fd)
 
 
+def token(ident: str, st: os.stat_result) -> bytes:
+    """What a capture file is known by while it is not rewritten: ``<id>/<inode>.<size>.<mtime>.<ctime>`` (ctime
+    cannot be set back by a user; hangdump never rewrites a capture, it renames a new file into place)."""
+    return b"%s/%d.%d.%d.%d" % (ident.encode(), st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def _settled_token(ident: str, st: os.stat_result | None) -> bytes:
+    """The token of a file just read (``st``: its fstat before the read), or ``-`` while it may still change
+    unseen: a change within the same timestamp tick as the read would keep its token (git's racily-clean rule)."""
+    if st is None or time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) < _SETTLED_NS:
+        return b"-"
+    return token(ident, st)
+
+
 def _piece(meta: Any, ident: str, text: bytes) -> Piece | None:
     """The piece of an entry if its form is right and its text the one written (``pieces.checksum``), else None."""
     from forensics.report.pieces import Piece, checksum
@@ -440,10 +474,12 @@ Page = tuple[float, str, "int | None", "Piece"]  # a capture's filter values (ta
 
 
 def analysed(store: Any, flt: Filter | None, rules: BenignRules | None, pieces: bool = False,
+             need_bytes: bool = False,
              ) -> Iterator[tuple[Path, bytes, dict | None, Analysed, Page | None] | Skipped]:
     """(path, bytes, document if it was parsed, analysis, and with ``pieces`` the report's piece) of every capture
     passing the filter, oldest first, and what the store's reader skips. A capture seen before (same bytes, same
-    namespace) comes from the cache unparsed; any other is checked by the store's reader, analysed once (encoded
+    namespace) comes from the cache unparsed, and unread (its bytes ``b""``, unless ``need_bytes``) when its file
+    has not changed since it was read (``token``); any other is checked by the store's reader, analysed once (encoded
     once for the report), and cached. A capture the report's encoder rejects is skipped with its message.
 
     ``store``: a store with ``scan_bytes`` and ``cache_dir`` (None: no cache, every capture is analysed)."""
@@ -452,32 +488,42 @@ def analysed(store: Any, flt: Filter | None, rules: BenignRules | None, pieces: 
     flt = flt or Filter()
     with Cache.open(store.cache_dir, rules) as cache, \
             Cache.open(store.cache_dir if pieces else None, rules, PAGES) as pages:
-        last: dict[str, tuple[bytes, Any]] = {}  # the one lookup ``known`` just made: (key, hit)
+        last: dict[str, tuple[bytes, Any, bytes]] = {}  # the one lookup just made: (key, hit, file token)
         checked: dict[tuple, tuple] = {}  # frames checked by the pieces made so far
 
-        def lookup(path: Path, data: bytes) -> tuple[bytes, Any]:
-            found = last.pop(path.stem, None)
-            if found is None:
-                key = cache.key(data)
-                hit = cache.get(key, path.stem)
-                found = key, hit and (*hit, pages.piece(key, path.stem) if pieces else None)
-            return found
+        def hit_of(key: bytes, ident: str) -> Any:
+            hit = cache.get(key, ident)
+            return hit and (*hit, pages.piece(key, ident) if pieces else None)
 
         def whole(hit: Any) -> bool:
             return hit is not None and (not pieces or hit[2] is not None)
 
-        def known(path: Path, data: bytes) -> bool:
+        def trusted(path: Path, st: os.stat_result) -> bool:
             last.clear()
-            last[path.stem] = found = lookup(path, data)
+            key = cache.by_file(path.stem, st)
+            hit = hit_of(key, path.stem) if key is not None else None
+            if whole(hit):
+                last[path.stem] = key, hit, cache.file_of(key)  # type: ignore[assignment]
+            return whole(hit)
+
+        def known(path: Path, data: bytes, st: os.stat_result | None = None) -> bool:
+            last.clear()
+            key = cache.key(data)
+            last[path.stem] = found = key, hit_of(key, path.stem), _settled_token(path.stem, st)
             return whole(found[1])
 
-        for item in store.scan_bytes(flt, known if cache.active else None):
+        reading = known if cache.active else None
+        for item in store.scan_bytes(flt, reading, trusted if reading and not need_bytes else None):
             if isinstance(item, Skipped):
                 yield item
                 continue
             path, data, row, doc = item
-            key, hit = lookup(path, data) if cache.active else (b"", None)
+            key, hit, file = last.pop(path.stem, None) or (cache.key(data), None, b"-")
+            if hit is None and cache.active and doc is not None:  # new to the store's index, perhaps not to the cache
+                hit = hit_of(key, path.stem)
             if whole(hit):
+                if file != b"-" and file != cache.file_of(key):  # read again (restored, copied): known by file now
+                    cache.put(key, path.stem, hit[0], hit[1], file)
                 if flt.accepts_values(*hit[0]):
                     yield path, data, doc, hit[1], (*hit[0], hit[2]) if pieces else None
                 continue
@@ -490,7 +536,7 @@ def analysed(store: Any, flt: Filter | None, rules: BenignRules | None, pieces: 
             where = hit[0] if hit is not None else [row["taken_at"], row["host"], row["pid"]]
             found = hit[1] if hit is not None else analyse(doc, rules)
             if hit is None:
-                cache.put(key, path.stem, where, found)
+                cache.put(key, path.stem, where, found, file)
             part = None
             if pieces:
                 try:

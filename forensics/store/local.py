@@ -260,15 +260,18 @@ class LocalStore:
                     continue
             yield path, doc
 
-    def scan_bytes(self, flt: Filter | None = None, known: Callable[[Path, bytes], bool] | None = None,
+    def scan_bytes(self, flt: Filter | None = None, known: Callable[..., bool] | None = None,
+                   trusted: Callable[[Path, os.stat_result], bool] | None = None,
                    ) -> Iterator[tuple[Path, bytes, dict, dict | None] | Skipped]:
         """(path, the file's bytes, its index row, its document or None) of every capture passing the filter,
         oldest first, and what ``scan_checked`` skips. For callers that cache by content (``store/cache.py``).
 
-        The document is None when the bytes need no parsing: ``known(path, data)`` said the caller already knows
-        them for a checked capture (its cache has them), or, without ``known``, the index checked this file as it
-        is (same inode, size, mtime, ctime). Any other file is parsed here, and checked unless the index checked
-        it as it is (as ``scan_valid_docs`` does), as every reader checks it."""
+        The document is None when the bytes need no parsing: ``known(path, data, st)`` (``st``: the file's fstat
+        before the read) said the caller already knows them for a checked capture (its cache has them), or,
+        without ``known``, the index checked this file as it is (same inode, size, mtime, ctime). Before reading,
+        ``trusted(path, lstat)`` may say that the caller knows the file as it is now without its bytes: then the
+        bytes are ``b""``. Any other file is parsed here, and checked unless the index checked it as it is (as
+        ``scan_valid_docs`` does), as every reader checks it."""
         flt = flt or Filter()
         for fd, name, key, value, doc, data in self._indexed(flt):
             path = self.captures_dir / name
@@ -276,13 +279,21 @@ class LocalStore:
                 yield Skipped(path, value)
                 continue
             if doc is None:  # the index knows it: read it, and check it again unless it is known as it is now
+                if trusted is not None:
+                    try:
+                        lst = os.stat(name, dir_fd=fd, follow_symlinks=False)
+                    except OSError:
+                        lst = None
+                    if lst is not None and stat.S_ISREG(lst.st_mode) and trusted(path, lst):
+                        yield path, b"", value, None
+                        continue
                 try:
                     data, st = self._read_file(fd, name)
                 except CaptureFormatError as exc:
                     yield Skipped(path, str(exc))
                     continue
                 same = index.key_of(st) == key
-                if known(path, data) if known is not None else same:
+                if known(path, data, st) if known is not None else same:
                     yield path, data, value, None
                     continue
                 if same:  # checked by the index: parsed only

@@ -327,11 +327,12 @@ class RedisStore:
             elif flt.accepts(item[2]):
                 yield item[1], item[2]
 
-    def scan_bytes(self, flt: Filter | None = None, known=None) -> Iterator[tuple[KeyPath, bytes, dict, dict | None] | Skipped]:
+    def scan_bytes(self, flt: Filter | None = None, known=None, trusted=None,
+                   ) -> Iterator[tuple[KeyPath, bytes, dict, dict | None] | Skipped]:
         """(where, the capture's JSON bytes, its ls row, its document or None) of every capture passing the filter,
         oldest first, as the local store's ``scan_bytes`` (for ``store/cache.py``): the document is None when
         ``known(where, data)`` says the caller already knows these bytes for a checked capture; any other is
-        parsed and checked here, as every reader checks it."""
+        parsed and checked here, as every reader checks it. ``trusted`` is never asked: a key has no file to stat."""
         flt = flt or Filter()
         self._prepare()
         for ident, (blob, raw_row) in self._fields(self._ids(flt), "doc", "row"):

@@ -119,21 +119,21 @@ def test_a_damaged_cache_entry_is_ignored_and_written_again(tmp_path, analysed_i
     want = _run(store)
     path = _cache_file(store)
     lines = path.read_bytes().splitlines()
-    key, _, entry = lines[0].partition(b" ")
+    key, file, entry = lines[0].split(b" ", 2)  # "<key> <file token> <entry>"
     ident = json.loads(entry)[0]
     e = json.loads(entry)
     if damage == "garbage":
-        lines[0] = key + b" \x00{not json"
+        lines[0] = key + b" " + file + b" \x00{not json"
     elif damage == "torn":
         lines[0] = lines[0][: len(lines[0]) // 2]
     elif damage == "wrong types":
         e[2][2][0][0] = 7  # a verdict kind that is not a string
-        lines[0] = key + b" " + json.dumps(e).encode()
+        lines[0] = key + b" " + file + b" " + json.dumps(e).encode()
     elif damage == "other capture":
-        e[0] = json.loads(lines[1].partition(b" ")[2])[0]  # an entry that claims another id
-        lines[0] = key + b" " + json.dumps(e).encode()
+        e[0] = json.loads(lines[1].split(b" ", 2)[2])[0]  # an entry that claims another id
+        lines[0] = key + b" " + file + b" " + json.dumps(e).encode()
     else:
-        lines[0] = b"0" * 32 + b" " + entry
+        lines[0] = b"0" * 32 + b" " + file + b" " + entry
     path.write_bytes(b"\n".join(lines) + b"\n")
     analysed_ids.clear()
     assert _run(store) == want and analysed_ids == [ident]
@@ -365,3 +365,44 @@ def test_a_damaged_piece_of_the_page_is_made_again_from_the_capture(tmp_path, an
     assert page() == want and analysed_ids == warm  # its piece made again, its analysis (intact) not
     assert len(path.read_bytes().splitlines()) == 3
     assert page() == want and len(path.read_bytes().splitlines()) == 3
+
+
+@pytest.fixture
+def reads(monkeypatch) -> list[str]:
+    """The capture files the store reads (the real reads, counted)."""
+    seen: list[str] = []
+    real = LocalStore._read_file
+    monkeypatch.setattr(LocalStore, "_read_file", staticmethod(lambda fd, name: seen.append(name) or real(fd, name)))
+    return seen
+
+
+def test_a_file_unchanged_since_it_was_read_is_not_even_read_again(tmp_path, monkeypatch, reads, analysed_ids):
+    store = _store(tmp_path, [_doc(1), _doc(2)])
+    assert all(ln.split(b" ")[1] == b"-" for ln in (_run(store) and _cache_file(store).read_bytes()).splitlines())
+    monkeypatch.setattr(cache, "_SETTLED_NS", 0)  # (instead of waiting 2 s: files this new may change unseen)
+    want = _fresh(store)
+    reads.clear()
+    assert _run(store) == want and len(reads) == 2  # read, known by content, and now by file too
+    reads.clear()
+    analysed_ids.clear()
+    assert _run(store) == want and reads == [] and analysed_ids == []
+    data = list(cache.analysed(store, None, None, need_bytes=True))  # who parses the bytes itself gets them
+    assert len(reads) == 2 and all(item[1] for item in data)
+
+
+def test_a_file_rewritten_in_place_with_its_size_and_mtime_kept_is_read_and_analysed_again(tmp_path, monkeypatch,
+                                                                                             analysed_ids):
+    monkeypatch.setattr(cache, "_SETTLED_NS", 0)
+    store = _store(tmp_path, [_doc(1)])
+    before = _run(store)
+    path = store.captures_dir / f"{_doc(1)['id']}.json"
+    st = path.stat()
+    doc = json.loads(path.read_text())
+    doc["threads"] = [dict(t, frames=[]) for t in doc["threads"]]  # no more deadlock
+    text = json.dumps(doc)
+    path.write_text(text + " " * (st.st_size - len(text)))  # the same size
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))  # and mtime: only the ctime tells (no user can set it)
+    assert path.stat().st_size == st.st_size and path.stat().st_mtime_ns == st.st_mtime_ns
+    analysed_ids.clear()
+    after = _run(store)
+    assert analysed_ids == [doc["id"]] and after == _fresh(store) != before
