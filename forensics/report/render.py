@@ -33,6 +33,7 @@ from forensics.report.pieces import Pieces, expand
 from forensics.summary import human_bytes, human_duration
 
 COMPRESS_ABOVE = 256 * 1024  # bytes of JSON; below this the payload stays readable in the page source
+_LEVEL = 1  # gzip's fastest: at 10k captures (37 MB of JSON) 0.28 s instead of level 4's 0.53 s, for 8.3 MB, not 6.6
 DAY = 86400
 
 
@@ -124,7 +125,7 @@ def _encode(text: bytes, compress: bool | None) -> bytes:
         compress = len(text) > COMPRESS_ABOVE
     if not compress:
         return text
-    return b'{"z":"%s"}' % base64.b64encode(gzip.compress(text, compresslevel=4, mtime=0))
+    return b'{"z":"%s"}' % base64.b64encode(gzip.compress(text, compresslevel=_LEVEL, mtime=0))
 
 
 # --------------------------------------------------------------------------------------------------
