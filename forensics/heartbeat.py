@@ -19,11 +19,12 @@ writer thread's, bounded by a timeout, dropped on failure and retried with a bac
 The default backend writes one small JSON file per process into ``$HANGDUMP_HEARTBEAT_DIR``
 (default ``$XDG_RUNTIME_DIR/hangdump``, else ``/run/hangdump``: tmpfs, so no disk I/O), atomically
 (temp file + rename, so a reader never sees half a payload). The payload names the process (pid, start
-time) and its parent at the first write (pid and start time, read once): the watchdog ends a worker as an
-orphan when that parent is gone and the worker has another (a daemon that double-forks records its adopter
-if its first beat comes after its middle process exited; a worker meant to outlive the shell that started
-it, ``nohup``, is an orphan by that test). It carries the CLOCK_MONOTONIC time of the worker's last call: the
-watchdog ages beats by it, so a wall-clock jump cannot make a beat look old.
+time) and its parent at the first write (pid, start time, and whether it runs the worker's executable, read
+once): the watchdog ends a worker as an orphan when that parent is gone and the worker has another, unless
+the parent ran another program (a shell: ``nohup worker &`` outlives its shell by design; such an orphan is
+only reported). A daemon that double-forks records its adopter if its first beat comes after its middle
+process exited. The payload carries the CLOCK_MONOTONIC time of the worker's last call: the watchdog ages
+beats by it, so a wall-clock jump cannot make a beat look old.
 
 Why a beating background thread is opt-in (``start_thread``) and not the default: a thread that beats
 by itself beats whatever the main loop does, so a worker whose main loop is deadlocked keeps looking alive. The
@@ -87,20 +88,31 @@ def _start_ticks(pid: int) -> int:
     return int(tail[19])
 
 
-def _parent() -> tuple[int, int | None]:
-    """Our parent: its pid and start time (None: unreadable, e.g. no /proc/0 for a parent in another pid
-    namespace). The start time is read, then ``getppid()`` checked again: a parent is never reaped (its pid
-    free for reuse) before its children are re-parented, so an unchanged ``getppid()`` proves the read was
-    of our parent; a parent that died meanwhile is read again as the new one."""
+def _same_executable(pid: int) -> bool | None:
+    """Whether ``pid`` runs our executable: a pool's master forks (or spawns) its workers from its own; a
+    shell, ``nohup`` or a supervisor of other programs does not. None when its exe is not ours to read
+    (another user's: a master that dropped privileges for its workers)."""
+    try:
+        return os.readlink(f"/proc/{pid}/exe") == os.readlink("/proc/self/exe")
+    except OSError:
+        return None
+
+
+def _parent() -> tuple[int, int | None, bool | None]:
+    """Our parent: its pid, start time (None: unreadable, e.g. no /proc/0 for a parent in another pid
+    namespace) and whether it runs our executable. Both are read, then ``getppid()`` checked again: a
+    parent is never reaped (its pid free for reuse) before its children are re-parented, so an unchanged
+    ``getppid()`` proves the reads were of our parent; a parent that died meanwhile is read again as the new one."""
     for _ in range(3):
         ppid = os.getppid()
         try:
             ticks = _start_ticks(ppid)
         except (OSError, IndexError, ValueError):
             ticks = None
+        same = _same_executable(ppid)
         if os.getppid() == ppid:
-            return ppid, ticks
-    return os.getppid(), None
+            return ppid, ticks, same
+    return os.getppid(), None, None
 
 
 class FileBackend:
@@ -237,6 +249,7 @@ class Heartbeat:
         self._ppid = None  # with _parent_start: recorded at the first write (see payload)
         self._start = None
         self._parent_start = None
+        self._parent_same_exe = None
         self._mono = None  # monotonic time of the working code's last call (or the beater's, if opted in)
         self._written = None  # the _mono last written
         self._task = None
@@ -273,11 +286,12 @@ class Heartbeat:
             # The parent at the first write, not at the fork: a daemon's double fork ends in its middle
             # process's exit, by design, before the daemon works (and beats).
             self._start = _start_ticks(self._pid)
-            self._ppid, self._parent_start = _parent()
+            self._ppid, self._parent_start, self._parent_same_exe = _parent()
         self._seq += 1
         return {  # what never changes (beater_tid: rarely) first, then what does (watch/heartbeats.py reads it so)
             "pid": self._pid, "ppid": self._ppid, "start_ticks": self._start,
-            "parent_start_ticks": self._parent_start, "writer_tid": self._writer_tid, "resolution": self.resolution,
+            "parent_start_ticks": self._parent_start, "parent_same_exe": self._parent_same_exe,
+            "writer_tid": self._writer_tid, "resolution": self.resolution,
             "beater_tid": self._writer_tid if self._autobeat else None,
             "seq": self._seq, "mono": self._mono, "wall": time.time(), "state": self._state(),
             "task": self._task, "task_id": self._task_id, "started_at": self._task_wall,

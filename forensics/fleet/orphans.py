@@ -6,7 +6,9 @@ nearest subreaper. The evidence, strongest first (each orphan's ``basis``):
 - ``heartbeat``: the parent the worker recorded itself (forensics.heartbeat: its pid and start time) is no
   longer alive (no such pid, a zombie, or the pid now names a process started at another time) and the
   worker's parent is now another process. The worker said who its master is: this is the issue's orphan,
-  and the only evidence the watchdog acts on by default. A worker with a heartbeat whose recorded parent is
+  and the only evidence the watchdog acts on by default, unless that parent ran another program than the
+  worker (``recorded_parent_same_exe`` false: a shell, so ``nohup worker &`` after the shell exited; a pool's
+  master forks or spawns its workers from its own executable). A worker with a heartbeat whose recorded parent is
   still its parent is never an orphan, whatever its process group says (a daemon that double-forked before
   it made its emitter recorded init, or its subreaper, from the start).
 - ``first_seen``: the same test of the parent the watchdog first saw the process with (pid and start time).
@@ -56,6 +58,7 @@ class Parent(NamedTuple):
     pid: int
     start_ticks: int | None  # None: not known (an older emitter, or a parent gone before it could be read)
     basis: str
+    same_exe: bool | None = None  # it ran the process's executable (a master does; a shell does not)
 
 
 def read_kin(pid: int) -> Kin | None:
@@ -87,7 +90,8 @@ def reparented(p: Kin, parent: Parent, kin_of: Callable[[int], Kin | None]) -> d
     if gone is None:
         return None
     return {"basis": parent.basis, "recorded_ppid": parent.pid, "recorded_parent_start_ticks": parent.start_ticks,
-            "recorded_parent": gone, "ppid": p.ppid, "reparented_to": "init" if p.ppid == 1 else "subreaper"}
+            "recorded_parent_same_exe": parent.same_exe, "recorded_parent": gone, "ppid": p.ppid,
+            "reparented_to": "init" if p.ppid == 1 else "subreaper"}
 
 
 def kept_by(p: Kin, parent: Kin) -> bool:
@@ -201,5 +205,5 @@ def recorded_parents(heartbeat_dir: str) -> dict[int, tuple[int, Parent]]:
     from forensics.watch.heartbeats import read_dir
 
     beats = read_dir(heartbeat_dir, time.monotonic(), required=False)
-    return {pid: (b.start_ticks, Parent(b.ppid, b.parent_start, HEARTBEAT)) for pid, b in beats.by_pid.items()
-            if b.ppid}
+    return {pid: (b.start_ticks, Parent(b.ppid, b.parent_start, HEARTBEAT, b.parent_same_exe))
+            for pid, b in beats.by_pid.items() if b.ppid}

@@ -37,6 +37,7 @@ class Beat(NamedTuple):
     seq: int = 0
     stale_s: float | None = None  # a limit of the beat's own source (gunicorn: a share of its --timeout)
     parent_start: int | None = None  # the start time of ``ppid`` when the worker recorded it (None: unknown)
+    parent_same_exe: bool | None = None  # ``ppid`` ran the worker's executable then (None: unknown)
 
     def age(self, now: float) -> float:
         return max(0.0, now - self.mono)
@@ -99,12 +100,16 @@ def decode_beat(text: bytes, now_mono: float) -> Beat:
         get("task"), get("task_id"), get("started_at"),
         float(started) if isinstance(started, (int, float)) else None,
         get("beater_tid"), get("writer_tid"), float(resolution) if isinstance(resolution, (int, float)) else 0.0,
-        int(get("seq") or 0), None, _int_or_none(get("parent_start_ticks")),
+        int(get("seq") or 0), None, _int_or_none(get("parent_start_ticks")), _bool_or_none(get("parent_same_exe")),
     ))
 
 
 def _int_or_none(value) -> int | None:
     return value if value.__class__ is int else None
+
+
+def _bool_or_none(value) -> bool | None:
+    return value if value.__class__ is bool else None
 
 
 def parse_beat(text: bytes, mtime: Callable[[], float], now_mono: float, now_wall: float) -> Beat:
@@ -146,7 +151,7 @@ def decode_changed(raw: bytes, head: bytes, last: Beat, now_mono: float) -> Beat
         None if task == b"null" else task[1:-1].decode(), None if task_id == b"null" else task_id[1:-1].decode(),
         None if started_at == b"null" else float(started_at),
         None if started_mono == b"null" else float(started_mono),
-        last.beater_tid, last.writer_tid, last.resolution, int(seq), None, last.parent_start,
+        last.beater_tid, last.writer_tid, last.resolution, int(seq), None, last.parent_start, last.parent_same_exe,
     ))
 
 

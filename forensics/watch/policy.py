@@ -58,13 +58,16 @@ def plan_for(rule: str, cfg: PolicyConfig) -> Plan:
 
 def report_only(det: Detection, cfg: PolicyConfig) -> str | None:
     """Why this detection is only reported (no capture, no signal), or None. By default an orphan is ended only
-    on its heartbeat's evidence (fleet.orphans: the parent the worker recorded is gone): the watchdog's own
+    on its heartbeat's evidence (fleet.orphans: the parent the worker recorded is gone), and not when that
+    parent ran another program (a shell: the worker was started to outlive it, ``nohup``): the watchdog's own
     first sight, or a process group, proves a re-parenting, not that the process was a pool's worker."""
     if det.rule != "orphan" or cfg.kill_orphans == "all":
         return None
     basis = det.evidence.get("basis")
     if cfg.kill_orphans == "proven" and basis == "heartbeat":
-        return None
+        if det.evidence.get("recorded_parent_same_exe") is not False:
+            return None
+        basis = "heartbeat (its recorded parent ran another program: a shell, not a pool's master)"
     return (f"orphan on {basis} evidence: reported, not signalled (kill_orphans={cfg.kill_orphans}; "
             "'all' ends orphans on any evidence)")
 

@@ -164,7 +164,8 @@ class Watchdog:
             own = beat is not None and beat.ppid
             if tr.kept_by != s.ppid or (beat.ppid if own else tr.first_parent.pid) != s.ppid:
                 judged.append((tr, s))
-                recorded[s.ident.pid] = Parent(beat.ppid, beat.parent_start, HEARTBEAT) if own else tr.first_parent
+                recorded[s.ident.pid] = (Parent(beat.ppid, beat.parent_start, HEARTBEAT, beat.parent_same_exe) if own
+                                         else tr.first_parent)
         if not judged:
             return {}
         samples = {s.ident.pid: s for _, s, _, _ in looked}

@@ -8,6 +8,7 @@ import functools
 import json
 import os
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -390,12 +391,41 @@ def test_orphans_are_found_after_their_parent_is_sigkilled_by_the_parent_their_h
     assert det["rule"] == "orphan" and ev["basis"] == "heartbeat"
     assert (ev["recorded_ppid"], ev["recorded_parent_start_ticks"], ev["recorded_parent"]) == (
         parent.pid, parent_start, "exited")
+    assert ev["recorded_parent_same_exe"] is True  # forked by its master
     assert ev["ppid"] not in (parent.pid, child)
     assert kinds(dog, child) == ["detected", "captured", "signalled:SIGTERM", "exited"]
     [capture] = [c for c in LocalStore(dog.cfg.store).scan() if c.pid == child]
     assert capture.trigger.rule == "orphan" and capture.trigger.evidence == ev  # the evidence, in the trigger
     wait_until(lambda: not alive(child), what="orphan reaped")
     assert kinds(dog, stays_info["child"]) == [] and kinds(dog, stays.pid) == []
+
+
+def test_a_worker_its_launching_shell_left_behind_is_reported_not_ended(workers):
+    """`worker &` from a shell that then exits (nohup's case): the parent its heartbeat recorded ran another
+    program than the worker, so the worker was started to outlive it: an orphan, reported, not signalled."""
+    from forensics.watch.heartbeats import read_dir
+
+    env = dict(os.environ, HANGDUMP_HEARTBEAT_DIR=str(workers.dir), PYTHONPATH=str(REPO_ROOT))
+    worker = f"{shlex.quote(sys.executable)} -m forensics.watch.worker --mode idle --resolution 0.1"
+    shell = subprocess.Popen(["/bin/sh", "-c", f"{worker} & wait"], stdout=subprocess.PIPE, env=env,
+                             start_new_session=True)
+    workers.procs.append(shell)
+    info, seen = read_ready(shell, time.monotonic() + 30)
+    assert info is not None, seen
+    pid = info["pid"]
+    beat = read_dir(str(workers.dir), time.monotonic()).by_pid[pid]
+    assert (beat.ppid, beat.parent_same_exe) == (shell.pid, False)
+    dog = watchdog(config(workers))
+    assert dog.run_once().decisions == ()
+    os.kill(shell.pid, signal.SIGKILL)
+    shell.wait(timeout=10)
+    wait_until(lambda: read_stat(pid).ppid != shell.pid, what="worker re-parented")
+    dog.run_once()
+    [det] = dog.events.of("detected", pid)
+    assert det["rule"] == "orphan" and det["evidence"]["basis"] == "heartbeat"
+    assert det["evidence"]["recorded_parent_same_exe"] is False and det["evidence"]["recorded_ppid"] == shell.pid
+    assert kinds(dog, pid) == ["detected", "skipped"] and alive(pid)
+    assert dog.events.of("skipped", pid)[0]["reason"] == "report_only"
 
 
 def test_an_orphan_without_a_heartbeat_is_reported_and_ended_only_when_configured(workers):

@@ -23,11 +23,11 @@ def test_pools_root_is_the_topmost_selected_parent():
 def test_reparented_needs_a_changed_parent_and_the_recorded_one_no_longer_alive():
     parent = Proc(10, 1, 10, 10, 500, "S", "master")
     worker = proc(11, 1, pgid=10, sid=10)  # its parent is init now
-    recorded = Parent(10, 500, HEARTBEAT)
+    recorded = Parent(10, 500, HEARTBEAT, True)
     assert reparented(worker, recorded, _table(parent)) is None  # that parent still lives: no re-parenting
     assert reparented(worker, recorded, _table()) == {
-        "basis": HEARTBEAT, "recorded_ppid": 10, "recorded_parent_start_ticks": 500, "recorded_parent": "exited",
-        "ppid": 1, "reparented_to": "init"}
+        "basis": HEARTBEAT, "recorded_ppid": 10, "recorded_parent_start_ticks": 500, "recorded_parent_same_exe": True,
+        "recorded_parent": "exited", "ppid": 1, "reparented_to": "init"}
     assert reparented(worker, recorded, _table(parent._replace(state="Z")))["recorded_parent"] == "exited"
     reused = parent._replace(start_ticks=900, cmdline="someone else")
     assert reparented(worker, recorded, _table(reused))["recorded_parent"] == "pid reused"

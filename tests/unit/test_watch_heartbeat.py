@@ -60,6 +60,11 @@ def test_tasks_carry_what_the_watchdog_needs():
     assert (p["state"], p["task"], p["task_id"]) == ("task", "charge", "42")
     assert p["pid"] == os.getpid() and p["ppid"] == os.getppid()
     assert p["parent_start_ticks"] == read_stat(os.getppid()).start_ticks  # the parent's identity, for orphans
+    try:
+        same = os.readlink(f"/proc/{os.getppid()}/exe") == os.readlink("/proc/self/exe")
+    except OSError:
+        same = None  # another user's process
+    assert p["parent_same_exe"] is same
     assert p["start_ticks"] == read_stat(os.getpid()).start_ticks
     assert abs(p["started_mono"] - time.monotonic()) < 5 and p["started_at"] <= time.time()
     assert p["writer_tid"] is not None and p["beater_tid"] is None  # the writer never beats by itself
@@ -114,7 +119,7 @@ def test_a_forked_child_beats_as_itself(tmp_path):
     os.waitpid(pid, 0)
     child = json.loads((tmp_path / f"{pid}.json").read_text())
     assert child["pid"] == pid and child["ppid"] == os.getpid() and child["task"] is None
-    assert child["parent_start_ticks"] == read_stat(os.getpid()).start_ticks
+    assert child["parent_start_ticks"] == read_stat(os.getpid()).start_ticks and child["parent_same_exe"] is True
     assert json.loads((tmp_path / f"{os.getpid()}.json").read_text())["task"] == "parent-task"
     hb.close()
 

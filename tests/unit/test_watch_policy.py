@@ -59,6 +59,9 @@ def test_only_an_orphan_proven_by_its_own_heartbeat_is_ended_unless_configured()
     proven, seen, group = (Detection("orphan", {"basis": b}) for b in ("heartbeat", "first_seen", "process_group"))
     default = PolicyConfig()
     assert report_only(proven, default) is None
+    shell = Detection("orphan", {"basis": "heartbeat", "recorded_parent_same_exe": False})  # nohup from a shell
+    assert "another program" in report_only(shell, default) and report_only(shell, PolicyConfig(kill_orphans="all")) is None
+    assert report_only(Detection("orphan", {"basis": "heartbeat", "recorded_parent_same_exe": True}), default) is None
     assert "first_seen" in report_only(seen, default) and "process_group" in report_only(group, default)
     assert all(report_only(d, PolicyConfig(kill_orphans="all")) is None for d in (proven, seen, group))
     assert all(report_only(d, PolicyConfig(kill_orphans="never")) for d in (proven, seen, group))

@@ -126,8 +126,8 @@ def test_orphan_when_the_recorded_parent_is_gone():
     det = evaluate(samples, beat(mono=1, state="idle", ppid=77), True, reparented(samples[-1], recorded, no_process),
                    1, CFG)
     assert det.rule == "orphan" and det.evidence == {
-        "basis": "heartbeat", "recorded_ppid": 77, "recorded_parent_start_ticks": 123, "recorded_parent": "exited",
-        "ppid": 1, "reparented_to": "init"}
+        "basis": "heartbeat", "recorded_ppid": 77, "recorded_parent_start_ticks": 123,
+        "recorded_parent_same_exe": None, "recorded_parent": "exited", "ppid": 1, "reparented_to": "init"}
     kept = proc(1, th(1), ppid=77)
     assert evaluate((kept,), None, True, reparented(kept, recorded, no_process), 1, CFG) is None
 
