@@ -109,6 +109,13 @@ def alive(pid: int) -> bool:
         return False
 
 
+def sigkill_parent(parent: subprocess.Popen, child: int) -> None:
+    """SIGKILL a child's parent, reap it, and wait until the kernel re-parented the child."""
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait(timeout=10)
+    wait_until(lambda: read_stat(child).ppid != parent.pid, what=f"{child} re-parented")
+
+
 def test_stale_heartbeat_is_captured_then_killed_and_the_trigger_names_the_rule(workers):
     proc, _ = workers.start("sleep_forever")
     wait_stale(workers, proc.pid)
@@ -376,9 +383,7 @@ def test_orphans_are_found_after_their_parent_is_sigkilled_by_the_parent_their_h
     child, parent_start = info["child"], read_stat(parent.pid).start_ticks
     dog = watchdog(config(workers))
     assert dog.run_once().decisions == ()  # every parent alive: no orphan
-    os.kill(parent.pid, signal.SIGKILL)
-    parent.wait(timeout=10)
-    wait_until(lambda: read_stat(child).ppid != parent.pid, what="child re-parented")
+    sigkill_parent(parent, child)
     listed = subprocess.run([sys.executable, "-m", "forensics", "orphans", "--heartbeat-dir", str(workers.dir),
                              "--match", r"forensics\.watch\.worker --mode parent"],
                             capture_output=True, text=True, timeout=120, check=True).stdout.splitlines()
@@ -417,9 +422,7 @@ def test_a_worker_its_launching_shell_left_behind_is_reported_not_ended(workers)
     assert (beat.ppid, beat.parent_same_exe) == (shell.pid, False)
     dog = watchdog(config(workers))
     assert dog.run_once().decisions == ()
-    os.kill(shell.pid, signal.SIGKILL)
-    shell.wait(timeout=10)
-    wait_until(lambda: read_stat(pid).ppid != shell.pid, what="worker re-parented")
+    sigkill_parent(shell, pid)
     dog.run_once()
     [det] = dog.events.of("detected", pid)
     assert det["rule"] == "orphan" and det["evidence"]["basis"] == "heartbeat"
@@ -443,9 +446,7 @@ def test_an_orphan_without_a_heartbeat_is_reported_and_ended_only_when_configure
     ending = watchdog(replace(config(workers, kill_orphans="all"), match=(re.escape(marker),),
                               store=str(workers.tmp / "store-all")))
     assert reporting.run_once().decisions == () and ending.run_once().decisions == ()
-    os.kill(parent.pid, signal.SIGKILL)
-    parent.wait(timeout=10)
-    wait_until(lambda: read_stat(child).ppid != parent.pid, what="child re-parented")
+    sigkill_parent(parent, child)
     reporting.run_once()
     [det] = reporting.events.of("detected", child)
     assert det["rule"] == "orphan" and det["evidence"]["basis"] == "first_seen"
