@@ -295,7 +295,7 @@ def bench_heartbeat(work: str) -> None:
         k = int(k * 1.3)
     # Paired: a batch of plain tasks and one with the calls, the order swapped every round, so load that comes
     # and goes on the machine hits both halves of a pair alike; the median of the pairs' ratios.
-    rounds, batch = 150, 10
+    rounds, batch = 400, 10
     print(f"3. heartbeat: beat() {beat_us:.2f} us/call; task_started+task_finished {pair_us:.2f} us/pair; "
           f"writer writes at most 1/s")
     for label, cost in (("beat per task", beat_us), ("task_started/finished per task", pair_us)):
