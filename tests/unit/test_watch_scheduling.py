@@ -50,7 +50,7 @@ def test_a_rewritten_payload_is_read_by_a_regex_as_the_json_decode_reads_it_or_d
     for name, task_id in [("work", 1), ("work", None), (None, None), ('say "hi", then go', 7), ("café", 8),
                           ("a\\b", 9), ("thread", 10), ("idle", 11), ("work", 12)]:
         if name == "thread":
-            hb._autobeat = 3600  # as start_thread() does (its thread's own beats are not wanted here)
+            hb.start_thread(3600)  # the payload names the beating thread now (its own beats: hourly, none here)
         if name == "idle":
             hb.task_finished()
         elif name is None:
