@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 FALLBACK_ERRORS = (CaptureFailed, NotPython, ToolMissing)
 
 
-def _pyspy_live(pids: list[int], opts: CollectOptions, meanwhile: Callable[[], object] | None,
+def _pyspy_live(pids: list[int], opts: CollectOptions, meanwhile: Callable[[], bool] | None,
                 on_outcome: Callable[[Outcome], None] | None = None) -> list[Outcome]:
     from forensics.capture import pyspy_live
 
@@ -67,8 +67,9 @@ def _gdb_core(raw: str, path: str, exe: str | None, info, opts: CollectOptions,
 class Backends:
     """The capture tools the orchestrator runs, each a plain function of the layers below.
 
-    pyspy_live(pids, opts, meanwhile, on_outcome) -> [Outcome]: every target, a queue of runs; ``meanwhile`` runs
-    while py-spy does, ``on_outcome`` gets each target's outcome as soon as its run is done.
+    pyspy_live(pids, opts, meanwhile, on_outcome) -> [Outcome]: every target, a queue of runs; ``meanwhile()`` runs
+    while py-spy does (again while it returns True), ``on_outcome`` gets each target's outcome as soon as its
+    run is done.
     gdb_live(pid, opts, store, analyser) -> Capture: one target; ``analyser`` replaces gdb's full walk (--deep).
     pyspy_core(raw, opts, versions, notes) -> threads; gdb_core(raw, path, exe, info, opts, spy) ->
     (GdbStacks, exe, libpython), where ``spy`` waits for py-spy's threads to splice in (or None).
@@ -83,14 +84,15 @@ class Backends:
 BACKENDS = Backends()
 
 
-def collect(pids: list[int], opts: CollectOptions, store=None, meanwhile: Callable[[], object] | None = None,
+def collect(pids: list[int], opts: CollectOptions, store=None, meanwhile: Callable[[], bool] | None = None,
             backends: Backends = BACKENDS, budget_s: float | None = None,
             on_outcome: Callable[[Outcome], None] | None = None) -> list[Outcome]:
     """Capture every pid; each target's failure is its own Outcome, never the batch's.
 
     Each capture knows its worker's role and task (forensics/fleet/role.py). ``store`` receives kept
-    cores. ``meanwhile`` runs while the capture tools do (the CLI imports what it will render with:
-    that costs nothing then). ``budget_s`` bounds the whole capture, lock wait included: a tool still
+    cores. ``meanwhile()`` runs while the capture tools do, again each time they would be waited for while
+    it returns True (the CLI imports what it renders with, then renders each final capture: that costs
+    nothing then). ``budget_s`` bounds the whole capture, lock wait included: a tool still
     running at the deadline is stopped (its guard leaves the target running) and the outcome says so.
     ``on_outcome`` gets each target's outcome once it is final, while other targets' tools may still run
     (the CLI stores each capture then); the list returned holds the same outcomes, in the order of pids.

@@ -137,6 +137,12 @@ class _RefillAtImports:
             _handed_over()
 
 
+def starting() -> bool:
+    """Whether targets are still waiting for their early start: until the capture's queue takes over, a module
+    imported now also keeps the cores busy (the CLI imports what it renders with then)."""
+    return bool(_PLANNED)
+
+
 def _handed_over() -> None:
     """The capture's queue runs the rest: no more runs start here."""
     _PLANNED.clear()

@@ -68,11 +68,12 @@ def _finish(job: _InFlight, opts: CollectOptions, host: str, tool_versions: dict
     )
 
 
-def collect(pids: list[int], opts: CollectOptions, meanwhile: Callable[[], object] | None = None,
+def collect(pids: list[int], opts: CollectOptions, meanwhile: Callable[[], bool] | None = None,
             on_outcome: Callable[[Outcome], None] | None = None, width: int | None = None) -> list[Outcome]:
     """py-spy on every pid, ``width`` runs at a time (default: the usable cores); each target's failure is its
-    own Outcome. ``meanwhile`` runs while the last py-spys do; ``on_outcome`` gets each outcome as soon as
-    its py-spy is done, while the next ones run."""
+    own Outcome. ``meanwhile()``, a piece of the caller's own work, is called whenever the queue would
+    otherwise wait for a run, as long as it returns True (it may have more); ``on_outcome`` gets each outcome
+    as soon as its py-spy is done, while the next ones run."""
     queue = _Queue(pyspy.find_pyspy(opts.pyspy_path), opts, width or usable_cores(), on_outcome)
     try:
         return queue.run(list(dict.fromkeys(pids)), meanwhile)
@@ -97,7 +98,7 @@ class _Queue:
         self.versions: dict | None = None
         self.scans = procfs.Scans()  # the host as the targets' fd waits see it, read once for all of them
 
-    def run(self, pids: list[int], meanwhile: Callable[[], object] | None) -> list[Outcome]:
+    def run(self, pids: list[int], meanwhile: Callable[[], bool] | None) -> list[Outcome]:
         waiting = deque(pids)
         started: deque[_InFlight] = deque()  # running, its /proc not read yet
         done: deque[_InFlight] = deque()  # its tool exited (or its time is up), its capture not built yet
@@ -107,15 +108,12 @@ class _Queue:
             started.extend(self._fill(waiting))
             if started:
                 started.popleft().read_proc(self.scans)
-            elif meanwhile is not None and not waiting:  # a long piece: once every run has started
-                meanwhile()
-                meanwhile = None
             elif self.versions is None:
                 self.versions = {"hangdump": __version__, "py-spy": pyspy.pyspy_version(self.binary)}
             elif done:
                 job = done.popleft()
                 self._settle(job.ident.pid, job)
-            else:
+            elif meanwhile is None or not meanwhile():  # the caller's own work first, then the wait
                 done.extend(self._wait(None))
         return [self.outcomes[pid] for pid in pids]
 

@@ -12,6 +12,7 @@ import json
 import os
 import stat
 import sys
+from collections import deque
 from collections.abc import Callable
 
 from forensics.cli.common import benign_rules, open_store
@@ -38,7 +39,6 @@ def run(pids, match, children, native, with_locals, no_redact, timeout, pyspy_pa
     from forensics.capture.base import CollectOptions
     from forensics.capture.orchestrate import collect
     from forensics.errors import UsageError
-    from forensics.summary import render_summary
     from forensics.termsafe import escape, json_text
 
     timings.mark("start-up and imports")
@@ -72,17 +72,23 @@ def run(pids, match, children, native, with_locals, no_redact, timeout, pyspy_pa
         method=method, deep=deep, keep_core=keep_core, gdb_ext=gdb_ext,
     )
     storer = _Storer(store, as_json, echo, threaded=len(chosen) > 1)
+    summaries = None if as_json else _Summaries(rules, several=len(chosen) > 1)
+
+    def final(outcome) -> None:
+        storer.put(outcome)
+        if summaries is not None:
+            summaries.add(outcome)
+
     try:
-        outcomes = collect(chosen, opts, store=store if keep_core else None,
-                           meanwhile=None if as_json else _warm_up, on_outcome=storer.put)
+        outcomes = collect(chosen, opts, store=store if keep_core else None, meanwhile=summaries, on_outcome=final)
         captures = [o.capture for o in outcomes if o.error is None]
-        # what is printed, made while the writers wait on their fsyncs
-        if as_json:
+        # what is printed (what is not made yet), made while the writers wait on their fsyncs
+        if summaries is None:
             docs = [c.to_dict() for c in captures]
             one = docs[0] if len(docs) == 1 and len(outcomes) == 1 else docs
             text = json_text(json.dumps(one, indent=2, ensure_ascii=False)) + "\n"
         else:
-            text = "\n".join(render_summary(c, rules) for c in captures)
+            text = "\n".join(summaries.of(c) for c in captures)
     finally:
         stored = storer.close()
     timings.mark("store")
@@ -205,9 +211,56 @@ def _timed(last: str, show: bool, echo: Echo) -> None:
         echo(timings.text(), err=True)
 
 
-def _warm_up() -> None:
-    """Import what the summary needs while the capture tools run (their run is the wait anyway)."""
-    import forensics.analysis  # noqa: F401
+class _Summaries:
+    """Each capture's summary, made in a moment the capture's queue would otherwise wait for a py-spy run
+    (``__call__``, its ``meanwhile``): first the analysis they need imported, then each capture once it is
+    final. With several targets whose runs capture/prestart.py is still starting at each import, the
+    analysis is imported at once instead (its ~20 ms keep the cores busy there, and no run waits on it).
+    What was not made meanwhile is made at the end, the same way."""
+
+    def __init__(self, rules, several: bool) -> None:
+        self.rules = rules
+        self.pending: deque = deque()  # final captures whose summary is not made yet
+        self.made: dict[int, tuple] = {}  # id(capture) -> (the capture, its summary)
+        self.ready = several and _early_runs_starting()
+        if self.ready:
+            _import_analysis()
+
+    def add(self, outcome) -> None:
+        if outcome.capture is not None:
+            self.pending.append(outcome.capture)
+
+    def __call__(self) -> bool:
+        """One piece of work; False when there is none left for now."""
+        if not self.ready:
+            _import_analysis()
+            self.ready = True
+        elif self.pending:
+            capture = self.pending.popleft()
+            self.made[id(capture)] = (capture, self._render(capture))
+        else:
+            return False
+        return True
+
+    def of(self, capture) -> str:
+        made = self.made.get(id(capture))
+        return made[1] if made is not None and made[0] is capture else self._render(capture)
+
+    def _render(self, capture) -> str:
+        from forensics.summary import render_summary
+
+        return render_summary(capture, self.rules)
+
+
+def _import_analysis() -> None:
+    """What the summaries are made with (the analysis: ~70 M instructions to import)."""
+    import forensics.analysis
+    import forensics.summary  # noqa: F401 - both imported for later
+
+
+def _early_runs_starting() -> bool:
+    prestart = sys.modules.get("forensics.capture.prestart")  # loaded only when the entry point used it
+    return prestart is not None and prestart.starting()
 
 
 # --- the entry point's way in, without click ------------------------------------------------------------------

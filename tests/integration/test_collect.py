@@ -520,6 +520,46 @@ def test_a_pool_is_a_queue_of_py_spy_runs_width_at_a_time(tmp_path):
     assert marks.count("s") == len(pids) and marks.index("s") < len(marks) - 1 - marks[::-1].index("+")
 
 
+
+def test_the_callers_own_work_runs_in_the_queues_waits_while_later_runs_go_on(tmp_path):
+    """``meanwhile()`` is called whenever the queue would wait for a run, again as long as it returns True: the
+    CLI makes each final capture's summary there. The last target's py-spy waits until two pieces of that work
+    were done, so the test fails if the queue waits without calling it again."""
+    from forensics.capture import pyspy_live
+    from forensics.capture.pyspy import find_pyspy
+
+    log = tmp_path / "runs.log"
+    log.touch()
+    with contextlib.ExitStack() as stack:
+        hung = [stack.enter_context(spawn_hang("deadlock_ab")) for _ in range(4)]
+        pids = [h.pid for h in hung]
+        wrapper = tmp_path / "py-spy"
+        wrapper.write_text(
+            "#!/bin/sh\n"
+            f"case \" $* \" in *\" {pids[-1]} \"*) i=0; until [ $(grep -c m {log}) -ge 2 ] || [ $i -ge 800 ]; "
+            "do i=$((i+1)); "
+            "sleep 0.01; done;; esac\n"
+            f"exec {find_pyspy()} \"$@\"\n")
+        wrapper.chmod(0o755)
+        final: list[int] = []
+        made: list[int] = []
+
+        def meanwhile() -> bool:
+            if len(made) == len(final):
+                return False
+            made.append(final[len(made)])
+            with log.open("a") as fh:
+                fh.write("m\n")
+            return True
+
+        outcomes = pyspy_live.collect(pids, CollectOptions(method="py-spy", pyspy_path=str(wrapper)), width=2,
+                                      meanwhile=meanwhile, on_outcome=lambda o: final.append(o.pid))
+        for p in pids:
+            assert_left_running(p)
+    assert all(o.capture is not None for o in outcomes), [o.error for o in outcomes]
+    assert len(made) >= 2 and made == final[:len(made)] and len(made) < len(pids)  # while the last one ran
+
+
 # A pool: two forked workers, each blocked reading the task pipe whose write end only their parent holds.
 POOL = """
 import ctypes, json, os, signal, sys, time
