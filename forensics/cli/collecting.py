@@ -8,6 +8,7 @@ not know: None, and click runs), so both ways give the same capture, output and 
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import stat
@@ -237,7 +238,8 @@ class _Summaries:
             self.ready = True
         elif self.pending:
             capture = self.pending.popleft()
-            self.made[id(capture)] = (capture, self._render(capture))
+            with contextlib.suppress(Exception):  # a failure is not raised amid the other captures: of() renders again
+                self.made[id(capture)] = (capture, self._render(capture))
         else:
             return False
         return True
