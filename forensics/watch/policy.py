@@ -3,7 +3,8 @@
 Capture only: ``--dry-run``; the circuit breaker (too large a share of the targets stuck at once means a
 shared dependency is down, and killing the fleet would not help); a pool over its kill budget (Erlang's
 restart intensity: at most N kills per window; beyond it the pool is escalated to a person). The capture
-runs before any signal and never holds a signal back for longer than its budget.
+runs before any signal and never holds a signal back for longer than its budget. Report only (no capture, no
+signal, once): an orphan on weaker evidence than its own heartbeat's (``kill_orphans``, see report_only).
 """
 from __future__ import annotations
 
