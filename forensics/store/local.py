@@ -689,23 +689,28 @@ def remove_stale_temps(tmp_fd: int) -> list[str]:
     for name in os.listdir(tmp_fd):
         with contextlib.suppress(OSError):
             st = os.stat(name, dir_fd=tmp_fd, follow_symlinks=False)
-            if stat.S_ISREG(st.st_mode) and not _unlocked(tmp_fd, name, st):
+            held = _lock_if_unlocked(tmp_fd, name, st) if stat.S_ISREG(st.st_mode) else None
+            if stat.S_ISREG(st.st_mode) and held is None:
                 continue
-            os.unlink(name, dir_fd=tmp_fd)
-            removed.append(name)
+            try:  # with its lock held: a writer that created it and waits in _new_temp's flock then sees it gone
+                os.unlink(name, dir_fd=tmp_fd)
+                removed.append(name)
+            finally:
+                if held is not None:
+                    os.close(held)
     return removed
 
 
-def _unlocked(tmp_fd: int, name: str, st: os.stat_result) -> bool:
-    """True if no process holds the lock of this temp file (still the same file as ``st``)."""
+def _lock_if_unlocked(tmp_fd: int, name: str, st: os.stat_result) -> int | None:
+    """A descriptor holding the lock of this temp file (still the same file as ``st``), None if a process holds it."""
     fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=tmp_fd)
+    locked = False
     try:
-        if os.fstat(fd).st_ino != st.st_ino:
-            return False
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        return True
+        if os.fstat(fd).st_ino == st.st_ino:
+            with contextlib.suppress(BlockingIOError):
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                locked = True
     finally:
-        os.close(fd)
+        if not locked:
+            os.close(fd)
+    return fd if locked else None

@@ -246,3 +246,32 @@ def test_core_workdirs_of_killed_captures_are_removed_and_live_ones_kept(tmp_pat
     finally:
         os.write(live_hold, b"x")
         os.waitpid(live_pid, 0)
+
+
+def test_a_temp_file_is_removed_with_its_lock_held(tmp_path, monkeypatch):
+    """A writer creates its temp file, then locks it; a cleaner that found it unlocked in between must unlink it
+    before letting go of the lock, or the writer, woken from its flock, keeps a file that is then unlinked under
+    it (its link fails: "cannot write to the store", seen with four writers in one collect). A spy on os.unlink
+    (named: the interleaving cannot be forced for real) tries the lock at the moment of the unlink."""
+    store = LocalStore(tmp_path)
+    store.put(_capture(id=ID_A))
+    tmp = store.captures_dir / TMP_DIR
+    (tmp / "created-not-locked-yet.json").write_text("{")
+    free_at_unlink = []
+    unlink = os.unlink
+
+    def spy(name, *, dir_fd=None):
+        fd = os.open(name, os.O_RDONLY, dir_fd=dir_fd)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            free_at_unlink.append(name)
+        except BlockingIOError:
+            pass
+        finally:
+            os.close(fd)
+        unlink(name, dir_fd=dir_fd)
+
+    monkeypatch.setattr(os, "unlink", spy)
+    store.put(_capture(id=ID_B))
+    monkeypatch.undo()
+    assert os.listdir(tmp) == [] and free_at_unlink == []
