@@ -264,10 +264,11 @@ class Cache:
         ``put``) or ``PAGES`` (``piece``, ``put_piece``)."""
         ns = namespace(rules) if root is not None else None
         try:
-            decode = _decoder(Analysed, {})
+            decode = _decoder(Analysed, {}) if root is not None and kind == ANALYSES else None
         except (TypeError, NameError):
             decode = None
-        fd = _open_root(root) if root is not None and ns is not None and decode is not None else None
+        usable = ns is not None and (decode is not None or kind != ANALYSES)
+        fd = _open_root(root) if root is not None and usable else None
         cache = cls(fd, ns or "", decode, kind)
         try:
             if fd is not None:
