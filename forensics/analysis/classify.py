@@ -176,12 +176,24 @@ _POLL_TIMEOUT = {"select": (4, True), "pselect6": (4, True), "ppoll": (2, True),
 
 
 # Condition.wait() (under Event.wait() too) blocks on one of two lines of threading.py: ``waiter.acquire()`` when
-# no timeout was given, ``waiter.acquire(True, timeout)`` when one was. The line of the innermost threading frame
-# tells a loop that wakes up by itself from a wait only notify() ends, with no kernel state at all (an imported
-# dump). Read off CPython's threading.py per minor version: (no-timeout line, timeout line); the source itself
-# decides when it is readable at the frame's path.
-_CONDITION_WAIT_LINES = {9: (312, 316), 10: (320, 324), 11: (327, 331), 12: (355, 359), 13: (359, 363)}
+# no timeout was given, ``waiter.acquire(True, timeout)`` when one was; Thread.join() (3.9-3.12) on
+# ``self._wait_for_tstate_lock()`` or ``self._wait_for_tstate_lock(timeout=max(timeout, 0))`` (3.13 calls
+# ``self._handle.join(timeout)`` on one line: no line evidence). The line of the wait's threading frame tells a loop
+# that wakes up by itself from a wait only notify() (or the thread's end) ends, with no kernel state at all (an
+# imported dump). Read off CPython's threading.py per minor version: (no-timeout line, timeout line), with the two
+# statements; the source itself decides when it is readable at the frame's path.
+_TIMEOUT_LINES = {
+    "wait": ({9: (312, 316), 10: (320, 324), 11: (327, 331), 12: (355, 359), 13: (359, 363)},
+             "waiter.acquire()", "waiter.acquire(True, timeout)"),
+    "join": ({9: (1060, 1064), 10: (1096, 1100), 11: (1119, 1123), 12: (1147, 1151)},
+             "self._wait_for_tstate_lock()", "self._wait_for_tstate_lock(timeout=max(timeout, 0))"),
+}
+_TIMEOUT_FUNCTIONS = {"wait": "wait", "Condition.wait": "wait", "join": "join", "Thread.join": "join"}
+_TSTATE_WAIT = ("_wait_for_tstate_lock", "Thread._wait_for_tstate_lock")  # join's helper: one acquire line
 _MINOR = re.compile(r"python3\.(\d+)")
+# futex(2) ops that sleep: FUTEX_WAIT and FUTEX_WAIT_BITSET (op & FUTEX_CMD_MASK, without the PRIVATE and
+# CLOCK_REALTIME flags); their 4th argument points at the timeout, NULL when the wait has none.
+_FUTEX_CMD_MASK, _FUTEX_SLEEPS = 0x7F, (0, 9)
 
 
 @functools.lru_cache(maxsize=256)
@@ -196,24 +208,45 @@ def _source_line(file: str, line: int) -> str | None:
     return None
 
 
-def condition_timeout(frames: list) -> bool | None:
-    """Whether the innermost Python frame is Condition.wait() waiting with a timeout; None when it is not known."""
-    f = next((f for f in frames[:SCAN_LIMIT] if type(f) is dict and f.get("kind") != "native"), None)
-    if f is None or f.get("function") not in ("wait", "Condition.wait"):
+def line_timeout(frames: list) -> bool | None:
+    """Whether the Python wait the thread is in (Condition.wait(), Thread.join()) was given a timeout, from the line
+    of threading.py it blocks on; None when it is not known (another function, 3.13's join, a line of neither)."""
+    py = [f for f in frames[:SCAN_LIMIT] if type(f) is dict and f.get("kind") != "native"][:2]
+    if py and py[0].get("function") in _TSTATE_WAIT:
+        py = py[1:]  # join -> _wait_for_tstate_lock: join's own line says which call it made
+    f = py[0] if py else None
+    which = _TIMEOUT_FUNCTIONS.get(f.get("function")) if f is not None else None
+    if which is None:
         return None
     file, line = f.get("file"), f.get("line")
     if not isinstance(file, str) or not file.endswith("threading.py") or not isinstance(line, int):
         return None
+    table, untimed, timed = _TIMEOUT_LINES[which]
     text = _source_line(file, line)
-    if text is not None and "waiter.acquire(True, timeout)" in text:
-        return True
-    if text == "waiter.acquire()":
-        return False
+    if text is not None and text in (untimed, timed):
+        return text == timed
     m = _MINOR.search(file)  # not on disk, or another release of it: CPython's own lines
-    lines = _CONDITION_WAIT_LINES.get(int(m.group(1))) if m else None
+    lines = table.get(int(m.group(1))) if m else None
     if lines is None or line not in lines:
         return None
     return line == lines[1]
+
+
+def futex_timeout(args: list) -> bool | None:
+    """Whether a futex syscall sleeps with a timeout (FUTEX_WAIT/FUTEX_WAIT_BITSET with a non-NULL 4th argument);
+    None when it is no sleeping futex op. Under a Python wait primitive that is the Python call's timeout: CPython
+    3.9-3.12 acquire a lock (Python/thread_pthread.h, PyThread_acquire_lock_timed) with sem_clockwait/sem_timedwait
+    when given a timeout and sem_wait when not; 3.13 parks (Python/parking_lot.c, _PySemaphore_PlatformWait) with
+    sem_clockwait when timeout >= 0 and sem_wait otherwise; glibc's sem_wait passes a NULL timeout, the timed forms
+    (and pthread_cond_timedwait) a pointer, all as FUTEX_WAIT_BITSET. CPython's GIL wait is a timed condvar wait
+    too: callers use this only for threads whose Python frames are in a wait primitive, never for GIL questions."""
+    if len(args) <= 3:
+        return None
+    op = _int(args[1])
+    if op is None or op & _FUTEX_CMD_MASK not in _FUTEX_SLEEPS:
+        return None
+    timeout = _int(args[3])
+    return None if timeout is None else timeout != 0
 
 
 def restarted_syscall(name: str | None, wchan: object) -> str | None:
@@ -602,9 +635,12 @@ def analyze_thread(index: int, t: dict, rules: BenignRules = NO_RULES, cache: di
     if sc_name == "futex" and raw_args:
         first = _int(raw_args[0])  # the futex word: threads sharing it wait for the same lock
         sc_args = (first,) if first is not None else ()
-        timed = len(raw_args) > 3 and bool(_int(raw_args[3]))
-    if not timed and ff.py is not None and ff.py[0] in (CONDITION_WAIT, QUEUE_GET, QUEUE_PUT):
-        timed = condition_timeout(frames) is True  # Queue.get(timeout=) waits in Condition.wait(remaining)
+        timed = futex_timeout(raw_args) is True
+    if ff.py is not None and ff.py[0] in (CONDITION_WAIT, QUEUE_GET, QUEUE_PUT, JOIN):
+        # Queue.get(timeout=) waits in Condition.wait(remaining). The line says which call the Python code made; a
+        # timed futex under the line of a wait with no timeout is CPython's GIL wait after it (the line decides)
+        by_line = line_timeout(frames)
+        timed = by_line if by_line is not None else timed
     running = kernel.get("running") is True or state == "R"
 
     ker = _SYSCALL_WAITS.get(sc_name) if sc_name else None

@@ -49,8 +49,9 @@ def awaits(t: ThreadAnalysis) -> frozenset[str]:
     another thread of the process finishes: Thread.join() (a Thread or a pool's worker), Future.result() and the
     pools' result waits (a pool's work item), Event.wait() with no timeout (how a runner waits for the thread that sets it when done:
     either). Empty for every other wait, and for waits on processes (multiprocessing's Process/Pool join: the
-    children are elsewhere; a process pool's workers never run in this process)."""
-    if t.benign or t.timed:
+    children are elsewhere; a process pool's workers never run in this process). A wait with a timeout is a loop
+    that wakes up by itself, except a join(timeout): a supervisor polling the thread it waits for (``supervise``)."""
+    if t.benign or (t.timed and t.category != C.JOIN):
         return frozenset()
     if t.category == C.JOIN:
         # any thread of the process: one the application started, or a pool's worker running a job (the pools'
@@ -137,7 +138,17 @@ def supervise(threads: list[ThreadAnalysis]) -> list[ThreadAnalysis]:
                                         f"pool or a service its supervisor joins; if this join is a shutdown, those "
                                         f"loops end only when told to stop)")
                 changed = True
+            elif t.timed and t.category == C.JOIN and all(_resting(o) for o in _joinable(t, out)):
+                # join(timeout) in a loop, polling threads that rest: it returns by itself, the way it was written to
+                out[k] = replace(t, category=C.IDLE, benign=True,
+                                 detail=f"idle by design ({t.detail} with a timeout, of threads that rest: a loop "
+                                        f"that polls them)")
+                changed = True
     return out
+
+
+def _joinable(t: ThreadAnalysis, threads: Sequence[ThreadAnalysis]) -> list[ThreadAnalysis]:
+    return [o for o in threads if o.index != t.index and o.launched in awaits(t)]
 
 
 # Where a consumer waits for its next piece of work (the outermost standard-library frame of its wait): a queue, a
