@@ -223,8 +223,10 @@ def line_timeout(frames: list) -> bool | None:
         return None
     table, untimed, timed = _TIMEOUT_LINES[which]
     text = _source_line(file, line)
-    if text is not None and text in (untimed, timed):
-        return text == timed
+    if text is not None and timed in text:  # ``gotit = waiter.acquire(True, timeout)``
+        return True
+    if text == untimed:
+        return False
     m = _MINOR.search(file)  # not on disk, or another release of it: CPython's own lines
     lines = table.get(int(m.group(1))) if m else None
     if lines is None or line not in lines:
