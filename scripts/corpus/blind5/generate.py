@@ -240,7 +240,7 @@ def plan(per_cause: int, healthy_per_cause: int, pythons: list[str], seed: int, 
         spec = CAUSES[cause]
         n = per_cause if spec.culprits or spec.styles else healthy_per_cause
         runs_on = [p for p in pythons if tuple(map(int, p.split("."))) >= spec.min_python]
-        natives = set(rng.sample(range(n), round(n * 0.3)))
+        natives = set(rng.sample(range(n), int(n * 0.3 + rng.random())))  # 30% native over the corpus
         offset = rng.randrange(len(runs_on))
         for k in range(n):
             options = noise(rng)
