@@ -18,6 +18,15 @@ from tests.support import REPO_ROOT
 pytestmark = pytest.mark.integration
 
 
+def _children(pid: int, tid: str) -> list[str]:
+    """The children of one thread; none when the thread exited since the task listing (a helper thread of
+    the fixture's interpreter can end in between)."""
+    try:
+        return Path(f"/proc/{pid}/task/{tid}/children").read_text().split()
+    except (FileNotFoundError, ProcessLookupError):
+        return []
+
+
 @pytest.fixture
 def vforked(tmp_path):
     """(parent, child): the parent's main thread waits for the child, which has not exec'd yet."""
@@ -27,8 +36,7 @@ def vforked(tmp_path):
     try:
         info, seen = read_ready(proc, time.monotonic() + 30)
         assert info is not None, seen
-        (child,) = [int(k) for tid in os.listdir(f"/proc/{proc.pid}/task")
-                    for k in Path(f"/proc/{proc.pid}/task/{tid}/children").read_text().split()]
+        (child,) = [int(k) for tid in os.listdir(f"/proc/{proc.pid}/task") for k in _children(proc.pid, tid)]
         yield proc.pid, child
     finally:
         with contextlib.suppress(OSError):  # the child opens the FIFO and execs /bin/true (killing the parent
