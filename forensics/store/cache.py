@@ -14,7 +14,11 @@ so that `clusters` never reads them), where
 
 An entry is written only for bytes the store's reader checked (the file name is the id, the model accepts them;
 checked now, or by its index when the file has not changed since), so a hit means: a valid capture, already
-analysed; nothing is parsed or checked again. One file, not one per capture:
+analysed; nothing is parsed or checked again. An analysis line also holds the token of the file its bytes were
+read from (``<id>/<inode>.<size>.<mtime>.<ctime>``, ``token``; ``-`` while the file is too new to vouch for it, git's
+racily-clean rule): a file whose lstat still gives that token is not even read or hashed (`report`, `clusters`).
+A piece's text is joined into pages unparsed, so its line carries its checksum (``pieces.checksum``). One file per
+kind, not one per capture:
 creating a file costs about 1 ms on a journalled disk, 100 s for a store of 100k captures. Lines are appended in
 batches, each in one ``O_APPEND`` write (concurrent runs never interleave); a torn line is a miss. A run over every
 capture rewrites the file atomically (temp file, rename) when most of it is dead. Entries are read defensively
