@@ -32,6 +32,17 @@ class Named(Protocol):
     def file_name(self) -> str: ...
 
 
+def sibling_generator(name: str):
+    """Another corpus's ``generate.py`` as a module (``scripts/corpus/<name>/generate.py``), to reuse its pieces."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"{name}_generate", Path(__file__).parent / name / "generate.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
 def write_console_script(path: Path, python: str, module: str) -> None:
     """The wrapper `pip install` writes for a `console_scripts` entry point `module:main`."""
     path.write_text(CONSOLE_SCRIPT.format(python=python, module=module))

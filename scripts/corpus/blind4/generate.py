@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib.util
 import json
 import os
 import random
@@ -52,18 +51,9 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
 sys.path[:0] = [str(REPO), str(HERE.parent)]
 
-from realrun import NotSettled, capture_all, launch, program_env, write_console_script
+from realrun import NotSettled, capture_all, launch, program_env, sibling_generator, write_console_script
 
-
-def _blind2_generator():
-    spec = importlib.util.spec_from_file_location("blind2_generate", HERE.parent / "blind2" / "generate.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-_b2 = _blind2_generator()
+_b2 = sibling_generator("blind2")
 kill_group, python_interpreters, read_ready = _b2.kill_group, _b2.python_interpreters, _b2.read_ready
 wait_settled, upstreams, shifted = _b2.wait_settled, _b2.upstreams, _b2.shifted
 

@@ -28,7 +28,6 @@ the launch and capture loop.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import random
@@ -44,18 +43,9 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
 sys.path[:0] = [str(REPO), str(HERE.parent)]
 
-from realrun import NotSettled, capture_all, launch, program_env, write_console_script
+from realrun import NotSettled, capture_all, launch, program_env, sibling_generator, write_console_script
 
-
-def _blind4_generator():
-    spec = importlib.util.spec_from_file_location("blind4_generate", HERE.parent / "blind4" / "generate.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-_b4 = _blind4_generator()
+_b4 = sibling_generator("blind4")
 Capturer, PY_SPY = _b4.Capturer, _b4.PY_SPY
 kill_group, python_interpreters, read_ready = _b4.kill_group, _b4.python_interpreters, _b4.read_ready
 wait_settled, upstreams, shifted = _b4.wait_settled, _b4.upstreams, _b4.shifted
