@@ -329,6 +329,13 @@ DEFAULT_BENIGN: tuple[tuple[str, ...], ...] = (
     ("rq.worker*:dequeue_job_and_maintain_ttl",),
 )
 
+# A multiplexer wait (selectors' select(), select/poll/epoll, multiprocessing.connection.wait, which is selectors
+# underneath) waits for readiness of a set of fds: an event loop's or a server's wait for work, never a condition.
+# With kernel state the syscall's timeout argument decides (a timeout: a loop that wakes up; none: only an event
+# ends it). Without it (an imported py-spy dump, a core) it is taken for what it nearly always is, an application's
+# event loop waiting for work, the way asyncio's and gunicorn's loops are above: a one-fd select() with no timeout
+# on a silent peer looks the same in such a dump, and only a live capture tells the two apart.
+_MULTIPLEXER_IDLE = "an event loop waiting for work; the capture has no kernel state to read its timeout from"
 
 # What native frames or the kernel say a thread waits in, coarsened to what stays the same for one bug across
 # Python versions and capture depths (time.sleep is select() before 3.11; a spinning thread is sometimes caught
@@ -692,6 +699,10 @@ def analyze_thread(index: int, t: dict, rules: BenignRules = NO_RULES, cache: di
         benign = True
         what = "waits for a connection in accept()" if category == SOCKET_ACCEPT else f"waits for a signal ({sc_name})"
         category, detail = IDLE, f"idle by design ({what})"
+    elif category == SELECT and sc is None:
+        # a multiplexer wait whose timeout the capture cannot read (no kernel state: an imported dump, a core)
+        benign = True
+        category, detail = IDLE, f"idle by design ({detail}: {_MULTIPLEXER_IDLE})"
     elif (category == SELECT and polls) or (category in (CONDITION_WAIT, QUEUE_GET, QUEUE_PUT) and timed):
         # Event.wait(5) or Queue.get(timeout=1) in a loop, select() with a timeout: it wakes up by itself, the way
         # it was written to

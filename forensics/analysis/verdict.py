@@ -96,9 +96,10 @@ class Verdict:
         }
 
 
+# a multiplexer (select/poll/epoll, selectors) waits for I/O readiness of a set of fds, never for a condition
 _KIND = {
     C.LOCK_WAIT: "lock", C.GIL_WAIT: "gil", C.GIL_HOLDER_BLOCKED: "gil", C.SOCKET_READ: "io",
-    C.SOCKET_ACCEPT: "wait", C.CONNECT: "io", C.PIPE_READ: "io", C.SELECT: "wait", C.SUBPROCESS_WAIT: "subprocess",
+    C.SOCKET_ACCEPT: "wait", C.CONNECT: "io", C.PIPE_READ: "io", C.SELECT: "io", C.SUBPROCESS_WAIT: "subprocess",
     C.POOL_WAIT: "pool", C.FLOCK: "flock", C.BUSY: "busy", C.QUEUE_GET: "queue", C.QUEUE_PUT: "queue",
     C.JOIN: "join", C.CONDITION_WAIT: "wait", C.SLEEP: "sleep", C.IDLE: "idle", C.UNKNOWN: "unknown",
 }
@@ -723,7 +724,8 @@ def _wait_verdict(ta, r: ThreadRole, roles, holders, shared, peer: str | None) -
         C.CONDITION_WAIT: f"waits in {ta.detail}: nothing sets or notifies it",
         C.SLEEP: ("waits for a database lock: SQLite's busy handler sleeps and retries until the busy timeout "
                   "(another connection holds the database locked)" if "sqlite" in ta.detail.lower() else "sleeps"),
-        C.SELECT: f"waits in {ta.detail}",
+        C.SELECT: f"waits in {ta.detail}" + (" with no timeout: only one of its fds becoming ready ends it"
+                                             if ta.forever else ""),
         C.UNKNOWN: _unknown(ta),
         C.GIL_WAIT: "waits for the GIL",
     }
