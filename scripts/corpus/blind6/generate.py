@@ -126,13 +126,13 @@ def _home_of(prefix: Path, kind: str, release: str, python: str) -> tuple[Path, 
         home = prefix / "opt" / "liftline" / f"{release}-py{py}"
         return home, home / "lib" / f"python{python}" / "site-packages"
     if kind == "srv":
-        home = prefix / "srv" / "resort" / "lifts" / f"liftline_{release.replace('.', '_')}"
+        home = prefix / "srv" / "resort" / "lifts" / f"liftline_{release.replace('.', '_')}-cp{py}"
         return home, home / "src"
     if kind == "venv":
         home = prefix / "var" / "lib" / "liftline" / "envs" / f"tower-{release}-cp{py}"
         return home, home / "lib" / f"python{python}" / "site-packages"
     if kind == "home":
-        home = prefix / "home" / "liftops" / "deploy" / f"liftline-{release}"
+        home = prefix / "home" / "liftops" / "deploy" / f"liftline-{release}-py{python}"
         return home, home / "lib" / f"python{python}" / "site-packages"
     home = prefix / "data" / "hut-share" / "liftline" / release / f"cp{py}"
     return home, home / "packages"
@@ -255,6 +255,8 @@ def run_variant(v: Variant, roots: Roots, pythons: dict[str, str], captures: Pat
             info, _ = read_ready(proc, time.monotonic() + 60)
             if info is None:
                 raise NotSettled(f"no READY: {(tmp / 'stderr.txt').read_text()[-600:]}")
+            if not info["python"].startswith(f"{v.python}."):
+                raise RuntimeError(f"{v.file_name} ran on Python {info['python']}: two installs share a bin directory")
             wait_settled(info)
             done = subprocess.run(capturer.command(info["capture_pid"], v.native), check=False, capture_output=True,
                                   timeout=120)
