@@ -332,11 +332,38 @@ class Capturer:
             return [self.tool, "collect", "--pid", str(pid), "--json", "--no-store", *flag]
         return [self.tool, "dump", "--json", "--pid", str(pid), *flag]
 
+    def take(self, pid: int, native: bool, culprits, path: Path) -> None:
+        """Capture the settled process into ``path``; NotSettled when the tool fails or no culprit is on a stack."""
+        done = subprocess.run(self.command(pid, native), check=False, capture_output=True, timeout=120)
+        text = done.stdout.decode()
+        if done.returncode != 0 or not text.strip():
+            raise NotSettled(f"{self.kind} failed ({done.returncode}): {done.stderr.decode()[-600:]}")
+        if culprits and not self.function_names(text) & set(culprits):
+            raise NotSettled(f"none of {list(culprits)} is on a captured stack")
+        path.write_text(text)
+
     def function_names(self, text: str) -> set[str]:
         """The function names on every captured stack (py-spy's frames say `name`, a capture's `function`)."""
         doc = json.loads(text)
         threads, key = (doc["threads"], "function") if self.kind == "collect" else (doc, "name")
         return {fr[key].rsplit(".", 1)[-1] for t in threads for fr in t.get("frames", [])}
+
+
+def add_capture_options(parser: argparse.ArgumentParser, corpus: str) -> None:
+    """--out, --capture and --hangdump, as every generator built on this one takes them."""
+    parser.add_argument("--out", type=Path, help=f"default: fixtures/{corpus}, or {corpus}_live with "
+                        "--capture hangdump")
+    parser.add_argument("--capture", choices=["py-spy", "hangdump"], default="py-spy",
+                        help="py-spy: a raw `py-spy dump --json` per capture; hangdump: a live `hangdump collect "
+                        "--json --no-store` of the process, as a hangdump user captures")
+    parser.add_argument("--hangdump", default="hangdump", help="the hangdump executable for --capture hangdump")
+
+
+def chosen_capture(args: argparse.Namespace, corpus: str) -> tuple[Capturer, Path]:
+    """The capturer and the corpus directory the options of ``add_capture_options`` ask for."""
+    live = args.capture == "hangdump"
+    capturer = Capturer("collect", args.hangdump) if live else Capturer("py-spy", str(PY_SPY))
+    return capturer, args.out or REPO / "fixtures" / (f"{corpus}_live" if live else corpus)
 
 
 def run_variant(v: Variant, roots: Roots, pythons: dict[str, str], captures: Path, broker: Broker,
@@ -365,15 +392,7 @@ def run_variant(v: Variant, roots: Roots, pythons: dict[str, str], captures: Pat
             if info is None:
                 raise NotSettled(f"no READY: {(tmp / 'stderr.txt').read_text()[-600:]}")
             wait_settled(info)
-            done = subprocess.run(capturer.command(info["capture_pid"], v.native), check=False, capture_output=True,
-                                  timeout=120)
-            text = done.stdout.decode()
-            if done.returncode != 0 or not text.strip():
-                raise NotSettled(f"{capturer.kind} failed ({done.returncode}): {done.stderr.decode()[-600:]}")
-            names = capturer.function_names(text)
-            if cause.culprits and not names & set(cause.culprits):
-                raise NotSettled(f"none of {cause.culprits} is on a captured stack")
-            (captures / v.file_name).write_text(text)
+            capturer.take(info["capture_pid"], v.native, cause.culprits, captures / v.file_name)
             with contextlib.suppress(KeyError):
                 ends["client"].close()
     finally:
@@ -392,12 +411,7 @@ def run_variant(v: Variant, roots: Roots, pythons: dict[str, str], captures: Pat
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, help="default: fixtures/corpus_blind4, or corpus_blind4_live with "
-                        "--capture hangdump")
-    parser.add_argument("--capture", choices=["py-spy", "hangdump"], default="py-spy",
-                        help="py-spy: a raw `py-spy dump --json` per capture; hangdump: a live `hangdump collect "
-                        "--json --no-store` of the process, as a hangdump user captures")
-    parser.add_argument("--hangdump", default="hangdump", help="the hangdump executable for --capture hangdump")
+    add_capture_options(parser, "corpus_blind4")
     parser.add_argument("--per-cause", type=int, default=6)
     parser.add_argument("--framework-per-cause", type=int, default=3)
     parser.add_argument("--seed", type=int, default=20261202)
@@ -405,9 +419,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root-prefix", type=Path, default=Path("/"),
                         help="where the /opt, /srv, /var/lib, /home install roots are made (removed afterwards)")
     args = parser.parse_args(argv)
-    live = args.capture == "hangdump"
-    capturer = Capturer("collect", args.hangdump) if live else Capturer("py-spy", str(PY_SPY))
-    out = args.out or REPO / "fixtures" / ("corpus_blind4_live" if live else "corpus_blind4")
+    capturer, out = chosen_capture(args, "corpus_blind4")
     # realpath: a virtualenv's python (ours) stands for its base interpreter
     pythons = {k: os.path.realpath(p) for k, p in python_interpreters((3, 9)).items() if k in SUPPORTED}
     framework_python = subprocess.run([FRAMEWORK_PYTHON, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],

@@ -46,7 +46,7 @@ sys.path[:0] = [str(REPO), str(HERE.parent)]
 from realrun import NotSettled, capture_all, launch, program_env, sibling_generator, write_console_script
 
 _b4 = sibling_generator("blind4")
-Capturer, PY_SPY = _b4.Capturer, _b4.PY_SPY
+Capturer, add_capture_options, chosen_capture = _b4.Capturer, _b4.add_capture_options, _b4.chosen_capture
 kill_group, python_interpreters, read_ready = _b4.kill_group, _b4.python_interpreters, _b4.read_ready
 wait_settled, upstreams, shifted = _b4.wait_settled, _b4.upstreams, _b4.shifted
 
@@ -266,14 +266,7 @@ def run_variant(v: Variant, roots: Roots, pythons: dict[str, str], captures: Pat
             if info is None:
                 raise NotSettled(f"no READY: {(tmp / 'stderr.txt').read_text()[-600:]}")
             wait_settled(info)
-            done = subprocess.run(capturer.command(info["capture_pid"], v.native), check=False, capture_output=True,
-                                  timeout=120)
-            text = done.stdout.decode()
-            if done.returncode != 0 or not text.strip():
-                raise NotSettled(f"{capturer.kind} failed ({done.returncode}): {done.stderr.decode()[-600:]}")
-            if v.culprits and not capturer.function_names(text) & set(v.culprits):
-                raise NotSettled(f"none of {v.culprits} is on a captured stack")
-            (captures / v.file_name).write_text(text)
+            capturer.take(info["capture_pid"], v.native, v.culprits, captures / v.file_name)
     finally:
         if proc is not None:
             kill_group(proc)
@@ -290,12 +283,7 @@ def run_variant(v: Variant, roots: Roots, pythons: dict[str, str], captures: Pat
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, help="default: fixtures/corpus_blind5, or corpus_blind5_live with "
-                        "--capture hangdump")
-    parser.add_argument("--capture", choices=["py-spy", "hangdump"], default="py-spy",
-                        help="py-spy: a raw `py-spy dump --json` per capture; hangdump: a live `hangdump collect "
-                        "--json --no-store` of the process, as a hangdump user captures")
-    parser.add_argument("--hangdump", default="hangdump", help="the hangdump executable for --capture hangdump")
+    add_capture_options(parser, "corpus_blind5")
     parser.add_argument("--per-cause", type=int, default=5)
     parser.add_argument("--healthy-per-cause", type=int, default=4)
     parser.add_argument("--seed", type=int, default=20261202)
@@ -303,9 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root-prefix", type=Path, default=Path("/"),
                         help="where the /opt, /srv, /var/lib, /home, /data install roots are made (removed afterwards)")
     args = parser.parse_args(argv)
-    live = args.capture == "hangdump"
-    capturer = Capturer("collect", args.hangdump) if live else Capturer("py-spy", str(PY_SPY))
-    out = args.out or REPO / "fixtures" / ("corpus_blind5_live" if live else "corpus_blind5")
+    capturer, out = chosen_capture(args, "corpus_blind5")
     # realpath: a virtualenv's python stands for its base interpreter
     pythons = {k: os.path.realpath(p) for k, p in python_interpreters((3, 9)).items() if k in SUPPORTED}
     variants = plan(args.per_cause, args.healthy_per_cause, list(pythons), args.seed, args.only)

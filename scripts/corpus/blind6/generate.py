@@ -46,7 +46,8 @@ sys.path[:0] = [str(REPO), str(HERE.parent)]
 from realrun import NotSettled, capture_all, launch, program_env, sibling_generator, write_console_script
 
 _b5 = sibling_generator("blind5")
-Capturer, PY_SPY, REDIS_PY = _b5.Capturer, _b5.PY_SPY, _b5.REDIS_PY
+Capturer, REDIS_PY = _b5.Capturer, _b5.REDIS_PY
+add_capture_options, chosen_capture = _b5.add_capture_options, _b5.chosen_capture
 kill_group, python_interpreters, read_ready = _b5.kill_group, _b5.python_interpreters, _b5.read_ready
 wait_settled, upstreams, shifted, outermost_missing = _b5.wait_settled, _b5.upstreams, _b5.shifted, _b5._outermost_missing
 
@@ -258,14 +259,7 @@ def run_variant(v: Variant, roots: Roots, pythons: dict[str, str], captures: Pat
             if not info["python"].startswith(f"{v.python}."):
                 raise RuntimeError(f"{v.file_name} ran on Python {info['python']}: two installs share a bin directory")
             wait_settled(info)
-            done = subprocess.run(capturer.command(info["capture_pid"], v.native), check=False, capture_output=True,
-                                  timeout=120)
-            text = done.stdout.decode()
-            if done.returncode != 0 or not text.strip():
-                raise NotSettled(f"{capturer.kind} failed ({done.returncode}): {done.stderr.decode()[-600:]}")
-            if v.culprits and not capturer.function_names(text) & set(v.culprits):
-                raise NotSettled(f"none of {v.culprits} is on a captured stack")
-            (captures / v.file_name).write_text(text)
+            capturer.take(info["capture_pid"], v.native, v.culprits, captures / v.file_name)
     finally:
         if proc is not None:
             kill_group(proc)
@@ -282,12 +276,7 @@ def run_variant(v: Variant, roots: Roots, pythons: dict[str, str], captures: Pat
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, help="default: fixtures/corpus_blind6, or corpus_blind6_live with "
-                        "--capture hangdump")
-    parser.add_argument("--capture", choices=["py-spy", "hangdump"], default="py-spy",
-                        help="py-spy: a raw `py-spy dump --json` per capture; hangdump: a live `hangdump collect "
-                        "--json --no-store` of the process, as a hangdump user captures")
-    parser.add_argument("--hangdump", default="hangdump", help="the hangdump executable for --capture hangdump")
+    add_capture_options(parser, "corpus_blind6")
     parser.add_argument("--per-cause", type=int, default=5)
     parser.add_argument("--healthy-per-cause", type=int, default=3)
     parser.add_argument("--seed", type=int, default=20261202)
@@ -295,9 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root-prefix", type=Path, default=Path("/"),
                         help="where the /opt, /srv, /var/lib, /home, /data install roots are made (removed afterwards)")
     args = parser.parse_args(argv)
-    live = args.capture == "hangdump"
-    capturer = Capturer("collect", args.hangdump) if live else Capturer("py-spy", str(PY_SPY))
-    out = args.out or REPO / "fixtures" / ("corpus_blind6_live" if live else "corpus_blind6")
+    capturer, out = chosen_capture(args, "corpus_blind6")
     # realpath: a virtualenv's python stands for its base interpreter
     pythons = {k: os.path.realpath(p) for k, p in python_interpreters((3, 9)).items() if k in SUPPORTED}
     variants = plan(args.per_cause, args.healthy_per_cause, list(pythons), args.seed, args.only)
