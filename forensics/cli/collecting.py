@@ -72,7 +72,7 @@ def run(pids, match, children, native, with_locals, no_redact, timeout, pyspy_pa
         native=bool(native), with_locals=with_locals, redact=not no_redact, timeout_s=timeout, pyspy_path=pyspy_path,
         method=method, deep=deep, keep_core=keep_core, gdb_ext=gdb_ext,
     )
-    storer = _Storer(store, as_json, echo, threaded=len(chosen) > 1)
+    storer = _Storer(store, as_json, echo, targets=len(chosen))
     summaries = None if as_json else _Summaries(rules, several=len(chosen) > 1)
 
     def final(outcome) -> None:
@@ -132,18 +132,18 @@ class _Storer:
     filesystem's journal commits (20 puts one after the other took 114-160 ms on a busy ext4, 29-66 ms four
     at a time). One target's put is made at once, in this thread: beside the rendering of its summary, the
     two threads' hand-offs of the GIL cost more than the overlap gains (200 threads: 219 ms against 204 ms).
-    For --timings, the capture phase ends with the first outcome and the store phase is the rest: the
-    writes, with the output rendered beside them."""
+    For --timings, the capture phase ends with the last target's outcome (the last tool done, every capture
+    built) and the store phase is the rest: the writes left, with the output rendered beside them."""
 
     WRITERS = 4
 
-    def __init__(self, store, as_json: bool, echo: Echo, threaded: bool) -> None:
+    def __init__(self, store, as_json: bool, echo: Echo, targets: int) -> None:
         self.store, self.as_json, self.echo = store, as_json, echo
         self.codes: dict[int, int] = {}  # pid -> _store's exit code
         self.failed: list[BaseException] = []  # what a writer raised, raised again by close()
         self.writers: list = []
-        self.first = True
-        self.threaded = threaded and store is not None
+        self.remaining = targets  # outcomes still to come: the capture phase ends with the last one
+        self.threaded = targets > 1 and store is not None
         if self.threaded:
             import threading  # loaded with the store already (heartbeat); concurrent.futures would cost ~5 ms
 
@@ -151,11 +151,7 @@ class _Storer:
             self.thread = threading.Thread
 
     def put(self, outcome) -> None:
-        from forensics import timings
-
-        if self.first:
-            timings.mark("capture")
-            self.first = False
+        self._counted()
         if self.store is None or outcome.capture is None:
             return
         if not self.threaded:
@@ -164,6 +160,14 @@ class _Storer:
         writer = self.thread(target=self._write, args=(outcome.pid, outcome.capture), name="hangdump-store")
         writer.start()
         self.writers.append(writer)
+
+    def _counted(self, last: bool = False) -> None:
+        from forensics import timings
+
+        if self.remaining > 0:
+            self.remaining = 0 if last else self.remaining - 1
+            if self.remaining == 0:
+                timings.mark("capture")
 
     def _write(self, pid: int, capture) -> None:
         with self.slots:
@@ -174,6 +178,7 @@ class _Storer:
 
     def close(self) -> dict[int, int]:
         """Wait for the writes; pid -> exit code of each stored capture."""
+        self._counted(last=True)  # interrupted before the last outcome: the capture phase ends here
         for writer in self.writers:
             writer.join()
         if self.failed:

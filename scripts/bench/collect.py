@@ -85,8 +85,9 @@ def pool(bin_dir, size: int, runs: int, env: dict, bases: dict, ref: str = "HEAD
     def shown(name: str) -> str:
         return f"{m[name] * 1000:8.1f} ms  cpu {statistics.median(cpu[name]) * 1000:7.1f} ms"
 
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"pool of {size} hung processes (5 threads each), medians of {runs} alternating runs (cpu: user+sys, "
-          "py-spy included):")
+          f"py-spy included; load average after: {load}):")
     for name in [*bases, "hangdump"]:
         print(f"  one hangdump collect {name if name in bases else ref:9} {shown(name)}   /loop {versus(m[name], m['loop'])}   "
               f"/xargs {versus(m[name], m['xargs'])}")
