@@ -8,7 +8,8 @@
    Targets: <= 1.3x (1,000 threads <= 1.2x); 5 threads: overhead <= 40 ms.
 2. A pool of hung processes in one `hangdump collect --pid ... --pid ...` call against the loops a user
    would write instead: a sequential shell loop of py-spy dumps (target <= 0.6x) and `xargs -P <cores>`
-   (target <= 1.1x).
+   (target <= 1.1x); beside each, the CPU hangdump adds to the dumps' own (the loop's), and the floor that CPU
+   sets on a machine it saturates.
 The package measured is a clean export of --ref installed with `pip install .` into a scratch venv.
 Usage: python scripts/bench/collect.py [--ref HEAD] [--base REF,...] [--runs 9] [--threads 5,200,1000]
                                        [--shapes deep,shallow] [--native both|no|yes] [--pool 20] [--pool-only | --no-pool]
@@ -82,8 +83,12 @@ def pool(bin_dir, size: int, runs: int, env: dict, bases: dict, ref: str = "HEAD
     finally:
         stop(procs)
 
+    spy_cpu = statistics.median(cpu["loop"])  # the same dumps' CPU, py-spy alone
+
     def shown(name: str) -> str:
-        return f"{m[name] * 1000:8.1f} ms  cpu {statistics.median(cpu[name]) * 1000:7.1f} ms"
+        own = statistics.median(cpu[name]) - spy_cpu
+        return (f"{m[name] * 1000:8.1f} ms  cpu {statistics.median(cpu[name]) * 1000:7.1f} ms"
+                + (f" ({own * 1000:+6.1f} over py-spy's)" if name not in ("loop", "xargs") else " " * 21))
 
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"pool of {size} hung processes (5 threads each), medians of {runs} alternating runs (cpu: user+sys, "
@@ -93,6 +98,9 @@ def pool(bin_dir, size: int, runs: int, env: dict, bases: dict, ref: str = "HEAD
               f"/xargs {versus(m[name], m['xargs'])}")
     print(f"  sequential py-spy loop         {shown('loop')}   (target: hangdump/loop <= 0.6x)")
     print(f"  xargs -P {cores()} py-spy              {shown('xargs')}   (target: hangdump/xargs <= 1.1x)")
+    # on a CPU-bound machine no call of the same dumps ends before their CPU spread over the cores
+    print(f"  floor: py-spy's cpu / {cores()} cores  {spy_cpu / cores() * 1000:8.1f} ms; each ms of hangdump's own cpu "
+          f"adds about 1/{cores()} ms")
 
 
 def main() -> None:
