@@ -1,4 +1,4 @@
-"""The capture document: frozen dataclasses that serialize themselves.
+"""The capture document: frozen records (forensics/records.py) that serialize themselves.
 
 A capture is one JSON object with a ``schema`` field. Readers accept missing optional
 fields (older or foreign producers) and reject wrong types with ``CaptureFormatError``
@@ -8,10 +8,10 @@ so that a corrupt file is reported, never half-loaded. Frames are stored innermo
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, replace
 from typing import Any
 
 from forensics.errors import CaptureFormatError
+from forensics.records import field, record, replace
 
 SCHEMA = "hangdump.capture/1"
 
@@ -74,7 +74,7 @@ def _with_last(encode, d: dict, key: str, text: str) -> str:
     return f"{head[:-1]}{',' if len(head) > 2 else ''}{json.dumps(key)}:{text}}}"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Local:
     """A local variable as the capture tool rendered it; ``redacted`` means the value was withheld."""
 
@@ -102,7 +102,7 @@ class Local:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Frame:
     """One stack frame. ``module`` is the shared object for native frames, the dotted module (when known) for Python ones."""
 
@@ -146,7 +146,7 @@ class Frame:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Syscall:
     """What ``/proc/PID/task/TID/syscall`` said: a syscall number, name and six raw arguments."""
 
@@ -176,7 +176,7 @@ class Syscall:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class KernelState:
     """A thread as the kernel sees it, read from /proc without ptrace.
 
@@ -236,7 +236,7 @@ class KernelState:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ThreadStack:
     """One thread: identity, what the interpreter says (active, GIL), what the kernel says, and frames (leaf first)."""
 
@@ -293,7 +293,7 @@ class ThreadStack:
         return tuple(f for f in self.frames if f.kind == "python")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ProcessFacts:
     """The process as /proc described it at capture time; every field may be unknown (None)."""
 
@@ -364,7 +364,7 @@ class ProcessFacts:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Trigger:
     """Why the capture was taken: ``manual``, ``import``, or a watchdog rule with its evidence."""
 
@@ -385,7 +385,7 @@ class Trigger:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Capture:
     """One snapshot of one process. ``start_time`` (epoch seconds) plus ``pid`` identify the process."""
 

@@ -311,7 +311,7 @@ def resolve_fds(pid: int, kernel: dict[int, tuple[str, KernelState]],
     time on purpose: the fd table and sockets are gone with the process. Never raises: unknown stays None.
     ``scans``: what the other captures of the same call already read of the host (see Scans).
     """
-    from dataclasses import replace
+    from forensics.records import replace
 
     scans = scans or Scans()
     sockets: dict[int, tuple[str, str | None]] | None = None

@@ -17,9 +17,9 @@ import functools
 import math
 import re
 from collections import Counter
-from dataclasses import replace
 
 from forensics.model import Capture, Frame, Local, ThreadStack
+from forensics.records import replace
 
 MASK = "***"
 

@@ -13,6 +13,8 @@ import functools
 import re
 from typing import TYPE_CHECKING, Any
 
+from forensics.records import field_names, replace
+
 if TYPE_CHECKING:
     from forensics.model import Capture
 
@@ -56,20 +58,19 @@ def json_text(text: str) -> str:
 def capture(c: Capture) -> Capture:
     """The capture with every string escaped: what the terminal views render and analyse.
 
-    Only what holds such a character is copied (``dataclasses.replace`` up the path to it): a capture from a
+    Only what holds such a character is copied (``replace`` up the path to it): a capture from a
     well-behaved process is returned as it is, its frames still shared between threads, with no copy made."""
     return _escaped(c, {})
 
 
 _SCALARS = frozenset({int, float, bool, type(None)})
-_FIELDS: dict[type, tuple[str, ...] | None] = {}  # a class -> its dataclass fields (None: not a dataclass)
 
 
 def _escaped(value: Any, memo: dict[int, Any]) -> Any:
     """``value`` with every string in it (dict keys too) escaped; the same object where nothing changed.
 
-    Generic over the model (each dataclass field is walked), so a field added later cannot slip through.
-    ``memo`` (id -> result) visits a dataclass shared between threads (a pool's frames) once."""
+    Generic over the model (each field of a record is walked), so a field added later cannot slip through.
+    ``memo`` (id -> result) visits a record shared between threads (a pool's frames) once."""
     kind = type(value)
     if kind is str:
         return escape(value)
@@ -88,10 +89,7 @@ def _escaped(value: Any, memo: dict[int, Any]) -> Any:
     done = memo.get(id(value))
     if done is not None:
         return done
-    names = _FIELDS.get(kind, ())
-    if names == ():
-        fields = getattr(kind, "__dataclass_fields__", None)
-        names = _FIELDS[kind] = tuple(fields) if fields is not None else None
+    names = field_names(kind)
     if names is None:
         return value  # no string in it to show (what the JSON copy passed through unchanged)
     changes = {}
@@ -103,8 +101,6 @@ def _escaped(value: Any, memo: dict[int, Any]) -> Any:
         if new is not old:
             changes[name] = new
     if changes:
-        from dataclasses import replace
-
         done = replace(value, **changes)
     else:
         done = value

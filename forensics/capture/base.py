@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
 
 from forensics.errors import HangdumpError
 from forensics.model import Capture, Trigger
+from forensics.records import field, record
 
 TOOL_TIMEOUT_S = {"py-spy": 10.0, "gdb": 30.0}
 
 
-@dataclass(frozen=True)
+@record
 class CollectOptions:
     """How one capture is taken (the collect flags), passed unchanged to every backend the orchestrator runs."""
 
@@ -45,7 +45,7 @@ class CollectOptions:
         return self.deadline is not None and time.monotonic() >= self.deadline
 
 
-@dataclass(frozen=True)
+@record
 class Outcome:
     """One target's result: a capture, or the error that prevented it."""
 

@@ -5,10 +5,10 @@ Pure functions over the model; the orchestrator and the backends both use them.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from forensics.model import Capture, Frame, KernelState, ThreadStack
+from forensics.records import replace
 
 if TYPE_CHECKING:
     from forensics.capture.gdb import Analyser, GdbStacks

@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import replace
+
+from forensics.records import replace
 
 _CELERY = re.compile(r"\bcelery(d:|\b)")
 _CELERY_CHILD = re.compile(r"ForkPoolWorker|celeryd:")

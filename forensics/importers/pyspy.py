@@ -5,11 +5,11 @@ Shared by the live py-spy backend and ``hangdump import`` so both produce the sa
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from typing import Any
 
 from forensics.errors import CaptureFormatError
 from forensics.model import Frame, Local, ProcessFacts, ThreadStack
+from forensics.records import replace
 from forensics.redact import redact_argv, redact_local
 
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]+$")

@@ -21,11 +21,11 @@ import os
 import stat
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from forensics.errors import CaptureFormatError, StoreError
+from forensics.records import record
 from forensics.store import index
 from forensics.store.fileio import parse_json, read_regular, write_all
 from forensics.store.ids import check_id, is_capture_id, with_tail
@@ -54,7 +54,7 @@ def default_root() -> Path:
     return Path(xdg) / "hangdump"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Skipped:
     """A file in the store that is not a readable capture, and why."""
 
@@ -62,7 +62,7 @@ class Skipped:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Stored:
     """Where ``put`` left a capture: ``stored``; ``unchanged`` (an identical capture was already there); or
     ``renamed`` (its id belonged to a different capture, so it got ``id``, a new one)."""
@@ -72,7 +72,7 @@ class Stored:
     status: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Filter:
     """Which captures a store command lists (--since, --until, --host, --pid); tests a row as well as a capture."""
 
