@@ -1,6 +1,6 @@
 """Understand hangs: classify threads, sign stacks, explain deadlocks, cluster captures.
 
-Pure functions, captures in and frozen dataclasses out; nothing here starts a process. The
+Pure functions, captures in and frozen records (forensics/records.py) out; nothing here starts a process. The
 only I/O is reading application source files for the lock verdicts (``read_source=False``
 turns it off) and, in ``cluster_paths``, reading capture files.
 
@@ -63,7 +63,6 @@ cached by content (``forensics/store/cache.py``) and a capture seen before is ne
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from typing import Any
 
 from forensics.analysis.classify import (
@@ -80,6 +79,7 @@ from forensics.analysis.culprit import blame, supervise, unsure
 from forensics.analysis.normalize import NFrame, normalize_frame, normalize_thread_name
 from forensics.analysis.signature import ProcessSignature, ThreadSignature, frame_similarity, thread_similarity
 from forensics.analysis.verdict import LockRef, ThreadRole, Verdict, verdicts_from
+from forensics.records import record, replace
 
 __all__ = [
     "CATEGORIES", "DEFAULT_BENIGN", "BenignRules", "Cluster", "Digest", "LockRef", "Member", "NFrame",
@@ -90,7 +90,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ProcessAnalysis:
     """Everything ``analyze`` learns of one capture: per-thread classification, the hang's signature, verdicts."""
 

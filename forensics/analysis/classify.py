@@ -26,10 +26,10 @@ import fnmatch
 import functools
 import itertools
 import re
-from dataclasses import dataclass
 
 from forensics.analysis.normalize import NFrame, is_comprehension, normalize_frame
 from forensics.analysis.signature import TOP_FRAMES, ThreadSignature
+from forensics.records import record
 
 LOCK_WAIT = "lock-wait"
 CONDITION_WAIT = "condition-wait"
@@ -347,7 +347,7 @@ FAMILY = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ThreadAnalysis:
     """One thread, explained. ``blocking_frame`` indexes the thread's frames (leaf first): the
     innermost application frame, where the application made the call that waits."""
@@ -382,7 +382,7 @@ class ThreadAnalysis:
         return FAMILY.get(self.category) if self.signature.mechanism == "" else None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class BenignRules:
     """Default library idle stacks plus user patterns (``module:function`` globs, matched anywhere in the stack)."""
 
@@ -474,7 +474,7 @@ def _int(v: object) -> int | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FrameFacts:
     """What a thread's frames alone say (no kernel, no flags): computed once per distinct stack shape."""
 
@@ -762,7 +762,7 @@ def infer_gil_waits(threads: list[ThreadAnalysis]) -> list[ThreadAnalysis]:
             and t.signature.frames
             and t.syscall in (None, "futex")
         ):
-            from dataclasses import replace
+            from forensics.records import replace
 
             t = replace(t, category=GIL_WAIT, detail="waits for the GIL (another thread holds it while blocked)")
         out.append(t)

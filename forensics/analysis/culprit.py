@@ -12,10 +12,10 @@ reads the classification only, so clustering can call it for every capture.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 from forensics.analysis import classify as C
 from forensics.analysis.classify import ThreadAnalysis
+from forensics.records import replace
 
 # Tiers, most to blame first. A blocked GIL holder stops everything; then a thread stuck on something outside
 # the process's threads (a socket, a child, a file lock, the CPU); then waits that nothing in the process may

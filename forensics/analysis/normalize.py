@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import re
 import sys
-from dataclasses import dataclass
+
+from forensics.records import record
 
 STDLIB = "stdlib"
 THIRDPARTY = "thirdparty"
@@ -46,7 +47,7 @@ _COMPREHENSIONS = frozenset({"<listcomp>", "<dictcomp>", "<setcomp>"})
 _NUMBERS = re.compile(r"\d+")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class NFrame:
     """A normalized frame: ``key`` is the identity; the rest is for display and rules."""
 

@@ -26,14 +26,15 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
-from dataclasses import dataclass
+
+from forensics.records import record
 
 TOP_FRAMES = 3
 DISPATCH_CALLEES = 2
 FAN_OUT = 3  # a runner called from several launchers calls at least this many times as many different jobs
 
 
-@dataclass(frozen=True, slots=True, order=True)
+@record(order=True)
 class ThreadSignature:
     """What stays the same when the same bug is captured again: how the thread waits, the application frames near
     the wait (``module:function``, no line numbers) and what started it (see the module docstring)."""
@@ -49,7 +50,7 @@ class ThreadSignature:
         return f"{self.mechanism or 'call'} @ {where}"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ProcessSignature:
     """``threads``: sorted distinct non-benign thread signatures; ``parked``/``busy``: subsets with looser matching."""
 
@@ -127,7 +128,7 @@ def thread_similarity(a: ThreadSignature, b: ThreadSignature) -> float:
     return frame_similarity(a.frames, b.frames)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Runners:
     """Application frames that run many different jobs: a CLI's dispatch, a runner's ``run_task``, a router.
 

@@ -27,12 +27,13 @@ from __future__ import annotations
 import ast
 import os
 import re
-from dataclasses import dataclass, field
+
+from forensics.records import field, record
 
 _MAX_SOURCE = 4 << 20
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LockFacts:
     """What the source line of a blocking frame says about locks: the ones held there and the one it waits for."""
 

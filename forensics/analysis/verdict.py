@@ -10,16 +10,16 @@ from __future__ import annotations
 import itertools
 import os
 import re
-from dataclasses import dataclass, replace
 
 from forensics.analysis import classify as C
 from forensics.analysis.classify import ThreadAnalysis
 from forensics.analysis.culprit import DEPENDENT, awaits, presumed_lock, ranks, stuck_awaited, unseen_joined
 from forensics.analysis.normalize import normalize_frame
 from forensics.analysis.source import LockFacts, lock_facts
+from forensics.records import record, replace
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LockRef:
     """A lock as the source names it (``lock_a``, ``self._buffer_lock``) and where it is taken or awaited."""
 
@@ -44,7 +44,7 @@ class LockRef:
         return f"{os.path.basename(self.file)}:{self.line}" if self.file and self.line else "?"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ThreadRole:
     """One thread's part in a verdict (which lock it holds and waits for, and where), so text and JSON agree."""
 
@@ -69,7 +69,7 @@ class ThreadRole:
         return f'thread "{self.name or "?"}" (tid {self.tid if self.tid is not None else "?"})'
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Verdict:
     """``kind``: deadlock, gil, lock, io, subprocess, pool, flock, busy, queue, join, wait, sleep, idle, unknown."""
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from forensics import __version__, procfs
@@ -28,6 +27,7 @@ from forensics.errors import (
     UsageError,
 )
 from forensics.model import Capture, ProcessFacts, ThreadStack
+from forensics.records import record, replace
 
 if TYPE_CHECKING:
     from forensics.capture.gdb import Analyser
@@ -63,7 +63,7 @@ def _gdb_core(raw: str, path: str, exe: str | None, info, opts: CollectOptions,
     return core_read.gdb_core(raw, path, exe, info, opts, spy)
 
 
-@dataclass(frozen=True)
+@record
 class Backends:
     """The capture tools the orchestrator runs, each a plain function of the layers below.
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
 
 from forensics import __version__, procfs
 from forensics.capture import prestart, pyspy
@@ -24,16 +23,19 @@ from forensics.capture.merge import host_tids, merge_threads
 from forensics.errors import CaptureTimeout, HangdumpError, TargetGone
 from forensics.identity import ProcessIdentity
 from forensics.model import Capture, KernelState, ProcessFacts
+from forensics.records import replace
 
 
-@dataclass(eq=False)  # compared by identity: the queue takes finished runs out of the running ones
 class _InFlight:
-    """A target whose py-spy is running."""
+    """A target whose py-spy is running. Compared by identity: the queue takes finished runs out of the running
+    ones. (A plain class: a dataclass costs ~1 ms of every capture's start-up to define.)"""
 
-    ident: ProcessIdentity
-    dump: pyspy.PyspyRun
-    kernel: dict[int, tuple[str, KernelState]] = field(default_factory=dict)
-    facts: ProcessFacts | None = None
+    __slots__ = ("dump", "facts", "ident", "kernel")
+
+    def __init__(self, ident: ProcessIdentity, dump: pyspy.PyspyRun) -> None:
+        self.ident, self.dump = ident, dump
+        self.kernel: dict[int, tuple[str, KernelState]] = {}
+        self.facts: ProcessFacts | None = None
 
     def read_proc(self, scans: procfs.Scans | None = None) -> None:
         """Parse the snapshot taken before py-spy started and read the process facts, while py-spy runs."""
