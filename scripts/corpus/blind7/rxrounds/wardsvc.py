@@ -19,7 +19,7 @@ def _stat_intake(orders, shutdown, roster):
 
 
 def _census_refresh(census, period, roster):
-    roster.sign_on("sleep")
+    roster.sign_on("blocked")
     while True:
         census["refreshed"] = time.monotonic()
         time.sleep(period)
