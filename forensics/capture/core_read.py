@@ -53,4 +53,4 @@ def gdb_core(raw: str, path: str, exe: str | None, info: corefile.CoreInfo, opts
         )
     libpython = next((f for f in info.files if "/libpython" in f and os.path.isfile(f)), None)
     analyser = spliced_walk(spy) if spy is not None else None
-    return gdb.open_core(raw, chosen, libpython, config(opts), analyser), chosen, libpython
+    return gdb.open_core(raw, chosen, libpython, config(opts), analyser, prefetch_native=spy is not None), chosen, libpython

@@ -52,6 +52,7 @@ class GdbConfig:
     extension: str | None = None
     timeout_s: float = 30.0
     init_commands: list[str] = field(default_factory=list)  # extra gdb settings, before anything is loaded
+    env: dict[str, str] | None = None  # gdb's environment (None: ours)
 
 
 def find_gdb(explicit: str | None = None) -> str:
@@ -100,11 +101,15 @@ def extension_help(version: str | None) -> str:
 
 
 class MISession:
-    """One gdb process spoken to in GDB/MI. Every command has a deadline; on expiry or death gdb is killed."""
+    """One gdb process spoken to in GDB/MI. Every command has a deadline; on expiry or death gdb is killed.
 
-    def __init__(self, gdb_path: str, deadline: float, init_commands: list[str] | tuple[str, ...] = ()) -> None:
-        from pygdbmi.IoManager import IoManager
+    Commands may be sent ahead (``send``) and their results collected later (``wait``): gdb runs them back to
+    back instead of idling while this process, busy with py-spy's half of a capture, gets round to the next
+    one. gdb answers in order, so the stream records before a result belong to that command. Lines are parsed
+    here with pygdbmi's parser (its IoManager pretty-prints every record for a debug log nobody reads)."""
 
+    def __init__(self, gdb_path: str, deadline: float, init_commands: list[str] | tuple[str, ...] = (),
+                 env: dict[str, str] | None = None) -> None:
         self.deadline = deadline
         argv = [gdb_path, "--nx", "--quiet", "--interpreter=mi3",
                 "-iex", "set debuginfod enabled off", "-iex", "set auto-load python-scripts off",
@@ -114,52 +119,84 @@ class MISession:
             argv += ["-iex", c]
         try:
             # Own session: a Ctrl-C at the terminal must not interrupt gdb mid-attach; we clean up instead.
-            self.proc = subprocess.Popen(keeper.dying_with_us(argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                         bufsize=0, start_new_session=True)
+            self.proc = subprocess.Popen(keeper.dying_with_us(argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=subprocess.PIPE, bufsize=0, start_new_session=True, env=env)
         except OSError as exc:
             raise ToolMissing(f"cannot run gdb ({exc.strerror or exc})", help="install gdb (apt-get install gdb)") from None
-        self.io = IoManager(self.proc.stdin, self.proc.stdout, self.proc.stderr, 0)
         # gdb's death, seen without reaping it and without waiting for EOF on its output: a child gdb forked
         # (the stopped probe of linux_check_ptrace_features, when gdb is killed mid-attach) can hold that open.
         try:
             self.pidfd: int | None = os.pidfd_open(self.proc.pid)
         except OSError:
             self.pidfd = None
+        self.streams = {self.proc.stdout.fileno(): "stdout", self.proc.stderr.fileno(): "stderr"}
+        self.partial = {fd: b"" for fd in self.streams}
         self.token = 100
-        self.log: list[str] = []
+        self.sent: dict[int, str] = {}  # token -> command, of those sent and not answered yet
+        self.answered: dict[int, tuple[dict, list[dict]]] = {}
+        self.records: list[dict] = []  # stream records since the last result: the next result's
 
     @property
     def pid(self) -> int:
         return self.proc.pid
 
-    def command(self, cmd: str, timeout_s: float | None = None) -> tuple[dict, list[dict]]:
-        """Send one MI command; return its result record and the stream records seen meanwhile."""
+    def send(self, cmd: str) -> int:
+        """Send one MI command without waiting; its token, for ``wait``."""
         self.token += 1
-        token = self.token
-        end = self.deadline if timeout_s is None else min(self.deadline, time.monotonic() + timeout_s)
         try:
-            self.proc.stdin.write(f"{token}{cmd}\n".encode())
+            self.proc.stdin.write(f"{self.token}{cmd}\n".encode())
         except (BrokenPipeError, OSError):
             raise self._died(cmd) from None
-        records: list[dict] = []
-        fds = [self.proc.stdout.fileno(), self.proc.stderr.fileno()]
-        while True:
+        self.sent[self.token] = cmd
+        return self.token
+
+    def wait(self, token: int, timeout_s: float | None = None) -> tuple[dict, list[dict]]:
+        """The result record of the command sent as ``token`` and the stream records gdb wrote while running it."""
+        cmd = self.sent.get(token, "?")
+        end = self.deadline if timeout_s is None else min(self.deadline, time.monotonic() + timeout_s)
+        while token not in self.answered:
             left = end - time.monotonic()
             if left <= 0:
                 self.kill()
                 raise CaptureTimeout(f"gdb did not answer {cmd.split()[0]} in time")
+            fds = list(self.streams)
             # without a pidfd, wake up now and then to look whether gdb is still there
             ready, _, _ = select.select(fds + [self.pidfd] if self.pidfd is not None else fds, [], [],
                                         left if self.pidfd is not None else min(left, 0.1))
-            got = self.io.get_gdb_response(timeout_sec=0, raise_error_on_timeout=False) if ready else []
+            got = self._read([fd for fd in ready if fd in self.streams])
             if not got and self._exited():
                 raise self._died(cmd)
-            for r in got:
-                if r.get("type") in ("console", "log", "output", "target") and isinstance(r.get("payload"), str):
-                    self.log.append(r["payload"])
-                if r.get("type") == "result" and r.get("token") == token:
-                    return r, records
-                records.append(r)
+        self.sent.pop(token, None)
+        return self.answered.pop(token)
+
+    def command(self, cmd: str, timeout_s: float | None = None) -> tuple[dict, list[dict]]:
+        """Send one MI command; return its result record and the stream records seen meanwhile."""
+        return self.wait(self.send(cmd), timeout_s)
+
+    def _read(self, fds: list[int]) -> bool:
+        """Read what gdb has written on fds and file its records; whether anything came."""
+        from pygdbmi.gdbmiparser import parse_response, response_is_finished
+
+        got = False
+        for fd in fds:
+            data = os.read(fd, 1 << 20)
+            if not data:  # EOF: gdb is gone or going; _exited() tells
+                del self.streams[fd]
+                continue
+            got = True
+            *lines, self.partial[fd] = (self.partial[fd] + data).split(b"\n")
+            for raw in lines:
+                line = raw.decode(errors="replace").rstrip("\r")
+                if not line or response_is_finished(line):
+                    continue
+                r = parse_response(line)
+                r["stream"] = self.streams[fd]
+                if r.get("type") == "result" and r.get("token") in self.sent:
+                    self.answered[r["token"]] = (r, self.records)
+                    self.records = []
+                else:
+                    self.records.append(r)
+        return got
 
     def console(self, text: str, timeout_s: float | None = None) -> tuple[dict, list[dict]]:
         return self.command("-interpreter-exec console " + json.dumps(text), timeout_s)
@@ -233,9 +270,9 @@ def expect_done(session: MISession, cmd: str, what: str, timeout_s: float | None
     return res, recs
 
 
-def gdb_version(session: MISession) -> str | None:
-    _res, recs = session.command("-gdb-version")
-    for r in recs:
+def gdb_version(records: list[dict]) -> str | None:
+    """gdb's version from the records of ``-gdb-version``."""
+    for r in records:
         p = r.get("payload")
         if isinstance(p, str) and p.startswith("GNU gdb"):
             return p.strip().split()[-1]
@@ -252,16 +289,22 @@ def load_extension(session: MISession, extension: str | None) -> list[str]:
     return notes
 
 
-def load_walker(session: MISession) -> None:
-    res, _ = session.console(f"source {WALK_SCRIPT}")
+def walker_loaded(res: dict) -> None:
+    """Raise unless ``source gdb_walk.py`` worked."""
     if res.get("message") == "error":
         raise GdbError(f"gdb could not load the hangdump walker: {error_message(res)}",
                        help="gdb must be built with Python support (Debian's gdb is)")
 
 
-def walk(session: MISession, native_only: bool = False, tids: list[int] | None = None) -> dict:
-    args = (" --native-only" if native_only else "") + (f" --tids {','.join(map(str, tids))}," if tids is not None else "")
-    res, recs = session.command("-hangdump-stacks" + args)
+def _walk_args(native_only: bool, tids: list[int] | None) -> str:
+    return (" --native-only" if native_only else "") + (f" --tids {','.join(map(str, tids))}," if tids is not None else "")
+
+
+def walk(session: MISession, native_only: bool = False, tids: list[int] | None = None,
+         sent: int | None = None) -> dict:
+    """The walker's JSON; ``sent``: the token of this very walk, sent ahead (see _Session.start)."""
+    args = _walk_args(native_only, tids)
+    res, recs = session.wait(sent) if sent is not None else session.command("-hangdump-stacks" + args)
     if res.get("message") == "error" and "Undefined MI command" in error_message(res):
         res, recs = session.console("hangdump-stacks-json" + args)
         for r in recs:
@@ -328,9 +371,9 @@ def evals_from_walk(data: dict) -> dict[int, tuple[tuple[int, int | None], ...]]
 
 
 def analyse(session: MISession, extension: str | None, version: str | None, native_only: bool = False,
-            tids: list[int] | None = None) -> GdbStacks:
+            tids: list[int] | None = None, sent: int | None = None) -> GdbStacks:
     """Walk whatever target the session has loaded (live or core); native_only: no Python frames (see gdb_walk)."""
-    data = walk(session, native_only, tids)
+    data = walk(session, native_only, tids, sent)
     threads, gil_known = threads_from_walk(data)
     notes = []
     errors = data.get("errors") or []
@@ -357,19 +400,21 @@ def analyse(session: MISession, extension: str | None, version: str | None, nati
 
 @contextlib.contextmanager
 def _session(exe: str | None, libpython: str | None, cfg: GdbConfig) -> Iterator[_Session]:
-    """A gdb session with the executable, its symbols and the Python extension loaded; killed on any error."""
+    """A gdb session that loads the executable, its symbols and the walker, all sent at once (checked by
+    ``_Session.start``); killed on any error."""
     gdb_path = find_gdb(cfg.gdb_path)
     version = python_version_of(exe, libpython)
     extension = find_extension(exe, libpython, cfg.extension)
     if cfg.extension and not os.path.isfile(cfg.extension):
         raise GdbError(f"gdb extension {cfg.extension} does not exist", help=extension_help(version))
-    mi = MISession(gdb_path, time.monotonic() + cfg.timeout_s, cfg.init_commands)
+    mi = MISession(gdb_path, time.monotonic() + cfg.timeout_s, cfg.init_commands, cfg.env)
     try:
-        gv = gdb_version(mi)
+        setup = [(mi.send("-gdb-version"), None)]
         if exe:
-            expect_done(mi, f"-file-exec-and-symbols {json.dumps(exe)}", f"read {exe}")
-        load_walker(mi)  # the extension only when a walk needs Python frames (see _Session.walk)
-        yield _Session(mi, version, extension, gv)
+            setup.append((mi.send(f"-file-exec-and-symbols {json.dumps(exe)}"), f"read {exe}"))
+        # the extension only when a walk needs Python frames (see _Session.walk)
+        setup.append((mi.send("-interpreter-exec console " + json.dumps(f"source {WALK_SCRIPT}")), "walker"))
+        yield _Session(mi, version, extension, setup=setup)
         # Nothing is attached any more (a live target was detached, or it was a core): no need to wait
         # for gdb to exit cleanly, which takes tens of milliseconds.
         mi.kill()
@@ -383,16 +428,38 @@ class _Session:
     mi: MISession
     version: str | None
     extension: str | None
-    gdb_version: str | None
+    gdb_version: str | None = None
     notes: tuple[str, ...] = ()
     extension_loaded: bool = False
+    setup: list[tuple[int, str | None]] = field(default_factory=list)  # (token, what) sent by _session
+    prefetched: int | None = None  # token of a native-only walk of every thread, sent with the target
+
+    def start(self, target_cmd: str, prefetch_native: bool = False) -> tuple[dict, list[dict]]:
+        """Send the command that loads the target (attach, core) and, with prefetch_native, the native-only walk
+        after it; check the setup; return the target command's result. gdb runs them all without waiting for us."""
+        token = self.mi.send(target_cmd)
+        if prefetch_native:
+            self.prefetched = self.mi.send("-hangdump-stacks" + _walk_args(True, None))
+        for sent, what in self.setup:
+            res, recs = self.mi.wait(sent)
+            if what is None:
+                self.gdb_version = gdb_version(recs)
+            elif what == "walker":
+                walker_loaded(res)
+            elif res.get("message") == "error":
+                raise GdbError(f"gdb could not {what}: {error_message(res)}")
+        self.setup = []
+        return self.mi.wait(token)
 
     def walk(self, native_only: bool = False, tids: list[int] | None = None) -> GdbStacks:
         """Every thread's stack (or those in tids); native_only: native frames, eval frames marked (GdbStacks.evals)."""
+        sent = None
+        if native_only and tids is None and self.prefetched is not None:
+            sent, self.prefetched = self.prefetched, None
         if not native_only and not self.extension_loaded:
             self.notes += tuple(load_extension(self.mi, self.extension))
             self.extension_loaded = True
-        stacks = analyse(self.mi, self.extension, self.version, native_only, tids)
+        stacks = analyse(self.mi, self.extension, self.version, native_only, tids, sent)
         return replace(stacks, notes=self.notes + stacks.notes, gdb_version=self.gdb_version)
 
 
@@ -417,7 +484,7 @@ def attach_live(
     The caller wraps this in guard.target_guard so the target is resumed whatever happens to gdb.
     """
     with _session(exe, libpython, cfg) as gdb:
-        res, _ = gdb.mi.command(f"-target-attach {ident.pid}")
+        res, _ = gdb.start(f"-target-attach {ident.pid}")
         if res.get("message") == "error":
             msg = error_message(res)
             if "ptrace" in msg.lower() or "not permitted" in msg.lower():
@@ -475,15 +542,16 @@ def dump_core(mi: MISession, pid: int, core_out: str, limit: int | None = None) 
             os.unlink(notes_core)
 
 
-def open_core(core: str, exe: str, libpython: str | None, cfg: GdbConfig, analyser: Analyser | None = None) -> GdbStacks:
-    """Walk a core file with its executable. A core/exe mismatch is an error, not a garbage capture."""
+def open_core(core: str, exe: str, libpython: str | None, cfg: GdbConfig, analyser: Analyser | None = None,
+              prefetch_native: bool = False) -> GdbStacks:
+    """Walk a core file with its executable. A core/exe mismatch is an error, not a garbage capture.
+    prefetch_native: the analyser's first walk is the native-only one (merge.spliced_walk): sent with the core."""
     with _session(exe, libpython, cfg) as gdb:
-        gdb.mi.log.clear()
-        res, _recs = gdb.mi.command(f"-target-select core {mi_path(core)}")
+        res, recs = gdb.start(f"-target-select core {mi_path(core)}", prefetch_native)
         if res.get("message") == "error":
             raise GdbError(f"gdb could not open the core {core}: {error_message(res)}",
                            help="is it a complete ELF core file? (`file CORE`)")
-        if any("may not match specified executable" in line for line in gdb.mi.log):
+        if any("may not match specified executable" in str(r.get("payload")) for r in recs):
             raise GdbError(f"the core {core} does not match the executable {exe}",
                            help="pass --exe with the interpreter that dumped it (the path `file CORE` shows)")
         return (analyser or _Session.walk)(gdb)

@@ -115,18 +115,24 @@ def test_deep_merge_splices_and_reports_what_does_not_fit():
     assert [f.function for f in merged[21].python_frames] == ["transfer", "run", "boot"]
 
 
-def test_gdb_index_cache_lives_in_hangdumps_cache_and_can_be_turned_off(tmp_path, monkeypatch):
+def test_gdb_caches_live_in_hangdumps_cache_and_can_be_turned_off(tmp_path, monkeypatch):
     from forensics.capture import gdb_live
+    from forensics.capture.base import CollectOptions
 
     monkeypatch.setenv("HANGDUMP_HOME", str(tmp_path))
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
     monkeypatch.delenv("HANGDUMP_GDB_INDEX_CACHE", raising=False)
-    assert gdb_live._index_cache() == [f"set index-cache directory {tmp_path}/cache/gdb-index", "set index-cache enabled on"]
+    cfg = gdb_live.config(CollectOptions())
+    assert cfg.init_commands == [f"set index-cache directory {tmp_path}/cache/gdb-index", "set index-cache enabled on"]
     assert (tmp_path / "cache" / "gdb-index").is_dir()
+    # gdb's own modules compiled once, into our cache, not beside gdb's sources
+    assert cfg.env["PYTHONPYCACHEPREFIX"] == f"{tmp_path}/cache/gdb-pycache" and "PYTHONDONTWRITEBYTECODE" not in cfg.env
     monkeypatch.setenv("HANGDUMP_GDB_INDEX_CACHE", "off")
-    assert gdb_live._index_cache() == []
+    cfg = gdb_live.config(CollectOptions())
+    assert cfg.init_commands == [] and cfg.env is None
     monkeypatch.setenv("HANGDUMP_GDB_INDEX_CACHE", "")
     monkeypatch.setenv("HANGDUMP_HOME", str(tmp_path / "with blank"))
-    assert gdb_live._index_cache() == []  # not a path gdb's set command takes bare
+    assert gdb_live.config(CollectOptions()).init_commands == []  # not a path gdb's set command takes bare
 
 
 def _note(ntype: int, desc: bytes, name: bytes = b"CORE\0") -> bytes:
