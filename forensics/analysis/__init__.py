@@ -63,7 +63,6 @@ cached by content (``forensics/store/cache.py``) and a capture seen before is ne
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from forensics.analysis.classify import (
     CATEGORIES,
@@ -80,6 +79,10 @@ from forensics.analysis.normalize import NFrame, normalize_frame, normalize_thre
 from forensics.analysis.signature import ProcessSignature, ThreadSignature, frame_similarity, thread_similarity
 from forensics.analysis.verdict import LockRef, ThreadRole, Verdict, verdicts_from
 from forensics.records import record, replace
+
+TYPE_CHECKING = False  # what typing.TYPE_CHECKING is at run time; typing costs a capture ~5 ms to import
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "CATEGORIES", "DEFAULT_BENIGN", "BenignRules", "Cluster", "Digest", "LockRef", "Member", "NFrame",
