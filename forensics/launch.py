@@ -13,6 +13,9 @@ def run() -> None:
     argv = sys.argv[1:]
     prestarted = argv[:1] == ["collect"]
     if prestarted:
+        from forensics.capture import gdb_prestart
+
+        gdb_prestart.begin(argv[1:])  # collect --core: gdb first (prestart.begin starts nothing for a core)
         from forensics.capture import prestart
 
         prestart.begin(argv[1:])
@@ -29,6 +32,7 @@ def run() -> None:
     finally:
         if prestarted:
             prestart.abort_all()
+            gdb_prestart.abort()
     # Everything we wrote is closed (the store fsyncs and renames; reports are closed files): skip the
     # interpreter's teardown of thousands of frame objects, ~15 ms of a capture's wall time.
     for stream in (sys.stdout, sys.stderr):

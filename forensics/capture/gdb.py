@@ -18,21 +18,16 @@ import glob
 import json
 import os
 import re
-import select
-import shutil
-import signal
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
 from forensics.capture import core as corefile
-from forensics.capture import keeper
-from forensics.errors import CaptureFailed, CaptureTimeout, GdbError, LowDiskSpace, ToolMissing
+from forensics.capture import gdb_prestart
+from forensics.capture.gdb_mi import MISession, find_gdb, mi_path, opening
+from forensics.errors import GdbError, LowDiskSpace
 from forensics.model import Frame, ThreadStack
 from forensics.procfs import ProcessIdentity
-
-WALK_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gdb_walk.py")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,13 +48,6 @@ class GdbConfig:
     timeout_s: float = 30.0
     init_commands: list[str] = field(default_factory=list)  # extra gdb settings, before anything is loaded
     env: dict[str, str] | None = None  # gdb's environment (None: ours)
-
-
-def find_gdb(explicit: str | None = None) -> str:
-    for c in (explicit, os.environ.get("HANGDUMP_GDB"), shutil.which("gdb")):
-        if c and os.path.isfile(c) and os.access(c, os.X_OK):
-            return c
-    raise ToolMissing("gdb not found", help="install gdb (apt-get install gdb), or set HANGDUMP_GDB=/path/to/gdb")
 
 
 def python_version_of(*paths: str | None) -> str | None:
@@ -98,164 +86,6 @@ def find_extension(exe: str | None, libpython: str | None = None, explicit: str 
 def extension_help(version: str | None) -> str:
     v = version or "3.X"
     return f"install python{v}-dbg (Debian/Ubuntu) or pass --gdb-ext /path/to/python{v}-gdb.py"
-
-
-class MISession:
-    """One gdb process spoken to in GDB/MI. Every command has a deadline; on expiry or death gdb is killed.
-
-    Commands may be sent ahead (``send``) and their results collected later (``wait``): gdb runs them back to
-    back instead of idling while this process, busy with py-spy's half of a capture, gets round to the next
-    one. gdb answers in order, so the stream records before a result belong to that command. Lines are parsed
-    here with pygdbmi's parser (its IoManager pretty-prints every record for a debug log nobody reads)."""
-
-    def __init__(self, gdb_path: str, deadline: float, init_commands: list[str] | tuple[str, ...] = (),
-                 env: dict[str, str] | None = None) -> None:
-        self.deadline = deadline
-        argv = [gdb_path, "--nx", "--quiet", "--interpreter=mi3",
-                "-iex", "set debuginfod enabled off", "-iex", "set auto-load python-scripts off",
-                "-iex", "set auto-load gdb-scripts off", "-iex", "set pagination off", "-iex", "set confirm off",
-                "-iex", "set width 0"]
-        for c in init_commands:
-            argv += ["-iex", c]
-        try:
-            # Own session: a Ctrl-C at the terminal must not interrupt gdb mid-attach; we clean up instead.
-            self.proc = subprocess.Popen(keeper.dying_with_us(argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                         stderr=subprocess.PIPE, bufsize=0, start_new_session=True, env=env)
-        except OSError as exc:
-            raise ToolMissing(f"cannot run gdb ({exc.strerror or exc})", help="install gdb (apt-get install gdb)") from None
-        # gdb's death, seen without reaping it and without waiting for EOF on its output: a child gdb forked
-        # (the stopped probe of linux_check_ptrace_features, when gdb is killed mid-attach) can hold that open.
-        try:
-            self.pidfd: int | None = os.pidfd_open(self.proc.pid)
-        except OSError:
-            self.pidfd = None
-        self.streams = {self.proc.stdout.fileno(): "stdout", self.proc.stderr.fileno(): "stderr"}
-        self.partial = {fd: b"" for fd in self.streams}
-        self.token = 100
-        self.sent: dict[int, str] = {}  # token -> command, of those sent and not answered yet
-        self.answered: dict[int, tuple[dict, list[dict]]] = {}
-        self.records: list[dict] = []  # stream records since the last result: the next result's
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    def send(self, cmd: str) -> int:
-        """Send one MI command without waiting; its token, for ``wait``."""
-        self.token += 1
-        try:
-            self.proc.stdin.write(f"{self.token}{cmd}\n".encode())
-        except (BrokenPipeError, OSError):
-            raise self._died(cmd) from None
-        self.sent[self.token] = cmd
-        return self.token
-
-    def wait(self, token: int, timeout_s: float | None = None) -> tuple[dict, list[dict]]:
-        """The result record of the command sent as ``token`` and the stream records gdb wrote while running it."""
-        cmd = self.sent.get(token, "?")
-        end = self.deadline if timeout_s is None else min(self.deadline, time.monotonic() + timeout_s)
-        while token not in self.answered:
-            left = end - time.monotonic()
-            if left <= 0:
-                self.kill()
-                raise CaptureTimeout(f"gdb did not answer {cmd.split()[0]} in time")
-            fds = list(self.streams)
-            # without a pidfd, wake up now and then to look whether gdb is still there
-            ready, _, _ = select.select(fds + [self.pidfd] if self.pidfd is not None else fds, [], [],
-                                        left if self.pidfd is not None else min(left, 0.1))
-            got = self._read([fd for fd in ready if fd in self.streams])
-            if not got and self._exited():
-                raise self._died(cmd)
-        self.sent.pop(token, None)
-        return self.answered.pop(token)
-
-    def command(self, cmd: str, timeout_s: float | None = None) -> tuple[dict, list[dict]]:
-        """Send one MI command; return its result record and the stream records seen meanwhile."""
-        return self.wait(self.send(cmd), timeout_s)
-
-    def _read(self, fds: list[int]) -> bool:
-        """Read what gdb has written on fds and file its records; whether anything came."""
-        from pygdbmi.gdbmiparser import parse_response, response_is_finished
-
-        got = False
-        for fd in fds:
-            data = os.read(fd, 1 << 20)
-            if not data:  # EOF: gdb is gone or going; _exited() tells
-                del self.streams[fd]
-                continue
-            got = True
-            *lines, self.partial[fd] = (self.partial[fd] + data).split(b"\n")
-            for raw in lines:
-                line = raw.decode(errors="replace").rstrip("\r")
-                if not line or response_is_finished(line):
-                    continue
-                r = parse_response(line)
-                r["stream"] = self.streams[fd]
-                if r.get("type") == "result" and r.get("token") in self.sent:
-                    self.answered[r["token"]] = (r, self.records)
-                    self.records = []
-                else:
-                    self.records.append(r)
-        return got
-
-    def console(self, text: str, timeout_s: float | None = None) -> tuple[dict, list[dict]]:
-        return self.command("-interpreter-exec console " + json.dumps(text), timeout_s)
-
-    def _exited(self, timeout_s: float = 0.0) -> bool:
-        """Whether gdb has exited (waiting up to timeout_s), leaving it unreaped: its pid, the id of its process
-        group, stays reserved until kill() has signalled that group."""
-        if self.pidfd is not None:
-            return bool(select.select([self.pidfd], [], [], timeout_s)[0])
-        try:
-            return os.waitid(os.P_PID, self.proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
-        except ChildProcessError:
-            return True
-
-    def _died(self, cmd: str) -> CaptureFailed:
-        try:
-            info = os.waitid(os.P_PID, self.proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
-        except ChildProcessError:
-            info = None
-        if info is not None and info.si_code in (os.CLD_KILLED, os.CLD_DUMPED):
-            how = f"was killed by signal {info.si_status}"
-        else:
-            how = f"exited ({info.si_status if info is not None else '?'})"
-        return CaptureFailed(f"gdb {how} during {cmd.split()[0]}", help="the target was checked and left running; retry")
-
-    def kill(self) -> None:
-        """Kill gdb and whatever it left in its process group (its own session), then reap it. Once reaped,
-        never again: its pid may name another process group by then."""
-        if self.proc.returncode is not None:
-            return
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        self.proc.wait()
-        if self.pidfd is not None:
-            os.close(self.pidfd)
-            self.pidfd = None
-        for f in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
-            try:
-                f.close()
-            except OSError:
-                pass
-
-    def close(self, timeout_s: float = 2.0) -> None:
-        if not self._exited():
-            try:
-                self.proc.stdin.write(b"-gdb-exit\n")
-            except OSError:
-                pass
-            self._exited(timeout_s)
-        self.kill()
-
-
-def mi_path(path: str) -> str:
-    """A path for MI commands that take it bare (-target-select core): no quoting, so no blanks or quotes."""
-    if re.search(r"[\s\"'\\]", path):
-        raise GdbError(f"cannot hand the path {path!r} to gdb", help="move or link the file to a path without blanks")
-    return path
 
 
 def error_message(result: dict) -> str:
@@ -302,7 +132,7 @@ def _walk_args(native_only: bool, tids: list[int] | None) -> str:
 
 def walk(session: MISession, native_only: bool = False, tids: list[int] | None = None,
          sent: int | None = None) -> dict:
-    """The walker's JSON; ``sent``: the token of this very walk, sent ahead (see _Session.start)."""
+    """The walker's JSON; ``sent``: the token of this very walk, sent ahead (see _Session.opened)."""
     args = _walk_args(native_only, tids)
     res, recs = session.wait(sent) if sent is not None else session.command("-hangdump-stacks" + args)
     if res.get("message") == "error" and "Undefined MI command" in error_message(res):
@@ -399,22 +229,24 @@ def analyse(session: MISession, extension: str | None, version: str | None, nati
 
 
 @contextlib.contextmanager
-def _session(exe: str | None, libpython: str | None, cfg: GdbConfig) -> Iterator[_Session]:
-    """A gdb session that loads the executable, its symbols and the walker, all sent at once (checked by
-    ``_Session.start``); killed on any error."""
+def _session(exe: str | None, libpython: str | None, cfg: GdbConfig, target_cmd: str,
+             prefetch_native: bool = False) -> Iterator[_Session]:
+    """A gdb session sent all of ``gdb_mi.opening`` at once (or the one gdb_prestart started with those very
+    commands); ``_Session.opened`` checks the answers. Killed on any error."""
     gdb_path = find_gdb(cfg.gdb_path)
     version = python_version_of(exe, libpython)
     extension = find_extension(exe, libpython, cfg.extension)
     if cfg.extension and not os.path.isfile(cfg.extension):
         raise GdbError(f"gdb extension {cfg.extension} does not exist", help=extension_help(version))
-    mi = MISession(gdb_path, time.monotonic() + cfg.timeout_s, cfg.init_commands, cfg.env)
+    cmds = opening(exe, target_cmd, prefetch_native)
+    started = gdb_prestart.adopt(gdb_path, cfg.init_commands, cfg.env, cmds)
+    if started is None:
+        mi = MISession(gdb_path, 0.0, cfg.init_commands, cfg.env)
+        started = mi, [mi.send(c) for _what, c in cmds]
+    mi, tokens = started
+    mi.deadline = time.monotonic() + cfg.timeout_s
     try:
-        setup = [(mi.send("-gdb-version"), None)]
-        if exe:
-            setup.append((mi.send(f"-file-exec-and-symbols {json.dumps(exe)}"), f"read {exe}"))
-        # the extension only when a walk needs Python frames (see _Session.walk)
-        setup.append((mi.send("-interpreter-exec console " + json.dumps(f"source {WALK_SCRIPT}")), "walker"))
-        yield _Session(mi, version, extension, setup=setup)
+        yield _Session(mi, exe, version, extension, pending=[(what, t) for (what, _c), t in zip(cmds, tokens, strict=True)])
         # Nothing is attached any more (a live target was detached, or it was a core): no need to wait
         # for gdb to exit cleanly, which takes tens of milliseconds.
         mi.kill()
@@ -426,30 +258,33 @@ def _session(exe: str | None, libpython: str | None, cfg: GdbConfig) -> Iterator
 @dataclass
 class _Session:
     mi: MISession
+    exe: str | None
     version: str | None
     extension: str | None
+    pending: list[tuple[str, int]]  # (what, token) of the opening commands not answered yet
     gdb_version: str | None = None
     notes: tuple[str, ...] = ()
     extension_loaded: bool = False
-    setup: list[tuple[int, str | None]] = field(default_factory=list)  # (token, what) sent by _session
-    prefetched: int | None = None  # token of a native-only walk of every thread, sent with the target
+    prefetched: int | None = None  # token of the native-only walk of every thread sent with the target
 
-    def start(self, target_cmd: str, prefetch_native: bool = False) -> tuple[dict, list[dict]]:
-        """Send the command that loads the target (attach, core) and, with prefetch_native, the native-only walk
-        after it; check the setup; return the target command's result. gdb runs them all without waiting for us."""
-        token = self.mi.send(target_cmd)
-        if prefetch_native:
-            self.prefetched = self.mi.send("-hangdump-stacks" + _walk_args(True, None))
-        for sent, what in self.setup:
-            res, recs = self.mi.wait(sent)
-            if what is None:
+    def opened(self) -> tuple[dict, list[dict]]:
+        """Check the answers to the opening commands; the target command's (attach, core) result and records."""
+        target: tuple[dict, list[dict]] = ({}, [])
+        for what, token in self.pending:
+            if what == "walk":
+                self.prefetched = token
+                continue
+            res, recs = self.mi.wait(token)
+            if what == "version":
                 self.gdb_version = gdb_version(recs)
             elif what == "walker":
                 walker_loaded(res)
-            elif res.get("message") == "error":
-                raise GdbError(f"gdb could not {what}: {error_message(res)}")
-        self.setup = []
-        return self.mi.wait(token)
+            elif what == "exec" and res.get("message") == "error":
+                raise GdbError(f"gdb could not read {self.exe}: {error_message(res)}")
+            elif what == "target":
+                target = res, recs
+        self.pending = []
+        return target
 
     def walk(self, native_only: bool = False, tids: list[int] | None = None) -> GdbStacks:
         """Every thread's stack (or those in tids); native_only: native frames, eval frames marked (GdbStacks.evals)."""
@@ -483,8 +318,8 @@ def attach_live(
 
     The caller wraps this in guard.target_guard so the target is resumed whatever happens to gdb.
     """
-    with _session(exe, libpython, cfg) as gdb:
-        res, _ = gdb.start(f"-target-attach {ident.pid}")
+    with _session(exe, libpython, cfg, f"-target-attach {ident.pid}") as gdb:
+        res, _ = gdb.opened()
         if res.get("message") == "error":
             msg = error_message(res)
             if "ptrace" in msg.lower() or "not permitted" in msg.lower():
@@ -546,8 +381,8 @@ def open_core(core: str, exe: str, libpython: str | None, cfg: GdbConfig, analys
               prefetch_native: bool = False) -> GdbStacks:
     """Walk a core file with its executable. A core/exe mismatch is an error, not a garbage capture.
     prefetch_native: the analyser's first walk is the native-only one (merge.spliced_walk): sent with the core."""
-    with _session(exe, libpython, cfg) as gdb:
-        res, recs = gdb.start(f"-target-select core {mi_path(core)}", prefetch_native)
+    with _session(exe, libpython, cfg, f"-target-select core {mi_path(core)}", prefetch_native) as gdb:
+        res, recs = gdb.opened()
         if res.get("message") == "error":
             raise GdbError(f"gdb could not open the core {core}: {error_message(res)}",
                            help="is it a complete ELF core file? (`file CORE`)")

@@ -17,6 +17,7 @@ from forensics import __version__, procfs, procraw
 from forensics.capture import core as corefile
 from forensics.capture import gdb, lock, stoppable
 from forensics.capture.base import CollectOptions, host_name, new_capture_id
+from forensics.capture.gdb_mi import cached_settings
 from forensics.capture.guard import target_guard
 from forensics.capture.merge import merge_threads
 from forensics.errors import CaptureTimeout, HangdumpError, NotPython, TargetGone, Unstoppable
@@ -51,41 +52,9 @@ def _exe(pid: int) -> str | None:
     return f"/proc/{pid}/exe" if exe.endswith(" (deleted)") else exe
 
 
-def _index_cache() -> str | None:
-    """The directory of gdb's caches in hangdump's (None: none), HANGDUMP_GDB_INDEX_CACHE=off disables them.
-
-    gdb's DWARF index cache: gdb indexes libpython's debug info on every run (about 0.1-0.2 s,
-    most of a core's analysis at 20 threads); the cache, a few MB keyed by build id, lets later runs on
-    the same builds skip it. Beside it (gdb-pycache), the bytecode of gdb's own Python modules: gdb compiles them at every
-    start-up (~15 ms) when it may not write them beside the sources (/usr/share/gdb is not ours, and
-    PYTHONDONTWRITEBYTECODE, if the user set it, is for the user's directories).
-    """
-    if os.environ.get("HANGDUMP_GDB_INDEX_CACHE", "").lower() in ("0", "off", "no", "false"):
-        return None
-    home = os.environ.get("HANGDUMP_HOME")
-    if home:
-        path = os.path.join(home, "cache", "gdb-index")
-    else:
-        path = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "hangdump", "gdb-index")
-    if re.search(r"[\s\"'\\]", path):
-        return None  # gdb's set commands would need quoting
-    try:
-        os.makedirs(path, mode=0o700, exist_ok=True)
-    except OSError:
-        return None
-    if not os.access(path, os.W_OK):
-        return None
-    return path
-
-
 def config(opts: CollectOptions) -> gdb.GdbConfig:
-    cache = _index_cache()
-    if cache is None:
-        return gdb.GdbConfig(extension=opts.gdb_ext, timeout_s=opts.timeout_for("gdb"))
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env["PYTHONPYCACHEPREFIX"] = os.path.join(os.path.dirname(cache), "gdb-pycache")
-    return gdb.GdbConfig(extension=opts.gdb_ext, timeout_s=opts.timeout_for("gdb"), env=env,
-                         init_commands=[f"set index-cache directory {cache}", "set index-cache enabled on"])
+    init_commands, env = cached_settings()
+    return gdb.GdbConfig(extension=opts.gdb_ext, timeout_s=opts.timeout_for("gdb"), init_commands=init_commands, env=env)
 
 
 def tool_versions(stacks: gdb.GdbStacks, extra: dict | None = None) -> dict:
