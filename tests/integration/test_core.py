@@ -467,3 +467,53 @@ def test_a_core_sink_never_writes_past_its_limit(tmp_path):
             sink.close()
         sink.abort()
         assert os.path.getsize(tmp_path / name) <= 1 << 20, name
+
+
+def _counting_gdb(tmp_path) -> tuple[str, str]:
+    """A gdb that appends a line to a log at every run, then is the real gdb (the log tells how many ran)."""
+    log = tmp_path / "gdb-runs"
+    wrapper = tmp_path / "gdb"
+    wrapper.write_text(f"#!/bin/sh\necho run >> {log}\nexec {shutil.which('gdb')} \"$@\"\n")
+    wrapper.chmod(0o755)
+    return str(wrapper), str(log)
+
+
+def test_entry_point_core_capture_starts_gdb_once_and_matches_the_in_process_one(gil_core, tmp_path):
+    """`hangdump collect --core` from the entry point starts gdb before the CLI's imports and the backend adopts that
+    very gdb: one gdb run, and the capture's stacks are those of the orchestrator called in this process."""
+    raw, tids = gil_core
+    gdb, log = _counting_gdb(tmp_path)
+    env = dict(os.environ, HANGDUMP_GDB=gdb, HANGDUMP_HOME=str(tmp_path / "home"))
+    out = subprocess.run([sys.executable, "-m", "forensics", "collect", "--core", raw, "--json", "--no-store"],
+                         capture_output=True, text=True, env=env, check=False, timeout=120)
+    assert out.returncode == 0, out.stderr
+    with open(log) as fh:
+        assert fh.read().splitlines() == ["run"]
+    from forensics.model import Capture
+
+    cli = by_tid(Capture.from_json(out.stdout))
+    here = by_tid(orchestrate.collect_core(raw, None, CollectOptions(native=True)))
+    assert set(cli) == set(here) >= set(tids.values())
+    for tid, t in here.items():
+        assert _shape(cli[tid]) == _shape(t) and cli[tid].owns_gil == t.owns_gil, tid
+
+
+def test_a_prestarted_gdb_not_adopted_is_killed(gil_core, tmp_path, monkeypatch):
+    """A gdb started for other commands than the backend's (another --exe here) is killed, and the backend runs its
+    own; the one started for the backend's very commands is the one it walks with."""
+    from forensics.capture import gdb_prestart
+
+    raw, _tids = gil_core
+    monkeypatch.setenv("HANGDUMP_HOME", str(tmp_path))
+    alias = tmp_path / "python"
+    alias.symlink_to(os.path.realpath(GDB_PYTHON))
+    gdb_prestart.begin(["--core", raw, "--exe", str(alias)])
+    stale = gdb_prestart._STATE["mi"]
+    post = orchestrate.collect_core(raw, None, CollectOptions(native=True))  # the core's own exe, not the alias
+    assert stale.proc.returncode is not None and not gdb_prestart._STATE
+    assert post.options["reader"] == "py-spy+gdb" and not post.errors, post.errors
+    gdb_prestart.begin(["--core", raw])
+    ours = gdb_prestart._STATE["mi"]
+    again = orchestrate.collect_core(raw, None, CollectOptions(native=True))
+    assert ours.proc.returncode is not None and not gdb_prestart._STATE  # adopted, walked, then done with
+    assert {t.tid: _shape(t) for t in again.threads} == {t.tid: _shape(t) for t in post.threads}

@@ -316,3 +316,19 @@ def test_compact_core_keeps_what_a_stack_reader_needs(tmp_path):
     assert loads[0x40000] == (6, b"H" * 0x2000)
     assert out.filled == 0x2000 and out.dropped == 0x8000 + 0x2000
     assert corefile.read_core_info(out.path).tids == (7,)
+
+
+def test_gdb_prestart_plans_only_a_raw_core_that_gdb_reads():
+    from forensics.capture import gdb_prestart
+
+    plan = gdb_prestart.plan
+    assert plan(["--core", "/c"]) == ("/c", None, True)  # native frames are the default for a core: the native walk
+    assert plan(["--core=/c", "--exe", "/py", "--json", "--no-store", "--timings"]) == ("/c", "/py", True)
+    assert plan(["--core", "/c", "--method", "gdb"]) == ("/c", None, False)  # a full walk, after the extension
+    assert plan(["--core", "/c", "--no-native", "--deep"]) == ("/c", None, True)
+    assert plan(["--core", "/c", "--no-native"]) is None  # gdb only if py-spy fails
+    assert plan(["--core", "/c", "--method", "py-spy"]) is None
+    assert plan(["--core", "/c.zst"]) is None and plan(["--core", "/c.gz"]) is None  # decompressed elsewhere first
+    assert plan(["--core", "/c", "--pid", "1"]) is None  # not a core capture (the CLI refuses it)
+    assert plan(["--core"]) is None and plan(["--exe", "/py"]) is None
+    assert gdb_prestart.COMPRESSED == corefile.COMPRESSED_SUFFIXES
