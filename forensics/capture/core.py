@@ -20,9 +20,9 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 
 from forensics.errors import CaptureFailed, LowDiskSpace, UsageError
+from forensics.records import field, record
 
 # bit 0 anonymous private (the Python heap and thread stacks), bit 2 file-backed private (the interpreter's
 # .data/.rodata as mapped: py-spy reads the version and the runtime from there and has no fallback to the
@@ -98,7 +98,7 @@ _PRESENT_BYTE = bytes(1 if b & 0xC0 else 0 for b in range(256))
 _ANON_NAMES = ("[heap]", "[stack]", "[anon:")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Segment:
     """One PT_LOAD over [start, end): with data, its bytes follow in the file; without, it reads as zeros."""
 
@@ -108,7 +108,7 @@ class Segment:
     data: bool  # False: memory the process never touched (a PT_LOAD with no file bytes: reads as zeros)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CorePlan:
     segments: tuple[Segment, ...]
     threads: int
@@ -577,7 +577,7 @@ def opened_core(path: str, workdir: str | None = None, timeout_s: float = 600.0)
         shutil.rmtree(tmpdir, ignore_errors=True)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CoreInfo:
     """What a core says about its process, from its ELF notes (no gdb needed)."""
 
@@ -655,7 +655,7 @@ def read_core_info(path: str) -> CoreInfo:
     )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Compacted:
     """A compact copy of a core for py-spy: what was kept and dropped, in bytes of address space."""
 

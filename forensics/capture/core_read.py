@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable
-from dataclasses import replace
 
 from forensics.capture import core as corefile
 from forensics.capture import gdb
@@ -16,6 +15,7 @@ from forensics.capture.gdb_live import config
 from forensics.capture.merge import spliced_walk
 from forensics.errors import CaptureFailed, UsageError
 from forensics.model import ThreadStack
+from forensics.records import replace
 
 
 def pyspy_core(raw: str, opts: CollectOptions, versions: dict, notes: list[str]) -> tuple[ThreadStack, ...]:

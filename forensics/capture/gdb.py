@@ -20,7 +20,6 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
 
 from forensics.capture import core as corefile
 from forensics.capture import gdb_prestart
@@ -28,9 +27,10 @@ from forensics.capture.gdb_mi import MISession, find_gdb, mi_path, opening
 from forensics.errors import GdbError, LowDiskSpace
 from forensics.model import Frame, ThreadStack
 from forensics.procfs import ProcessIdentity
+from forensics.records import field, record, replace
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class GdbStacks:
     threads: tuple[ThreadStack, ...]
     notes: tuple[str, ...]
@@ -41,7 +41,7 @@ class GdbStacks:
     evals: dict[int, tuple[tuple[int, int | None], ...]] = field(default_factory=dict)
 
 
-@dataclass
+@record
 class GdbConfig:
     gdb_path: str | None = None
     extension: str | None = None
@@ -255,17 +255,18 @@ def _session(exe: str | None, libpython: str | None, cfg: GdbConfig, target_cmd:
         raise
 
 
-@dataclass
 class _Session:
-    mi: MISession
-    exe: str | None
-    version: str | None
-    extension: str | None
-    pending: list[tuple[str, int]]  # (what, token) of the opening commands not answered yet
-    gdb_version: str | None = None
-    notes: tuple[str, ...] = ()
-    extension_loaded: bool = False
-    prefetched: int | None = None  # token of the native-only walk of every thread sent with the target
+    """A gdb session sent its opening (see _session): what it knows of the target's interpreter, and the
+    answers still to read."""
+
+    def __init__(self, mi: MISession, exe: str | None, version: str | None, extension: str | None,
+                 pending: list[tuple[str, int]]) -> None:
+        self.mi, self.exe, self.version, self.extension = mi, exe, version, extension
+        self.pending = pending  # (what, token) of the opening commands not answered yet
+        self.gdb_version: str | None = None
+        self.notes: tuple[str, ...] = ()
+        self.extension_loaded = False
+        self.prefetched: int | None = None  # token of the native-only walk of every thread sent with the target
 
     def opened(self) -> tuple[dict, list[dict]]:
         """Check the answers to the opening commands; the target command's (attach, core) result and records."""

@@ -11,7 +11,6 @@ import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 
 from forensics import __version__, procfs, procraw
 from forensics.capture import core as corefile
@@ -22,6 +21,7 @@ from forensics.capture.guard import target_guard
 from forensics.capture.merge import merge_threads
 from forensics.errors import CaptureTimeout, HangdumpError, NotPython, TargetGone, Unstoppable
 from forensics.model import Capture, ProcessFacts
+from forensics.records import replace
 
 
 def libpython(pid: int) -> str | None:
