@@ -1,31 +1,34 @@
 #!/usr/bin/env python3
-"""Benchmark: core analysis (`collect --core`) against pystack, and the gdb backend against gcore + gdb py-bt.
+"""Benchmark: `collect --core` against pystack, and the gdb backend against gcore + gdb py-bt.
 
-On the same hung target (20 and 200 threads, pyenv CPython 3.11 with its gdb extension):
-  C. `hangdump collect --core CORE` (py-spy on a compact copy of the core)  vs  D. `pystack core CORE` (its own venv),
-     on a by-hand gcore (coredump_filter 0x33, the default) and on one dumped with hangdump's filter (0x35);
-     C+n `--core --native` (py-spy + gdb's native-only walk, py-spy's Python frames spliced in) vs
-     `pystack core --native`, also without gdb's index cache (a first run on a host);
-     C-g `--core --method gdb` (the gdb-only reader) for contrast. C and D alternate run by run (shared, loaded machine).
-  A. `hangdump collect --method gdb` end to end (live attach)        vs  B. `gcore` + `gdb -batch -ex 'thread apply all py-bt'`
+On cores of real hung targets (pyenv CPython 3.11 with its gdb extension; a by-hand gcore, coredump_filter
+0x33 by default), of both shapes (common.py: ``deep``, 13 frames in one lock wait; ``shallow``, a deadlock
+beside an idle pool) and 20 and 200 threads, medians of paired alternating runs (one unmeasured warm-up
+round), wall and CPU time (the CPU is repeatable on a loaded machine; the load average is printed):
+  N. `hangdump collect --core CORE --native`      vs  `pystack core --native CORE PYTHON`  (target <= 2x)
+  P. `hangdump collect --core CORE --no-native`   vs  `pystack core CORE PYTHON`            (py-spy's reader)
+  then, for contrast: N without gdb's index cache (a first analysis on a host) and `--method gdb` (gdb only).
+  A. `hangdump collect --method gdb` end to end (live attach)  vs  B. `gcore` + `gdb -batch -ex 'thread apply all py-bt'`
   E. `hangdump collect --method gdb --keep-core`: on-disk size of the kept core vs the process RSS
-     (and the raw gcore's size, for contrast).
-Targets: C <= 2x D; kept core <= 2x RSS; A faster than B.
-Usage: python scripts/bench/core.py [--runs 5] [--threads 20,200] [--pystack-venv /tmp/bench-venv] [--core-only]
-pystack is installed only in the benchmark venv (created when missing), never in the project.
+Targets: N <= 2x; kept core <= 2x RSS; A faster than B. hangdump is the installed package (common.installed).
+Usage: python scripts/bench/core.py [--runs 7] [--threads 20,200] [--shapes deep,shallow] [--filters 0x33]
+       [--pystack-venv /tmp/bench-venv] [--core-only]
+pystack is a baseline only: installed into its own venv (created when missing), never into the project.
 """
 from __future__ import annotations
 
 import argparse
 import glob
 import os
+import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
 
-from common import installed, spawn, timed
+from common import installed, paired, spawn, timed, versus
 
 
 def pyenv_311() -> str:
@@ -58,23 +61,38 @@ def mib(n: int) -> str:
 def ensure_pystack(venv: str) -> str:
     exe = os.path.join(venv, "bin", "pystack")
     if not os.path.exists(exe):
-        subprocess.run([sys.executable, "-m", "venv", venv], check=True)
-        subprocess.run([os.path.join(venv, "bin", "pip"), "install", "-q", "pystack"], check=True)
+        made = subprocess.run([sys.executable, "-m", "venv", venv], check=False).returncode == 0 and subprocess.run(
+            [os.path.join(venv, "bin", "pip"), "install", "-q", "pystack"], check=False).returncode == 0
+        if not made or not os.path.exists(exe):
+            raise SystemExit(f"no pystack baseline: `pip install pystack` into {venv} failed (it needs libdw/libelf; "
+                             "apt-get install libdw1 libelf1), or pass --pystack-venv with one that has it")
     return exe
+
+
+class Runs:
+    """Commands timed by name, wall and CPU (this process's children: the command and what it waited for)."""
+
+    def __init__(self) -> None:
+        self.cpu: dict[str, list[float]] = {}
+
+    def timer(self, name: str, argv: list[str], env: dict | None = None):
+        def run() -> float:
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            start = time.perf_counter()
+            subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+            wall = time.perf_counter() - start
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            self.cpu.setdefault(name, []).append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+            return wall
+        return run
+
+    def cpu_of(self, name: str) -> float:
+        return statistics.median(self.cpu[name])
 
 
 def hangdump() -> list[str]:
     """The installed package (a clean export of HEAD, `pip install .` into a scratch venv)."""
     return [str(installed() / "hangdump")]
-
-
-def alternating(fns: dict, runs: int) -> dict:
-    """Median seconds of each fn, runs interleaved (a, b, a, b, ...) so load drift hits all of them alike."""
-    times: dict = {k: [] for k in fns}
-    for _ in range(runs):
-        for k, fn in fns.items():
-            times[k].append(fn())
-    return {k: statistics.median(v) for k, v in times.items()}
 
 
 def gcore_with_filter(pid: int, bits: int, prefix: str) -> str:
@@ -91,29 +109,35 @@ def gcore_with_filter(pid: int, bits: int, prefix: str) -> str:
     return f"{prefix}.{pid}"
 
 
-def bench_core(threads: int, runs: int, python: str, pystack: str, work: str, pid: int, env: dict) -> None:
+def bench_core(label: str, runs: int, python: str, pystack: str, work: str, pid: int, env: dict, filters) -> None:
     hd = hangdump()
-    print(f"\n== {threads} threads: core analysis (pid {pid}, RSS {mib(rss(pid)).strip()}), medians of {runs} runs ==")
-    for bits in (0x33, 0x35):
-        raw = gcore_with_filter(pid, bits, os.path.join(work, f"core-{threads}-{bits:x}"))
-        m = alternating({
-            "C": lambda raw=raw: timed([*hd, "collect", "--core", raw, "--no-store"], env),
-            "D": lambda raw=raw: timed([pystack, "core", raw, python]),
-            "Cn": lambda raw=raw: timed([*hd, "collect", "--core", raw, "--native", "--no-store"], env),
-            "Dn": lambda raw=raw: timed([pystack, "core", "--native", raw, python]),
+    print(f"\n== {label}: core analysis (pid {pid}, RSS {mib(rss(pid)).strip()}), medians of {runs} paired runs, "
+          f"load {os.getloadavg()[0]:.2f} ==")
+    for bits in filters:
+        raw = gcore_with_filter(pid, bits, os.path.join(work, f"core-{bits:x}"))
+        collect = [*hd, "collect", "--core", raw, "--no-store"]
+        r = Runs()
+        m = paired({
+            "N": r.timer("N", [*collect, "--native"], env),
+            "Nb": r.timer("Nb", [pystack, "core", "--native", raw, python]),
+            "P": r.timer("P", [*collect, "--no-native"], env),
+            "Pb": r.timer("Pb", [pystack, "core", raw, python]),
         }, runs)
-        g = median(lambda raw=raw: timed([*hd, "collect", "--core", raw, "--method", "gdb", "--no-store"], env),
-                   max(1, runs // 2))
-        # without gdb's index cache (a first analysis on a host, or HANGDUMP_GDB_INDEX_CACHE=off)
-        cold = median(lambda raw=raw: timed([*hd, "collect", "--core", raw, "--native", "--no-store"],
-                                            {**env, "HANGDUMP_GDB_INDEX_CACHE": "off"}), max(1, runs // 2))
+        few = max(1, runs // 2)
+        cold_env = {**env, "HANGDUMP_GDB_INDEX_CACHE": "off"}
+        extra = paired({"cold": r.timer("cold", [*collect, "--native"], cold_env),
+                        "gdb": r.timer("gdb", [*collect, "--method", "gdb"], env)}, few)
         print(f"-- gcore with coredump_filter {bits:#x}: {mib(os.path.getsize(raw)).strip()} apparent")
-        print(f"C  hangdump collect --core                   {m['C']:7.3f} s")
-        print(f"D  pystack core                              {m['D']:7.3f} s   C/D = {m['C'] / m['D']:5.2f}  (target <= 2)")
-        print(f"C+n hangdump collect --core --native         {m['Cn']:7.3f} s")
-        print(f"D+n pystack core --native                    {m['Dn']:7.3f} s   C+n/D+n = {m['Cn'] / m['Dn']:5.2f}  (target <= 2)")
-        print(f"C+n without gdb's index cache                {cold:7.3f} s   ...   /D+n = {cold / m['Dn']:5.2f}")
-        print(f"C-g hangdump collect --core --method gdb     {g:7.3f} s   C-g/D = {g / m['D']:5.2f}")
+        print(f"{'':44s} {'wall':>8s} {'cpu':>8s}   wall vs baseline")
+        rows = [("N  hangdump collect --core --native", m["N"], "N", m["Nb"], "(target <= 2x)"),
+                ("   pystack core --native", m["Nb"], "Nb", None, ""),
+                ("P  hangdump collect --core --no-native", m["P"], "P", m["Pb"], ""),
+                ("   pystack core", m["Pb"], "Pb", None, ""),
+                (f"   N without gdb's index cache ({few} runs)", extra["cold"], "cold", m["Nb"], ""),
+                (f"   hangdump --core --method gdb ({few} runs)", extra["gdb"], "gdb", m["Nb"], "")]
+        for text, wall, key, base, note in rows:
+            vs = f"   {versus(wall, base)} {note}" if base is not None else ""
+            print(f"{text:44s} {wall * 1000:6.0f}ms {r.cpu_of(key) * 1000:6.0f}ms{vs}")
         os.unlink(raw)
 
 
@@ -146,13 +170,13 @@ def bench_live(threads: int, runs: int, python: str, work: str, pid: int, env: d
     print(f"  kept core: {mib(on_disk(kept))} on disk = {on_disk(kept) / r:6.2f}x RSS (target <= 2)   {os.path.basename(kept)}")
 
 
-def bench(threads: int, runs: int, python: str, pystack: str, work: str, core_only: bool) -> None:
-    proc = spawn(threads, python)
-    env = dict(os.environ, HANGDUMP_HOME=os.path.join(work, f"store-{threads}"))
+def bench(threads: int, shape: str, args, python: str, pystack: str, work: str) -> None:
+    proc = spawn(threads, python, shape)
+    env = dict(os.environ, HANGDUMP_HOME=os.path.join(work, f"store-{shape}-{threads}"))
     try:
-        bench_core(threads, runs, python, pystack, work, proc.pid, env)
-        if not core_only:
-            bench_live(threads, runs, python, work, proc.pid, env)
+        bench_core(f"{shape}, {threads} threads", args.runs, python, pystack, work, proc.pid, env, args.filters)
+        if not args.core_only:
+            bench_live(threads, args.runs, python, work, proc.pid, env)
     finally:
         os.killpg(proc.pid, 9)
         proc.wait()
@@ -160,20 +184,25 @@ def bench(threads: int, runs: int, python: str, pystack: str, work: str, core_on
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--threads", default="20,200")
+    ap.add_argument("--shapes", default="deep,shallow")
+    ap.add_argument("--filters", default="0x33", help="coredump_filter bits of the by-hand gcores, comma-separated")
     ap.add_argument("--pystack-venv", default="/tmp/bench-venv")
-    ap.add_argument("--core-only", action="store_true", help="only the core analysis (C, D), not A, B, E")
+    ap.add_argument("--core-only", action="store_true", help="only the core analysis (N, P), not A, B, E")
     args = ap.parse_args()
+    args.filters = [int(x, 16) for x in args.filters.split(",")]
     for tool in ("gdb", "gcore"):
         if shutil.which(tool) is None:
             raise SystemExit(f"needs {tool}")
     python = pyenv_311()
     pystack = ensure_pystack(args.pystack_venv)
+    print(f"bench: hangdump {hangdump()[0]}, pystack {pystack}, python {python}, {os.cpu_count()} cpus")
     work = tempfile.mkdtemp(prefix="hangdump-bench-core-")
     try:
-        for n in (int(x) for x in args.threads.split(",")):
-            bench(n, args.runs, python, pystack, work, args.core_only)
+        for shape in args.shapes.split(","):
+            for n in (int(x) for x in args.threads.split(",")):
+                bench(n, shape, args, python, pystack, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
