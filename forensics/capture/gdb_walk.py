@@ -18,7 +18,6 @@ Why gdb's Python API and not ``thread apply all py-bt`` + ``bt``: it is structur
 scraping), it walks each thread once, and it is one MI command whatever the thread count.
 """
 import contextlib
-import inspect
 import json
 
 import gdb
@@ -409,6 +408,8 @@ def _entries(keys):
     Once per keys object: the instances of a class share theirs, and the extension's lookup is slow
     on 3.9 (it tries a field that no longer exists first).
     """
+    import inspect  # here: ~5 ms of gdb's start-up otherwise, and only a full walk reads thread names
+
     import __main__
 
     addr = int(keys)
