@@ -5,6 +5,7 @@ has imported anything.
 """
 from __future__ import annotations
 
+import codecs
 import json
 import os
 import re
@@ -23,6 +24,8 @@ BASE_SETTINGS = ("set debuginfod enabled off", "set auto-load python-scripts off
 CACHE_OFF = ("0", "off", "no", "false")
 WALK_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gdb_walk.py")
 NATIVE_WALK = "-hangdump-stacks --native-only"
+# a result record whose only field is one C string: TOKEN^done,json="..." (the walker's), TOKEN^error,msg="..."
+_ONE_STRING = re.compile(rb'(\d+)\^(done|error),([\w-]+)="(.*)"\Z', re.DOTALL)
 
 
 def find_gdb(explicit: str | None = None) -> str:
@@ -47,6 +50,21 @@ def opening(exe: str | None, target_cmd: str, prefetch_native: bool = False) -> 
     if prefetch_native:
         cmds.append(("walk", NATIVE_WALK))
     return cmds
+
+
+def parse_record(line: bytes) -> dict:
+    """One line of MI output as pygdbmi's parser gives it. A result whose only field is one C string is read here
+    at C speed: pygdbmi's parser walks a string a character at a time (90 ms for the JSON of a 200-thread
+    walk, 1.1 MB). It is one string when every quote inside is escaped: none is left once the escaped
+    backslashes, then the escaped quotes, are taken out."""
+    m = _ONE_STRING.match(line)
+    if m is not None and b'"' not in m.group(4).replace(b"\\\\", b"").replace(b'\\"', b""):
+        value = codecs.escape_decode(m.group(4))[0].decode(errors="replace")
+        return {"type": "result", "message": m.group(2).decode(), "payload": {m.group(3).decode(): value},
+                "token": int(m.group(1))}
+    from pygdbmi.gdbmiparser import parse_response
+
+    return parse_response(line.decode(errors="replace"))
 
 
 def index_cache() -> str | None:
@@ -157,7 +175,7 @@ class MISession:
 
     def _read(self, fds: list[int]) -> bool:
         """Read what gdb has written on fds and file its records; whether anything came."""
-        from pygdbmi.gdbmiparser import parse_response, response_is_finished
+        from pygdbmi.gdbmiparser import response_is_finished
 
         got = False
         for fd in fds:
@@ -168,10 +186,10 @@ class MISession:
             got = True
             *lines, self.partial[fd] = (self.partial[fd] + data).split(b"\n")
             for raw in lines:
-                line = raw.decode(errors="replace").rstrip("\r")
-                if not line or response_is_finished(line):
+                raw = raw.rstrip(b"\r")
+                if not raw or response_is_finished(raw.decode(errors="replace")):
                     continue
-                r = parse_response(line)
+                r = parse_record(raw)
                 r["stream"] = self.streams[fd]
                 if r.get("type") == "result" and r.get("token") in self.sent:
                     self.answered[r["token"]] = (r, self.records)

@@ -332,3 +332,22 @@ def test_gdb_prestart_plans_only_a_raw_core_that_gdb_reads():
     assert plan(["--core", "/c", "--pid", "1"]) is None  # not a core capture (the CLI refuses it)
     assert plan(["--core"]) is None and plan(["--exe", "/py"]) is None
     assert gdb_prestart.COMPRESSED == corefile.COMPRESSED_SUFFIXES
+
+
+def test_mi_records_are_read_as_pygdbmi_reads_them():
+    """The fast path for a result of one C string (the walker's JSON) gives what pygdbmi's parser gives, and
+    anything else is pygdbmi's."""
+    import json
+
+    from pygdbmi.gdbmiparser import parse_response
+
+    from forensics.capture.gdb_mi import parse_record
+
+    walk = json.dumps({"threads": [{"name": 'a "quoted" \\ name', "frames": [{"file": "C:\\x\\y.c"}]}]})
+    c_string = walk.replace("\\", "\\\\").replace('"', '\\"')
+    lines = [f'105^done,json="{c_string}"', '106^error,msg="No symbol \\"frame\\" in \\\\ context."',
+             '107^done,a="1",b="2\\"3"', '108^done,json="x\\\\"', '~"GNU gdb (Debian 13.1-3) 13.1\\n"', "109^done",
+             '=thread-group-added,id="i1"', '110^done,json="tab\\there\\nnewline"']
+    for line in lines:
+        assert parse_record(line.encode()) == parse_response(line), line
+    assert json.loads(parse_record(lines[0].encode())["payload"]["json"]) == json.loads(walk)
