@@ -18,9 +18,11 @@ import time
 from forensics.capture import keeper
 from forensics.errors import CaptureFailed, CaptureTimeout, GdbError, ToolMissing
 
-# before anything is loaded: nothing fetched over the network, nothing of the target's own run, no pager
+# before anything is loaded: nothing fetched over the network, nothing of the target's own run, no pager; and
+# no arguments in the frame gdb prints when it stops (attach, core): evaluating them read the innermost frames'
+# debug info for nothing (~25 ms of a core's 20-thread analysis; the walk reads what it needs itself)
 BASE_SETTINGS = ("set debuginfod enabled off", "set auto-load python-scripts off", "set auto-load gdb-scripts off",
-                 "set pagination off", "set confirm off", "set width 0")
+                 "set pagination off", "set confirm off", "set width 0", "set print frame-arguments none")
 CACHE_OFF = ("0", "off", "no", "false")
 WALK_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gdb_walk.py")
 NATIVE_WALK = "-hangdump-stacks --native-only"
