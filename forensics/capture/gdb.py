@@ -248,8 +248,8 @@ def _session(exe: str | None, libpython: str | None, cfg: GdbConfig, target_cmd:
     try:
         yield _Session(mi, exe, version, extension, pending=[(what, t) for (what, _c), t in zip(cmds, tokens, strict=True)])
         # Nothing is attached any more (a live target was detached, or it was a core): no need to wait
-        # for gdb to exit cleanly, which takes tens of milliseconds.
-        mi.kill()
+        # for gdb to exit cleanly, which takes tens of milliseconds, nor for its death.
+        mi.kill(reap=False)
     except BaseException:
         mi.kill()
         raise

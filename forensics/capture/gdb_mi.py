@@ -137,6 +137,7 @@ class MISession:
         self.sent: dict[int, str] = {}  # token -> command, of those sent and not answered yet
         self.answered: dict[int, tuple[dict, list[dict]]] = {}
         self.records: list[dict] = []  # stream records since the last result: the next result's
+        self.killed = False
 
     @property
     def pid(self) -> int:
@@ -224,16 +225,24 @@ class MISession:
             how = f"exited ({info.si_status if info is not None else '?'})"
         return CaptureFailed(f"gdb {how} during {cmd.split()[0]}", help="the target was checked and left running; retry")
 
-    def kill(self) -> None:
-        """Kill gdb and whatever it left in its process group (its own session), then reap it. Once reaped,
-        never again: its pid may name another process group by then."""
-        if self.proc.returncode is not None:
+    def kill(self, reap: bool = True) -> None:
+        """Kill gdb and whatever it left in its process group (its own session), then reap it. Signalled once
+        only, never after it is reaped: its pid may name another process group by then. reap=False: its exit
+        (some milliseconds of unmapping a large gdb) is reaped in a daemon thread, not waited for."""
+        if self.killed:
             return
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        self.proc.wait()
+        self.killed = True
+        if self.proc.returncode is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        if reap:
+            self.proc.wait()
+        else:
+            import threading
+
+            threading.Thread(target=self.proc.wait, daemon=True).start()
         if self.pidfd is not None:
             os.close(self.pidfd)
             self.pidfd = None

@@ -515,5 +515,6 @@ def test_a_prestarted_gdb_not_adopted_is_killed(gil_core, tmp_path, monkeypatch)
     gdb_prestart.begin(["--core", raw])
     ours = gdb_prestart._STATE["mi"]
     again = orchestrate.collect_core(raw, None, CollectOptions(native=True))
-    assert ours.proc.returncode is not None and not gdb_prestart._STATE  # adopted, walked, then done with
+    assert ours.killed and not gdb_prestart._STATE  # adopted, walked, then done with
+    assert ours.proc.wait(timeout=30) is not None
     assert {t.tid: _shape(t) for t in again.threads} == {t.tid: _shape(t) for t in post.threads}
