@@ -78,7 +78,7 @@ def begin(args: list[str]) -> None:
             raise FileNotFoundError(exe)
         cmds = opening(exe, f"-target-select core {mi_path(core)}", prefetch)
         tokens = [mi.send(c) for _what, c in cmds]
-    except (HangdumpError, OSError):  # the CLI says what is wrong, with its own checks
+    except Exception:  # noqa: BLE001 - a head start only: the CLI's own checks say what is wrong, as one line
         mi.kill()
         return
     _STATE.update(key=(gdb_path, tuple(init_commands), env, tuple(cmds)), mi=mi, tokens=tokens)

@@ -351,3 +351,12 @@ def test_mi_records_are_read_as_pygdbmi_reads_them():
     for line in lines:
         assert parse_record(line.encode()) == parse_response(line), line
     assert json.loads(parse_record(lines[0].encode())["payload"]["json"]) == json.loads(walk)
+
+
+def test_gdb_prestart_on_a_file_that_is_no_core_starts_nothing_and_says_nothing(tmp_path, capsys):
+    from forensics.capture import gdb_prestart
+
+    bogus = tmp_path / "core"
+    bogus.write_bytes(b"\x7fELF\x02\x01" + b"\0" * 10)  # an ELF header cut short
+    gdb_prestart.begin(["--core", str(bogus)])
+    assert not gdb_prestart._STATE and capsys.readouterr() == ("", "")
