@@ -1,9 +1,11 @@
 """The gdb backend: every thread's native frames with symbols, and Python frames via the interpreter's gdb extension.
 
-gdb runs as a GDB/MI subprocess (``--interpreter=mi3``) read with pygdbmi's parser. The walk
-itself is one MI command, ``-hangdump-stacks``, defined by ``gdb_walk.py`` which we source
-into gdb after the extension (see that file for why). Everything here is imported lazily:
-the py-spy path never loads it.
+gdb runs as a GDB/MI subprocess (``--interpreter=mi3``, see gdb_mi.py), sent its whole opening at
+once: the executable, the walker, the target (attach or core) and, for a spliced walk, the native
+walk itself, so that gdb never waits for us. For ``collect --core`` that gdb was started at launch
+(gdb_prestart.py) and is adopted here. The walk is one MI command, ``-hangdump-stacks``, defined by
+``gdb_walk.py`` (see that file for why). Everything here is imported lazily: the py-spy path never
+loads it.
 
 Live targets: by default gdb attaches, walks, detaches. That keeps the target stopped for the
 walk (about a second for 200 threads) but writes nothing to disk. With ``--keep-core`` the same
