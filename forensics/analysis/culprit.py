@@ -123,7 +123,7 @@ def supervise(threads: list[ThreadAnalysis]) -> list[ThreadAnalysis]:
             if not awaits(t) or stuck_awaited(t, out):
                 continue
             served = [o for o in out if o.index != t.index and o.launched in awaits(t) and _job(o)
-                      and _serving(o)]
+                      and (_serving(o) or _polling(o, t))]
             if served:
                 o = served[0]
                 out[k] = replace(t, category=C.IDLE, benign=True, serves=o.index,
@@ -145,6 +145,18 @@ def supervise(threads: list[ThreadAnalysis]) -> list[ThreadAnalysis]:
                                         f"that polls them)")
                 changed = True
     return out
+
+
+def _modules(t: ThreadAnalysis) -> set[str]:
+    return {key.partition(":")[0] for key in t.chain}
+
+
+def _polling(o: ThreadAnalysis, waiter: ThreadAnalysis) -> bool:
+    """A job thread sleeping in a loop (a poller: ``time.sleep`` always returns) in code of a module the waiter runs:
+    the code that started the job and waits for it (a runner's closure or method). A heartbeat or a flusher is
+    started by a module of its own and sleeps in its own code: waiting for nothing but those stays a hang."""
+    return (o.category == C.SLEEP and "sqlite" not in o.detail.lower()
+            and bool(_modules(o) & _modules(waiter)))
 
 
 def _joinable(t: ThreadAnalysis, threads: Sequence[ThreadAnalysis]) -> list[ThreadAnalysis]:
@@ -176,6 +188,25 @@ def _joins_a_service(t: ThreadAnalysis, threads: Sequence[ThreadAnalysis]) -> bo
             and any(o.benign and o.signature.mechanism in _WORK_WAITS for o in joinable))
 
 
+def unseen_awaited(t: ThreadAnalysis, threads: Sequence[ThreadAnalysis],
+                   depth: int = SUPERVISION_DEPTH) -> list[ThreadAnalysis]:
+    """For a wait that ends when another thread of the process finishes (``awaits``) and that no thread with evidence
+    explains: the threads it may be waiting for that nothing can see into; its own state is theirs (unknown). A join
+    may be joining any thread (``unseen_joined``). An ``Event.wait()`` or a ``Future.result()`` waits for a job (the
+    thread or work item that sets the event or the result when done): only a job thread nothing can see into (an
+    imported dump) leaves it unsure; a heartbeat or a flusher never sets what a runner waits for, so waiting with
+    only those left (the setter returned early) stays a hang."""
+    if t.category == C.JOIN:
+        return unseen_joined(t, threads, depth)
+    if not awaits(t):
+        return []
+    stuck = stuck_awaited(t, threads)
+    if any(not (o.category == C.UNKNOWN and o.syscall is None or depth and unseen_awaited(o, threads, depth - 1))
+           for o in stuck):
+        return []
+    return [o for o in stuck if _job(o)]
+
+
 def unseen_joined(t: ThreadAnalysis, threads: Sequence[ThreadAnalysis],
                   depth: int = SUPERVISION_DEPTH) -> list[ThreadAnalysis]:
     """For a Thread.join() that no thread with evidence explains: the threads it may be joining that nothing can see
@@ -187,7 +218,7 @@ def unseen_joined(t: ThreadAnalysis, threads: Sequence[ThreadAnalysis],
     if t.category != C.JOIN or not awaits(t):
         return []
     stuck = stuck_awaited(t, threads)
-    if any(not (o.category == C.UNKNOWN and o.syscall is None or depth and unseen_joined(o, threads, depth - 1))
+    if any(not (o.category == C.UNKNOWN and o.syscall is None or depth and unseen_awaited(o, threads, depth - 1))
            for o in stuck):
         return []
     return [o for o in threads if o.index != t.index and o.launched in awaits(t) and (_unseen(o) or o in stuck)]

@@ -13,7 +13,7 @@ import re
 
 from forensics.analysis import classify as C
 from forensics.analysis.classify import ThreadAnalysis
-from forensics.analysis.culprit import DEPENDENT, awaits, presumed_lock, ranks, stuck_awaited, unseen_joined
+from forensics.analysis.culprit import DEPENDENT, awaits, presumed_lock, ranks, stuck_awaited, unseen_awaited
 from forensics.analysis.normalize import normalize_frame
 from forensics.analysis.source import LockFacts, lock_facts
 from forensics.records import record, replace
@@ -631,16 +631,19 @@ def _loops_it_joins(ta: ThreadAnalysis, threads: list[ThreadAnalysis]) -> list[T
 
 
 def _unsure_join(v: Verdict, ta: ThreadAnalysis, threads: list[ThreadAnalysis]) -> Verdict:
-    """A join that only threads nothing can see into may explain: its state is theirs (unknown), said after them."""
-    unseen = unseen_joined(ta, threads)
+    """A wait for threads (a join, an event a job sets, a future) that only threads nothing can see into may explain:
+    its state is theirs (unknown), said after them."""
+    unseen = unseen_awaited(ta, threads)
     if not unseen:
         return v
     names = ", ".join(f'"{o.name}"' for o in unseen[:4]) + (", ..." if len(unseen) > 4 else "")
     lead, _, rest = v.text.partition("\n")
-    lead = lead.replace(" for a thread that never finishes", " for a thread that has not finished")
+    lead = lead.replace(" for a thread that never finishes", " for a thread that has not finished").replace(
+        ": nothing sets or notifies it", ": not set yet")
     return Verdict("unknown", f"{lead}; the threads it can wait for that are not idle by design ({names}) are in "
-                              f"calls the capture cannot see into: if one of them is stuck (see above), this join "
-                              f"is its consequence" + (f"\n{rest}" if rest else ""), v.roles,
+                              f"calls the capture cannot see into: if one of them is stuck (see above), this "
+                              f"{'join' if ta.category == C.JOIN else 'wait'} is its consequence"
+                              + (f"\n{rest}" if rest else ""), v.roles,
                    v.evidence + (UNSEEN_JOIN,))
 
 

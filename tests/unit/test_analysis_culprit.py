@@ -385,3 +385,20 @@ def test_a_runner_called_by_two_launchers_is_still_a_runner_and_a_shared_helper_
     runners = Runners.learn(chains)
     assert "cli:run_task" in runners.dispatchers and "pairs:run_step" not in runners.dispatchers
     assert runners.cut(("mod:wait_0", "tasks:job_0", "cli:run_task", "runner:main")) == ("mod:wait_0", "tasks:job_0")
+
+
+def test_a_runner_waiting_for_a_job_it_started_that_polls_in_a_sleep_loop_is_no_hang():
+    """The job thread runs the runner's own closure (its module is on the waiter's stack) and sleeps in a loop: a
+    poller, alive; the runner waits for a service it started. Imported (no kernel state): the job's state is
+    unknown, and so is the wait for it, never "nothing sets it"."""
+    job = [py("poll_changes", f"{APP}/feeds.py", 35), py("retried", f"{APP}/cli.py", 12), py("call", f"{APP}/cli.py", 16)]
+    for waiter, wrap in ((JOIN, THREAD_ROOT), (FUTURE, POOL_ROOT), (event_wait(355, LIB), THREAD_ROOT)):
+        live = {"threads": [thread(1, "MainThread", runner(waiter), "futex"),
+                            thread(2, "Thread-46", job + wrap, "clock_nanosleep"),
+                            thread(3, "heartbeat", [py("_beat", f"{APP}/health.py", 9)] + THREAD_ROOT,
+                                   "clock_nanosleep")]}
+        pa = analyze(live, read_source=False)
+        assert not any(v.kind in HANG_KINDS for v in pa.verdicts), [v.text for v in pa.verdicts]
+        dump = {"threads": [{k: v for k, v in t.items() if k != "kernel"} for t in live["threads"]]}
+        vs = analyze(dump, read_source=False).verdicts
+        assert not any(v.kind in HANG_KINDS for v in vs), [v.text for v in vs]
