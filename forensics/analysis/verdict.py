@@ -381,11 +381,16 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
 
 
 # C calls a source line names, when the capture has neither kernel state nor native frames to show them
+# (the stdlib's blocking C calls: a socket's recv/accept/connect, a file's read, flock/lockf, a sleep, a child's wait;
+# a wait, join or get with no argument -- no timeout -- of a C implementation: SimpleQueue.get())
 _CALLS = tuple((re.compile(p), cat) for p, cat in (
     (r"\.recv(?:_into|from|from_into|msg)?\(", C.SOCKET_READ), (r"\.connect(?:_ex)?\(", C.CONNECT),
+    (r"\.accept\(", C.SOCKET_ACCEPT),
     (r"\b(?:fcntl\.)?(?:flock|lockf)\(", C.FLOCK), (r"\btime\.sleep\(|^sleep\(", C.SLEEP),
-    (r"\bos\.read\(", C.PIPE_READ), (r"\bos\.wait(?:pid|4)?\(", C.SUBPROCESS_WAIT),
+    (r"\bos\.read\(|\.read(?:line|lines|into)?\(", C.PIPE_READ), (r"\bos\.wait(?:pid|4)?\(", C.SUBPROCESS_WAIT),
+    (r"\.get\(\s*\)", C.QUEUE_GET), (r"\.join\(\s*\)", C.JOIN), (r"\.wait\(\s*\)", C.CONDITION_WAIT),
 ))
+FROM_SOURCE = "category from the source line (no kernel state, no native frames)"
 
 
 def _called(statement: str) -> str | None:
@@ -659,6 +664,10 @@ def _thread_verdict(ta, r: ThreadRole, roles, holders, by_index, shared, peer: s
         v = Verdict(v.kind, v.text + ", inside the asyncio event loop: a blocking call (or a loop) in a coroutine or "
                     "callback stops every other task of the loop; await an async equivalent or use "
                     "loop.run_in_executor()", v.roles, v.evidence)
+    if ta.category == C.UNKNOWN and r.category != C.UNKNOWN and r.statement and not ta.syscall:
+        lead, nl, rest = v.text.partition("\n")
+        v = Verdict(v.kind, f"{lead} (likely: from the source line `{r.statement}`; the capture cannot see into the "
+                            f"call){nl}{rest}", v.roles, v.evidence + (FROM_SOURCE,))
     held = [h for h in r.holds if r.waits_for is None or h.key() != r.waits_for.key() or h.key() is None]
     if held:
         v = Verdict(v.kind, v.text + " while holding " + ", ".join(f"`{h.shown()}` ({h.where()})" for h in held),

@@ -365,6 +365,20 @@ def test_with_the_source_a_dump_says_what_the_c_call_is_and_a_lock_waiter_follow
     first, second = analyze({"threads": [job, reader]}).verdicts[:2]
     assert first.kind == "io" and first.roles[0].name == "plc-reader" and "`session_lock`" in first.text, first.text
     assert second.kind == "lock" and 'held by thread "plc-reader"' in second.text, second.text
+    assert "likely: from the source line `return sock.recv(4)`" in first.text, first.text
+
+
+def test_the_source_line_names_the_blocking_c_call_only_when_nothing_else_can(tmp_path):
+    src = tmp_path / "jobs.py"
+    src.write_text("import fcntl\n\n\ndef append(fd):\n    fcntl.flock(fd, fcntl.LOCK_EX)\n\n\n"
+                   "def drain(q):\n    return q.get()\n\n\ndef poll(q):\n    return q.get(timeout=5)\n")
+    tail = [py("run_job", f"{APP}/jobs.py", 9), py("main", f"{APP}/cli.py", 3)]
+    for line, kind in ((5, "flock"), (9, "queue"), (13, "unknown")):
+        dump = {"threads": [{"tid": 1, "name": "MainThread", "frames": [py("f", str(src), line)] + tail}]}
+        top = analyze(dump).verdicts[0]
+        assert top.kind == kind, top.text
+        assert ("likely: from the source line" in top.text) == (kind != "unknown"), top.text
+        assert analyze(dump, read_source=False).verdicts[0].kind == "unknown"  # no source: an honest unknown
 
 
 def test_sqlites_busy_handler_is_a_wait_for_the_database_lock():
