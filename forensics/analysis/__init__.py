@@ -77,6 +77,7 @@ from forensics.analysis.classify import (
 from forensics.analysis.culprit import blame, supervise, unsure
 from forensics.analysis.normalize import NFrame, normalize_frame, normalize_thread_name
 from forensics.analysis.signature import ProcessSignature, ThreadSignature, frame_similarity, thread_similarity
+from forensics.analysis.source_roots import NO_ROOTS, SourceRoots
 from forensics.analysis.verdict import LockRef, ThreadRole, Verdict, verdicts_from
 from forensics.records import record, replace
 
@@ -160,12 +161,14 @@ def process_signature(threads: list[ThreadAnalysis] | tuple[ThreadAnalysis, ...]
     return ProcessSignature(sigs, parked, frozenset(flags), frozenset(busy), evidence)
 
 
-def analyze(capture: Any, rules: BenignRules | None = None, read_source: bool = True) -> ProcessAnalysis:
+def analyze(capture: Any, rules: BenignRules | None = None, read_source: bool = True,
+            roots: SourceRoots = NO_ROOTS) -> ProcessAnalysis:
+    """``roots``: where to read sources captured elsewhere (``--source-root``)."""
     raw = _as_dict(capture)
     threads = analyze_threads(raw, rules)
     holder = next((t.index for t in threads if t.owns_gil), None)
     ident = raw.get("id") if isinstance(raw.get("id"), str) else None
-    found = verdicts_from(raw, threads, read_source=read_source)
+    found = verdicts_from(raw, threads, read_source=read_source, roots=roots)
     # the source can turn an ambiguous futex wait into a lock wait: report what the verdicts learned
     learned = {r.thread: r.category for v in found for r in v.roles}
     final = tuple(
@@ -182,10 +185,11 @@ def analyze(capture: Any, rules: BenignRules | None = None, read_source: bool = 
     )
 
 
-def verdicts(capture: Any, read_source: bool = True, rules: BenignRules | None = None) -> tuple[Verdict, ...]:
+def verdicts(capture: Any, read_source: bool = True, rules: BenignRules | None = None,
+             roots: SourceRoots = NO_ROOTS) -> tuple[Verdict, ...]:
     """The verdicts alone, most important first (for ``collect``'s summary and ``show``)."""
     raw = _as_dict(capture)
-    return verdicts_from(raw, analyze_threads(raw, rules), read_source=read_source)
+    return verdicts_from(raw, analyze_threads(raw, rules), read_source=read_source, roots=roots)
 
 
 _CLUSTERING = frozenset({"Cluster", "Digest", "Member", "Spot", "StackLine", "cluster", "cluster_digests",

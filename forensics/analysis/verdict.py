@@ -16,6 +16,7 @@ from forensics.analysis.classify import ThreadAnalysis
 from forensics.analysis.culprit import DEPENDENT, awaits, presumed_lock, ranks, stuck_awaited, unseen_awaited
 from forensics.analysis.normalize import normalize_frame
 from forensics.analysis.source import LockFacts, lock_facts
+from forensics.analysis.source_roots import NO_ROOTS, SourceRoots
 from forensics.records import record, replace
 
 
@@ -155,7 +156,7 @@ def _where(f: dict | None) -> str:
 
 def _role(
     ta: ThreadAnalysis, t: dict, read_source: bool, facts_seen: dict[tuple[str | None, int | None], LockFacts],
-    stacks_seen: dict[tuple, tuple] | None = None,
+    stacks_seen: dict[tuple, tuple] | None = None, roots: SourceRoots = NO_ROOTS,
 ) -> tuple[ThreadRole, bool]:
     """The thread's role, with the locks the source says it holds and awaits; also whether the source was read.
 
@@ -186,7 +187,8 @@ def _role(
             where = (file if isinstance(file, str) else None, line if isinstance(line, int) else None)
             facts = facts_seen.get(where)
             if facts is None:
-                facts = facts_seen[where] = lock_facts(*where)
+                local = roots.resolve(where[0], fr.get("function"), where[1]) if roots else where[0]
+                facts = facts_seen[where] = lock_facts(local, where[1])
             readable = readable or facts.readable
             if i == 0:
                 statement = facts.statement
@@ -222,7 +224,8 @@ def _find_cycle(edges: dict[int, int]) -> list[int] | None:
     return None
 
 
-def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = True) -> tuple[Verdict, ...]:
+def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = True,
+                  roots: SourceRoots = NO_ROOTS) -> tuple[Verdict, ...]:
     raw_threads = raw.get("threads") if isinstance(raw.get("threads"), list) else []
     if not raw_threads:
         return (Verdict("unknown", "no threads in this capture: nothing to explain"),)
@@ -236,7 +239,7 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
             continue
         t = raw_threads[ta.index] if isinstance(raw_threads[ta.index], dict) else {}
         # every thread's source is read: the holder of a lock is as often stuck in I/O or a loop as in a wait
-        role, readable = _role(ta, t, read_source, facts_seen, stacks_seen)
+        role, readable = _role(ta, t, read_source, facts_seen, stacks_seen, roots)
         if role.waits_for is not None and ta.category in (C.UNKNOWN, C.GIL_WAIT) and ta.syscall in (None, "futex"):
             # the source says the frame is on a `with lock:` / `lock.acquire()` line: a lock wait
             role = replace(role, category=C.LOCK_WAIT)
