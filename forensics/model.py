@@ -428,13 +428,15 @@ class Capture:
         }
         return _drop_none(d)
 
-    def to_json(self, indent: int | None = None) -> str:
-        """Compact unless ``indent`` is given: a store holds many of these.
+    def to_json(self, indent: int | None = None, doc: dict | None = None) -> str:
+        """Compact unless ``indent`` is given: a store holds many of these. ``doc``: this capture's ``to_dict()``
+        when the caller has made it already (collect analyses the same dict for its summary; 1,000 threads: ~16 ms).
 
         Compact text is what ``json.dumps`` gives, built from pieces: each distinct frame (a pool's threads
         share theirs) is encoded once, not once per thread (1,000 threads: 17,000 frames, a few dozen distinct)."""
+        d = self.to_dict() if doc is None else doc
         if indent is not None:
-            return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+            return json.dumps(d, indent=indent, ensure_ascii=False)
         encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
         frames: dict[int, str] = {}
 
@@ -447,7 +449,6 @@ class Capture:
         def thread(t: dict) -> str:
             return _with_last(encode, t, "frames", "[" + ",".join(frame(f) for f in t["frames"]) + "]")
 
-        d = self.to_dict()
         return _with_last(encode, d, "threads", "[" + ",".join(thread(t) for t in d["threads"]) + "]")
 
     @classmethod

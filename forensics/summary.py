@@ -89,8 +89,9 @@ def _flags(t: ThreadStack) -> str:
     return ",".join(flags)
 
 
-def header(c: Capture, verdicts: int | None = 5, rules=None) -> list[str]:
-    """verdicts: how many distinct verdicts to show (None: all); rules: idle-by-design rules (BenignRules)."""
+def header(c: Capture, verdicts: int | None = 5, rules=None, doc: dict | None = None) -> list[str]:
+    """verdicts: how many distinct verdicts to show (None: all); rules: idle-by-design rules (BenignRules);
+    doc: ``c.to_dict()`` if already made (what the analysis reads)."""
     p = c.process
     cmd = " ".join(p.cmdline) if p and p.cmdline else "?"
     if len(cmd) > 100:
@@ -122,18 +123,18 @@ def header(c: Capture, verdicts: int | None = 5, rules=None) -> list[str]:
         lines.append(f"  GIL held by thread {holder.tid} {holder.name or ''} (kernel: {kernel_text(holder)})")
     elif any(t.owns_gil is False for t in c.threads):
         lines.append("  GIL held by no Python thread")
-    lines.extend(verdict_lines(c, verdicts, rules))
+    lines.extend(verdict_lines(c, verdicts, rules, doc))
     for err in c.errors:
         lines.append(f"  note: {err}")
     return lines
 
 
-def verdict_lines(c: Capture, limit: int | None = 5, rules=None) -> list[str]:
+def verdict_lines(c: Capture, limit: int | None = 5, rules=None, doc: dict | None = None) -> list[str]:
     """The analysis verdicts, most important first; one thread's verdict stands for the threads with the
     same one (a pool stuck in one place), and what does not fit is counted, never silently dropped."""
     from forensics.analysis import verdicts
 
-    every = verdicts(c, rules=rules)
+    every = verdicts(c if doc is None else doc, rules=rules)
     found = [v for v in every if v.kind != "idle"] or list(every[:1])
     groups: dict[str, list] = {}
     for v in found:
@@ -191,9 +192,12 @@ def thread_table(c: Capture, group: bool = False) -> list[str]:
     return ["  " + "  ".join(cell.ljust(w) for cell, w in zip(r, widths)) + "  " + r[-1] for r in rows]
 
 
-def render_summary(c: Capture, rules=None) -> str:
-    c = termsafe.capture(c)
-    return "\n".join(header(c, rules=rules) + [""] + thread_table(c, group=True)) + "\n"
+def render_summary(c: Capture, rules=None, doc: dict | None = None) -> str:
+    """``doc``: ``c.to_dict()`` when the caller has made it (collect, for the store): the analysis reads it as it is
+    when there is nothing to escape, the usual case."""
+    shown = termsafe.capture(c)
+    doc = doc if shown is c else None
+    return "\n".join(header(shown, rules=rules, doc=doc) + [""] + thread_table(shown, group=True)) + "\n"
 
 
 def render_full(c: Capture, rules=None) -> str:

@@ -74,19 +74,23 @@ def run(pids, match, children, native, with_locals, no_redact, timeout, pyspy_pa
     )
     storer = _Storer(store, as_json, echo, targets=len(chosen))
     summaries = None if as_json else _Summaries(rules, several=len(chosen) > 1)
+    docs: dict[int, dict] = {}  # id(capture) -> its to_dict(), made once for the store, the summary and --json
 
     def final(outcome) -> None:
-        storer.put(outcome)
+        doc = None
+        if outcome.capture is not None:
+            doc = docs[id(outcome.capture)] = outcome.capture.to_dict()
+        storer.put(outcome, doc)
         if summaries is not None:
-            summaries.add(outcome)
+            summaries.add(outcome, doc)
 
     try:
         outcomes = collect(chosen, opts, store=store if keep_core else None, meanwhile=summaries, on_outcome=final)
         captures = [o.capture for o in outcomes if o.error is None]
         # what is printed (what is not made yet), made while the writers wait on their fsyncs
         if summaries is None:
-            docs = [c.to_dict() for c in captures]
-            one = docs[0] if len(docs) == 1 and len(outcomes) == 1 else docs
+            made = [docs.get(id(c)) or c.to_dict() for c in captures]
+            one = made[0] if len(made) == 1 and len(outcomes) == 1 else made
             text = json_text(json.dumps(one, indent=2, ensure_ascii=False)) + "\n"
         else:
             text = "\n".join(summaries.of(c) for c in captures)
@@ -150,14 +154,15 @@ class _Storer:
             self.slots = threading.BoundedSemaphore(self.WRITERS)
             self.thread = threading.Thread
 
-    def put(self, outcome) -> None:
+    def put(self, outcome, doc: dict | None = None) -> None:
+        """``doc``: the capture's to_dict(), if made (the store encodes it, not a dict of its own)."""
         self._counted()
         if self.store is None or outcome.capture is None:
             return
         if not self.threaded:
-            self.codes[outcome.pid] = _store(self.store, outcome.capture, self.as_json, self.echo)
+            self.codes[outcome.pid] = _store(self.store, outcome.capture, self.as_json, self.echo, doc)
             return
-        writer = self.thread(target=self._write, args=(outcome.pid, outcome.capture), name="hangdump-store")
+        writer = self.thread(target=self._write, args=(outcome.pid, outcome.capture, doc), name="hangdump-store")
         writer.start()
         self.writers.append(writer)
 
@@ -169,10 +174,10 @@ class _Storer:
             if self.remaining == 0:
                 timings.mark("capture")
 
-    def _write(self, pid: int, capture) -> None:
+    def _write(self, pid: int, capture, doc: dict | None) -> None:
         with self.slots:
             try:
-                self.codes[pid] = _store(self.store, capture, self.as_json, self.echo)
+                self.codes[pid] = _store(self.store, capture, self.as_json, self.echo, doc)
             except BaseException as exc:  # noqa: BLE001 - not lost in the thread: close() raises it
                 self.failed.append(exc)
 
@@ -186,14 +191,15 @@ class _Storer:
         return self.codes
 
 
-def _store(store, capture, as_json: bool, echo: Echo) -> int:
-    """Store a capture; if the store refuses it, keep it aside (or print it) and say where: exit code 10."""
+def _store(store, capture, as_json: bool, echo: Echo, doc: dict | None = None) -> int:
+    """Store a capture; if the store refuses it, keep it aside (or print it) and say where: exit code 10.
+    ``doc``: its to_dict(), if made."""
     from forensics.errors import StoreError
     from forensics.store.local import keep_aside
     from forensics.termsafe import escape, json_text
 
     try:
-        stored = store.put(capture)
+        stored = store.put(capture, doc)
     except StoreError as exc:
         aside = keep_aside(capture)
         if aside is not None:
@@ -226,15 +232,19 @@ class _Summaries:
 
     def __init__(self, rules, several: bool) -> None:
         self.rules = rules
-        self.pending: deque = deque()  # final captures whose summary is not made yet
+        self.pending: deque = deque()  # (capture, its to_dict()) of final captures whose summary is not made yet
         self.made: dict[int, tuple] = {}  # id(capture) -> (the capture, its summary)
+        self.docs: dict[int, tuple] = {}  # id(capture) -> (the capture, its to_dict())
         self.ready = several and _early_runs_starting()
         if self.ready:
             _import_analysis()
 
-    def add(self, outcome) -> None:
+    def add(self, outcome, doc: dict | None = None) -> None:
+        """``doc``: the capture's to_dict(), if made: what the analysis reads."""
         if outcome.capture is not None:
             self.pending.append(outcome.capture)
+            if doc is not None:
+                self.docs[id(outcome.capture)] = (outcome.capture, doc)
 
     def __call__(self) -> bool:
         """One piece of work; False when there is none left for now."""
@@ -256,7 +266,8 @@ class _Summaries:
     def _render(self, capture) -> str:
         from forensics.summary import render_summary
 
-        return render_summary(capture, self.rules)
+        doc = self.docs.get(id(capture))
+        return render_summary(capture, self.rules, doc[1] if doc is not None and doc[0] is capture else None)
 
 
 def _import_analysis() -> None:

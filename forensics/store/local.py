@@ -441,13 +441,14 @@ class LocalStore:
 
     # -- writing --------------------------------------------------------------------------------------
 
-    def put(self, capture: Capture) -> Stored:
+    def put(self, capture: Capture, doc: dict | None = None) -> Stored:
         """Store a capture without ever replacing another one, and with no moment where half of it is readable.
 
         The document is written to a locked temp file in ``captures/.tmp``, fsynced, then hard-linked to its
         final name (which fails if the name is taken: no capture is ever overwritten) and the temp name
         removed. An identical capture already stored makes this a no-op; a different one holding the id
         makes this capture take a new one. Temp files of writers that died (unlocked) are removed first.
+        ``doc``: the capture's ``to_dict()``, if the caller has it (see ``Capture.to_json``).
         """
         check_id(capture.id)
         try:
@@ -455,7 +456,7 @@ class LocalStore:
                 tmp_fd = _open_dir(TMP_DIR, fd, create=True)
                 try:
                     remove_stale_temps(tmp_fd)
-                    stored = self._place(fd, tmp_fd, capture)
+                    stored = self._place(fd, tmp_fd, capture, doc)
                     if stored.status != "unchanged":
                         index.append_row(fd, stored.path.name, {**index.row_of(capture), "id": stored.id})
                     return stored
@@ -464,8 +465,8 @@ class LocalStore:
         except OSError as exc:
             raise self._error(True, exc.strerror or str(exc)) from None
 
-    def _place(self, fd: int, tmp_fd: int, capture: Capture) -> Stored:
-        first = capture.to_json().encode("utf-8")
+    def _place(self, fd: int, tmp_fd: int, capture: Capture, doc: dict | None) -> Stored:
+        first = capture.to_json(doc=doc).encode("utf-8")
         ident, data = capture.id, first
         tails = _tails(first)
         for _ in range(_MAX_ATTEMPTS):

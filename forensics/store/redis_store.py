@@ -116,9 +116,9 @@ class KeyPath:
         return self.shown
 
 
-def encode(capture: Capture) -> tuple[bytes, str, str]:
-    """(compressed document, sha1 of the JSON, ls row as JSON) of one capture."""
-    data = capture.to_json().encode("utf-8")
+def encode(capture: Capture, doc: dict | None = None) -> tuple[bytes, str, str]:
+    """(compressed document, sha1 of the JSON, ls row as JSON) of one capture; ``doc``: its ``to_dict()``, if made."""
+    data = capture.to_json(doc=doc).encode("utf-8")
     row = json.dumps(index.row_of(capture), ensure_ascii=False, separators=(",", ":"))
     return zlib.compress(data, 6), hashlib.sha1(data).hexdigest(), row
 
@@ -182,12 +182,13 @@ class RedisStore:
 
     # -- writing ----------------------------------------------------------------------------------------
 
-    def put(self, capture: Capture) -> Stored:
+    def put(self, capture: Capture, doc: dict | None = None) -> Stored:
         """Store a capture (``stored``, ``unchanged``, ``renamed`` as the local store does), or spool it locally
-        when Redis cannot be reached (``spooled``: it is pushed later, never lost, never duplicated)."""
+        when Redis cannot be reached (``spooled``: it is pushed later, never lost, never duplicated). ``doc``: the
+        capture's ``to_dict()``, if the caller has it."""
         check_id(capture.id)
         try:
-            stored = self._push(capture)
+            stored = self._push(capture, doc)
         except PushFailed as exc:
             kept = self.spool.put(capture)
             return Stored(kept.id, KeyPath(kept.id, f"{kept.path} (spooled: {exc}; pushed once Redis takes it)"),
@@ -209,7 +210,7 @@ class RedisStore:
             raise PushFailed(f"Redis at {t.shown} refused the write: {str(exc)[:200]}") from None
         return [status.decode(), *counts]
 
-    def _push(self, capture: Capture) -> Stored:
+    def _push(self, capture: Capture, doc: dict | None = None) -> Stored:
         """One capture into Redis, idempotently: an id already holding the same document is left as it is."""
         first = capture
         tails = iter([None] + [hashlib.sha1(f"{capture.id}{i}".encode()).hexdigest()[:10] for i in range(_MAX_ATTEMPTS)])
@@ -217,8 +218,8 @@ class RedisStore:
             tail = next(tails)
             if tail is not None:
                 capture = first.with_changes(id=with_tail(first.id, tail))
-            doc, sha, row = encode(capture)
-            status, *_ = self._run(capture.id, doc, sha, row, capture.taken_at, capture.host)
+            blob, sha, row = encode(capture, doc if capture is first else None)
+            status, *_ = self._run(capture.id, blob, sha, row, capture.taken_at, capture.host)
             if status == "conflict":
                 continue  # a different capture holds this id: the next deterministic one (replays pick the same)
             if status == "expired":
