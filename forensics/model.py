@@ -407,7 +407,9 @@ class Capture:
     duration_s: float | None = None
     options: dict = field(default_factory=dict)
 
-    def to_dict(self) -> dict:
+    def to_dict(self, threads: list[dict] | None = None) -> dict:
+        """``threads``: the dicts of ``self.threads``, when the caller has them (a copy of a capture whose threads
+        are the same objects: the summary's escaped capture with an escaped command line)."""
         frame_dicts: dict[int, dict] = {}
         d = {
             "schema": SCHEMA,
@@ -424,7 +426,7 @@ class Capture:
             "duration_s": self.duration_s,
             "options": self.options,
             "process": self.process.to_dict() if self.process else None,
-            "threads": [t.to_dict(frame_dicts) for t in self.threads],
+            "threads": [t.to_dict(frame_dicts) for t in self.threads] if threads is None else threads,
         }
         return _drop_none(d)
 

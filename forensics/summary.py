@@ -194,9 +194,11 @@ def thread_table(c: Capture, group: bool = False) -> list[str]:
 
 def render_summary(c: Capture, rules=None, doc: dict | None = None) -> str:
     """``doc``: ``c.to_dict()`` when the caller has made it (collect, for the store): the analysis reads it as it is
-    when there is nothing to escape, the usual case."""
+    when there is nothing to escape, and its thread dicts when only what is not a thread was escaped (a command
+    line holding a newline, as ``python -c`` scripts do)."""
     shown = termsafe.capture(c)
-    doc = doc if shown is c else None
+    if doc is not None and shown is not c:
+        doc = shown.to_dict(threads=doc["threads"]) if shown.threads is c.threads else None
     return "\n".join(header(shown, rules=rules, doc=doc) + [""] + thread_table(shown, group=True)) + "\n"
 
 
