@@ -5,7 +5,7 @@ builds the class a second time for the slots), and importing dataclasses imports
 capture that was about half of hangdump's own 80 ms. ``@record`` builds the slotted class once and compiles
 one ``__init__``; equality, hashing, ordering and repr are shared functions reading the fields through one
 ``operator.attrgetter``. Records behave as frozen slotted dataclasses do (positional or keyword fields in order,
-defaults, ``field(default_factory=..., compare=False)``, equality and hash by value, ``order=True``, assignment
+defaults, ``field(default_factory=..., compare=False, repr=False)``, equality and hash by value, ``order=True``, assignment
 refused with ``dataclasses.FrozenInstanceError``), and to the dataclasses module they are dataclasses:
 ``__dataclass_fields__`` is made from an equivalent dataclass the first time something asks for it
 (``dataclasses.replace``, ``fields``, ``asdict``), never on a capture's path, which uses ``replace`` here.
@@ -28,17 +28,20 @@ _MISSING = object()
 class _Field:
     """What ``field()`` gives in a record's class body."""
 
-    __slots__ = ("compare", "default", "default_factory")
+    __slots__ = ("compare", "default", "default_factory", "repr")
 
-    def __init__(self, default: Any, default_factory: Any, compare: bool) -> None:
-        self.default, self.default_factory, self.compare = default, default_factory, compare
+    def __init__(self, default: Any, default_factory: Any, compare: bool, repr: bool = True) -> None:
+        self.default, self.default_factory, self.compare, self.repr = default, default_factory, compare, repr
 
 
-def field(*, default: Any = _MISSING, default_factory: Any = _MISSING, compare: bool = True) -> Any:
-    """As ``dataclasses.field``, for the options records know."""
+def field(*, default: Any = _MISSING, default_factory: Any = _MISSING, compare: bool = True, repr: bool = True,
+          hash: bool | None = None) -> Any:
+    """As ``dataclasses.field``, for the options records know: a record hashes the fields it compares."""
     if default is not _MISSING and default_factory is not _MISSING:
         raise ValueError("cannot specify both default and default_factory")
-    return _Field(default, default_factory, compare)
+    if hash is not None and hash != compare:
+        raise ValueError("a record hashes exactly the fields it compares")
+    return _Field(default, default_factory, compare, repr)
 
 
 def record(cls: type[T] | None = None, *, order: bool = False) -> Any:
@@ -90,6 +93,7 @@ def _build(cls: type, order: bool) -> type:
     ns["__match_args__"] = names
     compared = tuple(n for n in names if specs[n].compare)
     ns["_record_key"] = staticmethod(_getter(compared))
+    ns["_record_shown"] = tuple(n for n in names if specs[n].repr)
     ns["__init__"] = _init(cls, names, specs)
     ns.update(__repr__=_repr, __eq__=_eq, __hash__=_hash, __setattr__=_frozen, __delattr__=_frozen)
     if order:
@@ -140,7 +144,7 @@ def _init(cls: type, names: tuple[str, ...], specs: dict[str, _Field]) -> Any:
 
 def _repr(self: Any) -> str:
     kind = type(self)
-    return f"{kind.__qualname__}({', '.join(f'{n}={getattr(self, n)!r}' for n in kind.__record_fields__)})"
+    return f"{kind.__qualname__}({', '.join(f'{n}={getattr(self, n)!r}' for n in kind._record_shown)})"
 
 
 def _eq(self: Any, other: Any) -> Any:
@@ -178,7 +182,7 @@ class _AsDataclass:
 
         fields = []
         for name, spec in self.specs.items():
-            options: dict[str, Any] = {"compare": spec.compare}
+            options: dict[str, Any] = {"compare": spec.compare, "repr": spec.repr}
             if spec.default_factory is not _MISSING:
                 options["default_factory"] = spec.default_factory
             elif spec.default is not _MISSING:

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import ast
 import os
-from dataclasses import dataclass, field
 
 from forensics.analysis.source import _tree
+from forensics.records import field, record
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SourceRoots:
     """Parsed ``--source-root`` values: (captured prefix, local dir) pairs and bare dirs, in the order given."""
 
