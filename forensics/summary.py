@@ -129,12 +129,12 @@ def header(c: Capture, verdicts: int | None = 5, rules=None, doc: dict | None = 
     return lines
 
 
-def verdict_lines(c: Capture, limit: int | None = 5, rules=None, doc: dict | None = None) -> list[str]:
+def verdict_lines(c: Capture, limit: int | None = 5, rules=None, doc: dict | None = None, roots=None) -> list[str]:
     """The analysis verdicts, most important first; one thread's verdict stands for the threads with the
     same one (a pool stuck in one place), and what does not fit is counted, never silently dropped."""
     from forensics.analysis import verdicts
 
-    every = verdicts(c if doc is None else doc, rules=rules)
+    every = verdicts(c if doc is None else doc, rules=rules, **({"roots": roots} if roots else {}))
     found = [v for v in every if v.kind != "idle"] or list(every[:1])
     groups: dict[str, list] = {}
     for v in found:

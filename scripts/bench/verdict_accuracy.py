@@ -58,14 +58,15 @@ def imported(corpus: Path, names: list[str], store: Path) -> dict[str, dict]:
     return out
 
 
-def judge(doc: dict, label: dict) -> dict:
+def judge(doc: dict, label: dict, roots=None) -> dict:
+    """``roots``: a SourceRoots (``--source-roots-file``), read as ``hangdump show --source-root`` reads it."""
     from forensics.analysis import verdicts
     from forensics.model import Capture
     from forensics.summary import verdict_lines
 
     cap = Capture.from_dict(doc)
-    every = verdicts(cap)
-    lines = verdict_lines(cap, limit=1)
+    every = verdicts(cap, **({"roots": roots} if roots else {}))
+    lines = verdict_lines(cap, limit=1, roots=roots)
     first = lines[0].removeprefix("  verdict: ") if lines else ""
     top = next((v for v in every if v.kind != "idle"), every[0] if every else None)
     kind = top.kind if top is not None else "none"
@@ -79,7 +80,7 @@ def judge(doc: dict, label: dict) -> dict:
             "category_ok": category == label["category"], "category": category, "first": first}
 
 
-def score(corpus: Path) -> tuple[dict, list[tuple[str, dict, dict]]]:
+def score(corpus: Path, roots=None) -> tuple[dict, list[tuple[str, dict, dict]]]:
     labels = json.loads((corpus / "labels.json").read_text())
     if any(not isinstance(v, dict) for v in labels.values()):
         raise SystemExit(f"{corpus}: labels carry no category (plain cause strings): nothing to score verdicts on")
@@ -88,7 +89,7 @@ def score(corpus: Path) -> tuple[dict, list[tuple[str, dict, dict]]]:
     rows = []
     for name, label in sorted(labels.items()):
         doc = docs.get(name)
-        res = judge(doc, label) if doc is not None else {"ok": False, "category": "missing", "first": ""}
+        res = judge(doc, label, roots) if doc is not None else {"ok": False, "category": "missing", "first": ""}
         rows.append((name, label, res))
     hung = [r for r in rows if not r[1].get("healthy")]
     healthy = [r for r in rows if r[1].get("healthy")]
@@ -119,19 +120,36 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--corpus", required=True, metavar="DIR", help="labelled corpus directory")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     ap.add_argument("--show-errors", action="store_true", help="list every capture judged wrong")
+    ap.add_argument("--source-roots-file", metavar="FILE",
+                    help="CAPTURED_PREFIX=DIR a line (DIR relative to FILE): also score with the sources read there")
     args = ap.parse_args(argv)
-    summary, rows = score(Path(args.corpus))
+    runs = [("", None)]
+    if args.source_roots_file:
+        from forensics.analysis.source_roots import SourceRoots
+
+        try:
+            runs.append((" with source roots", SourceRoots.from_file(args.source_roots_file)))
+        except (OSError, ValueError) as e:
+            raise SystemExit(f"--source-roots-file: {e}") from None
+    scored = [(title, *score(Path(args.corpus), roots)) for title, roots in runs]
     if args.json:
-        print(json.dumps(summary, indent=2))
+        out = scored[0][1] if len(scored) == 1 else {"without": scored[0][1], "with_source_roots": scored[1][1]}
+        print(json.dumps(out, indent=2))
         return 0
-    print(f"corpus: {summary['captures']} captures ({summary['hung']} hung, {summary['healthy']} healthy) "
+    for title, summary, rows in scored:
+        show(title, summary, rows, args.show_errors)
+    return 0
+
+
+def show(title: str, summary: dict, rows: list, show_errors: bool) -> None:
+    print(f"corpus{title}: {summary['captures']} captures ({summary['hung']} hung, {summary['healthy']} healthy) "
           f"from {summary['corpus']}")
     print(f"first verdict line names the culprit and the category: {fmt(summary['named'])}"
           f"  (culprit named {fmt(summary['culprit_named'])}, category right {fmt(summary['category_right'])})")
     print(f"healthy idle workers with no hang verdict:           {fmt(summary['healthy_quiet'])}")
     for k, v in summary["by"].items():
         print(f"  {k:28} {v['ok']:4d}/{v['of']:<4d} {v['share']:.3f}")
-    if args.show_errors:
+    if show_errors:
         wrong = Counter()
         for name, label, res in rows:
             if not res["ok"]:
@@ -139,7 +157,6 @@ def main(argv: list[str] | None = None) -> int:
                 wrong[label.get("cause")] += 1
                 print(f"WRONG {name}: want {want}; got [{res['category']}] {res['first'][:160]}")
         print("wrong by cause:", dict(wrong.most_common()))
-    return 0
 
 
 if __name__ == "__main__":
