@@ -28,6 +28,9 @@ WALK_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gdb_walk
 NATIVE_WALK = "-hangdump-stacks --native-only"
 # a result record whose only field is one C string: TOKEN^done,json="..." (the walker's), TOKEN^error,msg="..."
 _ONE_STRING = re.compile(rb'(\d+)\^(done|error),([\w-]+)="(.*)"\Z', re.DOTALL)
+_STREAM = re.compile(rb'([~&@])"(.*)"\Z', re.DOTALL)  # console, log and target output: one C string
+_ASYNC = re.compile(rb'(\d*)([=*+])([\w-]+)')  # =thread-created,..., *stopped,..., +download,...
+_STREAM_TYPES = {b"~": "console", b"&": "log", b"@": "target"}
 
 
 def find_gdb(explicit: str | None = None) -> str:
@@ -35,8 +38,6 @@ def find_gdb(explicit: str | None = None) -> str:
         if c and os.path.isfile(c) and os.access(c, os.X_OK):
             return c
     raise ToolMissing("gdb not found", help="install gdb (apt-get install gdb), or set HANGDUMP_GDB=/path/to/gdb")
-
-
 
 
 def opening(exe: str | None, target_cmd: str, prefetch_native: bool = False) -> list[tuple[str, str]]:
@@ -55,18 +56,35 @@ def opening(exe: str | None, target_cmd: str, prefetch_native: bool = False) -> 
 
 
 def parse_record(line: bytes) -> dict:
-    """One line of MI output as pygdbmi's parser gives it. A result whose only field is one C string is read here
-    at C speed: pygdbmi's parser walks a string a character at a time (90 ms for the JSON of a 200-thread
-    walk, 1.1 MB). It is one string when every quote inside is escaped: none is left once the escaped
-    backslashes, then the escaped quotes, are taken out."""
+    """One line of MI output as pygdbmi's parser gives it, read here at C speed where that is easy: pygdbmi's
+    parser walks a string a character at a time (90 ms for the JSON of a 200-thread walk, 1.1 MB), and gdb
+    writes thousands of records while it loads a core. Results of one C string (the walker's JSON, an error)
+    and stream records are read here; async records (library loaded, thread created, stopped) are only
+    named: nothing here reads their fields (payload None). Other results go to pygdbmi."""
     m = _ONE_STRING.match(line)
-    if m is not None and b'"' not in m.group(4).replace(b"\\\\", b"").replace(b'\\"', b""):
-        value = codecs.escape_decode(m.group(4))[0].decode(errors="replace")
-        return {"type": "result", "message": m.group(2).decode(), "payload": {m.group(3).decode(): value},
+    if m is not None and _one_string(m.group(4)):
+        return {"type": "result", "message": m.group(2).decode(), "payload": {m.group(3).decode(): _c_string(m.group(4))},
                 "token": int(m.group(1))}
+    m = _STREAM.match(line)
+    if m is not None and _one_string(m.group(2)):
+        return {"type": _STREAM_TYPES[m.group(1)], "message": None, "payload": _c_string(m.group(2))}
+    m = _ASYNC.match(line)
+    if m is not None:
+        return {"type": "notify", "message": m.group(3).decode(), "payload": None,
+                "token": int(m.group(1)) if m.group(1) else None}
     from pygdbmi.gdbmiparser import parse_response
 
     return parse_response(line.decode(errors="replace"))
+
+
+def _one_string(body: bytes) -> bool:
+    """Whether the body of a quoted C string is one string: every quote in it escaped (none is left once the
+    escaped backslashes, then the escaped quotes, are taken out)."""
+    return b'"' not in body.replace(b"\\\\", b"").replace(b'\\"', b"")
+
+
+def _c_string(body: bytes) -> str:
+    return codecs.escape_decode(body)[0].decode(errors="replace")
 
 
 def index_cache() -> str | None:

@@ -347,10 +347,17 @@ def test_mi_records_are_read_as_pygdbmi_reads_them():
     c_string = walk.replace("\\", "\\\\").replace('"', '\\"')
     lines = [f'105^done,json="{c_string}"', '106^error,msg="No symbol \\"frame\\" in \\\\ context."',
              '107^done,a="1",b="2\\"3"', '108^done,json="x\\\\"', '~"GNU gdb (Debian 13.1-3) 13.1\\n"', "109^done",
-             '=thread-group-added,id="i1"', '110^done,json="tab\\there\\nnewline"']
+             '110^done,json="tab\\there\\nnewline"']
+    lines += ['~"[New LWP 1234]\\n"', '&"warning: core file may not match specified executable file.\\n"',
+              '@"target \\"out\\"\\n"', '~"a \\"q\\" b"']
     for line in lines:
         assert parse_record(line.encode()) == parse_response(line), line
     assert json.loads(parse_record(lines[0].encode())["payload"]["json"]) == json.loads(walk)
+    # async records are named, their fields not read
+    for line in ('=library-loaded,id="/lib/libc.so.6",ranges=[{from="0x1",to="0x2"}]', '*stopped,frame={level="0"}',
+                 '=thread-created,id="2",group-id="i1"', '=thread-group-added,id="i1"'):
+        ours, theirs = parse_record(line.encode()), parse_response(line)
+        assert (ours["type"], ours["message"], ours["payload"]) == (theirs["type"], theirs["message"], None), line
 
 
 def test_gdb_prestart_on_a_file_that_is_no_core_starts_nothing_and_says_nothing(tmp_path, capsys):
