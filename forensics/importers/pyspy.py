@@ -97,11 +97,12 @@ def pid_of(data: list) -> int | None:
     return pids.pop() if len(pids) == 1 else None
 
 
-_PROCESS = re.compile(r"^Process (\d+): (.*)$")
-_PYTHON = re.compile(r"^Python v(\S+) \((.*)\)$")
-_THREAD = re.compile(r'^Thread (0x[0-9a-fA-F]+|\d+) \(([^)]*)\)(?:: "(.*)")?\s*$')
-_FRAME = re.compile(r"^    (\S.*?) \((.*)\)\s*$")
-_VAR = re.compile(r"^            ([^:]+): (.*)$")
+# the text dump's lines, compiled on first use (re caches them): a live capture reads py-spy's JSON, never these
+_PROCESS = r"^Process (\d+): (.*)$"
+_PYTHON = r"^Python v(\S+) \((.*)\)$"
+_THREAD = r'^Thread (0x[0-9a-fA-F]+|\d+) \(([^)]*)\)(?:: "(.*)")?\s*$'
+_FRAME = r"^    (\S.*?) \((.*)\)\s*$"
+_VAR = r"^            ([^:]+): (.*)$"
 
 
 def looks_like_pyspy_text(text: str) -> bool:
@@ -134,14 +135,15 @@ def parse_pyspy_text(text: str, redact: bool = True) -> tuple[int | None, Proces
             threads.append(ThreadStack(frames=tuple(frames), **current))
         frames.clear()
 
+    process, python, thread, frame, var = (re.compile(p) for p in (_PROCESS, _PYTHON, _THREAD, _FRAME, _VAR))
     for line in text.splitlines():
-        if m := _PROCESS.match(line):
+        if m := process.match(line):
             pid = int(m.group(1))
             argv = tuple(m.group(2).split())
             facts = replace(facts, cmdline=redact_argv(argv) if redact else argv)
-        elif m := _PYTHON.match(line):
+        elif m := python.match(line):
             facts = replace(facts, python_version=m.group(1), exe=m.group(2))
-        elif m := _THREAD.match(line):
+        elif m := thread.match(line):
             flush_thread()
             ident, status = m.group(1), m.group(2)
             numeric = int(ident, 16) if ident.startswith("0x") else int(ident)
@@ -154,9 +156,9 @@ def parse_pyspy_text(text: str, redact: bool = True) -> tuple[int | None, Proces
             }
         elif line.strip() in ("Arguments:", "Locals:"):
             is_arg = line.strip() == "Arguments:"
-        elif (m := _VAR.match(line)) and frames:
+        elif (m := var.match(line)) and frames:
             local_vars.append(Local(name=m.group(1).strip(), repr=m.group(2), is_arg=is_arg))
-        elif (m := _FRAME.match(line)) and current is not None:
+        elif (m := frame.match(line)) and current is not None:
             flush_frame()
             frames.append(_text_frame(m.group(1), m.group(2)))
     flush_thread()
