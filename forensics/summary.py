@@ -89,7 +89,7 @@ def _flags(t: ThreadStack) -> str:
     return ",".join(flags)
 
 
-def header(c: Capture, verdicts: int | None = 5, rules=None, doc: dict | None = None) -> list[str]:
+def header(c: Capture, verdicts: int | None = 5, rules=None, doc: dict | None = None, roots=None) -> list[str]:
     """verdicts: how many distinct verdicts to show (None: all); rules: idle-by-design rules (BenignRules);
     doc: ``c.to_dict()`` if already made (what the analysis reads)."""
     p = c.process
@@ -123,7 +123,7 @@ def header(c: Capture, verdicts: int | None = 5, rules=None, doc: dict | None = 
         lines.append(f"  GIL held by thread {holder.tid} {holder.name or ''} (kernel: {kernel_text(holder)})")
     elif any(t.owns_gil is False for t in c.threads):
         lines.append("  GIL held by no Python thread")
-    lines.extend(verdict_lines(c, verdicts, rules, doc))
+    lines.extend(verdict_lines(c, verdicts, rules, doc, roots))
     for err in c.errors:
         lines.append(f"  note: {err}")
     return lines
@@ -202,9 +202,9 @@ def render_summary(c: Capture, rules=None, doc: dict | None = None) -> str:
     return "\n".join(header(shown, rules=rules, doc=doc) + [""] + thread_table(shown, group=True)) + "\n"
 
 
-def render_full(c: Capture, rules=None) -> str:
+def render_full(c: Capture, rules=None, roots=None) -> str:
     c = termsafe.capture(c)
-    lines = header(c, verdicts=None, rules=rules) + [""] + thread_table(c) + [""]
+    lines = header(c, verdicts=None, rules=rules, roots=roots) + [""] + thread_table(c) + [""]
     for t in c.threads:
         kernel = kernel_text(t)
         if t.kernel and t.kernel.syscall:

@@ -26,6 +26,7 @@ from typing import Any
 from forensics.analysis.classify import BenignRules, ThreadAnalysis
 from forensics.analysis.normalize import normalize_frame
 from forensics.analysis.signature import TOP_FRAMES, ProcessSignature, Runners, ThreadSignature, thread_similarity
+from forensics.analysis.source_roots import NO_ROOTS, SourceRoots
 from forensics.analysis.verdict import KIND_ORDER
 from forensics.errors import CaptureFormatError
 
@@ -397,7 +398,7 @@ def _unique_ids(clusters: list[Cluster]) -> list[Cluster]:
     return [replace(c, id=c.signature.evidence_digest) if seen[c.id] > 1 else c for c in clusters]
 
 
-def _finish(lead: _Group, raw: dict | None, rules: BenignRules | None) -> Cluster:
+def _finish(lead: _Group, raw: dict | None, rules: BenignRules | None, roots: SourceRoots = NO_ROOTS) -> Cluster:
     from forensics.analysis import analyze
 
     groups = [lead] + lead.merged
@@ -408,7 +409,7 @@ def _finish(lead: _Group, raw: dict | None, rules: BenignRules | None) -> Cluste
     times = [m.taken_at for m in members if m.taken_at is not None]
     verdict, category, thread, stack, title = "", "unknown", None, (), ""
     if raw is not None:
-        pa = analyze(raw, rules)
+        pa = analyze(raw, rules, roots=roots)  # the sources say what the representative waits in
         if pa.verdicts:
             v = pa.verdicts[0]
             verdict, category, title = v.text, v.kind, headline(v)
@@ -514,7 +515,8 @@ def _rank(clusters: list[Cluster]) -> list[Cluster]:
 
 
 def cluster(captures: Iterable[Any], rules: BenignRules | None = None,
-            threshold: float = DEFAULT_THRESHOLD, observe: Observer | None = None) -> list[Cluster]:
+            threshold: float = DEFAULT_THRESHOLD, observe: Observer | None = None,
+            roots: SourceRoots = NO_ROOTS) -> list[Cluster]:
     """Cluster in-memory captures (``Capture`` objects or raw dicts).
 
     ``observe(raw, threads)``, when given, sees each capture's dict and its per-thread classification
@@ -526,17 +528,18 @@ def cluster(captures: Iterable[Any], rules: BenignRules | None = None,
     for cap in captures:
         raw = _as_dict(cap)
         c.add(raw, raw)
-    return _rank(_unique_titles(_unique_ids([_finish(lead, lead.ref, rules) for lead in c.merge()])))
+    return _rank(_unique_titles(_unique_ids([_finish(lead, lead.ref, rules, roots) for lead in c.merge()])))
 
 
 def cluster_digests(digests: Iterable[tuple[Digest, Any]], load: Callable[[Any], dict | None],
-                    rules: BenignRules | None = None, threshold: float = DEFAULT_THRESHOLD) -> list[Cluster]:
+                    rules: BenignRules | None = None, threshold: float = DEFAULT_THRESHOLD,
+                    roots: SourceRoots = NO_ROOTS) -> list[Cluster]:
     """Cluster captures already digested, as (``digest``, ref) pairs; ``load(ref)`` gives the document of a
     cluster's representative (None if it is gone), the one capture per cluster analysed in full."""
     c = _Clusterer(rules, threshold)
     for d, ref in digests:
         c.add_digest(d, ref)
-    return _rank(_unique_titles(_unique_ids([_finish(lead, load(lead.ref), rules) for lead in c.merge()])))
+    return _rank(_unique_titles(_unique_ids([_finish(lead, load(lead.ref), rules, roots) for lead in c.merge()])))
 
 
 def _load(path: str) -> dict:
@@ -559,6 +562,7 @@ def cluster_paths(
     on_skip: Callable[[str, str], None] | None = None,
     accept: Callable[[dict], bool] | None = None,
     observe: Observer | None = None,
+    roots: SourceRoots = NO_ROOTS,
 ) -> list[Cluster]:
     """Cluster capture files: each is read and parsed once, classified from the raw dict, and dropped.
 
@@ -587,5 +591,5 @@ def cluster_paths(
             raw = _load(lead.ref)
         except (OSError, ValueError, UnicodeDecodeError, RecursionError, CaptureFormatError):
             raw = None
-        out.append(_finish(lead, raw, rules))
+        out.append(_finish(lead, raw, rules, roots))
     return _rank(_unique_titles(_unique_ids(out)))

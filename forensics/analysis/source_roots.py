@@ -50,6 +50,11 @@ class SourceRoots:
             specs = [ln.strip() for ln in fh if ln.strip() and not ln.lstrip().startswith("#")]
         return cls.parse(specs, base=os.path.dirname(os.path.abspath(path)))
 
+    def combined(self, other: SourceRoots) -> SourceRoots:
+        """Both roots: the longest prefix first, then this one's bare dirs before the other's."""
+        return SourceRoots(tuple(sorted(self.prefixes + other.prefixes, key=lambda p: -len(p[0]))),
+                           self.dirs + other.dirs)
+
     def __bool__(self) -> bool:
         return bool(self.prefixes or self.dirs)
 

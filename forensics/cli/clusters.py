@@ -11,6 +11,8 @@ from forensics.cli.common import (
     filter_options,
     make_filter,
     open_store,
+    source_root_option,
+    source_roots,
     store_option,
     warn_skipped,
 )
@@ -24,8 +26,9 @@ from forensics.errors import HangdumpError
 @click.option("--threshold", type=click.FloatRange(0.0, 1.0), default=0.8, show_default=True,
               help="Similarity needed to merge near-identical signatures.")
 @filter_options
+@source_root_option
 @store_option
-def command(as_json, top, benign, threshold, since, until, host, pid, store_dir):
+def command(as_json, top, benign, threshold, since, until, host, pid, source_root, store_dir):
     """Group stored captures by hang cause and explain each group."""
     from forensics.analysis import cluster_digests
     from forensics.fleet.role import tally
@@ -53,7 +56,9 @@ def command(as_json, top, benign, threshold, since, until, host, pid, store_dir)
 
     workers: dict = {}  # capture id -> process.worker (celery/gunicorn role and task)
     rules = benign_rules(benign, store_dir)
-    clusters = cluster_digests(digests(), load, rules=rules, threshold=threshold)
+    roots = source_roots(source_root, store_dir)
+    clusters = cluster_digests(digests(), load, rules=rules, threshold=threshold,
+                               **({"roots": roots} if roots else {}))
     if top is not None:
         clusters = clusters[:top]
     if as_json:
@@ -71,7 +76,7 @@ def command(as_json, top, benign, threshold, since, until, host, pid, store_dir)
         click.echo(f"#{i} {escape(c.title)}")
         click.echo(f"    cluster {c.id}  [{c.category}]  {c.processes} process(es), {c.hosts} host(s), "
                    f"{c.days} day(s), {len(c.members)} capture(s)  seen {seen}")
-        for line in (_verdict(store, c, rules) or "(no verdict)").splitlines():
+        for line in (_verdict(store, c, rules, roots) or "(no verdict)").splitlines():
             click.echo(f"    {line}")
         if c.stack:
             click.echo(f"    stack of thread {escape(repr(c.thread))} (leaf first; > marks where it waits):")
@@ -94,7 +99,7 @@ def command(as_json, top, benign, threshold, since, until, host, pid, store_dir)
     return 0
 
 
-def _verdict(store, c, rules) -> str:
+def _verdict(store, c, rules, roots) -> str:
     """The cluster's verdict as the terminal shows it: the representative's first verdict, made from its escaped
     capture, so that a name holding a line break cannot add a line (escaping the finished text could not tell
     the verdict's own line breaks from a name's)."""
@@ -102,7 +107,7 @@ def _verdict(store, c, rules) -> str:
     from forensics.termsafe import capture, escape
 
     try:
-        found = analyze(capture(store.get(c.representative)), rules).verdicts
+        found = analyze(capture(store.get(c.representative)), rules, **({"roots": roots} if roots else {})).verdicts
     except HangdumpError:  # gone or unreadable since it was clustered: its text, on one line
         return escape(c.verdict)
     return found[0].text if found else ""

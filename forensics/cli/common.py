@@ -90,6 +90,41 @@ def warn_skipped(skipped) -> None:
 
 
 BENIGN_FILE = "benign.txt"
+SOURCE_ROOTS_FILE = "source_roots.txt"
+
+
+def source_root_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    import click
+
+    return click.option(
+        "--source-root", "source_root", multiple=True, metavar="[PREFIX=]DIR",
+        help="Read sources captured elsewhere from DIR: PREFIX=DIR maps captured paths under PREFIX to DIR; a bare DIR "
+             "finds a file by its longest trailing path (used only where the frame's function is on its line). "
+             f"Repeatable; lines of the store's {SOURCE_ROOTS_FILE} always apply.",
+    )(f)
+
+
+def source_roots(specs: tuple[str, ...], store_dir: str | None):
+    """The source roots of --source-root and the store's source_roots.txt (its relative DIRs are relative to the
+    store); None when there are none (the analysis reads captured paths as they are)."""
+    from forensics.store.select import local_root
+
+    path = local_root(store_dir) / SOURCE_ROOTS_FILE
+    try:
+        lines = [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines()]
+    except FileNotFoundError:
+        lines = []
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {path}: {exc}", help="one [PREFIX=]DIR a line") from None
+    stored = [ln for ln in lines if ln and not ln.startswith("#")]
+    if not specs and not stored:
+        return None
+    from forensics.analysis.source_roots import SourceRoots
+
+    try:
+        return SourceRoots.parse(stored, base=str(path.parent)).combined(SourceRoots.parse(list(specs)))
+    except ValueError as exc:
+        raise UsageError(str(exc), help="--source-root [CAPTURED_PREFIX=]LOCAL_DIR, LOCAL_DIR an existing directory") from None
 
 
 def benign_option(f: Callable[..., Any]) -> Callable[..., Any]:

@@ -50,3 +50,42 @@ def test_a_roots_file_is_relative_to_its_directory_and_bad_roots_are_refused(tmp
         SourceRoots.parse([str(tmp_path / "missing")])
     with pytest.raises(ValueError, match="empty captured prefix"):
         SourceRoots.parse([f"={tmp_path}"])
+
+
+def test_show_and_clusters_read_the_sources_through_source_root_and_refuse_a_bad_one(tmp_path):
+    """Through the real CLI: an imported py-spy dump, the user's checkout elsewhere."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    def pyspy(name, file, line):
+        return {"name": name, "filename": file, "module": None, "short_filename": os.path.basename(file),
+                "line": line, "locals": None, "is_entry": False, "is_shim_entry": False}
+
+    dumpfile = tmp_path / "dump.json"
+    dumpfile.write_text(json.dumps([{"pid": 4242, "thread_id": 1, "thread_name": "MainThread", "os_thread_id": 4242,
+                                     "active": False, "owns_gil": False,
+                                     "frames": [pyspy("pull", CAPTURED, 5), pyspy("main", CAPTURED, 3)]}]))
+    (tmp_path / "co").mkdir()
+    src = checkout(tmp_path / "co")
+    store = tmp_path / "store"
+
+    def hangdump(*args):
+        env = dict(os.environ, HANGDUMP_HOME=str(store))
+        return subprocess.run([sys.executable, "-m", "forensics", *args], capture_output=True, text=True, env=env,
+                              timeout=60, check=False)
+
+    assert hangdump("import", str(dumpfile)).returncode == 0
+    [row] = json.loads(hangdump("ls", "--json").stdout)
+    plain = hangdump("show", row["id"])
+    assert "cannot see into" in plain.stdout and "likely" not in plain.stdout
+    shown = hangdump("show", row["id"], "--source-root", str(src))
+    assert "likely: from the source line `data = sock.recv(4096)`" in shown.stdout, shown.stdout
+    [c] = json.loads(hangdump("clusters", "--json", "--source-root", str(src)).stdout)
+    assert c["category"] == "io", c
+    bad = hangdump("show", row["id"], "--source-root", str(tmp_path / "missing"))
+    assert bad.returncode != 0 and "not a directory" in bad.stderr and "Traceback" not in bad.stderr
+    (store / "source_roots.txt").write_text("co\n")  # the store's file, relative to the store
+    (store / "co").symlink_to(src)
+    assert "likely: from the source line" in hangdump("show", row["id"]).stdout
