@@ -85,8 +85,27 @@ def baseline_keys(store: Path) -> tuple[dict[str, str], dict[str, str]]:
     return exact, top
 
 
-def score(corpus: Path) -> tuple[dict, dict[str, str], dict[str, str], list[dict]]:
-    """Import one corpus into a fresh store, cluster it, score it: (summary, predicted, gold, clusters)."""
+def root_args(path: str) -> list[str]:
+    """``--source-root`` arguments for a roots file (``CAPTURED_PREFIX=DIR`` a line, DIR relative to the file)."""
+    from forensics.analysis.source_roots import SourceRoots
+
+    try:
+        SourceRoots.from_file(path)  # refuses a missing file or directory, as hangdump would
+    except (OSError, ValueError) as e:
+        raise SystemExit(f"--source-roots-file: {e}") from None
+    base = os.path.dirname(os.path.abspath(path))
+    out = []
+    for ln in Path(path).read_text(encoding="utf-8").splitlines():
+        ln = ln.strip()
+        if ln and not ln.startswith("#"):
+            prefix, eq, local = ln.rpartition("=") if "=" in ln else ("", "", ln)
+            out += ["--source-root", f"{prefix}{eq}{os.path.join(base, local)}"]
+    return out
+
+
+def score(corpus: Path, roots: list[str] | None = None) -> tuple[dict, dict[str, str], dict[str, str], list[dict]]:
+    """Import one corpus into a fresh store, cluster it (``roots``: --source-root arguments), score it: (summary,
+    predicted, gold, clusters)."""
     # file -> cause; the blind corpus's labels are objects with the cause among other fields
     labels: dict[str, str] = {f: v["cause"] if isinstance(v, dict) else v
                               for f, v in json.loads((corpus / "labels.json").read_text()).items()}
@@ -96,7 +115,7 @@ def score(corpus: Path) -> tuple[dict, dict[str, str], dict[str, str], list[dict
         exe = [sys.executable, "-m", "forensics"]
         run(exe + ["import", *files], env)
         t0 = time.perf_counter()
-        out = json.loads(run(exe + ["clusters", "--json"], env))
+        out = json.loads(run(exe + ["clusters", "--json", *(roots or [])], env))
         elapsed = time.perf_counter() - t0
         exact, top = baseline_keys(Path(tmp))
     ours: dict[str, str] = {}
@@ -117,8 +136,8 @@ def score(corpus: Path) -> tuple[dict, dict[str, str], dict[str, str], list[dict
     return summary, ours, gold, out
 
 
-def print_table(summary: dict) -> None:
-    print(f"corpus: {summary['captures']} captures, {summary['causes']} causes ({summary['corpus']});"
+def print_table(summary: dict, title: str = "") -> None:
+    print(f"corpus{title}: {summary['captures']} captures, {summary['causes']} causes ({summary['corpus']});"
           f" `hangdump clusters --json` took {summary['clusters_seconds']:.2f}s")
     print(f"{'method':12} {'clusters':>8} {'B3-P':>6} {'B3-R':>6} {'B3-F1':>6} {'pw-P':>6} {'pw-R':>6} {'pw-F1':>6}")
     for name, r in summary["results"].items():
@@ -160,20 +179,28 @@ def main(argv: list[str] | None = None) -> int:
                     help="labelled corpus directory (repeatable; default: fixtures/corpus and fixtures/corpus_heldout)")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     ap.add_argument("--show-errors", action="store_true", help="list the clusters that mix or split causes")
+    ap.add_argument("--source-roots-file", metavar="FILE",
+                    help="CAPTURED_PREFIX=DIR a line (DIR relative to FILE): also score with `clusters --source-root`")
     args = ap.parse_args(argv)
+    roots = root_args(args.source_roots_file) if args.source_roots_file else None
     corpora = [Path(c) for c in args.corpus] if args.corpus else [
         p for p in (ROOT / "fixtures" / "corpus", ROOT / "fixtures" / "corpus_heldout") if (p / "labels.json").exists()]
     summaries = []
     for i, corpus in enumerate(corpora):
         summary, ours, gold, clusters = score(corpus)
+        runs = [("", summary, ours, gold, clusters)]
+        if roots is not None:
+            runs.append((" with source roots", *score(corpus, roots)))
+            summary = dict(summary, with_source_roots=runs[1][1])
         summaries.append(summary)
         if args.json:
             continue
-        if i:
-            print()
-        print_table(summary)
-        if args.show_errors:
-            print_errors(ours, gold, clusters)
+        for k, (title, s, o, g, c) in enumerate(runs):
+            if i or k:
+                print()
+            print_table(s, title)
+            if args.show_errors:
+                print_errors(o, g, c)
     if args.json:
         print(json.dumps(summaries[0] if len(summaries) == 1 else summaries, indent=2))
     return 0
