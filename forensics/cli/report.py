@@ -9,6 +9,8 @@ from forensics.cli.common import (
     filter_options,
     make_filter,
     open_store,
+    source_root_option,
+    source_roots,
     store_option,
     warn_skipped,
 )
@@ -24,9 +26,10 @@ from forensics.cli.common import (
 @click.option("--tasks-dir", help="Where forensics.integrations wrote tasks.jsonl, for the per-task CPU/wall plot "
                                   "[the heartbeat directory].")
 @benign_option
+@source_root_option
 @filter_options
 @store_option
-def command(out, title, open_it, event_log, tasks_dir, benign, since, until, host, pid, store_dir):
+def command(out, title, open_it, event_log, tasks_dir, benign, source_root, since, until, host, pid, store_dir):
     """Write the hang report: overview, ranked clusters with verdicts and flame graphs, every capture.
 
     The file needs no network: CSS, script and data are inlined, so it can be mailed or archived.
@@ -43,6 +46,7 @@ def command(out, title, open_it, event_log, tasks_dir, benign, since, until, hos
     built = build.build_report(
         store, make_filter(since, until, host, pid), title=title, scope=_scope(store, since, until, host, pid),
         rules=benign_rules(benign, store_dir), event_log=event_log, tasks_dir=tasks_dir or default_dir(),
+        roots=source_roots(source_root, store_dir),
     )
     for s in built.data.skipped:
         warn_skipped(s)

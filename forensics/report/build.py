@@ -27,6 +27,7 @@ from forensics.store.local import Filter, LocalStore, Skipped
 
 if TYPE_CHECKING:
     from forensics.analysis import BenignRules
+    from forensics.analysis.source_roots import SourceRoots
 
 
 @contextmanager
@@ -81,14 +82,16 @@ def _gc_paused() -> Iterator[None]:
 
 
 def collect(store: LocalStore, flt: Filter | None = None, progress: bool | None = None,
-            rules: BenignRules | None = None, event_log: str | None = None, pieces: bool = False) -> ReportData:
+            rules: BenignRules | None = None, event_log: str | None = None, pieces: bool = False,
+            roots: SourceRoots | None = None) -> ReportData:
     """Read, encode and cluster the store in one pass over its files; no ``Capture`` object is built.
 
     Each capture comes with its analysis (``store/cache.py``: from the cache when its bytes were seen before, else
     classified once and cached), is encoded into the payload and dropped: memory holds the compact tables and the
     clustering's digests, not the documents. With ``pieces`` (the page alone: ``report``), each capture's part of
     the page also comes from the cache, encoded once in its life (``pieces.py``), and no tables are built. The
-    representatives' files are read again, one per cluster.
+    representatives' files are read again, one per cluster. ``roots`` (``--source-root``): where the clusters'
+    verdicts read sources captured elsewhere (each capture's own cached verdicts read them where they were captured).
     """
     from forensics import analysis
     from forensics.store.cache import analysed
@@ -126,13 +129,14 @@ def collect(store: LocalStore, flt: Filter | None = None, progress: bool | None 
                 loaded[path] = _representative(store, path)
             return loaded[path]
 
-        clusters = analysis.cluster_digests(digests(), lambda path: (load(path) or (None, None))[1], rules=rules)
+        clusters = analysis.cluster_digests(digests(), lambda path: (load(path) or (None, None))[1], rules=rules,
+                                             **({"roots": roots} if roots else {}))
     for ci, role in enumerate(facts.roles([payload.role_facts(ci) for ci in range(len(payload.ids))])):
         payload.set_role(ci, role)
     by_id = {ident: i for i, ident in enumerate(payload.ids)}
     for ident, text in facts.followups(str(store.root), payload.ids, event_log).items():
         payload.set_followup(by_id[ident], text)
-    views = tuple(_view(cl, payload, load, paths, by_id, rules) for cl in clusters)
+    views = tuple(_view(cl, payload, load, paths, by_id, rules, roots) for cl in clusters)
     return ReportData(payload, views, skipped)
 
 
@@ -171,7 +175,7 @@ def _representative(store: LocalStore, path: Path) -> tuple[Capture, dict] | Non
 
 
 def _view(cl, payload: Payload | Pieces, load: Callable[[Path], tuple[Capture, dict] | None], paths: list[Path],
-          by_id: dict[str, int], rules: BenignRules | None = None) -> ClusterView:
+          by_id: dict[str, int], rules: BenignRules | None = None, roots: SourceRoots | None = None) -> ClusterView:
     from forensics import analysis
 
     members = tuple(by_id[m.id] for m in cl.members if m.id in by_id)
@@ -181,7 +185,7 @@ def _view(cl, payload: Payload | Pieces, load: Callable[[Path], tuple[Capture, d
     loaded = load(paths[rep_index]) if rep_index is not None else None
     if loaded is not None:
         rep, raw = loaded
-        pa = analysis.analyze(raw, rules)
+        pa = analysis.analyze(raw, rules, **({"roots": roots} if roots else {}))
         by_index = {t.index: t for t in pa.threads}
         roles = pa.verdicts[0].roles if pa.verdicts and pa.verdicts[0].kind == cl.category else ()
         picks = [(r.thread, _role_text(r)) for r in roles if r.thread in by_index]
@@ -245,12 +249,13 @@ def build_report(
     rules: BenignRules | None = None,
     event_log: str | None = None,
     tasks_dir: str | None = None,
+    roots: SourceRoots | None = None,
 ) -> Built:
     """The whole report of a store (filtered): what `hangdump report` writes, `serve` shows and `demo` opens.
     ``tasks_dir``: where forensics.integrations wrote tasks.jsonl (the per-task CPU/wall plot)."""
     from forensics.report import render
 
-    data = collect(store, flt, progress, rules, event_log, pieces=True)
+    data = collect(store, flt, progress, rules, event_log, pieces=True, roots=roots)
     plot = ""
     if tasks_dir is not None:
         from forensics.fleet.taskplot import plot_of

@@ -84,6 +84,9 @@ def test_show_and_clusters_read_the_sources_through_source_root_and_refuse_a_bad
     assert "likely: from the source line `data = sock.recv(4096)`" in shown.stdout, shown.stdout
     [c] = json.loads(hangdump("clusters", "--json", "--source-root", str(src)).stdout)
     assert c["category"] == "io", c
+    page = tmp_path / "hangs.html"
+    assert hangdump("report", "-o", str(page), "--source-root", str(src)).returncode == 0
+    assert "likely: from the source line" in page.read_text()
     bad = hangdump("show", row["id"], "--source-root", str(tmp_path / "missing"))
     assert bad.returncode != 0 and "not a directory" in bad.stderr and "Traceback" not in bad.stderr
     (store / "source_roots.txt").write_text("co\n")  # the store's file, relative to the store
