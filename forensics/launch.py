@@ -12,10 +12,14 @@ def run() -> None:
 
     argv = sys.argv[1:]
     prestarted = argv[:1] == ["collect"]
-    if prestarted:
+    # collect --core: gdb first (prestart.begin starts nothing for a core). Only then: gdb's session module
+    # imports subprocess and shutil (with bz2 and lzma), ~20 M instructions a live capture has no use for.
+    core = prestarted and any(a == "--core" or a.startswith("--core=") for a in argv[1:])
+    if core:
         from forensics.capture import gdb_prestart
 
-        gdb_prestart.begin(argv[1:])  # collect --core: gdb first (prestart.begin starts nothing for a core)
+        gdb_prestart.begin(argv[1:])
+    if prestarted:
         from forensics.capture import prestart
 
         prestart.begin(argv[1:])
@@ -32,6 +36,7 @@ def run() -> None:
     finally:
         if prestarted:
             prestart.abort_all()
+        if core:
             gdb_prestart.abort()
     # Everything we wrote is closed (the store fsyncs and renames; reports are closed files): skip the
     # interpreter's teardown of thousands of frame objects, ~15 ms of a capture's wall time.
