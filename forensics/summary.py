@@ -192,14 +192,14 @@ def thread_table(c: Capture, group: bool = False) -> list[str]:
     return ["  " + "  ".join(cell.ljust(w) for cell, w in zip(r, widths)) + "  " + r[-1] for r in rows]
 
 
-def render_summary(c: Capture, rules=None, doc: dict | None = None) -> str:
+def render_summary(c: Capture, rules=None, doc: dict | None = None, roots=None) -> str:
     """``doc``: ``c.to_dict()`` when the caller has made it (collect, for the store): the analysis reads it as it is
     when there is nothing to escape, and its thread dicts when only what is not a thread was escaped (a command
     line holding a newline, as ``python -c`` scripts do)."""
     shown = termsafe.capture(c)
     if doc is not None and shown is not c:
         doc = shown.to_dict(threads=doc["threads"]) if shown.threads is c.threads else None
-    return "\n".join(header(shown, rules=rules, doc=doc) + [""] + thread_table(shown, group=True)) + "\n"
+    return "\n".join(header(shown, rules=rules, doc=doc, roots=roots) + [""] + thread_table(shown, group=True)) + "\n"
 
 
 def render_full(c: Capture, rules=None, roots=None) -> str:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from forensics.cli.common import benign_option, store_option
+from forensics.cli.common import benign_option, source_root_option, store_option
 
 
 @click.command("collect")
@@ -30,9 +30,10 @@ from forensics.cli.common import benign_option, store_option
 @click.option("--keep-core", is_flag=True, help="gdb: keep a compressed core beside the capture in the store.")
 @click.option("--gdb-ext", type=click.Path(dir_okay=False), help="The interpreter's python3.X-gdb.py (py-bt) extension.")
 @benign_option
+@source_root_option
 @store_option
 def command(pids, match, children, native, with_locals, no_redact, timeout, pyspy_path, as_json, show_timings,
-            no_store, method, deep, core_file, exe, keep_core, gdb_ext, benign, store_dir):
+            no_store, method, deep, core_file, exe, keep_core, gdb_ext, benign, source_root, store_dir):
     """Capture every thread's stack and kernel state of live Python processes.
 
     One JSON capture per process; several targets are captured in parallel. With --json a single
@@ -41,4 +42,5 @@ def command(pids, match, children, native, with_locals, no_redact, timeout, pysp
     from forensics.cli.collecting import run
 
     return run(pids, match, children, native, with_locals, no_redact, timeout, pyspy_path, as_json, show_timings,
-               no_store, method, deep, core_file, exe, keep_core, gdb_ext, benign, store_dir, echo=click.echo)
+               no_store, method, deep, core_file, exe, keep_core, gdb_ext, benign, store_dir, echo=click.echo,
+               source_root=source_root)

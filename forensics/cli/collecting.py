@@ -16,7 +16,7 @@ import sys
 from collections import deque
 from collections.abc import Callable
 
-from forensics.cli.common import benign_rules, open_store
+from forensics.cli.common import benign_rules, open_store, source_roots
 
 Echo = Callable[..., None]
 
@@ -34,8 +34,10 @@ def echo(message: str = "", err: bool = False, nl: bool = True) -> None:
 
 
 def run(pids, match, children, native, with_locals, no_redact, timeout, pyspy_path, as_json, show_timings,
-        no_store, method, deep, core_file, exe, keep_core, gdb_ext, benign, store_dir, echo: Echo = echo) -> int:
-    """The collect command: validate, select the targets, capture, store, print the summary (or JSON); exit code."""
+        no_store, method, deep, core_file, exe, keep_core, gdb_ext, benign, store_dir, echo: Echo = echo,
+        source_root: tuple[str, ...] = ()) -> int:
+    """The collect command: validate, select the targets, capture, store, print the summary (or JSON); exit code.
+    ``source_root``: --source-root values (where the summary's verdicts read sources captured elsewhere)."""
     from forensics import targets, timings
     from forensics.capture.base import CollectOptions
     from forensics.capture.orchestrate import collect
@@ -45,6 +47,7 @@ def run(pids, match, children, native, with_locals, no_redact, timeout, pyspy_pa
     timings.mark("start-up and imports")
 
     rules = benign_rules(benign, store_dir)
+    roots = source_roots(source_root, store_dir)
     if core_file is not None:
         if pids or match:
             raise UsageError("--core analyses a core file; it does not go with --pid or --match")
@@ -52,7 +55,7 @@ def run(pids, match, children, native, with_locals, no_redact, timeout, pyspy_pa
             raise UsageError("--keep-core keeps the core of a live process; --core reads one that exists")
         opts = CollectOptions(native=native is not False, with_locals=with_locals, redact=not no_redact,
                               timeout_s=timeout, pyspy_path=pyspy_path, method=method, deep=deep, gdb_ext=gdb_ext)
-        return _core(core_file, exe, opts, as_json, no_store, store_dir, rules, show_timings, echo)
+        return _core(core_file, exe, opts, as_json, no_store, store_dir, rules, show_timings, echo, roots)
     if exe is not None:
         raise UsageError("--exe goes with --core", help="for a live process the executable is read from /proc")
     if keep_core and no_store:
@@ -73,7 +76,7 @@ def run(pids, match, children, native, with_locals, no_redact, timeout, pyspy_pa
         method=method, deep=deep, keep_core=keep_core, gdb_ext=gdb_ext,
     )
     storer = _Storer(store, as_json, echo, targets=len(chosen))
-    summaries = None if as_json else _Summaries(rules, several=len(chosen) > 1)
+    summaries = None if as_json else _Summaries(rules, several=len(chosen) > 1, roots=roots)
     docs: dict[int, dict] = {}  # id(capture) -> its to_dict(), made once for the store, the summary and --json
 
     def final(outcome) -> None:
@@ -110,7 +113,7 @@ def run(pids, match, children, native, with_locals, no_redact, timeout, pyspy_pa
 
 
 def _core(core_file: str, exe: str | None, opts, as_json: bool, no_store: bool, store_dir: str | None,
-          rules, show_timings: bool, echo: Echo) -> int:
+          rules, show_timings: bool, echo: Echo, roots=None) -> int:
     """collect --core: one capture from a core file (py-spy's reader, gdb for native frames), stored and shown like a live one."""
     from forensics import timings
     from forensics.capture.orchestrate import collect_core
@@ -124,7 +127,7 @@ def _core(core_file: str, exe: str | None, opts, as_json: bool, no_store: bool, 
     if as_json:
         echo(json_text(json.dumps(capture.to_dict(), indent=2, ensure_ascii=False)))
     else:
-        echo(render_summary(capture, rules), nl=False)
+        echo(render_summary(capture, rules, roots=roots), nl=False)
     _timed("output", show_timings, echo)
     return code
 
@@ -230,8 +233,9 @@ class _Summaries:
     analysis is imported at once instead (its ~20 ms keep the cores busy there, and no run waits on it).
     What was not made meanwhile is made at the end, the same way."""
 
-    def __init__(self, rules, several: bool) -> None:
+    def __init__(self, rules, several: bool, roots=None) -> None:
         self.rules = rules
+        self.roots = roots
         self.pending: deque = deque()  # (capture, its to_dict()) of final captures whose summary is not made yet
         self.made: dict[int, tuple] = {}  # id(capture) -> (the capture, its summary)
         self.docs: dict[int, tuple] = {}  # id(capture) -> (the capture, its to_dict())
@@ -267,7 +271,8 @@ class _Summaries:
         from forensics.summary import render_summary
 
         doc = self.docs.get(id(capture))
-        return render_summary(capture, self.rules, doc[1] if doc is not None and doc[0] is capture else None)
+        return render_summary(capture, self.rules, doc[1] if doc is not None and doc[0] is capture else None,
+                              self.roots)
 
 
 def _import_analysis() -> None:
@@ -331,7 +336,7 @@ def from_argv(args: list[str]) -> dict | None:
         "no_redact": "--no-redact" in flags, "timeout": timeout, "pyspy_path": pyspy_path,
         "as_json": "--json" in flags, "show_timings": "--timings" in flags, "no_store": "--no-store" in flags,
         "method": values.get("--method", "auto"), "deep": False, "core_file": None, "exe": None, "keep_core": False,
-        "gdb_ext": None, "benign": (), "store_dir": store_dir,
+        "gdb_ext": None, "benign": (), "store_dir": store_dir, "source_root": (),
     }
 
 
