@@ -102,13 +102,22 @@ NO_ROOTS = SourceRoots()
 
 
 def _defines(path: str, function: str | None, line: int | None) -> bool:
-    """The frame's line lies inside a def of the frame's function name (``Class.method``: ``method``) in ``path``;
-    a module's own code (``<module>``), a lambda or a comprehension: the line exists in the file."""
+    """The frame's line could be where that frame stopped in ``path``: inside a def of the frame's function name
+    (``Class.method``: ``method``; a module's code, a lambda, a comprehension: anywhere), and on a call (a frame
+    that waits is in a call: a ``with`` calls ``__enter__``). A release whose lines moved inside the function puts
+    the line on a ``return`` or a blank, and is refused."""
     tree, lines = _tree(path)
     if tree is None or not line or not function or line > len(lines):
         return False
     name = function.rsplit(".", 1)[-1]
-    if name.startswith("<"):
-        return True
-    return any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == name
-               and n.lineno <= line <= (n.end_lineno or n.lineno) for n in ast.walk(tree))
+    scopes = [tree] if name.startswith("<") else [
+        n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == name
+        and n.lineno <= line <= (n.end_lineno or n.lineno)]
+    return any(isinstance(n, (ast.Call, ast.withitem)) and _spans(n, line) for scope in scopes
+               for n in ast.walk(scope))
+
+
+def _spans(node: ast.AST, line: int) -> bool:
+    if isinstance(node, ast.withitem):
+        node = node.context_expr
+    return node.lineno <= line <= (getattr(node, "end_lineno", None) or node.lineno)

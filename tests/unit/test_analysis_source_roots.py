@@ -38,6 +38,7 @@ def test_a_bare_dir_holding_another_release_gives_no_evidence(tmp_path):
     roots = SourceRoots.parse([str(checkout(tmp_path, OTHER_RELEASE))])
     assert roots.resolve(CAPTURED, "pull", 9) is None  # line 9 is in other(), not in pull()
     assert analyze(dump(line=9), roots=roots).verdicts[0].kind == "unknown"
+    assert roots.resolve(CAPTURED, "pull", 5) is None  # in pull(), but a `return` there: not where a frame waits
 
 
 def test_a_roots_file_is_relative_to_its_directory_and_bad_roots_are_refused(tmp_path):
