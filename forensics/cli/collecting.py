@@ -77,11 +77,14 @@ def run(pids, match, children, native, with_locals, no_redact, timeout, pyspy_pa
     )
     storer = _Storer(store, as_json, echo, targets=len(chosen))
     summaries = None if as_json else _Summaries(rules, several=len(chosen) > 1, roots=roots)
-    docs: dict[int, dict] = {}  # id(capture) -> its to_dict(), made once for the store, the summary and --json
+    # id(capture) -> its to_dict(), made once for the store, the summary and --json. One target only: with several,
+    # each writer thread makes its own, not the thread that keeps the queue of py-spy runs going (a pool of 20
+    # took ~20 ms longer)
+    docs: dict[int, dict] = {}
 
     def final(outcome) -> None:
         doc = None
-        if outcome.capture is not None:
+        if outcome.capture is not None and len(chosen) == 1:
             doc = docs[id(outcome.capture)] = outcome.capture.to_dict()
         storer.put(outcome, doc)
         if summaries is not None:
