@@ -133,10 +133,10 @@ def supervise(threads: list[ThreadAnalysis]) -> list[ThreadAnalysis]:
             elif _joins_a_service(t, out):
                 loops = [o for o in out if o.index != t.index and o.launched in awaits(t)]
                 names = ", ".join(f'"{o.name}"' for o in loops[:4]) + (", ..." if len(loops) > 4 else "")
-                out[k] = replace(t, category=C.IDLE, benign=True,
-                                 detail=f"idle by design ({t.detail} of threads idle by design ({names}): a consumer "
-                                        f"pool or a service its supervisor joins; if this join is a shutdown, those "
-                                        f"loops end only when told to stop)")
+                what = (f"of threads idle by design ({names}): a consumer pool or a service its supervisor joins; "
+                        f"if this join is a shutdown, those loops end only when told to stop" if t.category == C.JOIN
+                        else f"while the services it started serve ({names}): a main thread waiting for shutdown")
+                out[k] = replace(t, category=C.IDLE, benign=True, detail=f"idle by design ({t.detail} {what})")
                 changed = True
             elif t.timed and t.category == C.JOIN and all(_resting(o) for o in _joinable(t, out)):
                 # join(timeout) in a loop, polling threads that rest: it returns by itself, the way it was written to
@@ -180,12 +180,21 @@ def _joins_a_service(t: ThreadAnalysis, threads: Sequence[ThreadAnalysis]) -> bo
     may be it, and the joiner rests with them when they all rest and the process has work to wait for. When the
     only loops it can be joining are timers on an event (``while not stop.wait(5)``: the event is their stop
     signal), a join is a shutdown that waits for loops nothing told to stop: a hang (the verdict says so). A
-    candidate nothing can see into (an imported dump) may be stuck: no claim either way (``unseen_joined``)."""
-    if t.category != C.JOIN or not awaits(t):
+    candidate nothing can see into (an imported dump) may be stuck: no claim either way (``unseen_joined``).
+
+    ``Event.wait()`` with no timeout is how a main thread waits for shutdown (a signal handler sets the event) while
+    the services it started serve: the same, when such a consumer runs code of a module the waiter runs (the code
+    that started it). Beside consumers started elsewhere only (an idle executor, a framework's loop) the event may
+    be one whose setter returned early: a hang."""
+    if t.category not in (C.JOIN, C.CONDITION_WAIT) or not awaits(t):
         return False
     joinable = [o for o in threads if o.index != t.index and o.launched in awaits(t)]
-    return (all(_resting(o) for o in joinable)
-            and any(o.benign and o.signature.mechanism in _WORK_WAITS for o in joinable))
+    mine = t.category == C.JOIN or None
+    # a helper nothing can see into (an imported dump) beside the services does not stop a shutdown wait: the waiter
+    # does not wait for it to finish
+    return (all(_resting(o) or (not mine and _unseen(o)) for o in joinable)
+            and any(o.benign and o.signature.mechanism in _WORK_WAITS and (mine or _modules(o) & _modules(t))
+                    for o in joinable))
 
 
 def unseen_awaited(t: ThreadAnalysis, threads: Sequence[ThreadAnalysis],

@@ -310,6 +310,30 @@ def test_a_sleeping_thread_is_neither_what_a_waiter_is_stuck_on_nor_a_service_it
         assert top.kind == kind and top.roles[0].function == "wait_until_loaded", top.text
 
 
+def test_a_main_thread_waiting_for_shutdown_while_the_services_it_started_serve_is_no_hang():
+    """``stop.wait()`` with no timeout in the module that started a consumer (``Queue.get(timeout=)`` in a loop):
+    waiting for a signal to shut down, live or imported (a helper nothing can see into beside it changes nothing).
+    The same wait beside consumers another module started (an idle pool's worker, a heartbeat) may be for an
+    event whose setter returned early: the hang."""
+    intake = [py("Condition.wait", f"{PY312}/threading.py", 359), py("Queue.get", f"{PY312}/queue.py", 180),
+              py("_intake", f"{APP}/services.py", 17)] + THREAD_ROOT
+    main = [*event_wait(355), py("run_services", f"{APP}/services.py", 40)] + runner([])
+    census = [py("_refresh", f"{APP}/services.py", 27)] + THREAD_ROOT  # sleeps: seen live, unseen imported
+    for live in (True, False):
+        threads = [thread(1, "MainThread", main, "futex"), thread(2, "intake", intake, "futex", TIMED_FUTEX),
+                   thread(3, "census", census, "clock_nanosleep")]
+        if not live:
+            threads = [{k: v for k, v in t.items() if k != "kernel"} for t in threads]
+        pa = analyze({"threads": threads}, read_source=False)
+        assert not any(v.kind in HANG_KINDS for v in pa.verdicts), (live, [v.text for v in pa.verdicts])
+        assert "waiting for shutdown" in pa.threads[0].detail
+        elsewhere = [dict(f, file=f"{APP}/pools.py") if f["file"].startswith(APP) else f for f in intake]
+        other = [threads[0], dict(threads[1], frames=elsewhere), dict(threads[2], frames=[
+            dict(census[0], file=f"{APP}/health.py")] + THREAD_ROOT)]
+        top = analyze({"threads": other}, read_source=False).verdicts[0]
+        assert top.kind in HANG_KINDS | {"unknown"} and top.roles[0].function == "run_services", (live, top.text)
+
+
 def test_a_queue_polled_with_a_timeout_is_a_worker_waiting_for_work():
     """Queue.get(timeout=) waits in Condition.wait(remaining): the same line as Event.wait(timeout)."""
     get = [py("Condition.wait", f"{PY312}/threading.py", 359), py("Queue.get", f"{PY312}/queue.py", 180),
