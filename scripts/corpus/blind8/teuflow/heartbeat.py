@@ -10,7 +10,7 @@ def beat(counter):
 
 def yard_heartbeat(settings):
     counter = [0]
-    report_ready(here("sleep"))
+    report_ready(here("blocked"))  # time.sleep is select() before 3.11, clock_nanosleep after
     while True:
         beat(counter)
         time.sleep(settings.get("housekeeping_every", 5.0))
