@@ -130,7 +130,7 @@ def supervise(threads: list[ThreadAnalysis]) -> list[ThreadAnalysis]:
                                  detail=f'idle by design ({t.detail} for thread "{o.name}", which is idle by design: '
                                         f"a runner supervising a service)")
                 changed = True
-            elif _joins_a_service(t, out):
+            elif _waits_beside_services(t, out):
                 loops = [o for o in out if o.index != t.index and o.launched in awaits(t)]
                 names = ", ".join(f'"{o.name}"' for o in loops[:4]) + (", ..." if len(loops) > 4 else "")
                 what = (f"of threads idle by design ({names}): a consumer pool or a service its supervisor joins; "
@@ -170,7 +170,7 @@ _WORK_WAITS = frozenset({"queue:get", "multiprocessing.queues:get", "socket:acce
                          "socketserver:serve_forever"})
 
 
-def _joins_a_service(t: ThreadAnalysis, threads: Sequence[ThreadAnalysis]) -> bool:
+def _waits_beside_services(t: ThreadAnalysis, threads: Sequence[ThreadAnalysis]) -> bool:
     """A Thread.join() whose every candidate rests (idle by design, a wait with a timeout, a sleep) and at least one
     of them is a consumer waiting for work (``Queue.get(timeout=)``, an accept loop): the main thread (or a
     supervisor) joining a consumer pool that serves until the process is stopped, a standard healthy design.
@@ -189,11 +189,11 @@ def _joins_a_service(t: ThreadAnalysis, threads: Sequence[ThreadAnalysis]) -> bo
     if t.category not in (C.JOIN, C.CONDITION_WAIT) or not awaits(t):
         return False
     joinable = [o for o in threads if o.index != t.index and o.launched in awaits(t)]
-    mine = t.category == C.JOIN or None
+    join = t.category == C.JOIN
     # a helper nothing can see into (an imported dump) beside the services does not stop a shutdown wait: the waiter
     # does not wait for it to finish
-    return (all(_resting(o) or (not mine and _unseen(o)) for o in joinable)
-            and any(o.benign and o.signature.mechanism in _WORK_WAITS and (mine or _modules(o) & _modules(t))
+    return (all(_resting(o) or (not join and _unseen(o)) for o in joinable)
+            and any(o.benign and o.signature.mechanism in _WORK_WAITS and (join or bool(_modules(o) & _modules(t)))
                     for o in joinable))
 
 
