@@ -164,10 +164,10 @@ def _joinable(t: ThreadAnalysis, threads: Sequence[ThreadAnalysis]) -> list[Thre
 
 
 # Where a consumer waits for its next piece of work (the outermost standard-library frame of its wait): a queue, a
-# server's accept or selector loop. A loop on ``Event.wait(timeout)`` or a sleep is a timer instead: that event is,
+# server's accept or selector loop, an asyncio event loop with nothing to run. A loop on ``Event.wait(timeout)`` or a sleep is a timer instead: that event is,
 # by the idiom (``while not stop.wait(interval)``), how the loop is told to stop.
 _WORK_WAITS = frozenset({"queue:get", "multiprocessing.queues:get", "socket:accept", "selectors:select",
-                         "socketserver:serve_forever"})
+                         "socketserver:serve_forever", "asyncio.base_events:run_forever"})
 
 
 def _waits_beside_services(t: ThreadAnalysis, threads: Sequence[ThreadAnalysis]) -> bool:

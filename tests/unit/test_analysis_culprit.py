@@ -334,6 +334,23 @@ def test_a_main_thread_waiting_for_shutdown_while_the_services_it_started_serve_
         assert top.kind in HANG_KINDS | {"unknown"} and top.roles[0].function == "run_services", (live, top.text)
 
 
+def test_a_runner_joining_a_thread_that_runs_an_event_loop_forever_is_no_hang():
+    """``loop.run_forever()`` in a thread of its own, idle in epoll_wait: a service waiting for work, like a selector
+    or accept loop. The runner joining it (with heartbeats beside) waits for that service; joining only the
+    heartbeats stays the hang."""
+    loop = [py("EpollSelector.select", f"{LIB}/selectors.py", 468),
+            py("BaseEventLoop._run_once", f"{LIB}/asyncio/base_events.py", 1884),
+            py("BaseEventLoop.run_forever", f"{LIB}/asyncio/base_events.py", 607),
+            py("serve_events", f"{APP}/events.py", 81)] + THREAD_ROOT
+    beat = thread(3, "heartbeat-0", [py("_beat", f"{APP}/health.py", 9)] + THREAD_ROOT, "clock_nanosleep")
+    main = thread(1, "MainThread", runner(JOIN), "futex")
+    served = thread(2, "job-12", loop, "epoll_wait", ["0x3", "0x7f00", "0x1", "0xffffffff", "0", "0"])
+    pa = analyze({"threads": [main, served, beat]}, read_source=False)
+    assert not any(v.kind in HANG_KINDS for v in pa.verdicts), [v.text for v in pa.verdicts]
+    top = analyze({"threads": [main, beat]}, read_source=False).verdicts[0]
+    assert top.kind == "join" and top.roles[0].name == "MainThread", top.text
+
+
 def test_a_queue_polled_with_a_timeout_is_a_worker_waiting_for_work():
     """Queue.get(timeout=) waits in Condition.wait(remaining): the same line as Event.wait(timeout)."""
     get = [py("Condition.wait", f"{PY312}/threading.py", 359), py("Queue.get", f"{PY312}/queue.py", 180),
