@@ -131,7 +131,7 @@ def supervise(threads: list[ThreadAnalysis]) -> list[ThreadAnalysis]:
                                         f"a runner supervising a service)")
                 changed = True
             elif _waits_beside_services(t, out):
-                loops = [o for o in out if o.index != t.index and o.launched in awaits(t)]
+                loops = _joinable(t, out)
                 names = ", ".join(f'"{o.name}"' for o in loops[:4]) + (", ..." if len(loops) > 4 else "")
                 what = (f"of threads idle by design ({names}): a consumer pool or a service its supervisor joins; "
                         f"if this join is a shutdown, those loops end only when told to stop" if t.category == C.JOIN
@@ -164,8 +164,9 @@ def _joinable(t: ThreadAnalysis, threads: Sequence[ThreadAnalysis]) -> list[Thre
 
 
 # Where a consumer waits for its next piece of work (the outermost standard-library frame of its wait): a queue, a
-# server's accept or selector loop, an asyncio event loop with nothing to run. A loop on ``Event.wait(timeout)`` or a sleep is a timer instead: that event is,
-# by the idiom (``while not stop.wait(interval)``), how the loop is told to stop.
+# server's accept or selector loop, an asyncio event loop with nothing to run. A loop on ``Event.wait(timeout)`` or a
+# sleep is a timer instead: that event is, by the idiom (``while not stop.wait(interval)``), how the loop is told to
+# stop.
 _WORK_WAITS = frozenset({"queue:get", "multiprocessing.queues:get", "socket:accept", "selectors:select",
                          "socketserver:serve_forever", "asyncio.base_events:run_forever"})
 
@@ -188,7 +189,7 @@ def _waits_beside_services(t: ThreadAnalysis, threads: Sequence[ThreadAnalysis])
     be one whose setter returned early: a hang."""
     if t.category not in (C.JOIN, C.CONDITION_WAIT) or not awaits(t):
         return False
-    joinable = [o for o in threads if o.index != t.index and o.launched in awaits(t)]
+    joinable = _joinable(t, threads)
     join = t.category == C.JOIN
     # a helper nothing can see into (an imported dump) beside the services does not stop a shutdown wait: the waiter
     # does not wait for it to finish
@@ -209,11 +210,8 @@ def unseen_awaited(t: ThreadAnalysis, threads: Sequence[ThreadAnalysis],
         return unseen_joined(t, threads, depth)
     if not awaits(t):
         return []
-    stuck = stuck_awaited(t, threads)
-    if any(not (o.category == C.UNKNOWN and o.syscall is None or depth and unseen_awaited(o, threads, depth - 1))
-           for o in stuck):
-        return []
-    return [o for o in stuck if _job(o)]
+    stuck = _only_unseen_stuck(t, threads, depth)
+    return [] if stuck is None else [o for o in stuck if _job(o)]
 
 
 def unseen_joined(t: ThreadAnalysis, threads: Sequence[ThreadAnalysis],
@@ -226,11 +224,20 @@ def unseen_joined(t: ThreadAnalysis, threads: Sequence[ThreadAnalysis],
     them)."""
     if t.category != C.JOIN or not awaits(t):
         return []
+    stuck = _only_unseen_stuck(t, threads, depth)
+    if stuck is None:
+        return []
+    return [o for o in _joinable(t, threads) if _unseen(o) or o in stuck]
+
+
+def _only_unseen_stuck(t: ThreadAnalysis, threads: Sequence[ThreadAnalysis], depth: int) -> list[ThreadAnalysis] | None:
+    """The stuck threads ``t`` may wait for, when each is one nothing can see into (no syscall, no native frames) or
+    itself waits only for such threads (``depth`` levels down); None when one of them has evidence of its own."""
     stuck = stuck_awaited(t, threads)
     if any(not (o.category == C.UNKNOWN and o.syscall is None or depth and unseen_awaited(o, threads, depth - 1))
            for o in stuck):
-        return []
-    return [o for o in threads if o.index != t.index and o.launched in awaits(t) and (_unseen(o) or o in stuck)]
+        return None
+    return stuck
 
 
 def evidence_rank(t: ThreadAnalysis, dependent: bool = False) -> Rank:
