@@ -110,6 +110,17 @@ _PY_WAITS: dict[str, tuple[str, str]] = {
     "asyncio.base_events:run_forever": (SELECT, "asyncio event loop waiting for events"),
     "asyncio.base_events:_run_once": (SELECT, "asyncio event loop waiting for events"),
 }
+# Client libraries that read their socket with a C call of their own (``sock.recv_into``, no standard-library frame
+# under it): their read function is the mechanism, by module and function (normalized keys drop the package).
+_LIBRARY_WAITS: dict[str, tuple[str, str]] = {
+    "redis._parsers.socket:_read_from_socket": (SOCKET_READ, "redis-py socket read"),
+    "redis.connection:_read_from_socket": (SOCKET_READ, "redis-py socket read"),
+    "redis._parsers.hiredis:read_from_socket": (SOCKET_READ, "redis-py socket read (hiredis)"),
+    "redis.connection:read_from_socket": (SOCKET_READ, "redis-py socket read (hiredis)"),
+    "amqp.transport:_read": (SOCKET_READ, "AMQP socket read (py-amqp)"),
+    "paramiko.packet:read_all": (SOCKET_READ, "SSH socket read (paramiko)"),
+    "websocket._socket:recv": (SOCKET_READ, "websocket read (websocket-client)"),
+}
 _PY_MODULE_WAITS: dict[str, tuple[str, str]] = {
     "http.client": (SOCKET_READ, "HTTP response read"),
     "urllib.request": (SOCKET_READ, "HTTP response read (urllib)"),
@@ -430,7 +441,7 @@ def _python_wait(leaf_run: list[NFrame]) -> tuple[str, str] | None:
                 if inner is None:
                     return CONDITION_WAIT, "Condition.wait()"
             return hit
-        hit = _PY_MODULE_WAITS.get(nf.module)
+        hit = _PY_MODULE_WAITS.get(nf.module) or _LIBRARY_WAITS.get(f"{nf.module}:{nf.function}")
         if hit is not None:
             return hit
     return None
@@ -671,6 +682,10 @@ def analyze_thread(index: int, t: dict, rules: BenignRules = NO_RULES, cache: di
         category, detail = py
     elif nat is not None:
         category, detail = nat[0], f"{nat[1]}()"
+    elif ker == SELECT and polls and sc_name in ("poll", "ppoll") and _int(raw_args[1]) == 1:
+        # one fd, a timeout, no multiplexer frame: a socket call with a timeout, which CPython makes by waiting for its
+        # one fd in poll() (socketmodule.c's sock_call_ex; ssl alike) before the recv, send or connect
+        category, detail = SOCKET_READ, f"a socket call with a timeout ({sc_name}() on its one fd)"
     elif ker is not None:
         category, detail = ker, f"the {sc_name} syscall"
     elif running or active is True:

@@ -69,16 +69,41 @@ def _unseen(t: ThreadAnalysis) -> bool:
     return t.parked and t.category == C.UNKNOWN
 
 
+_IO = frozenset({C.SOCKET_READ, C.CONNECT, C.PIPE_READ})
+
+
+def in_flight(t: ThreadAnalysis) -> bool:
+    """A request under way: a job's socket (or pipe) call with a timeout. The timeout bounds one try, not the request:
+    a client library retries it (redis-py's and urllib3's Retry), the job calls again. Waited for with no timeout
+    (``requests``), it is the work that does not finish; waited for by nothing, a loop's rest (a listener's
+    ``recv`` with a timeout)."""
+    return t.timed and t.category in _IO and not t.benign and bool(t.chain)
+
+
 def _resting(t: ThreadAnalysis) -> bool:
     """Idle by design, or in a wait that returns by itself: a timeout, a sleep (time.sleep() always returns; SQLite's
     busy handler sleeping while another connection holds the database is a wait for it, not a rest)."""
-    return t.benign or t.timed or (t.category == C.SLEEP and "sqlite" not in t.detail.lower())
+    return t.benign or (t.timed and not in_flight(t)) or (t.category == C.SLEEP and "sqlite" not in t.detail.lower())
 
 
 def _serving(t: ThreadAnalysis) -> bool:
     """Idle by design, or waiting with a timeout: how a service waits for work. A sleep is not: a heartbeat's
-    ``run() -> _tick()`` sleeps two calls deep, like a job."""
-    return t.benign or t.timed
+    ``run() -> _tick()`` sleeps two calls deep, like a job; nor is a request under way (``in_flight``)."""
+    return t.benign or (t.timed and not in_flight(t))
+
+
+def requests(threads: list[ThreadAnalysis]) -> list[ThreadAnalysis]:
+    """A request under way (``in_flight``) that no thread waits for with no timeout rests like any wait with a
+    timeout: idle by design, whether the capture saw the socket call in native frames or only its poll(). One a
+    runner waits for forever (``Future.result()``, ``join()``) stays: its retries are the hang, the runner a
+    consequence of it."""
+    waiters = [w for w in threads if awaits(w) and not w.timed]
+    out = list(threads)
+    for k, t in enumerate(out):
+        if in_flight(t) and not (_job(t) and any(w.index != t.index and t.launched in awaits(w) for w in waiters)):
+            out[k] = replace(t, category=C.IDLE, benign=True, timed=False,
+                             detail=f"idle by design ({t.detail}: a loop that wakes up periodically)")
+    return out
 
 
 def _stuck(t: ThreadAnalysis) -> bool:
@@ -111,7 +136,7 @@ def supervise(threads: list[ThreadAnalysis]) -> list[ThreadAnalysis]:
     It is idle by design too. Waiting for nothing but helper loops (a heartbeat, a poller that is never told to
     stop) stays a hang: such a thread ends only when told to. Repeated (a few rounds: a process of many waiters
     costs no more than that): a supervisor of a supervisor is one too."""
-    out = list(threads)
+    out = requests(list(threads))
     if not any(awaits(t) for t in out):
         return out
     changed = True

@@ -300,6 +300,12 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
             out.append(by_import)
             cycle = [r.thread for r in by_import.roles]
 
+    if not cycle:
+        by_join = _join_under_lock(roles, threads)
+        if by_join is not None:
+            out.append(by_join)
+            cycle = [r.thread for r in by_join.roles]
+
     holder = next((ta for ta in threads if ta.category == C.GIL_HOLDER_BLOCKED), None)
     if holder is not None:
         waiters = [ta for ta in threads if ta.category == C.GIL_WAIT]
@@ -365,7 +371,7 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
     def order(v: Verdict) -> tuple:
         holder_blocked = any(by_index[r.thread].category == C.GIL_HOLDER_BLOCKED for r in v.roles if r.thread in by_index)
         first = rank.get(v.roles[0].thread, (9, 9, 9)) if v.roles else (9, 9, 9)
-        if v.kind == "deadlock" or holder_blocked:
+        if v.kind == "deadlock" or holder_blocked or JOIN_UNDER_LOCK in v.evidence:
             first = (-1, 0, 0)
         elif UNSEEN_JOIN in v.evidence:
             first = (DEPENDENT, 9, 0)  # after the threads it may be joining
@@ -482,6 +488,9 @@ _FORK_FIX = ("release the lock on every path (`with lock:` rather than acquire()
 # The fix for one thread's wait: (its category, a phrase its verdict says or "" for any, the fix; ``{at}`` is
 # " in f() (file.py:41)"). The first row that matches is the fix: specific phrases before a category's default.
 _FIXES: tuple[tuple[str, str, str], ...] = (
+    (C.SOCKET_READ, "on each try", ("bound the whole request, not each try{at}: a total deadline or a retry cap "
+                                   "(redis-py Retry(backoff, retries=N), urllib3 Retry(total=N)), and a timeout on "
+                                   "the wait for it (future.result(timeout=), join(timeout=))")),
     (C.SOCKET_READ, "HTTP", "pass a timeout to the HTTP call{at}: urlopen(..., timeout=), requests.get(..., timeout=)"),
     (C.SOCKET_READ, "", ("set a timeout on the socket{at}: sock.settimeout(...) or socket.create_connection(..., "
                         "timeout=)")),
@@ -499,6 +508,9 @@ _FIXES: tuple[tuple[str, str, str], ...] = (
     (C.CONDITION_WAIT, "", ("wait with a timeout{at} (event.wait(timeout) / cond.wait_for(pred, timeout)), and "
                            "set()/notify() on every path of the code that should wake it, the early-return and error "
                            "paths too")),
+    (C.JOIN, "a join under a lock", ("release the lock before joining{at} (join outside the `with`/acquire block), or "
+                                    "hand the thread what it needs instead of the lock; join(timeout=) to fail "
+                                    "loudly")),
     (C.JOIN, "when told to stop", ("tell the threads to stop before joining them{at} (set their stop event, put a "
                                   "sentinel on their queue), and join(timeout=)")),
     (C.JOIN, "", "join(timeout=){at}, and find why the joined thread never ends (its own verdict)"),
@@ -560,6 +572,40 @@ def _argument_order_deadlock(roles: dict[int, ThreadRole], by_index: dict[int, T
 
 
 _IMPORT = re.compile(r"^\s*(?:from\s+([\w.]+)\s+import|import\s+([\w.]+))")
+
+
+JOIN_UNDER_LOCK = "a join of a thread that waits for a lock the joiner holds (read from the source)"
+
+
+def _same_lock(held: LockRef, wanted: LockRef) -> bool:
+    """The lock a joiner holds is the one its thread waits for: one identity, or (a lock handed to the thread as an
+    argument, a local alias: no identity) the same name."""
+    if held.key() is not None and wanted.key() is not None:
+        return held.key() == wanted.key()
+    return held.name.rpartition(".")[2] == wanted.name.rpartition(".")[2]
+
+
+def _join_under_lock(roles: dict[int, ThreadRole], threads: list[ThreadAnalysis]) -> Verdict | None:
+    """A thread that joins, with no timeout, a thread its own code started (the joined thread runs code of a module
+    on the joiner's stack) while holding a lock that thread waits for: the join ends when the thread does, the thread
+    when the lock is released, the lock after the join. A deadlock whose fix is in the joiner."""
+    for ta in threads:
+        r = roles.get(ta.index)
+        if ta.category != C.JOIN or ta.timed or r is None or not r.holds:
+            continue
+        mine = {key.partition(":")[0] for key in ta.chain}
+        for o in threads:
+            ro = roles.get(o.index)
+            if (o.index == ta.index or ro is None or ro.category != C.LOCK_WAIT or ro.waits_for is None
+                    or o.launched not in awaits(ta) or not mine & {key.partition(":")[0] for key in o.chain}):
+                continue
+            held = next((h for h in r.holds if _same_lock(h, ro.waits_for)), None)
+            if held is None:
+                continue
+            text = (f"{r.label()}{r.at()} joins {ro.label()} while holding `{held.shown()}` ({held.where()}), which "
+                    f"that thread waits for{ro.at_function()}: neither can go on (a join under a lock)")
+            return Verdict("join", text, (r, ro), (JOIN_UNDER_LOCK,))
+    return None
 
 
 def _running_module(t: dict) -> tuple[str, str] | None:
@@ -723,6 +769,9 @@ def _wait_verdict(ta, r: ThreadRole, roles, holders, shared, peer: str | None) -
         what = "an HTTP response" if "HTTP" in ta.detail else ("an SSL read" if "SSL" in ta.detail else "a socket")
         frm = f" from {peer}" if peer else ""
         tail = f" with no timeout{frm} (blocked in recv, not polling)" if no_timeout else frm
+        if ta.timed:  # a request under way that a thread waits for with no timeout (culprit.requests)
+            tail = (f"{frm} with a timeout on each try, while its caller waits for it with no timeout: the request "
+                    f"is retried for as long as the peer stays silent")
         return Verdict(kind, f"{who} is blocked reading {what}{tail}", (r,))
     texts = {
         C.SOCKET_ACCEPT: "waits in accept() for a connection",

@@ -457,3 +457,72 @@ def test_a_runner_waiting_for_a_job_it_started_that_polls_in_a_sleep_loop_is_no_
         dump = {"threads": [{k: v for k, v in t.items() if k != "kernel"} for t in live["threads"]]}
         vs = analyze(dump, read_source=False).verdicts
         assert not any(v.kind in HANG_KINDS for v in vs), [v.text for v in vs]
+
+
+SITE = "/opt/quill-2.1/lib/python3.11/site-packages"
+# redis-py 5+ reading a reply: its own C call (sock.recv_into), no standard-library frame under it
+REDIS_READ = [py("SocketBuffer._read_from_socket", f"{SITE}/redis/_parsers/socket.py", 64),
+              py("SocketBuffer.readline", f"{SITE}/redis/_parsers/socket.py", 117),
+              py("Retry.call_with_retry", f"{SITE}/redis/retry.py", 120),
+              py("ListCommands.rpush", f"{SITE}/redis/commands/core.py", 5280)]
+ONE_FD_POLL = ["0x7f0e624fb718", "0x1", "0x1388", "0x0", "0x0", "0x0"]  # poll(&pfd, 1, 5000): a socket's timeout
+
+
+def test_a_request_retried_while_a_runner_waits_for_it_forever_is_the_hang_with_or_without_native_frames():
+    job = REDIS_READ + [py("push_event", f"{APP}/gateway.py", 20), py("stream_events", f"{APP}/tasks.py", 55)]
+    for with_native in (False, True):
+        cap = {"threads": [
+            thread(1, "MainThread", runner(FUTURE), "futex"),
+            thread(2, "tasks_0", job + POOL_ROOT, "poll", ONE_FD_POLL, natives=("__poll", "sock_recv_into"),
+                   with_native=with_native),
+            thread(3, "heartbeat", [py("_beat", f"{APP}/health.py", 9)] + THREAD_ROOT, "clock_nanosleep"),
+        ]}
+        top, *rest = analyze(cap, read_source=False).verdicts
+        assert top.kind == "io" and top.roles[0].function == "push_event", (with_native, top.text)
+        assert "with a timeout on each try" in top.text and "fix: bound the whole request" in top.text, top.text
+        pool = next(v for v in rest if v.kind == "pool")
+        assert 'waits for thread "tasks_0"' in pool.text and "which is stuck: see above" in pool.text
+
+
+def test_a_socket_call_with_a_timeout_that_nothing_waits_for_is_a_loop_at_rest_with_or_without_native_frames():
+    listener = [py("next_message", f"{APP}/bus.py", 31), py("listen", f"{APP}/bus.py", 12)] + THREAD_ROOT
+    for with_native in (False, True):
+        cap = {"threads": [
+            thread(1, "MainThread", [py("main", f"{APP}/cli.py", 40)], "pause"),
+            thread(2, "bus-listener", listener, "poll", ONE_FD_POLL, natives=("__poll", "sock_recv_into"),
+                   with_native=with_native),
+        ]}
+        pa = analyze(cap, read_source=False)
+        assert not any(v.kind in HANG_KINDS for v in pa.verdicts), (with_native, [v.text for v in pa.verdicts])
+        assert pa.threads[1].benign and "wakes up periodically" in pa.threads[1].detail
+
+
+def test_a_client_librarys_own_socket_read_names_the_wait_in_an_imported_dump():
+    dump = {"threads": [{"tid": 1, "name": "MainThread", "frames": REDIS_READ + [
+        py("push_event", f"{APP}/gateway.py", 20), py("main", f"{APP}/cli.py", 3)]}]}
+    top = analyze(dump, read_source=False).verdicts[0]
+    assert top.kind == "io" and top.roles[0].function == "push_event", top.text
+    # a function of that name in another package is no client library's read
+    other = {"threads": [{"tid": 1, "name": "MainThread", "frames": [
+        py("Buffer._read_from_socket", f"{SITE}/mylib/socket.py", 9), py("main", f"{APP}/cli.py", 3)]}]}
+    assert analyze(other, read_source=False).verdicts[0].kind == "unknown"
+
+
+def test_a_join_of_a_thread_that_waits_for_a_lock_the_joiner_holds_is_blamed_on_the_joiner(tmp_path):
+    src = tmp_path / "imports.py"
+    src.write_text("import threading\n\n\ndef _load(guard):\n    guard.acquire()\n\n\n"
+                   "def finish_import(other):\n    guard = threading.Lock()\n    guard.acquire()\n"
+                   "    t = threading.Thread(target=_load, args=(other if other else guard,))\n    t.start()\n"
+                   "    t.join()\n")
+    joiner = thread(1, "MainThread", runner(JOIN + [py("finish_import", str(src), 13)]), "futex")
+    loader = thread(2, "loader", [py("_load", str(src), 5)] + THREAD_ROOT, "futex", ["0x55e0", "0x189", "0", "0", "0",
+                                                                                    "0"])
+    top = analyze({"threads": [joiner, loader]}).verdicts[0]
+    assert top.kind == "join" and top.roles[0].function == "finish_import", top.text
+    assert 'joins thread "loader"' in top.text and "while holding `guard`" in top.text, top.text
+    assert "fix: release the lock before joining in finish_import()" in top.text, top.text
+    # the joined thread waits for a lock of another name: the join is its consequence, the lock wait leads
+    src.write_text(src.read_text().replace("    guard.acquire()\n\n", "    spare.acquire()\n\n")
+                   .replace("def _load(guard)", "def _load(spare)"))
+    top = analyze({"threads": [joiner, loader]}).verdicts[0]
+    assert top.kind == "lock" and top.roles[0].function == "_load", top.text
