@@ -20,8 +20,8 @@ Once the READY line arrived and every thread it names sits in its expected sysca
 /proc/PID/task/TID/syscall, the process is captured: a raw `py-spy dump --json` or, with `--capture hangdump`,
 a live `hangdump collect --json --no-store`. Beside captures/ and labels.json the corpus keeps each release's
 installed rxrounds tree under sources/<release>/ and source_roots.txt (captured install prefix=sources dir) for
-source-root scoring. The capturers, settling, the black-hole upstreams, the release line shifts and the vendored
-redis-py come from the fifth corpus's generator; realrun.py has the launch and capture loop.
+source-root scoring. Planning, installing, running and capturing are shared with the other application corpora
+(appcorpus.py, variants.py, installs.py); this file has what is rxrounds's own.
 
     .venv/bin/python scripts/corpus/blind7/generate.py                          # -> fixtures/corpus_blind7/
     .venv/bin/python scripts/corpus/blind7/generate.py --per-cause 1 --out /tmp/b7 --only controlled-register-flock
@@ -29,42 +29,16 @@ redis-py come from the fifth corpus's generator; realrun.py has the launch and c
 """
 from __future__ import annotations
 
-import argparse
-import json
-import os
 import random
-import shutil
-import subprocess
 import sys
-import tempfile
-import time
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parents[2]
-sys.path[:0] = [str(REPO), str(HERE.parent)]
+sys.path[:0] = [str(HERE.parents[2]), str(HERE.parent)]
 
-from realrun import NotSettled, capture_all, launch, program_env, sibling_generator, write_console_script
-
-_b5 = sibling_generator("blind5")
-Capturer, REDIS_PY = _b5.Capturer, _b5.REDIS_PY
-add_capture_options, chosen_capture = _b5.add_capture_options, _b5.chosen_capture
-kill_group, python_interpreters, read_ready = _b5.kill_group, _b5.python_interpreters, _b5.read_ready
-wait_settled, upstreams, shifted, outermost_missing = _b5.wait_settled, _b5.upstreams, _b5.shifted, _b5._outermost_missing
-
-APP = HERE / "rxrounds"
-
-
-@dataclass(frozen=True)
-class Cause:
-    task: str
-    category: str
-    culprits: tuple[str, ...]  # the innermost application frame(s) of the thread to blame first
-    style: tuple[str, tuple[str, ...]] = ("", ())  # an option the variants alternate, and its values
-    styled_culprits: dict[str, tuple[str, ...]] = field(default_factory=dict)  # a style value -> its culprits
-    min_python: tuple[int, int] = (3, 9)
-
+from appcorpus import App, main
+from installs import Package
+from variants import Cause, Fleet
 
 CAUSES: dict[str, Cause] = {
     "cabinet-formulary-lock-order": Cause(
@@ -95,114 +69,6 @@ CAUSES: dict[str, Cause] = {
     "healthy-results-asyncio": Cause("results-feed", "idle", ()),
 }
 
-SUPPORTED = ("3.9", "3.10", "3.11", "3.12", "3.13")
-BASE_RELEASE = "4.2.0"  # the version the app's tree says
-RELEASES = {"4.2.0": 0, "4.3.1": 17}  # shift seed: 4.3.1 has comment/blank lines inserted
-HARNESSES = {"inline": 4, "threaded": 2, "threaded-event": 1, "supervised": 1, "executor": 1}
-ENTRIES = {"console-script": 4, "runpy": 3, "ward": 2}
-SCRIPTS = {"rxrounds-agent": "rxrounds.console", "rxrounds-ward": "rxrounds.wardshell"}
-ROOT_KINDS = {"opt": 25, "srv": 20, "venv": 25, "home": 15, "data": 15}
-
-
-@dataclass(frozen=True)
-class Variant:
-    index: int
-    cause: str
-    python: str
-    native: bool
-    how: str
-    entry: str
-    root_kind: str
-    release: str
-    options: tuple[tuple[str, object], ...]
-
-    @property
-    def file_name(self) -> str:
-        return f"{self.index:04d}-{self.cause}-py{self.python.replace('.', '')}{'-native' if self.native else ''}.json"
-
-    @property
-    def culprits(self) -> tuple[str, ...]:
-        cause = CAUSES[self.cause]
-        if cause.styled_culprits:
-            return cause.styled_culprits[dict(self.options)[cause.style[0]]]
-        return cause.culprits
-
-
-def _home_of(prefix: Path, kind: str, release: str, python: str) -> tuple[Path, Path]:
-    """(install home, the directory rxrounds/ is put in) of one root."""
-    py = python.replace(".", "")
-    if kind == "opt":
-        home = prefix / "opt" / "rxrounds" / f"{release}-py{py}"
-        return home, home / "lib" / f"python{python}" / "site-packages"
-    if kind == "srv":
-        home = prefix / "srv" / "pharmacy" / "rxrounds" / f"rel-{release}-cp{py}"
-        return home, home / "app"
-    if kind == "venv":
-        home = prefix / "var" / "lib" / "rxrounds" / "venvs" / f"wards-{release}-cp{py}"
-        return home, home / "lib" / f"python{python}" / "site-packages"
-    if kind == "home":
-        home = prefix / "home" / "rxsvc" / "apps" / f"rxrounds-{release}-py{python}"
-        return home, home / "lib" / f"python{python}" / "site-packages"
-    home = prefix / "data" / "pharmacy-share" / "rxrounds" / release / f"cp{py}"
-    return home, home / "pkgs"
-
-
-def release_tree(release: str) -> dict[str, str]:
-    """File name -> text of the rxrounds package as installed for `release`."""
-    seed = RELEASES[release]
-    tree = {}
-    for src in sorted(APP.glob("*.py")):
-        text = src.read_text().replace(f'__version__ = "{BASE_RELEASE}"', f'__version__ = "{release}"')
-        tree[src.name] = shifted(text, seed * 131 + len(src.name) if seed else 0)
-    return tree
-
-
-def write_tree(tree: dict[str, str], package: Path) -> None:
-    shutil.rmtree(package, ignore_errors=True)
-    package.mkdir(parents=True)
-    for name, text in tree.items():
-        (package / name).write_text(text)
-
-
-class Roots:
-    """Install roots made on demand under `prefix`; `cleanup()` removes every directory this run created."""
-
-    def __init__(self, prefix: Path) -> None:
-        self.prefix = prefix
-        self.made: dict[tuple[str, str, str], tuple[str, Path, str | None, str]] = {}
-        self.fresh: list[Path] = []
-
-    def get(self, kind: str, release: str, python: str, base: str) -> tuple[str, Path, str | None, str]:
-        """(interpreter, bin directory of the console scripts, PYTHONPATH or None, import root) of one install."""
-        key = (kind, release, python)
-        if key in self.made:
-            return self.made[key]
-        home, site = _home_of(self.prefix, kind, release, python)
-        missing = outermost_missing(home)
-        if missing is not None and not any(missing.is_relative_to(f) for f in self.fresh):
-            self.fresh.append(missing)
-        exe = base
-        if kind == "venv":
-            home.parent.mkdir(parents=True, exist_ok=True)
-            if not (home / "bin" / "python").exists():
-                subprocess.run([base, "-m", "venv", "--without-pip", str(home)], check=True)
-            exe = str(home / "bin" / "python")
-        site.mkdir(parents=True, exist_ok=True)
-        write_tree(release_tree(release), site / "rxrounds")
-        if not (site / "redis").exists():
-            shutil.copytree(REDIS_PY, site / "redis", ignore=shutil.ignore_patterns("__pycache__"))
-        bindir = home / "bin"
-        bindir.mkdir(exist_ok=True)
-        for name, module in SCRIPTS.items():
-            write_console_script(bindir / name, exe, module)
-        # a virtualenv finds its own site-packages; the other roots are put on PYTHONPATH by their units
-        self.made[key] = (exe, bindir, None if kind == "venv" else str(site), str(site))
-        return self.made[key]
-
-    def cleanup(self) -> None:
-        for path in self.fresh:
-            shutil.rmtree(path, ignore_errors=True)
-
 
 def noise(rng: random.Random) -> dict[str, object]:
     """The bystanders and counters of one variant."""
@@ -231,105 +97,28 @@ def noise(rng: random.Random) -> dict[str, object]:
     }
 
 
-def plan(per_cause: int, healthy_per_cause: int, pythons: list[str], seed: int, only: list[str]) -> list[Variant]:
-    """Every variant, spread evenly over the interpreters a cause runs on; 30% native; a cause with a style
-    alternates its values."""
-    rng = random.Random(seed)
-    variants = []
-    for cause in only or list(CAUSES):
-        spec = CAUSES[cause]
-        n = healthy_per_cause if spec.category == "idle" else per_cause
-        runs_on = [p for p in pythons if tuple(map(int, p.split("."))) >= spec.min_python]
-        natives = set(rng.sample(range(n), int(n * 0.3 + rng.random())))
-        offset = rng.randrange(len(runs_on))
-        for k in range(n):
-            options = noise(rng)
-            option, values = spec.style
-            if option:
-                options[option] = values[k % len(values)]
-            variants.append(Variant(
-                index=0, cause=cause, python=runs_on[(k + offset) % len(runs_on)], native=k in natives,
-                how=rng.choices(list(HARNESSES), list(HARNESSES.values()))[0],
-                entry=rng.choices(list(ENTRIES), list(ENTRIES.values()))[0],
-                root_kind=rng.choices(list(ROOT_KINDS), list(ROOT_KINDS.values()))[0],
-                release=rng.choice(list(RELEASES)), options=tuple(sorted(options.items())),
-            ))
-    rng.shuffle(variants)
-    return [Variant(**{**asdict(v), "index": i + 1}) for i, v in enumerate(variants)]
+LAYOUT = {  # root kind -> (install home, where the package goes in it)
+    "opt": ("opt/rxrounds/{release}-py{py}", "lib/python{python}/site-packages"),
+    "srv": ("srv/pharmacy/rxrounds/rel-{release}-cp{py}", "app"),
+    "venv": ("var/lib/rxrounds/venvs/wards-{release}-cp{py}", "lib/python{python}/site-packages"),
+    "home": ("home/rxsvc/apps/rxrounds-{release}-py{python}", "lib/python{python}/site-packages"),
+    "data": ("data/pharmacy-share/rxrounds/{release}/cp{py}", "pkgs"),
+}
 
-
-def run_variant(v: Variant, roots: Roots, pythons: dict[str, str], captures: Path, capturer: Capturer) -> dict:
-    """Run one variant, capture it into captures/, return its label."""
-    cause = CAUSES[v.cause]
-    exe, bindir, pythonpath, site = roots.get(v.root_kind, v.release, v.python, pythons[v.python])
-    tmp = Path(tempfile.mkdtemp(prefix="rxrounds-"))
-    proc = None
-    try:
-        with upstreams(tmp) as ends:
-            env = program_env(TMPDIR=str(tmp), **({"PYTHONPATH": pythonpath} if pythonpath else {}))
-            args = [cause.task, "--mode", v.how, "--config", json.dumps(dict(v.options, **ends))]
-            cmd = {"console-script": [str(bindir / "rxrounds-agent"), *args],
-                   "runpy": [exe, "-m", "rxrounds.dispatch", *args],
-                   "ward": [str(bindir / "rxrounds-ward"), *args]}[v.entry]
-            proc = launch(cmd, env, tmp)
-            info, _ = read_ready(proc, time.monotonic() + 60)
-            if info is None:
-                raise NotSettled(f"no READY: {(tmp / 'stderr.txt').read_text()[-600:]}")
-            if not info["python"].startswith(f"{v.python}."):
-                raise RuntimeError(f"{v.file_name} ran on Python {info['python']}: two installs share a bin directory")
-            wait_settled(info)
-            capturer.take(info["capture_pid"], v.native, v.culprits, captures / v.file_name)
-    finally:
-        if proc is not None:
-            kill_group(proc)
-            proc.stdout.close()
-        shutil.rmtree(tmp, ignore_errors=True)
-    return {
-        "cause": v.cause, "category": cause.category, "culprit_function": v.culprits[0] if v.culprits else None,
-        "culprit_functions": list(v.culprits), "healthy": not v.culprits, "kind": capturer.kind,
-        "native": v.native, "python": v.python, "python_version": info["python"],
-        "harness": v.entry if v.how == "inline" else v.how, "entry": v.entry, "mode": v.how,
-        "install_root": site, "release": v.release, "role": info.get("role", "main"),
-    }
-
-
-def write_sources(out: Path) -> None:
-    """sources/<release>/rxrounds (each captured release's tree as installed) and source_roots.txt (one line per
-    captured install prefix), from labels.json."""
-    labels = json.loads((out / "labels.json").read_text())
-    shutil.rmtree(out / "sources", ignore_errors=True)
-    for release in sorted({label["release"] for label in labels.values()}):
-        write_tree(release_tree(release), out / "sources" / release / "rxrounds")
-    prefixes = sorted({(label["install_root"], label["release"]) for label in labels.values()})
-    (out / "source_roots.txt").write_text("".join(f"{root}=sources/{release}\n" for root, release in prefixes))
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    add_capture_options(parser, "corpus_blind7")
-    parser.add_argument("--per-cause", type=int, default=5)
-    parser.add_argument("--healthy-per-cause", type=int, default=3)
-    parser.add_argument("--seed", type=int, default=20261202)
-    parser.add_argument("--only", action="append", default=[], choices=sorted(CAUSES))
-    parser.add_argument("--root-prefix", type=Path, default=Path("/"),
-                        help="where the /opt, /srv, /var/lib, /home, /data install roots are made (removed afterwards)")
-    args = parser.parse_args(argv)
-    capturer, out = chosen_capture(args, "corpus_blind7")
-    # realpath: a virtualenv's python stands for its base interpreter
-    pythons = {k: os.path.realpath(p) for k, p in python_interpreters((3, 9)).items() if k in SUPPORTED}
-    variants = plan(args.per_cause, args.healthy_per_cause, list(pythons), args.seed, args.only)
-    captures = out / "captures"
-    shutil.rmtree(captures, ignore_errors=True)
-    captures.mkdir(parents=True)
-    roots = Roots(args.root_prefix)
-    try:
-        complete = capture_all(variants, lambda v: run_variant(v, roots, pythons, captures, capturer),
-                               out / "labels.json")
-    finally:
-        roots.cleanup()
-        write_sources(out)
-    return 0 if complete else 1
-
+APP = App(
+    corpus="corpus_blind7",
+    package=Package(HERE / "rxrounds", releases={"4.2.0": 0, "4.3.1": 17},  # 4.3.1: comment/blank lines inserted
+                    scripts={"rxrounds-agent": "rxrounds.console", "rxrounds-ward": "rxrounds.wardshell"},
+                    layout=LAYOUT, source_version="4.2.0"),
+    causes=CAUSES,
+    fleet=Fleet(harnesses={"inline": 4, "threaded": 2, "threaded-event": 1, "supervised": 1, "executor": 1},
+                entries={"console-script": 4, "runpy": 3, "ward": 2},
+                root_kinds={"opt": 25, "srv": 20, "venv": 25, "home": 15, "data": 15}),
+    noise=noise,
+    commands={"console-script": "rxrounds-agent", "runpy": "-m rxrounds.dispatch", "ward": "rxrounds-ward"},
+    flags=("--mode", "--config"),
+    per_cause=5,
+)
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(APP, __doc__.split("\n\n")[0]))
