@@ -43,7 +43,7 @@ _HEX = re.compile(r"^(?:0x)?[0-9a-fA-F]{6,}$")
 # Top-level packages of widely used libraries and frameworks: the mechanism a hang goes through, or the framework
 # that runs the application's code, never the application itself.
 LIBRARIES = frozenset(["requests", "urllib3", "httpx", "httpcore", "h11", "h2", "hpack", "aiohttp", "aiosignal", "yarl", "multidict", "certifi", "idna", "charset_normalizer", "chardet", "socks", "redis", "kombu", "amqp", "celery", "billiard", "vine", "click", "gunicorn", "uvicorn", "uvloop", "werkzeug", "flask", "django", "starlette", "fastapi", "anyio", "sniffio", "trio", "gevent", "eventlet", "greenlet", "tornado", "twisted", "zmq", "psycopg2", "psycopg", "psycopg_pool", "pymysql", "MySQLdb", "sqlalchemy", "pymongo", "bson", "motor", "boto3", "botocore", "s3transfer", "aiobotocore", "grpc", "google", "pika", "kafka", "confluent_kafka", "elasticsearch", "paramiko", "rq", "dramatiq", "huey", "apscheduler", "sentry_sdk", "opentelemetry", "prometheus_client", "dns", "websocket", "websockets", "msgpack", "simplejson", "ujson", "orjson", "yaml", "jinja2", "markupsafe", "pydantic", "attr", "attrs", "six", "setuptools", "pkg_resources", "pip", "_pytest", "pytest", "pluggy", "tenacity", "backoff", "retrying", "cachetools", "wrapt", "ddtrace", "newrelic", "structlog", "loguru"])
-_COMPREHENSIONS = frozenset({"<listcomp>", "<dictcomp>", "<setcomp>"})
+_COMPREHENSIONS = frozenset({"<listcomp>", "<dictcomp>", "<setcomp>", "<genexpr>"})
 _NUMBERS = re.compile(r"\d+")
 
 
@@ -171,7 +171,9 @@ def normalize_frame(kind: object, function: object, file: object, module: object
 
 
 def is_comprehension(nf: NFrame) -> bool:
-    """3.12+ inlines list/dict/set comprehensions: their frames exist only on older versions."""
+    """A frame of an expression inside its function's line: 3.12+ inlines list/dict/set comprehensions (their frames
+    exist only on older versions), and a generator expression's frame is on the stack only while the consuming call
+    (sum(), any(), a loop over it) is inside it: a thread busy in ``any(x for x in ...)`` is caught in either."""
     return nf.function in _COMPREHENSIONS
 
 

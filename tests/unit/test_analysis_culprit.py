@@ -526,3 +526,16 @@ def test_a_join_of_a_thread_that_waits_for_a_lock_the_joiner_holds_is_blamed_on_
                    .replace("def _load(guard)", "def _load(spare)"))
     top = analyze({"threads": [joiner, loader]}).verdicts[0]
     assert top.kind == "lock" and top.roles[0].function == "_load", top.text
+
+
+def test_a_busy_loop_caught_inside_a_generator_expression_is_the_same_hang_as_caught_in_its_function():
+    def busy(leaf: list[dict], pid: int) -> dict:
+        frames = leaf + [py("route_step", f"{APP}/solver.py", 64), py("solve_routes", f"{APP}/solver.py", 80),
+                         py("plan_routes", f"{APP}/plan.py", 8)] + THREAD_ROOT
+        return {"host": "h", "pid": pid, "id": f"c{pid}", "threads": [
+            {"tid": 2, "name": "job-1", "active": True, "frames": frames, "kernel": {"state": "R", "running": True}}]}
+    genexpr = [py("<genexpr>", f"{APP}/solver.py", 64)]
+    caps = [busy(genexpr, 1), busy(genexpr, 2), busy([], 3), busy([], 4)]
+    assert len(cluster(caps)) == 1
+    top = analyze(caps[0], read_source=False).verdicts[0]
+    assert top.kind == "busy" and top.roles[0].function == "route_step", top.text
