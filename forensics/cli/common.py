@@ -93,6 +93,12 @@ BENIGN_FILE = "benign.txt"
 SOURCE_ROOTS_FILE = "source_roots.txt"
 
 
+def _read_text(path: str) -> str:
+    """``Path(path).read_text(encoding="utf-8")``: a capture reads these files without pathlib."""
+    with open(path, encoding="utf-8") as fh:
+        return fh.read()
+
+
 def source_root_option(f: Callable[..., Any]) -> Callable[..., Any]:
     import click
 
@@ -107,11 +113,13 @@ def source_root_option(f: Callable[..., Any]) -> Callable[..., Any]:
 def source_roots(specs: tuple[str, ...], store_dir: str | None):
     """The source roots of --source-root and the store's source_roots.txt (its relative DIRs are relative to the
     store); None when there are none (the analysis reads captured paths as they are)."""
-    from forensics.store.select import local_root
+    from forensics.store.local import child_text
+    from forensics.store.select import local_root_text
 
-    path = local_root(store_dir) / SOURCE_ROOTS_FILE
+    root = local_root_text(store_dir)
+    path = child_text(root, SOURCE_ROOTS_FILE)
     try:
-        lines = [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines()]
+        lines = [ln.strip() for ln in _read_text(path).splitlines()]
     except FileNotFoundError:
         lines = []
     except (OSError, UnicodeDecodeError) as exc:
@@ -122,7 +130,7 @@ def source_roots(specs: tuple[str, ...], store_dir: str | None):
     from forensics.analysis.source_roots import SourceRoots
 
     try:
-        return SourceRoots.parse(stored, base=str(path.parent)).combined(SourceRoots.parse(list(specs)))
+        return SourceRoots.parse(stored, base=root).combined(SourceRoots.parse(list(specs)))
     except ValueError as exc:
         raise UsageError(str(exc), help="--source-root [CAPTURED_PREFIX=]LOCAL_DIR, LOCAL_DIR an existing directory") from None
 
@@ -139,12 +147,13 @@ def benign_option(f: Callable[..., Any]) -> Callable[..., Any]:
 
 def benign_rules(patterns: tuple[str, ...], store_dir: str | None):
     """The shipped idle-by-design rules, extended by the store's benign.txt and --benign patterns (None: no extras)."""
-    from forensics.store.select import local_root
+    from forensics.store.local import child_text
+    from forensics.store.select import local_root_text
 
     extra = list(patterns)
-    path = local_root(store_dir) / BENIGN_FILE
+    path = child_text(local_root_text(store_dir), BENIGN_FILE)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = _read_text(path)
     except FileNotFoundError:
         text = ""
     except (OSError, UnicodeDecodeError) as exc:

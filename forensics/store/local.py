@@ -21,7 +21,6 @@ import os
 import stat
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 from forensics.errors import CaptureFormatError, StoreError
 from forensics.records import record
@@ -31,7 +30,10 @@ from forensics.store.ids import check_id, is_capture_id, with_tail
 
 TYPE_CHECKING = False  # what typing.TYPE_CHECKING is at run time; typing costs a capture ~5 ms to import
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from forensics.model import Capture
+    from forensics.store.redis_store import KeyPath
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 TMP_DIR = ".tmp"
@@ -47,11 +49,36 @@ def _capture_type() -> type[Capture]:
 
 
 def default_root() -> Path:
+    from pathlib import Path
+
+    return Path(default_root_text())
+
+
+def default_root_text() -> str:
+    """``default_root()`` as text, without pathlib (~18 M instructions of every capture with urllib.parse)."""
     env = os.environ.get("HANGDUMP_HOME")
     if env:
-        return Path(env)
+        return path_text(env)
     xdg = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
-    return Path(xdg) / "hangdump"
+    return child_text(path_text(xdg), "hangdump")
+
+
+def path_text(path: str | os.PathLike) -> str:
+    """``str(Path(path))`` without pathlib: repeated slashes and ``.`` parts dropped, no trailing slash, ``//``
+    kept as a root (POSIX), ``""`` -> ``"."``."""
+    text = os.fspath(path)
+    if not isinstance(text, str):
+        raise TypeError(f"expected a str path, not {type(text).__name__}")
+    root = "//" if text.startswith("//") and not text.startswith("///") else "/" if text.startswith("/") else ""
+    parts = [p for p in text.split("/") if p and p != "."]
+    return root + "/".join(parts) if root or parts else "."
+
+
+def child_text(parent: str, name: str) -> str:
+    """``str(Path(parent) / name)`` for a ``path_text`` parent and one plain name."""
+    if parent == ".":
+        return name
+    return parent + name if parent.endswith("/") else f"{parent}/{name}"
 
 
 @record
@@ -65,10 +92,11 @@ class Skipped:
 @record
 class Stored:
     """Where ``put`` left a capture: ``stored``; ``unchanged`` (an identical capture was already there); or
-    ``renamed`` (its id belonged to a different capture, so it got ``id``, a new one)."""
+    ``renamed`` (its id belonged to a different capture, so it got ``id``, a new one). ``path``: where it is, as
+    ``str()`` shows it (the file's path; for Redis a ``KeyPath``), made without pathlib."""
 
     id: str
-    path: Path
+    path: str | KeyPath
     status: str
 
 
@@ -110,13 +138,26 @@ def _open_dir(name: str, dir_fd: int | None, create: bool) -> int:
         raise
 
 
+# LocalStore's ``root``, ``captures_dir``, ``cores_dir`` and ``cache_dir`` (store/cache.py: each capture's analysis,
+# by content): Paths made on first use (``__getattr__``), as a capture's put needs only their text
+_DIRS = {"root": "", "captures_dir": "captures", "cores_dir": "cores", "cache_dir": "cache"}
+
+
 class LocalStore:
     def __init__(self, root: Path | str | None = None) -> None:
-        self.root = Path(root) if root is not None else default_root()
-        self.captures_dir = self.root / "captures"
-        self.cores_dir = self.root / "cores"
-        self.cache_dir = self.root / "cache"  # store/cache.py: each capture's analysis, by content
+        self._root = path_text(root) if root is not None else default_root_text()
+        self._captures = child_text(self._root, "captures")
         self._workdir_locks: dict[str, int] = {}  # core_workdir's directories and the descriptors that lock them
+
+    def __getattr__(self, name: str):
+        sub = _DIRS.get(name)
+        if sub is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        from pathlib import Path
+
+        value = Path(child_text(self._root, sub) if sub else self._root)
+        setattr(self, name, value)
+        return value
 
     # -- the captures directory -------------------------------------------------------------------
 
@@ -125,8 +166,8 @@ class LocalStore:
         """A descriptor of ``captures`` (None when it does not exist and ``create`` is false)."""
         try:
             if create:
-                os.makedirs(self.root, mode=0o700, exist_ok=True)
-            root_fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+                os.makedirs(self._root, mode=0o700, exist_ok=True)
+            root_fd = os.open(self._root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
             try:
                 fd = _open_dir("captures", root_fd, create)
             finally:
@@ -458,7 +499,7 @@ class LocalStore:
                     remove_stale_temps(tmp_fd)
                     stored = self._place(fd, tmp_fd, capture, doc)
                     if stored.status != "unchanged":
-                        index.append_row(fd, stored.path.name, {**index.row_of(capture), "id": stored.id})
+                        index.append_row(fd, f"{stored.id}.json", {**index.row_of(capture), "id": stored.id})
                     return stored
                 finally:
                     os.close(tmp_fd)
@@ -474,9 +515,9 @@ class LocalStore:
             status = "stored" if ident == capture.id else "renamed"
             existing = self._existing(fd, name)
             if existing == data:
-                return Stored(ident, self.captures_dir / name, "unchanged")
+                return Stored(ident, child_text(self._captures, name), "unchanged")
             if existing is None and _link_new(fd, tmp_fd, name, data):
-                return Stored(ident, self.captures_dir / name, status)
+                return Stored(ident, child_text(self._captures, name), status)
             if existing is not None:  # taken by another capture, or by something that is not one: next id
                 ident = with_tail(capture.id, next(tails))
                 data = capture.with_changes(id=ident).to_json().encode("utf-8")
@@ -536,6 +577,8 @@ class LocalStore:
 
         check_id(capture_id)
         budget = corefile.core_budget()
+        from pathlib import Path
+
         final = Path(corefile.compress(raw, str(self.cores_dir / f"{capture_id}.core")))
         self.prune_cores(budget, float(os.environ.get("HANGDUMP_CORE_DAYS", "14")) * 86400, keep=final)
         return final
@@ -596,6 +639,8 @@ def keep_aside(capture: Capture, dirs: tuple[str, ...] | None = None) -> Path | 
                 raise
             finally:
                 os.close(fd)
+            from pathlib import Path
+
             return Path(folder) / name
         except OSError:
             continue

@@ -6,14 +6,14 @@ Only the selection lives here, so a command that never sees a URL never imports 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 from forensics.heartbeat import is_redis_url
 from forensics.model import Capture
-from forensics.store.local import Filter, LocalStore, Skipped, Stored, default_root
+from forensics.store.local import Filter, LocalStore, Skipped, Stored, default_root_text, path_text
 
 TYPE_CHECKING = False  # what typing.TYPE_CHECKING is at run time; typing costs a capture ~5 ms to import
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import Protocol
 else:
     Protocol = object  # the interface is for the type checker: nothing checks it at run time
@@ -47,7 +47,14 @@ def open_store(spec: str | None) -> CaptureStore:
 
 def local_root(spec: str | None) -> Path:
     """The local directory a store keeps its host-local files in (for a URL: $HANGDUMP_HOME or the default)."""
-    return default_root() if spec is None or is_redis_url(spec) else Path(spec)
+    from pathlib import Path
+
+    return Path(local_root_text(spec))
+
+
+def local_root_text(spec: str | None) -> str:
+    """``str(local_root(spec))``, without pathlib (what a capture reads there: benign.txt, source_roots.txt)."""
+    return default_root_text() if spec is None or is_redis_url(spec) else path_text(spec)
 
 
 def label(store: CaptureStore) -> str:

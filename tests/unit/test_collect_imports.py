@@ -2,8 +2,9 @@
 
 dataclasses (with inspect) and typing were ~60 M instructions of a 5-thread collect's ~330 M: the capture path
 uses forensics.records and ``TYPE_CHECKING = False`` instead; shutil and subprocess (with bz2 and lzma) come
-with tempfile and gdb's session, which a live py-spy capture does not need. A module added to that path that imports them
-again shows here, not only in the benchmark.
+with tempfile and gdb's session, which a live py-spy capture does not need; pathlib (with urllib.parse and
+ipaddress, ~18 M) only names the store's directories, which a capture's put writes through their text. A module added
+to that path that imports them again shows here, not only in the benchmark.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ CAPTURE_PATH = ("forensics.launch", "forensics.capture.prestart", "forensics.cli
                 "forensics.capture.orchestrate", "forensics.capture.pyspy_live", "forensics.importers.pyspy",
                 "forensics.fleet.role", "forensics.store.select", "forensics.summary", "forensics.analysis",
                 "forensics.analysis.source_roots")
-NOT_ON_IT = ("dataclasses", "inspect", "typing", "shutil", "subprocess")
+NOT_ON_IT = ("dataclasses", "inspect", "typing", "shutil", "subprocess", "pathlib", "urllib.parse", "ipaddress")
 
 
 def test_the_capture_path_imports_none_of_them():

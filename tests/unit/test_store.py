@@ -12,7 +12,7 @@ from forensics.capture.base import new_capture_id
 from forensics.errors import CaptureFormatError, StoreError
 from forensics.model import Capture
 from forensics.store.ids import check_id, is_capture_id, with_tail
-from forensics.store.local import TMP_DIR, Filter, LocalStore, Skipped, keep_aside
+from forensics.store.local import TMP_DIR, Filter, LocalStore, Skipped, child_text, keep_aside, path_text
 
 DATA = Path(__file__).parent.parent / "data"
 ID_A = "20260101T000000.000Z-h1-1-aaaaaa"
@@ -275,3 +275,19 @@ def test_a_temp_file_is_removed_with_its_lock_held(tmp_path, monkeypatch):
     store.put(_capture(id=ID_B))
     monkeypatch.undo()
     assert os.listdir(tmp) == [] and free_at_unlink == []
+
+
+@pytest.mark.parametrize("text", ["", ".", "./", "a", "a/", "a//b", "/", "//", "///", "////a", "//a//b/", "/a/./b/.",
+                                  "./a", "a/..", "../a", ".hidden", "a/.b/", "/tmp/x y", "~", "//.", "/./"])
+def test_the_store_names_its_directories_as_pathlib_does(text):
+    """A capture's put names the store's files without pathlib: the same text str(Path(...)) gives."""
+    assert path_text(text) == str(Path(text))
+    for name in ("captures", "benign.txt"):
+        assert child_text(path_text(text), name) == str(Path(text) / name)
+    store = LocalStore(text)
+    assert store.root == Path(text) and store.captures_dir == Path(text) / "captures"
+
+
+def test_put_says_where_the_capture_is(tmp_path):
+    stored = LocalStore(str(tmp_path) + "//").put(_capture())
+    assert stored.path == str(tmp_path / "captures" / f"{stored.id}.json") and os.path.isfile(stored.path)
