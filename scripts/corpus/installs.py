@@ -82,6 +82,7 @@ class Roots:
         self.prefix = prefix
         self.made: dict[tuple[str, str, str], Install] = {}
         self.fresh: list[Path] = []
+        self.pythons: dict[Path, str] = {}  # install home -> the interpreter its console scripts run
 
     def get(self, kind: str, release: str, python: str, base: str) -> Install:
         """The install of `release` in a root of `kind` for interpreter `python` (whose executable is `base`)."""
@@ -89,6 +90,10 @@ class Roots:
         if key in self.made:
             return self.made[key]
         home, site = self.package.home_of(self.prefix, kind, release, python)
+        if self.pythons.setdefault(home, python) != python:
+            # its bin/ would run the other interpreter's console scripts: labels would name the wrong Python
+            raise ValueError(f"{self.package.name} root kind {kind!r}: {home} holds the installs of Python "
+                             f"{self.pythons[home]} and {python}; put {{py}} in its layout")
         missing = _outermost_missing(home)
         if missing is not None and not any(missing.is_relative_to(f) for f in self.fresh):
             self.fresh.append(missing)

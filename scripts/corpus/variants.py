@@ -29,8 +29,9 @@ class Fleet:
 
     harnesses: Mapping[str, int]  # how the job runs in the process (inline, threaded, ...)
     entries: Mapping[str, int]  # how the process is started (console script, python -m, ...)
-    root_kinds: Mapping[str, int]  # where the application is installed
+    root_kinds: Mapping[str, int] | Sequence[str]  # where the application is installed (a sequence: uniform)
     idle_harnesses: Mapping[str, int] | None = None  # for the healthy services, when they run otherwise
+    noise_last: bool = False  # draw the noise after the choices above (blind9/10's order, so their plans stay)
 
 
 @dataclass(frozen=True)
@@ -51,8 +52,10 @@ class Variant:
         return f"{self.index:04d}-{self.cause}-py{self.python.replace('.', '')}{'-native' if self.native else ''}.json"
 
 
-def _pick(rng: random.Random, weights: Mapping[str, int]) -> str:
-    return rng.choices(list(weights), list(weights.values()))[0]
+def _pick(rng: random.Random, weights: Mapping[str, int] | Sequence[str]) -> str:
+    if isinstance(weights, Mapping):
+        return rng.choices(list(weights), list(weights.values()))[0]
+    return rng.choice(list(weights))
 
 
 def plan(causes: Mapping[str, Cause], fleet: Fleet, releases: Sequence[str],
@@ -70,14 +73,16 @@ def plan(causes: Mapping[str, Cause], fleet: Fleet, releases: Sequence[str],
         natives = set(rng.sample(range(n), int(n * 0.3 + rng.random())))
         offset = rng.randrange(len(runs_on))
         for k in range(n):
-            options = noise(rng)
+            options = None if fleet.noise_last else noise(rng)
+            drawn = {"mode": _pick(rng, harnesses), "entry": _pick(rng, fleet.entries),
+                     "root_kind": _pick(rng, fleet.root_kinds), "release": rng.choice(list(releases))}
+            options = noise(rng) if options is None else options
             option, values = cause.style
             if option:
                 options[option] = values[k % len(values)]
             variants.append(Variant(
-                index=0, cause=name, python=runs_on[(k + offset) % len(runs_on)], native=k in natives,
-                mode=_pick(rng, harnesses), entry=_pick(rng, fleet.entries), root_kind=_pick(rng, fleet.root_kinds),
-                release=rng.choice(list(releases)), options=tuple(sorted(options.items())),
+                index=0, cause=name, python=runs_on[(k + offset) % len(runs_on)], native=k in natives, **drawn,
+                options=tuple(sorted(options.items())),
                 culprits=cause.styled_culprits[options[option]] if cause.styled_culprits else cause.culprits,
             ))
     rng.shuffle(variants)
