@@ -1,6 +1,7 @@
 """What the held-out corpus generators (blind.py, blind2/generate.py) share: the console-script wrapper pip
 writes, the launch of an application's hung program in its own session, and the loop that captures every
-variant, retrying one that did not reach its hang."""
+variant, retrying one that did not reach its hang. The application corpora (blind5 on) build on these through
+appcorpus.py (with variants.py and installs.py)."""
 from __future__ import annotations
 
 import json

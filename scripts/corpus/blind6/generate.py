@@ -17,9 +17,8 @@ capture runs one of its tasks for real in a fresh process, with the variation of
 
 Once the READY line arrived and every thread it names sits in its expected syscall for 3 polls of
 /proc/PID/task/TID/syscall, the process is captured: a raw `py-spy dump --json` or, with `--capture hangdump`,
-a live `hangdump collect --json --no-store`. The capturers, settling, the black-hole upstreams, the release line
-shifts and the install-root bookkeeping come from the fourth and fifth corpora's generators; realrun.py has the
-launch and capture loop.
+a live `hangdump collect --json --no-store`. Planning, installing, running and capturing are shared with the
+other application corpora (appcorpus.py, variants.py, installs.py); this file has what is liftline's own.
 
     .venv/bin/python scripts/corpus/blind6/generate.py                          # -> fixtures/corpus_blind6/
     .venv/bin/python scripts/corpus/blind6/generate.py --per-cause 1 --out /tmp/b6 --only incident-register-flock
@@ -27,47 +26,24 @@ launch and capture loop.
 """
 from __future__ import annotations
 
-import argparse
-import json
-import os
 import random
-import shutil
-import subprocess
 import sys
-import tempfile
-import time
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parents[2]
-sys.path[:0] = [str(REPO), str(HERE.parent)]
+sys.path[:0] = [str(HERE.parents[2]), str(HERE.parent)]
 
-from realrun import NotSettled, capture_all, launch, program_env, sibling_generator, write_console_script
-
-_b5 = sibling_generator("blind5")
-Capturer, REDIS_PY = _b5.Capturer, _b5.REDIS_PY
-add_capture_options, chosen_capture = _b5.add_capture_options, _b5.chosen_capture
-kill_group, python_interpreters, read_ready = _b5.kill_group, _b5.python_interpreters, _b5.read_ready
-wait_settled, upstreams, shifted, outermost_missing = _b5.wait_settled, _b5.upstreams, _b5.shifted, _b5._outermost_missing
-
-APP = HERE / "liftline"
-
-
-@dataclass(frozen=True)
-class Cause:
-    task: str
-    category: str
-    culprits: tuple[str, ...]  # the innermost application frame(s) of the thread to blame first
-    styles: dict[str, tuple[str, ...]] = field(default_factory=dict)  # a style option's value -> its culprits
-    min_python: tuple[int, int] = (3, 9)
-
+from appcorpus import App, main
+from installs import Package
+from variants import Cause, Fleet
 
 CAUSES: dict[str, Cause] = {
-    "drive-brake-lock-order": Cause("line-restart", "deadlock", (), {
-        "module": ("release_brake", "log_drive_state", "engage_drive", "apply_service_brake"),
-        "args": ("acquire_pair", "resume_line", "stop_line")}),
-    "cabin-clearance-never-posted": Cause("cabin-dispatch", "condition-wait", ("await_clearance",)),
+    "drive-brake-lock-order": Cause(
+        "line-restart", "deadlock", (), ("lock_style", ("module", "args")),
+        {"module": ("release_brake", "log_drive_state", "engage_drive", "apply_service_brake"),
+         "args": ("acquire_pair", "resume_line", "stop_line")}),
+    "cabin-clearance-never-posted": Cause("cabin-dispatch", "condition-wait", ("await_clearance",),
+                                          ("signal_style", ("condition", "event"))),
     "gate-reader-died": Cause("gate-tally", "queue-wait", ("drain_gate_scans",)),
     "snowgun-link-recv": Cause("snowgun-poll", "io-read", ("read_nozzle_status",)),
     "radio-readline-reconnect-join": Cause("radio-reconnect", "io-read", ("next_message",)),
@@ -87,100 +63,6 @@ CAUSES: dict[str, Cause] = {
     "healthy-gate-selector": Cause("gate-listener", "idle", ()),
     "healthy-render-pool": Cause("render-pool", "idle", ()),
 }
-STYLE_OPTION = {"drive-brake-lock-order": "lock_style", "cabin-clearance-never-posted": "signal_style"}
-STYLE_VALUES = {"lock_style": ("module", "args"), "signal_style": ("condition", "event")}
-
-SUPPORTED = ("3.9", "3.10", "3.11", "3.12", "3.13")
-RELEASES = {"3.7.2": 0, "3.8.0": 13}  # shift seed: 3.8.0 has comment/blank lines inserted
-HARNESSES = {"inline": 4, "threaded": 2, "threaded-event": 1, "supervised": 1, "executor": 1}
-ENTRIES = {"console-script": 4, "runpy": 3, "patrol": 2}
-SCRIPTS = {"liftline-agent": "liftline.agent", "liftline-patrol": "liftline.patroller"}
-ROOT_KINDS = {"opt": 25, "srv": 20, "venv": 25, "home": 15, "data": 15}
-
-
-@dataclass(frozen=True)
-class Variant:
-    index: int
-    cause: str
-    python: str
-    native: bool
-    how: str
-    entry: str
-    root_kind: str
-    release: str
-    options: tuple[tuple[str, object], ...]
-
-    @property
-    def file_name(self) -> str:
-        return f"{self.index:04d}-{self.cause}-py{self.python.replace('.', '')}{'-native' if self.native else ''}.json"
-
-    @property
-    def culprits(self) -> tuple[str, ...]:
-        cause = CAUSES[self.cause]
-        return cause.styles[dict(self.options)[STYLE_OPTION[self.cause]]] if cause.styles else cause.culprits
-
-
-def _home_of(prefix: Path, kind: str, release: str, python: str) -> tuple[Path, Path]:
-    """(install home, the directory liftline/ is put in) of one root."""
-    py = python.replace(".", "")
-    if kind == "opt":
-        home = prefix / "opt" / "liftline" / f"{release}-py{py}"
-        return home, home / "lib" / f"python{python}" / "site-packages"
-    if kind == "srv":
-        home = prefix / "srv" / "resort" / "lifts" / f"liftline_{release.replace('.', '_')}-cp{py}"
-        return home, home / "src"
-    if kind == "venv":
-        home = prefix / "var" / "lib" / "liftline" / "envs" / f"tower-{release}-cp{py}"
-        return home, home / "lib" / f"python{python}" / "site-packages"
-    if kind == "home":
-        home = prefix / "home" / "liftops" / "deploy" / f"liftline-{release}-py{python}"
-        return home, home / "lib" / f"python{python}" / "site-packages"
-    home = prefix / "data" / "hut-share" / "liftline" / release / f"cp{py}"
-    return home, home / "packages"
-
-
-class Roots:
-    """Install roots made on demand under `prefix`; `cleanup()` removes every directory this run created."""
-
-    def __init__(self, prefix: Path) -> None:
-        self.prefix = prefix
-        self.made: dict[tuple[str, str, str], tuple[str, Path, str | None, str]] = {}
-        self.fresh: list[Path] = []
-
-    def get(self, kind: str, release: str, python: str, base: str) -> tuple[str, Path, str | None, str]:
-        """(interpreter, bin directory of the console scripts, PYTHONPATH or None, import root) of one install."""
-        key = (kind, release, python)
-        if key in self.made:
-            return self.made[key]
-        home, site = _home_of(self.prefix, kind, release, python)
-        missing = outermost_missing(home)
-        if missing is not None and not any(missing.is_relative_to(f) for f in self.fresh):
-            self.fresh.append(missing)
-        exe = base
-        if kind == "venv":
-            home.parent.mkdir(parents=True, exist_ok=True)
-            if not (home / "bin" / "python").exists():
-                subprocess.run([base, "-m", "venv", "--without-pip", str(home)], check=True)
-            exe = str(home / "bin" / "python")
-        site.mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(site / "liftline", ignore_errors=True)
-        (site / "liftline").mkdir()
-        seed = RELEASES[release]
-        for src in sorted(APP.glob("*.py")):
-            (site / "liftline" / src.name).write_text(shifted(src.read_text(), seed * 131 + len(src.name) if seed else 0))
-        if not (site / "redis").exists():
-            shutil.copytree(REDIS_PY, site / "redis", ignore=shutil.ignore_patterns("__pycache__"))
-        bindir = home / "bin"
-        bindir.mkdir(exist_ok=True)
-        for name, module in SCRIPTS.items():
-            write_console_script(bindir / name, exe, module)
-        # a virtualenv finds its own site-packages; the other roots are put on PYTHONPATH by their units
-        self.made[key] = (exe, bindir, None if kind == "venv" else str(site), str(site))
-        return self.made[key]
-
-    def cleanup(self) -> None:
-        for path in self.fresh:
-            shutil.rmtree(path, ignore_errors=True)
 
 
 def noise(rng: random.Random) -> dict[str, object]:
@@ -212,93 +94,30 @@ def noise(rng: random.Random) -> dict[str, object]:
     }
 
 
-def plan(per_cause: int, healthy_per_cause: int, pythons: list[str], seed: int, only: list[str]) -> list[Variant]:
-    """Every variant, spread evenly over the interpreters a cause runs on; 30% native; a cause with styles
-    alternates them."""
-    rng = random.Random(seed)
-    variants = []
-    for cause in only or list(CAUSES):
-        spec = CAUSES[cause]
-        n = per_cause if spec.culprits or spec.styles else healthy_per_cause
-        runs_on = [p for p in pythons if tuple(map(int, p.split("."))) >= spec.min_python]
-        natives = set(rng.sample(range(n), int(n * 0.3 + rng.random())))
-        offset = rng.randrange(len(runs_on))
-        for k in range(n):
-            options = noise(rng)
-            if cause in STYLE_OPTION:
-                values = STYLE_VALUES[STYLE_OPTION[cause]]
-                options[STYLE_OPTION[cause]] = values[k % len(values)]
-            variants.append(Variant(
-                index=0, cause=cause, python=runs_on[(k + offset) % len(runs_on)], native=k in natives,
-                how=rng.choices(list(HARNESSES), list(HARNESSES.values()))[0],
-                entry=rng.choices(list(ENTRIES), list(ENTRIES.values()))[0],
-                root_kind=rng.choices(list(ROOT_KINDS), list(ROOT_KINDS.values()))[0],
-                release=rng.choice(list(RELEASES)), options=tuple(sorted(options.items())),
-            ))
-    rng.shuffle(variants)
-    return [Variant(**{**asdict(v), "index": i + 1}) for i, v in enumerate(variants)]
+LAYOUT = {  # root kind -> (install home, where the package goes in it)
+    "opt": ("opt/liftline/{release}-py{py}", "lib/python{python}/site-packages"),
+    "srv": ("srv/resort/lifts/liftline_{release_underscored}-cp{py}", "src"),
+    "venv": ("var/lib/liftline/envs/tower-{release}-cp{py}", "lib/python{python}/site-packages"),
+    "home": ("home/liftops/deploy/liftline-{release}-py{python}", "lib/python{python}/site-packages"),
+    "data": ("data/hut-share/liftline/{release}/cp{py}", "packages"),
+}
 
-
-def run_variant(v: Variant, roots: Roots, pythons: dict[str, str], captures: Path, capturer: Capturer) -> dict:
-    """Run one variant, capture it into captures/, return its label."""
-    cause = CAUSES[v.cause]
-    exe, bindir, pythonpath, site = roots.get(v.root_kind, v.release, v.python, pythons[v.python])
-    tmp = Path(tempfile.mkdtemp(prefix="liftline-"))
-    proc = None
-    try:
-        with upstreams(tmp) as ends:
-            env = program_env(TMPDIR=str(tmp), **({"PYTHONPATH": pythonpath} if pythonpath else {}))
-            args = [cause.task, "--run-as", v.how, "--settings", json.dumps(dict(v.options, **ends))]
-            cmd = {"console-script": [str(bindir / "liftline-agent"), *args],
-                   "runpy": [exe, "-m", "liftline", *args],
-                   "patrol": [str(bindir / "liftline-patrol"), *args]}[v.entry]
-            proc = launch(cmd, env, tmp)
-            info, _ = read_ready(proc, time.monotonic() + 60)
-            if info is None:
-                raise NotSettled(f"no READY: {(tmp / 'stderr.txt').read_text()[-600:]}")
-            if not info["python"].startswith(f"{v.python}."):
-                raise RuntimeError(f"{v.file_name} ran on Python {info['python']}: two installs share a bin directory")
-            wait_settled(info)
-            capturer.take(info["capture_pid"], v.native, v.culprits, captures / v.file_name)
-    finally:
-        if proc is not None:
-            kill_group(proc)
-            proc.stdout.close()
-        shutil.rmtree(tmp, ignore_errors=True)
-    return {
-        "cause": v.cause, "category": cause.category, "culprit_function": v.culprits[0] if v.culprits else None,
-        "culprit_functions": list(v.culprits), "healthy": not v.culprits, "kind": capturer.kind,
-        "native": v.native, "python": v.python, "python_version": info["python"],
-        "harness": v.entry if v.how == "inline" else v.how, "entry": v.entry, "mode": v.how,
-        "install_root": site, "release": v.release, "role": "main",
-    }
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    add_capture_options(parser, "corpus_blind6")
-    parser.add_argument("--per-cause", type=int, default=5)
-    parser.add_argument("--healthy-per-cause", type=int, default=3)
-    parser.add_argument("--seed", type=int, default=20261202)
-    parser.add_argument("--only", action="append", default=[], choices=sorted(CAUSES))
-    parser.add_argument("--root-prefix", type=Path, default=Path("/"),
-                        help="where the /opt, /srv, /var/lib, /home, /data install roots are made (removed afterwards)")
-    args = parser.parse_args(argv)
-    capturer, out = chosen_capture(args, "corpus_blind6")
-    # realpath: a virtualenv's python stands for its base interpreter
-    pythons = {k: os.path.realpath(p) for k, p in python_interpreters((3, 9)).items() if k in SUPPORTED}
-    variants = plan(args.per_cause, args.healthy_per_cause, list(pythons), args.seed, args.only)
-    captures = out / "captures"
-    shutil.rmtree(captures, ignore_errors=True)
-    captures.mkdir(parents=True)
-    roots = Roots(args.root_prefix)
-    try:
-        complete = capture_all(variants, lambda v: run_variant(v, roots, pythons, captures, capturer),
-                               out / "labels.json")
-    finally:
-        roots.cleanup()
-    return 0 if complete else 1
+APP = App(
+    corpus="corpus_blind6",
+    package=Package(HERE / "liftline", releases={"3.7.2": 0, "3.8.0": 13},  # 3.8.0: comment/blank lines inserted
+                    scripts={"liftline-agent": "liftline.agent", "liftline-patrol": "liftline.patroller"},
+                    layout=LAYOUT),
+    causes=CAUSES,
+    fleet=Fleet(harnesses={"inline": 4, "threaded": 2, "threaded-event": 1, "supervised": 1, "executor": 1},
+                entries={"console-script": 4, "runpy": 3, "patrol": 2},
+                root_kinds={"opt": 25, "srv": 20, "venv": 25, "home": 15, "data": 15}),
+    noise=noise,
+    commands={"console-script": "liftline-agent", "runpy": "-m liftline", "patrol": "liftline-patrol"},
+    flags=("--run-as", "--settings"),
+    per_cause=5,
+    keep_sources=False,
+)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(APP, __doc__.split("\n\n")[0]))

@@ -24,7 +24,7 @@ installing, running and capturing are shared with the other application corpora 
 installs.py); this file has what is teuflow's own.
 
     .venv/bin/python scripts/corpus/blind8/generate.py                          # -> fixtures/corpus_blind8/
-    .venv/bin/python scripts/corpus/blind8/generate.py --per-cause 1 --out /tmp/b8 --only edi-baplie-flock
+    .venv/bin/python scripts/corpus/blind8/generate.py --per-cause 1 --out /tmp/b8 --only baplie-flock
     .venv/bin/python scripts/corpus/blind8/generate.py --capture hangdump --hangdump /tmp/venv/bin/hangdump
 """
 from __future__ import annotations
