@@ -455,6 +455,13 @@ def _native_wait(lead_native: list[str]) -> tuple[str, str] | None:
         outer = lead_native[lead_native.index(take) + 1:]
         after = next((n for n in reversed(outer) if n in _NATIVE_WAITS), None)
         return GIL_WAIT, take + (f", returning from {after}" if after else "")
+    # CPython's own waits never use a condition variable (locks are semaphores); its GIL does. A condvar wait leafward
+    # of one of them (time_sleep -> pthread_cond_timedwait, take_gil inlined away) is taking the GIL back after it.
+    cv = next((k for k, name in enumerate(lead_native) if name in _CONDVAR), None)
+    if cv is not None:
+        after = next((n for n in lead_native[cv + 1:] if n in _NATIVE_WAITS and n not in _LIBC_NAMES), None)
+        if after is not None:
+            return GIL_WAIT, f"{lead_native[cv]}, returning from {after}"
     condvar = None
     # CPython's own function (time_sleep, sock_recv, lock_PyThread_acquire_lock) says more than the libc
     # call under it (time.sleep is select() before 3.11): prefer the outermost known name.
@@ -472,6 +479,19 @@ def _native_wait(lead_native: list[str]) -> tuple[str, str] | None:
         # CPython's GIL is a condition variable; Python-level locks use semaphores, not pthread_cond.
         return GIL_WAIT, condvar
     return None
+
+
+_REGEX_CALLS = frozenset({"re:match", "re:search", "re:fullmatch", "re:sub", "re:subn", "re:findall", "re:finditer",
+                          "re:split"})
+
+
+def _in_regex(ff: FrameFacts) -> str | None:
+    """The regex call a thread is running, from the re module's frame (re.match()) or the engine's native frames
+    (_sre's pattern_match, sre_ucs1_search: a compiled pattern's method has no Python frame)."""
+    if ff.mechanism in _REGEX_CALLS:
+        return ff.mechanism.replace(":", ".") + "()"
+    native = next((n for n in ff.lead_native if n.startswith(("sre_", "_sre_", "pattern_"))), None)
+    return f"{native}()" if native else None
 
 
 def _int(v: object) -> int | None:
@@ -676,6 +696,10 @@ def analyze_thread(index: int, t: dict, rules: BenignRules = NO_RULES, cache: di
         category = GIL_HOLDER_BLOCKED
         how = (nat[1] if nat else None) or sc_name or (py[1] if py else None) or "a C call"
         detail = f"holds the GIL while blocked in {how}"
+    elif owns_gil and (running or active is True) and _in_regex(ff):
+        # CPython's regex engine (Modules/_sre) never releases the GIL: a backtracking match stops every other thread
+        category = GIL_HOLDER_BLOCKED
+        detail = f"holds the GIL running a regular expression in C ({_in_regex(ff)}): the regex engine never releases it"
     elif nat is not None and nat[0] == GIL_WAIT and (not py or nat[1] not in _CONDVAR):
         category, detail = GIL_WAIT, f"waits for the GIL ({nat[1]})"
     elif py is not None:

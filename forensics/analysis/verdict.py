@@ -473,6 +473,10 @@ def fix_for(v: Verdict) -> str | None:
         sites = " and ".join(f"{x.function}()" for x in v.roles[:4] if x.function)
         return (f"take {named or 'the locks'} in one global order everywhere ({sites or 'every thread'}), or "
                 f"take them together under one outer lock")
+    if v.kind == "gil" and "regular expression" in text:
+        return (f"the regular expression{at} backtracks without releasing the GIL: remove nested or overlapping "
+                f"quantifiers ((a+)+, (a|ab)*; atomic groups and possessive quantifiers since 3.11), bound the input's "
+                f"length, or match untrusted input in a subprocess with a timeout")
     if v.kind == "gil" and any(x.category == C.GIL_HOLDER_BLOCKED for x in v.roles):
         return (f"the C call{at} blocks while holding the GIL: load its library with ctypes.CDLL (which releases "
                 f"the GIL during calls) instead of ctypes.PyDLL, or release the GIL in the extension "
