@@ -18,6 +18,7 @@ import math
 import re
 from collections import Counter
 
+from forensics import lazy
 from forensics.model import Capture, Frame, Local, ThreadStack
 from forensics.records import replace
 
@@ -25,7 +26,7 @@ MASK = "***"
 
 # --- names ---------------------------------------------------------------------------------------------------------
 
-_NAME_PART = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+_NAME_PART = lazy.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 _SECRET_WORDS = frozenset({
     "password", "passwords", "passwd", "passphrase", "pwd", "pass", "pw", "secret", "secrets", "token",
     "credential", "credentials", "creds", "auth", "authorization", "cookie", "cookies", "sessionid", "jwt",
@@ -64,30 +65,30 @@ def secret_name(name: str) -> bool:
 
 # --- value shapes --------------------------------------------------------------------------------------------------
 
-_PEM = re.compile(r"(-----BEGIN [A-Z ]*PRIVATE KEY-----)(.*?)(-----END [A-Z ]*PRIVATE KEY-----|$)", re.DOTALL)
-_JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
-_BEARER = re.compile(r"\b((?i:bearer)\s+)(?!\*\*\*)[A-Za-z0-9._~+/=-]+")
-_BASIC = re.compile(r"\b((?i:basic)\s+)([A-Za-z0-9+/]{4,}={0,2})(?![A-Za-z0-9+/=])")  # (?i:) only: cheap to compile
+_PEM = lazy.compile(r"(-----BEGIN [A-Z ]*PRIVATE KEY-----)(.*?)(-----END [A-Z ]*PRIVATE KEY-----|$)", re.DOTALL)
+_JWT = lazy.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
+_BEARER = lazy.compile(r"\b((?i:bearer)\s+)(?!\*\*\*)[A-Za-z0-9._~+/=-]+")
+_BASIC = lazy.compile(r"\b((?i:basic)\s+)([A-Za-z0-9+/]{4,}={0,2})(?![A-Za-z0-9+/=])")  # (?i:) only: cheap to compile
 # scheme://user:password@host; the password runs to the last @ before the host (an unescaped @ in it is common).
 # Every pattern starts at a word's start and bounds what it may backtrack over: a hostile 1 MB repr stays linear.
 _SCHEME_USER = r"""((?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*://[^\s/@:"'<>]{0,256}:)"""
-_USERINFO = re.compile(_SCHEME_USER + r"""(?!\*\*\*@)[^\s/"'<>]{1,256}@""")
+_USERINFO = lazy.compile(_SCHEME_USER + r"""(?!\*\*\*@)[^\s/"'<>]{1,256}@""")
 # The same cut short (py-spy stops a repr at 128 characters and adds "...", a core's psargs at 80): no @ left,
 # and what follows the colon is not a port.
-_USERINFO_CUT = re.compile(
+_USERINFO_CUT = lazy.compile(
     _SCHEME_USER + r"""(?!\d*(?:\.\.\.)?["']?$)(?!\*\*\*)[^\s/@"'<>]{1,256}?((?:\.\.\.)?["']?)$"""
 )
 # key=value, key: value, "key": value, --key=value, and "--key", "value" in a list or tuple repr (sys.argv, header
 # pairs); the value's extent is found by _value_end.
-_KEY = re.compile(r"""(["']?)(?<![\w.-])(-{0,2}[A-Za-z_][\w.-]*)\1(\s*[=:]\s*|\s*,\s*)""")
-_SCHEME = re.compile(r"(?i:bearer|basic|token|digest|negotiate|bot|key)\s+(?=\S)")
+_KEY = lazy.compile(r"""(["']?)(?<![\w.-])(-{0,2}[A-Za-z_][\w.-]*)\1(\s*[=:]\s*|\s*,\s*)""")
+_SCHEME = lazy.compile(r"(?i:bearer|basic|token|digest|negotiate|bot|key)\s+(?=\S)")
 # --token abc in a command string.
-_OPTION_ARG = re.compile(r"""(?<![^\s"'])(-{1,2}[A-Za-z_][\w.-]*)(\s+)([^\s"'-][^\s"']*)""")
-_TOKEN_RUN = re.compile(r"[A-Za-z0-9+/_-]{20,}={0,2}")
-_HEX = re.compile(r"[0-9a-f]+|[0-9A-F]+")
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-_PATH_WORD = re.compile(r"[a-z]{2,}\d*|\d+")  # lib, python3, issues, 2253: a path or URL path, not base64
-_VENDOR_PREFIX = re.compile(r"(?:[a-z]{2,8}[_-]){1,2}")
+_OPTION_ARG = lazy.compile(r"""(?<![^\s"'])(-{1,2}[A-Za-z_][\w.-]*)(\s+)([^\s"'-][^\s"']*)""")
+_TOKEN_RUN = lazy.compile(r"[A-Za-z0-9+/_-]{20,}={0,2}")
+_HEX = lazy.compile(r"[0-9a-f]+|[0-9A-F]+")
+_UUID = lazy.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_PATH_WORD = lazy.compile(r"[a-z]{2,}\d*|\d+")  # lib, python3, issues, 2253: a path or URL path, not base64
+_VENDOR_PREFIX = lazy.compile(r"(?:[a-z]{2,8}[_-]){1,2}")
 _CLOSE = {"{": "}", "[": "]", "(": ")"}
 _BARE_STOP = frozenset(" \t\r\n&;,\"'<>)]}")
 
@@ -231,12 +232,20 @@ def _option_arg(m: re.Match) -> str:
 
 def redact_text(text: str) -> str:
     """``text`` (a repr, an argument, a header) with every secret-shaped part replaced by ***."""
-    text = _PEM.sub(lambda m: m.group(1) + MASK + m.group(3), text)
-    text = _JWT.sub(MASK, text)
-    text = _BEARER.sub(lambda m: m.group(1) + MASK, text)
-    text = _BASIC.sub(_basic, text)
-    text = _USERINFO.sub(lambda m: m.group(1) + MASK + "@", text)
-    text = _USERINFO_CUT.sub(lambda m: m.group(1) + MASK + m.group(2), text)
+    # Each shape below needs a literal its pattern spells out: without it the pattern is neither run nor compiled.
+    # (?i:bearer) matches only what lower() turns into "bearer"; (?i:basic) also matches U+017F and U+0130/1.
+    if "-----BEGIN " in text:
+        text = _PEM.sub(lambda m: m.group(1) + MASK + m.group(3), text)
+    if "eyJ" in text:
+        text = _JWT.sub(MASK, text)
+    lower = text.lower()
+    if "bearer" in lower:
+        text = _BEARER.sub(lambda m: m.group(1) + MASK, text)
+    if "basic" in lower or not text.isascii():
+        text = _BASIC.sub(_basic, text)
+    if "://" in text:
+        text = _USERINFO.sub(lambda m: m.group(1) + MASK + "@", text)
+        text = _USERINFO_CUT.sub(lambda m: m.group(1) + MASK + m.group(2), text)
     text = _redact_pairs(text)
     text = _OPTION_ARG.sub(_option_arg, text)
     return _TOKEN_RUN.sub(_mask_token, text)
@@ -244,8 +253,8 @@ def redact_text(text: str) -> str:
 
 # --- what a capture holds ------------------------------------------------------------------------------------------
 
-_ASSIGNMENT = re.compile(r"(-{0,2}[A-Za-z_][\w.-]*)=(.+)", re.DOTALL)
-_FLAG = re.compile(r"-{1,2}[A-Za-z_][\w.-]*")
+_ASSIGNMENT = lazy.compile(r"(-{0,2}[A-Za-z_][\w.-]*)=(.+)", re.DOTALL)
+_FLAG = lazy.compile(r"-{1,2}[A-Za-z_][\w.-]*")
 
 
 def redact_argv(argv: tuple[str, ...] | list[str]) -> tuple[str, ...]:

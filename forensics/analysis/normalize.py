@@ -22,9 +22,9 @@ frames, so each is computed once.
 """
 from __future__ import annotations
 
-import re
 import sys
 
+from forensics import lazy
 from forensics.records import record
 
 STDLIB = "stdlib"
@@ -33,18 +33,18 @@ APP = "app"
 BUILTIN = "builtin"
 NATIVE = "native"
 
-_SITE = re.compile(r"/(?:site|dist)-packages/")
-_PYLIB = re.compile(r"/lib(?:64)?/(?:python\d+(?:\.\d+)?[a-z]?|pypy\d*(?:\.\d+)?)/")
-_FROZEN = re.compile(r"^<frozen ([\w.]+)>$")
-_PY_EXT = re.compile(r"\.(?:py[cowx]?|so)$")
-_CLONE_SUFFIX = re.compile(r"(?:\.(?:isra|constprop|part|cold|lto_priv|llvm)(?:\.\d+)*)+$")
-_LIB_VERSION = re.compile(r"(?:[-.]?\d+(?:\.\d+)*)?(?:\.so(?:\.\d+)*|\.dylib|\.dll)$")
-_HEX = re.compile(r"^(?:0x)?[0-9a-fA-F]{6,}$")
+_SITE = lazy.compile(r"/(?:site|dist)-packages/")
+_PYLIB = lazy.compile(r"/lib(?:64)?/(?:python\d+(?:\.\d+)?[a-z]?|pypy\d*(?:\.\d+)?)/")
+_FROZEN = lazy.compile(r"^<frozen ([\w.]+)>$")
+_PY_EXT = lazy.compile(r"\.(?:py[cowx]?|so)$")
+_CLONE_SUFFIX = lazy.compile(r"(?:\.(?:isra|constprop|part|cold|lto_priv|llvm)(?:\.\d+)*)+$")
+_LIB_VERSION = lazy.compile(r"(?:[-.]?\d+(?:\.\d+)*)?(?:\.so(?:\.\d+)*|\.dylib|\.dll)$")
+_HEX = lazy.compile(r"^(?:0x)?[0-9a-fA-F]{6,}$")
 # Top-level packages of widely used libraries and frameworks: the mechanism a hang goes through, or the framework
 # that runs the application's code, never the application itself.
 LIBRARIES = frozenset(["requests", "urllib3", "httpx", "httpcore", "h11", "h2", "hpack", "aiohttp", "aiosignal", "yarl", "multidict", "certifi", "idna", "charset_normalizer", "chardet", "socks", "redis", "kombu", "amqp", "celery", "billiard", "vine", "click", "gunicorn", "uvicorn", "uvloop", "werkzeug", "flask", "django", "starlette", "fastapi", "anyio", "sniffio", "trio", "gevent", "eventlet", "greenlet", "tornado", "twisted", "zmq", "psycopg2", "psycopg", "psycopg_pool", "pymysql", "MySQLdb", "sqlalchemy", "pymongo", "bson", "motor", "boto3", "botocore", "s3transfer", "aiobotocore", "grpc", "google", "pika", "kafka", "confluent_kafka", "elasticsearch", "paramiko", "rq", "dramatiq", "huey", "apscheduler", "sentry_sdk", "opentelemetry", "prometheus_client", "dns", "websocket", "websockets", "msgpack", "simplejson", "ujson", "orjson", "yaml", "jinja2", "markupsafe", "pydantic", "attr", "attrs", "six", "setuptools", "pkg_resources", "pip", "_pytest", "pytest", "pluggy", "tenacity", "backoff", "retrying", "cachetools", "wrapt", "ddtrace", "newrelic", "structlog", "loguru"])
 _COMPREHENSIONS = frozenset({"<listcomp>", "<dictcomp>", "<setcomp>", "<genexpr>"})
-_NUMBERS = re.compile(r"\d+")
+_NUMBERS = lazy.compile(r"\d+")
 
 
 @record

@@ -24,11 +24,13 @@ only calls whose name says lock, semaphore, condition or mutex count, never ``sq
 """
 from __future__ import annotations
 
-import ast
 import os
 import re
 
+from forensics import lazy
 from forensics.records import field, record
+
+ast = lazy.module("ast", globals())  # imported by the first parse: a capture whose sources are not here needs none
 
 _MAX_SOURCE = 4 << 20
 
@@ -86,7 +88,7 @@ def _lock_call(node: ast.AST, method: str) -> str | None:
     return None
 
 
-_LOCKISH = re.compile(r"lock|sem|cond|mutex|\bcv\b|_cv|slots", re.IGNORECASE)
+_LOCKISH = lazy.compile(r"lock|sem|cond|mutex|\bcv\b|_cv|slots", re.IGNORECASE)
 
 
 def _root(node: ast.AST) -> tuple[str | None, list[str]]:

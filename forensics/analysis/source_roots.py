@@ -9,11 +9,13 @@ its captured path is read there, as before.
 """
 from __future__ import annotations
 
-import ast
 import os
 
+from forensics import lazy
 from forensics.analysis.source import _tree
 from forensics.records import field, record
+
+ast = lazy.module("ast", globals())  # imported by the first parse (source._tree)
 
 
 @record

@@ -2,17 +2,17 @@
 fast path of `collect` uses open_store and benign_rules without it, see cli/collecting.py)."""
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 
+from forensics import lazy
 from forensics.errors import UsageError
 
 TYPE_CHECKING = False  # what typing.TYPE_CHECKING is at run time; typing costs a capture ~5 ms to import
 if TYPE_CHECKING:
     from typing import Any
 
-_RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw])$")
+_RELATIVE = lazy.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw])$")
 _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 

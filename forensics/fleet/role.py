@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import json
 import os
-import re
 
+from forensics import lazy
 from forensics.records import replace
 
-_CELERY = re.compile(r"\bcelery(d:|\b)")
-_CELERY_CHILD = re.compile(r"ForkPoolWorker|celeryd:")
-_CELERY_BEAT = re.compile(r"\bbeat\b")
-_GUNICORN = re.compile(r"\bgunicorn\b")
+_CELERY = lazy.compile(r"\bcelery(d:|\b)")
+_CELERY_CHILD = lazy.compile(r"ForkPoolWorker|celeryd:")
+_CELERY_BEAT = lazy.compile(r"\bbeat\b")
+_GUNICORN = lazy.compile(r"\bgunicorn\b")
 _TRACERS = frozenset({"fast_trace_task", "_fast_trace_task", "trace_task"})  # celery/app/trace.py, by version
-_REQUEST_TASK = re.compile(r"""["']task["']: ["']([^"']+)["']""")
-_ENV_FIELD = re.compile(r"""["'](REQUEST_METHOD|PATH_INFO)["']: ["']([^"']*)["']""")
-_ADDR = re.compile(r"""^\(["']([^"']+)["'], (\d+)\)$""")
+_REQUEST_TASK = lazy.compile(r"""["']task["']: ["']([^"']+)["']""")
+_ENV_FIELD = lazy.compile(r"""["'](REQUEST_METHOD|PATH_INFO)["']: ["']([^"']*)["']""")
+_ADDR = lazy.compile(r"""^\(["']([^"']+)["'], (\d+)\)$""")
 
 
 def framework(cmdline: str) -> str | None:

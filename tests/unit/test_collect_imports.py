@@ -3,8 +3,9 @@
 dataclasses (with inspect) and typing were ~60 M instructions of a 5-thread collect's ~330 M: the capture path
 uses forensics.records and ``TYPE_CHECKING = False`` instead; shutil and subprocess (with bz2 and lzma) come
 with tempfile and gdb's session, which a live py-spy capture does not need; pathlib (with urllib.parse and
-ipaddress, ~18 M) only names the store's directories, which a capture's put writes through their text. A module added
-to that path that imports them again shows here, not only in the benchmark.
+ipaddress, ~18 M) only names the store's directories, which a capture's put writes through their text; ast (~20 M) is
+imported by the first source file parsed (forensics/lazy.py), and a capture whose sources are elsewhere parses none.
+A module added to that path that imports them again shows here, not only in the benchmark.
 """
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ CAPTURE_PATH = ("forensics.launch", "forensics.capture.prestart", "forensics.cli
                 "forensics.capture.orchestrate", "forensics.capture.pyspy_live", "forensics.importers.pyspy",
                 "forensics.fleet.role", "forensics.store.select", "forensics.summary", "forensics.analysis",
                 "forensics.analysis.source_roots")
-NOT_ON_IT = ("dataclasses", "inspect", "typing", "shutil", "subprocess", "pathlib", "urllib.parse", "ipaddress")
+NOT_ON_IT = ("dataclasses", "inspect", "typing", "shutil", "subprocess", "pathlib", "urllib.parse", "ipaddress",
+             "ast")
 
 
 def test_the_capture_path_imports_none_of_them():
@@ -24,3 +26,13 @@ def test_the_capture_path_imports_none_of_them():
             f"print(' '.join(m for m in {NOT_ON_IT!r} if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == []
+
+
+def test_a_lazy_pattern_and_module_are_what_they_stand_for():
+    from forensics import lazy
+
+    rx = lazy.compile(r"(?i:b)(\d+)")
+    assert rx.sub("x", "a B12 b3") == "a x x" and rx.fullmatch("b7").group(1) == "7" and rx.groups == 1
+    owner = {}
+    owner["json"] = lazy.module("json", owner)
+    assert owner["json"].dumps([1]) == "[1]" and owner["json"] is sys.modules["json"]
