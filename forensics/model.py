@@ -187,6 +187,15 @@ class KernelState:
     ``running`` tells those apart. When the syscall works on a file descriptor (read, recvfrom,
     accept4, flock, ...), ``fd_target`` is what that fd is (``socket:[inode]``, ``pipe:[...]`` or a
     path) and, for TCP sockets, ``local``/``peer`` are the addresses (``peer`` None while listening).
+
+    ``watches``: for a thread blocked in a multiplexer (epoll_wait/epoll_pwait/epoll_pwait2, poll/ppoll,
+    select/pselect6), what each fd it waits on is, in fd order, one string each: ``listen tcp HOST:PORT``,
+    ``listen unix PATH`` (``listen unix`` when unnamed), ``tcp LOCAL->PEER``, ``unix`` or ``unix PATH``
+    (connected), ``socket`` (in neither table: udp, netlink, ...), ``pipe``, ``eventfd``, ``timerfd``,
+    ``signalfd``, ``epoll``, ``inotify``, ``pidfd``, ``file PATH`` (a path: a tty, a device, a file), ``other``;
+    past 64 fds (forensics/watched_fds.py) the last item is ``more N`` (N fds not described). The first word
+    is the kind, the rest its argument (split once on a space). None where not a multiplexer or not read (old
+    captures, imports, cores, a failed read); () for a multiplexer watching nothing.
     """
 
     state: str | None = None
@@ -200,6 +209,7 @@ class KernelState:
     fd_target: str | None = None
     local: str | None = None
     peer: str | None = None
+    watches: tuple[str, ...] | None = None
 
     def to_dict(self) -> dict:
         return _drop_none(
@@ -215,6 +225,7 @@ class KernelState:
                 "fd_target": self.fd_target,
                 "local": self.local,
                 "peer": self.peer,
+                "watches": None if self.watches is None else list(self.watches),
             }
         )
 
@@ -222,6 +233,7 @@ class KernelState:
     def from_dict(cls, d: Any) -> KernelState:
         d = _obj(d, "kernel")
         sc = d.get("syscall")
+        watches = d.get("watches")
         return cls(
             state=_opt_str(d.get("state"), "kernel.state"),
             syscall=None if sc is None else Syscall.from_dict(sc),
@@ -236,6 +248,9 @@ class KernelState:
             fd_target=_opt_str(d.get("fd_target"), "kernel.fd_target"),
             local=_opt_str(d.get("local"), "kernel.local"),
             peer=_opt_str(d.get("peer"), "kernel.peer"),
+            watches=None if watches is None else tuple(
+                _opt_str(w, "kernel.watches") or "other" for w in _list(watches, "kernel.watches")
+            ),
         )
 
 

@@ -342,6 +342,11 @@ def resolve_fds(pid: int, kernel: dict[int, tuple[str, KernelState]],
         if peer is not None:
             comm, ks = out[tid]
             out[tid] = (comm, replace(ks, peer=peer))
+    from forensics.watched_fds import watches  # what a thread in epoll_wait/poll/select waits on
+
+    for tid, said in watches(pid, out, scans).items():
+        comm, ks = out[tid]
+        out[tid] = (comm, replace(ks, watches=said))
     return out
 
 

@@ -1,0 +1,206 @@
+"""The fds a thread blocked in a multiplexer waits on, each said in a word or two (KernelState.watches).
+
+A server idle in ``selector.select()`` and a thread hung on a connection that never answers are both "epoll_wait
+with no timeout"; what they watch tells them apart (a listening socket: waiting for clients, by design). The
+kernel keeps an epoll's set in /proc/PID/fdinfo/EPFD (``tfd:`` lines); poll's pollfd array and select's fd_set
+bitmaps are in the target's memory, read from /proc/PID/mem without stopping it. Each fd is then described from
+its /proc/PID/fd link and the socket tables of the target's network namespace. Never raises: a short or failed
+read is no fact (None), never an error.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+from forensics.procraw import read_optional
+
+TYPE_CHECKING = False  # what typing.TYPE_CHECKING is at run time; typing costs a capture ~5 ms to import
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from forensics.model import KernelState, Syscall
+    from forensics.procfs import Scans
+
+EPOLL_WAITS = frozenset({"epoll_wait", "epoll_pwait", "epoll_pwait2"})
+POLLS = frozenset({"poll", "ppoll"})
+SELECTS = frozenset({"select", "pselect6"})
+MULTIPLEXERS = EPOLL_WAITS | POLLS | SELECTS
+WATCHES_SHOWN = 64  # fds described per thread; past it a last item ``more N``
+POLLFD_SIZE = 8  # struct pollfd: int fd, short events, short revents
+SELECT_MAX_FDS = 8192  # fd_set bits read per set (glibc's FD_SETSIZE is 1024; the kernel takes more)
+LONG = 8 if sys.maxsize > 1 << 32 else 4  # an fd_set is an array of longs
+SO_ACCEPTCON = 0x10000  # /proc/net/unix Flags of a listening socket
+_ANON = {"eventfd": "eventfd", "timerfd": "timerfd", "signalfd": "signalfd", "eventpoll": "epoll",
+         "inotify": "inotify", "pidfd": "pidfd"}
+
+
+def parse_epoll_fdinfo(text: str) -> list[int]:
+    """The target fds of an epoll from its /proc/PID/fdinfo/EPFD (``tfd:  5 events: 19 data: ...`` lines)."""
+    out = []
+    for line in text.splitlines():
+        if line.startswith("tfd:"):
+            num = line[4:].split(None, 1)
+            if num and num[0].isdigit():
+                out.append(int(num[0]))
+    return out
+
+
+def parse_pollfds(data: bytes) -> list[int]:
+    """The fds of a struct pollfd array (native byte order); negative fds are ignored by the kernel, here too."""
+    out = []
+    for i in range(0, len(data) - POLLFD_SIZE + 1, POLLFD_SIZE):
+        fd = int.from_bytes(data[i:i + 4], sys.byteorder, signed=True)
+        if fd >= 0:
+            out.append(fd)
+    return out
+
+
+def parse_fd_set(data: bytes, nfds: int) -> list[int]:
+    """The fds below nfds set in an fd_set (an array of longs, bit fd % bits of long fd // bits)."""
+    out = []
+    for w in range(0, len(data) - LONG + 1, LONG):
+        bits = int.from_bytes(data[w:w + LONG], sys.byteorder)
+        while bits:
+            low = bits & -bits
+            fd = w * 8 + low.bit_length() - 1
+            if fd < nfds:
+                out.append(fd)
+            bits ^= low
+    return out
+
+
+def parse_net_unix(text: str) -> dict[int, tuple[bool, str | None]]:
+    """inode -> (listening, path) from /proc/PID/net/unix; path None for an unnamed socket, ``@name`` abstract."""
+    out = {}
+    for line in text.splitlines()[1:]:
+        f = line.split(None, 7)
+        if len(f) < 7 or not f[6].isdigit():
+            continue
+        try:
+            listening = bool(int(f[3], 16) & SO_ACCEPTCON)
+        except ValueError:
+            continue
+        out[int(f[6])] = (listening, f[7].rstrip("\n") if len(f) > 7 else None)
+    return out
+
+
+def describe(link: str, tcp: dict[int, tuple[str, str | None]],
+             unix: Callable[[], dict[int, tuple[bool, str | None]]]) -> str:
+    """One watched fd from its /proc/PID/fd link, in KernelState.watches' grammar. ``unix``: the table, on demand."""
+    if link.startswith("socket:[") and link.endswith("]") and link[8:-1].isdigit():
+        inode = int(link[8:-1])
+        if inode in tcp:
+            local, peer = tcp[inode]
+            return f"listen tcp {local}" if peer is None else f"tcp {local}->{peer}"
+        sock = unix().get(inode)
+        if sock is None:
+            return "socket"
+        listening, path = sock
+        return " ".join(x for x in ("listen" if listening else None, "unix", path) if x)
+    if link.startswith("pipe:["):
+        return "pipe"
+    if link.startswith("anon_inode:"):
+        return _ANON.get(link[11:].strip("[]"), "other")
+    if link.startswith("/"):
+        return f"file {link}"
+    return "other"
+
+
+def _link(pid: int, fd: int) -> str | None:
+    try:
+        return os.readlink(f"/proc/{pid}/fd/{fd}")
+    except OSError:
+        return None
+
+
+class _Memory:
+    """The target's memory, opened once per capture and only if a poll or select needs it."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.fd: int | None = None
+
+    def read(self, address: int, size: int) -> bytes | None:
+        """Exactly size bytes at address, or None (unmapped, refused, gone)."""
+        if not address or size <= 0:
+            return None
+        try:
+            if self.fd is None:
+                self.fd = os.open(f"/proc/{self.pid}/mem", os.O_RDONLY | os.O_CLOEXEC)
+            data = os.pread(self.fd, size, address)
+        except (OSError, OverflowError, ValueError):
+            return None
+        return data if len(data) == size else None
+
+    def close(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
+def watched(pid: int, sc: Syscall, memory: _Memory) -> list[int] | None:
+    """The fds the multiplexer call sc waits on, sorted, each once; None when they could not be read."""
+    args = sc.args
+    if len(args) < 4:
+        return None
+    if sc.name in EPOLL_WAITS:
+        if args[0] >= 1 << 31 or _link(pid, args[0]) != "anon_inode:[eventpoll]":
+            return None
+        text = read_optional(f"/proc/{pid}/fdinfo/{args[0]}")
+        if text is None:
+            return None
+        fds = parse_epoll_fdinfo(text)
+    elif sc.name in POLLS:
+        nfds = args[1]
+        if nfds == 0:
+            return []
+        data = memory.read(args[0], min(nfds, SELECT_MAX_FDS) * POLLFD_SIZE)
+        if data is None:
+            return None
+        fds = parse_pollfds(data)
+    else:
+        nfds = min(args[0], SELECT_MAX_FDS)
+        size = (nfds + 8 * LONG - 1) // (8 * LONG) * LONG
+        fds = []
+        for address in args[1:4]:
+            if not address:
+                continue
+            data = memory.read(address, size)
+            if data is None:
+                return None
+            fds.extend(parse_fd_set(data, nfds))
+    return sorted(set(fds))
+
+
+def watches(pid: int, kernel: dict[int, tuple[str, KernelState]], scans: Scans) -> dict[int, tuple[str, ...]]:
+    """tid -> KernelState.watches for each thread of pid blocked in a multiplexer whose fds could be read."""
+    memory = _Memory(pid)
+    unix_table: dict[int, tuple[bool, str | None]] | None = None
+
+    def unix() -> dict[int, tuple[bool, str | None]]:
+        nonlocal unix_table
+        if unix_table is None:
+            unix_table = parse_net_unix(read_optional(f"/proc/{pid}/net/unix") or "")
+        return unix_table
+
+    out: dict[int, tuple[str, ...]] = {}
+    try:
+        for tid, (_, ks) in kernel.items():
+            sc = ks.syscall
+            if sc is None or sc.name not in MULTIPLEXERS:
+                continue
+            fds = watched(pid, sc, memory)
+            if fds is None:
+                continue
+            tcp = scans.tcp(pid) if fds else {}
+            said = []
+            for fd in fds[:WATCHES_SHOWN]:
+                link = _link(pid, fd)  # None: closed since it was registered (epoll forgets only the last close)
+                said.append("other" if link is None else describe(link, tcp, unix))
+            if len(fds) > WATCHES_SHOWN:
+                said.append(f"more {len(fds) - WATCHES_SHOWN}")
+            out[tid] = tuple(said)
+    finally:
+        memory.close()
+    return out
+

@@ -1,0 +1,106 @@
+"""What a thread blocked in a multiplexer watches, through the real capture path (py-spy): KernelState.watches.
+
+One real Python program runs a selectors server (a listening TCP socket and one end of a socketpair registered:
+epoll_wait), a thread in ``select.poll().poll()`` and one in ``select.select()``, each on a connection to a
+loopback listener that never answers. It is captured with `collect` once all three block.
+"""
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from forensics.capture.base import CollectOptions
+from forensics.capture.orchestrate import collect
+from forensics.hangs import kill_group
+from forensics.model import Capture
+from tests.support import assert_left_running, read_ready, wait_blocked
+
+pytestmark = pytest.mark.integration
+
+SERVER = """
+import ctypes, json, select, selectors, signal, socket, threading
+ctypes.CDLL(None).prctl(1, int(signal.SIGKILL), 0, 0, 0)
+listener = socket.socket()
+listener.bind(("127.0.0.1", 0))
+listener.listen()
+ours, theirs = socket.socketpair()
+silent = socket.socket()
+silent.bind(("127.0.0.1", 0))
+silent.listen()
+polled = socket.create_connection(silent.getsockname())
+selected = socket.create_connection(silent.getsockname())
+tids = {}
+ready = threading.Barrier(4)
+
+def serve():
+    sel = selectors.DefaultSelector()
+    sel.register(listener, selectors.EVENT_READ)
+    sel.register(ours, selectors.EVENT_READ)
+    tids["serve"] = threading.get_native_id()
+    ready.wait()
+    sel.select()
+
+def poll():
+    p = select.poll()
+    p.register(polled, select.POLLIN)
+    tids["poll"] = threading.get_native_id()
+    ready.wait()
+    p.poll()
+
+def select_():
+    tids["select"] = threading.get_native_id()
+    ready.wait()
+    select.select([selected], [], [])
+
+for f in (serve, poll, select_):
+    threading.Thread(target=f, name=f.__name__, daemon=True).start()
+ready.wait()
+print("READY " + json.dumps({
+    "tids": tids, "listen": listener.getsockname()[1], "silent": silent.getsockname()[1],
+    "polled": polled.getsockname()[1], "selected": selected.getsockname()[1],
+}), flush=True)
+threading.Event().wait()
+"""
+
+
+@contextlib.contextmanager
+def server() -> Iterator[tuple[subprocess.Popen[bytes], dict]]:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SERVER],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+    )
+    try:
+        info, seen = read_ready(proc, time.monotonic() + 20)
+        assert info is not None, (seen, proc.poll())
+        yield proc, info
+    finally:
+        kill_group(proc)
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def test_each_multiplexer_names_what_it_watches():
+    with server() as (proc, info):
+        tids = info["tids"]
+        wait_blocked(proc.pid, tids.values(),
+                     syscalls={"epoll_wait", "epoll_pwait", "epoll_pwait2", "poll", "ppoll", "select", "pselect6"})
+        [outcome] = collect([proc.pid], CollectOptions(method="py-spy"))
+        assert outcome.error is None, outcome.error
+        assert_left_running(proc.pid)
+        capture = Capture.from_json(outcome.capture.to_json())  # what the store keeps reads back the same
+        assert capture == outcome.capture
+        by_tid = {t.tid: t.kernel for t in capture.threads}
+        silent = f"127.0.0.1:{info['silent']}"
+
+        serve = by_tid[tids["serve"]]
+        assert serve.syscall.name.startswith("epoll_")
+        assert serve.watches == (f"listen tcp 127.0.0.1:{info['listen']}", "unix")  # fd order: listener first
+        assert by_tid[tids["poll"]].watches == (f"tcp 127.0.0.1:{info['polled']}->{silent}",)
+        assert by_tid[tids["select"]].watches == (f"tcp 127.0.0.1:{info['selected']}->{silent}",)
+        assert by_tid[proc.pid].watches is None  # the main thread waits on a futex: no multiplexer, no fact
