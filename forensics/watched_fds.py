@@ -84,19 +84,24 @@ def parse_net_unix(text: str) -> dict[int, tuple[bool, str | None]]:
     return out
 
 
-def describe(link: str, tcp: dict[int, tuple[str, str | None]],
+def describe(link: str, protocol: str | None, tcp: Callable[[], dict[int, tuple[str, str | None]]],
              unix: Callable[[], dict[int, tuple[bool, str | None]]]) -> str:
-    """One watched fd from its /proc/PID/fd link, in KernelState.watches' grammar. ``unix``: the table, on demand."""
+    """One watched fd from its /proc/PID/fd link, in KernelState.watches' grammar. ``protocol``: a socket's
+    ``system.sockprotoname`` (TCP, TCPv6, UNIX-STREAM, UDP, ...; None: unknown), which says which table to read
+    (a busy host's TCP table costs ~20 ms to parse); ``tcp``/``unix``: the tables, on demand."""
     if link.startswith("socket:[") and link.endswith("]") and link[8:-1].isdigit():
         inode = int(link[8:-1])
-        if inode in tcp:
-            local, peer = tcp[inode]
-            return f"listen tcp {local}" if peer is None else f"tcp {local}->{peer}"
-        sock = unix().get(inode)
-        if sock is None:
-            return "socket"
-        listening, path = sock
-        return " ".join(x for x in ("listen" if listening else None, "unix", path) if x)
+        if protocol is None or protocol.startswith("TCP"):
+            sockets = tcp()
+            if inode in sockets:
+                local, peer = sockets[inode]
+                return f"listen tcp {local}" if peer is None else f"tcp {local}->{peer}"
+        if protocol is None or protocol.startswith("UNIX"):
+            sock = unix().get(inode)
+            if sock is not None:
+                listening, path = sock
+                return " ".join(x for x in ("listen" if listening else None, "unix", path) if x)
+        return "socket"
     if link.startswith("pipe:["):
         return "pipe"
     if link.startswith("anon_inode:"):
@@ -106,9 +111,16 @@ def describe(link: str, tcp: dict[int, tuple[str, str | None]],
     return "other"
 
 
-def _link(pid: int, fd: int) -> str | None:
+def _protocol(path: str) -> str | None:
     try:
-        return os.readlink(f"/proc/{pid}/fd/{fd}")
+        return os.getxattr(path, "system.sockprotoname").rstrip(b"\0").decode("ascii", "replace")
+    except (OSError, AttributeError):
+        return None
+
+
+def _link(path: str) -> str | None:
+    try:
+        return os.readlink(path)
     except OSError:
         return None
 
@@ -144,7 +156,7 @@ def watched(pid: int, sc: Syscall, memory: _Memory) -> list[int] | None:
     if len(args) < 4:
         return None
     if sc.name in EPOLL_WAITS:
-        if args[0] >= 1 << 31 or _link(pid, args[0]) != "anon_inode:[eventpoll]":
+        if args[0] >= 1 << 31 or _link(f"/proc/{pid}/fd/{args[0]}") != "anon_inode:[eventpoll]":
             return None
         text = read_optional(f"/proc/{pid}/fdinfo/{args[0]}")
         if text is None:
@@ -173,16 +185,30 @@ def watched(pid: int, sc: Syscall, memory: _Memory) -> list[int] | None:
 
 
 def watches(pid: int, kernel: dict[int, tuple[str, KernelState]], scans: Scans) -> dict[int, tuple[str, ...]]:
-    """tid -> KernelState.watches for each thread of pid blocked in a multiplexer whose fds could be read."""
+    """tid -> KernelState.watches for each thread of pid blocked in a multiplexer whose fds could be read.
+    Each fd is said once per call: the threads of a pool watch the same listener."""
     memory = _Memory(pid)
-    unix_table: dict[int, tuple[bool, str | None]] | None = None
+    tables: dict[str, dict] = {}
+
+    def tcp() -> dict[int, tuple[str, str | None]]:
+        if "tcp" not in tables:
+            tables["tcp"] = scans.tcp(pid)
+        return tables["tcp"]
 
     def unix() -> dict[int, tuple[bool, str | None]]:
-        nonlocal unix_table
-        if unix_table is None:
-            unix_table = parse_net_unix(read_optional(f"/proc/{pid}/net/unix") or "")
-        return unix_table
+        if "unix" not in tables:
+            tables["unix"] = parse_net_unix(read_optional(f"/proc/{pid}/net/unix") or "")
+        return tables["unix"]
 
+    def said(fd: int) -> str:
+        if fd not in known:
+            path = f"/proc/{pid}/fd/{fd}"
+            link = _link(path)  # None: closed since it was registered (epoll forgets only the last close)
+            known[fd] = "other" if link is None else describe(
+                link, _protocol(path) if link.startswith("socket:") else None, tcp, unix)
+        return known[fd]
+
+    known: dict[int, str] = {}
     out: dict[int, tuple[str, ...]] = {}
     try:
         for tid, (_, ks) in kernel.items():
@@ -192,15 +218,10 @@ def watches(pid: int, kernel: dict[int, tuple[str, KernelState]], scans: Scans) 
             fds = watched(pid, sc, memory)
             if fds is None:
                 continue
-            tcp = scans.tcp(pid) if fds else {}
-            said = []
-            for fd in fds[:WATCHES_SHOWN]:
-                link = _link(pid, fd)  # None: closed since it was registered (epoll forgets only the last close)
-                said.append("other" if link is None else describe(link, tcp, unix))
+            shown = [said(fd) for fd in fds[:WATCHES_SHOWN]]
             if len(fds) > WATCHES_SHOWN:
-                said.append(f"more {len(fds) - WATCHES_SHOWN}")
-            out[tid] = tuple(said)
+                shown.append(f"more {len(fds) - WATCHES_SHOWN}")
+            out[tid] = tuple(shown)
     finally:
         memory.close()
     return out
-

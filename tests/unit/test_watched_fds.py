@@ -72,7 +72,16 @@ def test_net_unix_tells_listeners_from_connections():
     ("net:[4026531840]", "other"),
 ])
 def test_each_fd_said_in_the_grammar(link, said):
-    assert describe(link, TCP, lambda: parse_net_unix(NET_UNIX)) == said
+    assert describe(link, None, lambda: TCP, lambda: parse_net_unix(NET_UNIX)) == said
+
+
+def test_a_socket_s_protocol_picks_the_one_table_to_read():
+    def unread():
+        raise AssertionError("table read for a socket of another protocol")
+
+    assert describe("socket:[100]", "TCP", lambda: TCP, unread) == "listen tcp 127.0.0.1:8080"
+    assert describe("socket:[66447]", "UNIX-STREAM", unread, lambda: parse_net_unix(NET_UNIX)) == "unix"
+    assert describe("socket:[9]", "UDP", unread, unread) == "socket"
 
 
 def test_watches_round_trip_and_old_captures_have_none():
