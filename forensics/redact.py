@@ -300,13 +300,15 @@ def _frame(frame: Frame) -> Frame:
 
 
 def redact_thread(thread: ThreadStack) -> ThreadStack:
-    """Locals, and the fd facts that can quote another process's command line (a pipe's other end, a lock holder)."""
+    """Locals, and the fd facts that can quote another process's command line (a pipe's other end, a lock holder)
+    or a path (the fd, the watched fds)."""
     kernel = thread.kernel
-    if kernel is not None and (kernel.peer or kernel.fd_target):
+    if kernel is not None and (kernel.peer or kernel.fd_target or kernel.watches):
         kernel = replace(
             kernel,
             peer=redact_text(kernel.peer) if kernel.peer else kernel.peer,
             fd_target=redact_text(kernel.fd_target) if kernel.fd_target else kernel.fd_target,
+            watches=tuple(redact_text(w) for w in kernel.watches) if kernel.watches else kernel.watches,
         )
     return replace(thread, frames=tuple(_frame(f) for f in thread.frames), kernel=kernel)
 

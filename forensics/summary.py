@@ -60,8 +60,30 @@ def kernel_text(t: ThreadStack) -> str:
     if k.running:
         return "running"
     if k.syscall is not None:
-        return k.syscall.name + _fd_text(k)
+        return k.syscall.name + _fd_text(k) + ("" if k.watches is None else _watches_text(k.watches))
     return k.wchan or "-"
+
+
+WATCHES_NAMED = 3  # distinct watched fds a thread row names; the rest are counted
+
+
+def _watches_text(watches: tuple[str, ...]) -> str:
+    """' watching listen tcp 127.0.0.1:8080 + 2 unix': what a multiplexer waits on (KernelState.watches), alike fds
+    counted, a few named."""
+    counts: dict[str, int] = {}
+    hidden = 0
+    for w in watches:
+        kind, _, rest = w.partition(" ")
+        if kind == "more" and rest.isdigit():
+            hidden += int(rest)
+        else:
+            counts[w] = counts.get(w, 0) + 1
+    named = list(counts.items())
+    shown = [f"{n} {w}" if n > 1 else w for w, n in named[:WATCHES_NAMED]]
+    hidden += sum(n for _, n in named[WATCHES_NAMED:])
+    if hidden:
+        shown.append(f"{hidden} more")
+    return " watching " + (" + ".join(shown) or "nothing")
 
 
 def _fd_text(k) -> str:

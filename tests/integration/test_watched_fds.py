@@ -18,6 +18,7 @@ from forensics.capture.base import CollectOptions
 from forensics.capture.orchestrate import collect
 from forensics.hangs import kill_group
 from forensics.model import Capture
+from forensics.summary import render_summary
 from tests.support import assert_left_running, read_ready, wait_blocked
 
 pytestmark = pytest.mark.integration
@@ -104,3 +105,6 @@ def test_each_multiplexer_names_what_it_watches():
         assert by_tid[tids["poll"]].watches == (f"tcp 127.0.0.1:{info['polled']}->{silent}",)
         assert by_tid[tids["select"]].watches == (f"tcp 127.0.0.1:{info['selected']}->{silent}",)
         assert by_tid[proc.pid].watches is None  # the main thread waits on a futex: no multiplexer, no fact
+        shown = render_summary(capture)  # hangdump show's thread table
+        assert f"watching listen tcp 127.0.0.1:{info['listen']} + unix" in shown
+        assert f"watching tcp 127.0.0.1:{info['polled']}->{silent}" in shown

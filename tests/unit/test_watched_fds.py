@@ -7,7 +7,9 @@ import struct
 import pytest
 
 from forensics.errors import CaptureFormatError
-from forensics.model import KernelState, Syscall
+from forensics.model import KernelState, Syscall, ThreadStack
+from forensics.redact import redact_thread
+from forensics.summary import kernel_text
 from forensics.watched_fds import describe, parse_epoll_fdinfo, parse_fd_set, parse_net_unix, parse_pollfds
 
 # /proc/PID/fdinfo/EPFD of a selectors.DefaultSelector with two sockets registered (kernel 6.18)
@@ -97,3 +99,22 @@ def test_watches_round_trip_and_old_captures_have_none():
         KernelState.from_dict({"watches": "eventfd"})
     with pytest.raises(CaptureFormatError):
         KernelState.from_dict({"watches": [3]})
+
+
+def _thread(watches, name="epoll_wait"):
+    return ThreadStack(tid=7, kernel=KernelState(state="S", syscall=Syscall(232, name, (3, 0, 1, 0, 0, 0)),
+                                                 watches=watches))
+
+
+def test_the_kernel_line_says_what_a_multiplexer_watches_alike_fds_counted():
+    assert kernel_text(_thread(("listen tcp 127.0.0.1:8080", "eventfd"))) == (
+        "epoll_wait watching listen tcp 127.0.0.1:8080 + eventfd")
+    assert kernel_text(_thread(("pipe", "unix", "unix", "unix", "eventfd", "timerfd", "more 60"), "poll")) == (
+        "poll watching pipe + 3 unix + eventfd + 61 more")
+    assert kernel_text(_thread(())) == "epoll_wait watching nothing"
+    assert kernel_text(_thread(None)) == "epoll_wait"
+
+
+def test_an_imported_capture_s_watched_paths_are_redacted():
+    thread = redact_thread(_thread(("file /tmp/job?token=hunter2hunter2hunter2", "pipe")))
+    assert "hunter2" not in "".join(thread.kernel.watches) and thread.kernel.watches[1] == "pipe"
