@@ -481,6 +481,15 @@ def _native_wait(lead_native: list[str]) -> tuple[str, str] | None:
     return None
 
 
+def _listening(kernel: dict) -> str | None:
+    """The listening sockets a blocked multiplexer watches (kernel ``watches``: ``listen tcp 0.0.0.0:8000``)."""
+    watches = kernel.get("watches")
+    if not isinstance(watches, list):
+        return None
+    listeners = [w.partition(" ")[2] for w in watches if isinstance(w, str) and w.startswith("listen ")]
+    return ", ".join(listeners[:3]) + (", ..." if len(listeners) > 3 else "") if listeners else None
+
+
 _REGEX_CALLS = frozenset({"re:match", "re:search", "re:fullmatch", "re:sub", "re:subn", "re:findall", "re:finditer",
                           "re:split"})
 
@@ -738,6 +747,11 @@ def analyze_thread(index: int, t: dict, rules: BenignRules = NO_RULES, cache: di
         benign = True
         what = "waits for a connection in accept()" if category == SOCKET_ACCEPT else f"waits for a signal ({sc_name})"
         category, detail = IDLE, f"idle by design ({what})"
+    elif category == SELECT and _listening(kernel):
+        # a multiplexer one of whose fds is a listening socket: a server waiting for clients (and for the ones it has
+        # to send more), like accept(); a client waiting on its peers watches no listener
+        benign = True
+        category, detail = IDLE, f"idle by design ({detail}: a server waiting for clients on {_listening(kernel)})"
     elif category == SELECT and sc is None:
         # a multiplexer wait whose timeout the capture cannot read (no kernel state: an imported dump, a core)
         benign = True

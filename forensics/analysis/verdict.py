@@ -325,6 +325,9 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
         t = raw_threads[ta.index] if isinstance(raw_threads[ta.index], dict) else {}
         kernel = t.get("kernel") if isinstance(t.get("kernel"), dict) else {}
         peer = kernel.get("peer") if isinstance(kernel.get("peer"), str) else None
+        watches = kernel.get("watches") if ta.category == C.SELECT else None
+        if isinstance(watches, list) and watches:  # what a multiplexer waits on: its peers
+            peer = ", ".join(str(w) for w in watches[:3]) + (", ..." if len(watches) > 3 else "")
         out.append(_thread_verdict(ta, r, roles, holding, by_index, shared, peer))
     if not out:
         idle = [ta for ta in threads if ta.benign]
@@ -793,7 +796,7 @@ def _wait_verdict(ta, r: ThreadRole, roles, holders, shared, peer: str | None) -
         C.SLEEP: ("waits for a database lock: SQLite's busy handler sleeps and retries until the busy timeout "
                   "(another connection holds the database locked)" if "sqlite" in ta.detail.lower() else "sleeps"),
         C.SELECT: f"waits in {ta.detail}" + (" with no timeout: only one of its fds becoming ready ends it"
-                                             if ta.forever else ""),
+                                             if ta.forever else "") + (f" (it watches {peer})" if peer else ""),
         C.UNKNOWN: _unknown(ta),
         C.GIL_WAIT: "waits for the GIL",
     }

@@ -539,3 +539,19 @@ def test_a_busy_loop_caught_inside_a_generator_expression_is_the_same_hang_as_ca
     assert len(cluster(caps)) == 1
     top = analyze(caps[0], read_source=False).verdicts[0]
     assert top.kind == "busy" and top.roles[0].function == "route_step", top.text
+
+
+def test_a_multiplexer_watching_a_listening_socket_is_a_server_and_one_watching_only_peers_is_not():
+    def selecting(watches: list[str]) -> dict:
+        frames = [py("EpollSelector.select", f"{LIB}/selectors.py", 468), py("serve", f"{APP}/api.py", 30),
+                  py("run_api", f"{APP}/tasks.py", 12)] + THREAD_ROOT
+        t = thread(2, "api", frames, "epoll_wait", ["0x3", "0x7f00", "0x2", "0xffffffff", "0", "0"])
+        t["kernel"]["watches"] = watches
+        return {"threads": [thread(1, "MainThread", runner(JOIN), "futex"), t]}
+    for watches in (["listen tcp 0.0.0.0:8000", "unix"], ["listen unix /run/api.sock", "tcp 10.0.0.2:8000->10.0.0.7:51234"]):
+        pa = analyze(selecting(watches), read_source=False)
+        assert not any(v.kind in HANG_KINDS for v in pa.verdicts), (watches, [v.text for v in pa.verdicts])
+        assert "a server waiting for clients on " + watches[0].partition(" ")[2] in pa.threads[1].detail
+    top = analyze(selecting(["tcp 10.0.0.2:5000->10.0.0.9:6379"]), read_source=False).verdicts[0]
+    assert top.kind == "io" and top.roles[0].function == "serve", top.text
+    assert "with no timeout" in top.text and "(it watches tcp 10.0.0.2:5000->10.0.0.9:6379)" in top.text, top.text
