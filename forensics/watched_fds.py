@@ -18,7 +18,7 @@ TYPE_CHECKING = False  # what typing.TYPE_CHECKING is at run time; typing costs 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from forensics.model import KernelState, Syscall
+    from forensics.model import KernelState
     from forensics.procfs import Scans
 
 EPOLL_WAITS = frozenset({"epoll_wait", "epoll_pwait", "epoll_pwait2"})
@@ -150,19 +150,30 @@ class _Memory:
             self.fd = None
 
 
-def watched(pid: int, sc: Syscall, memory: _Memory) -> list[int] | None:
-    """The fds the multiplexer call sc waits on, sorted, each once; None when they could not be read."""
-    args = sc.args
+def multiplexer(ks: KernelState) -> str | None:
+    """The multiplexer the thread waits in, if any. A poll() a tracer interrupted (py-spy, gdb, an earlier
+    capture) goes on as restart_syscall (its timeout is kept in the kernel's restart block; select, ppoll and
+    epoll re-enter themselves), whose argument registers are still poll's, so ``wchan`` in poll's wait says it."""
+    sc = ks.syscall
+    if sc is None:
+        return None
+    if sc.name == "restart_syscall" and (ks.wchan or "").startswith("poll_schedule_timeout"):
+        return "poll"
+    return sc.name if sc.name in MULTIPLEXERS else None
+
+
+def watched(pid: int, name: str, args: tuple[int, ...], memory: _Memory) -> list[int] | None:
+    """The fds the multiplexer call ``name(args)`` waits on, sorted, each once; None when they could not be read."""
     if len(args) < 4:
         return None
-    if sc.name in EPOLL_WAITS:
+    if name in EPOLL_WAITS:
         if args[0] >= 1 << 31 or _link(f"/proc/{pid}/fd/{args[0]}") != "anon_inode:[eventpoll]":
             return None
         text = read_optional(f"/proc/{pid}/fdinfo/{args[0]}")
         if text is None:
             return None
         fds = parse_epoll_fdinfo(text)
-    elif sc.name in POLLS:
+    elif name in POLLS:
         nfds = args[1]
         if nfds == 0:
             return []
@@ -212,10 +223,10 @@ def watches(pid: int, kernel: dict[int, tuple[str, KernelState]], scans: Scans) 
     out: dict[int, tuple[str, ...]] = {}
     try:
         for tid, (_, ks) in kernel.items():
-            sc = ks.syscall
-            if sc is None or sc.name not in MULTIPLEXERS:
+            name = multiplexer(ks)
+            if name is None:
                 continue
-            fds = watched(pid, sc, memory)
+            fds = watched(pid, name, ks.syscall.args, memory)
             if fds is None:
                 continue
             shown = [said(fd) for fd in fds[:WATCHES_SHOWN]]

@@ -108,3 +108,19 @@ def test_each_multiplexer_names_what_it_watches():
         shown = render_summary(capture)  # hangdump show's thread table
         assert f"watching listen tcp 127.0.0.1:{info['listen']} + unix" in shown
         assert f"watching tcp 127.0.0.1:{info['polled']}->{silent}" in shown
+
+
+def test_a_poll_a_first_capture_interrupted_still_names_its_fds():
+    """py-spy's attach interrupts poll(), which goes on as restart_syscall: the second capture still says what it
+    polls (the argument registers are poll's)."""
+    with server() as (proc, info):
+        tids = info["tids"]
+        wait_blocked(proc.pid, [tids["poll"]], syscalls={"poll", "ppoll"})
+        captures = []
+        for _ in range(2):
+            [outcome] = collect([proc.pid], CollectOptions(method="py-spy"))
+            assert outcome.error is None, outcome.error
+            captures.append({t.tid: t.kernel for t in outcome.capture.threads}[tids["poll"]])
+        first, second = captures
+        assert first.watches == second.watches == (f"tcp 127.0.0.1:{info['polled']}->127.0.0.1:{info['silent']}",)
+        assert second.syscall.name in ("poll", "ppoll", "restart_syscall")

@@ -10,7 +10,14 @@ from forensics.errors import CaptureFormatError
 from forensics.model import KernelState, Syscall, ThreadStack
 from forensics.redact import redact_thread
 from forensics.summary import kernel_text
-from forensics.watched_fds import describe, parse_epoll_fdinfo, parse_fd_set, parse_net_unix, parse_pollfds
+from forensics.watched_fds import (
+    describe,
+    multiplexer,
+    parse_epoll_fdinfo,
+    parse_fd_set,
+    parse_net_unix,
+    parse_pollfds,
+)
 
 # /proc/PID/fdinfo/EPFD of a selectors.DefaultSelector with two sockets registered (kernel 6.18)
 EPOLL_FDINFO = """pos:\t0
@@ -118,3 +125,14 @@ def test_the_kernel_line_says_what_a_multiplexer_watches_alike_fds_counted():
 def test_an_imported_capture_s_watched_paths_are_redacted():
     thread = redact_thread(_thread(("file /tmp/job?token=hunter2hunter2hunter2", "pipe")))
     assert "hunter2" not in "".join(thread.kernel.watches) and thread.kernel.watches[1] == "pipe"
+
+
+@pytest.mark.parametrize(("name", "wchan", "expected"), [
+    ("epoll_pwait", "do_epoll_wait", "epoll_pwait"),
+    ("pselect6", "poll_schedule_timeout.constprop.0", "pselect6"),
+    ("restart_syscall", "poll_schedule_timeout.constprop.0", "poll"),  # a poll() a tracer interrupted
+    ("restart_syscall", "hrtimer_nanosleep", None),  # a sleep a tracer interrupted
+    ("futex", "futex_do_wait", None),
+])
+def test_which_multiplexer_a_thread_waits_in(name, wchan, expected):
+    assert multiplexer(KernelState(syscall=Syscall(0, name, (1, 2, 3, 4, 5, 6)), wchan=wchan)) == expected
