@@ -25,8 +25,8 @@ from __future__ import annotations
 import fnmatch
 import functools
 import itertools
-import re
 
+from forensics import lazy
 from forensics.analysis.normalize import NFrame, is_comprehension, normalize_frame
 from forensics.analysis.signature import TOP_FRAMES, ThreadSignature
 from forensics.records import record
@@ -201,7 +201,7 @@ _TIMEOUT_LINES = {
 }
 _TIMEOUT_FUNCTIONS = {"wait": "wait", "Condition.wait": "wait", "join": "join", "Thread.join": "join"}
 _TSTATE_WAIT = ("_wait_for_tstate_lock", "Thread._wait_for_tstate_lock")  # join's helper: one acquire line
-_MINOR = re.compile(r"python3\.(\d+)")
+_MINOR = lazy.compile(r"python3\.(\d+)")
 # futex(2) ops that sleep: FUTEX_WAIT and FUTEX_WAIT_BITSET (op & FUTEX_CMD_MASK, without the PRIVATE and
 # CLOCK_REALTIME flags); their 4th argument points at the timeout, NULL when the wait has none.
 _FUTEX_CMD_MASK, _FUTEX_SLEEPS = 0x7F, (0, 9)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import itertools
 import os
-import re
 
+from forensics import lazy
 from forensics.analysis import classify as C
 from forensics.analysis.classify import ThreadAnalysis
 from forensics.analysis.culprit import DEPENDENT, awaits, presumed_lock, ranks, stuck_awaited, unseen_awaited
@@ -109,7 +109,7 @@ KIND_ORDER = ["deadlock", "gil", "lock", "io", "subprocess", "pool", "flock", "b
          "unknown", "idle"]
 
 
-_CONDITION_WAIT = re.compile(r"([\w.]+)\.wait(?:_for)?\(")
+_CONDITION_WAIT = lazy.compile(r"([\w.]+)\.wait(?:_for)?\(")
 
 
 def _frame_at(t: dict, i: int | None) -> dict | None:
@@ -395,7 +395,7 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
 # C calls a source line names, when the capture has neither kernel state nor native frames to show them
 # (the stdlib's blocking C calls: a socket's recv/accept/connect, a file's read, flock/lockf, a sleep, a child's wait;
 # a wait, join or get with no argument -- no timeout -- of a C implementation: SimpleQueue.get())
-_CALLS = tuple((re.compile(p), cat) for p, cat in (
+_CALLS = tuple((lazy.compile(p), cat) for p, cat in (
     (r"\.recv(?:_into|from|from_into|msg)?\(", C.SOCKET_READ), (r"\.connect(?:_ex)?\(", C.CONNECT),
     (r"\.accept\(", C.SOCKET_ACCEPT),
     (r"\b(?:fcntl\.)?(?:flock|lockf)\(", C.FLOCK), (r"\btime\.sleep\(|^sleep\(", C.SLEEP),
@@ -578,7 +578,7 @@ def _argument_order_deadlock(roles: dict[int, ThreadRole], by_index: dict[int, T
     return None
 
 
-_IMPORT = re.compile(r"^\s*(?:from\s+([\w.]+)\s+import|import\s+([\w.]+))")
+_IMPORT = lazy.compile(r"^\s*(?:from\s+([\w.]+)\s+import|import\s+([\w.]+))")
 
 
 JOIN_UNDER_LOCK = "a join of a thread that waits for a lock the joiner holds (read from the source)"
