@@ -125,6 +125,17 @@ def _link(path: str) -> str | None:
         return None
 
 
+def _still_in(pid: int, tid: int, args: tuple[int, ...]) -> bool:
+    """Whether the thread still waits in the call whose fd sets were just read from its memory: one that returned
+    meanwhile leaves its stack to the next call (select's fd_sets are on it), which would read as other fds. A
+    thread stopped by a tracer still shows its call, a poll() it interrupted as restart_syscall, same arguments."""
+    fields = (read_optional(f"/proc/{pid}/task/{tid}/syscall") or "").split()
+    try:
+        return len(fields) > 4 and tuple(int(a, 16) for a in fields[1:5]) == args[:4]
+    except ValueError:
+        return False
+
+
 class _Memory:
     """The target's memory, opened once per capture and only if a poll or select needs it."""
 
@@ -226,8 +237,9 @@ def watches(pid: int, kernel: dict[int, tuple[str, KernelState]], scans: Scans) 
             name = multiplexer(ks)
             if name is None:
                 continue
-            fds = watched(pid, name, ks.syscall.args, memory)
-            if fds is None:
+            args = ks.syscall.args
+            fds = watched(pid, name, args, memory)
+            if fds is None or name not in EPOLL_WAITS and not _still_in(pid, tid, args):
                 continue
             shown = [said(fd) for fd in fds[:WATCHES_SHOWN]]
             if len(fds) > WATCHES_SHOWN:

@@ -7,6 +7,7 @@ loopback listener that never answers. It is captured with `collect` once all thr
 from __future__ import annotations
 
 import contextlib
+import socket
 import subprocess
 import sys
 import time
@@ -14,11 +15,13 @@ from collections.abc import Iterator
 
 import pytest
 
+from forensics import procfs
 from forensics.capture.base import CollectOptions
 from forensics.capture.orchestrate import collect
 from forensics.hangs import kill_group
 from forensics.model import Capture
 from forensics.summary import render_summary
+from forensics.watched_fds import watches
 from tests.support import assert_left_running, read_ready, wait_blocked
 
 pytestmark = pytest.mark.integration
@@ -70,9 +73,9 @@ threading.Event().wait()
 
 
 @contextlib.contextmanager
-def server() -> Iterator[tuple[subprocess.Popen[bytes], dict]]:
+def server(source: str = SERVER) -> Iterator[tuple[subprocess.Popen[bytes], dict]]:
     proc = subprocess.Popen(
-        [sys.executable, "-c", SERVER],
+        [sys.executable, "-c", source],
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
     )
     try:
@@ -124,3 +127,39 @@ def test_a_poll_a_first_capture_interrupted_still_names_its_fds():
         first, second = captures
         assert first.watches == second.watches == (f"tcp 127.0.0.1:{info['polled']}->127.0.0.1:{info['silent']}",)
         assert second.syscall.name in ("poll", "ppoll", "restart_syscall")
+
+
+# A thread in select() on a listener until a client connects, then in a futex wait (Event.wait()).
+ONE_SELECT = """
+import ctypes, json, select, signal, socket, threading
+ctypes.CDLL(None).prctl(1, int(signal.SIGKILL), 0, 0, 0)
+listener = socket.socket()
+listener.bind(("127.0.0.1", 0))
+listener.listen()
+tids, started, done = {}, threading.Event(), threading.Event()
+
+def serve():
+    tids["select"] = threading.get_native_id()
+    started.set()
+    select.select([listener], [], [])
+    listener.accept()
+    done.wait()
+
+threading.Thread(target=serve, daemon=True).start()
+started.wait()
+print("READY " + json.dumps({"tids": tids, "listen": listener.getsockname()[1]}), flush=True)
+done.wait()
+"""
+
+
+def test_a_select_that_returned_since_the_snapshot_is_no_fact():
+    """The fd_sets are on the thread's stack, which the call it makes next reuses: read after the select returned
+    they are not what it waits on (the capture reads them while py-spy runs, after the /proc snapshot)."""
+    with server(ONE_SELECT) as (proc, info):
+        tid = info["tids"]["select"]
+        wait_blocked(proc.pid, [tid], syscalls={"select", "pselect6"})
+        snapshot = procfs.read_threads(proc.pid)
+        assert watches(proc.pid, snapshot, procfs.Scans())[tid] == (f"listen tcp 127.0.0.1:{info['listen']}",)
+        socket.create_connection(("127.0.0.1", info["listen"])).close()
+        wait_blocked(proc.pid, [tid], syscalls={"futex"})
+        assert tid not in watches(proc.pid, snapshot, procfs.Scans())
