@@ -10,8 +10,10 @@ read is no fact (None), never an error.
 from __future__ import annotations
 
 import os
+import re
 import sys
 
+from forensics import lazy
 from forensics.procraw import read_optional
 
 TYPE_CHECKING = False  # what typing.TYPE_CHECKING is at run time; typing costs a capture ~5 ms to import
@@ -30,19 +32,17 @@ POLLFD_SIZE = 8  # struct pollfd: int fd, short events, short revents
 SELECT_MAX_FDS = 8192  # fd_set bits read per set (glibc's FD_SETSIZE is 1024; the kernel takes more)
 LONG = 8 if sys.maxsize > 1 << 32 else 4  # an fd_set is an array of longs
 SO_ACCEPTCON = 0x10000  # /proc/net/unix Flags of a listening socket
+# one line per socket: Num: RefCount Protocol Flags Type St Inode [Path]; a busy host lists thousands
+_UNIX_NAMED = lazy.compile(r"^[0-9a-fA-F]+: [0-9a-fA-F]+ [0-9a-fA-F]+ ([0-9a-fA-F]+) [0-9a-fA-F]+ [0-9a-fA-F]+ +(\d+) (.+)$",
+                           re.MULTILINE)
+_TFD = lazy.compile(r"^tfd:\s*(\d+)", re.MULTILINE)
 _ANON = {"eventfd": "eventfd", "timerfd": "timerfd", "signalfd": "signalfd", "eventpoll": "epoll",
          "inotify": "inotify", "pidfd": "pidfd"}
 
 
 def parse_epoll_fdinfo(text: str) -> list[int]:
     """The target fds of an epoll from its /proc/PID/fdinfo/EPFD (``tfd:  5 events: 19 data: ...`` lines)."""
-    out = []
-    for line in text.splitlines():
-        if line.startswith("tfd:"):
-            num = line[4:].split(None, 1)
-            if num and num[0].isdigit():
-                out.append(int(num[0]))
-    return out
+    return [int(fd) for fd in _TFD.findall(text)]
 
 
 def parse_pollfds(data: bytes) -> list[int]:
@@ -69,23 +69,14 @@ def parse_fd_set(data: bytes, nfds: int) -> list[int]:
     return out
 
 
-def parse_net_unix(text: str) -> dict[int, tuple[bool, str | None]]:
-    """inode -> (listening, path) from /proc/PID/net/unix; path None for an unnamed socket, ``@name`` abstract."""
-    out = {}
-    for line in text.splitlines()[1:]:
-        f = line.split(None, 7)
-        if len(f) < 7 or not f[6].isdigit():
-            continue
-        try:
-            listening = bool(int(f[3], 16) & SO_ACCEPTCON)
-        except ValueError:
-            continue
-        out[int(f[6])] = (listening, f[7].rstrip("\n") if len(f) > 7 else None)
-    return out
+def parse_net_unix(text: str) -> dict[int, tuple[bool, str]]:
+    """inode -> (listening, path) of the named sockets in /proc/PID/net/unix (``@name``: abstract). An unnamed
+    socket is never listening (listen() on one binds it to an abstract name), so the others are plain ``unix``."""
+    return {int(inode): (bool(int(flags, 16) & SO_ACCEPTCON), path) for flags, inode, path in _UNIX_NAMED.findall(text)}
 
 
 def describe(link: str, protocol: str | None, tcp: Callable[[], dict[int, tuple[str, str | None]]],
-             unix: Callable[[], dict[int, tuple[bool, str | None]]]) -> str:
+             unix: Callable[[], dict[int, tuple[bool, str]]]) -> str:
     """One watched fd from its /proc/PID/fd link, in KernelState.watches' grammar. ``protocol``: a socket's
     ``system.sockprotoname`` (TCP, TCPv6, UNIX-STREAM, UDP, ...; None: unknown), which says which table to read
     (a busy host's TCP table costs ~20 ms to parse); ``tcp``/``unix``: the tables, on demand."""
@@ -99,8 +90,9 @@ def describe(link: str, protocol: str | None, tcp: Callable[[], dict[int, tuple[
         if protocol is None or protocol.startswith("UNIX"):
             sock = unix().get(inode)
             if sock is not None:
-                listening, path = sock
-                return " ".join(x for x in ("listen" if listening else None, "unix", path) if x)
+                return f"listen unix {sock[1]}" if sock[0] else f"unix {sock[1]}"
+            if protocol is not None:
+                return "unix"
         return "socket"
     if link.startswith("pipe:["):
         return "pipe"
@@ -217,7 +209,7 @@ def watches(pid: int, kernel: dict[int, tuple[str, KernelState]], scans: Scans) 
             tables["tcp"] = scans.tcp(pid)
         return tables["tcp"]
 
-    def unix() -> dict[int, tuple[bool, str | None]]:
+    def unix() -> dict[int, tuple[bool, str]]:
         if "unix" not in tables:
             tables["unix"] = parse_net_unix(read_optional(f"/proc/{pid}/net/unix") or "")
         return tables["unix"]
