@@ -43,6 +43,9 @@ _HEX = lazy.compile(r"^(?:0x)?[0-9a-fA-F]{6,}$")
 # Top-level packages of widely used libraries and frameworks: the mechanism a hang goes through, or the framework
 # that runs the application's code, never the application itself.
 LIBRARIES = frozenset(["requests", "urllib3", "httpx", "httpcore", "h11", "h2", "hpack", "aiohttp", "aiosignal", "yarl", "multidict", "certifi", "idna", "charset_normalizer", "chardet", "socks", "redis", "kombu", "amqp", "celery", "billiard", "vine", "click", "gunicorn", "uvicorn", "uvloop", "werkzeug", "flask", "django", "starlette", "fastapi", "anyio", "sniffio", "trio", "gevent", "eventlet", "greenlet", "tornado", "twisted", "zmq", "psycopg2", "psycopg", "psycopg_pool", "pymysql", "MySQLdb", "sqlalchemy", "pymongo", "bson", "motor", "boto3", "botocore", "s3transfer", "aiobotocore", "grpc", "google", "pika", "kafka", "confluent_kafka", "elasticsearch", "paramiko", "rq", "dramatiq", "huey", "apscheduler", "sentry_sdk", "opentelemetry", "prometheus_client", "dns", "websocket", "websockets", "msgpack", "simplejson", "ujson", "orjson", "yaml", "jinja2", "markupsafe", "pydantic", "attr", "attrs", "six", "setuptools", "pkg_resources", "pip", "_pytest", "pytest", "pluggy", "tenacity", "backoff", "retrying", "cachetools", "wrapt", "ddtrace", "newrelic", "structlog", "loguru"])
+# Directories libraries are installed into outside site-packages (pip --target, vendoring, Lambda's task and layer)
+_TARGET_DIRS = frozenset({"lib", "lib64", "site", "vendor", "_vendor", "vendored", "deps", "packages", "third_party",
+                          "thirdparty", "task", "python"})
 _COMPREHENSIONS = frozenset({"<listcomp>", "<dictcomp>", "<setcomp>", "<genexpr>"})
 _NUMBERS = lazy.compile(r"\d+")
 
@@ -101,6 +104,12 @@ def python_location(file: str | None, module: str | None = None) -> tuple[str, s
             return _dotted(path), STDLIB
         if top in LIBRARIES:
             return _dotted(path), THIRDPARTY
+    parts = path.split("/")
+    for k in range(len(parts) - 2, 0, -1):
+        # a library installed outside site-packages, the way `pip install --target`, vendoring and AWS Lambda lay
+        # them out (.../lib/redis/connection.py, /var/task/urllib3/..., /opt/python/requests/...)
+        if parts[k] in LIBRARIES and parts[k - 1] in _TARGET_DIRS:
+            return _dotted("/".join(parts[k:])), THIRDPARTY
     base = path.rsplit("/", 1)
     stem = _PY_EXT.sub("", base[-1])
     if stem == "__init__" and len(base) == 2:

@@ -25,6 +25,14 @@ from forensics.analysis.signature import TOP_FRAMES
         ("/srv/app/releases/20240101T1200/billing.py", "billing", "app"),
         ("/home/deploy/checkout-7/svc/billing.py", "billing", "app"),
         ("/srv/app/current/payments/__init__.py", "payments", "app"),
+        # libraries installed outside site-packages: pip --target, vendoring, AWS Lambda's task and layer dirs
+        ("/srv/billing/meterflow-4.1.0-cp313/lib/redis/_parsers/socket.py", "redis._parsers.socket", "thirdparty"),
+        ("/var/task/urllib3/response.py", "urllib3.response", "thirdparty"),
+        ("/opt/python/requests/sessions.py", "requests.sessions", "thirdparty"),
+        ("/srv/billing/meterflow-4.1.0-cp313/lib/meterflow/gateway.py", "gateway", "app"),
+        # ... and a deploy directory that happens to carry a library's name is the application's
+        ("/srv/django/shop/views.py", "views", "app"),
+        ("/opt/celery/worker/tasks.py", "tasks", "app"),
         ("<string>", "<string>", "app"),
         (None, "?", "builtin"),
     ],
