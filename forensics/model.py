@@ -190,9 +190,10 @@ class KernelState:
 
     ``watches``: for a thread blocked in a multiplexer (epoll_wait/epoll_pwait/epoll_pwait2, poll/ppoll,
     select/pselect6), what each fd it waits on is, in fd order, one string each: ``listen tcp HOST:PORT``,
-    ``listen unix PATH`` (``listen unix`` when unnamed), ``tcp LOCAL->PEER``, ``unix`` or ``unix PATH``
+    ``listen unix PATH`` (``@name``: abstract), ``tcp LOCAL->PEER``, ``unix`` or ``unix PATH``
     (connected), ``socket`` (in neither table: udp, netlink, ...), ``pipe``, ``eventfd``, ``timerfd``,
-    ``signalfd``, ``epoll``, ``inotify``, ``pidfd``, ``file PATH`` (a path: a tty, a device, a file), ``other``;
+    ``signalfd``, ``epoll``, ``inotify``, ``pidfd``, ``file PATH`` (a path: a tty, a device, a file), ``other``,
+    ``closed`` (an epoll's file whose fd number no longer names it: closed here, kept open elsewhere);
     past 64 fds (forensics/watched_fds.py) the last item is ``more N`` (N fds not described). The first word
     is the kind, the rest its argument (split once on a space). None where not a multiplexer or not read (old
     captures, imports, cores, a failed read); () for a multiplexer watching nothing.

@@ -35,14 +35,16 @@ SO_ACCEPTCON = 0x10000  # /proc/net/unix Flags of a listening socket
 # one line per socket: Num: RefCount Protocol Flags Type St Inode [Path]; a busy host lists thousands
 _UNIX_NAMED = lazy.compile(r"^[0-9a-fA-F]+: [0-9a-fA-F]+ [0-9a-fA-F]+ ([0-9a-fA-F]+) [0-9a-fA-F]+ [0-9a-fA-F]+ +(\d+) (.+)$",
                            re.MULTILINE)
-_TFD = lazy.compile(r"^tfd:\s*(\d+)", re.MULTILINE)
+_TFD = lazy.compile(r"^tfd:\s*(\d+) .*? ino:([0-9a-f]+)", re.MULTILINE)
 _ANON = {"eventfd": "eventfd", "timerfd": "timerfd", "signalfd": "signalfd", "eventpoll": "epoll",
          "inotify": "inotify", "pidfd": "pidfd"}
 
 
-def parse_epoll_fdinfo(text: str) -> list[int]:
-    """The target fds of an epoll from its /proc/PID/fdinfo/EPFD (``tfd:  5 events: 19 data: ...`` lines)."""
-    return [int(fd) for fd in _TFD.findall(text)]
+def parse_epoll_fdinfo(text: str) -> list[tuple[int, int]]:
+    """(fd, inode) of each file an epoll watches, from its /proc/PID/fdinfo/EPFD (``tfd: 5 events: 19 data: 5
+    pos:0 ino:61d sdev:7`` lines; the inode in hex). The fd is the number it was registered under, which
+    may name another file since (see watches)."""
+    return [(int(fd), int(ino, 16)) for fd, ino in _TFD.findall(text)]
 
 
 def parse_pollfds(data: bytes) -> list[int]:
@@ -101,6 +103,13 @@ def describe(link: str, protocol: str | None, tcp: Callable[[], dict[int, tuple[
     if link.startswith("/"):
         return f"file {link}"
     return "other"
+
+
+def _inode(path: str) -> int | None:
+    try:
+        return os.stat(path).st_ino
+    except OSError:
+        return None
 
 
 def _protocol(path: str) -> str | None:
@@ -165,8 +174,9 @@ def multiplexer(ks: KernelState) -> str | None:
     return sc.name if sc.name in MULTIPLEXERS else None
 
 
-def watched(pid: int, name: str, args: tuple[int, ...], memory: _Memory) -> list[int] | None:
-    """The fds the multiplexer call ``name(args)`` waits on, sorted, each once; None when they could not be read."""
+def watched(pid: int, name: str, args: tuple[int, ...], memory: _Memory) -> list[tuple[int, int | None]] | None:
+    """(fd, inode registered: epoll only, else None) the multiplexer call ``name(args)`` waits on, sorted, each
+    once; None when they could not be read."""
     if len(args) < 4:
         return None
     if name in EPOLL_WAITS:
@@ -175,8 +185,8 @@ def watched(pid: int, name: str, args: tuple[int, ...], memory: _Memory) -> list
         text = read_optional(f"/proc/{pid}/fdinfo/{args[0]}")
         if text is None:
             return None
-        fds = parse_epoll_fdinfo(text)
-    elif name in POLLS:
+        return sorted(set(parse_epoll_fdinfo(text)))
+    if name in POLLS:
         nfds = args[1]
         if nfds == 0:
             return []
@@ -195,7 +205,7 @@ def watched(pid: int, name: str, args: tuple[int, ...], memory: _Memory) -> list
             if data is None:
                 return None
             fds.extend(parse_fd_set(data, nfds))
-    return sorted(set(fds))
+    return [(fd, None) for fd in sorted(set(fds))]
 
 
 def watches(pid: int, kernel: dict[int, tuple[str, KernelState]], scans: Scans) -> dict[int, tuple[str, ...]]:
@@ -214,15 +224,19 @@ def watches(pid: int, kernel: dict[int, tuple[str, KernelState]], scans: Scans) 
             tables["unix"] = parse_net_unix(read_optional(f"/proc/{pid}/net/unix") or "")
         return tables["unix"]
 
-    def said(fd: int) -> str:
-        if fd not in known:
+    def said(fd: int, inode: int | None) -> str:
+        """Closed: the fd no longer names the file registered under it (epoll forgets a file only on its last
+        close: a forked child may keep it, and the number may name another file since)."""
+        if (fd, inode) not in known:
             path = f"/proc/{pid}/fd/{fd}"
-            link = _link(path)  # None: closed since it was registered (epoll forgets only the last close)
-            known[fd] = "other" if link is None else describe(
-                link, _protocol(path) if link.startswith("socket:") else None, tcp, unix)
-        return known[fd]
+            link = _link(path)
+            if link is None or inode is not None and _inode(path) != inode:
+                known[(fd, inode)] = "closed"
+            else:
+                known[(fd, inode)] = describe(link, _protocol(path) if link.startswith("socket:") else None, tcp, unix)
+        return known[(fd, inode)]
 
-    known: dict[int, str] = {}
+    known: dict[tuple[int, int | None], str] = {}
     out: dict[int, tuple[str, ...]] = {}
     try:
         for tid, (_, ks) in kernel.items():
@@ -233,7 +247,7 @@ def watches(pid: int, kernel: dict[int, tuple[str, KernelState]], scans: Scans) 
             fds = watched(pid, name, args, memory)
             if fds is None or name not in EPOLL_WAITS and not _still_in(pid, tid, args):
                 continue
-            shown = [said(fd) for fd in fds[:WATCHES_SHOWN]]
+            shown = [said(fd, inode) for fd, inode in fds[:WATCHES_SHOWN]]
             if len(fds) > WATCHES_SHOWN:
                 shown.append(f"more {len(fds) - WATCHES_SHOWN}")
             out[tid] = tuple(shown)

@@ -163,3 +163,39 @@ def test_a_select_that_returned_since_the_snapshot_is_no_fact():
         socket.create_connection(("127.0.0.1", info["listen"])).close()
         wait_blocked(proc.pid, [tid], syscalls={"futex"})
         assert tid not in watches(proc.pid, snapshot, procfs.Scans())
+
+
+# A selector watching a socket whose fd was closed while a dup keeps the socket open, and the number reused.
+STALE = """
+import ctypes, json, os, selectors, signal, socket, threading
+ctypes.CDLL(None).prctl(1, int(signal.SIGKILL), 0, 0, 0)
+listener = socket.socket()
+listener.bind(("127.0.0.1", 0))
+listener.listen()
+sel = selectors.DefaultSelector()
+sel.register(listener, selectors.EVENT_READ)
+number = listener.fileno()
+kept = os.dup(number)  # as a forked child would keep it
+listener.close()
+r, w = os.pipe()  # the lowest free number: the one the listener had
+assert r == number
+tids = {}
+started = threading.Event()
+
+def serve():
+    tids["serve"] = threading.get_native_id()
+    started.set()
+    sel.select()
+
+threading.Thread(target=serve, daemon=True).start()
+started.wait()
+print("READY " + json.dumps({"tids": tids}), flush=True)
+threading.Event().wait()
+"""
+
+
+def test_an_epoll_file_whose_number_names_another_file_now_is_closed():
+    with server(STALE) as (proc, info):
+        tid = info["tids"]["serve"]
+        wait_blocked(proc.pid, [tid], syscalls={"epoll_wait", "epoll_pwait", "epoll_pwait2"})
+        assert watches(proc.pid, procfs.read_threads(proc.pid), procfs.Scans())[tid] == ("closed",)

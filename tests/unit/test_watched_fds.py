@@ -40,7 +40,7 @@ TCP = {100: ("127.0.0.1:8080", None), 101: ("10.0.0.2:5000", "10.0.0.9:6379")}
 
 
 def test_epoll_fdinfo_lists_its_target_fds():
-    assert parse_epoll_fdinfo(EPOLL_FDINFO) == [4, 3]
+    assert parse_epoll_fdinfo(EPOLL_FDINFO) == [(4, 0x10481), (3, 0x10480)]
     assert parse_epoll_fdinfo("pos:\t0\nflags:\t02000002\nmnt_id:\t17\nino:\t1038\n") == []  # watches nothing
 
 
