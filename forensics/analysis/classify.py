@@ -455,9 +455,10 @@ def _native_wait(lead_native: list[str]) -> tuple[str, str] | None:
         outer = lead_native[lead_native.index(take) + 1:]
         after = next((n for n in reversed(outer) if n in _NATIVE_WAITS), None)
         return GIL_WAIT, take + (f", returning from {after}" if after else "")
-    # CPython's own waits never use a condition variable (locks are semaphores); its GIL does. A condvar wait leafward
+    # CPython's own waits never use a condition variable (locks are semaphores, whose glibc futex helper
+    # __futex_abstimed_wait_common condvars share: only pthread_cond_* itself counts); its GIL does. A condvar wait leafward
     # of one of them (time_sleep -> pthread_cond_timedwait, take_gil inlined away) is taking the GIL back after it.
-    cv = next((k for k, name in enumerate(lead_native) if name in _CONDVAR), None)
+    cv = next((k for k, name in enumerate(lead_native) if name in _CONDVAR and "pthread_cond" in name), None)
     if cv is not None:
         after = next((n for n in lead_native[cv + 1:] if n in _NATIVE_WAITS and n not in _LIBC_NAMES), None)
         if after is not None:
