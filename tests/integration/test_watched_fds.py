@@ -20,7 +20,7 @@ from forensics.capture.base import CollectOptions
 from forensics.capture.orchestrate import collect
 from forensics.hangs import kill_group
 from forensics.model import Capture
-from forensics.summary import render_summary
+from forensics.summary import render_full, render_summary
 from forensics.watched_fds import watches
 from tests.support import assert_left_running, read_ready, wait_blocked
 
@@ -111,6 +111,9 @@ def test_each_multiplexer_names_what_it_watches():
         shown = render_summary(capture)  # hangdump show's thread table
         assert f"watching listen tcp 127.0.0.1:{info['listen']} + unix" in shown
         assert f"watching tcp 127.0.0.1:{info['polled']}->{silent}" in shown
+        full = render_full(capture)  # hangdump show CAPTURE: the per-thread kernel line
+        assert f"{serve.syscall.name}(0x{serve.syscall.args[0]:x}, " in full
+        assert f"watching listen tcp 127.0.0.1:{info['listen']} + unix\n" in full
 
 
 def test_a_poll_a_first_capture_interrupted_still_names_its_fds():
