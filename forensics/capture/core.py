@@ -579,7 +579,11 @@ def opened_core(path: str, workdir: str | None = None, timeout_s: float = 600.0)
 
 @record
 class CoreInfo:
-    """What a core says about its process, from its ELF notes (no gdb needed)."""
+    """What a core says about its process, from its ELF notes (no gdb needed).
+
+    ``syscalls``: tid -> (number, arguments) of the syscall that thread was in, None when it was in none, from its
+    registers (see core_syscall); empty when the core's architecture is not one whose registers are read here.
+    kernel_states() makes them the threads' KernelState."""
 
     pid: int | None = None
     ppid: int | None = None
@@ -589,10 +593,54 @@ class CoreInfo:
     exe: str | None = None
     files: tuple[str, ...] = ()
     tids: tuple[int, ...] = field(default_factory=tuple)
+    machine: int | None = None
+    syscalls: dict = field(default_factory=dict)
 
 
-def read_core_info(path: str) -> CoreInfo:
-    """Parse a 64-bit little-endian ELF core's notes: NT_PRPSINFO (pid, args), NT_PRSTATUS (tids), NT_FILE + AT_ENTRY (exe)."""
+NT_ARM_SYSTEM_CALL = 0x404  # aarch64: the thread's syscall number (an int, -1 outside a syscall)
+PR_REG = 112  # where pr_reg (the general registers) starts in a 64-bit NT_PRSTATUS
+# x86-64 user_regs_struct slots: orig_rax (the syscall the thread is in, -1 when none: what /proc/TID/syscall
+# reports for a stopped thread), then the six arguments in syscall order: rdi, rsi, rdx, r10, r8, r9
+X86_64_NR, X86_64_ARGS = 15, (14, 13, 12, 7, 9, 8)
+MACHINE_NAMES = {EM_X86_64: "x86_64", EM_AARCH64: "aarch64"}
+
+
+def core_syscall(machine: int, prstatus: bytes, syscallno: int | None = None) -> tuple[int, tuple[int, ...]] | None:
+    """(number, arguments) of the syscall a thread was in when its core was dumped, from its NT_PRSTATUS registers;
+    None when it was in none or the architecture's registers do not say.
+
+    x86-64: orig_rax and rdi, rsi, rdx, r10, r8, r9 (a thread the dump stopped in a blocking call keeps the
+    call's number there, as after a ptrace attach). aarch64: pr_reg has no syscall number (x8 holds it only inside
+    a syscall, and is an ordinary register outside one) nor orig_x0 (x0 is the return value by then), so the
+    number comes from the thread's NT_ARM_SYSTEM_CALL note (``syscallno``; the kernel's own dumps write it) and the
+    arguments are not known (())."""
+    if machine == EM_X86_64:
+        if len(prstatus) < PR_REG + 8 * (X86_64_NR + 1):
+            return None
+        regs = struct.unpack_from("<16Q", prstatus, PR_REG)
+        nr = regs[X86_64_NR]
+        if nr >= 1 << 63:  # -1 (or an interrupt's negative vector): stopped in user space
+            return None
+        return nr, tuple(regs[i] for i in X86_64_ARGS)
+    if machine == EM_AARCH64 and syscallno is not None and syscallno >= 0:
+        return syscallno, ()
+    return None
+
+
+def kernel_states(info: CoreInfo) -> dict:
+    """tid -> KernelState of each thread whose registers were read: the syscall only (a core has no scheduler state,
+    so state, running and wchan stay unknown; a thread in no syscall gets an empty one). Imported here, not by
+    read_core_info: gdb_prestart reads the exe before anything else is imported."""
+    from forensics.model import KernelState, Syscall
+    from forensics.syscalls import syscall_name
+
+    arch = MACHINE_NAMES.get(info.machine or 0)
+    return {tid: KernelState(syscall=None if sc is None else Syscall(sc[0], syscall_name(sc[0], arch), sc[1]))
+            for tid, sc in info.syscalls.items()}
+
+
+def _read_notes(path: str) -> tuple[int, list[bytes]]:
+    """(e_machine, note blobs) of a 64-bit little-endian core, or a clear CaptureFailed."""
     try:
         with open(path, "rb") as fh:
             ehdr = fh.read(64)
@@ -600,7 +648,7 @@ def read_core_info(path: str) -> CoreInfo:
                 raise CaptureFailed(f"{path} is not an ELF core file", help="`file CORE` should say 'core file'")
             if ehdr[4] != 2 or ehdr[5] != 1:
                 raise CaptureFailed(f"{path}: only 64-bit little-endian cores are supported")
-            e_type = struct.unpack_from("<H", ehdr, 16)[0]
+            e_type, machine = struct.unpack_from("<HH", ehdr, 16)
             if e_type != 4:
                 raise CaptureFailed(f"{path} is an ELF file but not a core (it is an executable or library)",
                                     help="give the core with --core and the interpreter with --exe")
@@ -616,23 +664,31 @@ def read_core_info(path: str) -> CoreInfo:
                     notes.append(fh.read(min(p_filesz, 64 << 20)))
     except OSError as exc:
         raise CaptureFailed(f"cannot read the core {path}: {exc.strerror or exc}") from None
-    info: dict = {"tids": []}
+    return machine, notes
+
+
+def read_core_info(path: str) -> CoreInfo:
+    """Parse a 64-bit little-endian ELF core's notes: NT_PRPSINFO (pid, args), NT_PRSTATUS (tids and each thread's
+    syscall, see core_syscall), NT_FILE + AT_ENTRY (exe)."""
+    machine, notes = _read_notes(path)
+    info: dict = {}
+    regs: dict[int, bytes] = {}  # tid -> its NT_PRSTATUS, in note order (the first is the thread that dumped)
+    syscallno: dict[int, int] = {}
     files: list[tuple[int, int, str]] = []
     entry = None
+    tid = None
     for blob in notes:
-        off = 0
-        while off + 12 <= len(blob):
-            namesz, descsz, ntype = struct.unpack_from("<III", blob, off)
-            off += 12 + ((namesz + 3) & ~3)
-            desc = blob[off: off + descsz]
-            off += (descsz + 3) & ~3
+        for ntype, desc in _iter_notes(blob):
             if ntype == NT_PRPSINFO and len(desc) >= 136:
                 uid, _gid, pid, ppid = struct.unpack_from("<IIii", desc, 16)
                 info.update(uid=uid, pid=pid, ppid=ppid,
                             fname=desc[40:56].split(b"\0")[0].decode(errors="replace"),
                             psargs=desc[56:136].split(b"\0")[0].decode(errors="replace").strip())
             elif ntype == NT_PRSTATUS and len(desc) >= 36:
-                info["tids"].append(struct.unpack_from("<i", desc, 32)[0])
+                tid = struct.unpack_from("<i", desc, 32)[0]
+                regs[tid] = desc
+            elif ntype == NT_ARM_SYSTEM_CALL and tid is not None and len(desc) >= 4:
+                syscallno[tid] = struct.unpack_from("<i", desc, 0)[0]  # a thread's regsets follow its NT_PRSTATUS
             elif ntype == NT_AUXV:
                 for j in range(0, len(desc) - 15, 16):
                     key, val = struct.unpack_from("<QQ", desc, j)
@@ -648,10 +704,13 @@ def read_core_info(path: str) -> CoreInfo:
     exe = next((name for start, end, name in files if entry is not None and start <= entry < end), None)
     if exe is None and files:
         exe = files[0][2]
+    syscalls = {}
+    if machine == EM_X86_64 or (machine == EM_AARCH64 and syscallno):
+        syscalls = {t: core_syscall(machine, desc, syscallno.get(t)) for t, desc in regs.items()}
     return CoreInfo(
         pid=info.get("pid"), ppid=info.get("ppid"), uid=info.get("uid"), fname=info.get("fname"),
         psargs=info.get("psargs"), exe=exe, files=tuple(dict.fromkeys(n for _s, _e, n in files)),
-        tids=tuple(info["tids"]),
+        tids=tuple(regs), machine=machine, syscalls=syscalls,
     )
 
 

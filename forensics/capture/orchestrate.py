@@ -311,10 +311,11 @@ def collect_core(path: str, exe: str | None, opts: CollectOptions, backends: Bac
         notes.append(f"--exe {exe} given; the core names {info.exe}")
     if spy is not None and stacks is not None:
         threads = merge_deep(spy, stacks.threads)
-    elif spy is not None:
-        threads = merge_threads(spy, {tid: (None, None) for tid in info.tids})
     else:
-        threads = stacks.threads
+        threads = spy if spy is not None else stacks.threads
+    # each thread's kernel state is its registers' syscall (core.core_syscall); a thread no reader saw stays, frameless
+    kernel = corefile.kernel_states(info)
+    threads = merge_threads(threads, {tid: (None, kernel.get(tid)) for tid in info.tids})
     readers = [r for r, used in (("py-spy", spy is not None), ("gdb", stacks is not None)) if used]
     facts = ProcessFacts(
         cmdline=redact_argv(info.psargs.split()) if info.psargs else (),
@@ -328,6 +329,8 @@ def collect_core(path: str, exe: str | None, opts: CollectOptions, backends: Bac
                "exe": chosen, "reader": "+".join(readers)}
     if stacks is not None:
         options["gdb_extension"] = stacks.extension
+    if kernel:
+        options["kernel"] = "core registers"  # syscall and arguments only: a core has no state, wchan or fds
     host = host_name()
     return Capture(
         id=new_capture_id(taken_at, host, info.pid),
