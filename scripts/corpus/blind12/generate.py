@@ -47,7 +47,8 @@ CAUSES: dict[str, Cause] = {
     "spool-janitor-flock": Cause("sweep-spool", "flock", ("lock_spool_dir",)),
     "native-call-holds-gil": Cause("mux-captions", "gil", (), ("gil_via", ("regex", "pydll")),
                                    {"regex": ("parse_caption_cues",), "pydll": ("open_gpu_session",)}),
-    "slot-reclaim-spins": Cause("reserve-slots", "busy", ("rebalance_encoder_slots",)),
+    # the spinning loop, or the helper it calls that a sample may catch on top
+    "slot-reclaim-spins": Cause("reserve-slots", "busy", ("rebalance_encoder_slots", "free", "reclaim_idle")),
     "intake-feeder-died": Cause("drain-intake", "queue-wait", ("next_transcode_job",)),
     "manifest-lock-across-fork": Cause("render-thumbnails", "lock-wait", ("append_manifest_entry",),
                                        role="fork-child"),
