@@ -635,8 +635,15 @@ def kernel_states(info: CoreInfo) -> dict:
     from forensics.syscalls import syscall_name
 
     arch = MACHINE_NAMES.get(info.machine or 0)
-    return {tid: KernelState(syscall=None if sc is None else Syscall(sc[0], syscall_name(sc[0], arch), sc[1]))
-            for tid, sc in info.syscalls.items()}
+    made: dict = {}  # one record per distinct syscall: a pool's waiters share theirs (records are immutable)
+
+    def state(sc: tuple[int, tuple[int, ...]] | None) -> KernelState:
+        ks = made.get(sc)
+        if ks is None:
+            ks = made[sc] = KernelState(syscall=None if sc is None else Syscall(sc[0], syscall_name(sc[0], arch), sc[1]))
+        return ks
+
+    return {tid: state(sc) for tid, sc in info.syscalls.items()}
 
 
 def _read_notes(path: str) -> tuple[int, list[bytes]]:

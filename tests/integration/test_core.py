@@ -86,6 +86,18 @@ def test_core_analysis_matches_live_capture(kept):
     assert "transfer_a_to_b" in py_funcs(dead[info["threads"]["worker-a"]])
 
 
+def test_kept_core_threads_carry_the_syscalls_the_live_capture_read(kept):
+    """A kept core read back has each thread's syscall from its registers: what /proc said during the capture."""
+    cap, _store, info, _rss, _ = kept
+    post = orchestrate.collect_core(cap.options["core"], None, CollectOptions(method="gdb"))
+    assert post.options["kernel"] == "core registers"
+    live, dead = by_tid(cap), by_tid(post)
+    for name in ("worker-a", "worker-b"):  # the fixture waits until these two are blocked, not its main thread
+        tid = info["threads"][name]
+        assert dead[tid].kernel.syscall == live[tid].kernel.syscall, name  # number, name and the six arguments
+        assert dead[tid].kernel.state is None and live[tid].kernel.state == "S"
+
+
 def test_cli_core_round_trip(kept, tmp_path, capsys):
     cap, _store, info, _rss, _ = kept
     code = main(["collect", "--core", cap.options["core"], "--exe", GDB_PYTHON, "--json", "--store", str(tmp_path)])
