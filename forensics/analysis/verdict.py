@@ -791,7 +791,8 @@ def _wait_verdict(ta, r: ThreadRole, roles, holders, shared, peer: str | None) -
         C.BUSY: "is busy on a CPU (a loop that does not finish)",
         C.QUEUE_GET: f"waits in {ta.detail} with no timeout: nothing is put into the queue",
         C.QUEUE_PUT: f"is blocked in {ta.detail}: nothing takes from the queue",
-        C.JOIN: f"waits in {ta.detail} for a thread that never finishes",
+        C.JOIN: (f"waits in {ta.detail} with a timeout, again and again, for a thread that does not finish" if ta.timed
+                 else f"waits in {ta.detail} for a thread that never finishes"),
         C.CONDITION_WAIT: f"waits in {ta.detail}: nothing sets or notifies it",
         C.SLEEP: ("waits for a database lock: SQLite's busy handler sleeps and retries until the busy timeout "
                   "(another connection holds the database locked)" if "sqlite" in ta.detail.lower() else "sleeps"),

@@ -93,3 +93,9 @@ def test_the_join_line_says_whether_the_join_has_a_timeout():
 def test_on_313_only_the_kernel_says_a_join_is_timed():
     f = [{"kind": "python", "function": "Thread.join", "file": "/x/lib/python3.13/threading.py", "line": 1092}]
     assert line_timeout(f) is None
+
+
+@pytest.mark.parametrize("name", [n for n in POLL_CAPTURES if "-stuck-" in n])
+def test_a_join_timeout_of_a_stuck_worker_says_it_polls_not_that_it_never_returns(name):
+    join = next(v for v in verdicts(_load(POLL / name), read_source=False) if v.kind == "join")
+    assert "with a timeout, again and again" in join.text and "never finishes" not in join.text, join.text
