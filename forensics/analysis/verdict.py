@@ -388,6 +388,8 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
         return first, behind, KIND_ORDER.index(v.kind) if v.kind in KIND_ORDER else len(KIND_ORDER), main_last(v)
 
     out.sort(key=order)
+    if out and all(v.kind == "sleep" for v in out):
+        out.insert(0, _at_rest(out, threads))
     out = _consequences(out, by_index)
     return tuple(_with_fix(v) for v in out)
 
@@ -403,6 +405,16 @@ _CALLS = tuple((lazy.compile(p), cat) for p, cat in (
     (r"\.get\(\s*\)", C.QUEUE_GET), (r"\.join\(\s*\)", C.JOIN), (r"\.wait\(\s*\)", C.CONDITION_WAIT),
 ))
 FROM_SOURCE = "category from the source line (no kernel state, no native frames)"
+
+
+def _at_rest(sleeping: list[Verdict], threads: list[ThreadAnalysis]) -> Verdict:
+    """The first verdict of a process whose only threads with a verdict sleep in loops (heartbeats, pollers): no hang,
+    said before the sleepers, which stay listed as what the process was doing."""
+    names = [f'"{r.name}" in {r.function}()' if r.function else f'"{r.name}"' for v in sleeping for r in v.roles[:1]]
+    idle = sum(1 for ta in threads if ta.benign)
+    what = f"{len(names)} sleeping in loops ({', '.join(names[:3])}{', ...' if len(names) > 3 else ''})" + (
+        f", {idle} idle by design" if idle else "")
+    return Verdict("idle", f"no hang in this capture: no thread is stuck ({what})")
 
 
 def _called(statement: str) -> str | None:

@@ -555,3 +555,14 @@ def test_a_multiplexer_watching_a_listening_socket_is_a_server_and_one_watching_
     top = analyze(selecting(["tcp 10.0.0.2:5000->10.0.0.9:6379"]), read_source=False).verdicts[0]
     assert top.kind == "io" and top.roles[0].function == "serve", top.text
     assert "with no timeout" in top.text and "(it watches tcp 10.0.0.2:5000->10.0.0.9:6379)" in top.text, top.text
+
+
+def test_a_process_whose_only_verdicts_are_sleeping_loops_says_no_hang_first():
+    cap = {"threads": [
+        thread(1, "MainThread", [py("wait_for_signals", f"{APP}/services.py", 12), py("main", f"{APP}/cli.py", 40)],
+               "pause"),
+        thread(2, "heartbeat", [py("_beat", f"{APP}/health.py", 9)] + THREAD_ROOT, "clock_nanosleep"),
+    ]}
+    first, *rest = analyze(cap, read_source=False).verdicts
+    assert first.kind == "idle" and first.text.startswith("no hang in this capture: no thread is stuck"), first.text
+    assert '"heartbeat" in _beat()' in first.text and [v.kind for v in rest] == ["sleep"]
