@@ -159,7 +159,8 @@ def verdict_lines(c: Capture, limit: int | None = 5, rules=None, doc: dict | Non
     from forensics.analysis import verdicts
 
     every = verdicts(c if doc is None else doc, rules=rules, **({"roots": roots} if roots else {}))
-    found = [v for v in every if v.kind != "idle"] or list(every[:1])
+    # idle verdicts are context, except a first one: the capture's "no hang" (the others only rest in loops)
+    found = [v for k, v in enumerate(every) if v.kind != "idle" or k == 0]
     groups: dict[str, list] = {}
     for v in found:
         # alike: the same verdict but for the thread and the place it stopped at
