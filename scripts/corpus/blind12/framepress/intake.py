@@ -14,3 +14,12 @@ def feed_from_watchfolder(inbox: queue.Queue, uploads: list[str]) -> None:
 
 def next_transcode_job(inbox: queue.Queue) -> dict:
     return inbox.get()
+
+
+def start_transcode(job: dict) -> None:
+    job["started"] = True
+
+
+def consume_intake(inbox: queue.Queue) -> None:
+    while True:
+        start_transcode(next_transcode_job(inbox))

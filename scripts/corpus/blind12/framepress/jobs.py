@@ -147,10 +147,9 @@ def drain_intake(ctx: JobContext) -> None:
                               daemon=True)
     feeder.start()
     feeder.join()
-    waiters = [_thread(intake.next_transcode_job, f"intake-{n + 1}", inbox) for n in range(ctx.opt("waiters", 0))]
+    waiters = [_thread(intake.consume_intake, f"intake-{n + 1}", inbox) for n in range(ctx.opt("waiters", 0))]
     ctx.report_ready([me("futex"), *[_row(w) for w in waiters]])
-    while True:
-        intake.next_transcode_job(inbox)
+    intake.consume_intake(inbox)
 
 
 def render_thumbnails(ctx: JobContext) -> None:
