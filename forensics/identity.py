@@ -3,13 +3,12 @@ capture tool run is checked against. Deliberately tiny and free of heavy imports
 py-spy is started, on the critical path of `hangdump collect`."""
 from __future__ import annotations
 
-from collections import namedtuple  # already loaded at interpreter start; dataclasses would cost ~15 ms here
-
 from forensics.errors import PermissionDenied, TargetNotFound
 from forensics.procraw import proc_error, read_text
+from forensics.records import tuple_type
 
 
-class ProcessIdentity(namedtuple("ProcessIdentity", "pid start_ticks")):
+class ProcessIdentity(tuple_type("ProcessIdentity", "pid start_ticks")):
     """A pid is only an identity together with its start time (clock ticks since boot): pids get reused.
 
     pid: int; start_ticks: int.
@@ -18,7 +17,7 @@ class ProcessIdentity(namedtuple("ProcessIdentity", "pid start_ticks")):
     __slots__ = ()
 
 
-class Stat(namedtuple("Stat", "comm state ppid utime_ticks stime_ticks num_threads start_ticks")):
+class Stat(tuple_type("Stat", "comm state ppid utime_ticks stime_ticks num_threads start_ticks")):
     """The fields of /proc/PID/stat we use: comm: str, state: str, then ints."""
 
     __slots__ = ()

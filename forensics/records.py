@@ -15,6 +15,10 @@ from a record.
 from __future__ import annotations
 
 import operator
+import sys
+from _collections import _tuplegetter  # what namedtuple's fields are
+
+from forensics import templates
 
 TYPE_CHECKING = False  # what typing.TYPE_CHECKING is at run time; typing costs a capture ~5 ms to import
 if TYPE_CHECKING:
@@ -66,6 +70,34 @@ def replace(obj: T, /, **changes: Any) -> T:
     return kind(**changes)
 
 
+def tuple_type(name: str, fields: str) -> type:
+    """What ``collections.namedtuple(name, fields)`` makes, as far as hangdump uses one (fields by name and position,
+    repr, ``_replace``, equality and hash as tuples, pickling), without compiling its ``__new__`` (see ``templates.py``)."""
+    names = tuple(fields.split())
+    ns: dict[str, Any] = {
+        "__module__": sys._getframe(1).f_globals.get("__name__", "__main__"), "__slots__": (), "_fields": names, "__match_args__": names, "__repr__": _tuple_repr, "_replace": _tuple_replace,
+        "__getnewargs__": _tuple_args, "__new__": from_template("t", names, {"_t": tuple.__new__}, (), f"{name}.__new__"),
+    }
+    for i, field_name in enumerate(names):
+        ns[field_name] = _tuplegetter(i, f"Alias for field number {i}")
+    return type(name, (tuple,), ns)
+
+
+def _tuple_args(self: Any) -> tuple:
+    return tuple(self)
+
+
+def _tuple_replace(self: Any, /, **changes: Any) -> Any:
+    made = type(self)(*(changes.pop(n, v) for n, v in zip(self._fields, self, strict=True)))
+    if changes:
+        raise ValueError(f"Got unexpected field names: {list(changes)!r}")
+    return made
+
+
+def _tuple_repr(self: Any) -> str:
+    return f"{type(self).__name__}({', '.join(f'{n}={v!r}' for n, v in zip(self._fields, self, strict=True))})"
+
+
 def field_names(kind: type) -> tuple[str, ...] | None:
     """The fields of a record class in order; None for any other class."""
     return kind.__dict__.get("__record_fields__") if isinstance(kind, type) else None
@@ -114,32 +146,41 @@ def _getter(names: tuple[str, ...]) -> Any:
 
 
 def _init(cls: type, names: tuple[str, ...], specs: dict[str, _Field]) -> Any:
-    """``__init__`` compiled once for the class: its fields in order, each default a name bound in its globals."""
-    scope: dict[str, Any] = {"_set": object.__setattr__, "_MISSING": _MISSING}
-    params, body = [], []
-    defaulted = False
-    for name in names:
+    """``__init__`` for the class: its fields in order, each set once; a field with a default factory defaults to
+    _MISSING, which calls it. Made from the template of its arity (``templates.py``): nothing is compiled."""
+    scope: dict[str, Any] = {"_s": object.__setattr__, "_M": _MISSING}
+    defaults = []
+    for k, name in enumerate(names):
         spec = specs[name]
-        value = name
         if spec.default_factory is not _MISSING:
-            scope[f"_factory_{name}"] = spec.default_factory
-            params.append(f"{name}=_MISSING")
-            value = f"_factory_{name}() if {name} is _MISSING else {name}"
+            scope[f"_f{k}"] = spec.default_factory
+            defaults.append(_MISSING)
         elif spec.default is not _MISSING:
-            scope[f"_default_{name}"] = spec.default
-            params.append(f"{name}=_default_{name}")
-        elif defaulted:
+            defaults.append(spec.default)
+        elif defaults:
             raise TypeError(f"{cls.__name__}: non-default argument {name!r} follows default argument")
-        else:
-            params.append(name)
-        defaulted = defaulted or spec.default is not _MISSING or spec.default_factory is not _MISSING
-        body.append(f"    _set(self, {name!r}, {value})")
-    source = f"def __init__(self, {', '.join(params)}):\n" + ("\n".join(body) or "    pass") + "\n"
-    # the source is made of the class's own field names (identifiers) and the names bound above
-    exec(compile(source, f"<record {cls.__module__}.{cls.__qualname__}>", "exec"), scope)  # noqa: S102
-    init = scope["__init__"]
-    init.__qualname__ = f"{cls.__qualname__}.__init__"
-    return init
+    return from_template("i", names, scope, tuple(defaults), f"{cls.__qualname__}.__init__")
+
+
+def from_template(kind: str, names: tuple[str, ...], scope: dict[str, Any], defaults: tuple,
+                  qualname: str) -> Any:
+    """The function ``templates.<kind><len(names)>`` with its parameters and their name constants renamed to
+    ``names``, ``scope`` as its globals and ``defaults`` for its last parameters."""
+    template = getattr(templates, f"{kind}{len(names)}", None)
+    if template is None:
+        raise TypeError(f"{qualname}: at most {templates.MAX_FIELDS} fields (more: raise MAX in tests/unit/test_templates.py)")
+    code = template.__code__
+    renamed = {f"a{k}": name for k, name in enumerate(names)}
+    changes: dict[str, Any] = {
+        "co_varnames": tuple(renamed.get(v, v) for v in code.co_varnames),
+        "co_consts": tuple(renamed.get(c, c) if type(c) is str else c for c in code.co_consts),
+        "co_name": qualname.rpartition(".")[2],
+    }
+    if hasattr(code, "co_qualname"):  # 3.11+
+        changes["co_qualname"] = qualname
+    function = type(template)(code.replace(**changes), scope, changes["co_name"], defaults or None)
+    function.__qualname__ = qualname
+    return function
 
 
 def _repr(self: Any) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import select
 import time
-from collections import namedtuple
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -19,12 +18,13 @@ from forensics import procraw
 from forensics.capture import keeper
 from forensics.errors import CaptureTimeout, PermissionDenied, TargetNotFound
 from forensics.identity import ProcessIdentity, Stat
+from forensics.records import tuple_type
 
 SETTLE_S = 1.0
 
 
-class ToolResult(namedtuple("ToolResult", "returncode stdout stderr elapsed_s")):
-    """returncode: int, stdout: bytes, stderr: str, elapsed_s: float (a namedtuple: cheap to import)."""
+class ToolResult(tuple_type("ToolResult", "returncode stdout stderr elapsed_s")):
+    """returncode: int, stdout: bytes, stderr: str, elapsed_s: float (a tuple type: cheap to define)."""
 
     __slots__ = ()
 

@@ -15,13 +15,14 @@ cores do not sit idle through the ~60 ms of imports.
 from __future__ import annotations
 
 import sys
-from collections import deque, namedtuple
+from collections import deque
 
 from forensics.capture import lock
 from forensics.capture.guard import ToolRun, usable_cores, wait_any
 from forensics.capture.pyspy import PyspyRun, find_pyspy
 from forensics.errors import HangdumpError
 from forensics.identity import ProcessIdentity, identity
+from forensics.records import tuple_type
 
 # --timings only measures: it changes nothing of what is started
 _FLAGS = {"--native", "--locals", "--no-redact", "--json", "--no-store", "--children", "--timings"}
@@ -33,7 +34,7 @@ _PLANNED: deque[ProcessIdentity] = deque()  # targets whose run starts when an e
 _ENDED: set[ToolRun] = set()  # runs whose tool has exited, not adopted yet
 
 
-class _How(namedtuple("_How", "binary native with_locals width")):
+class _How(tuple_type("_How", "binary native with_locals width")):
     """How the planned runs are started: binary: str, native and with_locals: bool, width: int (runs at once)."""
 
     __slots__ = ()

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import sys
-from collections import namedtuple
 from collections.abc import Callable
 
 from forensics.capture.guard import ToolResult, ToolRun
@@ -17,9 +16,10 @@ from forensics.errors import (
     ToolMissing,
 )
 from forensics.identity import ProcessIdentity, same_process
+from forensics.records import tuple_type
 
 
-class PyspyDump(namedtuple("PyspyDump", "threads nonblocking notes")):
+class PyspyDump(tuple_type("PyspyDump", "threads nonblocking notes")):
     """threads: tuple[ThreadStack, ...], nonblocking: bool, notes: tuple[str, ...]."""
 
     __slots__ = ()
