@@ -697,7 +697,10 @@ def analyze_thread(index: int, t: dict, rules: BenignRules = NO_RULES, cache: di
     if sc_name in ("select", "pselect6") and raw_args and _int(raw_args[0]) == 0:
         ker = SLEEP  # select() on no file descriptors: time.sleep() before 3.11
     polls = _polls_with_timeout(sc_name, raw_args) if ker == SELECT else None
-    blocked_evidence = (nat is not None and nat[0] != GIL_WAIT) or ker is not None or sc_name == "futex"
+    # restart_syscall whose wchan does not say what it restarted (a core's registers have no wchan) is still a thread
+    # in a blocking syscall: only blocking waits (sleeps, timed futex and poll waits) restart that way
+    blocked_evidence = ((nat is not None and nat[0] != GIL_WAIT) or ker is not None
+                        or sc_name in ("futex", "restart_syscall"))
 
     # py-spy saw it running Python code (active) while the kernel, read a moment apart, saw a syscall: it was
     # between two calls, not blocked holding the GIL (native frames, read with the Python ones, would say so)

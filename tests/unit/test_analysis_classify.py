@@ -252,3 +252,13 @@ def test_threads_starved_by_a_running_gil_holder_wait_for_the_gil_and_rank_after
                  read_source=False)
     assert [t.category for t in pa.threads] == ["busy", "gil-wait"]
     assert [v.kind for v in pa.verdicts] == ["busy", "gil"]
+
+
+def test_a_gil_holder_a_core_caught_in_restart_syscall_is_blocked_holding_it():
+    """A core's registers carry no wchan: restart_syscall (a sleep a tracer interrupted before the dump) cannot be
+    named, but only blocking waits restart, so a GIL owner in it holds the GIL while blocked."""
+    t = {"tid": 5, "name": "driver", "owns_gil": True, "active": None,
+         "kernel": {"syscall": {"nr": 219, "name": "restart_syscall", "args": [0] * 6}},
+         "frames": [{"kind": "python", "function": "latch", "file": "/srv/app/driver.py", "line": 9}]}
+    ta = _one(t)
+    assert ta.category == "gil-holder-blocked" and "restart_syscall" in ta.detail, ta.detail
