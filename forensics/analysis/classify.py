@@ -347,6 +347,7 @@ DEFAULT_BENIGN: tuple[tuple[str, ...], ...] = (
 # event loop waiting for work, the way asyncio's and gunicorn's loops are above: a one-fd select() with no timeout
 # on a silent peer looks the same in such a dump, and only a live capture tells the two apart.
 _MULTIPLEXER_IDLE = "an event loop waiting for work; the capture has no kernel state to read its timeout from"
+_MULTIPLEXER_UNSEEN = "an event loop or a server waiting for work; a core does not say which fds it watches"
 
 # What native frames or the kernel say a thread waits in, coarsened to what stays the same for one bug across
 # Python versions and capture depths (time.sleep is select() before 3.11; a spinning thread is sometimes caught
@@ -757,9 +758,14 @@ def analyze_thread(index: int, t: dict, rules: BenignRules = NO_RULES, cache: di
         benign = True
         category, detail = IDLE, f"idle by design ({detail}: a server waiting for clients on {_listening(kernel)})"
     elif category == SELECT and sc is None:
-        # a multiplexer wait whose timeout the capture cannot read (no kernel state: an imported dump, a core)
+        # a multiplexer wait whose timeout the capture cannot read (no kernel state: an imported dump)
         benign = True
         category, detail = IDLE, f"idle by design ({detail}: {_MULTIPLEXER_IDLE})"
+    elif category == SELECT and polls is False and kernel.get("state") is None and kernel.get("watches") is None:
+        # a core: its registers give the timeout, but not what the fds are (no fd table in a core), so a server
+        # waiting for clients looks like a client waiting on a silent peer: taken for what it nearly always is
+        benign = True
+        category, detail = IDLE, f"idle by design ({detail}: {_MULTIPLEXER_UNSEEN})"
     elif (category == SELECT and polls) or (category in (CONDITION_WAIT, QUEUE_GET, QUEUE_PUT) and timed):
         # Event.wait(5) or Queue.get(timeout=1) in a loop, select() with a timeout: it wakes up by itself, the way
         # it was written to

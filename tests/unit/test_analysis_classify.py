@@ -262,3 +262,14 @@ def test_a_gil_holder_a_core_caught_in_restart_syscall_is_blocked_holding_it():
          "frames": [{"kind": "python", "function": "latch", "file": "/srv/app/driver.py", "line": 9}]}
     ta = _one(t)
     assert ta.category == "gil-holder-blocked" and "restart_syscall" in ta.detail, ta.detail
+
+
+def test_a_multiplexer_with_no_timeout_in_a_core_is_taken_for_a_loop_waiting_for_work():
+    """A core's registers say epoll_wait(..., -1) but not what the fds are: no claim that it waits on a silent peer."""
+    frames = [{"kind": "python", "function": "EpollSelector.select", "file": "/usr/lib/python3.11/selectors.py",
+               "line": 468}, {"kind": "python", "function": "serve", "file": "/srv/app/api.py", "line": 30}]
+    core = {"tid": 5, "name": "api", "kernel": {"syscall": {"nr": 232, "name": "epoll_wait",
+                                                             "args": [3, 0, 1, "0xffffffff", 0, 0]}}, "frames": frames}
+    assert _one(core).benign
+    live = dict(core, kernel=dict(core["kernel"], state="S", watches=["tcp 10.0.0.2:5000->10.0.0.9:6379"]))
+    assert not _one(live).benign and _one(live).forever
