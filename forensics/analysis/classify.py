@@ -823,8 +823,10 @@ def infer_gil_waits(threads: list[ThreadAnalysis]) -> list[ThreadAnalysis]:
             and not t.owns_gil
             and t.signature.mechanism == ""
             and t.signature.frames
-            and t.syscall in (None, "futex")
+            and (t.syscall is None or (t.syscall == "futex" and t.timed))
         ):
+            # CPython's take_gil waits with a timeout (the switch interval, to ask for a drop): a futex wait with
+            # none is a lock's (sem_wait), whoever holds the GIL
             from forensics.records import replace
 
             t = replace(t, category=GIL_WAIT, detail="waits for the GIL (another thread holds it while blocked)")

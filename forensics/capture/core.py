@@ -628,9 +628,10 @@ def core_syscall(machine: int, prstatus: bytes, syscallno: int | None = None) ->
 
 
 def kernel_states(info: CoreInfo) -> dict:
-    """tid -> KernelState of each thread whose registers were read: the syscall only (a core has no scheduler state,
-    so state, running and wchan stay unknown; a thread in no syscall gets an empty one). Imported here, not by
-    read_core_info: gdb_prestart reads the exe before anything else is imported."""
+    """tid -> KernelState of each thread whose registers were read: the syscall (a core has no scheduler state, so
+    state and wchan stay unknown). A thread in no syscall was executing its own code when the core was written (on a
+    CPU, or preempted there: gcore's attach and a crash stop threads where they are), not blocked: running. Imported
+    here, not by read_core_info: gdb_prestart reads the exe before anything else is imported."""
     from forensics.model import KernelState, Syscall
     from forensics.syscalls import syscall_name
 
@@ -640,7 +641,8 @@ def kernel_states(info: CoreInfo) -> dict:
     def state(sc: tuple[int, tuple[int, ...]] | None) -> KernelState:
         ks = made.get(sc)
         if ks is None:
-            ks = made[sc] = KernelState(syscall=None if sc is None else Syscall(sc[0], syscall_name(sc[0], arch), sc[1]))
+            ks = made[sc] = (KernelState(running=True) if sc is None
+                             else KernelState(syscall=Syscall(sc[0], syscall_name(sc[0], arch), sc[1])))
         return ks
 
     return {tid: state(sc) for tid, sc in info.syscalls.items()}

@@ -25,7 +25,7 @@ pytestmark = [
 ]
 
 # Two workers deadlocked on two locks taken in opposite orders, a reader blocked in recv() on a socketpair nobody
-# writes to, the main thread joining them; one line of JSON says the tids once every thread is where it hangs.
+# writes to, a thread spinning in a loop, the main thread joining them; one line of JSON says the tids once every thread is where it hangs.
 PROGRAM = textwrap.dedent("""
     import json, socket, sys, threading
 
@@ -44,13 +44,20 @@ PROGRAM = textwrap.dedent("""
         tids["reader"] = threading.get_native_id()
         sock.recv(1024)
 
+    def spin():
+        tids["spinner"] = threading.get_native_id()
+        n = 0
+        while n >= 0:
+            n += 1
+
     left, right = socket.socketpair()
     threads = [threading.Thread(target=take, args=(first, second), name="settle"),
                threading.Thread(target=take, args=(second, first), name="reconcile"),
-               threading.Thread(target=read, args=(left,), name="reader")]
+               threading.Thread(target=read, args=(left,), name="reader"),
+               threading.Thread(target=spin, name="spinner", daemon=True)]
     for t in threads:
         t.start()
-    while len(tids) < 3:
+    while len(tids) < 4:
         pass
     tids["MainThread"] = threading.get_native_id()
     print(json.dumps(tids), flush=True)
@@ -98,6 +105,7 @@ def test_core_threads_name_the_syscall_the_live_capture_saw(hung, tmp_path, caps
         assert dead.state is None and dead.running is None and dead.wchan is None  # no scheduler state in a core
         assert dead.syscall is not None and dead.syscall.name == seen.name, (name, dead, seen)
         assert len(dead.syscall.args) == 6
+    assert after[tids["spinner"]].kernel.syscall is None and after[tids["spinner"]].kernel.running is True  # user code
     assert before[tids["settle"]].kernel.syscall.name == "futex"
     assert after[tids["reader"]].kernel.syscall.name in ("recvfrom", "read")
     # the futex word is the lock's: each worker waits on the lock the other holds, so the two words differ
@@ -107,11 +115,11 @@ def test_core_threads_name_the_syscall_the_live_capture_saw(hung, tmp_path, caps
 
 def test_core_verdicts_match_the_live_ones(hung, tmp_path, capsys):
     """A core reaches the live capture's verdicts, kind and threads: the reader blocked in recv with no timeout, the
-    two lock waiters, the join. From Python frames and the registers' syscalls alone (--no-native; with no kernel
+    two lock waiters, the spinner (in no syscall: running its own code), the join. From Python frames and the registers' syscalls alone (--no-native; with no kernel
     state all four were 'unknown'), and with native frames (a core's default)."""
     live, raw, _tids = hung
     seen = _verdicts(live)
-    assert {"io", "lock"} <= {kind for kind, _roles in seen}, seen  # evidence, not "unknown"
+    assert {"io", "lock", "busy"} <= {kind for kind, _roles in seen}, seen  # evidence, not "unknown"
     assert _verdicts(_core_capture(raw, tmp_path, capsys, "--no-native")) == seen
     assert _verdicts(_core_capture(raw, tmp_path, capsys)) == seen
 

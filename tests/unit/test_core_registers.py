@@ -56,11 +56,11 @@ def test_x86_64_threads_get_orig_rax_and_the_six_argument_registers(tmp_path):
     assert set(kernel) == {100, 101, 102, 103}
     futex = kernel[100].syscall
     assert (futex.nr, futex.name, futex.args) == (202, "futex", FUTEX_ARGS)
-    assert kernel[101].syscall is None  # in no syscall: nothing said about running either
+    assert kernel[101].syscall is None and kernel[101].running is True  # in no syscall: executing its own code
     assert kernel[102].syscall.name == "restart_syscall"  # kept: the analysis knows it
     assert (kernel[103].syscall.name, kernel[103].syscall.args[:3]) == ("recvfrom", (3, 0x7F0000, 1024))
-    for ks in kernel.values():  # a core has no scheduler state: none is made up
-        assert ks.state is None and ks.running is None and ks.wchan is None
+    for tid, ks in kernel.items():  # a core has no scheduler state: none is made up
+        assert ks.state is None and ks.wchan is None and (ks.running is None) == (tid != 101)
 
 
 def test_aarch64_number_comes_from_the_system_call_note_not_x8(tmp_path):
