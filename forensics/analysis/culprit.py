@@ -129,6 +129,36 @@ def stuck_awaited(t: ThreadAnalysis, threads: Sequence[ThreadAnalysis]) -> list[
     return [o for o in threads if o.index != t.index and o.launched in kinds and _stuck(o) and not _unseen(o)]
 
 
+def _idle_consumer(o: ThreadAnalysis) -> bool:
+    """A consumer waiting for its next piece of work with no timeout (Queue.get())."""
+    return (o.category == C.QUEUE_GET and not o.timed and not o.benign
+            and o.signature.mechanism in ("queue:get", "multiprocessing.queues:get"))
+
+
+# Where a server waits for its clients: an accept loop, a selector loop (idle by design only when it watches a listening
+# socket or waits with a timeout), socketserver, an asyncio loop run forever
+_SERVER_WAITS = frozenset({"socket:accept", "selectors:select", "socketserver:serve_forever",
+                           "asyncio.base_events:run_forever"})
+
+
+def fed(threads: list[ThreadAnalysis]) -> list[ThreadAnalysis]:
+    """A consumer waiting with no timeout for work (Queue.get()) beside a server idle by design that its own code
+    started (the server runs code of a module on the consumer's stack): the server feeds the queue what its clients
+    send, and both wait for clients. Idle by design. Beside no such server (the producer gone, or a heartbeat and an
+    idle executor only), the consumer's wait stays the hang."""
+    servers = [o for o in threads if o.benign and o.signature.mechanism in _SERVER_WAITS and o.chain]
+    if not servers:
+        return threads
+    out = list(threads)
+    for k, t in enumerate(out):
+        server = next((o for o in servers if o.index != t.index and _modules(o) & _modules(t)), None)
+        if server is not None and _idle_consumer(t):
+            out[k] = replace(t, category=C.IDLE, benign=True,
+                             detail=f'idle by design ({t.detail} for the work its server thread "{server.name}" '
+                                    f"takes from clients)")
+    return out
+
+
 def supervise(threads: list[ThreadAnalysis]) -> list[ThreadAnalysis]:
     """A thread that waits for another thread of the process while no thread it could wait for is stuck, and a
     thread started for a job is alive and idle by design (a service loop, a server, a pool), supervises that job:
@@ -136,7 +166,7 @@ def supervise(threads: list[ThreadAnalysis]) -> list[ThreadAnalysis]:
     It is idle by design too. Waiting for nothing but helper loops (a heartbeat, a poller that is never told to
     stop) stays a hang: such a thread ends only when told to. Repeated (a few rounds: a process of many waiters
     costs no more than that): a supervisor of a supervisor is one too."""
-    out = requests(list(threads))
+    out = fed(requests(list(threads)))
     if not any(awaits(t) for t in out):
         return out
     changed = True

@@ -566,3 +566,21 @@ def test_a_process_whose_only_verdicts_are_sleeping_loops_says_no_hang_first():
     first, *rest = analyze(cap, read_source=False).verdicts
     assert first.kind == "idle" and first.text.startswith("no hang in this capture: no thread is stuck"), first.text
     assert '"heartbeat" in _beat()' in first.text and [v.kind for v in rest] == ["sleep"]
+
+
+def test_a_consumer_beside_the_server_that_feeds_it_is_idle_and_beside_nothing_else_it_is_the_hang():
+    consumer = [py("Condition.wait", f"{LIB}/threading.py", 320), py("Queue.get", f"{LIB}/queue.py", 171),
+                py("consume_jobs", f"{APP}/services.py", 64), py("main", f"{APP}/cli.py", 40)]
+    listener = thread(2, "dispatch-listener", [py("socket.accept", f"{LIB}/socket.py", 294),
+                                               py("accept_dispatches", f"{APP}/services.py", 30)] + THREAD_ROOT,
+                      "accept4")
+    beat = thread(3, "heartbeat", [py("_beat", f"{APP}/health.py", 9)] + THREAD_ROOT, "clock_nanosleep")
+    main = thread(1, "MainThread", consumer, "futex", ["0x7f00", "0x189", "0", "0", "0", "0"])
+    pa = analyze({"threads": [main, listener, beat]}, read_source=False)
+    assert not any(v.kind in HANG_KINDS for v in pa.verdicts), [v.text for v in pa.verdicts]
+    assert 'its server thread "dispatch-listener"' in pa.threads[0].detail
+    # a server of another module's (not the code that made the queue) and a heartbeat: nothing feeds it
+    other = thread(2, "admin", [py("socket.accept", f"{LIB}/socket.py", 294), py("serve_admin", f"{APP}/admin.py", 8)]
+                   + THREAD_ROOT, "accept4")
+    top = analyze({"threads": [main, other, beat]}, read_source=False).verdicts[0]
+    assert top.kind == "queue" and top.roles[0].function == "consume_jobs", top.text
