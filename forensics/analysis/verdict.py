@@ -253,6 +253,7 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
         if read_source and not readable:
             unreadable.add(role.location)
         roles[ta.index] = role
+    threads = _regex_from_source(threads, roles)
     by_index = {ta.index: ta for ta in threads}
 
     # lock graph: A waits for a lock that exactly one other thread B holds (same identity in the same module;
@@ -415,6 +416,26 @@ def _at_rest(sleeping: list[Verdict], threads: list[ThreadAnalysis]) -> Verdict:
     what = f"{len(names)} sleeping in loops ({', '.join(names[:3])}{', ...' if len(names) > 3 else ''})" + (
         f", {idle} idle by design" if idle else "")
     return Verdict("idle", f"no hang in this capture: no thread is stuck ({what})")
+
+
+_REGEX_LINE = lazy.compile(r"\bre\.(?:match|search|fullmatch|findall|finditer|sub|subn|split)\(|"
+                           r"\.(?:match|search|fullmatch|findall|finditer|subn?)\(")
+
+
+def _regex_from_source(threads: list[ThreadAnalysis], roles: dict[int, ThreadRole]) -> list[ThreadAnalysis]:
+    """A busy GIL owner whose source line runs a regular expression (a compiled pattern's method has no Python frame,
+    and without native frames nothing else shows the engine) holds the GIL in C (classify._in_regex): likely."""
+    if any(ta.category == C.GIL_HOLDER_BLOCKED for ta in threads):
+        return threads
+    out = list(threads)
+    for k, ta in enumerate(out):
+        r = roles.get(ta.index)
+        if ta.category == C.BUSY and ta.owns_gil and r is not None and r.statement and _REGEX_LINE.search(r.statement):
+            out[k] = replace(ta, category=C.GIL_HOLDER_BLOCKED,
+                             detail=f"holds the GIL running a regular expression in C (likely: from the source line "
+                                    f"`{r.statement}`): the regex engine never releases it")
+            roles[ta.index] = replace(r, category=C.GIL_HOLDER_BLOCKED)
+    return out
 
 
 def _called(statement: str) -> str | None:

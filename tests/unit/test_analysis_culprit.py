@@ -584,3 +584,22 @@ def test_a_consumer_beside_the_server_that_feeds_it_is_idle_and_beside_nothing_e
                    + THREAD_ROOT, "accept4")
     top = analyze({"threads": [main, other, beat]}, read_source=False).verdicts[0]
     assert top.kind == "queue" and top.roles[0].function == "consume_jobs", top.text
+
+
+def test_a_busy_gil_owner_whose_source_line_runs_a_compiled_pattern_holds_the_gil_in_the_regex_engine(tmp_path):
+    src = tmp_path / "captions.py"
+    src.write_text("import re\n_CUE = re.compile(r'(a+)+$')\n\n\ndef parse(lines):\n    for line in lines:\n"
+                   "        if _CUE.match(line):\n            yield line\n\n\ndef spin(n):\n    while n:\n"
+                   "        n += 1\n")
+
+    def cap(line: int) -> dict:
+        owner = {"tid": 1, "name": "MainThread", "owns_gil": True, "active": True,
+                 "frames": [py("parse", str(src), line), py("main", f"{APP}/cli.py", 40)],
+                 "kernel": {"state": "R", "running": True}}
+        return {"threads": [owner, thread(2, "heartbeat", [py("_beat", f"{APP}/health.py", 9)] + THREAD_ROOT,
+                                          "futex", TIMED_FUTEX)]}
+    top = analyze(cap(7)).verdicts[0]
+    assert top.kind == "gil" and "likely: from the source line `if _CUE.match(line):`" in top.text, top.text
+    assert "fix: the regular expression in parse()" in top.text, top.text
+    assert analyze(cap(13)).verdicts[0].kind == "busy"  # a loop of its own: busy, as before
+    assert analyze(cap(7), read_source=False).verdicts[0].kind == "busy"  # no source: no claim
