@@ -391,7 +391,11 @@ class ThreadAnalysis:
     @property
     def family(self) -> str | None:
         """The evidence family of a thread stopped in a C call (no standard-library frame says what it waits for)."""
-        return FAMILY.get(self.category) if self.signature.mechanism == "" else None
+        if self.signature.mechanism != "":
+            return None
+        # a GIL owner running a regex is on a CPU like any spinning thread: one family whether native frames showed the
+        # engine or not (a compiled pattern's method has no Python frame), so the capture option never splits it
+        return FAMILY[BUSY] if self.detail.startswith(REGEX_HOLD) else FAMILY.get(self.category)
 
 
 @record
@@ -492,6 +496,7 @@ def _listening(kernel: dict) -> str | None:
     return ", ".join(listeners[:3]) + (", ..." if len(listeners) > 3 else "") if listeners else None
 
 
+REGEX_HOLD = "holds the GIL running a regular expression in C"
 _REGEX_CALLS = frozenset({"re:match", "re:search", "re:fullmatch", "re:sub", "re:subn", "re:findall", "re:finditer",
                           "re:split"})
 
@@ -713,7 +718,7 @@ def analyze_thread(index: int, t: dict, rules: BenignRules = NO_RULES, cache: di
     elif owns_gil and (running or active is True) and _in_regex(ff):
         # CPython's regex engine (Modules/_sre) never releases the GIL: a backtracking match stops every other thread
         category = GIL_HOLDER_BLOCKED
-        detail = f"holds the GIL running a regular expression in C ({_in_regex(ff)}): the regex engine never releases it"
+        detail = f"{REGEX_HOLD} ({_in_regex(ff)}): the regex engine never releases it"
     elif nat is not None and nat[0] == GIL_WAIT and (not py or nat[1] not in _CONDVAR):
         category, detail = GIL_WAIT, f"waits for the GIL ({nat[1]})"
     elif py is not None:

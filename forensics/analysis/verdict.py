@@ -432,8 +432,8 @@ def _regex_from_source(threads: list[ThreadAnalysis], roles: dict[int, ThreadRol
         r = roles.get(ta.index)
         if ta.category == C.BUSY and ta.owns_gil and r is not None and r.statement and _REGEX_LINE.search(r.statement):
             out[k] = replace(ta, category=C.GIL_HOLDER_BLOCKED,
-                             detail=f"holds the GIL running a regular expression in C (likely: from the source line "
-                                    f"`{r.statement}`): the regex engine never releases it")
+                             detail=f"{C.REGEX_HOLD} (likely: from the source line `{r.statement}`): the regex "
+                                    f"engine never releases it")
             roles[ta.index] = replace(r, category=C.GIL_HOLDER_BLOCKED)
     return out
 

@@ -603,3 +603,14 @@ def test_a_busy_gil_owner_whose_source_line_runs_a_compiled_pattern_holds_the_gi
     assert "fix: the regular expression in parse()" in top.text, top.text
     assert analyze(cap(13)).verdicts[0].kind == "busy"  # a loop of its own: busy, as before
     assert analyze(cap(7), read_source=False).verdicts[0].kind == "busy"  # no source: no claim
+
+
+def test_a_regex_gil_owner_is_one_cluster_with_and_without_the_engines_native_frames():
+    def cap(pid: int, with_native: bool) -> dict:
+        lead = native("sre_ucs1_match", "_sre_SRE_Pattern_match") if with_native else []
+        owner = {"tid": 1, "name": "MainThread", "owns_gil": True, "active": True, "kernel": {"state": "R"},
+                 "frames": lead + [py("parse_cues", f"{APP}/captions.py", 12), py("main", f"{APP}/cli.py", 40)]}
+        return {"host": "h", "pid": pid, "id": f"r{pid}", "threads": [owner]}
+    caps = [cap(1, True), cap(2, True), cap(3, False), cap(4, False)]
+    assert analyze(caps[0], read_source=False).verdicts[0].kind == "gil"
+    assert len(cluster(caps)) == 1
