@@ -74,7 +74,7 @@ from forensics.analysis.classify import (
     facts_cache,
     infer_gil_waits,
 )
-from forensics.analysis.culprit import blame, supervise, unsure
+from forensics.analysis.culprit import blame, queued, supervise, unsure
 from forensics.analysis.normalize import NFrame, normalize_frame, normalize_thread_name
 from forensics.analysis.signature import ProcessSignature, ThreadSignature, frame_similarity, thread_similarity
 from forensics.analysis.source_roots import NO_ROOTS, SourceRoots
@@ -144,7 +144,7 @@ def process_signature(threads: list[ThreadAnalysis] | tuple[ThreadAnalysis, ...]
     live = blamed_threads(threads) if blamed is None else blamed
     of = {t.index: (sign(t) if sign is not None else t.signature) for t in live}
     sigs = tuple(sorted(set(of.values())))
-    soft = unsure(live)
+    soft = unsure(live) | queued(live)
     parked = frozenset(s for s in sigs if all(t.parked or t.index in soft for t in live if of[t.index] == s))
     flags = set()
     if any(t.category == "gil-holder-blocked" for t in live):

@@ -413,6 +413,19 @@ def blame(threads: Sequence[ThreadAnalysis]) -> tuple[ThreadAnalysis, ...]:
     return tuple(top)
 
 
+def queued(blamed: Sequence[ThreadAnalysis]) -> frozenset[int]:
+    """Of a capture's blamed lock waiters, the ones that wait on the same futex word (one lock) as another: a lock of
+    the cycle with jobs queued on it, or contention. Which of them is the cycle's and which are queued behind it the
+    capture cannot say, and the queued ones come and go between captures of one bug: none of them has to be in
+    another capture of it (``ProcessSignature.parked``)."""
+    words: dict[int, int] = {}
+    for t in blamed:
+        if t.syscall == "futex" and t.syscall_args and (t.category == C.LOCK_WAIT or presumed_lock(t)):
+            words[t.syscall_args[0]] = words.get(t.syscall_args[0], 0) + 1
+    return frozenset(t.index for t in blamed if t.syscall == "futex" and t.syscall_args
+                     and words.get(t.syscall_args[0], 0) > 1)
+
+
 def unsure(blamed: Sequence[ThreadAnalysis]) -> frozenset[int]:
     """Of a capture's blamed threads, the waiters blamed beside threads nothing can see into that they may wait for:
     which of the two is the hang this capture cannot say, so another capture of it may show either alone."""

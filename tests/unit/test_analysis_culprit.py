@@ -614,3 +614,20 @@ def test_a_regex_gil_owner_is_one_cluster_with_and_without_the_engines_native_fr
     caps = [cap(1, True), cap(2, True), cap(3, False), cap(4, False)]
     assert analyze(caps[0], read_source=False).verdicts[0].kind == "gil"
     assert len(cluster(caps)) == 1
+
+
+def test_jobs_queued_on_a_deadlocked_lock_come_and_go_without_splitting_the_deadlock():
+    def futex(word: str) -> list[str]:
+        return [word, "0x189", "0", "0", "0", "0"]
+
+    def cap(pid: int, lookups: int) -> dict:
+        threads = [
+            thread(1, "register", [py("charge_storage", f"{APP}/quota.py", 12),
+                                   py("register_rendition", f"{APP}/catalog.py", 40)] + THREAD_ROOT, "futex",
+                   futex("0x55e0a0")),
+            thread(2, "expire", [py("drop_rendition", f"{APP}/catalog.py", 22),
+                                 py("refund_storage", f"{APP}/quota.py", 30)] + THREAD_ROOT, "futex", futex("0x55e0b0")),
+        ] + [thread(10 + k, f"lookup-{k}", [py("lookup_rendition", f"{APP}/catalog.py", 50)] + THREAD_ROOT, "futex",
+                    futex("0x55e0b0")) for k in range(lookups)]
+        return {"host": "h", "pid": pid, "id": f"d{pid}", "threads": threads}
+    assert len(cluster([cap(1, 2), cap(2, 2), cap(3, 0), cap(4, 0), cap(5, 1)])) == 1
