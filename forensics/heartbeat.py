@@ -34,10 +34,10 @@ evidence that counts.
 """
 from __future__ import annotations
 
+import _thread  # threading's core: a capture reads heartbeats (is_redis_url, default_dir) and starts no thread
 import json
 import os
 import sys
-import threading
 import time
 
 __all__ = [
@@ -244,6 +244,8 @@ class Heartbeat:
         self._reset()
 
     def _reset(self) -> None:
+        import threading  # here: the capture path imports this module for its readers, ~4 M instructions
+
         self._lock = threading.Lock()  # new in a forked child too: the parent's writer may have held it
         self._pid = os.getpid()
         self._ppid = None  # with _parent_start: recorded at the first write (see payload)
@@ -322,11 +324,13 @@ class Heartbeat:
         with self._lock:
             if self._writer is not None:
                 return
+            import threading
+
             self._writer = threading.Thread(target=self._run, name="hangdump-heartbeat", daemon=True)
             self._writer.start()
 
     def _run(self) -> None:
-        self._writer_tid = threading.get_native_id() if hasattr(threading, "get_native_id") else None
+        self._writer_tid = _thread.get_native_id() if hasattr(_thread, "get_native_id") else None
         self.flush()
         while not self._stop.wait(self._autobeat or self.resolution):
             if self._autobeat:
@@ -355,7 +359,7 @@ def default_backend():
 
 
 _default = None  # type: Heartbeat | None
-_default_lock = threading.Lock()
+_default_lock = _thread.allocate_lock()  # what threading.Lock() is
 
 
 def _get() -> Heartbeat:
