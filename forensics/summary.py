@@ -60,14 +60,14 @@ def kernel_text(t: ThreadStack) -> str:
     if k.running:
         return "running"
     if k.syscall is not None:
-        return k.syscall.name + _fd_text(k) + _watches_text(k.watches)
+        return k.syscall.name + _fd_text(k) + watches_text(k.watches)
     return k.wchan or "-"
 
 
 WATCHES_NAMED = 3  # distinct watched fds a thread row names; the rest are counted
 
 
-def _watches_text(watches: tuple[str, ...] | None) -> str:
+def watches_text(watches: tuple[str, ...] | None) -> str:
     """' watching listen tcp 127.0.0.1:8080 + 2 unix': what a multiplexer waits on (KernelState.watches), alike fds
     counted, a few named; '' when unknown."""
     if watches is None:
@@ -234,7 +234,7 @@ def render_full(c: Capture, rules=None, roots=None) -> str:
         kernel = kernel_text(t)
         if t.kernel and t.kernel.syscall:
             args = ", ".join(hex(a) for a in t.kernel.syscall.args[:3])
-            kernel = f"{t.kernel.syscall.name}({args}, ...)" + _watches_text(t.kernel.watches)
+            kernel = f"{t.kernel.syscall.name}({args}, ...)" + watches_text(t.kernel.watches)
         flags = f" [{_flags(t)}]" if _flags(t) else ""
         lines.append(f"Thread {t.tid} {t.name or ''}{flags} kernel: {kernel}")
         if not t.frames:

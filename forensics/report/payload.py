@@ -49,6 +49,7 @@ from forensics.model import (
     _opt_str,
 )
 from forensics.report import flame
+from forensics.summary import watches_text
 
 _NOTHING: tuple[int, ...] = ()
 _EXTRA_JSON = json.JSONEncoder(sort_keys=True, default=str).encode  # built once: json.dumps(**kw) builds one per call
@@ -194,6 +195,9 @@ class Payload(Strings):
         running = _b(k.get("running"), "kernel.running")
         fd_target, local, peer = (_t(k.get(name), f"kernel.{name}") for name in ("fd_target", "local", "peer"))
         fd = " ".join(x for x in (fd_target, local and f"local {local}", peer and f"peer {peer}") if x)
+        watches = k.get("watches")
+        if isinstance(watches, list):  # what a multiplexer waits on (KernelState.watches), as `show` says it
+            fd = (fd + watches_text(tuple(str(w) for w in watches))).strip()
         return [
             self.s(_t(k.get("state"), "kernel.state")),
             self.s(text),

@@ -206,6 +206,16 @@ def test_what_a_blocked_fd_is_reaches_the_page():
     assert "socket:[4242] local 127.0.0.1:41652 peer 127.0.0.1:8081" in p.doc()["s"]
 
 
+def test_what_a_multiplexer_watches_reaches_the_page():
+    from forensics.report.payload import Payload
+
+    doc = _docs()[0]
+    doc["threads"][1]["kernel"].update(watches=["listen tcp 127.0.0.1:8080", "unix", "unix"])
+    p = Payload()
+    p.add(doc)
+    assert "watching listen tcp 127.0.0.1:8080 + 2 unix" in p.doc()["s"]
+
+
 def resolved(doc: dict) -> dict:
     """A version 1 payload with every index replaced by what it points to: two encodings of the same captures
     compare equal whatever order their tables were filled in."""
