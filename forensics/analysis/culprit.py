@@ -314,8 +314,9 @@ def evidence_rank(t: ThreadAnalysis, dependent: bool = False) -> Rank:
         # kernel state) in a C call nothing can see into: after every thread with evidence
         return HELPER, 0 if t.category == C.SELECT else tier, deeper
     # a thread with application frames says where the application waits; one whose target is a library call (a
-    # Thread(target=event.wait)) is only the mechanism
-    return 0, tier, 0 if t.chain else 1
+    # Thread(target=event.wait)) is only the mechanism; of two threads on a CPU, the one holding the GIL is running
+    # Python (a loop, a regex), the other is in C code without it or was caught between waits for it
+    return 0, tier, (0 if t.chain else 1) + (2 if t.category == C.BUSY and not t.owns_gil else 0)
 
 
 def candidates(threads: Sequence[ThreadAnalysis]) -> list[ThreadAnalysis]:

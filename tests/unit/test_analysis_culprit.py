@@ -631,3 +631,14 @@ def test_jobs_queued_on_a_deadlocked_lock_come_and_go_without_splitting_the_dead
                     futex("0x55e0b0")) for k in range(lookups)]
         return {"host": "h", "pid": pid, "id": f"d{pid}", "threads": threads}
     assert len(cluster([cap(1, 2), cap(2, 2), cap(3, 0), cap(4, 0), cap(5, 1)])) == 1
+
+
+def test_of_two_threads_seen_on_a_cpu_the_gil_owner_is_the_one_blamed():
+    def busy(tid: int, name: str, fn: str, gil: bool) -> dict:
+        return {"tid": tid, "name": name, "owns_gil": gil, "active": True,
+                "frames": [py(fn, f"{APP}/basecall.py", 20), py("scan_reads", f"{APP}/basecall.py", 40)] + THREAD_ROOT}
+    for order in ((True, False), (False, True)):
+        threads = [busy(1, "scanner", "scan_motifs", order[0]), busy(2, "progress", "report_progress", order[1])]
+        owner = "scan_motifs" if order[0] else "report_progress"
+        top = analyze({"threads": threads}, read_source=False).verdicts[0]
+        assert top.kind == "busy" and top.roles[0].function == owner, top.text
