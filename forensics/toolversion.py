@@ -40,6 +40,9 @@ def cached(binary: str, ask: Callable[[str], str | None]) -> str | None:
     version = ask(binary)
     if version is not None and _identity(binary) == ident:  # not replaced while it was asked
         known.pop(binary, None)
+        # first out: binaries gone or changed (never served again: test runs leave dozens of them, and evicting
+        # the live ones for them had every capture on a shared machine ask py-spy again), then the least recent
+        known = {b: e for b, e in known.items() if isinstance(e, list) and e[:-1] == _identity(b)}
         known[binary] = [*ident, version]
         for stale in list(known)[:-MAX_ENTRIES]:
             del known[stale]
