@@ -6,23 +6,18 @@ loopback listener that never answers. It is captured with `collect` once all thr
 """
 from __future__ import annotations
 
-import contextlib
 import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 
 import pytest
 
 from forensics import procfs
 from forensics.capture.base import CollectOptions
 from forensics.capture.orchestrate import collect
-from forensics.hangs import kill_group
 from forensics.model import Capture
 from forensics.summary import render_full, render_summary
 from forensics.watched_fds import watches
-from tests.support import assert_left_running, read_ready, wait_blocked
+from tests.integration.test_fd_parties import program
+from tests.support import assert_left_running, wait_blocked
 
 pytestmark = pytest.mark.integration
 
@@ -72,21 +67,9 @@ threading.Event().wait()
 """
 
 
-@contextlib.contextmanager
-def server(source: str = SERVER) -> Iterator[tuple[subprocess.Popen[bytes], dict]]:
-    proc = subprocess.Popen(
-        [sys.executable, "-c", source],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
-    )
-    try:
-        info, seen = read_ready(proc, time.monotonic() + 20)
-        assert info is not None, (seen, proc.poll())
-        yield proc, info
-    finally:
-        kill_group(proc)
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
+def server(source: str = SERVER):
+    """The watching program, run as test_fd_parties runs its programs (READY line, process group killed)."""
+    return program(source)
 
 
 def test_each_multiplexer_names_what_it_watches():
