@@ -151,7 +151,7 @@ def fed(threads: list[ThreadAnalysis]) -> list[ThreadAnalysis]:
         return threads
     out = list(threads)
     for k, t in enumerate(out):
-        server = next((o for o in servers if o.index != t.index and _modules(o) & _modules(t)), None)
+        server = next((o for o in servers if o.index != t.index and app_modules(o) & app_modules(t)), None)
         if server is not None and _idle_consumer(t):
             out[k] = replace(t, category=C.IDLE, benign=True,
                              detail=f'idle by design ({t.detail} for the work its server thread "{server.name}" '
@@ -202,7 +202,8 @@ def supervise(threads: list[ThreadAnalysis]) -> list[ThreadAnalysis]:
     return out
 
 
-def _modules(t: ThreadAnalysis) -> set[str]:
+def app_modules(t: ThreadAnalysis) -> set[str]:
+    """The modules of a thread's application frames: what links a thread to the code that started it."""
     return {key.partition(":")[0] for key in t.chain}
 
 
@@ -211,7 +212,7 @@ def _polling(o: ThreadAnalysis, waiter: ThreadAnalysis) -> bool:
     the code that started the job and waits for it (a runner's closure or method). A heartbeat or a flusher is
     started by a module of its own and sleeps in its own code: waiting for nothing but those stays a hang."""
     return (o.category == C.SLEEP and "sqlite" not in o.detail.lower()
-            and bool(_modules(o) & _modules(waiter)))
+            and bool(app_modules(o) & app_modules(waiter)))
 
 
 def _joinable(t: ThreadAnalysis, threads: Sequence[ThreadAnalysis]) -> list[ThreadAnalysis]:
@@ -249,7 +250,7 @@ def _waits_beside_services(t: ThreadAnalysis, threads: Sequence[ThreadAnalysis])
     # a helper nothing can see into (an imported dump) beside the services does not stop a shutdown wait: the waiter
     # does not wait for it to finish
     return (all(_resting(o) or (not join and _unseen(o)) for o in joinable)
-            and any(o.benign and o.signature.mechanism in _WORK_WAITS and (join or bool(_modules(o) & _modules(t)))
+            and any(o.benign and o.signature.mechanism in _WORK_WAITS and (join or bool(app_modules(o) & app_modules(t)))
                     for o in joinable))
 
 

@@ -13,7 +13,15 @@ import os
 from forensics import lazy
 from forensics.analysis import classify as C
 from forensics.analysis.classify import ThreadAnalysis
-from forensics.analysis.culprit import DEPENDENT, awaits, presumed_lock, ranks, stuck_awaited, unseen_awaited
+from forensics.analysis.culprit import (
+    DEPENDENT,
+    app_modules,
+    awaits,
+    presumed_lock,
+    ranks,
+    stuck_awaited,
+    unseen_awaited,
+)
 from forensics.analysis.normalize import normalize_frame
 from forensics.analysis.source import LockFacts, lock_facts
 from forensics.analysis.source_roots import NO_ROOTS, SourceRoots
@@ -633,11 +641,10 @@ def _join_under_lock(roles: dict[int, ThreadRole], threads: list[ThreadAnalysis]
         r = roles.get(ta.index)
         if ta.category != C.JOIN or ta.timed or r is None or not r.holds:
             continue
-        mine = {key.partition(":")[0] for key in ta.chain}
         for o in threads:
             ro = roles.get(o.index)
             if (o.index == ta.index or ro is None or ro.category != C.LOCK_WAIT or ro.waits_for is None
-                    or o.launched not in awaits(ta) or not mine & {key.partition(":")[0] for key in o.chain}):
+                    or o.launched not in awaits(ta) or not app_modules(ta) & app_modules(o)):
                 continue
             held = next((h for h in r.holds if _same_lock(h, ro.waits_for)), None)
             if held is None:
