@@ -45,12 +45,13 @@ def pull_model(opts: dict) -> dict:
 
 
 def publish_observation(client, station: int, reading: dict) -> str:
-    notify.waiting("blocked")
+    notify.waiting("recv")
     return client.xadd(f"obs:{station}", {k: str(v) for k, v in reading.items()})
 
 
 def stream_obs(opts: dict) -> str:
     import redis
 
-    client = redis.Redis(host="127.0.0.1", port=int(opts["port"]))
+    # no socket timeout: the same client serves the blocking XREADs of the alert consumers
+    client = redis.Redis(host="127.0.0.1", port=int(opts["port"]), socket_timeout=None)
     return publish_observation(client, int(opts.get("station", 17)), {"t": 4.5, "p": 1011.2, "rh": 88})
