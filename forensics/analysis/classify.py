@@ -57,6 +57,7 @@ CATEGORIES = (
 )
 
 IMPORT_LOCK = "a module's import lock (importlib)"
+QUEUE_JOIN = "queue.Queue.join()"
 
 CHAIN_LIMIT = 8  # application frames kept from the wait outwards (identity uses the innermost few)
 SCAN_LIMIT = 400  # frames looked at per thread; absurd stacks (1e5 frames) cost no more than this
@@ -73,6 +74,8 @@ _PY_WAITS: dict[str, tuple[str, str]] = {
     "importlib._bootstrap:_lock_unlock_module": (LOCK_WAIT, IMPORT_LOCK),
     "queue:get": (QUEUE_GET, "queue.Queue.get()"),
     "queue:put": (QUEUE_PUT, "queue.Queue.put() on a full queue"),
+    "queue:join": (QUEUE_GET, QUEUE_JOIN),  # waits until a task_done() for every item put
+    "multiprocessing.queues:join": (QUEUE_GET, QUEUE_JOIN),
     "multiprocessing.queues:get": (QUEUE_GET, "multiprocessing.Queue.get()"),
     "multiprocessing.queues:put": (QUEUE_PUT, "multiprocessing.Queue.put()"),
     "asyncio.queues:get": (QUEUE_GET, "asyncio.Queue.get()"),

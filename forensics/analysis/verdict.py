@@ -550,6 +550,9 @@ _FIXES: tuple[tuple[str, str, str], ...] = (
     (C.LOCK_WAIT, " held by ", ("do not hold the lock across blocking calls (I/O, waits); give the holder's call a "
                                "timeout")),
     (C.LOCK_WAIT, "", "acquire with a timeout{at} (lock.acquire(timeout=)), and release the lock on every path"),
+    (C.QUEUE_GET, "task_done() never called", ("call q.task_done() once for every q.get(), in a finally: so that a "
+                                               "failing item counts too{at}; or track the work with futures and "
+                                               "wait for them with a timeout")),
     (C.QUEUE_GET, "", ("Queue.get(timeout=){at}, and have the producer put a sentinel (or the error) on its failure "
                       "path")),
     (C.QUEUE_PUT, "", "Queue.put(timeout=){at}, and keep the consumer alive (or make the queue unbounded)"),
@@ -829,7 +832,8 @@ def _wait_verdict(ta, r: ThreadRole, roles, holders, shared, peer: str | None) -
         C.FLOCK: "is blocked in flock(): " + (f"the lock is held by {peer}" if peer else
                                                "another process (or open file) holds the lock"),
         C.BUSY: "is busy on a CPU (a loop that does not finish)",
-        C.QUEUE_GET: f"waits in {ta.detail} with no timeout: nothing is put into the queue",
+        C.QUEUE_GET: (f"waits in {ta.detail}: an item was taken and task_done() never called for it"
+                      if ta.detail == C.QUEUE_JOIN else f"waits in {ta.detail} with no timeout: nothing is put into the queue"),
         C.QUEUE_PUT: f"is blocked in {ta.detail}: nothing takes from the queue",
         C.JOIN: (f"waits in {ta.detail} with a timeout, again and again, for a thread that does not finish" if ta.timed
                  else f"waits in {ta.detail} for a thread that never finishes"),

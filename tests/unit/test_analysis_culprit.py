@@ -642,3 +642,11 @@ def test_of_two_threads_seen_on_a_cpu_the_gil_owner_is_the_one_blamed():
         owner = "scan_motifs" if order[0] else "report_progress"
         top = analyze({"threads": threads}, read_source=False).verdicts[0]
         assert top.kind == "busy" and top.roles[0].function == owner, top.text
+
+
+def test_a_queue_join_that_never_returns_is_a_missing_task_done_not_a_condition_nobody_notifies():
+    join = [py("Condition.wait", f"{LIB}/threading.py", 320), py("Queue.join", f"{LIB}/queue.py", 90),
+            py("drain_uploads", f"{APP}/uploads.py", 25), py("main", f"{APP}/cli.py", 40)]
+    top = analyze({"threads": [thread(1, "MainThread", join, "futex")]}, read_source=False).verdicts[0]
+    assert top.kind == "queue" and "task_done() never called" in top.text, top.text
+    assert "fix: call q.task_done() once for every q.get()" in top.text, top.text
