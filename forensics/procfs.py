@@ -291,6 +291,19 @@ def parse_net_tcp(text: str) -> dict[int, tuple[str, str | None]]:
     return out
 
 
+def parse_net_udp(text: str) -> dict[int, tuple[str, str | None]]:
+    """inode -> (``udp LOCAL``, peer) from /proc/PID/net/udp or udp6; peer is None for an unconnected socket (one
+    that takes datagrams from anyone: a datagram server's)."""
+    out = {}
+    for line in text.splitlines()[1:]:
+        f = line.split()
+        if len(f) < 10 or not f[9].isdigit():
+            continue
+        remote = parse_inet_address(f[2])
+        out[int(f[9])] = (f"udp {parse_inet_address(f[1])}", None if remote.endswith(":0") else remote)
+    return out
+
+
 # A read or write on a pipe waits for whoever holds the other end; flock and fcntl(F_SETLKW) for a lock's holder.
 _PIPE_READS = frozenset({"read", "readv"})
 _PIPE_WRITES = frozenset({"write", "writev"})
@@ -331,7 +344,8 @@ def resolve_fds(pid: int, kernel: dict[int, tuple[str, KernelState]],
         if target.startswith("socket:[") and target.endswith("]"):
             if sockets is None:
                 sockets = scans.tcp(pid)
-            local, peer = sockets.get(int(target[8:-1]), (None, None))
+            inode = int(target[8:-1])
+            local, peer = sockets.get(inode) or scans.udp(pid).get(inode, (None, None))
         elif (inode := pipe_inode(target)) is not None and sc.name in _PIPE_READS | _PIPE_WRITES:
             pipes[tid] = (inode, sc.name in _PIPE_READS, fd)
         elif sc.name == "flock" or (sc.name == "fcntl" and len(sc.args) > 1 and sc.args[1] in (F_SETLKW, F_OFD_SETLKW)):
@@ -568,6 +582,7 @@ class Scans:
         self._labels: dict[int, str] = {}
         self._locks: list[LockEntry] | None = None
         self._tcp: dict[int, dict[int, tuple[str, str | None]]] = {}
+        self._udp: dict[int, dict[int, tuple[str, str | None]]] = {}
 
     def links(self, pid: int, budget: FdBudget) -> dict[int, str]:
         """fd_links, each process's table read once (in full, up to PARTY_MAX_FDS) and cut to the budget."""
@@ -601,17 +616,26 @@ class Scans:
 
     def tcp(self, pid: int) -> dict[int, tuple[str, str | None]]:
         """inode -> (local, peer) of the TCP sockets of pid's network namespace."""
+        return self._sockets(pid, self._tcp, ("tcp", "tcp6"), parse_net_tcp)
+
+    def udp(self, pid: int) -> dict[int, tuple[str, str | None]]:
+        """inode -> (``udp LOCAL``, peer) of the UDP sockets of pid's network namespace (read only when a blocked
+        socket is in no TCP table)."""
+        return self._sockets(pid, self._udp, ("udp", "udp6"), parse_net_udp)
+
+    @staticmethod
+    def _sockets(pid: int, cache: dict, names: tuple[str, str], parse) -> dict[int, tuple[str, str | None]]:
         try:
             netns = os.stat(f"/proc/{pid}/ns/net").st_ino
         except OSError:
             netns = None
-        if netns is not None and netns in self._tcp:
-            return self._tcp[netns]
+        if netns is not None and netns in cache:
+            return cache[netns]
         sockets: dict[int, tuple[str, str | None]] = {}
-        for name in ("tcp", "tcp6"):
-            sockets.update(parse_net_tcp(_optional(f"/proc/{pid}/net/{name}") or ""))
+        for name in names:
+            sockets.update(parse(_optional(f"/proc/{pid}/net/{name}") or ""))
         if netns is not None:
-            self._tcp[netns] = sockets
+            cache[netns] = sockets
         return sockets
 
 

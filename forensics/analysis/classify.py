@@ -58,6 +58,7 @@ CATEGORIES = (
 
 IMPORT_LOCK = "a module's import lock (importlib)"
 QUEUE_JOIN = "queue.Queue.join()"
+DATAGRAM_WAIT = "socket:recvfrom"  # the mechanism of a datagram server's wait (a C call: no frame of its own)
 
 CHAIN_LIMIT = 8  # application frames kept from the wait outwards (identity uses the innermost few)
 SCAN_LIMIT = 400  # frames looked at per thread; absurd stacks (1e5 frames) cost no more than this
@@ -760,6 +761,12 @@ def analyze_thread(index: int, t: dict, rules: BenignRules = NO_RULES, cache: di
         benign = True
         what = "waits for a connection in accept()" if category == SOCKET_ACCEPT else f"waits for a signal ({sc_name})"
         category, detail = IDLE, f"idle by design ({what})"
+    elif category == SOCKET_READ and isinstance(kernel.get("local"), str) and kernel["local"].startswith("udp ") \
+            and not kernel.get("peer"):
+        # a read on an unconnected datagram socket takes packets from anyone: a datagram server waiting for them,
+        # like accept(); a client's connected socket has its peer
+        benign = True
+        category, detail, mech = IDLE, f"idle by design (waits for datagrams on {kernel['local']})", DATAGRAM_WAIT
     elif category == SELECT and _listening(kernel):
         # a multiplexer one of whose fds is a listening socket: a server waiting for clients (and for the ones it has
         # to send more), like accept(); a client waiting on its peers watches no listener

@@ -138,7 +138,7 @@ def _idle_consumer(o: ThreadAnalysis) -> bool:
 # Where a server waits for its clients: an accept loop, a selector loop (idle by design only when it watches a listening
 # socket or waits with a timeout), socketserver, an asyncio loop run forever
 _SERVER_WAITS = frozenset({"socket:accept", "selectors:select", "socketserver:serve_forever",
-                           "asyncio.base_events:run_forever"})
+                           "asyncio.base_events:run_forever", C.DATAGRAM_WAIT})
 
 
 def fed(threads: list[ThreadAnalysis]) -> list[ThreadAnalysis]:
@@ -224,7 +224,7 @@ def _joinable(t: ThreadAnalysis, threads: Sequence[ThreadAnalysis]) -> list[Thre
 # sleep is a timer instead: that event is, by the idiom (``while not stop.wait(interval)``), how the loop is told to
 # stop.
 _WORK_WAITS = frozenset({"queue:get", "multiprocessing.queues:get", "socket:accept", "selectors:select",
-                         "socketserver:serve_forever", "asyncio.base_events:run_forever"})
+                         "socketserver:serve_forever", "asyncio.base_events:run_forever", C.DATAGRAM_WAIT})
 
 
 def _waits_beside_services(t: ThreadAnalysis, threads: Sequence[ThreadAnalysis]) -> bool:
