@@ -340,8 +340,12 @@ DEFAULT_BENIGN: tuple[tuple[str, ...], ...] = (
     ("gunicorn.workers.sync:wait",),
     ("gunicorn.workers.gthread:wait_for_and_dispatch_events",),
     ("gunicorn.workers.gthread:run", "selectors:select"),
-    # RQ: a worker blocked in BLPOP for the next job (Worker.dequeue_job_and_maintain_ttl -> Queue.dequeue_any)
+    # RQ: a worker blocked in BLPOP for the next job (Worker.dequeue_job_and_maintain_ttl -> Queue.dequeue_any);
+    # the worker supervising the work horse it forked for a job (monitor_work_horse -> wait_for_horse, woken by an
+    # alarm every job_monitoring_interval to heartbeat and to kill a horse past its job_timeout): the job, and any
+    # hang of it, is in the horse
     ("rq.worker*:dequeue_job_and_maintain_ttl",),
+    ("rq.worker*:monitor_work_horse",),
 )
 
 # A multiplexer wait (selectors' select(), select/poll/epoll, multiprocessing.connection.wait, which is selectors

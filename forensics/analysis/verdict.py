@@ -341,7 +341,7 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
     if not out:
         idle = [ta for ta in threads if ta.benign]
         out.append(Verdict("idle", f"every thread is idle by design ({len(idle)} pool/server threads waiting "
-                                   f"for work): no hang in this capture"))
+                                   f"for work): no hang in this capture{_work_elsewhere(raw)}"))
     notes = tuple(f"source not readable for {loc}" for loc in sorted(unreadable))
     if notes:
         out = [Verdict(v.kind, v.text, v.roles, v.evidence + notes) for v in out]
@@ -414,6 +414,19 @@ _CALLS = tuple((lazy.compile(p), cat) for p, cat in (
     (r"\.get\(\s*\)", C.QUEUE_GET), (r"\.join\(\s*\)", C.JOIN), (r"\.wait\(\s*\)", C.CONDITION_WAIT),
 ))
 FROM_SOURCE = "category from the source line (no kernel state, no native frames)"
+
+
+def _work_elsewhere(raw: dict) -> str:
+    """An idle master (celery's, gunicorn's arbiter, RQ's worker beside its work horse) hands the work to its child
+    processes: a hang, if there is one, is in them, and the capture says which they are."""
+    proc = raw.get("process") if isinstance(raw.get("process"), dict) else {}
+    kids = [k for k in proc.get("children") or () if isinstance(k, int)]
+    if not kids:
+        return ""
+    listed = ", ".join(map(str, kids[:8])) + (", ..." if len(kids) > 8 else "")
+    many = len(kids) > 1
+    return (f"; the work runs in its child process{'es' if many else ''} {listed}: `hangdump collect --children` "
+            f"captures {'them' if many else 'it'} too")
 
 
 def _at_rest(sleeping: list[Verdict], threads: list[ThreadAnalysis]) -> Verdict:

@@ -130,3 +130,32 @@ def test_gunicorn_sync_idle_worker_and_arbiter_are_benign_hung_worker_blames_the
     assert_blamed(caps["hung"], "export_report")
     assert_idle(caps["idle"], "idle sync worker")
     assert_idle(caps["arbiter"], "gunicorn arbiter")
+
+
+def test_rq_idle_worker_and_horse_supervisor_are_benign_hung_horse_blames_the_job(redis_url, tmp_path):
+    """RQ forks a work horse per job and the worker waits for it (woken by an alarm to heartbeat and to enforce
+    job_timeout): the idle worker in BLPOP and the supervising worker are benign and name the horse, whose job
+    is blamed."""
+    from redis import Redis
+    from rq import Queue
+
+    env = dict(os.environ, PYTHONPATH=str(APPS))
+    log = tmp_path / "rq.log"
+    argv = [os.path.join(os.path.dirname(sys.executable), "rq"), "worker", "--url", redis_url, "ledger"]
+    with silent_backend() as backend, started(argv, log, cwd=APPS, env=env) as worker:
+        wait_until(lambda: b"Listening on" in log.read_bytes(), timeout=90, what="rq worker listening")
+        # BLPOP on a socket with a timeout: poll() then recv(), in the main thread
+        wait_until(lambda: syscall_name(thread_syscalls(worker.pid).get(worker.pid, "")) in ("poll", "recvfrom"),
+                   timeout=60, what="rq worker blocked in BLPOP")
+        idle = collect(worker.pid)
+        Queue("ledger", connection=Redis.from_url(redis_url)).enqueue("hd_jobs.pull_ledger", backend.getsockname()[1],
+                                                                      job_timeout=3600)
+        conn, _ = backend.accept()  # the job connected: it sent its request and waits for the answer
+        with conn:
+            wait_until(lambda: blocked_in_recv(procfs.children(worker.pid)), timeout=60, what="the horse in recv")
+            horse = blocked_in_recv(procfs.children(worker.pid))
+            caps = {"horse": collect(horse, "--native"), "supervisor": collect(worker.pid)}
+    assert_idle(idle, "idle rq worker")
+    assert_blamed(caps["horse"], "pull_ledger")
+    assert_idle(caps["supervisor"], "rq worker supervising its horse")
+    assert f"child process {horse}" in analyze(caps["supervisor"]).verdicts[0].text
