@@ -172,6 +172,8 @@ def analyze(capture: Any, rules: BenignRules | None = None, read_source: bool = 
     # the source can turn an ambiguous futex wait into a lock wait: report what the verdicts learned
     learned = {r.thread: r.category for v in found for r in v.roles}
     final = tuple(
+        replace(t, category="idle", benign=True, detail=f"idle by design ({t.detail}: parks forever on purpose)")
+        if learned.get(t.index) == "idle" else
         replace(t, category=learned[t.index], detail=f"{t.detail}; the source line takes a lock")
         if learned.get(t.index, t.category) != t.category and t.category == "unknown" else t
         for t in threads

@@ -242,6 +242,7 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
     unreadable = set()
     facts_seen: dict[tuple[str | None, int | None], LockFacts] = {}
     stacks_seen: dict[tuple, tuple] = {}
+    parked: list[ThreadRole] = []  # waits on an object made in the same statement: nothing else can wake it
     for ta in threads:
         if ta.benign or ta.category in (C.IDLE,):
             continue
@@ -260,6 +261,9 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
                 role = replace(role, category=called)
         if read_source and not readable:
             unreadable.add(role.location)
+        if ta.category == C.CONDITION_WAIT and role.statement and _PARKS_FOREVER.search(role.statement):
+            parked.append(replace(role, category=C.IDLE))
+            continue
         roles[ta.index] = role
     threads = _regex_from_source(threads, roles)
     by_index = {ta.index: ta for ta in threads}
@@ -341,7 +345,8 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
     if not out:
         idle = [ta for ta in threads if ta.benign]
         out.append(Verdict("idle", f"every thread is idle by design ({len(idle)} pool/server threads waiting "
-                                   f"for work): no hang in this capture{_work_elsewhere(raw)}"))
+                                   f"for work{_parks(parked)}): no hang in this capture{_work_elsewhere(raw)}",
+                           tuple(parked)))
     notes = tuple(f"source not readable for {loc}" for loc in sorted(unreadable))
     if notes:
         out = [Verdict(v.kind, v.text, v.roles, v.evidence + notes) for v in out]
@@ -398,10 +403,15 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
 
     out.sort(key=order)
     if out and all(v.kind == "sleep" for v in out):
-        out.insert(0, _at_rest(out, threads))
+        out.insert(0, _at_rest(out, threads, parked))
     out = _consequences(out, by_index)
     return tuple(_with_fix(v) for v in out)
 
+
+# A wait on an Event made in the same statement (`threading.Event().wait()`): no other reference
+# to it exists, so nothing can ever set or notify it; written on purpose, to park a thread (the main thread of a
+# daemon whose other threads serve) forever
+_PARKS_FOREVER = lazy.compile(r"\bEvent\(\s*\)\.wait\(\s*\)")
 
 # C calls a source line names, when the capture has neither kernel state nor native frames to show them
 # (the stdlib's blocking C calls: a socket's recv/accept/connect, a file's read, flock/lockf, a sleep, a child's wait;
@@ -429,14 +439,19 @@ def _work_elsewhere(raw: dict) -> str:
             f"captures {'them' if many else 'it'} too")
 
 
-def _at_rest(sleeping: list[Verdict], threads: list[ThreadAnalysis]) -> Verdict:
+def _at_rest(sleeping: list[Verdict], threads: list[ThreadAnalysis], parked: list[ThreadRole]) -> Verdict:
     """The first verdict of a process whose only threads with a verdict sleep in loops (heartbeats, pollers): no hang,
     said before the sleepers, which stay listed as what the process was doing."""
     names = [f'"{r.name}" in {r.function}()' if r.function else f'"{r.name}"' for v in sleeping for r in v.roles[:1]]
     idle = sum(1 for ta in threads if ta.benign)
     what = f"{len(names)} sleeping in loops ({', '.join(names[:3])}{', ...' if len(names) > 3 else ''})" + (
         f", {idle} idle by design" if idle else "")
-    return Verdict("idle", f"no hang in this capture: no thread is stuck ({what})")
+    return Verdict("idle", f"no hang in this capture: no thread is stuck ({what}{_parks(parked)})", tuple(parked))
+
+
+def _parks(parked: list[ThreadRole]) -> str:
+    return "".join(f"; {r.label()}{r.at()} parks forever on `{r.statement}` by design: nothing else can wake it, "
+                   f"the idiom that keeps a process up while its other threads work" for r in parked[:2])
 
 
 _REGEX_LINE = lazy.compile(r"\bre\.(?:match|search|fullmatch|findall|finditer|sub|subn|split)\(|"

@@ -650,3 +650,23 @@ def test_a_queue_join_that_never_returns_is_a_missing_task_done_not_a_condition_
     top = analyze({"threads": [thread(1, "MainThread", join, "futex")]}, read_source=False).verdicts[0]
     assert top.kind == "queue" and "task_done() never called" in top.text, top.text
     assert "fix: call q.task_done() once for every q.get()" in top.text, top.text
+
+
+def test_a_thread_parked_on_an_event_made_in_the_same_statement_is_idle_and_a_shared_event_nobody_sets_is_not(tmp_path):
+    """`threading.Event().wait()` waits on an Event nothing else can reach: the idiom that parks a daemon's main
+    thread forever while its other threads work. An Event the program keeps (and forgot to set) is the hang."""
+    src = tmp_path / "daemon.py"
+    src.write_text("import threading\nready = threading.Event()\n\n\ndef serve():\n    threading.Event().wait()\n\n\n"
+                   "def await_ready():\n    ready.wait()\n")
+    wait = [py("Condition.wait", f"{LIB}/threading.py", 320), py("Event.wait", f"{LIB}/threading.py", 607)]
+    pool = {"tid": 9, "name": "pool_0", "frames": [py("_worker", f"{LIB}/concurrent/futures/thread.py", 81)]
+            + THREAD_ROOT, "kernel": {"state": "S", "syscall": {"nr": 202, "name": "futex", "args": ["0"] * 6}}}
+    for line, parks in ((6, True), (10, False)):
+        main = {"tid": 1, "name": "MainThread", "frames": wait + [py("f", str(src), line), py("main", f"{APP}/cli.py", 3)],
+                "kernel": {"state": "S", "syscall": {"nr": 202, "name": "futex", "args": ["0"] * 6}}}
+        a = analyze({"threads": [main, pool]})
+        top = a.verdicts[0]
+        assert (top.kind == "idle") == parks, top.text
+        assert ("parks forever on `threading.Event().wait()`" in top.text) == parks, top.text
+        assert (a.threads[0].category == "idle") == parks
+        assert analyze({"threads": [main, pool]}, read_source=False).verdicts[0].kind == "wait"  # no source: no idiom
