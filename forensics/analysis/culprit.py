@@ -137,8 +137,12 @@ def _idle_consumer(o: ThreadAnalysis) -> bool:
 
 # Where a server waits for its clients: an accept loop, a selector loop (idle by design only when it watches a listening
 # socket or waits with a timeout), socketserver, an asyncio loop run forever
-_SERVER_WAITS = frozenset({"socket:accept", "selectors:select", "socketserver:serve_forever",
-                           "asyncio.base_events:run_forever", C.DATAGRAM_WAIT})
+# (an asyncio loop's outermost standard-library frame is the call that runs it: asyncio.run(), run_until_complete(),
+# run_forever())
+_EVENT_LOOPS = frozenset({"asyncio.base_events:run_forever", "asyncio.base_events:run_until_complete",
+                          "asyncio.runners:run"})
+_SERVER_WAITS = frozenset({"socket:accept", "selectors:select", "socketserver:serve_forever", C.DATAGRAM_WAIT}
+                          ) | _EVENT_LOOPS
 
 
 def fed(threads: list[ThreadAnalysis]) -> list[ThreadAnalysis]:
@@ -224,13 +228,25 @@ def _joinable(t: ThreadAnalysis, threads: Sequence[ThreadAnalysis]) -> list[Thre
 # sleep is a timer instead: that event is, by the idiom (``while not stop.wait(interval)``), how the loop is told to
 # stop.
 _WORK_WAITS = frozenset({"queue:get", "multiprocessing.queues:get", "socket:accept", "selectors:select",
-                         "socketserver:serve_forever", "asyncio.base_events:run_forever", C.DATAGRAM_WAIT})
+                         "socketserver:serve_forever", C.DATAGRAM_WAIT}) | _EVENT_LOOPS
+# A thread waiting for a signal (signal.sigwait(), pause()): a daemon's shutdown thread, which an event from outside
+# the process ends (SIGTERM from its supervisor), not the program telling it to stop
+_SIGNAL_WAITS = frozenset({"signal:sigwait", "signal:sigwaitinfo", "signal:sigtimedwait"})
+_SIGNAL_SYSCALLS = frozenset({"pause", "rt_sigsuspend", "rt_sigtimedwait"})
+
+
+def _waits_from_outside(o: ThreadAnalysis) -> bool:
+    """Idle by design in a wait that something outside the process ends: a client, a datagram, a queue's producer,
+    a signal."""
+    return o.benign and (o.signature.mechanism in _WORK_WAITS or o.signature.mechanism in _SIGNAL_WAITS
+                         or o.syscall in _SIGNAL_SYSCALLS)
 
 
 def _waits_beside_services(t: ThreadAnalysis, threads: Sequence[ThreadAnalysis]) -> bool:
     """A Thread.join() whose every candidate rests (idle by design, a wait with a timeout, a sleep) and at least one
-    of them is a consumer waiting for work (``Queue.get(timeout=)``, an accept loop): the main thread (or a
-    supervisor) joining a consumer pool that serves until the process is stopped, a standard healthy design.
+    of them waits for something from outside the process (``Queue.get(timeout=)``, an accept loop, an asyncio loop,
+    ``signal.sigwait()``): the main thread (or a supervisor) joining a consumer pool or a service that runs until the
+    process is stopped, a standard healthy design.
 
     Which thread a join waits for is not in any capture (py-spy shows no join target), nor whether a thread is a
     daemon (a heartbeat or a flusher cannot be ruled out as the one it joins): any live thread started by threading
@@ -250,8 +266,7 @@ def _waits_beside_services(t: ThreadAnalysis, threads: Sequence[ThreadAnalysis])
     # a helper nothing can see into (an imported dump) beside the services does not stop a shutdown wait: the waiter
     # does not wait for it to finish
     return (all(_resting(o) or (not join and _unseen(o)) for o in joinable)
-            and any(o.benign and o.signature.mechanism in _WORK_WAITS and (join or bool(app_modules(o) & app_modules(t)))
-                    for o in joinable))
+            and any(_waits_from_outside(o) and (join or bool(app_modules(o) & app_modules(t))) for o in joinable))
 
 
 def unseen_awaited(t: ThreadAnalysis, threads: Sequence[ThreadAnalysis],

@@ -670,3 +670,28 @@ def test_a_thread_parked_on_an_event_made_in_the_same_statement_is_idle_and_a_sh
         assert ("parks forever on `threading.Event().wait()`" in top.text) == parks, top.text
         assert (a.threads[0].category == "idle") == parks
         assert analyze({"threads": [main, pool]}, read_source=False).verdicts[0].kind == "wait"  # no source: no idiom
+
+
+def test_a_runner_joining_a_service_thread_started_on_asyncio_run_or_waiting_for_a_signal_is_no_hang():
+    """A service thread whose target is one function of the application (no helper: what ends it comes from outside
+    the process) -- ``asyncio.run(serve())`` idle in epoll_wait, or ``signal.sigwait()`` waiting for SIGTERM -- is
+    what the runner's join waits for: no hang. Joining only loops the program must tell to stop stays the hang."""
+    epoll = ("epoll_wait", ["0x3", "0x7f00", "0x1", "0xffffffff", "0", "0"])
+    asyncio_run = [py("EpollSelector.select", f"{LIB}/selectors.py", 468),
+                   py("BaseEventLoop._run_once", f"{LIB}/asyncio/base_events.py", 1884),
+                   py("BaseEventLoop.run_forever", f"{LIB}/asyncio/base_events.py", 607),
+                   py("BaseEventLoop.run_until_complete", f"{LIB}/asyncio/base_events.py", 640),
+                   py("Runner.run", f"{LIB}/asyncio/runners.py", 118), py("run", f"{LIB}/asyncio/runners.py", 190),
+                   py("serve_portal", f"{APP}/portal.py", 53)]
+    sigwait = ([py("sigwait", f"{LIB}/signal.py", 82), py("run_service", f"{APP}/laundry.py", 26)],
+               ("rt_sigtimedwait", ["0x7ffd", "0", "0", "0x8", "0", "0"]))
+    beat = thread(3, "hb-0", [py("Condition.wait", f"{LIB}/threading.py", 331), py("Event.wait", f"{LIB}/threading.py",
+                  629), py("_beat", f"{APP}/health.py", 9)] + THREAD_ROOT, "futex", ["0x5", "0x189", "0", "0x7f", "0",
+                                                                                        "0xffffffff"])
+    main = thread(1, "MainThread", runner(JOIN), "futex")
+    for frames, (syscall, args) in ((asyncio_run, epoll), sigwait):
+        service = thread(2, "Thread-1", frames + THREAD_ROOT, syscall, args)
+        pa = analyze({"threads": [main, service, beat]}, read_source=False)
+        assert not any(v.kind in HANG_KINDS for v in pa.verdicts), [v.text for v in pa.verdicts]
+    top = analyze({"threads": [main, beat]}, read_source=False).verdicts[0]
+    assert top.kind == "join" and top.roles[0].name == "MainThread", top.text
