@@ -389,6 +389,7 @@ class ThreadAnalysis:
     bounded: bool = True  # the chain reaches the thread's entry (signature.entry is its end)
     timed: bool = False  # parked on a wait with a timeout (kernel: futex or poll timeout): a loop
     forever: bool = False  # polls (select, poll, epoll) with no timeout: only an event ends the wait
+    listens: bool = False  # its multiplexer watches a listening socket (KernelState.watches): a server
     # how the thread's application code was started: "thread" (threading's Thread.run), "pool" (a pool's work item),
     # "" (the main thread, a framework's loop, a chain too long to see the start); and its application depth
     launched: str = ""
@@ -821,6 +822,7 @@ def analyze_thread(index: int, t: dict, rules: BenignRules = NO_RULES, cache: di
         bounded=ff.bounded,
         timed=not benign and (timed or bool(polls)),
         forever=polls is False and not benign,
+        listens=bool(kernel) and bool(_listening(kernel)),
         launched=("thread" if ff.own_thread else "pool") if ff.entry is not None else "",
         importing=ff.importing,
         depth=ff.depth,

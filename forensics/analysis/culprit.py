@@ -137,12 +137,13 @@ def _idle_consumer(o: ThreadAnalysis) -> bool:
 
 # Where a server waits for its clients: an accept loop, a selector loop (idle by design only when it watches a listening
 # socket or waits with a timeout), socketserver, an asyncio loop run forever
-# (an asyncio loop's outermost standard-library frame is the call that runs it: asyncio.run(), run_until_complete(),
-# run_forever())
-_EVENT_LOOPS = frozenset({"asyncio.base_events:run_forever", "asyncio.base_events:run_until_complete",
-                          "asyncio.runners:run"})
-_SERVER_WAITS = frozenset({"socket:accept", "selectors:select", "socketserver:serve_forever", C.DATAGRAM_WAIT}
-                          ) | _EVENT_LOOPS
+_SERVER_WAITS = frozenset({"socket:accept", "selectors:select", "socketserver:serve_forever",
+                           "asyncio.base_events:run_forever", C.DATAGRAM_WAIT})
+# An asyncio loop run for one coroutine (asyncio.run(), run_until_complete(): the outermost standard-library frame of
+# its wait) waits for whatever that coroutine awaits, which may be a peer that never answers: a service only when its
+# loop watches a listening socket, or when the capture cannot tell (no kernel state: taken for what an idle event loop
+# nearly always is, like any multiplexer wait in such a capture)
+_ONE_COROUTINE = frozenset({"asyncio.runners:run", "asyncio.base_events:run_until_complete"})
 
 
 def fed(threads: list[ThreadAnalysis]) -> list[ThreadAnalysis]:
@@ -150,7 +151,8 @@ def fed(threads: list[ThreadAnalysis]) -> list[ThreadAnalysis]:
     started (the server runs code of a module on the consumer's stack): the server feeds the queue what its clients
     send, and both wait for clients. Idle by design. Beside no such server (the producer gone, or a heartbeat and an
     idle executor only), the consumer's wait stays the hang."""
-    servers = [o for o in threads if o.benign and o.signature.mechanism in _SERVER_WAITS and o.chain]
+    servers = [o for o in threads if o.benign and o.chain and (o.signature.mechanism in _SERVER_WAITS or (
+        o.signature.mechanism in _ONE_COROUTINE and (o.listens or o.syscall is None)))]
     if not servers:
         return threads
     out = list(threads)
@@ -228,7 +230,7 @@ def _joinable(t: ThreadAnalysis, threads: Sequence[ThreadAnalysis]) -> list[Thre
 # sleep is a timer instead: that event is, by the idiom (``while not stop.wait(interval)``), how the loop is told to
 # stop.
 _WORK_WAITS = frozenset({"queue:get", "multiprocessing.queues:get", "socket:accept", "selectors:select",
-                         "socketserver:serve_forever", C.DATAGRAM_WAIT}) | _EVENT_LOOPS
+                         "socketserver:serve_forever", "asyncio.base_events:run_forever", C.DATAGRAM_WAIT})
 # A thread waiting for a signal (signal.sigwait(), pause()): a daemon's shutdown thread, which an event from outside
 # the process ends (SIGTERM from its supervisor), not the program telling it to stop
 _SIGNAL_WAITS = frozenset({"signal:sigwait", "signal:sigwaitinfo", "signal:sigtimedwait"})
@@ -238,8 +240,9 @@ _SIGNAL_SYSCALLS = frozenset({"pause", "rt_sigsuspend", "rt_sigtimedwait"})
 def _waits_from_outside(o: ThreadAnalysis) -> bool:
     """Idle by design in a wait that something outside the process ends: a client, a datagram, a queue's producer,
     a signal."""
-    return o.benign and (o.signature.mechanism in _WORK_WAITS or o.signature.mechanism in _SIGNAL_WAITS
-                         or o.syscall in _SIGNAL_SYSCALLS)
+    mech = o.signature.mechanism
+    return o.benign and (mech in _WORK_WAITS or mech in _SIGNAL_WAITS or o.syscall in _SIGNAL_SYSCALLS
+                         or (mech in _ONE_COROUTINE and (o.listens or o.syscall is None)))
 
 
 def _waits_beside_services(t: ThreadAnalysis, threads: Sequence[ThreadAnalysis]) -> bool:

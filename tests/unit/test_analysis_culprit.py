@@ -674,8 +674,10 @@ def test_a_thread_parked_on_an_event_made_in_the_same_statement_is_idle_and_a_sh
 
 def test_a_runner_joining_a_service_thread_started_on_asyncio_run_or_waiting_for_a_signal_is_no_hang():
     """A service thread whose target is one function of the application (no helper: what ends it comes from outside
-    the process) -- ``asyncio.run(serve())`` idle in epoll_wait, or ``signal.sigwait()`` waiting for SIGTERM -- is
-    what the runner's join waits for: no hang. Joining only loops the program must tell to stop stays the hang."""
+    the process) -- ``asyncio.run(serve())`` idle in epoll_wait watching its listening socket, or
+    ``signal.sigwait()`` waiting for SIGTERM -- is what the runner's join waits for: no hang. Joining only loops the
+    program must tell to stop stays the hang, and so does joining ``asyncio.run(fetch())`` whose loop watches no
+    listener (the one coroutine it runs may await a peer that never answers)."""
     epoll = ("epoll_wait", ["0x3", "0x7f00", "0x1", "0xffffffff", "0", "0"])
     asyncio_run = [py("EpollSelector.select", f"{LIB}/selectors.py", 468),
                    py("BaseEventLoop._run_once", f"{LIB}/asyncio/base_events.py", 1884),
@@ -689,9 +691,14 @@ def test_a_runner_joining_a_service_thread_started_on_asyncio_run_or_waiting_for
                   629), py("_beat", f"{APP}/health.py", 9)] + THREAD_ROOT, "futex", ["0x5", "0x189", "0", "0x7f", "0",
                                                                                         "0xffffffff"])
     main = thread(1, "MainThread", runner(JOIN), "futex")
-    for frames, (syscall, args) in ((asyncio_run, epoll), sigwait):
+    for frames, (syscall, args), watches in ((asyncio_run, epoll, ["listen tcp 127.0.0.1:8443"]), (*sigwait, None)):
         service = thread(2, "Thread-1", frames + THREAD_ROOT, syscall, args)
+        if watches:
+            service["kernel"]["watches"] = watches
         pa = analyze({"threads": [main, service, beat]}, read_source=False)
         assert not any(v.kind in HANG_KINDS for v in pa.verdicts), [v.text for v in pa.verdicts]
-    top = analyze({"threads": [main, beat]}, read_source=False).verdicts[0]
-    assert top.kind == "join" and top.roles[0].name == "MainThread", top.text
+    client = thread(2, "Thread-1", asyncio_run + THREAD_ROOT, *epoll)
+    client["kernel"]["watches"] = ["tcp 10.0.0.5:40112 -> 10.0.0.9:443"]
+    for threads in ([main, beat], [main, client, beat]):
+        top = analyze({"threads": threads}, read_source=False).verdicts[0]
+        assert top.kind == "join" and top.roles[0].name == "MainThread", top.text
