@@ -346,6 +346,9 @@ DEFAULT_BENIGN: tuple[tuple[str, ...], ...] = (
     # hang of it, is in the horse
     ("rq.worker*:dequeue_job_and_maintain_ttl",),
     ("rq.worker*:monitor_work_horse",),
+    # redis-py's pub/sub listener thread (pubsub.run_in_thread(): PubSubWorkerThread.run -> get_message(timeout=)),
+    # waiting for the next message; RQ's workers run one for their command channel
+    ("redis.client:run", "redis.client:get_message"),
 )
 
 # A multiplexer wait (selectors' select(), select/poll/epoll, multiprocessing.connection.wait, which is selectors

@@ -43,9 +43,10 @@ _HEX = lazy.compile(r"^(?:0x)?[0-9a-fA-F]{6,}$")
 # Top-level packages of widely used libraries and frameworks: the mechanism a hang goes through, or the framework
 # that runs the application's code, never the application itself.
 LIBRARIES = frozenset(["requests", "urllib3", "httpx", "httpcore", "h11", "h2", "hpack", "aiohttp", "aiosignal", "yarl", "multidict", "certifi", "idna", "charset_normalizer", "chardet", "socks", "redis", "kombu", "amqp", "celery", "billiard", "vine", "click", "gunicorn", "uvicorn", "uvloop", "werkzeug", "flask", "django", "starlette", "fastapi", "anyio", "sniffio", "trio", "gevent", "eventlet", "greenlet", "tornado", "twisted", "zmq", "psycopg2", "psycopg", "psycopg_pool", "pymysql", "MySQLdb", "sqlalchemy", "pymongo", "bson", "motor", "boto3", "botocore", "s3transfer", "aiobotocore", "grpc", "google", "pika", "kafka", "confluent_kafka", "elasticsearch", "paramiko", "rq", "dramatiq", "huey", "apscheduler", "sentry_sdk", "opentelemetry", "prometheus_client", "dns", "websocket", "websockets", "msgpack", "simplejson", "ujson", "orjson", "yaml", "jinja2", "markupsafe", "pydantic", "attr", "attrs", "six", "setuptools", "pkg_resources", "pip", "_pytest", "pytest", "pluggy", "tenacity", "backoff", "retrying", "cachetools", "wrapt", "ddtrace", "newrelic", "structlog", "loguru"])
-# Directories libraries are installed into outside site-packages (pip --target, vendoring, Lambda's task and layer)
+# Directories libraries are installed into outside site-packages (pip --target, vendoring, Lambda's task and layer,
+# a container's or a release's app/ that holds the code and its dependencies side by side)
 _TARGET_DIRS = frozenset({"lib", "lib64", "site", "vendor", "_vendor", "vendored", "deps", "packages", "third_party",
-                          "thirdparty", "task", "python"})
+                          "thirdparty", "task", "python", "app"})
 _COMPREHENSIONS = frozenset({"<listcomp>", "<dictcomp>", "<setcomp>", "<genexpr>"})
 _NUMBERS = lazy.compile(r"\d+")
 

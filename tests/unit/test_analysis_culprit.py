@@ -702,3 +702,20 @@ def test_a_runner_joining_a_service_thread_started_on_asyncio_run_or_waiting_for
     for threads in ([main, beat], [main, client, beat]):
         top = analyze({"threads": threads}, read_source=False).verdicts[0]
         assert top.kind == "join" and top.roles[0].name == "MainThread", top.text
+
+
+def test_redis_pys_pubsub_listener_thread_waits_for_messages_by_design_in_an_imported_dump():
+    """pubsub.run_in_thread() (RQ's command channel): PubSubWorkerThread.run -> get_message(timeout=) -> can_read,
+    caught in recv with native frames and no kernel state to show the timeout. A library's loop waiting for
+    messages: idle by design. The same socket read under application code stays the job's hang."""
+    listener = [py("SocketBuffer._read_from_socket", f"{SITE}/redis/_parsers/socket.py", 64),
+                py("SocketBuffer.can_read", f"{SITE}/redis/_parsers/socket.py", 92),
+                py("PubSub.parse_response", f"{SITE}/redis/client.py", 960),
+                py("PubSub.get_message", f"{SITE}/redis/client.py", 1090),
+                py("PubSubWorkerThread.run", f"{SITE}/redis/client.py", 1350)] + THREAD_ROOT
+    recv = native("__libc_recv", "sock_recv_impl")
+    dump = {"threads": [{"tid": 7, "name": "Thread-1", "frames": recv + listener}]}
+    assert analyze(dump, read_source=False).verdicts[0].kind == "idle"
+    job = {"threads": [{"tid": 1, "name": "MainThread", "frames": recv + REDIS_READ + [
+        py("push_event", f"{APP}/gateway.py", 20), py("main", f"{APP}/cli.py", 3)]}]}
+    assert analyze(job, read_source=False).verdicts[0].kind == "io"

@@ -29,6 +29,8 @@ from forensics.analysis.signature import TOP_FRAMES
         ("/srv/billing/meterflow-4.1.0-cp313/lib/redis/_parsers/socket.py", "redis._parsers.socket", "thirdparty"),
         ("/var/task/urllib3/response.py", "urllib3.response", "thirdparty"),
         ("/opt/python/requests/sessions.py", "requests.sessions", "thirdparty"),
+        ("/srv/parcelhub/releases/2.4.0-cp312/app/redis/client.py", "redis.client", "thirdparty"),  # pip -t app/
+        ("/srv/parcelhub/releases/2.4.0-cp312/app/parcelhub/rates.py", "rates", "app"),
         ("/srv/billing/meterflow-4.1.0-cp313/lib/meterflow/gateway.py", "gateway", "app"),
         # ... and a deploy directory that happens to carry a library's name is the application's
         ("/srv/django/shop/views.py", "views", "app"),
