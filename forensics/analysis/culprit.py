@@ -146,13 +146,18 @@ _SERVER_WAITS = frozenset({"socket:accept", "selectors:select", "socketserver:se
 _ONE_COROUTINE = frozenset({"asyncio.runners:run", "asyncio.base_events:run_until_complete"})
 
 
+def _serving_loop(o: ThreadAnalysis) -> bool:
+    """An asyncio loop run for one coroutine that is a server's (see _ONE_COROUTINE)."""
+    return o.signature.mechanism in _ONE_COROUTINE and (o.listens or o.syscall is None)
+
+
 def fed(threads: list[ThreadAnalysis]) -> list[ThreadAnalysis]:
     """A consumer waiting with no timeout for work (Queue.get()) beside a server idle by design that its own code
     started (the server runs code of a module on the consumer's stack): the server feeds the queue what its clients
     send, and both wait for clients. Idle by design. Beside no such server (the producer gone, or a heartbeat and an
     idle executor only), the consumer's wait stays the hang."""
-    servers = [o for o in threads if o.benign and o.chain and (o.signature.mechanism in _SERVER_WAITS or (
-        o.signature.mechanism in _ONE_COROUTINE and (o.listens or o.syscall is None)))]
+    servers = [o for o in threads if o.benign and o.chain and (o.signature.mechanism in _SERVER_WAITS
+                                                                or _serving_loop(o))]
     if not servers:
         return threads
     out = list(threads)
@@ -242,7 +247,7 @@ def _waits_from_outside(o: ThreadAnalysis) -> bool:
     a signal."""
     mech = o.signature.mechanism
     return o.benign and (mech in _WORK_WAITS or mech in _SIGNAL_WAITS or o.syscall in _SIGNAL_SYSCALLS
-                         or (mech in _ONE_COROUTINE and (o.listens or o.syscall is None)))
+                         or _serving_loop(o))
 
 
 def _waits_beside_services(t: ThreadAnalysis, threads: Sequence[ThreadAnalysis]) -> bool:
