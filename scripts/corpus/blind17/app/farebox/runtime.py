@@ -114,25 +114,22 @@ def run_job(fn, harness, config):
     """Run job `fn` under `harness` in this process; its exit status."""
     job = Job(config)
     stop, pool = start_service_threads(job)
-    main_tid = threading.get_native_id()
     if harness == "inline":
         result = _call(fn, job)
     elif harness == "threaded":
         box = {}
         name = config.get("task_thread") or None
         task = threading.Thread(target=lambda: box.update(result=_call(fn, job)), name=name)
-        job.expect()
+        job.service_thread_up()  # the main thread waits for the task thread
         task.start()
-        job.waiting("blocked", tid=main_tid)
         task.join()
         result = box.get("result")
     else:
         runner = ThreadPoolExecutor(max_workers=1, thread_name_prefix=config.get("task_prefix", ""))
-        job.expect()
+        job.service_thread_up()  # the main thread waits for the job's future
         future = runner.submit(_call, fn, job)
         for _ in range(config.get("queued", 0)):  # the next scheduled runs of the job queue behind it
             runner.submit(time.sleep, 0)
-        job.waiting("blocked", tid=main_tid)
         result = future.result()
         runner.shutdown()
     stop.set()
