@@ -78,7 +78,7 @@ from forensics.analysis.culprit import blame, queued, supervise, unsure
 from forensics.analysis.normalize import NFrame, normalize_frame, normalize_thread_name
 from forensics.analysis.signature import ProcessSignature, ThreadSignature, frame_similarity, thread_similarity
 from forensics.analysis.source_roots import NO_ROOTS, SourceRoots
-from forensics.analysis.verdict import LockRef, ThreadRole, Verdict, verdicts_from
+from forensics.analysis.verdict import LockRef, ThreadRole, Verdict, from_source, verdicts_from
 from forensics.records import record, replace
 
 TYPE_CHECKING = False  # what typing.TYPE_CHECKING is at run time; typing costs a capture ~5 ms to import
@@ -168,6 +168,8 @@ def analyze(capture: Any, rules: BenignRules | None = None, read_source: bool = 
     threads = analyze_threads(raw, rules)
     holder = next((t.index for t in threads if t.owns_gil), None)
     ident = raw.get("id") if isinstance(raw.get("id"), str) else None
+    if read_source:
+        threads = from_source(raw, threads, roots)  # the verdicts read it too: what the thread table shows agrees
     found = verdicts_from(raw, threads, read_source=read_source, roots=roots)
     # the source can turn an ambiguous futex wait into a lock wait: report what the verdicts learned
     learned = {r.thread: r.category for v in found for r in v.roles}

@@ -357,8 +357,11 @@ DEFAULT_BENIGN: tuple[tuple[str, ...], ...] = (
 # ends it). Without it (an imported py-spy dump, a core) it is taken for what it nearly always is, an application's
 # event loop waiting for work, the way asyncio's and gunicorn's loops are above: a one-fd select() with no timeout
 # on a silent peer looks the same in such a dump, and only a live capture tells the two apart.
-_MULTIPLEXER_IDLE = "an event loop waiting for work; the capture has no kernel state to read its timeout from"
-_MULTIPLEXER_UNSEEN = "an event loop or a server waiting for work; a core does not say which fds it watches"
+# a multiplexer wait with no kernel state to say what it watches is taken for an event loop (the verdicts may learn
+# otherwise from the source: a select made once, for a reply)
+TAKEN_FOR_EVENT_LOOP = "taken for an event loop"
+_MULTIPLEXER_IDLE = f"{TAKEN_FOR_EVENT_LOOP} waiting for work: the capture has no kernel state to read its timeout from"
+_MULTIPLEXER_UNSEEN = f"{TAKEN_FOR_EVENT_LOOP} or a server waiting for work: a core does not say which fds it watches"
 
 # What native frames or the kernel say a thread waits in, coarsened to what stays the same for one bug across
 # Python versions and capture depths (time.sleep is select() before 3.11; a spinning thread is sometimes caught
@@ -520,6 +523,13 @@ def _in_regex(ff: FrameFacts) -> str | None:
         return ff.mechanism.replace(":", ".") + "()"
     native = next((n for n in ff.lead_native if n.startswith(("sre_", "_sre_", "pattern_"))), None)
     return f"{native}()" if native else None
+
+
+def _asks_sender(ff: FrameFacts, sc_name: str | None, args: list) -> bool:
+    """The read is socket.recvfrom(): CPython's frame for it (native frames), or the syscall's sender buffer (recv()
+    is recvfrom with a NULL one)."""
+    return any(n.startswith("sock_recvfrom") for n in ff.lead_native) or (
+        sc_name == "recvfrom" and len(args) > 4 and bool(_int(args[4])))
 
 
 def _int(v: object) -> int | None:
@@ -775,6 +785,11 @@ def analyze_thread(index: int, t: dict, rules: BenignRules = NO_RULES, cache: di
         # like accept(); a client's connected socket has its peer
         benign = True
         category, detail, mech = IDLE, f"idle by design (waits for datagrams on {kernel['local']})", DATAGRAM_WAIT
+    elif category == SOCKET_READ and not kernel.get("local") and _asks_sender(ff, sc_name, raw_args):
+        # no socket tables (an imported dump, a core), but the call says it is recvfrom(), which returns each packet's
+        # sender: the way a socket connected to no one peer is read -- a datagram server's (above)
+        benign = True
+        category, detail, mech = IDLE, "idle by design (waits in recvfrom() for datagrams from anyone)", DATAGRAM_WAIT
     elif category == SELECT and _listening(kernel):
         # a multiplexer one of whose fds is a listening socket: a server waiting for clients (and for the ones it has
         # to send more), like accept(); a client waiting on its peers watches no listener

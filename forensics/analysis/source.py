@@ -43,6 +43,9 @@ class LockFacts:
     holds: tuple[tuple[str, int], ...] = ()  # (expression, line where it was taken)
     waits_for: str | None = None
     statement: str | None = None  # the source line, stripped
+    # the line calls a multiplexer with no timeout (``select.select(r, w, x)``, ``selector.select()``) outside any loop
+    # of its function: a wait for one reply, not an event loop (which selects again and again)
+    selects_once: str | None = None  # that call, as written
     ident: dict[str, str] = field(default_factory=dict, compare=False)  # expression -> identity ("" = an alias)
 
 
@@ -187,6 +190,21 @@ def _bodies(stmt: ast.stmt) -> list[list[ast.stmt]]:
     return out
 
 
+def _is_none(e: ast.expr) -> bool:
+    return isinstance(e, ast.Constant) and e.value is None
+
+
+def _selects_forever(node: ast.AST) -> bool:
+    """``select.select(r, w, x)`` or ``<selector>.select()``, with no timeout (or ``None``): only an fd ends it."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "select"):
+        return False
+    timeout = [k.value for k in node.keywords if k.arg == "timeout"]
+    if timeout:
+        return _is_none(timeout[0])
+    fixed = 3 if isinstance(node.func.value, ast.Name) and node.func.value.id == "select" else 0
+    return len(node.args) == fixed or (len(node.args) == fixed + 1 and _is_none(node.args[fixed]))
+
+
 def lock_facts(path: str | None, line: int | None) -> LockFacts:
     if not path or not line:
         return LockFacts(readable=False)
@@ -199,6 +217,8 @@ def lock_facts(path: str | None, line: int | None) -> LockFacts:
     waits_node: ast.AST | None = None
     cls: ast.ClassDef | None = None
     func: ast.AST | None = None
+    looped = False  # the line is in a loop's body (or a while's test) of its function: it runs again and again
+    on_line: ast.stmt | None = None  # the innermost statement the line is in
     body: list[ast.stmt] = tree.body
     while body:
         nxt: list[ast.stmt] | None = None
@@ -224,8 +244,10 @@ def lock_facts(path: str | None, line: int | None) -> LockFacts:
                         cls, func = stmt, None
                     else:
                         func = stmt
+                    looped = False
                     nxt = stmt.body
                 break
+            on_line = stmt
             if isinstance(stmt, (ast.With, ast.AsyncWith)):
                 for item in stmt.items:
                     expr = item.context_expr
@@ -240,6 +262,9 @@ def lock_facts(path: str | None, line: int | None) -> LockFacts:
                     waits, waits_node = name, node.func.value  # type: ignore[attr-defined]
             subs = [b for b in _bodies(stmt) if b[0].lineno <= line <= (getattr(b[-1], "end_lineno", 0) or 0)]
             nxt = subs[0] if subs else None
+            if isinstance(stmt, (ast.For, ast.AsyncFor, ast.While)) and (
+                    nxt is stmt.body or (isinstance(stmt, ast.While) and nxt is None)):
+                looped = True
             if nxt is None and waits is None:
                 for node in ast.walk(stmt):
                     name = _lock_call(node, "acquire")
@@ -259,4 +284,7 @@ def lock_facts(path: str | None, line: int | None) -> LockFacts:
             ident[waits] = _identity(waits_node, cls, func)  # type: ignore[index]
         else:
             waits = None
-    return LockFacts(readable=True, holds=tuple(holds), waits_for=waits, statement=statement, ident=ident)
+    once = None if looped or on_line is None else next(
+        (_text(n) for n in ast.walk(on_line) if getattr(n, "lineno", 0) == line and _selects_forever(n)), None)
+    return LockFacts(readable=True, holds=tuple(holds), waits_for=waits, statement=statement, ident=ident,
+                     selects_once=once)

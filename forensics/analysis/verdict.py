@@ -20,6 +20,7 @@ from forensics.analysis.culprit import (
     presumed_lock,
     ranks,
     stuck_awaited,
+    supervise,
     unseen_awaited,
 )
 from forensics.analysis.normalize import normalize_frame
@@ -66,6 +67,7 @@ class ThreadRole:
     holds: tuple[LockRef, ...] = ()
     waits_for: LockRef | None = None
     statement: str | None = None  # the source statement at the blocking frame, when readable
+    selects_once: str | None = None  # the multiplexer call with no timeout outside any loop on that line (source.py)
 
     def at(self) -> str:
         """' in f() at file.py:41', or nothing when no Python frame says where (native-only stacks)."""
@@ -184,6 +186,7 @@ def _role(
     waits: LockRef | None = None
     readable = False
     statement = None
+    once = None
     if read_source and isinstance(t.get("frames"), list):
         for i, fr in enumerate(t["frames"][ta.blocking_frame or 0:]):
             if not isinstance(fr, dict) or fr.get("kind") == "native":
@@ -199,7 +202,7 @@ def _role(
                 facts = facts_seen[where] = lock_facts(local, where[1])
             readable = readable or facts.readable
             if i == 0:
-                statement = facts.statement
+                statement, once = facts.statement, facts.selects_once
             if i == 0 and facts.waits_for and ta.category in (C.LOCK_WAIT, C.UNKNOWN, C.GIL_WAIT):
                 waits = LockRef(facts.waits_for, file, line, facts.ident.get(facts.waits_for))
             released = _CONDITION_WAIT.findall(facts.statement or "") if i == 0 else []
@@ -209,7 +212,7 @@ def _role(
                 ref = LockRef(name, file, at, facts.ident.get(name))
                 if all(h.name != name or h.key() != ref.key() or ref.key() is None for h in holds):
                     holds.append(ref)
-    found = (function, _where(f), tuple(holds), waits, statement)
+    found = (function, _where(f), tuple(holds), waits, statement, once)
     if key is not None:
         stacks_seen[key] = (found, readable)
     return ThreadRole(ta.index, ta.tid, ta.name, ta.category, *found), readable
@@ -232,6 +235,35 @@ def _find_cycle(edges: dict[int, int]) -> list[int] | None:
     return None
 
 
+def from_source(raw: dict, threads: list[ThreadAnalysis], roots: SourceRoots = NO_ROOTS,
+                memo: tuple[dict, dict] | None = None) -> list[ThreadAnalysis]:
+    """What the source lines say of the waits a capture without kernel state (an imported dump, a core) cannot see:
+    a multiplexer taken for an event loop, or a C call nothing shows, that selects once with no timeout outside any
+    loop waits for one reply (an event loop selects again and again); a C call that waits for whoever comes
+    (recvfrom(), accept()) is idle by design. The inference across threads then runs again: a queue consumer fed by
+    that datagram server rests too. ``memo``: _role's (facts_seen, stacks_seen)."""
+    raw_threads = raw.get("threads") if isinstance(raw.get("threads"), list) else []
+    facts_seen, stacks_seen = memo if memo is not None else ({}, {})
+    out = list(threads)
+    rests = False
+    for at, ta in enumerate(out):
+        event_loop = ta.benign and ta.category == C.IDLE and C.TAKEN_FOR_EVENT_LOOP in ta.detail
+        unseen = ta.category == C.UNKNOWN and not ta.syscall
+        if not (event_loop or unseen) or not isinstance(raw_threads[ta.index], dict):
+            continue
+        role, _ = _role(ta, raw_threads[ta.index], True, facts_seen, stacks_seen, roots)
+        idle = _idle_call(role.statement) if unseen and role.statement else None
+        if role.selects_once:
+            out[at] = replace(ta, category=C.SELECT, benign=False, forever=True,
+                              detail=f"`{role.selects_once}` (once, not in a loop)")
+        elif idle is not None:
+            why, mechanism = idle
+            out[at] = replace(ta, category=C.IDLE, benign=True, signature=replace(ta.signature, mechanism=mechanism),
+                              detail=f"idle by design ({why}: from the source line `{role.statement}`)")
+            rests = True
+    return supervise(out) if rests else out
+
+
 def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = True,
                   roots: SourceRoots = NO_ROOTS) -> tuple[Verdict, ...]:
     raw_threads = raw.get("threads") if isinstance(raw.get("threads"), list) else []
@@ -242,6 +274,8 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
     unreadable = set()
     facts_seen: dict[tuple[str | None, int | None], LockFacts] = {}
     stacks_seen: dict[tuple, tuple] = {}
+    if read_source:
+        threads = from_source(raw, threads, roots, (facts_seen, stacks_seen))
     parked: list[ThreadRole] = []  # waits on an object made in the same statement: nothing else can wake it
     for ta in threads:
         if ta.benign or ta.category in (C.IDLE,):
@@ -413,12 +447,25 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
 # daemon whose other threads serve) forever
 _PARKS_FOREVER = lazy.compile(r"\bEvent\(\s*\)\.wait\(\s*\)")
 
+# C calls a source line names that wait, by design, for whoever comes, as a live capture reads them: a server's
+# accept() (classify: idle, waits for a connection) and recvfrom(), whose (data, sender) is how a socket connected to
+# no one peer -- a datagram server's -- is read (classify: an unconnected UDP socket's read is idle); with the
+# mechanism a live capture gives them
+_IDLE_CALLS = tuple((lazy.compile(p), why, mechanism) for p, why, mechanism in (
+    (r"\.accept\(", "waits for a connection in accept()", "socket:accept"),
+    (r"\.recvfrom(?:_into)?\(", "waits in recvfrom() for datagrams from anyone", C.DATAGRAM_WAIT),
+))
+
+
+def _idle_call(statement: str) -> tuple[str, str] | None:
+    return next(((why, mechanism) for rx, why, mechanism in _IDLE_CALLS if rx.search(statement)), None)
+
+
 # C calls a source line names, when the capture has neither kernel state nor native frames to show them
 # (the stdlib's blocking C calls: a socket's recv/accept/connect, a file's read, flock/lockf, a sleep, a child's wait;
 # a wait, join or get with no argument -- no timeout -- of a C implementation: SimpleQueue.get())
 _CALLS = tuple((lazy.compile(p), cat) for p, cat in (
-    (r"\.recv(?:_into|from|from_into|msg)?\(", C.SOCKET_READ), (r"\.connect(?:_ex)?\(", C.CONNECT),
-    (r"\.accept\(", C.SOCKET_ACCEPT),
+    (r"\.recv(?:_into|msg)?\(", C.SOCKET_READ), (r"\.connect(?:_ex)?\(", C.CONNECT),
     (r"\b(?:fcntl\.)?(?:flock|lockf)\(", C.FLOCK), (r"\btime\.sleep\(|^sleep\(", C.SLEEP),
     (r"\bos\.read\(|\.read(?:line|lines|into)?\(", C.PIPE_READ), (r"\bos\.wait(?:pid|4)?\(", C.SUBPROCESS_WAIT),
     (r"\.get\(\s*\)", C.QUEUE_GET), (r"\.join\(\s*\)", C.JOIN), (r"\.wait\(\s*\)", C.CONDITION_WAIT),

@@ -1,22 +1,30 @@
 """Waits with no timeout on real processes: a selectors server loop watching its listening socket, and a datagram
 server reading its unconnected UDP socket, are servers waiting for clients (idle by design, like accept()), so the
 runner joining them is idle too; a client's selector watching only its connection to a silent loopback server, and a
-client reading its connected UDP socket, are the hang, and the verdict names the peer."""
+client reading its connected UDP socket, are the hang, and the verdict names the peer. So is a select() with no timeout
+made once for a reply (not an event loop) on a pipe nothing writes. The same programs dumped by plain py-spy (no kernel
+state: what `hangdump import` gets) reach the same verdicts from the source lines, with and without --native."""
 import os
 import shutil
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+from forensics.analysis import analyze
 from forensics.hangs import HANGS_DIR
+from forensics.importers.files import import_file
 from tests.support import assert_left_running, spawn_hang, wait_blocked
 
 pytestmark = pytest.mark.integration
+# the kinds that blame a hang (scripts/bench/verdict_accuracy.py)
+HANG_KINDS = frozenset({"deadlock", "gil", "lock", "io", "subprocess", "pool", "flock", "busy", "queue", "join", "wait"})
 
 PROGRAM = '''"""A readings API (a selectors server loop) or a feed client (a selector on its upstream connection)."""
 import os
+import select
 import selectors
 import socket
 import sys
@@ -56,6 +64,11 @@ def ask_station(port):
     station.recv(2048)
 
 
+def await_reply(reply_fd):
+    select.select([reply_fd], [], [])  # the reply "comes right away"
+    return os.read(reply_fd, 4096)
+
+
 def main():
     how, port = sys.argv.pop(1), int(sys.argv.pop(1))
     fx.setup(FIXTURE, __doc__.splitlines()[0])
@@ -66,6 +79,9 @@ def main():
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         sock.bind(("127.0.0.1", 0))
         job = fx.spawn("api", "recvfrom", collect_readings, sock)
+    elif how == "reply":
+        reply_fd, _ = os.pipe()  # our own write end stays open: nothing will ever write
+        job = fx.spawn("feed", "select", await_reply, reply_fd)
     elif how == "udp-client":
         job = fx.spawn("feed", "recvfrom", ask_station, port)
     else:
@@ -79,19 +95,28 @@ if __name__ == "__main__":
 '''
 
 
-@pytest.mark.parametrize("how", ["server", "client", "udp-server", "udp-client"])
-def test_a_server_loop_waits_for_clients_and_a_client_selector_on_a_silent_peer_is_the_hang(tmp_path, how):
+SYSCALLS = {"udp": {"recvfrom", "recvmsg", "read"}, "reply": {"select", "pselect6"}}
+TRUE_HANG = {"client": "follow_feed", "udp-client": "ask_station", "reply": "await_reply"}
+
+
+def _hung(tmp_path, how: str, port: int):
     (tmp_path / "readings.py").write_text(PROGRAM)
     shutil.copy(HANGS_DIR / "_scaffold.py", tmp_path / "_scaffold.py")
+    hung = spawn_hang("server_loops", script=tmp_path / "readings.py", args=[how, str(port)])
+    return hung
+
+
+@pytest.mark.parametrize("how", ["server", "client", "udp-server", "udp-client", "reply"])
+def test_a_server_loop_waits_for_clients_and_a_client_selector_on_a_silent_peer_is_the_hang(tmp_path, how):
     udp = how.startswith("udp")
     with socket.socket(type=socket.SOCK_DGRAM if udp else socket.SOCK_STREAM) as silent:
         silent.bind(("127.0.0.1", 0))  # never answers (TCP: listens, never accepts; the connection completes)
         if not udp:
             silent.listen(8)
         port = silent.getsockname()[1]
-        with spawn_hang("server_loops", script=tmp_path / "readings.py", args=[how, str(port)]) as hung:
+        with _hung(tmp_path, how, port) as hung:
             wait_blocked(hung.pid, [hung.tid("api" if how.endswith("server") else "feed")],
-                         syscalls={"recvfrom", "recvmsg", "read"} if udp else {"epoll_wait"})
+                         syscalls=SYSCALLS.get("udp" if udp else how, {"epoll_wait"}))
             env = dict(os.environ, HANGDUMP_HOME=str(tmp_path / "store"))
             res = subprocess.run([sys.executable, "-m", "forensics", "collect", "--pid", str(hung.pid), "--no-store"],
                                  check=False, capture_output=True, text=True, env=env, timeout=120)
@@ -101,6 +126,37 @@ def test_a_server_loop_waits_for_clients_and_a_client_selector_on_a_silent_peer_
     if how.endswith("server"):
         assert verdicts and all("idle by design" in v or "no hang" in v for v in verdicts), res.stdout
     else:
-        assert f"in {'ask_station' if udp else 'follow_feed'}()" in verdicts[0], res.stdout
+        assert f"in {TRUE_HANG[how]}()" in verdicts[0], res.stdout
         assert "with no timeout" in verdicts[0], res.stdout
-        assert (f"from 127.0.0.1:{port}" if udp else f"->127.0.0.1:{port}") in verdicts[0], res.stdout
+        if how != "reply":
+            assert (f"from 127.0.0.1:{port}" if udp else f"->127.0.0.1:{port}") in verdicts[0], res.stdout
+
+
+# A client's selector loop on its connection is not in it: with no kernel state to say what a multiplexer in a loop
+# watches, it is taken for the event loop it nearly always is.
+@pytest.mark.parametrize("native", [False, True])
+@pytest.mark.parametrize("how", ["server", "udp-server", "udp-client", "reply"])
+def test_a_plain_py_spy_dump_reaches_the_live_verdicts_from_the_source_lines(tmp_path, how, native):
+    udp = how.startswith("udp")
+    with socket.socket(type=socket.SOCK_DGRAM if udp else socket.SOCK_STREAM) as silent:
+        silent.bind(("127.0.0.1", 0))
+        port = silent.getsockname()[1]
+        with _hung(tmp_path, how, port) as hung:
+            wait_blocked(hung.pid, [hung.tid("api" if how.endswith("server") else "feed")],
+                         syscalls=SYSCALLS.get("udp" if udp else how, {"epoll_wait"}))
+            dump = subprocess.run([str(Path(sys.executable).with_name("py-spy")), "dump", "--json", "--pid",
+                                   str(hung.pid), *(["--native"] if native else [])],
+                                  check=True, capture_output=True, text=True, timeout=60).stdout
+            assert_left_running(hung.pid)
+    (tmp_path / "dump.json").write_text(dump)
+    d = import_file(str(tmp_path / "dump.json")).to_dict()
+    assert not any(t.get("kernel") for t in d["threads"])  # the premise: no kernel state
+    pa = analyze(d)
+    top = pa.verdicts[0]
+    if how.endswith("server"):
+        assert not {v.kind for v in pa.verdicts} & HANG_KINDS, [v.text for v in pa.verdicts]
+        assert next(t for t in pa.threads if t.name == "api").benign
+    else:
+        assert top.kind == "io" and f"in {TRUE_HANG[how]}()" in top.text, [v.text for v in pa.verdicts]
+        if how == "reply":
+            assert "`select.select([reply_fd], [], [])` (once, not in a loop) with no timeout" in top.text, top.text

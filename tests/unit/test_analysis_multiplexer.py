@@ -78,3 +78,58 @@ def test_a_plain_recv_in_a_dump_with_no_kernel_state_is_not_taken_for_idle():
     d = _imported("0017-plc-register-recv-py39.json")  # sock.recv() with no timeout, imported
     first = verdicts(d, read_source=False)[0]
     assert first.kind != "idle" and "read_holding_registers()" in first.text
+
+
+SELECTS = '''import select
+import selectors
+
+
+def await_reply(fd):
+    select.select([fd], [], [])
+    ready = sel.select()
+    events = sel.select(timeout=None)
+    select.select([fd], [], [], 5.0)
+    sel.select(timeout=1)
+
+
+def serve(sel):
+    while True:
+        for key, _ in sel.select():
+            key.data(key.fileobj)
+
+
+def drain(sel):
+    while not sel.select():
+        pass
+    for _ in range(3):
+        select.select([0], [], [])
+'''
+
+
+@pytest.mark.parametrize(("line", "once"), [
+    (6, "select.select([fd], [], [])"),  # no timeout, once: a wait for one reply
+    (7, "sel.select()"),
+    (8, "sel.select(timeout=None)"),
+    (9, None),  # a timeout: it wakes up by itself
+    (10, None),
+    (15, None),  # selects again and again: an event loop
+    (20, None),  # a while's test runs again and again too
+    (23, None),
+])
+def test_a_select_with_no_timeout_outside_any_loop_is_read_from_the_source_as_a_wait_for_one_reply(tmp_path, line, once):
+    from forensics.analysis.source import lock_facts
+
+    path = tmp_path / "client.py"
+    path.write_text(SELECTS)
+    assert lock_facts(str(path), line).selects_once == once
+
+
+def test_a_read_that_asks_for_each_packets_sender_is_a_datagram_server_when_no_socket_table_says_so():
+    # a live capture (FROZEN11's hangdump) whose socket tables missed the UDP socket: the recvfrom syscall's sender
+    # buffer (recv() passes NULL) says it is socket.recvfrom(), how a socket connected to no one peer is read
+    d = _load(ROOT / "fixtures" / "corpus_blind14_live" / "captures" / "0047-healthy-observation-consumer-py312.json")
+    reader = next(t for t in d["threads"] if t["name"] == "datagrams")
+    assert "local" not in reader["kernel"] and reader["kernel"]["syscall"]["name"] == "recvfrom"
+    pa = analyze(d, read_source=False)
+    assert _thread(pa, "datagrams").benign and "datagrams from anyone" in _thread(pa, "datagrams").detail
+    assert not {v.kind for v in pa.verdicts} & HANG_KINDS, [v.text for v in pa.verdicts]
