@@ -240,7 +240,8 @@ def from_source(raw: dict, threads: list[ThreadAnalysis], roots: SourceRoots = N
     """What the source lines say of the waits a capture without kernel state (an imported dump, a core) cannot see:
     a multiplexer taken for an event loop, or a C call nothing shows, that selects once with no timeout outside any
     loop waits for one reply (an event loop selects again and again); a C call that waits for whoever comes
-    (recvfrom(), accept()) is idle by design. The inference across threads then runs again: a queue consumer fed by
+    (recvfrom(), accept()) is idle by design; a sleep inside a database call (a DB-API execute() or commit(): no
+    sleep on the line) is SQLite's busy handler waiting for another connection's lock. The inference across threads then runs again: a queue consumer fed by
     that datagram server rests too. ``memo``: _role's (facts_seen, stacks_seen)."""
     raw_threads = raw.get("threads") if isinstance(raw.get("threads"), list) else []
     facts_seen, stacks_seen = memo if memo is not None else ({}, {})
@@ -249,13 +250,17 @@ def from_source(raw: dict, threads: list[ThreadAnalysis], roots: SourceRoots = N
     for at, ta in enumerate(out):
         event_loop = ta.benign and ta.category == C.IDLE and C.TAKEN_FOR_EVENT_LOOP in ta.detail
         unseen = ta.category == C.UNKNOWN and not ta.syscall
-        if not (event_loop or unseen) or not isinstance(raw_threads[ta.index], dict):
+        sleeps = ta.category == C.SLEEP and "sqlite" not in ta.detail.lower()
+        if not (event_loop or unseen or sleeps) or not isinstance(raw_threads[ta.index], dict):
             continue
         role, _ = _role(ta, raw_threads[ta.index], True, facts_seen, stacks_seen, roots)
         idle = _idle_call(role.statement) if unseen and role.statement else None
         if role.selects_once:
             out[at] = replace(ta, category=C.SELECT, benign=False, forever=True,
                               detail=f"`{role.selects_once}` (once, not in a loop)")
+        elif sleeps and role.statement and _DB_CALL.search(role.statement) and not _SLEEP_CALL.search(role.statement):
+            out[at] = replace(ta, detail=f"SQLite's busy handler ({ta.detail} inside `{role.statement}`: from the "
+                                         f"source line)")
         elif idle is not None:
             why, mechanism = idle
             out[at] = replace(ta, category=C.IDLE, benign=True, signature=replace(ta.signature, mechanism=mechanism),
@@ -459,6 +464,12 @@ _IDLE_CALLS = tuple((lazy.compile(p), why, mechanism) for p, why, mechanism in (
 
 def _idle_call(statement: str) -> tuple[str, str] | None:
     return next(((why, mechanism) for rx, why, mechanism in _IDLE_CALLS if rx.search(statement)), None)
+
+
+# A DB-API call that sleeps in C: of the drivers, only sqlite3's busy handler sleeps (others wait on their server's
+# socket), retrying while another connection holds the database locked, up to the connection's timeout
+_DB_CALL = lazy.compile(r"\.(?:execute|executemany|executescript|commit)\(")
+_SLEEP_CALL = lazy.compile(r"\bsleep\(")
 
 
 # C calls a source line names, when the capture has neither kernel state nor native frames to show them
