@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import os
-import threading
+import threading  # noqa: F401 - the app as written
 
 _scanner = ctypes.PyDLL(None)  # the decoder .so is linked into the gate image; its read is libc's
 
