@@ -114,9 +114,15 @@ _PY_WAITS: dict[str, tuple[str, str]] = {
     "asyncio.base_events:run_forever": (SELECT, "asyncio event loop waiting for events"),
     "asyncio.base_events:_run_once": (SELECT, "asyncio event loop waiting for events"),
 }
-# Client libraries that read their socket with a C call of their own (``sock.recv_into``, no standard-library frame
-# under it): their read function is the mechanism, by module and function (normalized keys drop the package).
+# Libraries' own waits, by module and function (normalized keys drop the package): client libraries that read their
+# socket with a C call of their own (``sock.recv_into``, no standard-library frame under it); celery's wait for a
+# task's result, which polls its backend (a read, then time.sleep) until the result comes -- with no timeout (the
+# default), forever when no worker runs that task (a task waiting on a subtask: celery's documented deadlock).
 _LIBRARY_WAITS: dict[str, tuple[str, str]] = {
+    "celery.result:get": (POOL_WAIT, "celery AsyncResult.get()"),
+    "celery.result:wait": (POOL_WAIT, "celery AsyncResult.wait()"),
+    "celery.result:join": (POOL_WAIT, "celery ResultSet.join()"),
+    "celery.result:join_native": (POOL_WAIT, "celery ResultSet.join()"),
     "redis._parsers.socket:_read_from_socket": (SOCKET_READ, "redis-py socket read"),
     "redis.connection:_read_from_socket": (SOCKET_READ, "redis-py socket read"),
     "redis._parsers.hiredis:read_from_socket": (SOCKET_READ, "redis-py socket read (hiredis)"),

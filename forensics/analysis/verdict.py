@@ -653,6 +653,9 @@ _FIXES: tuple[tuple[str, str, str], ...] = (
     (C.JOIN, "", "join(timeout=){at}, and find why the joined thread never ends (its own verdict)"),
     (C.SUBPROCESS_WAIT, "", ("wait for the child with a timeout{at}: subprocess.run(..., timeout=), "
                             "Popen.wait(timeout=) or communicate(timeout=), then kill it")),
+    (C.POOL_WAIT, "celery", ("do not wait for a task's result inside a task{at}: chain the work instead (a chain, a "
+                            "chord or a callback task), or give .get(timeout=) and make sure a worker consumes the "
+                            "subtasks' queue")),
     (C.POOL_WAIT, "", "wait for the result with a timeout{at}: future.result(timeout=), AsyncResult.get(timeout=)"),
     (C.FLOCK, "", ("take the file lock without blocking{at}: fcntl.flock(fd, LOCK_EX | LOCK_NB) in a loop with a "
                   "deadline, and find the process holding it")),

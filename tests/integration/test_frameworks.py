@@ -100,6 +100,33 @@ def test_celery_prefork_idle_child_is_benign_hung_child_blames_the_task(redis_ur
     assert not held, "a click context is not a lock"
 
 
+def _in_frames(pid: int, function: str) -> bool:
+    dump = subprocess.run([str(Path(sys.executable).with_name("py-spy")), "dump", "--json", "--pid", str(pid)],
+                          capture_output=True, text=True, timeout=60, check=False).stdout
+    return f'"name": "{function}"' in dump or f'"name":"{function}"' in dump
+
+
+def test_celery_task_waiting_for_its_subtasks_results_is_a_result_wait_blamed_on_the_task(redis_url, tmp_path):
+    """``group(...).get()`` inside a task, the subtasks on a queue no worker consumes: celery's result polling (a
+    backend read, then a sleep) is a wait for a result that never comes, not a loop at rest."""
+    env = dict(os.environ, HD_BROKER=redis_url, PYTHONPATH=str(APPS))
+    log = tmp_path / "celery.log"
+    argv = [sys.executable, "-m", "celery", "-A", "hd_tasks", "worker", "--pool=prefork", "--concurrency=1",
+            "--without-heartbeat", "--without-mingle", "--without-gossip", "--loglevel=INFO"]
+    with started(argv, log, cwd=APPS, env=env) as master:
+        wait_until(lambda: b"ready." in log.read_bytes() and len(procfs.children(master.pid)) == 1,
+                   timeout=90, what="celery worker ready with 1 pool child")
+        subprocess.run([sys.executable, "-m", "celery", "-A", "hd_tasks", "call", "hd_tasks.rebuild_renditions",
+                        "--args", json.dumps([[320, 640, 1280]])], cwd=APPS, env=env, check=True, capture_output=True,
+                       timeout=60)
+        child = procfs.children(master.pid)[0]
+        wait_until(lambda: _in_frames(child, "rebuild_renditions"), timeout=60, what="the task waiting in the child")
+        cap = collect(child)
+    top = analyze(cap).verdicts[0]
+    assert top.kind == "pool" and "in rebuild_renditions()" in top.text and "celery" in top.text, top.text
+    assert "do not wait for a task's result inside a task" in top.text, top.text
+
+
 def test_gunicorn_sync_idle_worker_and_arbiter_are_benign_hung_worker_blames_the_handler(tmp_path):
     port = free_port()
     with silent_backend() as backend:

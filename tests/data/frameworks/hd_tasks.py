@@ -1,11 +1,13 @@
-"""A celery application whose task hangs the way real ones do: an HTTP call to a service that never answers, no
-timeout. The broker is the redis-server the test starts (HD_BROKER)."""
+"""A celery application whose tasks hang the way real ones do: an HTTP call to a service that never answers, no
+timeout; a task waiting for the results of subtasks sent to a queue no worker consumes. The broker (and the result
+backend) is the redis-server the test starts (HD_BROKER)."""
 import os
 import urllib.request
 
-from celery import Celery
+from celery import Celery, group
 
-app = Celery("hd_tasks", broker=os.environ.get("HD_BROKER", "redis://127.0.0.1:6379/0"))
+BROKER = os.environ.get("HD_BROKER", "redis://127.0.0.1:6379/0")
+app = Celery("hd_tasks", broker=BROKER, backend=BROKER)
 app.conf.worker_prefetch_multiplier = 1
 app.conf.broker_connection_retry_on_startup = True
 
@@ -14,3 +16,14 @@ app.conf.broker_connection_retry_on_startup = True
 def sync_invoices(url):
     with urllib.request.urlopen(url) as resp:  # no timeout: waits as long as the service says nothing
         return len(resp.read())
+
+
+@app.task
+def render_one(size):
+    return size
+
+
+@app.task
+def rebuild_renditions(sizes):
+    renders = group(render_one.s(size).set(queue="gpu-renditions") for size in sizes).apply_async()
+    return renders.get(disable_sync_subtasks=False)  # no worker consumes gpu-renditions: waits forever
