@@ -138,6 +138,9 @@ _PY_MODULE_WAITS: dict[str, tuple[str, str]] = {
     "select": (SELECT, "select/poll"),
 }
 
+# What a client library's request reads its reply with: a request under way, not a listener's rest (culprit.requests)
+CLIENT_READS = frozenset(d for c, d in [*_LIBRARY_WAITS.values(), *_PY_MODULE_WAITS.values()] if c == SOCKET_READ)
+
 # Taking the GIL (back): leafward of the call that released it, whatever that waited in, it has returned.
 _GIL_TAKE = frozenset({"take_gil", "PyEval_RestoreThread", "PyEval_AcquireThread", "_PyEval_ReInitThreads",
                        "PyGILState_Ensure"})

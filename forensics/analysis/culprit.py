@@ -72,6 +72,13 @@ def _unseen(t: ThreadAnalysis) -> bool:
 _IO = frozenset({C.SOCKET_READ, C.CONNECT, C.PIPE_READ})
 
 
+def _client_request(t: ThreadAnalysis) -> bool:
+    """A client library's read of the reply to a request it sent (http.client, ssl, redis-py...): its timeout bounds one
+    try of a request that is retried (the library's Retry, the job's own loop); a listener rests in a socket call of
+    its own."""
+    return t.detail in C.CLIENT_READS
+
+
 def in_flight(t: ThreadAnalysis) -> bool:
     """A request under way: a job's socket (or pipe) call with a timeout. The timeout bounds one try, not the request:
     a client library retries it (redis-py's and urllib3's Retry), the job calls again. Waited for with no timeout
@@ -93,14 +100,16 @@ def _serving(t: ThreadAnalysis) -> bool:
 
 
 def requests(threads: list[ThreadAnalysis]) -> list[ThreadAnalysis]:
-    """A request under way (``in_flight``) that no thread waits for with no timeout rests like any wait with a
-    timeout: idle by design, whether the capture saw the socket call in native frames or only its poll(). One a
-    runner waits for forever (``Future.result()``, ``join()``) stays: its retries are the hang, the runner a
-    consequence of it."""
+    """A socket call with a timeout of the application's own (``in_flight``: a listener's ``recv`` in its loop) that no
+    thread waits for with no timeout rests like any wait with a timeout: idle by design, whether the capture saw the
+    socket call in native frames or only its poll(). A client library's request waiting for its reply (``_client_
+    request``) stays, and so does one a runner waits for forever (``Future.result()``, ``join()``): its retries are
+    the hang, the runner a consequence of it."""
     waiters = [w for w in threads if awaits(w) and not w.timed]
     out = list(threads)
     for k, t in enumerate(out):
-        if in_flight(t) and not (_job(t) and any(w.index != t.index and t.launched in awaits(w) for w in waiters)):
+        if in_flight(t) and not _client_request(t) and not (
+                _job(t) and any(w.index != t.index and t.launched in awaits(w) for w in waiters)):
             out[k] = replace(t, category=C.IDLE, benign=True, timed=False,
                              detail=f"idle by design ({t.detail}: a loop that wakes up periodically)")
     return out

@@ -908,9 +908,10 @@ def _wait_verdict(ta, r: ThreadRole, roles, holders, shared, peer: str | None) -
         what = "an HTTP response" if "HTTP" in ta.detail else ("an SSL read" if "SSL" in ta.detail else "a socket")
         frm = f" from {peer}" if peer else ""
         tail = f" with no timeout{frm} (blocked in recv, not polling)" if no_timeout else frm
-        if ta.timed:  # a request under way that a thread waits for with no timeout (culprit.requests)
-            tail = (f"{frm} with a timeout on each try, while its caller waits for it with no timeout: the request "
-                    f"is retried for as long as the peer stays silent")
+        if ta.timed:  # a request under way: a client library's, or one a thread waits for with no timeout (culprit.requests)
+            tail = (f"{frm} with a timeout on each try: a request under way whose peer has not answered; retried with "
+                    f"no overall deadline (a client's Retry, a loop, a caller waiting with no timeout), it lasts as "
+                    f"long as the peer stays silent")
         return Verdict(kind, f"{who} is blocked reading {what}{tail}", (r,))
     texts = {
         C.SOCKET_ACCEPT: "waits in accept() for a connection",
