@@ -33,10 +33,10 @@ class TelemetryUploader(threading.Thread):
 
 def close_maintenance_window(cfg: dict) -> int:
     """The maintenance window job: pause the upload, rotate the portal credentials, shut the uploader down."""
-    uploader = TelemetryUploader(float(cfg.get("poll_interval", 1.0)) / 10)
+    uploader = TelemetryUploader(float(cfg.get("poll_interval", 1.0)) / 50)
     uploader.start()
     time.sleep(0.2)
     uploader.pause()
-    time.sleep(0.2)  # credentials rotated
+    time.sleep(0.3)  # credentials rotated
     uploader.stop_uploader()  # the new credentials start a fresh uploader next run
     return uploader.batches
