@@ -86,6 +86,10 @@ def python_location(file: str | None, module: str | None = None) -> tuple[str, s
         return m.group(1), STDLIB
     if path.startswith("<"):
         return path, BUILTIN if path.startswith("<built-in") else APP
+    if "/" not in path and not _PY_EXT.search(path):
+        # no source file, only a name: the interpreter's own code objects (3.13's ``__init__`` shim frame, which runs
+        # a class's __init__ under the call that creates the instance, reports its filename as "__init__")
+        return path, BUILTIN
     site = None
     for site in _SITE.finditer(path):
         pass
