@@ -109,8 +109,8 @@ CAUSES: dict[str, Cause] = {
                                  (("/answers/export/exam-{i}", ()),), ("sync", "gthread")),
     # RQ: the work horse (or the SimpleWorker itself)
     "plagiarism-shingle-spin": Cause("rq", "busy", ("scan_shingles",),
-                                     (("invigil.jobs.check_plagiarism", ("sub-{i}", "the answer is the answer is "
-                                                                        "the answer is forty two")),), RQW),
+                                     (("invigil.jobs.check_plagiarism", ("sub-{i}", "the answer is " * 3 + "forty two")),),
+                                     RQW),
     "bounce-pop3-silent": Cause("rq", "io-read", ("pull_bounce_reports",),
                                 (("invigil.jobs.collect_bounces", ("exam-{i}",)),), RQW),
     "certificate-renderer-stdin-open": Cause("rq", "subprocess-wait", ("render_certificate_batch",),
