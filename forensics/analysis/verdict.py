@@ -241,8 +241,9 @@ def from_source(raw: dict, threads: list[ThreadAnalysis], roots: SourceRoots = N
     a multiplexer taken for an event loop, or a C call nothing shows, that selects once with no timeout outside any
     loop waits for one reply (an event loop selects again and again); a C call that waits for whoever comes
     (recvfrom(), accept()) is idle by design; a sleep inside a database call (a DB-API execute() or commit(): no
-    sleep on the line) is SQLite's busy handler waiting for another connection's lock. The inference across threads then runs again: a queue consumer fed by
-    that datagram server rests too. ``memo``: _role's (facts_seen, stacks_seen)."""
+    sleep on the line) is SQLite's busy handler waiting for another connection's lock. The inference across threads
+    then runs again: a queue consumer fed by that datagram server rests too. ``memo``: _role's (facts_seen,
+    stacks_seen)."""
     raw_threads = raw.get("threads") if isinstance(raw.get("threads"), list) else []
     facts_seen, stacks_seen = memo if memo is not None else ({}, {})
     out = list(threads)
@@ -908,7 +909,7 @@ def _wait_verdict(ta, r: ThreadRole, roles, holders, shared, peer: str | None) -
         what = "an HTTP response" if "HTTP" in ta.detail else ("an SSL read" if "SSL" in ta.detail else "a socket")
         frm = f" from {peer}" if peer else ""
         tail = f" with no timeout{frm} (blocked in recv, not polling)" if no_timeout else frm
-        if ta.timed:  # a request under way: a client library's, or one a thread waits for with no timeout (culprit.requests)
+        if ta.timed:  # a request under way: a client library's, or one a thread awaits forever (culprit.requests)
             tail = (f"{frm} with a timeout on each try: a request under way whose peer has not answered; retried with "
                     f"no overall deadline (a client's Retry, a loop, a caller waiting with no timeout), it lasts as "
                     f"long as the peer stays silent")
