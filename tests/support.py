@@ -40,6 +40,9 @@ from forensics.syscalls import syscall_name as syscall_for
 
 T = TypeVar("T")
 
+# the verdict kinds that blame a hang (scripts/bench/verdict_accuracy.py): "unknown", "sleep" and "idle" do not
+HANG_KINDS = frozenset({"deadlock", "gil", "lock", "io", "subprocess", "pool", "flock", "busy", "queue", "join", "wait"})
+
 # syscall number tables by architecture
 SYSCALL_NAMES: dict[str, dict[int, str]] = {"x86_64": X86_64, "aarch64": GENERIC}
 
@@ -59,6 +62,14 @@ def wait_until(
         if time.monotonic() >= deadline:
             raise AssertionError(f"timed out after {timeout:.1f}s waiting for {what} (last: {value!r})")
         time.sleep(interval)
+
+
+def pyspy_dump(pid: int, native: bool = False) -> str:
+    """A plain ``py-spy dump --json`` of pid (what ``hangdump import`` gets: no kernel state)."""
+    from forensics.capture.pyspy import find_pyspy
+
+    return subprocess.run([find_pyspy(), "dump", "--json", "--pid", str(pid), *(["--native"] if native else [])],
+                          check=True, capture_output=True, text=True, timeout=60).stdout
 
 
 def _per_thread(pid: int, name: str, parse: Callable[[str], T | None]) -> dict[int, T]:

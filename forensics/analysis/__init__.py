@@ -168,9 +168,10 @@ def analyze(capture: Any, rules: BenignRules | None = None, read_source: bool = 
     threads = analyze_threads(raw, rules)
     holder = next((t.index for t in threads if t.owns_gil), None)
     ident = raw.get("id") if isinstance(raw.get("id"), str) else None
+    memo: tuple[dict, dict] = ({}, {})  # one capture's source reads, shared by the two passes
     if read_source:
-        threads = from_source(raw, threads, roots)  # the verdicts read it too: what the thread table shows agrees
-    found = verdicts_from(raw, threads, read_source=read_source, roots=roots)
+        threads = from_source(raw, threads, roots, memo)  # what the thread table shows agrees with the verdicts
+    found = verdicts_from(raw, threads, read_source=read_source, roots=roots, memo=memo)
     # the source can turn an ambiguous futex wait into a lock wait: report what the verdicts learned
     learned = {r.thread: r.category for v in found for r in v.roles}
     final = tuple(

@@ -271,17 +271,17 @@ def from_source(raw: dict, threads: list[ThreadAnalysis], roots: SourceRoots = N
 
 
 def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = True,
-                  roots: SourceRoots = NO_ROOTS) -> tuple[Verdict, ...]:
+                  roots: SourceRoots = NO_ROOTS, memo: tuple[dict, dict] | None = None) -> tuple[Verdict, ...]:
+    """``memo``: the one from_source used on these threads, whose reads the verdicts then do not repeat."""
     raw_threads = raw.get("threads") if isinstance(raw.get("threads"), list) else []
     if not raw_threads:
         return (Verdict("unknown", "no threads in this capture: nothing to explain"),)
     out: list[Verdict] = []
     roles: dict[int, ThreadRole] = {}
     unreadable = set()
-    facts_seen: dict[tuple[str | None, int | None], LockFacts] = {}
-    stacks_seen: dict[tuple, tuple] = {}
+    facts_seen, stacks_seen = memo if memo is not None else ({}, {})
     if read_source:
-        threads = from_source(raw, threads, roots, (facts_seen, stacks_seen))
+        threads = from_source(raw, threads, roots, (facts_seen, stacks_seen))  # after a first pass: memo hits only
     parked: list[ThreadRole] = []  # waits on an object made in the same statement: nothing else can wake it
     for ta in threads:
         if ta.benign or ta.category in (C.IDLE,):

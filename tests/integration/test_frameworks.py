@@ -20,7 +20,7 @@ import pytest
 from forensics import procfs
 from forensics.analysis import analyze, normalize_frame
 from forensics.model import Capture
-from tests.support import free_port, started, syscall_name, thread_syscalls, wait_until
+from tests.support import free_port, pyspy_dump, started, syscall_name, thread_syscalls, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -101,9 +101,7 @@ def test_celery_prefork_idle_child_is_benign_hung_child_blames_the_task(redis_ur
 
 
 def _in_frames(pid: int, function: str) -> bool:
-    dump = subprocess.run([str(Path(sys.executable).with_name("py-spy")), "dump", "--json", "--pid", str(pid)],
-                          capture_output=True, text=True, timeout=60, check=False).stdout
-    return f'"name": "{function}"' in dump or f'"name":"{function}"' in dump
+    return any(f.get("name") == function for t in json.loads(pyspy_dump(pid)) for f in t.get("frames", ()))
 
 
 def test_celery_task_waiting_for_its_subtasks_results_is_a_result_wait_blamed_on_the_task(redis_url, tmp_path):

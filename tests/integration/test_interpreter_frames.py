@@ -1,8 +1,8 @@
 """Frames of the interpreter's own, not of any source file, are no application code: CPython 3.13 runs a class's
 ``__init__`` under a shim frame (``__init__`` in file "__init__") once the constructor call is specialized. The same
 hang captured under 3.11 and 3.13 must be the same hang (one signature, one cluster)."""
+import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +10,7 @@ import pytest
 from forensics.analysis import analyze
 from forensics.hangs import python_interpreters
 from forensics.importers.files import import_file
+from tests.support import pyspy_dump, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -36,18 +37,21 @@ lanes.join()
 '''
 
 
+def _waiting_in_get(pid: int) -> str | None:
+    """A dump of pid once its lanes thread waits in queue.get() (its last lane), else None."""
+    dump = pyspy_dump(pid)
+    lanes = [t for t in json.loads(dump) if t.get("thread_name") == "lanes"]
+    waits = lanes and any(f.get("name", "").endswith("get") and f.get("filename", "").endswith("queue.py")
+                          for f in lanes[0].get("frames", ()))
+    return dump if waits else None
+
+
 def _dump(python: str, script: Path) -> dict:
     proc = subprocess.Popen([python, str(script)], stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout.readline().strip() == "READY"
         out = script.parent / f"dump-{Path(python).name}.json"
-        # the lanes thread reaches its last get() at once; py-spy sees it waiting there (retried until it does)
-        for _ in range(50):
-            out.write_text(subprocess.run([str(Path(sys.executable).with_name("py-spy")), "dump", "--json", "--pid",
-                                           str(proc.pid)], check=True, capture_output=True, text=True,
-                                          timeout=60).stdout)
-            if "Queue.get" in out.read_text() or '"get"' in out.read_text():
-                break
+        out.write_text(wait_until(lambda: _waiting_in_get(proc.pid), timeout=30, what="the last lane in get()"))
         return import_file(str(out)).to_dict()
     finally:
         proc.kill()

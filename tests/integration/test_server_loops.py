@@ -9,18 +9,15 @@ import shutil
 import socket
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from forensics.analysis import analyze
 from forensics.hangs import HANGS_DIR
 from forensics.importers.files import import_file
-from tests.support import assert_left_running, spawn_hang, wait_blocked
+from tests.support import HANG_KINDS, assert_left_running, pyspy_dump, spawn_hang, wait_blocked
 
 pytestmark = pytest.mark.integration
-# the kinds that blame a hang (scripts/bench/verdict_accuracy.py)
-HANG_KINDS = frozenset({"deadlock", "gil", "lock", "io", "subprocess", "pool", "flock", "busy", "queue", "join", "wait"})
 
 PROGRAM = '''"""A readings API (a selectors server loop) or a feed client (a selector on its upstream connection)."""
 import os
@@ -102,8 +99,7 @@ TRUE_HANG = {"client": "follow_feed", "udp-client": "ask_station", "reply": "awa
 def _hung(tmp_path, how: str, port: int):
     (tmp_path / "readings.py").write_text(PROGRAM)
     shutil.copy(HANGS_DIR / "_scaffold.py", tmp_path / "_scaffold.py")
-    hung = spawn_hang("server_loops", script=tmp_path / "readings.py", args=[how, str(port)])
-    return hung
+    return spawn_hang("server_loops", script=tmp_path / "readings.py", args=[how, str(port)])
 
 
 @pytest.mark.parametrize("how", ["server", "client", "udp-server", "udp-client", "reply"])
@@ -144,9 +140,7 @@ def test_a_plain_py_spy_dump_reaches_the_live_verdicts_from_the_source_lines(tmp
         with _hung(tmp_path, how, port) as hung:
             wait_blocked(hung.pid, [hung.tid("api" if how.endswith("server") else "feed")],
                          syscalls=SYSCALLS.get("udp" if udp else how, {"epoll_wait"}))
-            dump = subprocess.run([str(Path(sys.executable).with_name("py-spy")), "dump", "--json", "--pid",
-                                   str(hung.pid), *(["--native"] if native else [])],
-                                  check=True, capture_output=True, text=True, timeout=60).stdout
+            dump = pyspy_dump(hung.pid, native)
             assert_left_running(hung.pid)
     (tmp_path / "dump.json").write_text(dump)
     d = import_file(str(tmp_path / "dump.json")).to_dict()

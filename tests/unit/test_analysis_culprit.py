@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from forensics.analysis import analyze, cluster
+from tests.support import HANG_KINDS
 
 LIB = "/usr/lib/python3.11"
 APP = "/opt/quill-2.1/lib/python3.11/site-packages/quill"
@@ -168,7 +169,6 @@ def test_unknown_is_not_stopped_and_says_why():
 # --- threads that wait for threads: a runner's main thread, a join on a helper, a future on a stuck work item ----
 
 PY312 = "/opt/cpython-3.12/lib/python3.12"  # not on disk: the line table decides, as for any other host's dump
-HANG_KINDS = {"deadlock", "gil", "lock", "io", "subprocess", "pool", "flock", "busy", "queue", "join", "wait"}
 JOIN = [py("Thread._wait_for_tstate_lock", f"{LIB}/threading.py", 1139), py("Thread.join", f"{LIB}/threading.py", 1119)]
 FUTURE = [py("Condition.wait", f"{LIB}/threading.py", 327), py("Future.result", f"{LIB}/concurrent/futures/_base.py",
                                                                 451)]

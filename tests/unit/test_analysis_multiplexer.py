@@ -11,14 +11,11 @@ import pytest
 
 from forensics.analysis import analyze, verdicts
 from forensics.importers.files import import_file
+from tests.support import HANG_KINDS
 
 ROOT = Path(__file__).resolve().parents[1].parent
 IMPORTED = ROOT / "fixtures" / "corpus_blind5" / "captures"
 LOOP = Path(__file__).resolve().parent / "selector_loop"
-# the kinds that blame a hang (scripts/bench/verdict_accuracy.py): "unknown" is not one (a heartbeat's C call with no
-# kernel state is unknown, not a hang)
-HANG_KINDS = frozenset({"deadlock", "gil", "lock", "io", "subprocess", "pool", "flock", "busy", "queue", "join",
-                        "wait"})
 
 
 def _load(path: Path) -> dict:

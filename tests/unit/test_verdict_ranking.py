@@ -13,10 +13,9 @@ from hypothesis import strategies as st
 
 from forensics.analysis import analyze, cluster
 from forensics.importers.files import import_file
+from tests.support import HANG_KINDS
 
 ROOT = Path(__file__).resolve().parents[2]
-HANG_KINDS = frozenset({"deadlock", "gil", "lock", "io", "subprocess", "pool", "flock", "busy", "queue", "join",
-                        "wait"})
 PY312 = "/usr/lib/python3.12"
 APP = "/srv/apiary/lib/python3.12/site-packages/apiary"
 
