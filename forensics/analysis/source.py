@@ -46,6 +46,14 @@ class LockFacts:
     # the line calls a multiplexer with no timeout (``select.select(r, w, x)``, ``selector.select()``) outside any loop
     # of its function: a wait for one reply, not an event loop (which selects again and again)
     selects_once: str | None = None  # that call, as written
+    # how a thread's stop reaches it: the names the tests of the `while` loops around the line read (`_stopping` of
+    # `while not self._stopping:`), the object the line waits on ("get:inbox" for `self.inbox.get()`, "wait:_wake"),
+    # and, on a line that joins, what its function did to stop the thread: the names it assigned or set() before the
+    # line, and the objects it wakes anywhere ("put:inbox", "set:_wake", "notify:cond")
+    loop_flags: tuple[str, ...] = ()
+    waits_on: str | None = None
+    stops: tuple[str, ...] = ()
+    wakes: tuple[str, ...] = ()
     ident: dict[str, str] = field(default_factory=dict, compare=False)  # expression -> identity ("" = an alias)
 
 
@@ -205,6 +213,55 @@ def _selects_forever(node: ast.AST) -> bool:
     return len(node.args) == fixed or (len(node.args) == fixed + 1 and _is_none(node.args[fixed]))
 
 
+def _last(node: ast.AST) -> str | None:
+    """The name an object goes by: ``self.inbox`` and ``writer.inbox`` -> "inbox", ``stop`` -> "stop"."""
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _flags(test: ast.expr) -> set[str]:
+    return {n for n in (_last(x) for x in ast.walk(test)) if n and n not in ("self", "cls")}
+
+
+# the calls that wake a thread waiting on an object, by the wait they end: put() a get(), set()/notify() a wait()
+_WAKES = {"put": "get", "put_nowait": "get", "set": "wait", "notify": "wait", "notify_all": "wait"}
+
+
+def _call_on(node: ast.AST, methods) -> tuple[str, str] | None:
+    """``x.inbox.put(item)`` -> ("put", "inbox") for a method in ``methods`` (set() only with no argument)."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in methods):
+        return None
+    if node.func.attr == "set" and (node.args or node.keywords):
+        return None  # a cache's or a client's set(key, value)
+    name = _last(node.func.value)
+    return (node.func.attr, name) if name else None
+
+
+def _stop_facts(func: ast.AST, line: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """For a line that joins: the names ``func`` assigned or set() before it, and the objects it wakes anywhere."""
+    stops: set[str] = set()
+    wakes: set[str] = set()
+    for node in ast.walk(func):
+        before = getattr(node, "lineno", line) < line
+        if before and isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for t in targets:
+                for el in t.elts if isinstance(t, (ast.Tuple, ast.List)) else [t]:
+                    name = _last(el)
+                    if name:
+                        stops.add(name)
+        woke = _call_on(node, _WAKES)
+        if woke:
+            wakes.add(f"{_WAKES[woke[0]]}:{woke[1]}")
+            if before and woke[0] == "set":
+                stops.add(woke[1])
+    return tuple(sorted(stops)), tuple(sorted(wakes))
+
+
+_JOINS = lazy.compile(r"\.join\(")
+
+
 def lock_facts(path: str | None, line: int | None) -> LockFacts:
     if not path or not line:
         return LockFacts(readable=False)
@@ -218,6 +275,7 @@ def lock_facts(path: str | None, line: int | None) -> LockFacts:
     cls: ast.ClassDef | None = None
     func: ast.AST | None = None
     looped = False  # the line is in a loop's body (or a while's test) of its function: it runs again and again
+    flags: set[str] = set()  # what the tests of the while loops around the line read
     on_line: ast.stmt | None = None  # the innermost statement the line is in
     body: list[ast.stmt] = tree.body
     while body:
@@ -245,6 +303,7 @@ def lock_facts(path: str | None, line: int | None) -> LockFacts:
                     else:
                         func = stmt
                     looped = False
+                    flags = set()
                     nxt = stmt.body
                 break
             on_line = stmt
@@ -265,6 +324,8 @@ def lock_facts(path: str | None, line: int | None) -> LockFacts:
             if isinstance(stmt, (ast.For, ast.AsyncFor, ast.While)) and (
                     nxt is stmt.body or (isinstance(stmt, ast.While) and nxt is None)):
                 looped = True
+                if isinstance(stmt, ast.While):
+                    flags |= _flags(stmt.test)
             if nxt is None and waits is None:
                 for node in ast.walk(stmt):
                     name = _lock_call(node, "acquire")
@@ -286,5 +347,9 @@ def lock_facts(path: str | None, line: int | None) -> LockFacts:
             waits = None
     once = None if looped or on_line is None else next(
         (_text(n) for n in ast.walk(on_line) if getattr(n, "lineno", 0) == line and _selects_forever(n)), None)
+    waits_on = None if on_line is None else next(
+        (f"{c[0]}:{c[1]}" for n in ast.walk(on_line) if getattr(n, "lineno", 0) == line
+         for c in [_call_on(n, ("get", "wait"))] if c), None)
+    stops, wakes = _stop_facts(func, line) if func is not None and statement and _JOINS.search(statement) else ((), ())
     return LockFacts(readable=True, holds=tuple(holds), waits_for=waits, statement=statement, ident=ident,
-                     selects_once=once)
+                     selects_once=once, loop_flags=tuple(sorted(flags)), waits_on=waits_on, stops=stops, wakes=wakes)

@@ -68,6 +68,12 @@ class ThreadRole:
     waits_for: LockRef | None = None
     statement: str | None = None  # the source statement at the blocking frame, when readable
     selects_once: str | None = None  # the multiplexer call with no timeout outside any loop on that line (source.py)
+    # how a stop reaches the thread (source.py's LockFacts): the flags its loops test (every application frame's),
+    # what its blocking line waits on, and, when that line joins, what its function did to stop the joined threads
+    loop_flags: tuple[str, ...] = ()
+    waits_on: str | None = None
+    stops: tuple[str, ...] = ()
+    wakes: tuple[str, ...] = ()
 
     def at(self) -> str:
         """' in f() at file.py:41', or nothing when no Python frame says where (native-only stacks)."""
@@ -187,6 +193,8 @@ def _role(
     readable = False
     statement = None
     once = None
+    flags: set[str] = set()
+    waits_on, stops, wakes = None, (), ()
     if read_source and isinstance(t.get("frames"), list):
         for i, fr in enumerate(t["frames"][ta.blocking_frame or 0:]):
             if not isinstance(fr, dict) or fr.get("kind") == "native":
@@ -201,8 +209,10 @@ def _role(
                 local = roots.resolve(where[0], fr.get("function"), where[1]) if roots else where[0]
                 facts = facts_seen[where] = lock_facts(local, where[1])
             readable = readable or facts.readable
+            flags.update(facts.loop_flags)
             if i == 0:
                 statement, once = facts.statement, facts.selects_once
+                waits_on, stops, wakes = facts.waits_on, facts.stops, facts.wakes
             if i == 0 and facts.waits_for and ta.category in (C.LOCK_WAIT, C.UNKNOWN, C.GIL_WAIT):
                 waits = LockRef(facts.waits_for, file, line, facts.ident.get(facts.waits_for))
             released = _CONDITION_WAIT.findall(facts.statement or "") if i == 0 else []
@@ -212,7 +222,7 @@ def _role(
                 ref = LockRef(name, file, at, facts.ident.get(name))
                 if all(h.name != name or h.key() != ref.key() or ref.key() is None for h in holds):
                     holds.append(ref)
-    found = (function, _where(f), tuple(holds), waits, statement, once)
+    found = (function, _where(f), tuple(holds), waits, statement, once, tuple(sorted(flags)), waits_on, stops, wakes)
     if key is not None:
         stacks_seen[key] = (found, readable)
     return ThreadRole(ta.index, ta.tid, ta.name, ta.category, *found), readable
@@ -354,7 +364,7 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
             cycle = [r.thread for r in by_import.roles]
 
     if not cycle:
-        by_join = _join_under_lock(roles, threads)
+        by_join = _join_under_lock(roles, threads) or _join_never_wakes(roles, threads)
         if by_join is not None:
             out.append(by_join)
             cycle = [r.thread for r in by_join.roles]
@@ -428,7 +438,7 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
     def order(v: Verdict) -> tuple:
         holder_blocked = any(by_index[r.thread].category == C.GIL_HOLDER_BLOCKED for r in v.roles if r.thread in by_index)
         first = rank.get(v.roles[0].thread, (9, 9, 9)) if v.roles else (9, 9, 9)
-        if v.kind == "deadlock" or holder_blocked or JOIN_UNDER_LOCK in v.evidence:
+        if v.kind == "deadlock" or holder_blocked or JOIN_UNDER_LOCK in v.evidence or JOIN_NO_WAKE in v.evidence:
             first = (-1, 0, 0)
         elif UNSEEN_JOIN in v.evidence:
             first = (DEPENDENT, 9, 0)  # after the threads it may be joining
@@ -649,6 +659,9 @@ _FIXES: tuple[tuple[str, str, str], ...] = (
     (C.JOIN, "a join under a lock", ("release the lock before joining{at} (join outside the `with`/acquire block), or "
                                     "hand the thread what it needs instead of the lock; join(timeout=) to fail "
                                     "loudly")),
+    (C.JOIN, "a stop that never reaches", ("wake the threads when stopping them{at}: after setting their flag, put "
+                                          "a sentinel on the queue they wait on (one per thread) or set the event "
+                                          "they wait for, before the join and on every path; join(timeout=)")),
     (C.JOIN, "when told to stop", ("tell the threads to stop before joining them{at} (set their stop event, put a "
                                   "sentinel on their queue), and join(timeout=)")),
     (C.JOIN, "", "join(timeout=){at}, and find why the joined thread never ends (its own verdict)"),
@@ -745,6 +758,49 @@ def _join_under_lock(roles: dict[int, ThreadRole], threads: list[ThreadAnalysis]
             text = (f"{r.label()}{r.at()} joins {ro.label()} while holding `{held.shown()}` ({held.where()}), which "
                     f"that thread waits for{ro.at_function()}: neither can go on (a join under a lock)")
             return Verdict("join", text, (r, ro), (JOIN_UNDER_LOCK,))
+    return None
+
+
+JOIN_NO_WAKE = "a join of threads waiting for a wake-up the joiner's stop does not send (read from the source)"
+_WAITS = frozenset({C.QUEUE_GET, C.CONDITION_WAIT})
+
+
+def _join_never_wakes(roles: dict[int, ThreadRole], threads: list[ThreadAnalysis]) -> Verdict | None:
+    """A thread that joins, with no timeout, threads its own code started, which wait with no timeout for an item or
+    a wake-up (Queue.get(), Event.wait(), Condition.wait()) that the joiner's own stop was to give them: it set the
+    flag their loop tests (`self.running = False`), but a thread blocked in get() or wait() reads that flag only when
+    woken; or its function wakes the object they wait on (`inbox.put(None)`) after the join, on another branch, or
+    once for more threads than that. The threads rest, waiting as designed; the fix is in the joiner's stop."""
+    for ta in threads:
+        r = roles.get(ta.index)
+        if ta.category != C.JOIN or ta.timed or r is None or not (r.stops or r.wakes):
+            continue
+        flagged: list[tuple[ThreadRole, ThreadAnalysis, str]] = []
+        unwoken: list[tuple[ThreadRole, ThreadAnalysis, str]] = []
+        for o in threads:
+            ro = roles.get(o.index)
+            if (o.index == ta.index or ro is None or o.category not in _WAITS or o.timed or o.benign
+                    or o.launched not in awaits(ta) or not app_modules(ta) & app_modules(o)):
+                continue
+            flag = next((f for f in ro.loop_flags if f in r.stops), None)
+            if flag is not None:
+                flagged.append((ro, o, flag))
+            elif ro.waits_on is not None and ro.waits_on in r.wakes:
+                unwoken.append((ro, o, ro.waits_on.partition(":")[2]))
+        members = flagged or unwoken
+        if not members:
+            continue
+        first, joined, name = members[0]
+        others = f" and {len(members) - 1} more thread(s) alike" if len(members) > 1 else ""
+        waits = f"{joined.detail}{first.at_function()}"
+        if flagged:
+            how = (f"this function sets `{name}` for it to stop, but a thread blocked in that wait reads `{name}` "
+                   f"only when something wakes it, and nothing does: a stop that never reaches the thread")
+        else:
+            how = (f"the wake-up on `{name}` this function sends has not reached it (sent after the join, on another "
+                   f"branch, or fewer than the threads waiting): a stop that never reaches the thread")
+        text = f"{r.label()}{r.at()} joins {first.label()}{others}, which waits in {waits}; {how}"
+        return Verdict("join", text, (r, *(m for m, _, _ in members)), (JOIN_NO_WAKE,))
     return None
 
 

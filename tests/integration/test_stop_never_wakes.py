@@ -1,0 +1,124 @@
+"""A stop that never reaches the thread it joins: the joiner sets the flag the thread's loop tests, or wakes the object
+it waits on only after the join (or on one path), while the thread sits in Queue.get()/Event.wait() with no timeout,
+reading the flag only when woken. The thread waits as designed; the join is the hang, its fix in the joiner's stop.
+A service that joins its consumers with no stop at all stays what it was (the consumers' own wait)."""
+import shutil
+
+import pytest
+
+from forensics.analysis import analyze
+from forensics.analysis.verdict import JOIN_NO_WAKE
+from forensics.capture.base import CollectOptions
+from forensics.capture.orchestrate import collect
+from forensics.hangs import HANGS_DIR
+from forensics.importers.files import import_file
+from tests.support import assert_left_running, pyspy_dump, spawn_hang, wait_blocked
+
+pytestmark = pytest.mark.integration
+
+PROGRAM = '''"""Rounds of a kennel: worker threads wait for work; closing the day stops them."""
+import os
+import queue
+import sys
+import threading
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _scaffold as fx
+
+
+class Rounds:
+    def __init__(self):
+        self.running = True
+        self.wake = threading.Event()
+
+    def loop(self):
+        while self.running:
+            self.wake.wait()
+            self.wake.clear()
+
+    def stop(self, worker):
+        self.running = False
+        worker.join()
+
+
+def drain(inbox):
+    while True:
+        item = inbox.get()
+        if item is None:
+            return
+
+
+def finish(worker, inbox):
+    worker.join()
+    inbox.put(None)
+
+
+def serve(workers):
+    served = len(workers)
+    for w in workers:
+        w.join()
+    return served
+
+
+def main():
+    mode = fx.setup("stop_never_wakes", __doc__.splitlines()[0], lambda p: p.add_argument("mode")).mode
+    if mode == "flag":
+        rounds = Rounds()
+        worker = fx.spawn("rounds", "futex", rounds.loop)
+        fx.announce_ready()
+        rounds.stop(worker)
+    elif mode == "after-join":
+        inbox = queue.Queue()
+        worker = fx.spawn("drainer", "futex", drain, inbox)
+        fx.announce_ready()
+        finish(worker, inbox)
+    else:
+        inbox = queue.Queue()
+        workers = [fx.spawn(f"consumer-{n}", "futex", drain, inbox) for n in range(2)]
+        fx.announce_ready()
+        serve(workers)
+
+
+if __name__ == "__main__":
+    main()
+'''
+
+WORKER = {"flag": "rounds", "after-join": "drainer", "keepalive": "consumer-0"}
+JOINER = {"flag": "stop", "after-join": "finish"}
+
+
+def _capture(tmp_path, mode, how):
+    (tmp_path / "kennel.py").write_text(PROGRAM)
+    shutil.copy(HANGS_DIR / "_scaffold.py", tmp_path / "_scaffold.py")
+    with spawn_hang("stop_never_wakes", script=tmp_path / "kennel.py", args=[mode]) as hung:
+        wait_blocked(hung.pid, [hung.tid("MainThread"), hung.tid(WORKER[mode])], syscalls={"futex"})
+        if how == "dump":
+            (tmp_path / "dump.json").write_text(pyspy_dump(hung.pid))
+            d = import_file(str(tmp_path / "dump.json")).to_dict()
+        else:
+            out = collect([hung.pid], CollectOptions(native=how == "native", timeout_s=30))[0]
+            assert out.capture is not None, out.error
+            d = out.capture
+        assert_left_running(hung.pid)
+    return analyze(d)
+
+
+@pytest.mark.parametrize("how", ["live", "native", "dump"])
+@pytest.mark.parametrize("mode", ["flag", "after-join"])
+def test_a_join_whose_stop_never_wakes_the_thread_is_the_hang(tmp_path, mode, how):
+    pa = _capture(tmp_path, mode, how)
+    top = pa.verdicts[0]
+    assert top.kind == "join" and JOIN_NO_WAKE in top.evidence, [v.text for v in pa.verdicts]
+    assert top.roles[0].name == "MainThread" and f"in {JOINER[mode]}()" in top.text, top.text
+    assert [r.name for r in top.roles[1:]] == [WORKER[mode]], top.text
+    assert ("sets `running`" if mode == "flag" else "the wake-up on `inbox`") in top.text, top.text
+    assert "fix: wake the threads when stopping them in " + JOINER[mode] in top.text, top.text
+    # the joined thread is part of this verdict, not a hang of its own
+    assert not any(v.roles and v.roles[0].name == WORKER[mode] for v in pa.verdicts), [v.text for v in pa.verdicts]
+
+
+@pytest.mark.parametrize("how", ["live", "dump"])
+def test_a_service_joining_its_consumers_without_stopping_them_is_not_a_stop(tmp_path, how):
+    pa = _capture(tmp_path, "keepalive", how)
+    assert not any(JOIN_NO_WAKE in v.evidence for v in pa.verdicts), [v.text for v in pa.verdicts]
+    assert pa.verdicts[0].kind == "queue" and "consumer-" in pa.verdicts[0].text, [v.text for v in pa.verdicts]
