@@ -54,6 +54,9 @@ class LockFacts:
     waits_on: str | None = None
     stops: tuple[str, ...] = ()
     wakes: tuple[str, ...] = ()
+    # the line waits on an Event its function made and never lets out (`stop = threading.Event()`, then only
+    # `stop.wait()`): nothing else can reach it to set it, the keep-alive idiom of `threading.Event().wait()`
+    parks: bool = False
     ident: dict[str, str] = field(default_factory=dict, compare=False)  # expression -> identity ("" = an alias)
 
 
@@ -262,6 +265,28 @@ def _stop_facts(func: ast.AST, line: int) -> tuple[tuple[str, ...], tuple[str, .
 _JOINS = lazy.compile(r"\.join\(")
 
 
+def _unreachable_event(func: ast.AST, name: str) -> bool:
+    """``name`` is a local of ``func`` made once by ``Event()``, and every use of it is ``name.wait(...)``: not
+    passed, returned, stored, captured by a nested function to set, nor global."""
+    made = 0
+    waits: set[int] = set()
+    for node in ast.walk(func):
+        if isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names:
+            return False
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+            call = node.value
+            if not (len(node.targets) == 1 and isinstance(call, ast.Call) and _last(call.func) == "Event"):
+                return False
+            made += 1
+        elif (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == name
+              and node.attr == "wait"):
+            waits.add(id(node.value))
+    if made != 1:
+        return False
+    return all(id(n) in waits for n in ast.walk(func)
+               if isinstance(n, ast.Name) and n.id == name and not isinstance(n.ctx, ast.Store))
+
+
 def lock_facts(path: str | None, line: int | None) -> LockFacts:
     if not path or not line:
         return LockFacts(readable=False)
@@ -347,9 +372,12 @@ def lock_facts(path: str | None, line: int | None) -> LockFacts:
             waits = None
     once = None if looped or on_line is None else next(
         (_text(n) for n in ast.walk(on_line) if getattr(n, "lineno", 0) == line and _selects_forever(n)), None)
-    waits_on = None if on_line is None else next(
-        (f"{c[0]}:{c[1]}" for n in ast.walk(on_line) if getattr(n, "lineno", 0) == line
-         for c in [_call_on(n, ("get", "wait"))] if c), None)
+    waited = None if on_line is None else next(
+        (n for n in ast.walk(on_line) if getattr(n, "lineno", 0) == line and _call_on(n, ("get", "wait"))), None)
+    waits_on = "{}:{}".format(*_call_on(waited, ("get", "wait"))) if waited is not None else None
+    parks = bool(waited is not None and waited.func.attr == "wait" and isinstance(waited.func.value, ast.Name)
+                 and func is not None and _unreachable_event(func, waited.func.value.id))
     stops, wakes = _stop_facts(func, line) if func is not None and statement and _JOINS.search(statement) else ((), ())
     return LockFacts(readable=True, holds=tuple(holds), waits_for=waits, statement=statement, ident=ident,
-                     selects_once=once, loop_flags=tuple(sorted(flags)), waits_on=waits_on, stops=stops, wakes=wakes)
+                     selects_once=once, loop_flags=tuple(sorted(flags)), waits_on=waits_on, stops=stops, wakes=wakes,
+                     parks=parks)

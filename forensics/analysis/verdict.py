@@ -74,6 +74,7 @@ class ThreadRole:
     waits_on: str | None = None
     stops: tuple[str, ...] = ()
     wakes: tuple[str, ...] = ()
+    parks: bool = False  # waits on an Event its function made and lets no other code reach (source.py)
 
     def at(self) -> str:
         """' in f() at file.py:41', or nothing when no Python frame says where (native-only stacks)."""
@@ -194,7 +195,7 @@ def _role(
     statement = None
     once = None
     flags: set[str] = set()
-    waits_on, stops, wakes = None, (), ()
+    waits_on, stops, wakes, parks = None, (), (), False
     if read_source and isinstance(t.get("frames"), list):
         for i, fr in enumerate(t["frames"][ta.blocking_frame or 0:]):
             if not isinstance(fr, dict) or fr.get("kind") == "native":
@@ -212,7 +213,7 @@ def _role(
             flags.update(facts.loop_flags)
             if i == 0:
                 statement, once = facts.statement, facts.selects_once
-                waits_on, stops, wakes = facts.waits_on, facts.stops, facts.wakes
+                waits_on, stops, wakes, parks = facts.waits_on, facts.stops, facts.wakes, facts.parks
             if i == 0 and facts.waits_for and ta.category in (C.LOCK_WAIT, C.UNKNOWN, C.GIL_WAIT):
                 waits = LockRef(facts.waits_for, file, line, facts.ident.get(facts.waits_for))
             released = _CONDITION_WAIT.findall(facts.statement or "") if i == 0 else []
@@ -222,7 +223,8 @@ def _role(
                 ref = LockRef(name, file, at, facts.ident.get(name))
                 if all(h.name != name or h.key() != ref.key() or ref.key() is None for h in holds):
                     holds.append(ref)
-    found = (function, _where(f), tuple(holds), waits, statement, once, tuple(sorted(flags)), waits_on, stops, wakes)
+    found = (function, _where(f), tuple(holds), waits, statement, once, tuple(sorted(flags)), waits_on, stops, wakes,
+             parks)
     if key is not None:
         stacks_seen[key] = (found, readable)
     return ThreadRole(ta.index, ta.tid, ta.name, ta.category, *found), readable
@@ -292,7 +294,7 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
     facts_seen, stacks_seen = memo if memo is not None else ({}, {})
     if read_source:
         threads = from_source(raw, threads, roots, (facts_seen, stacks_seen))  # after a first pass: memo hits only
-    parked: list[ThreadRole] = []  # waits on an object made in the same statement: nothing else can wake it
+    parked: list[ThreadRole] = []  # waits on an Event no other code can reach: nothing else can wake it
     for ta in threads:
         if ta.benign or ta.category in (C.IDLE,):
             continue
@@ -311,7 +313,8 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
                 role = replace(role, category=called)
         if read_source and not readable:
             unreadable.add(role.location)
-        if ta.category == C.CONDITION_WAIT and role.statement and _PARKS_FOREVER.search(role.statement):
+        if ta.category == C.CONDITION_WAIT and ((role.parks and not ta.timed) or (
+                role.statement and _PARKS_FOREVER.search(role.statement))):
             parked.append(replace(role, category=C.IDLE))
             continue
         roles[ta.index] = role
@@ -458,9 +461,9 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
     return tuple(_with_fix(v) for v in out)
 
 
-# A wait on an Event made in the same statement (`threading.Event().wait()`): no other reference
-# to it exists, so nothing can ever set or notify it; written on purpose, to park a thread (the main thread of a
-# daemon whose other threads serve) forever
+# A wait on an Event made in the same statement (`threading.Event().wait()`), or (source.py's ``parks``) made by
+# its function and never let out of it: no other reference to it exists, so nothing can ever set or notify it;
+# written on purpose, to park a thread (the main thread of a daemon whose other threads serve) forever
 _PARKS_FOREVER = lazy.compile(r"\bEvent\(\s*\)\.wait\(\s*\)")
 
 # C calls a source line names that wait, by design, for whoever comes, as a live capture reads them: a server's
