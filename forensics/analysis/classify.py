@@ -140,6 +140,9 @@ _PY_MODULE_WAITS: dict[str, tuple[str, str]] = {
 
 # What a client library's request reads its reply with: a request under way, not a listener's rest (culprit.requests)
 CLIENT_READS = frozenset(d for c, d in [*_LIBRARY_WAITS.values(), *_PY_MODULE_WAITS.values()] if c == SOCKET_READ)
+# A library's wait for a result that polls its backend in a loop: the timeout of each poll is the library's, not the
+# wait's (get(timeout=None) by default), so the poll does not make the wait one that returns by itself
+_POLLED_RESULT_WAITS = frozenset(d for c, d in _LIBRARY_WAITS.values() if c == POOL_WAIT)
 
 # Taking the GIL (back): leafward of the call that released it, whatever that waited in, it has returned.
 _GIL_TAKE = frozenset({"take_gil", "PyEval_RestoreThread", "PyEval_AcquireThread", "_PyEval_ReInitThreads",
@@ -734,6 +737,8 @@ def analyze_thread(index: int, t: dict, rules: BenignRules = NO_RULES, cache: di
     if sc_name in ("select", "pselect6") and raw_args and _int(raw_args[0]) == 0:
         ker = SLEEP  # select() on no file descriptors: time.sleep() before 3.11
     polls = _polls_with_timeout(sc_name, raw_args) if ker == SELECT else None
+    if py is not None and py[1] in _POLLED_RESULT_WAITS:
+        polls, timed = None, False  # the library's poll, not the application's wait (above)
     # restart_syscall whose wchan does not say what it restarted (a core's registers have no wchan) is still a thread
     # in a blocking syscall: only blocking waits (sleeps, timed futex and poll waits) restart that way
     blocked_evidence = ((nat is not None and nat[0] != GIL_WAIT) or ker is not None

@@ -104,25 +104,31 @@ def _in_frames(pid: int, function: str) -> bool:
     return any(f.get("name") == function for t in json.loads(pyspy_dump(pid)) for f in t.get("frames", ()))
 
 
-def test_celery_task_waiting_for_its_subtasks_results_is_a_result_wait_blamed_on_the_task(redis_url, tmp_path):
+@pytest.mark.parametrize(("task", "args"), [("rebuild_renditions", [[320, 640, 1280]]), ("rebuild_cover", [320])])
+@pytest.mark.parametrize("pool", ["prefork", "threads"])
+def test_celery_task_waiting_for_its_subtasks_results_is_a_result_wait_blamed_on_the_task(redis_url, tmp_path, pool,
+                                                                                          task, args):
     """``group(...).get()`` inside a task, the subtasks on a queue no worker consumes: celery's result polling (a
-    backend read, then a sleep) is a wait for a result that never comes, not a loop at rest."""
+    backend read, then a sleep, or a poll of the result channel with a timeout of its own) is a wait for a result
+    that never comes, not a loop at rest; and the hang is known by that task's thread, not by the worker's idle
+    consumer loop beside it (the threads pool runs the task in the master)."""
     env = dict(os.environ, HD_BROKER=redis_url, PYTHONPATH=str(APPS))
     log = tmp_path / "celery.log"
-    argv = [sys.executable, "-m", "celery", "-A", "hd_tasks", "worker", "--pool=prefork", "--concurrency=1",
+    argv = [sys.executable, "-m", "celery", "-A", "hd_tasks", "worker", f"--pool={pool}", "--concurrency=1",
             "--without-heartbeat", "--without-mingle", "--without-gossip", "--loglevel=INFO"]
     with started(argv, log, cwd=APPS, env=env) as master:
-        wait_until(lambda: b"ready." in log.read_bytes() and len(procfs.children(master.pid)) == 1,
-                   timeout=90, what="celery worker ready with 1 pool child")
-        subprocess.run([sys.executable, "-m", "celery", "-A", "hd_tasks", "call", "hd_tasks.rebuild_renditions",
-                        "--args", json.dumps([[320, 640, 1280]])], cwd=APPS, env=env, check=True, capture_output=True,
-                       timeout=60)
-        child = procfs.children(master.pid)[0]
-        wait_until(lambda: _in_frames(child, "rebuild_renditions"), timeout=60, what="the task waiting in the child")
-        cap = collect(child)
-    top = analyze(cap).verdicts[0]
-    assert top.kind == "pool" and "in rebuild_renditions()" in top.text and "celery" in top.text, top.text
+        wait_until(lambda: b"ready." in log.read_bytes() and (pool == "threads" or len(procfs.children(master.pid)) == 1),
+                   timeout=90, what="celery worker ready")
+        subprocess.run([sys.executable, "-m", "celery", "-A", "hd_tasks", "call", f"hd_tasks.{task}",
+                        "--args", json.dumps(args)], cwd=APPS, env=env, check=True, capture_output=True, timeout=60)
+        runner = procfs.children(master.pid)[0] if pool == "prefork" else master.pid
+        wait_until(lambda: _in_frames(runner, task), timeout=60, what="the task waiting for results")
+        cap = collect(runner)
+    pa = analyze(cap)
+    top = pa.verdicts[0]
+    assert top.kind == "pool" and f"in {task}()" in top.text and "celery" in top.text, top.text
     assert "do not wait for a task's result inside a task" in top.text, top.text
+    assert any(task in f for s in pa.signature.threads for f in s.frames), pa.signature.key
 
 
 def test_gunicorn_sync_idle_worker_and_arbiter_are_benign_hung_worker_blames_the_handler(tmp_path):

@@ -27,3 +27,9 @@ def render_one(size):
 def rebuild_renditions(sizes):
     renders = group(render_one.s(size).set(queue="gpu-renditions") for size in sizes).apply_async()
     return renders.get(disable_sync_subtasks=False)  # no worker consumes gpu-renditions: waits forever
+
+
+@app.task
+def rebuild_cover(size):
+    cover = render_one.s(size).set(queue="gpu-renditions").apply_async()
+    return cover.get(disable_sync_subtasks=False)  # one subtask's AsyncResult.get(): the same wait, forever
