@@ -242,7 +242,9 @@ def _call_on(node: ast.AST, methods) -> tuple[str, str] | None:
 
 
 def _stop_facts(func: ast.AST, line: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """For a line that joins: the names ``func`` assigned or set() before it, and the objects it wakes anywhere."""
+    """For a line that joins: what ``func`` changed before it that another thread can see (an attribute it assigned,
+    a global, an Event it set()), and the objects it wakes anywhere. A local variable it binds is its own."""
+    shared = {n for node in ast.walk(func) if isinstance(node, (ast.Global, ast.Nonlocal)) for n in node.names}
     stops: set[str] = set()
     wakes: set[str] = set()
     for node in ast.walk(func):
@@ -251,9 +253,8 @@ def _stop_facts(func: ast.AST, line: int) -> tuple[tuple[str, ...], tuple[str, .
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for t in targets:
                 for el in t.elts if isinstance(t, (ast.Tuple, ast.List)) else [t]:
-                    name = _last(el)
-                    if name:
-                        stops.add(name)
+                    if isinstance(el, ast.Attribute) or (isinstance(el, ast.Name) and el.id in shared):
+                        stops.add(_last(el))
         woke = _call_on(node, _WAKES)
         if woke:
             wakes.add(f"{_WAKES[woke[0]]}:{woke[1]}")

@@ -252,7 +252,8 @@ def from_source(raw: dict, threads: list[ThreadAnalysis], roots: SourceRoots = N
     """What the source lines say of the waits a capture without kernel state (an imported dump, a core) cannot see:
     a multiplexer taken for an event loop, or a C call nothing shows, that selects once with no timeout outside any
     loop waits for one reply (an event loop selects again and again); a C call that waits for whoever comes
-    (recvfrom(), accept()) is idle by design; a sleep inside a database call (a DB-API execute() or commit(): no
+    (recvfrom(), accept()) is idle by design; a line that calls time.sleep() sleeps (it returns by itself: a
+    thread in it is not one a join or an event may be waiting on); a sleep inside a database call (a DB-API execute() or commit(): no
     sleep on the line) is SQLite's busy handler waiting for another connection's lock. The inference across threads
     then runs again: a queue consumer fed by that datagram server rests too. ``memo``: _role's (facts_seen,
     stacks_seen)."""
@@ -278,6 +279,9 @@ def from_source(raw: dict, threads: list[ThreadAnalysis], roots: SourceRoots = N
             why, mechanism = idle
             out[at] = replace(ta, category=C.IDLE, benign=True, signature=replace(ta.signature, mechanism=mechanism),
                               detail=f"idle by design ({why}: from the source line `{role.statement}`)")
+            rests = True
+        elif unseen and role.statement and _called(role.statement) == C.SLEEP:
+            out[at] = replace(ta, category=C.SLEEP, detail=f"sleeps (from the source line `{role.statement}`)")
             rests = True
     return supervise(out) if rests else out
 
@@ -315,6 +319,9 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
             unreadable.add(role.location)
         if ta.category == C.CONDITION_WAIT and ((role.parks and not ta.timed) or (
                 role.statement and _PARKS_FOREVER.search(role.statement))):
+            parked.append(replace(role, category=C.IDLE))
+            continue
+        if read_source and readable and _keeps_alive(ta, role, threads):
             parked.append(replace(role, category=C.IDLE))
             continue
         roles[ta.index] = role
@@ -522,8 +529,13 @@ def _at_rest(sleeping: list[Verdict], threads: list[ThreadAnalysis], parked: lis
 
 
 def _parks(parked: list[ThreadRole]) -> str:
-    return "".join(f"; {r.label()}{r.at()} parks forever on `{r.statement}` by design: nothing else can wake it, "
-                   f"the idiom that keeps a process up while its other threads work" for r in parked[:2])
+    return "".join(f"; {r.label()}{r.at()} parks forever on `{r.statement}` by design: "
+                   + ("it joins loops nothing here tells to stop" if _JOIN_CALL.search(r.statement or "") else
+                      "nothing else can wake it")
+                   + ", the idiom that keeps a process up while its other threads work" for r in parked[:2])
+
+
+_JOIN_CALL = lazy.compile(r"\.join\(")
 
 
 _REGEX_LINE = lazy.compile(r"\bre\.(?:match|search|fullmatch|findall|finditer|sub|subn|split)\(|"
@@ -881,6 +893,15 @@ def _loops_it_joins(ta: ThreadAnalysis, threads: list[ThreadAnalysis]) -> list[T
         return []
     return [o for o in threads if o.index != ta.index and o.launched in awaits(ta) and o.chain
             and (o.benign or o.timed)]
+
+
+def _keeps_alive(ta: ThreadAnalysis, r: ThreadRole, threads: list[ThreadAnalysis]) -> bool:
+    """A join (no timeout) of threads alive in loops idle by design, by a function that did nothing to stop them (it
+    set no flag, set no event, put nothing: read from its source): a service's keep-alive, which joins its loops so
+    that the process lives as long as they do. A function that tried to stop them joins threads its stop missed; a
+    thread nothing can see into may be the one it joins."""
+    return (ta.category == C.JOIN and not (r.stops or r.wakes) and bool(_loops_it_joins(ta, threads))
+            and not unseen_awaited(ta, threads))
 
 
 def _unsure_join(v: Verdict, ta: ThreadAnalysis, threads: list[ThreadAnalysis]) -> Verdict:

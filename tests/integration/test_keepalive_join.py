@@ -1,0 +1,108 @@
+"""A join of threads alive in loops that wake up by themselves (`while not halt.wait(30):`): a service's keep-alive
+when the joining function did nothing to stop them, a hang when it tried (it set an Event, but the loop reads
+another one). Beside them a metrics flusher sleeps in `time.sleep()`: in a plain py-spy dump (no kernel state) the
+source line says it sleeps, so it is not a thread the join may be waiting for that nothing can see into."""
+import shutil
+
+import pytest
+
+from forensics.analysis import analyze
+from forensics.capture.base import CollectOptions
+from forensics.capture.orchestrate import collect
+from forensics.hangs import HANGS_DIR
+from forensics.importers.files import import_file
+from tests.support import HANG_KINDS, assert_left_running, pyspy_dump, spawn_hang, wait_blocked
+
+pytestmark = pytest.mark.integration
+
+PROGRAM = '''"""A lift-status service: a tracker polls the lifts until halted; a flusher pushes metrics."""
+import os
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _scaffold as fx
+
+
+class Tracker:
+    def __init__(self):
+        self._halt = threading.Event()
+        self.polls = 0
+
+    def track(self):
+        halt = self._halt
+        while not halt.wait(30):
+            self.polls += 1
+
+    def reset(self):
+        self._halt = threading.Event()
+
+    def stop(self, worker):
+        self._halt.set()
+        worker.join()
+
+
+def flush_metrics():
+    while True:
+        time.sleep(30)
+
+
+def serve(worker):
+    worker.join()
+
+
+def main():
+    mode = fx.setup("keepalive_join", __doc__.splitlines()[0], lambda p: p.add_argument("mode")).mode
+    fx.spawn("flusher", "clock_nanosleep", flush_metrics)
+    tracker = Tracker()
+    worker = threading.Thread(target=tracker.track, name="tracker")
+    worker.start()
+    fx.record(worker, "futex")
+    fx.announce_ready()
+    if mode == "stale":
+        tracker.reset()
+        tracker.stop(worker)
+    else:
+        serve(worker)
+
+
+if __name__ == "__main__":
+    main()
+'''
+
+
+def _analysis(tmp_path, mode, dump):
+    (tmp_path / "lifts.py").write_text(PROGRAM)
+    shutil.copy(HANGS_DIR / "_scaffold.py", tmp_path / "_scaffold.py")
+    with spawn_hang("keepalive_join", script=tmp_path / "lifts.py", args=[mode]) as hung:
+        wait_blocked(hung.pid, [hung.tid("MainThread"), hung.tid("tracker"), hung.tid("flusher")],
+                     syscalls={"futex", "clock_nanosleep", "nanosleep"})
+        if dump:
+            (tmp_path / "dump.json").write_text(pyspy_dump(hung.pid))
+            d = import_file(str(tmp_path / "dump.json")).to_dict()
+            assert not any(t.get("kernel") for t in d["threads"])  # the premise: no kernel state
+        else:
+            out = collect([hung.pid], CollectOptions(timeout_s=30))[0]
+            assert out.capture is not None, out.error
+            d = out.capture
+        assert_left_running(hung.pid)
+    return analyze(d)
+
+
+@pytest.mark.parametrize("dump", [False, True])
+def test_a_service_joining_loops_it_never_stops_keeps_alive(tmp_path, dump):
+    pa = _analysis(tmp_path, "keepalive", dump)
+    assert not {v.kind for v in pa.verdicts} & HANG_KINDS, [v.text for v in pa.verdicts]
+    assert "it joins loops nothing here tells to stop" in pa.verdicts[0].text, pa.verdicts[0].text
+
+
+@pytest.mark.parametrize("dump", [False, True])
+def test_a_stop_that_misses_the_loop_it_joins_is_the_hang(tmp_path, dump):
+    pa = _analysis(tmp_path, "stale", dump)
+    top = pa.verdicts[0]
+    assert top.kind == "join" and top.roles[0].name == "MainThread" and "in stop()" in top.text, \
+        [v.text for v in pa.verdicts]
+    assert '("tracker") are alive, in loops that end only when told to stop' in top.text, top.text
+    if dump:
+        assert next(t for t in pa.threads if t.name == "flusher").category == "sleep"
