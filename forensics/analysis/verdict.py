@@ -618,6 +618,9 @@ def fix_for(v: Verdict) -> str | None:
     at = f" in {r.function}() ({r.location})" if r is not None and r.function else ""
     text = v.text.split("\n", 1)[0]
     if v.kind == "deadlock":
+        if SELF_DEADLOCK in text:
+            return (f"make the lock re-entrant (threading.RLock()) or do not call code that takes it while "
+                    f"holding it{at} (a helper that expects the lock held, e.g. _locked())")
         if "import lock" in text:
             return "do not wait for other threads in module-level code: move the work out of import time"
         locks = []
@@ -743,6 +746,7 @@ def _argument_order_deadlock(roles: dict[int, ThreadRole], by_index: dict[int, T
 _IMPORT = lazy.compile(r"^\s*(?:from\s+([\w.]+)\s+import|import\s+([\w.]+))")
 
 
+SELF_DEADLOCK = "which it holds itself, taken further out"
 JOIN_UNDER_LOCK = "a join of a thread that waits for a lock the joiner holds (read from the source)"
 
 
@@ -973,9 +977,16 @@ def _wait_verdict(ta, r: ThreadRole, roles, holders, shared, peer: str | None) -
             owner = holders.get(w.key())
             if isinstance(owner, list):
                 owner = owner[0] if len(owner) == 1 else None
+            mine = next((h for h in r.holds if h.key() == w.key()), None)
             if owner is not None and owner != ta.index:
                 o = roles[owner]
                 text = f"{who} waits for `{w.shown()}`, held by {o.label()}{o.at()}"
+            elif mine is not None:
+                # the source says this thread took the lock further out and takes it again: a Lock (an RLock
+                # would not block its owner) waits for its own release
+                return Verdict("deadlock", f"{who} waits for `{w.shown()}`, {SELF_DEADLOCK} ({mine.where()}): a "
+                                           f"threading.Lock is not re-entrant, the thread deadlocks itself",
+                               (r,), ("with/acquire statements read from the source",) + tuple(shared))
             else:
                 text = (f"{who} waits for `{w.shown()}` and no thread in this process holds it: it was "
                         f"taken by a thread that is gone, or copied held into a forked child")
