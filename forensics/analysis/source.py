@@ -263,7 +263,7 @@ def _stop_facts(func: ast.AST, line: int) -> tuple[tuple[str, ...], tuple[str, .
     return tuple(sorted(stops)), tuple(sorted(wakes))
 
 
-_JOINS = lazy.compile(r"\.join\(")
+JOIN_CALL = lazy.compile(r"\.join\(")  # a line that joins (verdict.py reads it too)
 
 
 def _unreachable_event(func: ast.AST, name: str) -> bool:
@@ -373,12 +373,12 @@ def lock_facts(path: str | None, line: int | None) -> LockFacts:
             waits = None
     once = None if looped or on_line is None else next(
         (_text(n) for n in ast.walk(on_line) if getattr(n, "lineno", 0) == line and _selects_forever(n)), None)
-    waited = None if on_line is None else next(
-        (n for n in ast.walk(on_line) if getattr(n, "lineno", 0) == line and _call_on(n, ("get", "wait"))), None)
-    waits_on = "{}:{}".format(*_call_on(waited, ("get", "wait"))) if waited is not None else None
-    parks = bool(waited is not None and waited.func.attr == "wait" and isinstance(waited.func.value, ast.Name)
+    waited, how = next(((n, c) for n in ast.walk(on_line) if getattr(n, "lineno", 0) == line
+                        for c in [_call_on(n, ("get", "wait"))] if c), (None, None)) if on_line is not None else (None, None)
+    waits_on = "{}:{}".format(*how) if how else None
+    parks = bool(how and how[0] == "wait" and isinstance(waited.func.value, ast.Name)
                  and func is not None and _unreachable_event(func, waited.func.value.id))
-    stops, wakes = _stop_facts(func, line) if func is not None and statement and _JOINS.search(statement) else ((), ())
+    stops, wakes = _stop_facts(func, line) if func is not None and statement and JOIN_CALL.search(statement) else ((), ())
     return LockFacts(readable=True, holds=tuple(holds), waits_for=waits, statement=statement, ident=ident,
                      selects_once=once, loop_flags=tuple(sorted(flags)), waits_on=waits_on, stops=stops, wakes=wakes,
                      parks=parks)

@@ -24,7 +24,7 @@ from forensics.analysis.culprit import (
     unseen_awaited,
 )
 from forensics.analysis.normalize import normalize_frame
-from forensics.analysis.source import LockFacts, lock_facts
+from forensics.analysis.source import JOIN_CALL, LockFacts, lock_facts
 from forensics.analysis.source_roots import NO_ROOTS, SourceRoots
 from forensics.records import record, replace
 
@@ -317,11 +317,9 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
                 role = replace(role, category=called)
         if read_source and not readable:
             unreadable.add(role.location)
-        if ta.category == C.CONDITION_WAIT and ((role.parks and not ta.timed) or (
-                role.statement and _PARKS_FOREVER.search(role.statement))):
-            parked.append(replace(role, category=C.IDLE))
-            continue
-        if read_source and readable and _keeps_alive(ta, role, threads):
+        parks = ta.category == C.CONDITION_WAIT and ((role.parks and not ta.timed) or (
+            role.statement and _PARKS_FOREVER.search(role.statement)))
+        if parks or (read_source and readable and _keeps_alive(ta, role, threads)):
             parked.append(replace(role, category=C.IDLE))
             continue
         roles[ta.index] = role
@@ -530,12 +528,9 @@ def _at_rest(sleeping: list[Verdict], threads: list[ThreadAnalysis], parked: lis
 
 def _parks(parked: list[ThreadRole]) -> str:
     return "".join(f"; {r.label()}{r.at()} parks forever on `{r.statement}` by design: "
-                   + ("it joins loops nothing here tells to stop" if _JOIN_CALL.search(r.statement or "") else
+                   + ("it joins loops nothing here tells to stop" if JOIN_CALL.search(r.statement or "") else
                       "nothing else can wake it")
                    + ", the idiom that keeps a process up while its other threads work" for r in parked[:2])
-
-
-_JOIN_CALL = lazy.compile(r"\.join\(")
 
 
 _REGEX_LINE = lazy.compile(r"\bre\.(?:match|search|fullmatch|findall|finditer|sub|subn|split)\(|"
