@@ -54,6 +54,9 @@ class LockFacts:
     waits_on: str | None = None
     stops: tuple[str, ...] = ()
     wakes: tuple[str, ...] = ()
+    # on a line that joins: the Events and queues its function made and handed to no one but the threads it started
+    # ((target function, its parameter, the local): `Thread(target=track, args=(done,))` -> ("track", "d", "done"))
+    hands: tuple[tuple[str, str, str], ...] = ()
     # the line waits on an Event its function made and never lets out (`stop = threading.Event()`, then only
     # `stop.wait()`): nothing else can reach it to set it, the keep-alive idiom of `threading.Event().wait()`
     parks: bool = False
@@ -263,6 +266,63 @@ def _stop_facts(func: ast.AST, line: int) -> tuple[tuple[str, ...], tuple[str, .
     return tuple(sorted(stops)), tuple(sorted(wakes))
 
 
+_HANDED = lazy.compile(r"(Event|Queue|Condition)$")  # what a thread waits on with get() or wait()
+_OWN_USES = frozenset({"set", "clear", "is_set", "wait", "put", "put_nowait", "get", "get_nowait", "empty", "qsize",
+                       "notify", "notify_all"})
+
+
+def _target_params(tree: ast.Module, cls: ast.ClassDef | None, target: ast.expr) -> tuple[str, list[str]] | None:
+    """(name, positional parameters) of a thread's ``target=`` defined in this file: a module-level function, or a
+    method of the joiner's own class (``self.track``), whose ``self`` the binding supplies."""
+    if isinstance(target, ast.Name):
+        defs, bound = tree.body, False
+    elif isinstance(target, ast.Attribute) and _root(target)[0] in ("self", "cls") and cls is not None:
+        defs, bound = cls.body, True
+    else:
+        return None
+    name = _last(target)
+    for d in defs:
+        if isinstance(d, (ast.FunctionDef, ast.AsyncFunctionDef)) and d.name == name:
+            params = [a.arg for a in [*d.args.posonlyargs, *d.args.args]]
+            return name, params[1:] if bound else params
+    return None
+
+
+def _handoffs(tree: ast.Module, cls: ast.ClassDef | None, func: ast.AST) -> tuple[tuple[str, str, str], ...]:
+    """The Events and queues ``func`` makes (``done = threading.Event()``) and lets out only as arguments of the
+    threads it starts: nothing but ``func`` itself can wake those threads' waits on them."""
+    made: dict[str, int] = {}
+    for node in ast.walk(func):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            v = node.value
+            ok = isinstance(v, ast.Call) and bool(_HANDED.search(_last(v.func) or ""))
+            made[node.targets[0].id] = made.get(node.targets[0].id, 0) + (1 if ok else 2)
+    handed: dict[int, tuple[str, str, str]] = {}
+    for node in ast.walk(func):
+        if not (isinstance(node, ast.Call) and _last(node.func) in ("Thread", "Process")):
+            continue
+        kw = {k.arg: k.value for k in node.keywords}
+        target = _target_params(tree, cls, kw["target"]) if "target" in kw else None
+        if target is None:
+            continue
+        pairs = []
+        if isinstance(kw.get("args"), (ast.Tuple, ast.List)):
+            pairs += list(zip(target[1], kw["args"].elts))
+        if isinstance(kw.get("kwargs"), ast.Dict):
+            pairs += [(k.value, v) for k, v in zip(kw["kwargs"].keys, kw["kwargs"].values)
+                      if isinstance(k, ast.Constant) and isinstance(k.value, str)]
+        for param, arg in pairs:
+            if isinstance(arg, ast.Name) and made.get(arg.id) == 1:
+                handed[id(arg)] = (target[0], param, arg.id)
+    # its own calls on it (set(), put(), wait()) keep it here; stored, passed or captured, it may reach other code
+    names = {h[2] for h in handed.values()}
+    own = {id(n.value) for n in ast.walk(func) if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)
+           and n.value.id in names and n.attr in _OWN_USES}
+    spread = {n.id for n in ast.walk(func) if isinstance(n, ast.Name) and n.id in names
+              and not isinstance(n.ctx, ast.Store) and id(n) not in handed and id(n) not in own}
+    return tuple(sorted({h for h in handed.values() if h[2] not in spread}))
+
+
 JOIN_CALL = lazy.compile(r"\.join\(")  # a line that joins (verdict.py reads it too)
 
 
@@ -378,7 +438,9 @@ def lock_facts(path: str | None, line: int | None) -> LockFacts:
     waits_on = "{}:{}".format(*how) if how else None
     parks = bool(how and how[0] == "wait" and isinstance(waited.func.value, ast.Name)
                  and func is not None and _unreachable_event(func, waited.func.value.id))
-    stops, wakes = _stop_facts(func, line) if func is not None and statement and JOIN_CALL.search(statement) else ((), ())
+    joins = func is not None and bool(statement) and bool(JOIN_CALL.search(statement))
+    stops, wakes = _stop_facts(func, line) if joins else ((), ())
+    hands = _handoffs(tree, cls, func) if joins else ()
     return LockFacts(readable=True, holds=tuple(holds), waits_for=waits, statement=statement, ident=ident,
                      selects_once=once, loop_flags=tuple(sorted(flags)), waits_on=waits_on, stops=stops, wakes=wakes,
-                     parks=parks)
+                     hands=hands, parks=parks)

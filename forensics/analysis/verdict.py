@@ -74,6 +74,7 @@ class ThreadRole:
     waits_on: str | None = None
     stops: tuple[str, ...] = ()
     wakes: tuple[str, ...] = ()
+    hands: tuple[tuple[str, str, str], ...] = ()  # Events and queues handed only to the threads it started
     parks: bool = False  # waits on an Event its function made and lets no other code reach (source.py)
 
     def at(self) -> str:
@@ -195,7 +196,7 @@ def _role(
     statement = None
     once = None
     flags: set[str] = set()
-    waits_on, stops, wakes, parks = None, (), (), False
+    waits_on, stops, wakes, hands, parks = None, (), (), (), False
     if read_source and isinstance(t.get("frames"), list):
         for i, fr in enumerate(t["frames"][ta.blocking_frame or 0:]):
             if not isinstance(fr, dict) or fr.get("kind") == "native":
@@ -213,7 +214,8 @@ def _role(
             flags.update(facts.loop_flags)
             if i == 0:
                 statement, once = facts.statement, facts.selects_once
-                waits_on, stops, wakes, parks = facts.waits_on, facts.stops, facts.wakes, facts.parks
+                waits_on, stops, wakes, hands, parks = (facts.waits_on, facts.stops, facts.wakes, facts.hands,
+                                                        facts.parks)
             if i == 0 and facts.waits_for and ta.category in (C.LOCK_WAIT, C.UNKNOWN, C.GIL_WAIT):
                 waits = LockRef(facts.waits_for, file, line, facts.ident.get(facts.waits_for))
             released = _CONDITION_WAIT.findall(facts.statement or "") if i == 0 else []
@@ -224,7 +226,7 @@ def _role(
                 if all(h.name != name or h.key() != ref.key() or ref.key() is None for h in holds):
                     holds.append(ref)
     found = (function, _where(f), tuple(holds), waits, statement, once, tuple(sorted(flags)), waits_on, stops, wakes,
-             parks)
+             hands, parks)
     if key is not None:
         stacks_seen[key] = (found, readable)
     return ThreadRole(ta.index, ta.tid, ta.name, ta.category, *found), readable
@@ -791,17 +793,24 @@ def _join_never_wakes(roles: dict[int, ThreadRole], threads: list[ThreadAnalysis
             continue
         flagged: list[tuple[ThreadRole, ThreadAnalysis, str]] = []
         unwoken: list[tuple[ThreadRole, ThreadAnalysis, str]] = []
+        missed: list[tuple[ThreadRole, ThreadAnalysis, str]] = []  # handed an object it never wakes
         for o in threads:
             ro = roles.get(o.index)
             if (o.index == ta.index or ro is None or o.category not in _WAITS or o.timed or o.benign
                     or o.launched not in awaits(ta) or not app_modules(ta) & app_modules(o)):
                 continue
             flag = next((f for f in ro.loop_flags if f in r.stops), None)
+            verb, _, name = (ro.waits_on or "").partition(":")
+            # the joiner's own name for what the thread waits on, when it handed it over (`args=(done,)`)
+            handed = next((h[2] for h in r.hands if (h[0], h[1]) == (ro.function, name)), None)
+            mine = handed or name
             if flag is not None:
                 flagged.append((ro, o, flag))
-            elif ro.waits_on is not None and ro.waits_on in r.wakes:
-                unwoken.append((ro, o, ro.waits_on.partition(":")[2]))
-        members = flagged or unwoken
+            elif ro.waits_on is not None and f"{verb}:{mine}" in r.wakes:
+                unwoken.append((ro, o, mine))
+            elif handed is not None:
+                missed.append((ro, o, mine))
+        members = flagged or unwoken or missed
         if not members:
             continue
         first, joined, name = members[0]
@@ -810,9 +819,13 @@ def _join_never_wakes(roles: dict[int, ThreadRole], threads: list[ThreadAnalysis
         if flagged:
             how = (f"this function sets `{name}` for it to stop, but a thread blocked in that wait reads `{name}` "
                    f"only when something wakes it, and nothing does: a stop that never reaches the thread")
-        else:
+        elif unwoken:
             how = (f"the wake-up on `{name}` this function sends has not reached it (sent after the join, on another "
                    f"branch, or fewer than the threads waiting): a stop that never reaches the thread")
+        else:
+            sent = ", ".join(f"`{w.partition(':')[2]}`" for w in r.wakes) or ", ".join(f"`{n}`" for n in r.stops)
+            how = (f"this function made `{name}` and handed it to no one else, so only it can wake that wait, and it "
+                   f"never does (it signals {sent} instead): a stop that never reaches the thread")
         text = f"{r.label()}{r.at()} joins {first.label()}{others}, which waits in {waits}; {how}"
         return Verdict("join", text, (r, *(m for m, _, _ in members)), (JOIN_NO_WAKE,))
     return None

@@ -1,5 +1,5 @@
 """A stop that never reaches the thread it joins: the joiner sets the flag the thread's loop tests, or wakes the object
-it waits on only after the join (or on one path), while the thread sits in Queue.get()/Event.wait() with no timeout,
+it waits on only after the join (or on one path), or wakes another object than the one it handed the thread, while the thread sits in Queue.get()/Event.wait() with no timeout,
 reading the flag only when woken. The thread waits as designed; the join is the hang, its fix in the joiner's stop.
 A service that joins its consumers with no stop at all stays what it was (the consumers' own wait)."""
 import shutil
@@ -53,6 +53,21 @@ def finish(worker, inbox):
     inbox.put(None)
 
 
+class Gate:
+    def feed(self, bowl, *, latch):
+        latch.wait()
+
+    def close(self):
+        latch = threading.Event()
+        lights_out = threading.Event()
+        feeder = threading.Thread(target=self.feed, args=("bowl",), kwargs={"latch": latch}, name="feeder" + fx.SUFFIX)
+        feeder.start()
+        fx.record(feeder, "futex")
+        lights_out.set()
+        fx.announce_ready()
+        feeder.join()
+
+
 def serve(workers):
     served = len(workers)
     for w in workers:
@@ -72,6 +87,8 @@ def main():
         worker = fx.spawn("drainer", "futex", drain, inbox)
         fx.announce_ready()
         finish(worker, inbox)
+    elif mode == "wrong-event":
+        Gate().close()
     else:
         inbox = queue.Queue()
         workers = [fx.spawn(f"consumer-{n}", "futex", drain, inbox) for n in range(2)]
@@ -83,8 +100,11 @@ if __name__ == "__main__":
     main()
 '''
 
-WORKER = {"flag": "rounds", "after-join": "drainer", "keepalive": "consumer-0"}
-JOINER = {"flag": "stop", "after-join": "finish"}
+WORKER = {"flag": "rounds", "after-join": "drainer", "wrong-event": "feeder", "keepalive": "consumer-0"}
+JOINER = {"flag": "stop", "after-join": "finish", "wrong-event": "close"}
+HOW = {"flag": "sets `running`", "after-join": "the wake-up on `inbox`",
+       "wrong-event": "made `latch` and handed it to no one else, so only it can wake that wait, and it never does "
+                      "(it signals `lights_out` instead)"}
 
 
 def _capture(tmp_path, mode, how):
@@ -104,14 +124,14 @@ def _capture(tmp_path, mode, how):
 
 
 @pytest.mark.parametrize("how", ["live", "native", "dump"])
-@pytest.mark.parametrize("mode", ["flag", "after-join"])
+@pytest.mark.parametrize("mode", ["flag", "after-join", "wrong-event"])
 def test_a_join_whose_stop_never_wakes_the_thread_is_the_hang(tmp_path, mode, how):
     pa = _capture(tmp_path, mode, how)
     top = pa.verdicts[0]
     assert top.kind == "join" and JOIN_NO_WAKE in top.evidence, [v.text for v in pa.verdicts]
     assert top.roles[0].name == "MainThread" and f"in {JOINER[mode]}()" in top.text, top.text
     assert [r.name for r in top.roles[1:]] == [WORKER[mode]], top.text
-    assert ("sets `running`" if mode == "flag" else "the wake-up on `inbox`") in top.text, top.text
+    assert HOW[mode] in top.text, top.text
     assert "fix: wake the threads when stopping them in " + JOINER[mode] in top.text, top.text
     # the joined thread is part of this verdict, not a hang of its own
     assert not any(v.roles and v.roles[0].name == WORKER[mode] for v in pa.verdicts), [v.text for v in pa.verdicts]
