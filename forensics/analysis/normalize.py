@@ -43,10 +43,12 @@ _HEX = lazy.compile(r"^(?:0x)?[0-9a-fA-F]{6,}$")
 # Top-level packages of widely used libraries and frameworks: the mechanism a hang goes through, or the framework
 # that runs the application's code, never the application itself.
 LIBRARIES = frozenset(["requests", "urllib3", "httpx", "httpcore", "h11", "h2", "hpack", "aiohttp", "aiosignal", "yarl", "multidict", "certifi", "idna", "charset_normalizer", "chardet", "socks", "redis", "kombu", "amqp", "celery", "billiard", "vine", "click", "gunicorn", "uvicorn", "uvloop", "werkzeug", "flask", "django", "starlette", "fastapi", "anyio", "sniffio", "trio", "gevent", "eventlet", "greenlet", "tornado", "twisted", "zmq", "psycopg2", "psycopg", "psycopg_pool", "pymysql", "MySQLdb", "sqlalchemy", "pymongo", "bson", "motor", "boto3", "botocore", "s3transfer", "aiobotocore", "grpc", "google", "pika", "kafka", "confluent_kafka", "elasticsearch", "paramiko", "rq", "dramatiq", "huey", "apscheduler", "sentry_sdk", "opentelemetry", "prometheus_client", "dns", "websocket", "websockets", "msgpack", "simplejson", "ujson", "orjson", "yaml", "jinja2", "markupsafe", "pydantic", "attr", "attrs", "six", "setuptools", "pkg_resources", "pip", "_pytest", "pytest", "pluggy", "tenacity", "backoff", "retrying", "cachetools", "wrapt", "ddtrace", "newrelic", "structlog", "loguru"])
-# Directories libraries are installed into outside site-packages (pip --target, vendoring, Lambda's task and layer,
-# a container's or a release's app/ that holds the code and its dependencies side by side)
-_TARGET_DIRS = frozenset({"lib", "lib64", "site", "vendor", "_vendor", "vendored", "deps", "packages", "third_party",
-                          "thirdparty", "task", "python", "app"})
+# Directories libraries are installed into outside site-packages: named, by the conventions of pip --target and of
+# vendoring, for what they hold (lib, pylib, libs, pkgs, packages, vendor, _vendored, deps, site, third_party,
+# node-style python_modules), or Lambda's task and layer, or a container's or a release's app/ that holds the code
+# and its dependencies side by side. An application's own subpackage named after a library sits in a package named
+# for what the application does (backends/redis/, integrations/kafka/): not one of these.
+_TARGET_DIR = lazy.compile(r"(?i)lib|pkg|package|vendor|dep|site|third.?party|modules|^(task|python|app)$")
 _COMPREHENSIONS = frozenset({"<listcomp>", "<dictcomp>", "<setcomp>", "<genexpr>"})
 _NUMBERS = lazy.compile(r"\d+")
 
@@ -113,7 +115,7 @@ def python_location(file: str | None, module: str | None = None) -> tuple[str, s
     for k in range(len(parts) - 2, 0, -1):
         # a library installed outside site-packages, the way `pip install --target`, vendoring and AWS Lambda lay
         # them out (.../lib/redis/connection.py, /var/task/urllib3/..., /opt/python/requests/...)
-        if parts[k] in LIBRARIES and parts[k - 1] in _TARGET_DIRS:
+        if parts[k] in LIBRARIES and _TARGET_DIR.search(parts[k - 1]):
             return _dotted("/".join(parts[k:])), THIRDPARTY
     base = path.rsplit("/", 1)
     stem = _PY_EXT.sub("", base[-1])

@@ -32,6 +32,14 @@ from forensics.analysis.signature import TOP_FRAMES
         ("/srv/parcelhub/releases/2.4.0-cp312/app/redis/client.py", "redis.client", "thirdparty"),  # pip -t app/
         ("/srv/parcelhub/releases/2.4.0-cp312/app/parcelhub/rates.py", "rates", "app"),
         ("/srv/billing/meterflow-4.1.0-cp313/lib/meterflow/gateway.py", "gateway", "app"),
+        # named by the same conventions: what the directory holds (packages, libraries, vendored code)
+        ("/usr/local/lib/lending/4_3_1-py310/pkgs/redis/client.py", "redis.client", "thirdparty"),
+        ("/var/lib/kerb/releases/140/py313/pylib/redis/connection.py", "redis.connection", "thirdparty"),
+        ("/srv/x/_vendored_libs/urllib3/connectionpool.py", "urllib3.connectionpool", "thirdparty"),
+        ("/srv/x/python_modules/requests/adapters.py", "requests.adapters", "thirdparty"),
+        # ... but an application's subpackage named after a library is the application's
+        ("/srv/shop/backends/redis/cache.py", "cache", "app"),
+        ("/srv/shop/integrations/kafka/consumer.py", "consumer", "app"),
         # ... and a deploy directory that happens to carry a library's name is the application's
         ("/srv/django/shop/views.py", "views", "app"),
         ("/opt/celery/worker/tasks.py", "tasks", "app"),
