@@ -1,0 +1,5 @@
+import sys
+
+from gustline.console import main
+
+sys.exit(main())
