@@ -312,6 +312,8 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
             role = replace(role, category=C.LOCK_WAIT)
         elif presumed_lock(ta) and not (read_source and readable):
             role = replace(role, category=C.LOCK_WAIT)  # a futex wait right under application code
+        elif ta.category == C.PIPE_READ and (_CHILD_OUTPUT_LINE.search(role.statement or "") or _from_child(raw, t)):
+            role = replace(role, category=C.SUBPROCESS_WAIT)  # the pipe's writer is its own child process
         elif ta.category == C.UNKNOWN and not ta.syscall and role.statement:
             # nothing but the source says what the C call on that line is (an imported dump): sock.recv() reads
             called = _called(role.statement)
@@ -496,9 +498,14 @@ _SLEEP_CALL = lazy.compile(r"\bsleep\(")
 # C calls a source line names, when the capture has neither kernel state nor native frames to show them
 # (the stdlib's blocking C calls: a socket's recv/accept/connect, a file's read, flock/lockf, a sleep, a child's wait;
 # a wait, join or get with no argument -- no timeout -- of a C implementation: SimpleQueue.get())
+# A read of a Popen's pipe (``proc.stdout.read()``, ``for line in proc.stdout``; never ``sys.stdout``): it ends when the
+# child closes its end, at its exit. Waiting for the child's output is waiting for the child.
+_CHILD_OUTPUT = r"(?<!\bsys)\.(?:stdout|stderr)\.read(?:line|lines|into|1)?\(|\bfor\b.*\bin\s+(?!sys\.)[\w.]+\.std(?:out|err)\b"
+_CHILD_OUTPUT_LINE = lazy.compile(_CHILD_OUTPUT)
 _CALLS = tuple((lazy.compile(p), cat) for p, cat in (
     (r"\.recv(?:_into|msg)?\(", C.SOCKET_READ), (r"\.connect(?:_ex)?\(", C.CONNECT),
     (r"\b(?:fcntl\.)?(?:flock|lockf)\(", C.FLOCK), (r"\btime\.sleep\(|^sleep\(", C.SLEEP),
+    (_CHILD_OUTPUT, C.SUBPROCESS_WAIT),
     (r"\bos\.read\(|\.read(?:line|lines|into)?\(", C.PIPE_READ), (r"\bos\.wait(?:pid|4)?\(", C.SUBPROCESS_WAIT),
     (r"\.get\(\s*\)", C.QUEUE_GET), (r"\.join\(\s*\)", C.JOIN), (r"\.wait\(\s*\)", C.CONDITION_WAIT),
 ))
@@ -680,6 +687,9 @@ _FIXES: tuple[tuple[str, str, str], ...] = (
     (C.JOIN, "when told to stop", ("tell the threads to stop before joining them{at} (set their stop event, put a "
                                   "sentinel on their queue), and join(timeout=)")),
     (C.JOIN, "", "join(timeout=){at}, and find why the joined thread never ends (its own verdict)"),
+    (C.SUBPROCESS_WAIT, "child process's output", ("read the child's output with communicate(timeout=){at}: it "
+                                                  "drains stdout and stderr together, so neither pipe fills; or send "
+                                                  "what is not read to a file or subprocess.DEVNULL")),
     (C.SUBPROCESS_WAIT, "", ("wait for the child with a timeout{at}: subprocess.run(..., timeout=), "
                             "Popen.wait(timeout=) or communicate(timeout=), then kill it")),
     (C.POOL_WAIT, "celery", ("do not wait for a task's result inside a task{at}: chain the work instead (a chain, a "
@@ -883,6 +893,25 @@ def _unknown(ta: ThreadAnalysis) -> str:
     return f"waits, but nothing says for what: {ta.detail}"
 
 
+def _from_child(raw: dict, t: dict) -> bool:
+    """The pipe a thread reads is written by a child of this process (the kernel state's peer is one of its
+    children)."""
+    peer = (t.get("kernel") or {}).get("peer") if isinstance(t.get("kernel"), dict) else None
+    kids = (raw.get("process") or {}).get("children") if isinstance(raw.get("process"), dict) else None
+    if not isinstance(peer, str) or not isinstance(kids, list) or not peer.startswith("pid "):
+        return False
+    pid = peer[4:].split(" ", 1)[0]
+    return pid.isdigit() and int(pid) in kids
+
+
+def _child_output(r: ThreadRole, peer: str | None) -> str:
+    what = f"`{r.statement}`" if r.statement else "its pipe"
+    frm = f" ({peer})" if peer else ""
+    return (f"reads a child process's output{frm} with no timeout, in {what}: the read ends only when the child "
+            f"closes its end, at its exit; a child blocked writing a pipe nobody reads (stderr=PIPE never drained) "
+            f"never exits")
+
+
 def _pipe_read(peer: str | None, syscall: str | None) -> str:
     if peer is None:
         return "is blocked reading a pipe or file" + (" (read syscall)" if syscall == "read" else "")
@@ -1017,7 +1046,8 @@ def _wait_verdict(ta, r: ThreadRole, roles, holders, shared, peer: str | None) -
         C.SOCKET_ACCEPT: "waits in accept() for a connection",
         C.CONNECT: "is blocked connecting a socket" + (f" to {peer}" if peer else ""),
         C.PIPE_READ: _pipe_read(peer, ta.syscall),
-        C.SUBPROCESS_WAIT: "waits for a child process to exit, with no timeout",
+        C.SUBPROCESS_WAIT: (_child_output(r, peer) if ta.category == C.PIPE_READ or _CHILD_OUTPUT_LINE.search(
+            r.statement or "") else "waits for a child process to exit, with no timeout"),
         C.POOL_WAIT: f"waits for a result from a worker pool ({ta.detail}) with no timeout",
         C.FLOCK: "is blocked in flock(): " + (f"the lock is held by {peer}" if peer else
                                                "another process (or open file) holds the lock"),

@@ -1,0 +1,76 @@
+"""Reading a child's output is waiting for the child: the read of a Popen's stdout ends only at the child's exit,
+and a child blocked writing the stderr pipe nobody drains never exits. Live (the pipe's writer is a child of the
+process), with --native, and an imported dump (only the source line says what the C call reads)."""
+import shutil
+
+import pytest
+
+from forensics.analysis import analyze
+from forensics.capture.base import CollectOptions
+from forensics.capture.orchestrate import collect
+from forensics.hangs import HANGS_DIR
+from forensics.importers.files import import_file
+from tests.support import assert_left_running, pyspy_dump, spawn_hang, wait_blocked
+
+pytestmark = pytest.mark.integration
+
+PROGRAM = '''"""A transcoder: a child converts a file; its progress goes to stderr, its result to stdout."""
+import os
+import subprocess
+import sys
+import threading
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _scaffold as fx
+
+CHILD = "import sys; [sys.stderr.write('frame ok ' * 20 + chr(10)) for _ in range(100000)]; print('done')"
+
+
+def transcode(mode):
+    child = subprocess.Popen([sys.executable, "-c", CHILD], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if mode == "loop":
+        lines = [line for line in child.stdout]
+    else:
+        lines = child.stdout.read().splitlines()
+    child.wait()
+    return lines
+
+
+def main():
+    mode = fx.setup("child_output", __doc__.splitlines()[0], lambda p: p.add_argument("mode")).mode
+    worker = fx.spawn("transcoder", "read", transcode, mode)
+    fx.announce_ready()
+    worker.join()
+
+
+if __name__ == "__main__":
+    main()
+'''
+
+
+def _capture(tmp_path, mode, how):
+    (tmp_path / "transcoder.py").write_text(PROGRAM)
+    shutil.copy(HANGS_DIR / "_scaffold.py", tmp_path / "_scaffold.py")
+    with spawn_hang("child_output", script=tmp_path / "transcoder.py", args=[mode]) as hung:
+        wait_blocked(hung.pid, [hung.tid("transcoder")], syscalls={"read"})
+        if how == "dump":
+            (tmp_path / "dump.json").write_text(pyspy_dump(hung.pid))
+            d = import_file(str(tmp_path / "dump.json")).to_dict()
+        else:
+            out = collect([hung.pid], CollectOptions(native=how == "native", timeout_s=30))[0]
+            assert out.capture is not None, out.error
+            d = out.capture
+        assert_left_running(hung.pid)
+    return analyze(d)
+
+
+@pytest.mark.parametrize("how", ["live", "native", "dump"])
+@pytest.mark.parametrize("mode", ["read", "loop"])
+def test_a_read_of_a_childs_output_is_a_wait_for_the_child(tmp_path, mode, how):
+    pa = _capture(tmp_path, mode, how)
+    top = pa.verdicts[0]
+    assert top.kind == "subprocess" and top.roles[0].name == "transcoder", [v.text for v in pa.verdicts]
+    assert "in transcode()" in top.text and "reads a child process's output" in top.text, top.text
+    assert "fix: read the child's output with communicate(timeout=) in transcode()" in top.text, top.text
+    if how != "dump":
+        assert "(pid " in top.text, top.text  # the child at the pipe's other end, from the kernel state
