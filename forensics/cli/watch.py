@@ -47,10 +47,10 @@ def command(config_path, once, store_dir, host, fleet, **flags):
     """Watch workers; capture each stuck one, then SIGTERM, grace, SIGKILL (identity checked by pidfd)."""
     import os
     import signal
-    import threading
 
     from forensics.errors import UsageError
     from forensics.watch import config
+    from forensics.watch.clock import StopSignal
     from forensics.watch.watchdog import Watchdog
 
     if host:
@@ -75,19 +75,16 @@ def command(config_path, once, store_dir, host, fleet, **flags):
         dog.run_once()
         dog.close()
         return 0
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    dog.run(stop)
+    dog.run(StopSignal(signal.SIGTERM, signal.SIGINT))
     return 0
 
 
 def _fleet(settings: dict, once: bool) -> int:
     import signal
-    import threading
 
     from forensics.errors import UsageError
     from forensics.heartbeat import default_source, is_redis_url
+    from forensics.watch.clock import StopSignal
     from forensics.watch.events import Events
     from forensics.watch.redis_beats import FleetWatch
 
@@ -97,9 +94,7 @@ def _fleet(settings: dict, once: bool) -> int:
         raise UsageError("--fleet reads the watchdogs' beats from Redis",
                          help="pass --store redis://host:port/db (or set HANGDUMP_HEARTBEAT to the URL)")
     watch = FleetWatch(url, Events(settings.get("event_log")))
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+    stop = StopSignal(signal.SIGTERM, signal.SIGINT)
     while True:
         found = watch.check()
         if once:

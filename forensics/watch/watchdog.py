@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import collections
 import os
-import threading
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
@@ -19,7 +18,7 @@ from forensics.sharedmm import shares_parent_mm
 from forensics.store.select import open_store
 from forensics.watch import gunicorn, rules
 from forensics.watch.capture import capture_target
-from forensics.watch.clock import MonotonicClock
+from forensics.watch.clock import MonotonicClock, Stop
 from forensics.watch.events import Events
 from forensics.watch.heartbeats import Beat, Beats
 from forensics.watch.journal import Journal
@@ -333,7 +332,7 @@ class Watchdog:
             wake = min(wake, deadline + STALE_MARGIN_S)
         return wake - now
 
-    def run(self, stop: threading.Event) -> None:
+    def run(self, stop: Stop) -> None:
         """Scan every interval until ``stop`` is set; responses in flight are waited for at the end."""
         server = self.metrics.serve(self.cfg.metrics_port) if self.cfg.metrics_port is not None else None
         try:
