@@ -72,6 +72,33 @@ def pyspy_dump(pid: int, native: bool = False) -> str:
                           check=True, capture_output=True, text=True, timeout=60).stdout
 
 
+def capture_program(tmp_path: Path, program: str, filename: str, args: Sequence[str] = (), *,
+                    threads: Sequence[str], syscalls: set[str], how: str = "live") -> dict:
+    """The capture of a hang program written beside the fixtures' scaffold (its source readable, as on the host
+    that captured it), once ``threads`` block in ``syscalls``: ``how`` "live" or "native" (hangdump's own collect)
+    or "dump" (a plain py-spy dump, imported: no kernel state). The target is left running, then ended."""
+    import shutil
+
+    from forensics.capture.base import CollectOptions
+    from forensics.capture.orchestrate import collect
+    from forensics.importers.files import import_file
+
+    script = tmp_path / filename
+    script.write_text(program)
+    shutil.copy(HANGS_DIR / "_scaffold.py", tmp_path / "_scaffold.py")
+    with spawn_hang(script.stem, script=script, args=args) as hung:
+        wait_blocked(hung.pid, [hung.tid(t) for t in threads], syscalls=syscalls)
+        if how == "dump":
+            (tmp_path / "dump.json").write_text(pyspy_dump(hung.pid))
+            doc = import_file(str(tmp_path / "dump.json")).to_dict()
+        else:
+            out = collect([hung.pid], CollectOptions(native=how == "native", timeout_s=30))[0]
+            assert out.capture is not None, out.error
+            doc = out.capture
+        assert_left_running(hung.pid)
+    return doc
+
+
 def _per_thread(pid: int, name: str, parse: Callable[[str], T | None]) -> dict[int, T]:
     """tid -> parse(/proc/PID/task/TID/<name>) for every thread still there; threads that vanish are skipped."""
     result: dict[int, T] = {}

@@ -1,16 +1,10 @@
 """Reading a child's output is waiting for the child: the read of a Popen's stdout ends only at the child's exit,
 and a child blocked writing the stderr pipe nobody drains never exits. Live (the pipe's writer is a child of the
 process), with --native, and an imported dump (only the source line says what the C call reads)."""
-import shutil
-
 import pytest
 
 from forensics.analysis import analyze
-from forensics.capture.base import CollectOptions
-from forensics.capture.orchestrate import collect
-from forensics.hangs import HANGS_DIR
-from forensics.importers.files import import_file
-from tests.support import assert_left_running, pyspy_dump, spawn_hang, wait_blocked
+from tests.support import capture_program
 
 pytestmark = pytest.mark.integration
 
@@ -49,19 +43,8 @@ if __name__ == "__main__":
 
 
 def _capture(tmp_path, mode, how):
-    (tmp_path / "transcoder.py").write_text(PROGRAM)
-    shutil.copy(HANGS_DIR / "_scaffold.py", tmp_path / "_scaffold.py")
-    with spawn_hang("child_output", script=tmp_path / "transcoder.py", args=[mode]) as hung:
-        wait_blocked(hung.pid, [hung.tid("transcoder")], syscalls={"read"})
-        if how == "dump":
-            (tmp_path / "dump.json").write_text(pyspy_dump(hung.pid))
-            d = import_file(str(tmp_path / "dump.json")).to_dict()
-        else:
-            out = collect([hung.pid], CollectOptions(native=how == "native", timeout_s=30))[0]
-            assert out.capture is not None, out.error
-            d = out.capture
-        assert_left_running(hung.pid)
-    return analyze(d)
+    return analyze(capture_program(tmp_path, PROGRAM, "transcoder.py", [mode], threads=["transcoder"],
+                                   syscalls={"read"}, how=how))
 
 
 @pytest.mark.parametrize("how", ["live", "native", "dump"])

@@ -2,16 +2,10 @@
 when the joining function did nothing to stop them, a hang when it tried (it set an Event, but the loop reads
 another one). Beside them a metrics flusher sleeps in `time.sleep()`: in a plain py-spy dump (no kernel state) the
 source line says it sleeps, so it is not a thread the join may be waiting for that nothing can see into."""
-import shutil
-
 import pytest
 
 from forensics.analysis import analyze
-from forensics.capture.base import CollectOptions
-from forensics.capture.orchestrate import collect
-from forensics.hangs import HANGS_DIR
-from forensics.importers.files import import_file
-from tests.support import HANG_KINDS, assert_left_running, pyspy_dump, spawn_hang, wait_blocked
+from tests.support import HANG_KINDS, capture_program
 
 pytestmark = pytest.mark.integration
 
@@ -73,20 +67,9 @@ if __name__ == "__main__":
 
 
 def _analysis(tmp_path, mode, dump):
-    (tmp_path / "lifts.py").write_text(PROGRAM)
-    shutil.copy(HANGS_DIR / "_scaffold.py", tmp_path / "_scaffold.py")
-    with spawn_hang("keepalive_join", script=tmp_path / "lifts.py", args=[mode]) as hung:
-        wait_blocked(hung.pid, [hung.tid("MainThread"), hung.tid("tracker"), hung.tid("flusher")],
-                     syscalls={"futex", "clock_nanosleep", "nanosleep"})
-        if dump:
-            (tmp_path / "dump.json").write_text(pyspy_dump(hung.pid))
-            d = import_file(str(tmp_path / "dump.json")).to_dict()
-            assert not any(t.get("kernel") for t in d["threads"])  # the premise: no kernel state
-        else:
-            out = collect([hung.pid], CollectOptions(timeout_s=30))[0]
-            assert out.capture is not None, out.error
-            d = out.capture
-        assert_left_running(hung.pid)
+    d = capture_program(tmp_path, PROGRAM, "lifts.py", [mode], threads=["MainThread", "tracker", "flusher"],
+                        syscalls={"futex", "clock_nanosleep", "nanosleep"}, how="dump" if dump else "live")
+    assert not dump or not any(t.get("kernel") for t in d["threads"])  # the premise: no kernel state
     return analyze(d)
 
 

@@ -2,16 +2,10 @@
 then only `shutdown.wait()`) beside its idle pool: nothing else can reach the Event to set it, so the wait is the
 keep-alive idiom of `threading.Event().wait()`, not a hang. The same wait on an Event handed to a worker that
 never sets it stays one."""
-import shutil
-
 import pytest
 
 from forensics.analysis import analyze
-from forensics.capture.base import CollectOptions
-from forensics.capture.orchestrate import collect
-from forensics.hangs import HANGS_DIR
-from forensics.importers.files import import_file
-from tests.support import HANG_KINDS, assert_left_running, pyspy_dump, spawn_hang, wait_blocked
+from tests.support import HANG_KINDS, capture_program
 
 pytestmark = pytest.mark.integration
 
@@ -56,19 +50,8 @@ if __name__ == "__main__":
 
 
 def _analysis(tmp_path, mode, dump):
-    (tmp_path / "service.py").write_text(PROGRAM)
-    shutil.copy(HANGS_DIR / "_scaffold.py", tmp_path / "_scaffold.py")
-    with spawn_hang("parked_event", script=tmp_path / "service.py", args=[mode]) as hung:
-        wait_blocked(hung.pid, [hung.tid("MainThread")], syscalls={"futex"})
-        if dump:
-            (tmp_path / "dump.json").write_text(pyspy_dump(hung.pid))
-            d = import_file(str(tmp_path / "dump.json")).to_dict()
-        else:
-            out = collect([hung.pid], CollectOptions(timeout_s=30))[0]
-            assert out.capture is not None, out.error
-            d = out.capture
-        assert_left_running(hung.pid)
-    return analyze(d)
+    return analyze(capture_program(tmp_path, PROGRAM, "service.py", [mode], threads=["MainThread"],
+                                   syscalls={"futex"}, how="dump" if dump else "live"))
 
 
 @pytest.mark.parametrize("dump", [False, True])

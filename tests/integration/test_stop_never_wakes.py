@@ -2,17 +2,11 @@
 it waits on only after the join (or on one path), or wakes another object than the one it handed the thread, while the thread sits in Queue.get()/Event.wait() with no timeout,
 reading the flag only when woken. The thread waits as designed; the join is the hang, its fix in the joiner's stop.
 A service that joins its consumers with no stop at all stays what it was (the consumers' own wait)."""
-import shutil
-
 import pytest
 
 from forensics.analysis import analyze
 from forensics.analysis.verdict import JOIN_NO_WAKE
-from forensics.capture.base import CollectOptions
-from forensics.capture.orchestrate import collect
-from forensics.hangs import HANGS_DIR
-from forensics.importers.files import import_file
-from tests.support import assert_left_running, pyspy_dump, spawn_hang, wait_blocked
+from tests.support import capture_program
 
 pytestmark = pytest.mark.integration
 
@@ -108,19 +102,8 @@ HOW = {"flag": "sets `running`", "after-join": "the wake-up on `inbox`",
 
 
 def _capture(tmp_path, mode, how):
-    (tmp_path / "kennel.py").write_text(PROGRAM)
-    shutil.copy(HANGS_DIR / "_scaffold.py", tmp_path / "_scaffold.py")
-    with spawn_hang("stop_never_wakes", script=tmp_path / "kennel.py", args=[mode]) as hung:
-        wait_blocked(hung.pid, [hung.tid("MainThread"), hung.tid(WORKER[mode])], syscalls={"futex"})
-        if how == "dump":
-            (tmp_path / "dump.json").write_text(pyspy_dump(hung.pid))
-            d = import_file(str(tmp_path / "dump.json")).to_dict()
-        else:
-            out = collect([hung.pid], CollectOptions(native=how == "native", timeout_s=30))[0]
-            assert out.capture is not None, out.error
-            d = out.capture
-        assert_left_running(hung.pid)
-    return analyze(d)
+    return analyze(capture_program(tmp_path, PROGRAM, "kennel.py", [mode], threads=["MainThread", WORKER[mode]],
+                                   syscalls={"futex"}, how=how))
 
 
 @pytest.mark.parametrize("how", ["live", "native", "dump"])
