@@ -88,7 +88,7 @@ class WorkOrderBook:
                 return
             except OSError as exc:
                 log.warning("CMMS push of %s failed (%s), retrying in %.0fs", order.number, exc, delay)
-                notify.arrive("sleep")
+                notify.arrive("blocked")  # nanosleep, or select on 3.9-3.10
                 time.sleep(delay)
                 delay = min(delay * 2, 900.0)
 
