@@ -94,7 +94,7 @@ def capture_program(tmp_path: Path, program: str, filename: str, args: Sequence[
         else:
             out = collect([hung.pid], CollectOptions(native=how == "native", timeout_s=30))[0]
             assert out.capture is not None, out.error
-            doc = out.capture
+            doc = out.capture.to_dict()
         assert_left_running(hung.pid)
     return doc
 

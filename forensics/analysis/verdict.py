@@ -197,6 +197,7 @@ def _role(
     once = None
     flags: set[str] = set()
     waits_on, stops, wakes, hands, parks = None, (), (), (), False
+    seen_user = False
     if read_source and isinstance(t.get("frames"), list):
         for i, fr in enumerate(t["frames"][ta.blocking_frame or 0:]):
             if not isinstance(fr, dict) or fr.get("kind") == "native":
@@ -210,7 +211,8 @@ def _role(
             if facts is None:
                 local = roots.resolve(where[0], fr.get("function"), where[1]) if roots else where[0]
                 facts = facts_seen[where] = lock_facts(local, where[1])
-            readable = readable or facts.readable
+            if not seen_user:  # the blocking line's own source: a library's readable file says nothing of the app's
+                readable, seen_user = facts.readable, True
             flags.update(facts.loop_flags)
             if i == 0:
                 statement, once = facts.statement, facts.selects_once
