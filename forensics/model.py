@@ -190,8 +190,9 @@ class KernelState:
 
     ``watches``: for a thread blocked in a multiplexer (epoll_wait/epoll_pwait/epoll_pwait2, poll/ppoll,
     select/pselect6), what each fd it waits on is, in fd order, one string each: ``listen tcp HOST:PORT``,
-    ``listen unix PATH`` (``@name``: abstract), ``tcp LOCAL->PEER``, ``unix`` or ``unix PATH``
-    (connected), ``socket`` (in neither table: udp, netlink, ...), ``pipe``, ``eventfd``, ``timerfd``,
+    ``listen unix PATH`` (``@name``: abstract), ``listen udp HOST:PORT`` (an unconnected datagram socket: it takes
+    datagrams from anyone), ``tcp LOCAL->PEER``, ``udp LOCAL->PEER``, ``unix`` or ``unix PATH``
+    (connected), ``socket`` (in no table: netlink, packet, ...), ``pipe``, ``eventfd``, ``timerfd``,
     ``signalfd``, ``epoll``, ``inotify``, ``pidfd``, ``file PATH`` (a path: a tty, a device, a file), ``other``,
     ``closed`` (an epoll's file whose fd number no longer names it: closed here, kept open elsewhere);
     past 64 fds (forensics/watched_fds.py) the last item is ``more N`` (N fds not described). The first word

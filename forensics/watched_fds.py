@@ -78,10 +78,13 @@ def parse_net_unix(text: str) -> dict[int, tuple[bool, str]]:
 
 
 def describe(link: str, protocol: str | None, tcp: Callable[[], dict[int, tuple[str, str | None]]],
-             unix: Callable[[], dict[int, tuple[bool, str]]]) -> str:
+             unix: Callable[[], dict[int, tuple[bool, str]]],
+             udp: Callable[[], dict[int, tuple[str, str | None]]] | None = None) -> str:
     """One watched fd from its /proc/PID/fd link, in KernelState.watches' grammar. ``protocol``: a socket's
     ``system.sockprotoname`` (TCP, TCPv6, UNIX-STREAM, UDP, ...; None: unknown), which says which table to read
-    (a busy host's TCP table costs ~20 ms to parse); ``tcp``/``unix``: the tables, on demand."""
+    (a busy host's TCP table costs ~20 ms to parse); ``tcp``/``unix``/``udp``: the tables, on demand (UDP only
+    when the protocol says so). An unconnected datagram socket takes datagrams from anyone, as a listening socket
+    takes clients: ``listen udp HOST:PORT``."""
     if link.startswith("socket:[") and link.endswith("]") and link[8:-1].isdigit():
         inode = int(link[8:-1])
         if protocol is None or protocol.startswith("TCP"):
@@ -95,6 +98,11 @@ def describe(link: str, protocol: str | None, tcp: Callable[[], dict[int, tuple[
                 return f"listen unix {sock[1]}" if sock[0] else f"unix {sock[1]}"
             if protocol is not None:
                 return "unix"
+        if udp is not None and protocol is not None and protocol.startswith("UDP"):
+            sock = udp().get(inode)
+            if sock is not None:
+                local = sock[0].removeprefix("udp ")
+                return f"listen udp {local}" if sock[1] is None else f"udp {local}->{sock[1]}"
         return "socket"
     if link.startswith("pipe:["):
         return "pipe"
@@ -219,6 +227,11 @@ def watches(pid: int, kernel: dict[int, tuple[str, KernelState]], scans: Scans) 
             tables["tcp"] = scans.tcp(pid)
         return tables["tcp"]
 
+    def udp() -> dict[int, tuple[str, str | None]]:
+        if "udp" not in tables:
+            tables["udp"] = scans.udp(pid)
+        return tables["udp"]
+
     def unix() -> dict[int, tuple[bool, str]]:
         if "unix" not in tables:
             tables["unix"] = parse_net_unix(read_optional(f"/proc/{pid}/net/unix") or "")
@@ -233,7 +246,8 @@ def watches(pid: int, kernel: dict[int, tuple[str, KernelState]], scans: Scans) 
             if link is None or inode is not None and _inode(path) != inode:
                 known[(fd, inode)] = "closed"
             else:
-                known[(fd, inode)] = describe(link, _protocol(path) if link.startswith("socket:") else None, tcp, unix)
+                known[(fd, inode)] = describe(link, _protocol(path) if link.startswith("socket:") else None, tcp, unix,
+                                              udp)
         return known[(fd, inode)]
 
     known: dict[tuple[int, int | None], str] = {}

@@ -1,5 +1,5 @@
 """Waits with no timeout on real processes: a selectors server loop watching its listening socket, and a datagram
-server reading its unconnected UDP socket, are servers waiting for clients (idle by design, like accept()), so the
+server reading its unconnected UDP socket (directly, or through a selector), are servers waiting for clients (idle by design, like accept()), so the
 runner joining them is idle too; a client's selector watching only its connection to a silent loopback server, and a
 client reading its connected UDP socket, are the hang, and the verdict names the peer. So is a select() with no timeout
 made once for a reply (not an event loop) on a pipe nothing writes. The same programs dumped by plain py-spy (no kernel
@@ -54,6 +54,14 @@ def collect_readings(sock):
         sock.recvfrom(2048)
 
 
+def relay_readings(sock):
+    sel = selectors.DefaultSelector()
+    sel.register(sock, selectors.EVENT_READ)
+    while True:
+        for key, _ in sel.select():
+            key.fileobj.recvfrom(2048)
+
+
 def ask_station(port):
     station = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     station.connect(("127.0.0.1", port))
@@ -76,6 +84,10 @@ def main():
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         sock.bind(("127.0.0.1", 0))
         job = fx.spawn("api", "recvfrom", collect_readings, sock)
+    elif how == "udp-selector-server":
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.bind(("127.0.0.1", 0))
+        job = fx.spawn("api", "epoll_wait", relay_readings, sock)
     elif how == "reply":
         reply_fd, _ = os.pipe()  # our own write end stays open: nothing will ever write
         job = fx.spawn("feed", "select", await_reply, reply_fd)
@@ -102,7 +114,7 @@ def _hung(tmp_path, how: str, port: int):
     return spawn_hang("server_loops", script=tmp_path / "readings.py", args=[how, str(port)])
 
 
-@pytest.mark.parametrize("how", ["server", "client", "udp-server", "udp-client", "reply"])
+@pytest.mark.parametrize("how", ["server", "client", "udp-server", "udp-selector-server", "udp-client", "reply"])
 def test_a_server_loop_waits_for_clients_and_a_client_selector_on_a_silent_peer_is_the_hang(tmp_path, how):
     udp = how.startswith("udp")
     with socket.socket(type=socket.SOCK_DGRAM if udp else socket.SOCK_STREAM) as silent:
@@ -112,7 +124,7 @@ def test_a_server_loop_waits_for_clients_and_a_client_selector_on_a_silent_peer_
         port = silent.getsockname()[1]
         with _hung(tmp_path, how, port) as hung:
             wait_blocked(hung.pid, [hung.tid("api" if how.endswith("server") else "feed")],
-                         syscalls=SYSCALLS.get("udp" if udp else how, {"epoll_wait"}))
+                         syscalls=SYSCALLS.get("udp" if udp and "selector" not in how else how, {"epoll_wait"}))
             env = dict(os.environ, HANGDUMP_HOME=str(tmp_path / "store"))
             res = subprocess.run([sys.executable, "-m", "forensics", "collect", "--pid", str(hung.pid), "--no-store"],
                                  check=False, capture_output=True, text=True, env=env, timeout=120)
@@ -139,7 +151,7 @@ def test_a_plain_py_spy_dump_reaches_the_live_verdicts_from_the_source_lines(tmp
         port = silent.getsockname()[1]
         with _hung(tmp_path, how, port) as hung:
             wait_blocked(hung.pid, [hung.tid("api" if how.endswith("server") else "feed")],
-                         syscalls=SYSCALLS.get("udp" if udp else how, {"epoll_wait"}))
+                         syscalls=SYSCALLS.get("udp" if udp and "selector" not in how else how, {"epoll_wait"}))
             dump = pyspy_dump(hung.pid, native)
             assert_left_running(hung.pid)
     (tmp_path / "dump.json").write_text(dump)
