@@ -94,7 +94,7 @@ def test_a_socket_s_protocol_picks_the_one_table_to_read():
     assert describe("socket:[81234]", "UDP", unread, unread, lambda: udp) == "listen udp 127.0.0.1:5332"
     assert describe("socket:[81235]", "UDPv6", unread, unread, lambda: udp) == "udp 127.0.0.1:50000->127.0.0.1:8080"
     assert describe("socket:[9]", "UDP", unread, unread, lambda: udp) == "socket"  # not in the table
-    assert describe("socket:[81234]", "TCP", lambda: {}, unread, unread) == "socket"  # only a UDP socket reads it
+    assert describe("socket:[81234]", "TCP", dict, unread, unread) == "socket"  # only a UDP socket reads it
 
 
 def test_watches_round_trip_and_old_captures_have_none():
