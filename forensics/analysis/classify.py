@@ -413,6 +413,7 @@ class ThreadAnalysis:
     launched: str = ""
     depth: int = 0
     serves: int | None = None  # a runner waiting for a job thread that is idle by design: that thread's index
+    before: tuple[str, str] | None = None  # (category, detail) before culprit.supervise took its wait for a rest
     importing: bool = False  # runs an application module's top-level code under an import (holds its import lock)
 
     @property

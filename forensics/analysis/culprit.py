@@ -201,7 +201,7 @@ def supervise(threads: list[ThreadAnalysis]) -> list[ThreadAnalysis]:
                       and (_serving(o) or _polling(o, t))]
             if served:
                 o = served[0]
-                out[k] = replace(t, category=C.IDLE, benign=True, serves=o.index,
+                out[k] = replace(t, category=C.IDLE, benign=True, serves=o.index, before=(t.category, t.detail),
                                  detail=f'idle by design ({t.detail} for thread "{o.name}", which is idle by design: '
                                         f"a runner supervising a service)")
                 changed = True
@@ -211,7 +211,8 @@ def supervise(threads: list[ThreadAnalysis]) -> list[ThreadAnalysis]:
                 what = (f"of threads idle by design ({names}): a consumer pool or a service its supervisor joins; "
                         f"if this join is a shutdown, those loops end only when told to stop" if t.category == C.JOIN
                         else f"while the services it started serve ({names}): a main thread waiting for shutdown")
-                out[k] = replace(t, category=C.IDLE, benign=True, detail=f"idle by design ({t.detail} {what})")
+                out[k] = replace(t, category=C.IDLE, benign=True, before=(t.category, t.detail),
+                                 detail=f"idle by design ({t.detail} {what})")
                 changed = True
             elif t.timed and t.category == C.JOIN and all(_resting(o) for o in _joinable(t, out)):
                 # join(timeout) in a loop, polling threads that rest: it returns by itself, the way it was written to

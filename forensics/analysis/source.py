@@ -230,6 +230,21 @@ def _flags(test: ast.expr) -> set[str]:
     return {n for n in (_last(x) for x in ast.walk(test)) if n and n not in ("self", "cls")}
 
 
+def _exit_tests(loop: ast.While | ast.For | ast.AsyncFor) -> set[str]:
+    """The names a loop's own exits test: its `while` condition, and the `if` tests in its body (not in a loop or a
+    function nested in it) whose branch breaks or returns (`while True: ... if self.stopping: break`)."""
+    names = _flags(loop.test) if isinstance(loop, ast.While) else set()
+    todo = list(loop.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.While, ast.For, ast.AsyncFor, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        if isinstance(node, ast.If) and any(isinstance(b, (ast.Break, ast.Return)) for b in node.body):
+            names |= _flags(node.test)
+        todo.extend(c for body in _bodies(node) for c in body)
+    return names
+
+
 # the calls that wake a thread waiting on an object, by the wait they end: put() a get(), set()/notify() a wait()
 _WAKES = {"put": "get", "put_nowait": "get", "set": "wait", "notify": "wait", "notify_all": "wait"}
 
@@ -410,8 +425,7 @@ def lock_facts(path: str | None, line: int | None) -> LockFacts:
             if isinstance(stmt, (ast.For, ast.AsyncFor, ast.While)) and (
                     nxt is stmt.body or (isinstance(stmt, ast.While) and nxt is None)):
                 looped = True
-                if isinstance(stmt, ast.While):
-                    flags |= _flags(stmt.test)
+                flags |= _exit_tests(stmt)
             if nxt is None and waits is None:
                 for node in ast.walk(stmt):
                     name = _lock_call(node, "acquire")

@@ -314,8 +314,6 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
             role = replace(role, category=C.LOCK_WAIT)
         elif presumed_lock(ta) and not (read_source and readable):
             role = replace(role, category=C.LOCK_WAIT)  # a futex wait right under application code
-        elif ta.category == C.PIPE_READ and (_CHILD_OUTPUT_LINE.search(role.statement or "") or _from_child(raw, t)):
-            role = replace(role, category=C.SUBPROCESS_WAIT)  # the pipe's writer is its own child process
         elif ta.category == C.UNKNOWN and not ta.syscall and role.statement:
             # nothing but the source says what the C call on that line is (an imported dump): sock.recv() reads
             called = _called(role.statement)
@@ -330,6 +328,8 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
             continue
         roles[ta.index] = role
     threads = _regex_from_source(threads, roles)
+    threads, told = _shutdowns(raw_threads, threads, roles, (facts_seen, stacks_seen), roots) if read_source else (
+        threads, {})
     by_index = {ta.index: ta for ta in threads}
 
     # lock graph: A waits for a lock that exactly one other thread B holds (same identity in the same module;
@@ -378,7 +378,7 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
             cycle = [r.thread for r in by_import.roles]
 
     if not cycle:
-        by_join = _join_under_lock(roles, threads) or _join_never_wakes(roles, threads)
+        by_join = _join_under_lock(roles, threads) or _join_never_wakes(roles, threads, told)
         if by_join is not None:
             out.append(by_join)
             cycle = [r.thread for r in by_join.roles]
@@ -402,6 +402,8 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
         t = raw_threads[ta.index] if isinstance(raw_threads[ta.index], dict) else {}
         kernel = t.get("kernel") if isinstance(t.get("kernel"), dict) else {}
         peer = kernel.get("peer") if isinstance(kernel.get("peer"), str) else None
+        if peer is not None and _from_child(raw, t):
+            peer = f"its child {peer}"
         watches = kernel.get("watches") if ta.category == C.SELECT else None
         if isinstance(watches, list) and watches:  # what a multiplexer waits on: its peers
             peer = ", ".join(str(w) for w in watches[:3]) + (", ..." if len(watches) > 3 else "")
@@ -501,13 +503,13 @@ _SLEEP_CALL = lazy.compile(r"\bsleep\(")
 # (the stdlib's blocking C calls: a socket's recv/accept/connect, a file's read, flock/lockf, a sleep, a child's wait;
 # a wait, join or get with no argument -- no timeout -- of a C implementation: SimpleQueue.get())
 # A read of a Popen's pipe (``proc.stdout.read()``, ``for line in proc.stdout``; never ``sys.stdout``): it ends when the
-# child closes its end, at its exit. Waiting for the child's output is waiting for the child.
+# child writes or closes its end (at its exit): the read waits for the child, the verdict names it.
 _CHILD_OUTPUT = r"(?<!\bsys)\.(?:stdout|stderr)\.read(?:line|lines|into|1)?\(|\bfor\b.*\bin\s+(?!sys\.)[\w.]+\.std(?:out|err)\b"
 _CHILD_OUTPUT_LINE = lazy.compile(_CHILD_OUTPUT)
 _CALLS = tuple((lazy.compile(p), cat) for p, cat in (
     (r"\.recv(?:_into|msg)?\(", C.SOCKET_READ), (r"\.connect(?:_ex)?\(", C.CONNECT),
     (r"\b(?:fcntl\.)?(?:flock|lockf)\(", C.FLOCK), (r"\btime\.sleep\(|^sleep\(", C.SLEEP),
-    (_CHILD_OUTPUT, C.SUBPROCESS_WAIT),
+    (_CHILD_OUTPUT, C.PIPE_READ),
     (r"\bos\.read\(|\.read(?:line|lines|into)?\(", C.PIPE_READ), (r"\bos\.wait(?:pid|4)?\(", C.SUBPROCESS_WAIT),
     (r"\.get\(\s*\)", C.QUEUE_GET), (r"\.join\(\s*\)", C.JOIN), (r"\.wait\(\s*\)", C.CONDITION_WAIT),
 ))
@@ -664,6 +666,11 @@ _FIXES: tuple[tuple[str, str, str], ...] = (
     (C.SOCKET_READ, "", ("set a timeout on the socket{at}: sock.settimeout(...) or socket.create_connection(..., "
                         "timeout=)")),
     (C.CONNECT, "", "connect with a timeout{at}: socket.create_connection(addr, timeout=)"),
+    (C.PIPE_READ, "child process's output", ("read the child's output with communicate(timeout=){at}: it drains "
+                                            "stdout and stderr together, so neither pipe fills, and gives up at the "
+                                            "timeout (then kill the child); send what is not read to a file or "
+                                            "subprocess.DEVNULL; capture the child to see why it is silent "
+                                            "(collect --children)")),
     (C.PIPE_READ, "", ("read with a timeout{at} (select/poll on the fd, Connection.poll(timeout)) and close unused "
                       "pipe ends in every process, so the reader sees EOF")),
     (C.LOCK_WAIT, "no thread in this process holds it", _FORK_FIX),
@@ -684,14 +691,13 @@ _FIXES: tuple[tuple[str, str, str], ...] = (
                                     "hand the thread what it needs instead of the lock; join(timeout=) to fail "
                                     "loudly")),
     (C.JOIN, "a stop that never reaches", ("wake the threads when stopping them{at}: after setting their flag, put "
-                                          "a sentinel on the queue they wait on (one per thread) or set the event "
-                                          "they wait for, before the join and on every path; join(timeout=)")),
+                                          "a sentinel on the queue they wait on (one per thread), set the event "
+                                          "they wait for, or shut down the socket they block in "
+                                          "(sock.shutdown(socket.SHUT_RDWR)), before the join and on every path; "
+                                          "join(timeout=)")),
     (C.JOIN, "when told to stop", ("tell the threads to stop before joining them{at} (set their stop event, put a "
                                   "sentinel on their queue), and join(timeout=)")),
     (C.JOIN, "", "join(timeout=){at}, and find why the joined thread never ends (its own verdict)"),
-    (C.SUBPROCESS_WAIT, "child process's output", ("read the child's output with communicate(timeout=){at}: it "
-                                                  "drains stdout and stderr together, so neither pipe fills; or send "
-                                                  "what is not read to a file or subprocess.DEVNULL")),
     (C.SUBPROCESS_WAIT, "", ("wait for the child with a timeout{at}: subprocess.run(..., timeout=), "
                             "Popen.wait(timeout=) or communicate(timeout=), then kill it")),
     (C.POOL_WAIT, "celery", ("do not wait for a task's result inside a task{at}: chain the work instead (a chain, a "
@@ -793,7 +799,39 @@ JOIN_NO_WAKE = "a join of threads waiting for a wake-up the joiner's stop does n
 _WAITS = frozenset({C.QUEUE_GET, C.CONDITION_WAIT})
 
 
-def _join_never_wakes(roles: dict[int, ThreadRole], threads: list[ThreadAnalysis]) -> Verdict | None:
+def _shutdowns(raw_threads: list, threads: list[ThreadAnalysis], roles: dict[int, ThreadRole], memo: tuple,
+               roots: SourceRoots) -> tuple[list[ThreadAnalysis], dict[int, ThreadRole]]:
+    """A join the pure pass took for a supervisor of services at rest (culprit.supervise) whose own function told
+    them to stop: it set the flag their loops test to leave (`self.stopping = True` for `while True: conn =
+    listener.accept(); if self.stopping: break`), while they block with no timeout in accept(), a read, a queue or
+    an event, and read that flag only when something wakes them. Not a supervisor: a shutdown whose stop never
+    reaches them, the join its hang (_join_never_wakes). The threads it joins, and the told ones' roles."""
+    out = list(threads)
+    told: dict[int, ThreadRole] = {}
+    for k, ta in enumerate(out):
+        if not (ta.benign and ta.before and ta.before[0] == C.JOIN) or ta.timed or not isinstance(
+                raw_threads[ta.index], dict):
+            continue
+        role, _ = _role(ta, raw_threads[ta.index], True, *memo, roots)
+        if not role.stops:
+            continue
+        heard = {}
+        for o in threads:
+            if o.index == ta.index or o.timed or o.launched not in awaits(replace(ta, benign=False, category=C.JOIN)) \
+                    or not app_modules(ta) & app_modules(o) or not isinstance(raw_threads[o.index], dict):
+                continue
+            ro = roles.get(o.index) or _role(o, raw_threads[o.index], True, *memo, roots)[0]
+            if set(ro.loop_flags) & set(role.stops):
+                heard[o.index] = ro
+        if heard:
+            out[k] = replace(ta, category=C.JOIN, benign=False, detail=ta.before[1])
+            roles[ta.index] = replace(role, category=C.JOIN)
+            told.update(heard)
+    return out, told
+
+
+def _join_never_wakes(roles: dict[int, ThreadRole], threads: list[ThreadAnalysis],
+                      told: dict[int, ThreadRole]) -> Verdict | None:
     """A thread that joins, with no timeout, threads its own code started, which wait with no timeout for an item or
     a wake-up (Queue.get(), Event.wait(), Condition.wait()) that the joiner's own stop was to give them: it set the
     flag their loop tests (`self.running = False`), but a thread blocked in get() or wait() reads that flag only when
@@ -807,9 +845,9 @@ def _join_never_wakes(roles: dict[int, ThreadRole], threads: list[ThreadAnalysis
         unwoken: list[tuple[ThreadRole, ThreadAnalysis, str]] = []
         missed: list[tuple[ThreadRole, ThreadAnalysis, str]] = []  # handed an object it never wakes
         for o in threads:
-            ro = roles.get(o.index)
-            if (o.index == ta.index or ro is None or o.category not in _WAITS or o.timed or o.benign
-                    or o.launched not in awaits(ta) or not app_modules(ta) & app_modules(o)):
+            ro = roles.get(o.index) or told.get(o.index)
+            if (o.index == ta.index or ro is None or ((o.category not in _WAITS or o.benign) and o.index not in told)
+                    or o.timed or o.launched not in awaits(ta) or not app_modules(ta) & app_modules(o)):
                 continue
             flag = next((f for f in ro.loop_flags if f in r.stops), None)
             verb, _, name = (ro.waits_on or "").partition(":")
@@ -827,7 +865,8 @@ def _join_never_wakes(roles: dict[int, ThreadRole], threads: list[ThreadAnalysis
             continue
         first, joined, name = members[0]
         others = f" and {len(members) - 1} more thread(s) alike" if len(members) > 1 else ""
-        waits = f"{joined.detail}{first.at_function()}"
+        rest = joined.detail.removeprefix("idle by design (").removesuffix(")") if joined.benign else ""
+        waits = f"{rest}{first.at_function()}" if rest else f"waits in {joined.detail}{first.at_function()}"
         if flagged:
             how = (f"this function sets `{name}` for it to stop, but a thread blocked in that wait reads `{name}` "
                    f"only when something wakes it, and nothing does: a stop that never reaches the thread")
@@ -838,7 +877,7 @@ def _join_never_wakes(roles: dict[int, ThreadRole], threads: list[ThreadAnalysis
             sent = ", ".join(f"`{w.partition(':')[2]}`" for w in r.wakes) or ", ".join(f"`{n}`" for n in r.stops)
             how = (f"this function made `{name}` and handed it to no one else, so only it can wake that wait, and it "
                    f"never does (it signals {sent} instead): a stop that never reaches the thread")
-        text = f"{r.label()}{r.at()} joins {first.label()}{others}, which waits in {waits}; {how}"
+        text = f"{r.label()}{r.at()} joins {first.label()}{others}, which {waits}; {how}"
         return Verdict("join", text, (r, *(m for m, _, _ in members)), (JOIN_NO_WAKE,))
     return None
 
@@ -910,8 +949,8 @@ def _child_output(r: ThreadRole, peer: str | None) -> str:
     what = f"`{r.statement}`" if r.statement else "its pipe"
     frm = f" ({peer})" if peer else ""
     return (f"reads a child process's output{frm} with no timeout, in {what}: the read ends only when the child "
-            f"closes its end, at its exit; a child blocked writing a pipe nobody reads (stderr=PIPE never drained) "
-            f"never exits")
+            f"writes or closes its end (at its exit), and a child that is stuck, or blocked writing a pipe nobody "
+            f"reads (stderr=PIPE never drained), never does")
 
 
 def _pipe_read(peer: str | None, syscall: str | None) -> str:
@@ -1047,9 +1086,9 @@ def _wait_verdict(ta, r: ThreadRole, roles, holders, shared, peer: str | None) -
     texts = {
         C.SOCKET_ACCEPT: "waits in accept() for a connection",
         C.CONNECT: "is blocked connecting a socket" + (f" to {peer}" if peer else ""),
-        C.PIPE_READ: _pipe_read(peer, ta.syscall),
-        C.SUBPROCESS_WAIT: (_child_output(r, peer) if ta.category == C.PIPE_READ or _CHILD_OUTPUT_LINE.search(
-            r.statement or "") else "waits for a child process to exit, with no timeout"),
+        C.PIPE_READ: (_child_output(r, peer) if _CHILD_OUTPUT_LINE.search(r.statement or "") or (
+            peer or "").startswith("its child ") else _pipe_read(peer, ta.syscall)),
+        C.SUBPROCESS_WAIT: "waits for a child process to exit, with no timeout",
         C.POOL_WAIT: f"waits for a result from a worker pool ({ta.detail}) with no timeout",
         C.FLOCK: "is blocked in flock(): " + (f"the lock is held by {peer}" if peer else
                                                "another process (or open file) holds the lock"),

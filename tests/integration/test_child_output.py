@@ -1,5 +1,5 @@
-"""Reading a child's output is waiting for the child: the read of a Popen's stdout ends only at the child's exit,
-and a child blocked writing the stderr pipe nobody drains never exits. Live (the pipe's writer is a child of the
+"""Reading a child's output waits for the child: the read of a Popen's stdout ends only when the child writes or exits,
+and a child blocked writing the stderr pipe nobody drains does neither. The verdict (an I/O read) names the child. Live (the pipe's writer is a child of the
 process), with --native, and an imported dump (only the source line says what the C call reads)."""
 import pytest
 
@@ -49,11 +49,11 @@ def _capture(tmp_path, mode, how):
 
 @pytest.mark.parametrize("how", ["live", "native", "dump"])
 @pytest.mark.parametrize("mode", ["read", "loop"])
-def test_a_read_of_a_childs_output_is_a_wait_for_the_child(tmp_path, mode, how):
+def test_a_read_of_a_childs_output_names_the_child_and_the_fix(tmp_path, mode, how):
     pa = _capture(tmp_path, mode, how)
     top = pa.verdicts[0]
-    assert top.kind == "subprocess" and top.roles[0].name == "transcoder", [v.text for v in pa.verdicts]
+    assert top.kind == "io" and top.roles[0].name == "transcoder", [v.text for v in pa.verdicts]
     assert "in transcode()" in top.text and "reads a child process's output" in top.text, top.text
     assert "fix: read the child's output with communicate(timeout=) in transcode()" in top.text, top.text
     if how != "dump":
-        assert "(pid " in top.text, top.text  # the child at the pipe's other end, from the kernel state
+        assert "(its child pid " in top.text, top.text  # the child at the pipe's other end, from the kernel state

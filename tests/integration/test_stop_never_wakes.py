@@ -1,6 +1,7 @@
-"""A stop that never reaches the thread it joins: the joiner sets the flag the thread's loop tests, or wakes the object
-it waits on only after the join (or on one path), or wakes another object than the one it handed the thread, while the thread sits in Queue.get()/Event.wait() with no timeout,
-reading the flag only when woken. The thread waits as designed; the join is the hang, its fix in the joiner's stop.
+"""A stop that never reaches the thread it joins: the joiner sets the flag the thread's loop tests (its `while` test or
+an `if ...: break` in it), or wakes the object it waits on only after the join (or on one path), or wakes another
+object than the one it handed the thread, while the thread sits in Queue.get()/Event.wait()/accept() with no timeout,
+reading the flag only when woken (an accept loop is otherwise a server at rest, its joiner a supervisor). The thread waits as designed; the join is the hang, its fix in the joiner's stop.
 A service that joins its consumers with no stop at all stays what it was (the consumers' own wait)."""
 import pytest
 
@@ -13,6 +14,7 @@ pytestmark = pytest.mark.integration
 PROGRAM = '''"""Rounds of a kennel: worker threads wait for work; closing the day stops them."""
 import os
 import queue
+import socket
 import sys
 import threading
 
@@ -62,6 +64,25 @@ class Gate:
         feeder.join()
 
 
+class Relay(threading.Thread):
+    def __init__(self):
+        super().__init__(name="relay" + fx.SUFFIX, daemon=True)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.stopping = False
+
+    def run(self):
+        while True:
+            conn, _ = self.listener.accept()
+            if self.stopping:
+                conn.close()
+                break
+            conn.close()
+
+    def shutdown(self):
+        self.stopping = True
+        self.join()
+
+
 def serve(workers):
     served = len(workers)
     for w in workers:
@@ -83,6 +104,12 @@ def main():
         finish(worker, inbox)
     elif mode == "wrong-event":
         Gate().close()
+    elif mode == "accept":
+        relay = Relay()
+        relay.start()
+        fx.record(relay, "accept")
+        fx.announce_ready()
+        relay.shutdown()
     else:
         inbox = queue.Queue()
         workers = [fx.spawn(f"consumer-{n}", "futex", drain, inbox) for n in range(2)]
@@ -94,20 +121,23 @@ if __name__ == "__main__":
     main()
 '''
 
-WORKER = {"flag": "rounds", "after-join": "drainer", "wrong-event": "feeder", "keepalive": "consumer-0"}
-JOINER = {"flag": "stop", "after-join": "finish", "wrong-event": "close"}
+WORKER = {"flag": "rounds", "after-join": "drainer", "wrong-event": "feeder", "accept": "relay",
+          "keepalive": "consumer-0"}
+JOINER = {"flag": "stop", "after-join": "finish", "wrong-event": "close", "accept": "shutdown"}
 HOW = {"flag": "sets `running`", "after-join": "the wake-up on `inbox`",
+       "accept": "sets `stopping` for it to stop, but a thread blocked in that wait reads `stopping` only when "
+                 "something wakes it",
        "wrong-event": "made `latch` and handed it to no one else, so only it can wake that wait, and it never does "
                       "(it signals `lights_out` instead)"}
 
 
 def _capture(tmp_path, mode, how):
     return analyze(capture_program(tmp_path, PROGRAM, "kennel.py", [mode], threads=["MainThread", WORKER[mode]],
-                                   syscalls={"futex"}, how=how))
+                                   syscalls={"futex", "accept", "accept4"}, how=how))
 
 
 @pytest.mark.parametrize("how", ["live", "native", "dump"])
-@pytest.mark.parametrize("mode", ["flag", "after-join", "wrong-event"])
+@pytest.mark.parametrize("mode", ["flag", "after-join", "wrong-event", "accept"])
 def test_a_join_whose_stop_never_wakes_the_thread_is_the_hang(tmp_path, mode, how):
     pa = _capture(tmp_path, mode, how)
     top = pa.verdicts[0]

@@ -6,13 +6,13 @@ from forensics.analysis.verdict import _called
 
 
 @pytest.mark.parametrize(("line", "category"), [
-    ("image = packer.stdout.read().decode()", C.SUBPROCESS_WAIT),  # a Popen's pipe: ends at the child's exit
-    ("err = self.proc.stderr.readline()", C.SUBPROCESS_WAIT),
-    ("for line in child.stdout:", C.SUBPROCESS_WAIT),
-    ("lines = [ln for ln in job.proc.stdout]", C.SUBPROCESS_WAIT),
+    ("image = packer.stdout.read().decode()", C.PIPE_READ),  # a Popen's pipe: the child's output
+    ("err = self.proc.stderr.readline()", C.PIPE_READ),
+    ("for line in child.stdout:", C.PIPE_READ),
+    ("lines = [ln for ln in job.proc.stdout]", C.PIPE_READ),
     ("data = sys.stdin.read()", C.PIPE_READ),  # our own standard streams are not a child's
     ("line = sys.stdout.readline()", C.PIPE_READ),
-    ("for line in sys.stdout:", None),
+    ("for line in sys.stdout:", None),  # our own standard streams: not a child's output
     ("chunk = os.read(fd, 4096)", C.PIPE_READ),
     ("os.waitpid(pid, 0)", C.SUBPROCESS_WAIT),
 ])
