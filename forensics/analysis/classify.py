@@ -90,7 +90,7 @@ _PY_WAITS: dict[str, tuple[str, str]] = {
     "subprocess:check_output": (SUBPROCESS_WAIT, "subprocess.check_output()"),
     "multiprocessing.popen_fork:wait": (SUBPROCESS_WAIT, "multiprocessing Process wait"),
     "multiprocessing.popen_fork:poll": (SUBPROCESS_WAIT, "multiprocessing Process wait"),
-    "multiprocessing.process:join": (JOIN, "multiprocessing.Process.join()"),
+    "multiprocessing.process:join": (SUBPROCESS_WAIT, "multiprocessing.Process.join()"),  # a child process's exit
     "multiprocessing.pool:apply": (POOL_WAIT, "multiprocessing Pool.apply()"),
     "multiprocessing.pool:map": (POOL_WAIT, "multiprocessing Pool.map()"),
     "multiprocessing.pool:starmap": (POOL_WAIT, "multiprocessing Pool.starmap()"),

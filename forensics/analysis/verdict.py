@@ -698,6 +698,10 @@ _FIXES: tuple[tuple[str, str, str], ...] = (
     (C.JOIN, "when told to stop", ("tell the threads to stop before joining them{at} (set their stop event, put a "
                                   "sentinel on their queue), and join(timeout=)")),
     (C.JOIN, "", "join(timeout=){at}, and find why the joined thread never ends (its own verdict)"),
+    (C.SUBPROCESS_WAIT, "multiprocessing", ("join the process with a timeout{at} (Process.join(timeout=), then "
+                                           "check exitcode), and take what it sends first: a child that put data on a "
+                                           "multiprocessing.Queue cannot exit before it is read (get() before "
+                                           "join())")),
     (C.SUBPROCESS_WAIT, "", ("wait for the child with a timeout{at}: subprocess.run(..., timeout=), "
                             "Popen.wait(timeout=) or communicate(timeout=), then kill it")),
     (C.POOL_WAIT, "celery", ("do not wait for a task's result inside a task{at}: chain the work instead (a chain, a "
@@ -1088,7 +1092,8 @@ def _wait_verdict(ta, r: ThreadRole, roles, holders, shared, peer: str | None) -
         C.CONNECT: "is blocked connecting a socket" + (f" to {peer}" if peer else ""),
         C.PIPE_READ: (_child_output(r, peer) if _CHILD_OUTPUT_LINE.search(r.statement or "") or (
             peer or "").startswith("its child ") else _pipe_read(peer, ta.syscall)),
-        C.SUBPROCESS_WAIT: "waits for a child process to exit, with no timeout",
+        C.SUBPROCESS_WAIT: "waits for a child process to exit, with no timeout" + (
+            f" ({ta.detail})" if ta.detail.startswith("multiprocessing") else ""),
         C.POOL_WAIT: f"waits for a result from a worker pool ({ta.detail}) with no timeout",
         C.FLOCK: "is blocked in flock(): " + (f"the lock is held by {peer}" if peer else
                                                "another process (or open file) holds the lock"),
