@@ -450,6 +450,9 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
     # (culprit.py): a blocked read before a lock wait that may be behind it, before a join of a stuck thread,
     # before what has no evidence, before helpers' loops and GIL waiters.
     rank = pre_rank
+    # a thread that sleeps holding a lock others wait for (a retry's backoff inside `with lock:`) is not stuck: it
+    # keeps the lock across a sleep, and the waiters are the hang, its verdict right after theirs
+    sleepers = {r.thread for r in roles.values() if r.category == C.SLEEP and r.holds}
 
     def order(v: Verdict) -> tuple:
         holder_blocked = any(by_index[r.thread].category == C.GIL_HOLDER_BLOCKED for r in v.roles if r.thread in by_index)
@@ -462,7 +465,10 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
             first = (0, 3, 0)  # the source (or a futex) says lock: it ranks as one
         behind = 0
         owner = _owner(v, holders)
-        if owner is not None and owner in rank:
+        if v.kind == "sleep" and v.roles and v.roles[0].thread in sleepers and any(
+                _owner(w, holders) == v.roles[0].thread for w in out):
+            first, behind = (0, 3, 0), 1
+        elif owner is not None and owner in rank and owner not in sleepers:
             # waits for a lock a thread holds while stuck itself (a read, a child): right after that thread's verdict
             first, behind = max(first, rank[owner]), 1
         return first, behind, KIND_ORDER.index(v.kind) if v.kind in KIND_ORDER else len(KIND_ORDER), main_last(v)
