@@ -34,4 +34,7 @@ def plausible(read_kwh: float, previous_kwh: float) -> bool:
 def gather_validated_reads(results) -> list:
     """Wait for every validation subtask of an ingestion batch."""
     settings.announce("blocked")
-    return [r.get(disable_sync_subtasks=False) for r in results]
+    verdicts = []
+    for result in results:
+        verdicts.append(result.get(disable_sync_subtasks=False))
+    return verdicts

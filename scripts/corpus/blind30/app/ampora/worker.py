@@ -46,7 +46,10 @@ def ingest_meter_batch(batch: str, reads: list) -> int:
 @app.task(name="ampora.render_bill_pdf")
 def render_bill_pdf(account: str, pages: int) -> int:
     os.environ["AMPORA_ROLE"] = _task_role()
-    return sum(len(billing.dither_tariff_chart(account, 1240)) for _ in range(pages))
+    size = 0
+    for _ in range(pages):
+        size += len(billing.dither_tariff_chart(account, 1240))
+    return size
 
 
 @app.task(name="ampora.collect_direct_debit")
