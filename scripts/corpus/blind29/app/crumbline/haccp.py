@@ -4,6 +4,7 @@ import ftplib
 import io
 import queue
 import threading
+import time
 
 
 async def archive_probe_logs(ctx):
@@ -48,6 +49,7 @@ def export_haccp_logs(ctx):
     exporter.start()
     for probe in range(ctx.opts.get("rows", 2) * 4):
         exporter.inbox.put({"probe": probe, "temp_c": 3.5 + probe * 0.1})
+    time.sleep(0.2)  # give the exporter a flush interval to ship the backlog
     ctx.ready("futex")
     stop_exporter(exporter)
     return 0
