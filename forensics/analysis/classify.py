@@ -415,6 +415,7 @@ class ThreadAnalysis:
     serves: int | None = None  # a runner waiting for a job thread that is idle by design: that thread's index
     before: tuple[str, str] | None = None  # (category, detail) before culprit.supervise took its wait for a rest
     importing: bool = False  # runs an application module's top-level code under an import (holds its import lock)
+    task: bool = False  # runs a worker framework's unit of work (a celery task, an RQ job, a gunicorn request)
 
     @property
     def family(self) -> str | None:
@@ -575,6 +576,13 @@ class FrameFacts:
     depth: int = 0  # application frames from the wait to the entry (recursion counted once)
     in_event_loop: bool = False  # application code run by an asyncio event loop (a callback or a coroutine step)
     importing: bool = False  # runs an application module's top-level code under an import (holds its import lock)
+    task: bool = False  # the application code runs as a worker framework's unit of work (see _TASK_FRAMEWORKS)
+
+
+# Worker frameworks whose frames right outside the application's are running one unit of work it was handed (celery's
+# tracer, RQ's perform_job, gunicorn's handle_request): the framework waits for it to return, and so does whoever
+# sent it
+_TASK_FRAMEWORKS = frozenset({"celery", "billiard", "rq", "gunicorn", "dramatiq", "huey", "uvicorn", "kombu"})
 
 
 def _entry_script(py: list[tuple[int, NFrame]]) -> int:
@@ -623,6 +631,7 @@ def scan_frames(frames: list, rules: BenignRules = NO_RULES) -> FrameFacts:
     in_loop = False
     prev: str | None = None
     own = False
+    task = False
     for _, nf in py[first:] if first is not None else ():
         if nf.origin in mine:
             if chain and nf.function == "<module>":
@@ -636,6 +645,7 @@ def scan_frames(frames: list, rules: BenignRules = NO_RULES) -> FrameFacts:
                     break
                 chain.append(nf.key)
         elif nf.origin == "thirdparty":
+            task = mine == ("app",) and nf.module.split(".", 1)[0] in _TASK_FRAMEWORKS
             break  # the framework that runs the application's code (celery's tracer, gunicorn's worker)
         else:
             if nf.key in _EVENT_LOOP:
@@ -671,6 +681,7 @@ def scan_frames(frames: list, rules: BenignRules = NO_RULES) -> FrameFacts:
         depth=depth,
         in_event_loop=in_loop,
         importing=importing,
+        task=task,
     )
 
 
@@ -859,6 +870,7 @@ def analyze_thread(index: int, t: dict, rules: BenignRules = NO_RULES, cache: di
         launched=("thread" if ff.own_thread else "pool") if ff.entry is not None else "",
         importing=ff.importing,
         depth=ff.depth,
+        task=ff.task,
     )
 
 

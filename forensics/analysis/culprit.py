@@ -103,12 +103,13 @@ def requests(threads: list[ThreadAnalysis]) -> list[ThreadAnalysis]:
     """A socket call with a timeout of the application's own (``in_flight``: a listener's ``recv`` in its loop) that no
     thread waits for with no timeout rests like any wait with a timeout: idle by design, whether the capture saw the
     socket call in native frames or only its poll(). A client library's request waiting for its reply (``_client_
-    request``) stays, and so does one a runner waits for forever (``Future.result()``, ``join()``): its retries are
-    the hang, the runner a consequence of it."""
+    request``) stays, and so does one a runner waits for forever (``Future.result()``, ``join()``), or one a worker
+    framework runs as a task (its worker, and whoever sent the task or request, wait for it to return): its retries
+    are the hang, the runner a consequence of it."""
     waiters = [w for w in threads if awaits(w) and not w.timed]
     out = list(threads)
     for k, t in enumerate(out):
-        if in_flight(t) and not _client_request(t) and not (
+        if in_flight(t) and not _client_request(t) and not t.task and not (
                 _job(t) and any(w.index != t.index and t.launched in awaits(w) for w in waiters)):
             out[k] = replace(t, category=C.IDLE, benign=True, timed=False,
                              detail=f"idle by design ({t.detail}: a loop that wakes up periodically)")

@@ -131,6 +131,34 @@ def test_celery_task_waiting_for_its_subtasks_results_is_a_result_wait_blamed_on
     assert any(task in f for s in pa.signature.threads for f in s.frames), pa.signature.key
 
 
+def test_celery_task_retrying_a_silent_service_with_a_timeout_on_each_try_is_a_request_under_way(redis_url, tmp_path):
+    """A task's own socket call with a timeout, retried forever: one snapshot sees a poll with a timeout, which in a
+    listener's loop nothing waits for is a rest; in a task the worker (and whoever sent it) waits for it to return,
+    so it is a request under way, blamed on the task."""
+    env = dict(os.environ, HD_BROKER=redis_url, PYTHONPATH=str(APPS))
+    log = tmp_path / "celery.log"
+    argv = [sys.executable, "-m", "celery", "-A", "hd_tasks", "worker", "--pool=prefork", "--concurrency=1",
+            "--without-heartbeat", "--without-mingle", "--without-gossip", "--loglevel=INFO"]
+    with silent_backend() as srv, started(argv, log, cwd=APPS, env=env) as master:
+        wait_until(lambda: b"ready." in log.read_bytes() and len(procfs.children(master.pid)) == 1,
+                   timeout=90, what="celery worker ready")
+        subprocess.run([sys.executable, "-m", "celery", "-A", "hd_tasks", "call", "hd_tasks.push_meter_reads",
+                        "--args", json.dumps([srv.getsockname()[1]])], cwd=APPS, env=env, check=True,
+                       capture_output=True, timeout=60)
+        child = procfs.children(master.pid)[0]
+        wait_until(lambda: blocked_in_poll(child), timeout=60, what="the task waiting for its reply")
+        cap = collect(child)
+    top = analyze(cap).verdicts[0]
+    assert top.kind == "io" and "in push_meter_reads()" in top.text, top.text
+    assert "with a timeout on each try" in top.text and "bound the whole request" in top.text, top.text
+
+
+def blocked_in_poll(pid: int) -> bool:
+    with contextlib.suppress(OSError):
+        return "poll" in {syscall_name(n) for n in thread_syscalls(pid).values()}
+    return False
+
+
 def test_gunicorn_sync_idle_worker_and_arbiter_are_benign_hung_worker_blames_the_handler(tmp_path):
     port = free_port()
     with silent_backend() as backend:
