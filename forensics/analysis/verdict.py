@@ -826,8 +826,9 @@ def _shutdowns(raw_threads: list, threads: list[ThreadAnalysis], roles: dict[int
         if not role.stops:
             continue
         heard = {}
+        joinable = awaits(replace(ta, benign=False, category=C.JOIN))  # what the join waits for, as a join
         for o in threads:
-            if o.index == ta.index or o.timed or o.launched not in awaits(replace(ta, benign=False, category=C.JOIN)) \
+            if o.index == ta.index or o.timed or o.launched not in joinable \
                     or not app_modules(ta) & app_modules(o) or not isinstance(raw_threads[o.index], dict):
                 continue
             ro = roles.get(o.index) or _role(o, raw_threads[o.index], True, *memo, roots)[0]
