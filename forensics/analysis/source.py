@@ -259,13 +259,23 @@ def _call_on(node: ast.AST, methods) -> tuple[str, str] | None:
     return (node.func.attr, name) if name else None
 
 
-def _stop_facts(func: ast.AST, line: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _stop_facts(func: ast.AST, line: int, cls: ast.ClassDef | None = None) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """For a line that joins: what ``func`` changed before it that another thread can see (an attribute it assigned,
-    a global, an Event it set()), and the objects it wakes anywhere. A local variable it binds is its own."""
+    a global, an Event it set()), and the objects it wakes anywhere. A local variable it binds is its own. A method of
+    its own class it calls before the line (``self.stop()``, then ``self.join()``) counts as its own code, one level
+    deep: what that method changes anywhere."""
     shared = {n for node in ast.walk(func) if isinstance(node, (ast.Global, ast.Nonlocal)) for n in node.names}
     stops: set[str] = set()
     wakes: set[str] = set()
+    methods = {d.name: d for d in cls.body if isinstance(d, (ast.FunctionDef, ast.AsyncFunctionDef))} if cls else {}
     for node in ast.walk(func):
+        called = node.func.attr if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                                    and _root(node.func)[0] == "self" and len(_root(node.func)[1]) == 1) else None
+        if called in methods and methods[called] is not func and getattr(node, "lineno", line) < line:
+            end = (getattr(methods[called], "end_lineno", None) or methods[called].lineno) + 1
+            more, woken = _stop_facts(methods[called], end)
+            stops.update(more)
+            wakes.update(woken)
         before = getattr(node, "lineno", line) < line
         if before and isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
@@ -453,7 +463,7 @@ def lock_facts(path: str | None, line: int | None) -> LockFacts:
     parks = bool(how and how[0] == "wait" and isinstance(waited.func.value, ast.Name)
                  and func is not None and _unreachable_event(func, waited.func.value.id))
     joins = func is not None and bool(statement) and bool(JOIN_CALL.search(statement))
-    stops, wakes = _stop_facts(func, line) if joins else ((), ())
+    stops, wakes = _stop_facts(func, line, cls) if joins else ((), ())
     hands = _handoffs(tree, cls, func) if joins else ()
     return LockFacts(readable=True, holds=tuple(holds), waits_for=waits, statement=statement, ident=ident,
                      selects_once=once, loop_flags=tuple(sorted(flags)), waits_on=waits_on, stops=stops, wakes=wakes,

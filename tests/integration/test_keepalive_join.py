@@ -1,6 +1,6 @@
 """A join of threads alive in loops that wake up by themselves (`while not halt.wait(30):`): a service's keep-alive
 when the joining function did nothing to stop them, a hang when it tried (it set an Event, but the loop reads
-another one). Beside them a metrics flusher sleeps in `time.sleep()`: in a plain py-spy dump (no kernel state) the
+another one, itself or through a method of its own class). Beside them a metrics flusher sleeps in `time.sleep()`: in a plain py-spy dump (no kernel state) the
 source line says it sleeps, so it is not a thread the join may be waiting for that nothing can see into."""
 import pytest
 
@@ -36,6 +36,13 @@ class Tracker:
         self._halt.set()
         worker.join()
 
+    def _request_halt(self):
+        self.halting = True  # what the loop never reads: it waits on its event
+
+    def shutdown(self, worker):
+        self._request_halt()
+        worker.join()
+
 
 def flush_metrics():
     while True:
@@ -57,6 +64,8 @@ def main():
     if mode == "stale":
         tracker.reset()
         tracker.stop(worker)
+    elif mode == "helper":
+        tracker.shutdown(worker)
     else:
         serve(worker)
 
@@ -81,10 +90,12 @@ def test_a_service_joining_loops_it_never_stops_keeps_alive(tmp_path, dump):
 
 
 @pytest.mark.parametrize("dump", [False, True])
-def test_a_stop_that_misses_the_loop_it_joins_is_the_hang(tmp_path, dump):
-    pa = _analysis(tmp_path, "stale", dump)
+@pytest.mark.parametrize(("mode", "joiner"), [("stale", "stop"), ("helper", "shutdown")])
+def test_a_stop_that_misses_the_loop_it_joins_is_the_hang(tmp_path, dump, mode, joiner):
+    """Also when the joining method stops through a method of its own class (``self._request_halt()``)."""
+    pa = _analysis(tmp_path, mode, dump)
     top = pa.verdicts[0]
-    assert top.kind == "join" and top.roles[0].name == "MainThread" and "in stop()" in top.text, \
+    assert top.kind == "join" and top.roles[0].name == "MainThread" and f"in {joiner}()" in top.text, \
         [v.text for v in pa.verdicts]
     assert '("tracker") are alive, in loops that end only when told to stop' in top.text, top.text
     if dump:
