@@ -55,7 +55,8 @@ class LockFacts:
     stops: tuple[str, ...] = ()
     wakes: tuple[str, ...] = ()
     # on a line that joins: the Events and queues its function made and handed to no one but the threads it started
-    # ((target function, its parameter, the local): `Thread(target=track, args=(done,))` -> ("track", "d", "done"))
+    # ((target function, its parameter, the local): `Thread(target=track, args=(done,))` of `def track(latch)` ->
+    # ("track", "latch", "done"))
     hands: tuple[tuple[str, str, str], ...] = ()
     # the line waits on an Event its function made and never lets out (`stop = threading.Event()`, then only
     # `stop.wait()`): nothing else can reach it to set it, the keep-alive idiom of `threading.Event().wait()`
@@ -259,11 +260,13 @@ def _call_on(node: ast.AST, methods) -> tuple[str, str] | None:
     return (node.func.attr, name) if name else None
 
 
-def _stop_facts(func: ast.AST, line: int, cls: ast.ClassDef | None = None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _stop_facts(func: ast.AST, line: int, cls: ast.ClassDef | None = None,
+                flags_only: bool = False) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """For a line that joins: what ``func`` changed before it that another thread can see (an attribute it assigned,
     a global, an Event it set()), and the objects it wakes anywhere. A local variable it binds is its own. A method of
     its own class it calls before the line (``self.stop()``, then ``self.join()``) counts as its own code, one level
-    deep: what that method changes anywhere."""
+    deep, for the flags it sets (an attribute or global given a constant: ``self.halting = True``; a set()) and what
+    it wakes: a setup method's ``self.workers = [...]`` is not a stop."""
     shared = {n for node in ast.walk(func) if isinstance(node, (ast.Global, ast.Nonlocal)) for n in node.names}
     stops: set[str] = set()
     wakes: set[str] = set()
@@ -273,11 +276,12 @@ def _stop_facts(func: ast.AST, line: int, cls: ast.ClassDef | None = None) -> tu
                                     and _root(node.func)[0] == "self" and len(_root(node.func)[1]) == 1) else None
         if called in methods and methods[called] is not func and getattr(node, "lineno", line) < line:
             end = (getattr(methods[called], "end_lineno", None) or methods[called].lineno) + 1
-            more, woken = _stop_facts(methods[called], end)
+            more, woken = _stop_facts(methods[called], end, flags_only=True)
             stops.update(more)
             wakes.update(woken)
         before = getattr(node, "lineno", line) < line
-        if before and isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+        if before and isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and not (
+                flags_only and not isinstance(node.value, ast.Constant)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for t in targets:
                 for el in t.elts if isinstance(t, (ast.Tuple, ast.List)) else [t]:
