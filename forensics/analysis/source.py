@@ -273,7 +273,7 @@ def _stop_facts(func: ast.AST, line: int, cls: ast.ClassDef | None = None,
     methods = {d.name: d for d in cls.body if isinstance(d, (ast.FunctionDef, ast.AsyncFunctionDef))} if cls else {}
     for node in ast.walk(func):
         called = node.func.attr if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                                    and _root(node.func)[0] == "self" and len(_root(node.func)[1]) == 1) else None
+                                    and _root(node.func) == ("self", [node.func.attr])) else None
         if called in methods and methods[called] is not func and getattr(node, "lineno", line) < line:
             end = (getattr(methods[called], "end_lineno", None) or methods[called].lineno) + 1
             more, woken = _stop_facts(methods[called], end, flags_only=True)

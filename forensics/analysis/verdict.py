@@ -402,7 +402,7 @@ def verdicts_from(raw: dict, threads: list[ThreadAnalysis], read_source: bool = 
         t = raw_threads[ta.index] if isinstance(raw_threads[ta.index], dict) else {}
         kernel = t.get("kernel") if isinstance(t.get("kernel"), dict) else {}
         peer = kernel.get("peer") if isinstance(kernel.get("peer"), str) else None
-        if peer is not None and _from_child(raw, t):
+        if peer is not None and _from_child(raw, peer):
             peer = f"its child {peer}"
         watches = kernel.get("watches") if ta.category == C.SELECT else None
         if isinstance(watches, list) and watches:  # what a multiplexer waits on: its peers
@@ -945,12 +945,11 @@ def _unknown(ta: ThreadAnalysis) -> str:
     return f"waits, but nothing says for what: {ta.detail}"
 
 
-def _from_child(raw: dict, t: dict) -> bool:
-    """The pipe a thread reads is written by a child of this process (the kernel state's peer is one of its
-    children)."""
-    peer = (t.get("kernel") or {}).get("peer") if isinstance(t.get("kernel"), dict) else None
+def _from_child(raw: dict, peer: str) -> bool:
+    """The other end of the fd a thread blocks on (the kernel state's ``peer``, ``pid N (...)``) is one of this
+    process's children."""
     kids = (raw.get("process") or {}).get("children") if isinstance(raw.get("process"), dict) else None
-    if not isinstance(peer, str) or not isinstance(kids, list) or not peer.startswith("pid "):
+    if not isinstance(kids, list) or not peer.startswith("pid "):
         return False
     pid = peer[4:].split(" ", 1)[0]
     return pid.isdigit() and int(pid) in kids

@@ -1,6 +1,6 @@
 """A lock held across a sleep (a retry's backoff inside `with lock:`): the holder is not stuck, it keeps the lock while
 it waits to try again; the threads waiting for that lock are the hang, each verdict naming the holder, the holder's
-own verdict after theirs, and a runner joining a waiter below them."""
+own verdict after theirs, never above them."""
 import pytest
 
 from forensics.analysis import analyze
