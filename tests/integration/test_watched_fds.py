@@ -104,9 +104,10 @@ def test_a_poll_a_first_capture_interrupted_still_names_its_fds():
     polls (the argument registers are poll's)."""
     with server() as (proc, info):
         tids = info["tids"]
-        wait_blocked(proc.pid, [tids["poll"]], syscalls={"poll", "ppoll"})
         captures = []
-        for _ in range(2):
+        for blocked_in in ({"poll", "ppoll"}, {"poll", "ppoll", "restart_syscall"}):
+            # py-spy's detach leaves the thread runnable for a moment: capture once it sits in the syscall again
+            wait_blocked(proc.pid, [tids["poll"]], syscalls=blocked_in)
             [outcome] = collect([proc.pid], CollectOptions(method="py-spy"))
             assert outcome.error is None, outcome.error
             captures.append({t.tid: t.kernel for t in outcome.capture.threads}[tids["poll"]])
